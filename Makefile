@@ -1,0 +1,41 @@
+# Thin wrapper over CMake. `make run` and `make check` are the two set-up
+# commands named in README.md: each installs what is missing, builds llama.cpp
+# into the cache (once) and edgebench, then runs the default job or the tests.
+BUILD      ?= build
+GENERATOR  ?= Ninja
+CMAKE_ARGS ?=
+
+.PHONY: all deps llama configure build run check asan format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+# Always asks the setup script: it answers at once when the build is cached.
+llama: deps
+	@mkdir -p $(BUILD)
+	@scripts/llama-setup.sh | tail -n 1 > $(BUILD)/llama-prefix.tmp
+	@mv $(BUILD)/llama-prefix.tmp $(BUILD)/llama-prefix
+
+configure: llama
+	cmake -S . -B $(BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DLLAMA_PREFIX="$$(cat $(BUILD)/llama-prefix)" -DEDGEBENCH_WERROR=ON $(CMAKE_ARGS)
+
+build: configure
+	cmake --build $(BUILD) -j
+
+run: build
+	$(BUILD)/edgebench run
+
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+asan:
+	$(MAKE) check BUILD=build-asan CMAKE_ARGS="-DEDGEBENCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+
+format:
+	clang-format -i include/edgebench/*.h lib/*.c lib/*.h src/*.c src/*.h tests/*.c
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,112 @@
+/* `edgebench run`: the study's protocol of load, prefill and generation,
+ * repeated, with a warm-up reported apart from the statistics. */
+#ifndef EDGEBENCH_BENCH_H
+#define EDGEBENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "edgebench/engine.h"
+#include "edgebench/error.h"
+#include "edgebench/stats.h"
+#include "edgebench/sysinfo.h"
+
+/* The study's prompt: a request to summarise a short story. */
+extern const char eb_default_prompt[];
+
+typedef struct eb_run_config {
+    const char *model_path;
+    const char *prompt_text;  /* used when n_prompt_random == 0 */
+    const char *prompt_file;  /* for the record only; its text is in prompt_text */
+    int n_prompt_random;      /* > 0: that many random token ids, as llama-bench */
+    int n_gen;
+    int n_ctx;
+    int threads_gen;
+    int threads_prefill;
+    int n_batch;
+    int n_ubatch;
+    int n_gpu_layers;
+    int reps;    /* measured repetitions */
+    int warmup;  /* warm-up repetitions before them, reported apart */
+    uint64_t seed;
+    const char *root; /* filesystem root for /proc and /sys reads */
+} eb_run_config;
+
+/* Defaults of the study: 100 generated tokens, context 512, 4 measured runs
+ * after 1 warm-up, all cores for both phases. */
+void eb_run_config_defaults(eb_run_config *cfg);
+
+/* Checks ranges; a context too small for prompt + generation is caught later,
+ * once the prompt is tokenized. */
+eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err);
+
+typedef struct eb_rep {
+    int index;
+    bool warmup;
+    double load_s;    /* model load + context creation */
+    double prefill_s; /* prompt evaluation */
+    double gen_s;     /* n_gen tokens: greedy choice + one-token evaluation each */
+    double e2e_s;     /* load + prefill + generation */
+    double ttft_s;    /* the study's TTFT: load + prefill */
+    double first_token_s; /* from the end of loading to the first generated token */
+    int n_prompt;
+    int n_gen;
+    double prefill_tps;
+    double gen_tps;
+    double itl_p50_s, itl_p90_s, itl_p99_s;
+    double *itl_s; /* n_gen inter-token latencies */
+    uint64_t peak_rss_kb; /* peak RSS during this repetition */
+    bool peak_rss_is_process; /* the kernel refused the reset: peak since start */
+    eb_engine_perf engine_perf;
+} eb_rep;
+
+typedef enum eb_metric {
+    EB_M_LOAD_S,
+    EB_M_PREFILL_S,
+    EB_M_GEN_S,
+    EB_M_E2E_S,
+    EB_M_TTFT_S,
+    EB_M_FIRST_TOKEN_S,
+    EB_M_PREFILL_TPS,
+    EB_M_GEN_TPS,
+    EB_M_ITL_P50_S,
+    EB_M_ITL_P90_S,
+    EB_M_ITL_P99_S,
+    EB_M_PEAK_RSS_MB,
+    EB_M_COUNT
+} eb_metric;
+
+/* "random token ids", "file", "default story prompt" or "text". */
+const char *eb_prompt_source(const eb_run_config *cfg);
+
+const char *eb_metric_name(eb_metric m);
+const char *eb_metric_unit(eb_metric m);
+double eb_rep_metric(const eb_rep *rep, eb_metric m);
+
+typedef struct eb_run_result {
+    eb_run_config config;
+    eb_model_info model;
+    eb_device_info device;
+    char engine_name[32];
+    char engine_version[128];
+    char engine_build_options[512];
+    char engine_backend[32];
+    char engine_system_info[512];
+    char edgebench_version[32];
+    char started_at[32]; /* ISO 8601 UTC */
+    int n_prompt;
+    int n_reps; /* filled so far: warm-ups then measured */
+    eb_rep *reps;
+    eb_stats stats[EB_M_COUNT]; /* over the measured repetitions only */
+    uint64_t process_peak_rss_kb;
+} eb_run_result;
+
+typedef void (*eb_run_progress_fn)(void *user, const char *what, int rep, int total);
+
+/* Runs the protocol. On failure after some repetitions finished, res still
+ * holds them (n_reps) so nothing measured is lost. */
+eb_status eb_run(const eb_engine_ops *engine, const eb_run_config *cfg, eb_run_result *res,
+                 eb_run_progress_fn progress, void *user, eb_error *err);
+
+void eb_run_result_free(eb_run_result *res);
+
+#endif

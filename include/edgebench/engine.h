@@ -1,0 +1,86 @@
+/* The inference engine interface. An engine is a const table of function
+ * pointers; llama.cpp is the one built in (lib/engine_llama.c is the only file
+ * that includes llama.h), and another can be added beside it. */
+#ifndef EDGEBENCH_ENGINE_H
+#define EDGEBENCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "edgebench/error.h"
+
+typedef struct eb_model eb_model;     /* engine-owned */
+typedef struct eb_context eb_context; /* engine-owned */
+
+typedef struct eb_model_info {
+    char path[1024];
+    char arch[64];
+    char desc[128];  /* engine's one-line description */
+    char quant[32];  /* file type, e.g. "Q4_0", "Q4_K_M", "F16" */
+    char name[128];  /* general.name */
+    uint64_t n_params;
+    uint64_t file_size;
+    uint64_t weights_size; /* bytes of tensor data */
+    int32_t n_vocab;
+    int32_t n_ctx_train;
+    int32_t n_layer;
+    int32_t n_embd;
+    int32_t n_head;
+    int32_t n_head_kv;
+    bool has_encoder;
+    bool synthetic;  /* random weights written by `edgebench model synth` */
+    char preset[64]; /* synthetic preset name */
+} eb_model_info;
+
+typedef struct eb_load_params {
+    int n_gpu_layers;
+    bool use_mmap;
+    bool no_alloc; /* metadata only: shape checks without reading weights */
+} eb_load_params;
+
+typedef struct eb_ctx_params {
+    int n_ctx;
+    int n_batch;
+    int n_ubatch;
+    int threads_gen;
+    int threads_prefill;
+} eb_ctx_params;
+
+/* The engine's own timers, kept as a cross-check of ours. */
+typedef struct eb_engine_perf {
+    double load_ms;
+    double prompt_eval_ms;
+    double eval_ms;
+    int32_t n_prompt_eval;
+    int32_t n_eval;
+} eb_engine_perf;
+
+typedef struct eb_engine_ops {
+    const char *name;
+    const char *(*version)(void);       /* engine build, e.g. commit */
+    const char *(*build_options)(void); /* compile options of the engine */
+    const char *(*system_info)(void);   /* CPU features the engine uses */
+    const char *(*backend)(void);       /* "CPU", "CUDA", ... */
+    eb_status (*init)(eb_error *err);
+    eb_status (*model_load)(const char *path, const eb_load_params *params, eb_model **out,
+                            eb_error *err);
+    void (*model_free)(eb_model *model);
+    void (*model_info)(const eb_model *model, eb_model_info *out);
+    /* Tokenizes text, adding BOS when the vocabulary asks for it. Writes at
+     * most cap tokens; *n receives the count needed. */
+    eb_status (*tokenize)(const eb_model *model, const char *text, int32_t *tokens, int32_t cap,
+                          int32_t *n, eb_error *err);
+    eb_status (*context_new)(eb_model *model, const eb_ctx_params *params, eb_context **out,
+                             eb_error *err);
+    void (*context_free)(eb_context *ctx);
+    /* Evaluates the prompt in batches and waits for the result. */
+    eb_status (*prefill)(eb_context *ctx, const int32_t *tokens, int32_t n, eb_error *err);
+    /* The most likely next token from the last evaluated logits. */
+    int32_t (*greedy_next)(eb_context *ctx);
+    /* Evaluates one token at the next position and waits for the result. */
+    eb_status (*decode_one)(eb_context *ctx, int32_t token, eb_error *err);
+    void (*perf)(const eb_context *ctx, eb_engine_perf *out);
+} eb_engine_ops;
+
+extern const eb_engine_ops eb_engine_llama;
+
+#endif

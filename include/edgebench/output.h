@@ -1,0 +1,21 @@
+/* Writers for run results: a human table, JSON (every sample), JSONL (one
+ * line per repetition) and CSV (one row per repetition). They write to the
+ * FILE the caller gives; the library itself never prints to stdout. */
+#ifndef EDGEBENCH_OUTPUT_H
+#define EDGEBENCH_OUTPUT_H
+
+#include <stdio.h>
+#include "edgebench/bench.h"
+#include "edgebench/error.h"
+
+typedef enum eb_format { EB_FMT_TEXT, EB_FMT_JSON, EB_FMT_JSONL, EB_FMT_CSV } eb_format;
+
+bool eb_format_parse(const char *s, eb_format *out);
+
+eb_status eb_write_text(FILE *f, const eb_run_result *res, eb_error *err);
+eb_status eb_write_json(FILE *f, const eb_run_result *res, eb_error *err);
+eb_status eb_write_jsonl(FILE *f, const eb_run_result *res, eb_error *err);
+eb_status eb_write_csv(FILE *f, const eb_run_result *res, eb_error *err);
+eb_status eb_write_result(FILE *f, eb_format fmt, const eb_run_result *res, eb_error *err);
+
+#endif

@@ -1,0 +1,36 @@
+/* Small helpers shared by the library and the CLI. */
+#ifndef EDGEBENCH_UTIL_H
+#define EDGEBENCH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "edgebench/error.h"
+
+/* Seconds on CLOCK_MONOTONIC. */
+double eb_now(void);
+
+/* Joins root and an absolute path ("/" or NULL root means the path itself). */
+void eb_path_join(char *out, size_t cap, const char *root, const char *path);
+
+/* Reads a whole small text file into buf (NUL-terminated). */
+eb_status eb_read_text(const char *path, char *buf, size_t cap, eb_error *err);
+
+/* Finds "key" at the start of a line of text and copies the rest of the line
+ * after the separator characters in seps, trimmed. */
+bool eb_text_field(const char *text, const char *key, const char *seps, char *out, size_t cap);
+
+/* Strict integer parse: the whole string, within [min, max]. */
+bool eb_parse_long(const char *s, long min, long max, long *out);
+
+/* The cache directory: $EDGEBENCH_CACHE, else $XDG_CACHE_HOME/edgebench,
+ * else $HOME/.cache/edgebench. Created if missing. */
+eb_status eb_cache_dir(char *out, size_t cap, eb_error *err);
+
+/* mkdir -p */
+eb_status eb_mkdirs(const char *path, eb_error *err);
+
+/* splitmix64 step, for reproducible random token ids and weights. */
+uint64_t eb_rng_next(uint64_t *state);
+
+#endif

@@ -1,0 +1,306 @@
+#include "edgebench/bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "edgebench/gguf_check.h"
+#include "edgebench/memory.h"
+#include "edgebench/util.h"
+
+/* A short story to summarise, in the spirit of the study's prompt (which was
+ * 74 to 92 tokens long depending on the tokenizer). */
+const char eb_default_prompt[] =
+    "Summarize the following story in two sentences. The lighthouse keeper Mara found a "
+    "small robot washed up on the rocks after a storm. It could only say the word "
+    "'north'. Each night she repaired one more circuit, and each morning it pointed "
+    "further out to sea. When the fishing fleet went missing in the fog, Mara followed "
+    "the robot's arm and led the boats safely home.";
+
+void eb_run_config_defaults(eb_run_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1) cpus = 1;
+    cfg->prompt_text = eb_default_prompt;
+    cfg->n_gen = 100;
+    cfg->n_ctx = 512;
+    cfg->threads_gen = (int)cpus;
+    cfg->threads_prefill = (int)cpus;
+    cfg->n_batch = 2048;
+    cfg->n_ubatch = 512;
+    cfg->n_gpu_layers = 0;
+    cfg->reps = 4;
+    cfg->warmup = 1;
+    cfg->seed = 42;
+    cfg->root = "/";
+}
+
+#define CHECK_RANGE(field, lo, hi, what)                                                           \
+    do {                                                                                           \
+        if (cfg->field < (lo) || cfg->field > (hi))                                                \
+            return eb_fail(err, EB_E_INVALID_ARG, "%s must be between %ld and %ld, got %ld", what, \
+                           (long)(lo), (long)(hi), (long)cfg->field);                              \
+    } while (0)
+
+eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
+{
+    if (!cfg->model_path || !cfg->model_path[0])
+        return eb_fail(err, EB_E_INVALID_ARG, "no model given (-m FILE.gguf)");
+    CHECK_RANGE(n_gen, 1, 1 << 20, "generation tokens (-n)");
+    CHECK_RANGE(n_ctx, 8, 1 << 24, "context (-c)");
+    CHECK_RANGE(threads_gen, 1, 1024, "generation threads (-t)");
+    CHECK_RANGE(threads_prefill, 1, 1024, "prefill threads (-T)");
+    CHECK_RANGE(n_batch, 1, 1 << 20, "batch (-b)");
+    CHECK_RANGE(n_ubatch, 1, 1 << 20, "micro-batch (--ubatch)");
+    CHECK_RANGE(n_gpu_layers, -1, 100000, "GPU layers (--ngl)");
+    CHECK_RANGE(reps, 1, 100000, "repetitions (--reps)");
+    CHECK_RANGE(warmup, 0, 1000, "warm-up runs (--warmup)");
+    CHECK_RANGE(n_prompt_random, 0, 1 << 24, "random prompt tokens (--n-prompt)");
+    if (cfg->n_prompt_random == 0 && (!cfg->prompt_text || !cfg->prompt_text[0]))
+        return eb_fail(err, EB_E_INVALID_ARG, "the prompt is empty");
+    if (cfg->n_prompt_random > 0 && cfg->n_prompt_random + cfg->n_gen > cfg->n_ctx)
+        return eb_fail(err, EB_E_CONTEXT,
+                       "context of %d tokens cannot hold %d prompt + %d generated tokens",
+                       cfg->n_ctx, cfg->n_prompt_random, cfg->n_gen);
+    return EB_OK;
+}
+
+const char *eb_prompt_source(const eb_run_config *cfg)
+{
+    if (cfg->n_prompt_random > 0) return "random token ids";
+    if (cfg->prompt_file) return "file";
+    if (cfg->prompt_text == eb_default_prompt) return "default story prompt";
+    return "text";
+}
+
+static const struct {
+    const char *name, *unit;
+} metric_info[EB_M_COUNT] = {
+    [EB_M_LOAD_S] = {"load_s", "s"},
+    [EB_M_PREFILL_S] = {"prefill_s", "s"},
+    [EB_M_GEN_S] = {"gen_s", "s"},
+    [EB_M_E2E_S] = {"e2e_s", "s"},
+    [EB_M_TTFT_S] = {"ttft_s", "s"},
+    [EB_M_FIRST_TOKEN_S] = {"first_token_s", "s"},
+    [EB_M_PREFILL_TPS] = {"prefill_tps", "tokens/s"},
+    [EB_M_GEN_TPS] = {"gen_tps", "tokens/s"},
+    [EB_M_ITL_P50_S] = {"itl_p50_s", "s"},
+    [EB_M_ITL_P90_S] = {"itl_p90_s", "s"},
+    [EB_M_ITL_P99_S] = {"itl_p99_s", "s"},
+    [EB_M_PEAK_RSS_MB] = {"peak_rss_mib", "MiB"},
+};
+
+const char *eb_metric_name(eb_metric m) { return m < EB_M_COUNT ? metric_info[m].name : "?"; }
+const char *eb_metric_unit(eb_metric m) { return m < EB_M_COUNT ? metric_info[m].unit : "?"; }
+
+double eb_rep_metric(const eb_rep *r, eb_metric m)
+{
+    switch (m) {
+    case EB_M_LOAD_S: return r->load_s;
+    case EB_M_PREFILL_S: return r->prefill_s;
+    case EB_M_GEN_S: return r->gen_s;
+    case EB_M_E2E_S: return r->e2e_s;
+    case EB_M_TTFT_S: return r->ttft_s;
+    case EB_M_FIRST_TOKEN_S: return r->first_token_s;
+    case EB_M_PREFILL_TPS: return r->prefill_tps;
+    case EB_M_GEN_TPS: return r->gen_tps;
+    case EB_M_ITL_P50_S: return r->itl_p50_s;
+    case EB_M_ITL_P90_S: return r->itl_p90_s;
+    case EB_M_ITL_P99_S: return r->itl_p99_s;
+    case EB_M_PEAK_RSS_MB: return (double)r->peak_rss_kb / 1024.0;
+    case EB_M_COUNT: break;
+    }
+    return 0;
+}
+
+void eb_run_result_free(eb_run_result *res)
+{
+    if (!res) return;
+    for (int i = 0; i < res->n_reps; i++) free(res->reps[i].itl_s);
+    free(res->reps);
+    res->reps = NULL;
+    res->n_reps = 0;
+}
+
+static void fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res)
+{
+    res->config = *cfg;
+    eb_device_info_read(cfg->root, &res->device);
+    snprintf(res->engine_name, sizeof res->engine_name, "%s", e->name);
+    snprintf(res->engine_version, sizeof res->engine_version, "%s", e->version());
+    snprintf(res->engine_build_options, sizeof res->engine_build_options, "%s", e->build_options());
+    snprintf(res->engine_backend, sizeof res->engine_backend, "%s", e->backend());
+    snprintf(res->engine_system_info, sizeof res->engine_system_info, "%s", e->system_info());
+    snprintf(res->edgebench_version, sizeof res->edgebench_version, "%s", EB_VERSION);
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(res->started_at, sizeof res->started_at, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+}
+
+/* Tokens of the prompt: the text through the model's tokenizer, or random
+ * ids (as llama-bench does) when a count is asked for. */
+static eb_status prompt_tokens(const eb_engine_ops *e, const eb_model *m, const eb_run_config *cfg,
+                               const eb_model_info *info, int32_t **out, int32_t *n, eb_error *err)
+{
+    if (cfg->n_prompt_random > 0) {
+        int32_t *t = malloc((size_t)cfg->n_prompt_random * sizeof *t);
+        if (!t) return eb_fail(err, EB_E_NO_MEMORY, "prompt of %d tokens", cfg->n_prompt_random);
+        uint64_t rng = cfg->seed;
+        for (int i = 0; i < cfg->n_prompt_random; i++)
+            t[i] = (int32_t)(eb_rng_next(&rng) % (uint64_t)info->n_vocab);
+        *out = t;
+        *n = cfg->n_prompt_random;
+        return EB_OK;
+    }
+    int32_t cap = (int32_t)strlen(cfg->prompt_text) + 16;
+    int32_t *t = malloc((size_t)cap * sizeof *t);
+    if (!t) return eb_fail(err, EB_E_NO_MEMORY, "prompt tokens");
+    eb_status st = e->tokenize(m, cfg->prompt_text, t, cap, n, err);
+    if (st != EB_OK) {
+        free(t);
+        return st;
+    }
+    if (*n == 0) {
+        free(t);
+        return eb_fail(err, EB_E_INVALID_ARG, "the prompt has no tokens");
+    }
+    *out = t;
+    return EB_OK;
+}
+
+static void rep_latency_percentiles(eb_rep *r)
+{
+    r->itl_p50_s = eb_percentile(r->itl_s, (size_t)r->n_gen, 50);
+    r->itl_p90_s = eb_percentile(r->itl_s, (size_t)r->n_gen, 90);
+    r->itl_p99_s = eb_percentile(r->itl_s, (size_t)r->n_gen, 99);
+}
+
+/* One repetition: load, prefill, generate, each timed on CLOCK_MONOTONIC
+ * after the engine has synchronised. */
+static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res,
+                         eb_rep *rep, int32_t **prompt, int32_t *n_prompt, eb_error *err)
+{
+    const eb_load_params lp = {.n_gpu_layers = cfg->n_gpu_layers, .use_mmap = true};
+    const eb_ctx_params cp = {.n_ctx = cfg->n_ctx,
+                              .n_batch = cfg->n_batch,
+                              .n_ubatch = cfg->n_ubatch < cfg->n_batch ? cfg->n_ubatch : cfg->n_batch,
+                              .threads_gen = cfg->threads_gen,
+                              .threads_prefill = cfg->threads_prefill};
+    eb_model *m = NULL;
+    eb_context *c = NULL;
+    rep->peak_rss_is_process = !eb_proc_mem_reset_peak(cfg->root);
+
+    double t0 = eb_now();
+    eb_status st = e->model_load(cfg->model_path, &lp, &m, err);
+    if (st == EB_OK) st = e->context_new(m, &cp, &c, err);
+    double t1 = eb_now();
+    if (st != EB_OK) goto done;
+
+    if (!*prompt) {
+        e->model_info(m, &res->model);
+        st = prompt_tokens(e, m, cfg, &res->model, prompt, n_prompt, err);
+        if (st != EB_OK) goto done;
+        res->n_prompt = *n_prompt;
+        if (*n_prompt + cfg->n_gen > cfg->n_ctx) {
+            st = eb_fail(err, EB_E_CONTEXT,
+                         "context of %d tokens cannot hold the %d-token prompt + %d generated tokens",
+                         cfg->n_ctx, *n_prompt, cfg->n_gen);
+            goto done;
+        }
+        t1 = eb_now(); /* tokenizing is not part of loading */
+    }
+
+    st = e->prefill(c, *prompt, *n_prompt, err);
+    double t2 = eb_now();
+    if (st != EB_OK) goto done;
+
+    rep->itl_s = calloc((size_t)cfg->n_gen, sizeof *rep->itl_s);
+    if (!rep->itl_s) {
+        st = eb_fail(err, EB_E_NO_MEMORY, "latency samples");
+        goto done;
+    }
+    double first = 0, prev = t2;
+    for (int i = 0; i < cfg->n_gen; i++) {
+        int32_t tok = e->greedy_next(c); /* end-of-sequence is ignored, as in the study */
+        if (i == 0) first = eb_now();
+        st = e->decode_one(c, tok, err);
+        if (st != EB_OK) goto done;
+        double now = eb_now();
+        rep->itl_s[i] = now - prev;
+        prev = now;
+    }
+    double t3 = prev;
+    e->perf(c, &rep->engine_perf);
+
+    rep->n_prompt = *n_prompt;
+    rep->n_gen = cfg->n_gen;
+    rep->load_s = t1 - t0;
+    rep->prefill_s = t2 - t1;
+    rep->gen_s = t3 - t2;
+    rep->e2e_s = t3 - t0;
+    rep->ttft_s = rep->load_s + rep->prefill_s;
+    rep->first_token_s = first - t1;
+    rep->prefill_tps = rep->prefill_s > 0 ? rep->n_prompt / rep->prefill_s : 0;
+    rep->gen_tps = rep->gen_s > 0 ? rep->n_gen / rep->gen_s : 0;
+    rep_latency_percentiles(rep);
+    eb_proc_mem mem;
+    if (eb_proc_mem_read(cfg->root, &mem, NULL) == EB_OK) rep->peak_rss_kb = mem.hwm_kb;
+
+done:
+    e->context_free(c);
+    e->model_free(m);
+    return st;
+}
+
+eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res,
+                 eb_run_progress_fn progress, void *user, eb_error *err)
+{
+    memset(res, 0, sizeof *res);
+    eb_status st = eb_run_config_validate(cfg, err);
+    if (st != EB_OK) return st;
+    eb_gguf_summary gs;
+    if ((st = eb_gguf_check(cfg->model_path, &gs, err)) != EB_OK) return st;
+    if ((st = e->init(err)) != EB_OK) return st;
+    fill_header(e, cfg, res);
+
+    const int total = cfg->warmup + cfg->reps;
+    res->reps = calloc((size_t)total, sizeof *res->reps);
+    if (!res->reps) return eb_fail(err, EB_E_NO_MEMORY, "%d repetitions", total);
+
+    int32_t *prompt = NULL, n_prompt = 0;
+    for (int i = 0; i < total; i++) {
+        eb_rep *rep = &res->reps[i];
+        rep->index = i;
+        rep->warmup = i < cfg->warmup;
+        if (progress) progress(user, rep->warmup ? "warm-up" : "run", i + 1, total);
+        st = run_one(e, cfg, res, rep, &prompt, &n_prompt, err);
+        if (st != EB_OK) {
+            free(rep->itl_s);
+            memset(rep, 0, sizeof *rep);
+            break;
+        }
+        res->n_reps = i + 1;
+    }
+    free(prompt);
+
+    /* The peak is reset before each repetition, so the process peak is the
+     * largest of theirs. */
+    for (int i = 0; i < res->n_reps; i++)
+        if (res->reps[i].peak_rss_kb > res->process_peak_rss_kb)
+            res->process_peak_rss_kb = res->reps[i].peak_rss_kb;
+
+    double *vals = calloc((size_t)total, sizeof *vals);
+    if (!vals) return st != EB_OK ? st : eb_fail(err, EB_E_NO_MEMORY, "statistics");
+    for (int m = 0; m < EB_M_COUNT; m++) {
+        size_t n = 0;
+        for (int i = 0; i < res->n_reps; i++)
+            if (!res->reps[i].warmup) vals[n++] = eb_rep_metric(&res->reps[i], (eb_metric)m);
+        eb_stats_compute(vals, n, &res->stats[m]);
+    }
+    free(vals);
+    return st;
+}

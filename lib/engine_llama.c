@@ -1,0 +1,244 @@
+/* The llama.cpp engine: the only file that includes llama.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "edgebench/engine.h"
+#include "llama.h"
+
+struct eb_model {
+    struct llama_model *model;
+    char path[1024];
+};
+
+struct eb_context {
+    struct llama_context *ctx;
+    const struct llama_vocab *vocab;
+    int32_t n_vocab;
+    int n_batch;
+};
+
+/* llama.cpp logs to stderr by default; the library must not print, so the
+ * messages are kept and the last errors are used to explain a failure. */
+static char last_log[1024];
+
+static void log_cb(enum ggml_log_level level, const char *text, void *user)
+{
+    (void)user;
+    if (level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
+        size_t n = strlen(text);
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) n--;
+        if (n == 0) return;
+        if (n >= sizeof last_log) n = sizeof last_log - 1;
+        memcpy(last_log, text, n);
+        last_log[n] = '\0';
+    }
+    if (getenv("EDGEBENCH_ENGINE_LOG")) fputs(text, stderr);
+}
+
+static const char *llama_version_str(void)
+{
+    static char v[96];
+    snprintf(v, sizeof v, "%s (%.8s)", EB_LLAMA_TAG, EB_LLAMA_COMMIT);
+    return v;
+}
+
+static const char *llama_build_opts(void) { return EB_LLAMA_BUILD_OPTIONS; }
+
+static const char *llama_sysinfo(void) { return llama_print_system_info(); }
+
+static const char *llama_backend_name(void) { return llama_supports_gpu_offload() ? "GPU" : "CPU"; }
+
+static eb_status llama_init(eb_error *err)
+{
+    static int done;
+    (void)err;
+    if (!done) {
+        llama_log_set(log_cb, NULL);
+        llama_backend_init();
+        done = 1;
+    }
+    return EB_OK;
+}
+
+static eb_status llama_load(const char *path, const eb_load_params *p, eb_model **out, eb_error *err)
+{
+    llama_init(err);
+    struct llama_model_params mp = llama_model_default_params();
+    mp.n_gpu_layers = p ? p->n_gpu_layers : 0;
+    if (p && !p->use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
+    if (p && p->no_alloc) mp.no_alloc = true;
+    last_log[0] = '\0';
+    struct llama_model *m = llama_model_load_from_file(path, mp);
+    if (!m) {
+        if (strstr(last_log, "unknown model architecture"))
+            return eb_fail(err, EB_E_UNSUPPORTED, "%s: architecture not supported by llama.cpp %s: %s",
+                           path, EB_LLAMA_TAG, last_log);
+        return eb_fail(err, EB_E_ENGINE, "%s: llama.cpp could not load the model: %s", path,
+                       last_log[0] ? last_log : "no reason given");
+    }
+    eb_model *em = calloc(1, sizeof *em);
+    if (!em) {
+        llama_model_free(m);
+        return eb_fail(err, EB_E_NO_MEMORY, "model handle");
+    }
+    em->model = m;
+    snprintf(em->path, sizeof em->path, "%s", path);
+    *out = em;
+    return EB_OK;
+}
+
+static void llama_free_model_(eb_model *m)
+{
+    if (!m) return;
+    llama_model_free(m->model);
+    free(m);
+}
+
+static void meta_str(const struct llama_model *m, const char *key, char *out, size_t cap)
+{
+    if (llama_model_meta_val_str(m, key, out, cap) < 0) out[0] = '\0';
+}
+
+static void llama_info(const eb_model *em, eb_model_info *out)
+{
+    const struct llama_model *m = em->model;
+    memset(out, 0, sizeof *out);
+    snprintf(out->path, sizeof out->path, "%s", em->path);
+    meta_str(m, "general.architecture", out->arch, sizeof out->arch);
+    meta_str(m, "general.name", out->name, sizeof out->name);
+    llama_model_desc(m, out->desc, sizeof out->desc);
+    const char *ft = llama_ftype_name(llama_model_ftype(m));
+    if (strncmp(ft, "MOSTLY_", 7) == 0) ft += 7;
+    snprintf(out->quant, sizeof out->quant, "%s", ft);
+    out->n_params = llama_model_n_params(m);
+    out->weights_size = llama_model_size(m);
+    struct stat sb;
+    if (stat(em->path, &sb) == 0) out->file_size = (uint64_t)sb.st_size;
+    const struct llama_vocab *v = llama_model_get_vocab(m);
+    out->n_vocab = llama_vocab_n_tokens(v);
+    out->n_ctx_train = llama_model_n_ctx_train(m);
+    out->n_layer = llama_model_n_layer(m);
+    out->n_embd = llama_model_n_embd(m);
+    out->n_head = llama_model_n_head(m);
+    out->n_head_kv = llama_model_n_head_kv(m);
+    out->has_encoder = llama_model_has_encoder(m);
+    char buf[64];
+    meta_str(m, "edgebench.synthetic", buf, sizeof buf);
+    out->synthetic = strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0;
+    meta_str(m, "edgebench.preset", out->preset, sizeof out->preset);
+}
+
+static eb_status llama_tokenize_(const eb_model *em, const char *text, int32_t *tokens, int32_t cap,
+                                 int32_t *n, eb_error *err)
+{
+    const struct llama_vocab *v = llama_model_get_vocab(em->model);
+    int32_t len = (int32_t)strlen(text);
+    int32_t r = llama_tokenize(v, text, len, tokens, cap, llama_vocab_get_add_bos(v), true);
+    if (r == INT32_MIN) return eb_fail(err, EB_E_INVALID_ARG, "prompt too long to tokenize");
+    *n = r < 0 ? -r : r;
+    return EB_OK;
+}
+
+static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context **out, eb_error *err)
+{
+    struct llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = (uint32_t)p->n_ctx;
+    cp.n_batch = (uint32_t)p->n_batch;
+    cp.n_ubatch = (uint32_t)p->n_ubatch;
+    cp.n_threads = p->threads_gen;
+    cp.n_threads_batch = p->threads_prefill;
+    cp.no_perf = false;
+    last_log[0] = '\0';
+    struct llama_context *c = llama_init_from_model(em->model, cp);
+    if (!c)
+        return eb_fail(err, EB_E_ENGINE, "llama.cpp could not create a context of %d tokens: %s",
+                       p->n_ctx, last_log[0] ? last_log : "no reason given");
+    llama_set_n_threads(c, p->threads_gen, p->threads_prefill);
+    eb_context *ec = calloc(1, sizeof *ec);
+    if (!ec) {
+        llama_free(c);
+        return eb_fail(err, EB_E_NO_MEMORY, "context handle");
+    }
+    ec->ctx = c;
+    ec->vocab = llama_model_get_vocab(em->model);
+    ec->n_vocab = llama_vocab_n_tokens(ec->vocab);
+    ec->n_batch = p->n_batch;
+    *out = ec;
+    return EB_OK;
+}
+
+static void llama_ctx_free(eb_context *c)
+{
+    if (!c) return;
+    llama_free(c->ctx);
+    free(c);
+}
+
+static eb_status decode_or_fail(eb_context *c, llama_token *toks, int32_t n, eb_error *err)
+{
+    int32_t r = llama_decode(c->ctx, llama_batch_get_one(toks, n));
+    if (r != 0)
+        return eb_fail(err, EB_E_ENGINE, "llama_decode of %d tokens failed (%d): %s", n, r,
+                       last_log[0] ? last_log : "no reason given");
+    return EB_OK;
+}
+
+static eb_status llama_prefill(eb_context *c, const int32_t *tokens, int32_t n, eb_error *err)
+{
+    for (int32_t i = 0; i < n; i += c->n_batch) {
+        int32_t k = n - i < c->n_batch ? n - i : c->n_batch;
+        eb_status st = decode_or_fail(c, (llama_token *)(tokens + i), k, err);
+        if (st != EB_OK) return st;
+    }
+    llama_synchronize(c->ctx);
+    return EB_OK;
+}
+
+static int32_t llama_greedy(eb_context *c)
+{
+    const float *logits = llama_get_logits_ith(c->ctx, -1);
+    if (!logits) return 0;
+    int32_t best = 0;
+    for (int32_t i = 1; i < c->n_vocab; i++)
+        if (logits[i] > logits[best]) best = i;
+    return best;
+}
+
+static eb_status llama_decode_one(eb_context *c, int32_t token, eb_error *err)
+{
+    llama_token t = token;
+    eb_status st = decode_or_fail(c, &t, 1, err);
+    if (st == EB_OK) llama_synchronize(c->ctx);
+    return st;
+}
+
+static void llama_perf_(const eb_context *c, eb_engine_perf *out)
+{
+    struct llama_perf_context_data d = llama_perf_context(c->ctx);
+    out->load_ms = d.t_load_ms;
+    out->prompt_eval_ms = d.t_p_eval_ms;
+    out->eval_ms = d.t_eval_ms;
+    out->n_prompt_eval = d.n_p_eval;
+    out->n_eval = d.n_eval;
+}
+
+const eb_engine_ops eb_engine_llama = {
+    .name = "llama.cpp",
+    .version = llama_version_str,
+    .build_options = llama_build_opts,
+    .system_info = llama_sysinfo,
+    .backend = llama_backend_name,
+    .init = llama_init,
+    .model_load = llama_load,
+    .model_free = llama_free_model_,
+    .model_info = llama_info,
+    .tokenize = llama_tokenize_,
+    .context_new = llama_ctx_new,
+    .context_free = llama_ctx_free,
+    .prefill = llama_prefill,
+    .greedy_next = llama_greedy,
+    .decode_one = llama_decode_one,
+    .perf = llama_perf_,
+};

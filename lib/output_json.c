@@ -1,0 +1,163 @@
+/* JSON (every per-repetition sample) and JSONL (one object per repetition). */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
+#include "edgebench/output.h"
+
+#define SYNTHETIC_NOTE                                                                             \
+    "random weights: speed, memory and energy are faithful; generated text and perplexity mean "   \
+    "nothing"
+
+static cJSON *engine_json(const eb_run_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", r->engine_name);
+    cJSON_AddStringToObject(o, "version", r->engine_version);
+    cJSON_AddStringToObject(o, "backend", r->engine_backend);
+    cJSON_AddStringToObject(o, "build_options", r->engine_build_options);
+    cJSON_AddStringToObject(o, "system_info", r->engine_system_info);
+    return o;
+}
+
+static cJSON *model_json(const eb_model_info *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", m->path);
+    cJSON_AddStringToObject(o, "name", m->name);
+    cJSON_AddStringToObject(o, "arch", m->arch);
+    cJSON_AddStringToObject(o, "description", m->desc);
+    cJSON_AddStringToObject(o, "quant", m->quant);
+    cJSON_AddNumberToObject(o, "n_params", (double)m->n_params);
+    cJSON_AddNumberToObject(o, "file_size_bytes", (double)m->file_size);
+    cJSON_AddNumberToObject(o, "weights_size_bytes", (double)m->weights_size);
+    cJSON_AddNumberToObject(o, "n_vocab", m->n_vocab);
+    cJSON_AddNumberToObject(o, "n_ctx_train", m->n_ctx_train);
+    cJSON_AddNumberToObject(o, "n_layer", m->n_layer);
+    cJSON_AddNumberToObject(o, "n_embd", m->n_embd);
+    cJSON_AddNumberToObject(o, "n_head", m->n_head);
+    cJSON_AddNumberToObject(o, "n_head_kv", m->n_head_kv);
+    cJSON_AddBoolToObject(o, "synthetic", m->synthetic);
+    if (m->synthetic) {
+        cJSON_AddStringToObject(o, "preset", m->preset);
+        cJSON_AddStringToObject(o, "synthetic_note", SYNTHETIC_NOTE);
+    }
+    return o;
+}
+
+static cJSON *device_json(const eb_device_info *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "hostname", d->hostname);
+    cJSON_AddStringToObject(o, "cpu_model", d->cpu_model);
+    cJSON_AddStringToObject(o, "board_model", d->board_model);
+    cJSON_AddNumberToObject(o, "n_cpus_online", d->n_cpus_online);
+    cJSON_AddNumberToObject(o, "n_cpus_configured", d->n_cpus_configured);
+    cJSON_AddNumberToObject(o, "ram_total_kib", (double)d->ram_total_kb);
+    cJSON_AddNumberToObject(o, "ram_available_kib", (double)d->ram_available_kb);
+    cJSON_AddStringToObject(o, "kernel", d->kernel);
+    cJSON_AddStringToObject(o, "os", d->os);
+    cJSON_AddStringToObject(o, "arch", d->arch);
+    return o;
+}
+
+static cJSON *config_json(const eb_run_result *r)
+{
+    const eb_run_config *c = &r->config;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "prompt_source", eb_prompt_source(c));
+    if (c->prompt_file) cJSON_AddStringToObject(o, "prompt_file", c->prompt_file);
+    if (c->n_prompt_random == 0 && c->prompt_text) cJSON_AddStringToObject(o, "prompt", c->prompt_text);
+    cJSON_AddNumberToObject(o, "n_prompt", r->n_prompt);
+    cJSON_AddNumberToObject(o, "n_gen", c->n_gen);
+    cJSON_AddNumberToObject(o, "n_ctx", c->n_ctx);
+    cJSON_AddNumberToObject(o, "threads_prefill", c->threads_prefill);
+    cJSON_AddNumberToObject(o, "threads_gen", c->threads_gen);
+    cJSON_AddNumberToObject(o, "n_batch", c->n_batch);
+    cJSON_AddNumberToObject(o, "n_ubatch", c->n_ubatch);
+    cJSON_AddNumberToObject(o, "n_gpu_layers", c->n_gpu_layers);
+    cJSON_AddNumberToObject(o, "reps", c->reps);
+    cJSON_AddNumberToObject(o, "warmup", c->warmup);
+    cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    return o;
+}
+
+static cJSON *rep_json(const eb_rep *w, bool with_samples)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "index", w->index);
+    cJSON_AddBoolToObject(o, "warmup", w->warmup);
+    cJSON_AddNumberToObject(o, "n_prompt", w->n_prompt);
+    cJSON_AddNumberToObject(o, "n_gen", w->n_gen);
+    for (int m = 0; m < EB_M_COUNT; m++)
+        cJSON_AddNumberToObject(o, eb_metric_name((eb_metric)m), eb_rep_metric(w, (eb_metric)m));
+    cJSON_AddBoolToObject(o, "peak_rss_is_process", w->peak_rss_is_process);
+    cJSON *ep = cJSON_AddObjectToObject(o, "engine_perf");
+    cJSON_AddNumberToObject(ep, "load_ms", w->engine_perf.load_ms);
+    cJSON_AddNumberToObject(ep, "prompt_eval_ms", w->engine_perf.prompt_eval_ms);
+    cJSON_AddNumberToObject(ep, "eval_ms", w->engine_perf.eval_ms);
+    cJSON_AddNumberToObject(ep, "n_prompt_eval", w->engine_perf.n_prompt_eval);
+    cJSON_AddNumberToObject(ep, "n_eval", w->engine_perf.n_eval);
+    if (with_samples && w->itl_s)
+        cJSON_AddItemToObject(o, "itl_s", cJSON_CreateDoubleArray(w->itl_s, w->n_gen));
+    return o;
+}
+
+static cJSON *stats_json(const eb_stats *s, const char *unit)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "unit", unit);
+    cJSON_AddNumberToObject(o, "n", (double)s->n);
+    cJSON_AddNumberToObject(o, "mean", s->mean);
+    cJSON_AddNumberToObject(o, "stddev", s->stddev);
+    cJSON_AddNumberToObject(o, "median", s->median);
+    cJSON_AddNumberToObject(o, "min", s->min);
+    cJSON_AddNumberToObject(o, "max", s->max);
+    cJSON_AddNumberToObject(o, "ci95_lo", s->ci95_lo);
+    cJSON_AddNumberToObject(o, "ci95_hi", s->ci95_hi);
+    return o;
+}
+
+static eb_status emit(FILE *f, cJSON *root, bool pretty, eb_error *err)
+{
+    char *text = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text) return eb_fail(err, EB_E_NO_MEMORY, "JSON output");
+    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    free(text);
+    return ok ? EB_OK : eb_fail(err, EB_E_IO, "cannot write JSON output");
+}
+
+eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "edgebench_version", r->edgebench_version);
+    cJSON_AddStringToObject(root, "started_at", r->started_at);
+    cJSON_AddItemToObject(root, "engine", engine_json(r));
+    cJSON_AddItemToObject(root, "device", device_json(&r->device));
+    cJSON_AddItemToObject(root, "model", model_json(&r->model));
+    cJSON_AddItemToObject(root, "config", config_json(r));
+    cJSON *reps = cJSON_AddArrayToObject(root, "reps");
+    for (int i = 0; i < r->n_reps; i++) cJSON_AddItemToArray(reps, rep_json(&r->reps[i], true));
+    cJSON *summary = cJSON_AddObjectToObject(root, "summary");
+    for (int m = 0; m < EB_M_COUNT; m++)
+        cJSON_AddItemToObject(summary, eb_metric_name((eb_metric)m),
+                              stats_json(&r->stats[m], eb_metric_unit((eb_metric)m)));
+    cJSON_AddNumberToObject(root, "process_peak_rss_mib", (double)r->process_peak_rss_kb / 1024.0);
+    return emit(f, root, true, err);
+}
+
+eb_status eb_write_jsonl(FILE *f, const eb_run_result *r, eb_error *err)
+{
+    for (int i = 0; i < r->n_reps; i++) {
+        cJSON *o = rep_json(&r->reps[i], true);
+        cJSON_AddStringToObject(o, "started_at", r->started_at);
+        cJSON_AddStringToObject(o, "engine_version", r->engine_version);
+        cJSON_AddItemToObject(o, "model", model_json(&r->model));
+        cJSON_AddItemToObject(o, "config", config_json(r));
+        cJSON_AddStringToObject(o, "hostname", r->device.hostname);
+        cJSON_AddStringToObject(o, "cpu_model", r->device.cpu_model);
+        eb_status st = emit(f, o, false, err);
+        if (st != EB_OK) return st;
+    }
+    return EB_OK;
+}

@@ -1,0 +1,120 @@
+#include "edgebench/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+double eb_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void eb_path_join(char *out, size_t cap, const char *root, const char *path)
+{
+    if (!root || !root[0] || (root[0] == '/' && root[1] == '\0')) {
+        snprintf(out, cap, "%s", path);
+        return;
+    }
+    size_t rl = strlen(root);
+    while (rl > 1 && root[rl - 1] == '/') rl--;
+    snprintf(out, cap, "%.*s%s%s", (int)rl, root, path[0] == '/' ? "" : "/", path);
+}
+
+eb_status eb_read_text(const char *path, char *buf, size_t cap, eb_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return eb_fail(err, EB_E_IO, "%s: %s", path, strerror(errno));
+    size_t used = 0;
+    while (used + 1 < cap) {
+        ssize_t r = read(fd, buf + used, cap - 1 - used);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            return eb_fail(err, EB_E_IO, "%s: %s", path, strerror(e));
+        }
+        if (r == 0) break;
+        used += (size_t)r;
+    }
+    buf[used] = '\0';
+    close(fd);
+    return EB_OK;
+}
+
+bool eb_text_field(const char *text, const char *key, const char *seps, char *out, size_t cap)
+{
+    size_t kl = strlen(key);
+    for (const char *line = text; line && *line;) {
+        if (strncmp(line, key, kl) == 0 && line[kl] && strchr(seps, line[kl])) {
+            const char *v = line + kl;
+            while (*v && strchr(seps, *v)) v++;
+            const char *end = strchr(v, '\n');
+            size_t n = end ? (size_t)(end - v) : strlen(v);
+            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r')) n--;
+            if (n >= cap) n = cap - 1;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return true;
+        }
+        line = strchr(line, '\n');
+        if (line) line++;
+    }
+    return false;
+}
+
+bool eb_parse_long(const char *s, long min, long max, long *out)
+{
+    if (!s || !*s) return false;
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || *end != '\0' || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+eb_status eb_mkdirs(const char *path, eb_error *err)
+{
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return eb_fail(err, EB_E_INVALID_ARG, "path too long: %s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return eb_fail(err, EB_E_IO, "cannot create %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return eb_fail(err, EB_E_IO, "cannot create %s: %s", buf, strerror(errno));
+    return EB_OK;
+}
+
+eb_status eb_cache_dir(char *out, size_t cap, eb_error *err)
+{
+    const char *c = getenv("EDGEBENCH_CACHE");
+    const char *x = getenv("XDG_CACHE_HOME");
+    const char *h = getenv("HOME");
+    int n;
+    if (c && *c) n = snprintf(out, cap, "%s", c);
+    else if (x && *x) n = snprintf(out, cap, "%s/edgebench", x);
+    else if (h && *h) n = snprintf(out, cap, "%s/.cache/edgebench", h);
+    else return eb_fail(err, EB_E_INVALID_ARG, "no cache directory: set EDGEBENCH_CACHE or HOME");
+    if (n < 0 || (size_t)n >= cap) return eb_fail(err, EB_E_INVALID_ARG, "cache path too long");
+    return eb_mkdirs(out, err);
+}
+
+uint64_t eb_rng_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}

@@ -1,0 +1,27 @@
+/* Shared pieces of the command-line front end. */
+#ifndef EDGEBENCH_CLI_H
+#define EDGEBENCH_CLI_H
+
+#include <stdbool.h>
+#include "edgebench/error.h"
+#include "edgebench/synth.h"
+
+/* Exit codes: 0 ok, 1 a failure while measuring, 2 bad usage or input. */
+enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
+
+int cmd_run(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+
+/* Prints "edgebench: <status>: <message>" to stderr; returns the exit code
+ * that fits the status. */
+int cli_report(const char *cmd, const eb_error *err);
+
+/* Parses an integer option or prints an error naming the option. */
+bool cli_int(const char *opt, const char *value, long min, long max, long *out);
+
+/* Resolves a synthetic preset to its cached file, generating it with a
+ * progress line on first use. */
+eb_status cli_synth_cached(const eb_preset *p, eb_synth_type t, char *path, size_t cap,
+                           bool quiet, eb_error *err);
+
+#endif

@@ -1,0 +1,55 @@
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "edgebench/util.h"
+
+int cli_report(const char *cmd, const eb_error *err)
+{
+    fprintf(stderr, "edgebench %s: %s: %s\n", cmd, eb_status_name(err->status), err->msg);
+    switch (err->status) {
+    case EB_E_INVALID_ARG:
+    case EB_E_IO:
+    case EB_E_NOT_GGUF:
+    case EB_E_TRUNCATED:
+    case EB_E_UNSUPPORTED:
+    case EB_E_CONTEXT: return EXIT_USAGE;
+    default: return EXIT_FAILURE_RUN;
+    }
+}
+
+bool cli_int(const char *opt, const char *value, long min, long max, long *out)
+{
+    if (eb_parse_long(value, min, max, out)) return true;
+    fprintf(stderr, "edgebench: invalid_argument: %s expects an integer in [%ld, %ld], got '%s'\n",
+            opt, min, max, value ? value : "");
+    return false;
+}
+
+typedef struct progress_state {
+    const char *label;
+    int last_pct;
+    bool tty;
+} progress_state;
+
+static void synth_progress(void *user, uint64_t done, uint64_t total)
+{
+    progress_state *ps = user;
+    int pct = total ? (int)(100.0 * (double)done / (double)total) : 100;
+    if (pct == ps->last_pct || (!ps->tty && pct % 25 != 0)) return;
+    ps->last_pct = pct;
+    fprintf(stderr, ps->tty ? "\r%s: %3d%%" : "%s: %d%%\n", ps->label, pct);
+    if (ps->tty && pct == 100) fputc('\n', stderr);
+}
+
+eb_status cli_synth_cached(const eb_preset *p, eb_synth_type t, char *path, size_t cap, bool quiet,
+                           eb_error *err)
+{
+    char label[160];
+    snprintf(label, sizeof label, "edgebench: generating synthetic %s %s (first use, cached after)",
+             p->name, eb_synth_type_name(t));
+    progress_state ps = {.label = label, .last_pct = -1, .tty = isatty(2)};
+    eb_synth_options opt = {.seed = 42, .progress = quiet ? NULL : synth_progress, .progress_user = &ps};
+    bool created = false;
+    return eb_synth_cached(p, t, &opt, path, cap, &created, err);
+}
