@@ -20,19 +20,21 @@ struct eb_context {
 };
 
 /* llama.cpp logs to stderr by default; the library must not print, so the
- * messages are kept and the last errors are used to explain a failure. */
+ * warnings and errors since the last call are kept to explain a failure
+ * (EDGEBENCH_ENGINE_LOG=1 shows the whole log). */
 static char last_log[1024];
 
 static void log_cb(enum ggml_log_level level, const char *text, void *user)
 {
     (void)user;
     if (level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
-        size_t n = strlen(text);
+        size_t used = strlen(last_log), n = strlen(text);
         while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) n--;
-        if (n == 0) return;
-        if (n >= sizeof last_log) n = sizeof last_log - 1;
-        memcpy(last_log, text, n);
-        last_log[n] = '\0';
+        if (n > 0 && used + n + 3 < sizeof last_log) {
+            if (used) memcpy(last_log + used, "; ", 2), used += 2;
+            memcpy(last_log + used, text, n);
+            last_log[used + n] = '\0';
+        }
     }
     if (getenv("EDGEBENCH_ENGINE_LOG")) fputs(text, stderr);
 }
@@ -68,7 +70,10 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     struct llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = p ? p->n_gpu_layers : 0;
     if (p && !p->use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
-    if (p && p->no_alloc) mp.no_alloc = true;
+    if (p && p->no_alloc) {
+        mp.no_alloc = true; /* llama.cpp maps nothing in this mode */
+        mp.load_mode = LLAMA_LOAD_MODE_NONE;
+    }
     last_log[0] = '\0';
     struct llama_model *m = llama_model_load_from_file(path, mp);
     if (!m) {
@@ -178,6 +183,7 @@ static void llama_ctx_free(eb_context *c)
 
 static eb_status decode_or_fail(eb_context *c, llama_token *toks, int32_t n, eb_error *err)
 {
+    last_log[0] = '\0';
     int32_t r = llama_decode(c->ctx, llama_batch_get_one(toks, n));
     if (r != 0)
         return eb_fail(err, EB_E_ENGINE, "llama_decode of %d tokens failed (%d): %s", n, r,

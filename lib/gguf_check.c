@@ -8,6 +8,15 @@
 #include "ggml.h"
 #include "gguf.h"
 
+/* ggml reports parse failures on stderr; the message returned here says it
+ * better, and the library must not print. */
+static void discard_log(enum ggml_log_level level, const char *text, void *user)
+{
+    (void)level;
+    (void)text;
+    (void)user;
+}
+
 eb_status eb_gguf_check(const char *path, eb_gguf_summary *out, eb_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -25,7 +34,12 @@ eb_status eb_gguf_check(const char *path, eb_gguf_summary *out, eb_error *err)
         return eb_fail(err, EB_E_NOT_GGUF, "%s: not a GGUF file (no GGUF magic at offset 0)", path);
 
     struct gguf_init_params gp = {.no_alloc = true, .ctx = NULL};
+    ggml_log_callback prev_cb;
+    void *prev_user;
+    ggml_log_get(&prev_cb, &prev_user);
+    ggml_log_set(discard_log, NULL);
     struct gguf_context *g = gguf_init_from_file(path, gp);
+    ggml_log_set(prev_cb, prev_user);
     if (!g)
         return eb_fail(err, EB_E_TRUNCATED,
                        "%s: GGUF header or metadata is truncated or corrupt (%llu bytes)", path,

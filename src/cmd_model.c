@@ -10,7 +10,10 @@ static void model_usage(FILE *f)
 {
     fprintf(f, "usage: edgebench model synth --preset NAME [--type F16|Q8_0|Q4_0|Q4_K_M] -o FILE\n"
                "                             [--seed N] [--metadata-only]\n"
+               "       edgebench model path --preset NAME [--type TYPE]\n"
                "       edgebench model list\n\n"
+               "path prints the cached synthetic model for (preset, type), generating it\n"
+               "on first use.\n"
                "synth writes a GGUF with random weights and exactly the architecture of a\n"
                "published model. Speed, memory and energy measured on it are faithful;\n"
                "its generated text and perplexity mean nothing. --metadata-only leaves the\n"
@@ -88,6 +91,31 @@ static int model_synth(int argc, char **argv)
     return EXIT_OK;
 }
 
+static int model_path(int argc, char **argv)
+{
+    const char *preset = NULL, *type = "Q4_0";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc) preset = argv[++i];
+        else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
+        else {
+            fprintf(stderr, "edgebench model path: invalid_argument: unexpected '%s'\n", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    eb_error err = {0};
+    const eb_preset *p = eb_preset_find(preset);
+    eb_synth_type t;
+    if (!p) eb_fail(&err, EB_E_INVALID_ARG, "unknown or missing preset '%s'", preset ? preset : "");
+    else if (!eb_synth_type_parse(type, &t))
+        eb_fail(&err, EB_E_INVALID_ARG, "--type must be F16, Q8_0, Q4_0 or Q4_K_M, got '%s'", type);
+    char path[1024];
+    if (err.status == EB_OK && cli_synth_cached(p, t, path, sizeof path, false, &err) == EB_OK) {
+        printf("%s\n", path);
+        return EXIT_OK;
+    }
+    return cli_report("model path", &err);
+}
+
 int cmd_model(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -96,6 +124,7 @@ int cmd_model(int argc, char **argv)
     }
     if (strcmp(argv[1], "list") == 0) return model_list();
     if (strcmp(argv[1], "synth") == 0) return model_synth(argc - 1, argv + 1);
+    if (strcmp(argv[1], "path") == 0) return model_path(argc - 1, argv + 1);
     fprintf(stderr, "edgebench model: invalid_argument: unknown subcommand '%s'\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# End-to-end runs of the real binary: output formats on a tiny synthetic
+# preset, and a one-line error with a non-zero exit for each bad input.
+set -u
+eb=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+
+# expect_error NAME EXIT-CODE PATTERN -- ARGS...: a non-zero exit, one line on
+# stderr that matches PATTERN, and no crash.
+expect_error() {
+  local name=$1 code=$2 pattern=$3
+  shift 4
+  "$eb" "$@" >"$work/out" 2>"$work/err"
+  local rc=$?
+  local line
+  line=$(grep -v '^edgebench: \(warm-up\|run\) ' "$work/err" | head -n 5)
+  if [ "$rc" -eq "$code" ] && [ "$(printf '%s\n' "$line" | wc -l)" -eq 1 ] && printf '%s' "$line" | grep -q -- "$pattern"; then
+    ok "$name"
+  else
+    bad "$name (exit $rc, stderr: $line)"
+  fi
+}
+
+model="$work/tiny.gguf"
+"$eb" model synth --preset tiny-llama --type Q4_0 -o "$model" 2>/dev/null || bad "synth tiny-llama"
+[ -s "$model" ] && ok "synth writes a model"
+
+# Formats
+common=(-m "$model" -n 8 --reps 2 --warmup 1 -q)
+if "$eb" run "${common[@]}" >"$work/text" 2>"$work/err"; then
+  grep -q "SYNTHETIC" "$work/text" && grep -q "generation  throughput" "$work/text" &&
+    grep -q "TTFT" "$work/text" && grep -q "peak RSS" "$work/text" && ok "text table" || bad "text table"
+else bad "run text: $(cat "$work/err")"; fi
+"$eb" run "${common[@]}" --format json -o "$work/r.json" 2>/dev/null
+python3 - "$work/r.json" <<'PY' && ok "json parses, 3 reps, 8 tokens each" || bad "json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["reps"]) == 3 and d["reps"][0]["warmup"] and not d["reps"][1]["warmup"]
+assert all(r["n_gen"] == 8 and len(r["itl_s"]) == 8 for r in d["reps"])
+assert d["summary"]["gen_tps"]["n"] == 2 and d["model"]["synthetic"] is True
+assert d["config"]["threads_prefill"] >= 1 and d["device"]["n_cpus_online"] >= 1
+PY
+"$eb" run "${common[@]}" --format jsonl >"$work/r.jsonl" 2>/dev/null
+[ "$(wc -l <"$work/r.jsonl")" -eq 3 ] && python3 -c "import json,sys;[json.loads(l) for l in open(sys.argv[1])]" "$work/r.jsonl" && ok "jsonl: one line per run" || bad "jsonl"
+"$eb" run "${common[@]}" --format csv >"$work/r.csv" 2>/dev/null
+[ "$(wc -l <"$work/r.csv")" -eq 4 ] && head -1 "$work/r.csv" | grep -q "gen_tps" && ok "csv: header + one row per run" || bad "csv"
+"$eb" run "${common[@]}" -t 1 -T 2 --n-prompt 40 --format json -o "$work/t.json" 2>/dev/null
+python3 -c "import json,sys;d=json.load(open(sys.argv[1]));c=d['config'];assert (c['threads_gen'],c['threads_prefill'],c['n_prompt'])==(1,2,40)" "$work/t.json" && ok "separate thread counts, random prompt" || bad "threads"
+printf 'Tell me a story about a cat.' >"$work/prompt.txt"
+"$eb" run "${common[@]}" -f "$work/prompt.txt" --format json -o "$work/f.json" 2>/dev/null &&
+  python3 -c "import json,sys;d=json.load(open(sys.argv[1]));assert d['config']['prompt_source']=='file' and d['config']['n_prompt']<20" "$work/f.json" && ok "prompt from file" || bad "prompt file"
+"$eb" --help >/dev/null && "$eb" run --help | grep -q -- "--threads-prefill" && ok "--help" || bad "--help"
+
+# Bad input
+printf 'not a model at all\n' >"$work/text.gguf"
+head -c 100000 "$model" >"$work/trunc.gguf"
+: >"$work/empty.txt"
+expect_error "missing model" 2 "No such file" -- run -m "$work/none.gguf"
+expect_error "unreadable model" 2 "not a regular file" -- run -m "$work"
+expect_error "not GGUF" 2 "not a GGUF file" -- run -m "$work/text.gguf"
+expect_error "truncated GGUF" 2 "truncated" -- run -m "$work/trunc.gguf"
+expect_error "context too small" 2 "context of 64 tokens" -- run -m "$model" -c 64 -q
+expect_error "zero threads" 2 "generation threads" -- run -m "$model" -t 0
+expect_error "negative threads" 2 "prefill threads" -- run -m "$model" -T -4
+expect_error "absurd threads" 2 "generation threads" -- run -m "$model" -t 5000
+expect_error "zero tokens" 2 "generation tokens" -- run -m "$model" -n 0
+expect_error "absurd tokens" 2 "generation tokens" -- run -m "$model" -n 99999999
+expect_error "not a number" 2 "expects an integer" -- run -m "$model" -n ten
+expect_error "unknown option" 2 "unknown option" -- run --frobnicate
+expect_error "missing value" 2 "needs a value" -- run -m
+expect_error "unknown format" 2 "format must be" -- run -m "$model" --format xml
+expect_error "unknown preset" 2 "unknown preset" -- run --preset no-such-model
+expect_error "empty prompt file" 2 "is empty" -- run -m "$model" -f "$work/empty.txt"
+expect_error "unknown command" 2 "unknown command" -- frobnicate
+expect_error "synth without output" 2 "required" -- model synth --preset tiny-llama
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
