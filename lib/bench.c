@@ -93,25 +93,44 @@ static const struct {
     [EB_M_PEAK_RSS_MB] = {"peak_rss_mib", "MiB"},
 };
 
-const char *eb_metric_name(eb_metric m) { return m < EB_M_COUNT ? metric_info[m].name : "?"; }
-const char *eb_metric_unit(eb_metric m) { return m < EB_M_COUNT ? metric_info[m].unit : "?"; }
+const char *eb_metric_name(eb_metric m)
+{
+    return m < EB_M_COUNT ? metric_info[m].name : "?";
+}
+const char *eb_metric_unit(eb_metric m)
+{
+    return m < EB_M_COUNT ? metric_info[m].unit : "?";
+}
 
 double eb_rep_metric(const eb_rep *r, eb_metric m)
 {
     switch (m) {
-    case EB_M_LOAD_S: return r->load_s;
-    case EB_M_PREFILL_S: return r->prefill_s;
-    case EB_M_GEN_S: return r->gen_s;
-    case EB_M_E2E_S: return r->e2e_s;
-    case EB_M_TTFT_S: return r->ttft_s;
-    case EB_M_FIRST_TOKEN_S: return r->first_token_s;
-    case EB_M_PREFILL_TPS: return r->prefill_tps;
-    case EB_M_GEN_TPS: return r->gen_tps;
-    case EB_M_ITL_P50_S: return r->itl_p50_s;
-    case EB_M_ITL_P90_S: return r->itl_p90_s;
-    case EB_M_ITL_P99_S: return r->itl_p99_s;
-    case EB_M_PEAK_RSS_MB: return (double)r->peak_rss_kb / 1024.0;
-    case EB_M_COUNT: break;
+    case EB_M_LOAD_S:
+        return r->load_s;
+    case EB_M_PREFILL_S:
+        return r->prefill_s;
+    case EB_M_GEN_S:
+        return r->gen_s;
+    case EB_M_E2E_S:
+        return r->e2e_s;
+    case EB_M_TTFT_S:
+        return r->ttft_s;
+    case EB_M_FIRST_TOKEN_S:
+        return r->first_token_s;
+    case EB_M_PREFILL_TPS:
+        return r->prefill_tps;
+    case EB_M_GEN_TPS:
+        return r->gen_tps;
+    case EB_M_ITL_P50_S:
+        return r->itl_p50_s;
+    case EB_M_ITL_P90_S:
+        return r->itl_p90_s;
+    case EB_M_ITL_P99_S:
+        return r->itl_p99_s;
+    case EB_M_PEAK_RSS_MB:
+        return (double)r->peak_rss_kb / 1024.0;
+    case EB_M_COUNT:
+        break;
     }
     return 0;
 }
@@ -119,7 +138,8 @@ double eb_rep_metric(const eb_rep *r, eb_metric m)
 void eb_run_result_free(eb_run_result *res)
 {
     if (!res) return;
-    for (int i = 0; i < res->n_reps; i++) free(res->reps[i].itl_s);
+    for (int i = 0; i < res->n_reps; i++)
+        free(res->reps[i].itl_s);
     free(res->reps);
     res->reps = NULL;
     res->n_reps = 0;
@@ -187,7 +207,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     const eb_load_params lp = {.n_gpu_layers = cfg->n_gpu_layers, .use_mmap = true};
     const eb_ctx_params cp = {.n_ctx = cfg->n_ctx,
                               .n_batch = cfg->n_batch,
-                              .n_ubatch = cfg->n_ubatch < cfg->n_batch ? cfg->n_ubatch : cfg->n_batch,
+                              .n_ubatch =
+                                  cfg->n_ubatch < cfg->n_batch ? cfg->n_ubatch : cfg->n_batch,
                               .threads_gen = cfg->threads_gen,
                               .threads_prefill = cfg->threads_prefill};
     eb_model *m = NULL;
@@ -206,9 +227,10 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         if (st != EB_OK) goto done;
         res->n_prompt = *n_prompt;
         if (*n_prompt + cfg->n_gen > cfg->n_ctx) {
-            st = eb_fail(err, EB_E_CONTEXT,
-                         "context of %d tokens cannot hold the %d-token prompt + %d generated tokens",
-                         cfg->n_ctx, *n_prompt, cfg->n_gen);
+            st = eb_fail(
+                err, EB_E_CONTEXT,
+                "context of %d tokens cannot hold the %d-token prompt + %d generated tokens",
+                cfg->n_ctx, *n_prompt, cfg->n_gen);
             goto done;
         }
         t1 = eb_now(); /* tokenizing is not part of loading */

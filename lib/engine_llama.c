@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "edgebench/engine.h"
+#include "ggml-cpu.h"
 #include "llama.h"
 
 struct eb_model {
@@ -14,6 +15,10 @@ struct eb_model {
 
 struct eb_context {
     struct llama_context *ctx;
+    /* Persistent worker pools, as llama.cpp's own tools attach: one for
+     * generation, one for prefill, so each phase keeps its thread count. */
+    struct ggml_threadpool *pool_gen;
+    struct ggml_threadpool *pool_prefill;
     const struct llama_vocab *vocab;
     int32_t n_vocab;
     int n_batch;
@@ -29,7 +34,8 @@ static void log_cb(enum ggml_log_level level, const char *text, void *user)
     (void)user;
     if (level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
         size_t used = strlen(last_log), n = strlen(text);
-        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) n--;
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+            n--;
         if (n > 0 && used + n + 3 < sizeof last_log) {
             if (used) memcpy(last_log + used, "; ", 2), used += 2;
             memcpy(last_log + used, text, n);
@@ -46,11 +52,20 @@ static const char *llama_version_str(void)
     return v;
 }
 
-static const char *llama_build_opts(void) { return EB_LLAMA_BUILD_OPTIONS; }
+static const char *llama_build_opts(void)
+{
+    return EB_LLAMA_BUILD_OPTIONS;
+}
 
-static const char *llama_sysinfo(void) { return llama_print_system_info(); }
+static const char *llama_sysinfo(void)
+{
+    return llama_print_system_info();
+}
 
-static const char *llama_backend_name(void) { return llama_supports_gpu_offload() ? "GPU" : "CPU"; }
+static const char *llama_backend_name(void)
+{
+    return llama_supports_gpu_offload() ? "GPU" : "CPU";
+}
 
 static eb_status llama_init(eb_error *err)
 {
@@ -64,7 +79,8 @@ static eb_status llama_init(eb_error *err)
     return EB_OK;
 }
 
-static eb_status llama_load(const char *path, const eb_load_params *p, eb_model **out, eb_error *err)
+static eb_status llama_load(const char *path, const eb_load_params *p, eb_model **out,
+                            eb_error *err)
 {
     llama_init(err);
     struct llama_model_params mp = llama_model_default_params();
@@ -78,8 +94,9 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     struct llama_model *m = llama_model_load_from_file(path, mp);
     if (!m) {
         if (strstr(last_log, "unknown model architecture"))
-            return eb_fail(err, EB_E_UNSUPPORTED, "%s: architecture not supported by llama.cpp %s: %s",
-                           path, EB_LLAMA_TAG, last_log);
+            return eb_fail(err, EB_E_UNSUPPORTED,
+                           "%s: architecture not supported by llama.cpp %s: %s", path, EB_LLAMA_TAG,
+                           last_log);
         return eb_fail(err, EB_E_ENGINE, "%s: llama.cpp could not load the model: %s", path,
                        last_log[0] ? last_log : "no reason given");
     }
@@ -146,7 +163,17 @@ static eb_status llama_tokenize_(const eb_model *em, const char *text, int32_t *
     return EB_OK;
 }
 
-static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context **out, eb_error *err)
+static void llama_ctx_free(eb_context *c)
+{
+    if (!c) return;
+    llama_free(c->ctx);
+    if (c->pool_gen) ggml_threadpool_free(c->pool_gen);
+    if (c->pool_prefill) ggml_threadpool_free(c->pool_prefill);
+    free(c);
+}
+
+static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context **out,
+                               eb_error *err)
 {
     struct llama_context_params cp = llama_context_default_params();
     cp.n_ctx = (uint32_t)p->n_ctx;
@@ -167,18 +194,21 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
         return eb_fail(err, EB_E_NO_MEMORY, "context handle");
     }
     ec->ctx = c;
+    struct ggml_threadpool_params tg = ggml_threadpool_params_default(p->threads_gen);
+    struct ggml_threadpool_params tb = ggml_threadpool_params_default(p->threads_prefill);
+    ec->pool_gen = ggml_threadpool_new(&tg);
+    ec->pool_prefill = ggml_threadpool_new(&tb);
+    if (!ec->pool_gen || !ec->pool_prefill) {
+        llama_ctx_free(ec);
+        return eb_fail(err, EB_E_ENGINE, "cannot create thread pools of %d and %d threads",
+                       p->threads_gen, p->threads_prefill);
+    }
+    llama_attach_threadpool(c, ec->pool_gen, ec->pool_prefill);
     ec->vocab = llama_model_get_vocab(em->model);
     ec->n_vocab = llama_vocab_n_tokens(ec->vocab);
     ec->n_batch = p->n_batch;
     *out = ec;
     return EB_OK;
-}
-
-static void llama_ctx_free(eb_context *c)
-{
-    if (!c) return;
-    llama_free(c->ctx);
-    free(c);
 }
 
 static eb_status decode_or_fail(eb_context *c, llama_token *toks, int32_t n, eb_error *err)
@@ -207,8 +237,13 @@ static int32_t llama_greedy(eb_context *c)
     const float *logits = llama_get_logits_ith(c->ctx, -1);
     if (!logits) return 0;
     int32_t best = 0;
-    for (int32_t i = 1; i < c->n_vocab; i++)
-        if (logits[i] > logits[best]) best = i;
+    float best_v = logits[0];
+    for (int32_t i = 1; i < c->n_vocab; i++) {
+        if (logits[i] > best_v) {
+            best_v = logits[i];
+            best = i;
+        }
+    }
     return best;
 }
 

@@ -7,17 +7,28 @@
 const char *eb_status_name(eb_status status)
 {
     switch (status) {
-    case EB_OK: return "ok";
-    case EB_E_INVALID_ARG: return "invalid_argument";
-    case EB_E_IO: return "io";
-    case EB_E_NOT_GGUF: return "not_gguf";
-    case EB_E_TRUNCATED: return "truncated";
-    case EB_E_UNSUPPORTED: return "unsupported";
-    case EB_E_CONTEXT: return "context_too_small";
-    case EB_E_ENGINE: return "engine";
-    case EB_E_NO_MEMORY: return "no_memory";
-    case EB_E_NOT_AVAILABLE: return "not_available";
-    case EB_E_INTERNAL: return "internal";
+    case EB_OK:
+        return "ok";
+    case EB_E_INVALID_ARG:
+        return "invalid_argument";
+    case EB_E_IO:
+        return "io";
+    case EB_E_NOT_GGUF:
+        return "not_gguf";
+    case EB_E_TRUNCATED:
+        return "truncated";
+    case EB_E_UNSUPPORTED:
+        return "unsupported";
+    case EB_E_CONTEXT:
+        return "context_too_small";
+    case EB_E_ENGINE:
+        return "engine";
+    case EB_E_NO_MEMORY:
+        return "no_memory";
+    case EB_E_NOT_AVAILABLE:
+        return "not_available";
+    case EB_E_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }

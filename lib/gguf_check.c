@@ -51,7 +51,8 @@ eb_status eb_gguf_check(const char *path, eb_gguf_summary *out, eb_error *err)
     out->n_tensors = gguf_get_n_tensors(g);
     uint64_t end = gguf_get_data_offset(g);
     for (int64_t i = 0; i < out->n_tensors; i++) {
-        uint64_t e = gguf_get_data_offset(g) + gguf_get_tensor_offset(g, i) + gguf_get_tensor_size(g, i);
+        uint64_t e =
+            gguf_get_data_offset(g) + gguf_get_tensor_offset(g, i) + gguf_get_tensor_size(g, i);
         if (e > end) end = e;
     }
     out->data_end = end;
@@ -60,8 +61,9 @@ eb_status eb_gguf_check(const char *path, eb_gguf_summary *out, eb_error *err)
     if (ak < 0)
         return eb_fail(err, EB_E_NOT_GGUF, "%s: GGUF without general.architecture key", path);
     if (end > out->file_size)
-        return eb_fail(err, EB_E_TRUNCATED,
-                       "%s: truncated GGUF: tensor data ends at byte %llu but the file has %llu bytes",
-                       path, (unsigned long long)end, (unsigned long long)out->file_size);
+        return eb_fail(
+            err, EB_E_TRUNCATED,
+            "%s: truncated GGUF: tensor data ends at byte %llu but the file has %llu bytes", path,
+            (unsigned long long)end, (unsigned long long)out->file_size);
     return EB_OK;
 }

@@ -20,7 +20,8 @@ eb_status eb_write_csv(FILE *f, const eb_run_result *r, eb_error *err)
           "model_n_params,synthetic,preset,n_prompt,n_gen,n_ctx,threads_prefill,threads_gen,"
           "n_batch,n_gpu_layers,rep,warmup",
           f);
-    for (int m = 0; m < EB_M_COUNT; m++) fprintf(f, ",%s", eb_metric_name((eb_metric)m));
+    for (int m = 0; m < EB_M_COUNT; m++)
+        fprintf(f, ",%s", eb_metric_name((eb_metric)m));
     fputc('\n', f);
     const eb_run_config *c = &r->config;
     for (int i = 0; i < r->n_reps; i++) {
@@ -44,7 +45,8 @@ eb_status eb_write_csv(FILE *f, const eb_run_result *r, eb_error *err)
         fprintf(f, ",%d,%d,%d,%d,%d,%d,%d,%d,%s", w->n_prompt, w->n_gen, c->n_ctx,
                 c->threads_prefill, c->threads_gen, c->n_batch, c->n_gpu_layers, w->index,
                 w->warmup ? "true" : "false");
-        for (int m = 0; m < EB_M_COUNT; m++) fprintf(f, ",%.9g", eb_rep_metric(w, (eb_metric)m));
+        for (int m = 0; m < EB_M_COUNT; m++)
+            fprintf(f, ",%.9g", eb_rep_metric(w, (eb_metric)m));
         fputc('\n', f);
     }
     return ferror(f) ? eb_fail(err, EB_E_IO, "cannot write CSV output") : EB_OK;
@@ -55,7 +57,8 @@ bool eb_format_parse(const char *s, eb_format *out)
     static const struct {
         const char *name;
         eb_format fmt;
-    } names[] = {{"text", EB_FMT_TEXT}, {"json", EB_FMT_JSON}, {"jsonl", EB_FMT_JSONL}, {"csv", EB_FMT_CSV}};
+    } names[] = {
+        {"text", EB_FMT_TEXT}, {"json", EB_FMT_JSON}, {"jsonl", EB_FMT_JSONL}, {"csv", EB_FMT_CSV}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (s && strcasecmp(s, names[i].name) == 0) {
             *out = names[i].fmt;
@@ -67,10 +70,14 @@ bool eb_format_parse(const char *s, eb_format *out)
 eb_status eb_write_result(FILE *f, eb_format fmt, const eb_run_result *r, eb_error *err)
 {
     switch (fmt) {
-    case EB_FMT_TEXT: return eb_write_text(f, r, err);
-    case EB_FMT_JSON: return eb_write_json(f, r, err);
-    case EB_FMT_JSONL: return eb_write_jsonl(f, r, err);
-    case EB_FMT_CSV: return eb_write_csv(f, r, err);
+    case EB_FMT_TEXT:
+        return eb_write_text(f, r, err);
+    case EB_FMT_JSON:
+        return eb_write_json(f, r, err);
+    case EB_FMT_JSONL:
+        return eb_write_jsonl(f, r, err);
+    case EB_FMT_CSV:
+        return eb_write_csv(f, r, err);
     }
     return eb_fail(err, EB_E_INVALID_ARG, "unknown output format");
 }

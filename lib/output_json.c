@@ -66,7 +66,8 @@ static cJSON *config_json(const eb_run_result *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "prompt_source", eb_prompt_source(c));
     if (c->prompt_file) cJSON_AddStringToObject(o, "prompt_file", c->prompt_file);
-    if (c->n_prompt_random == 0 && c->prompt_text) cJSON_AddStringToObject(o, "prompt", c->prompt_text);
+    if (c->n_prompt_random == 0 && c->prompt_text)
+        cJSON_AddStringToObject(o, "prompt", c->prompt_text);
     cJSON_AddNumberToObject(o, "n_prompt", r->n_prompt);
     cJSON_AddNumberToObject(o, "n_gen", c->n_gen);
     cJSON_AddNumberToObject(o, "n_ctx", c->n_ctx);
@@ -137,7 +138,8 @@ eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
     cJSON_AddItemToObject(root, "model", model_json(&r->model));
     cJSON_AddItemToObject(root, "config", config_json(r));
     cJSON *reps = cJSON_AddArrayToObject(root, "reps");
-    for (int i = 0; i < r->n_reps; i++) cJSON_AddItemToArray(reps, rep_json(&r->reps[i], true));
+    for (int i = 0; i < r->n_reps; i++)
+        cJSON_AddItemToArray(reps, rep_json(&r->reps[i], true));
     cJSON *summary = cJSON_AddObjectToObject(root, "summary");
     for (int m = 0; m < EB_M_COUNT; m++)
         cJSON_AddItemToObject(summary, eb_metric_name((eb_metric)m),

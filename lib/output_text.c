@@ -24,7 +24,8 @@ static void row(FILE *f, const char *phase, const char *label, const eb_stats *s
 {
     char c[5][32];
     double v[5] = {s->mean, s->stddev, s->median, s->min, s->max};
-    for (int i = 0; i < 5; i++) snprintf(c[i], sizeof c[i], "%.*f", decimals, v[i] * scale);
+    for (int i = 0; i < 5; i++)
+        snprintf(c[i], sizeof c[i], "%.*f", decimals, v[i] * scale);
     char ci[80];
     snprintf(ci, sizeof ci, "[%.*f, %.*f]", decimals, s->ci95_lo * scale, decimals,
              s->ci95_hi * scale);
@@ -54,14 +55,16 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
             r->device.board_model[0] ? r->device.board_model : "",
             r->device.board_model[0] ? ": " : "", r->device.cpu_model, r->device.n_cpus_online, ram,
             r->device.kernel, r->device.os[0] ? r->device.os : "unknown OS");
-    fprintf(f, "config  prompt %d tokens (%s), generate %d, context %d, threads prefill %d / "
-               "generation %d, batch %d, GPU layers %d\n",
-            r->n_prompt,
-            eb_prompt_source(c),
-            c->n_gen, c->n_ctx, c->threads_prefill, c->threads_gen, c->n_batch, c->n_gpu_layers);
+    fprintf(f,
+            "config  prompt %d tokens (%s), generate %d, context %d, threads prefill %d / "
+            "generation %d, batch %d, GPU layers %d\n",
+            r->n_prompt, eb_prompt_source(c), c->n_gen, c->n_ctx, c->threads_prefill,
+            c->threads_gen, c->n_batch, c->n_gpu_layers);
     int measured = 0, warm = 0;
-    for (int i = 0; i < r->n_reps; i++) r->reps[i].warmup ? warm++ : measured++;
-    fprintf(f, "        %d measured run%s after %d warm-up%s (warm-ups excluded from statistics)\n\n",
+    for (int i = 0; i < r->n_reps; i++)
+        r->reps[i].warmup ? warm++ : measured++;
+    fprintf(f,
+            "        %d measured run%s after %d warm-up%s (warm-ups excluded from statistics)\n\n",
             measured, measured == 1 ? "" : "s", warm, warm == 1 ? "" : "s");
 
     if (measured == 0) {
@@ -83,21 +86,24 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
     row(f, "request", "first token [s]", &s[EB_M_FIRST_TOKEN_S], 1, 3);
     row(f, "request", "end-to-end [s]", &s[EB_M_E2E_S], 1, 3);
     row(f, "memory", "peak RSS [MiB]", &s[EB_M_PEAK_RSS_MB], 1, 1);
-    fprintf(f, "\n  tokens: prefill %d, generation %d per run; first token = prefill + choice of "
-               "the first token, after loading\n",
+    fprintf(f,
+            "\n  tokens: prefill %d, generation %d per run; first token = prefill + choice of "
+            "the first token, after loading\n",
             r->n_prompt, c->n_gen);
     for (int i = 0; i < r->n_reps; i++) {
         const eb_rep *w = &r->reps[i];
         if (!w->warmup) continue;
-        fprintf(f, "  warm-up %d: load %.3f s, prefill %.2f tok/s, generation %.2f tok/s, peak RSS "
-                   "%.1f MiB\n",
+        fprintf(f,
+                "  warm-up %d: load %.3f s, prefill %.2f tok/s, generation %.2f tok/s, peak RSS "
+                "%.1f MiB\n",
                 i + 1, w->load_s, w->prefill_tps, w->gen_tps, (double)w->peak_rss_kb / 1024.0);
     }
     if (r->n_reps > 0 && r->reps[0].peak_rss_is_process)
         fprintf(f, "  peak RSS covers the whole process: the kernel refused to reset it per run\n");
     const eb_rep *last = &r->reps[r->n_reps - 1];
-    fprintf(f, "  llama.cpp's own timers (last run): prompt %.1f ms for %d tokens, eval %.1f ms for "
-               "%d tokens\n",
+    fprintf(f,
+            "  llama.cpp's own timers (last run): prompt %.1f ms for %d tokens, eval %.1f ms for "
+            "%d tokens\n",
             last->engine_perf.prompt_eval_ms, last->engine_perf.n_prompt_eval,
             last->engine_perf.eval_ms, last->engine_perf.n_eval);
     return EB_OK;

@@ -65,9 +65,15 @@ static const eb_preset presets[] = {
 };
 /* clang-format on */
 
-size_t eb_preset_count(void) { return sizeof presets / sizeof presets[0]; }
+size_t eb_preset_count(void)
+{
+    return sizeof presets / sizeof presets[0];
+}
 
-const eb_preset *eb_preset_at(size_t i) { return i < eb_preset_count() ? &presets[i] : NULL; }
+const eb_preset *eb_preset_at(size_t i)
+{
+    return i < eb_preset_count() ? &presets[i] : NULL;
+}
 
 const eb_preset *eb_preset_find(const char *name)
 {

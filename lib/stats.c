@@ -63,7 +63,8 @@ void eb_stats_compute(const double *values, size_t n, eb_stats *out)
     }
     out->mean = sum / (double)n;
     double ss = 0;
-    for (size_t i = 0; i < n; i++) ss += (values[i] - out->mean) * (values[i] - out->mean);
+    for (size_t i = 0; i < n; i++)
+        ss += (values[i] - out->mean) * (values[i] - out->mean);
     out->stddev = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
     out->median = eb_percentile(values, n, 50);
     if (n > 1) {

@@ -54,7 +54,10 @@ static void emit(spec_fn fn, void *user, const char *name, tensor_role role, int
     fn(user, &t);
 }
 
-static int head_dim(const eb_preset *p) { return p->head_dim ? p->head_dim : p->n_embd / p->n_head; }
+static int head_dim(const eb_preset *p)
+{
+    return p->head_dim ? p->head_dim : p->n_embd / p->n_head;
+}
 
 /* The tensors llama.cpp's loader expects for the preset's architecture, in
  * the order the converters write them. */
@@ -64,7 +67,8 @@ static void for_each_tensor(const eb_preset *p, spec_fn fn, void *user)
     const int64_t q = hd * p->n_head, kv = hd * p->n_head_kv;
     char n[64];
     emit(fn, user, "token_embd.weight", ROLE_TOKEN_EMBD, E, p->n_vocab, -1);
-    if (p->llama3_rope_factor > 0) emit(fn, user, "rope_freqs.weight", ROLE_ROPE_FREQS, hd / 2, 1, -1);
+    if (p->llama3_rope_factor > 0)
+        emit(fn, user, "rope_freqs.weight", ROLE_ROPE_FREQS, hd / 2, 1, -1);
     for (int i = 0; i < p->n_layer; i++) {
 #define T(fmt, role, a, b)                                                                         \
     do {                                                                                           \
@@ -104,11 +108,16 @@ static void for_each_tensor(const eb_preset *p, spec_fn fn, void *user)
 static enum ggml_type base_type(eb_synth_type t)
 {
     switch (t) {
-    case EB_SYNTH_F16: return GGML_TYPE_F16;
-    case EB_SYNTH_Q8_0: return GGML_TYPE_Q8_0;
-    case EB_SYNTH_Q4_0: return GGML_TYPE_Q4_0;
-    case EB_SYNTH_Q4_K_M: return GGML_TYPE_Q4_K;
-    default: return GGML_TYPE_F32;
+    case EB_SYNTH_F16:
+        return GGML_TYPE_F16;
+    case EB_SYNTH_Q8_0:
+        return GGML_TYPE_Q8_0;
+    case EB_SYNTH_Q4_0:
+        return GGML_TYPE_Q4_0;
+    case EB_SYNTH_Q4_K_M:
+        return GGML_TYPE_Q4_K;
+    default:
+        return GGML_TYPE_F32;
     }
 }
 
@@ -116,15 +125,23 @@ static int llama_ftype(eb_synth_type t)
 {
     /* enum llama_ftype values (llama.h) */
     switch (t) {
-    case EB_SYNTH_F16: return 1;
-    case EB_SYNTH_Q8_0: return 7;
-    case EB_SYNTH_Q4_0: return 2;
-    case EB_SYNTH_Q4_K_M: return 15;
-    default: return 0;
+    case EB_SYNTH_F16:
+        return 1;
+    case EB_SYNTH_Q8_0:
+        return 7;
+    case EB_SYNTH_Q4_0:
+        return 2;
+    case EB_SYNTH_Q4_K_M:
+        return 15;
+    default:
+        return 0;
     }
 }
 
-static bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+static bool use_more_bits(int i, int n)
+{
+    return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
 
 /* The per-tensor type that llama.cpp's quantizer (llama-quant.cpp) picks for
  * these file types, including its fallbacks for rows that do not divide into
@@ -135,19 +152,31 @@ static enum ggml_type tensor_type(const eb_preset *p, eb_synth_type t, const ten
     enum ggml_type ty = base_type(t);
     if (t == EB_SYNTH_F16) return ty;
     if (s->role == ROLE_OUTPUT || (p->tied_embeddings && s->role == ROLE_TOKEN_EMBD)) {
-        if (s->ne0 % ggml_blck_size(ty) != 0) ty = GGML_TYPE_Q8_0;
-        else if (ty != GGML_TYPE_Q8_0) ty = GGML_TYPE_Q6_K;
+        if (s->ne0 % ggml_blck_size(ty) != 0)
+            ty = GGML_TYPE_Q8_0;
+        else if (ty != GGML_TYPE_Q8_0)
+            ty = GGML_TYPE_Q6_K;
     } else if (t == EB_SYNTH_Q4_K_M) {
-        if (s->role == ROLE_ATTN_V && use_more_bits(s->layer, p->n_layer)) ty = GGML_TYPE_Q6_K;
-        else if (s->role == ROLE_FFN_DOWN && use_more_bits(s->layer, p->n_layer)) ty = GGML_TYPE_Q6_K;
-        else if (s->role == ROLE_ATTN_QKV) ty = GGML_TYPE_Q5_K;
+        if (s->role == ROLE_ATTN_V && use_more_bits(s->layer, p->n_layer))
+            ty = GGML_TYPE_Q6_K;
+        else if (s->role == ROLE_FFN_DOWN && use_more_bits(s->layer, p->n_layer))
+            ty = GGML_TYPE_Q6_K;
+        else if (s->role == ROLE_ATTN_QKV)
+            ty = GGML_TYPE_Q5_K;
     }
     if (s->ne0 % ggml_blck_size(ty) != 0) {
         switch (ty) {
-        case GGML_TYPE_Q4_K: ty = GGML_TYPE_Q5_0; break;
-        case GGML_TYPE_Q5_K: ty = GGML_TYPE_Q5_1; break;
-        case GGML_TYPE_Q6_K: ty = GGML_TYPE_Q8_0; break;
-        default: break;
+        case GGML_TYPE_Q4_K:
+            ty = GGML_TYPE_Q5_0;
+            break;
+        case GGML_TYPE_Q5_K:
+            ty = GGML_TYPE_Q5_1;
+            break;
+        case GGML_TYPE_Q6_K:
+            ty = GGML_TYPE_Q8_0;
+            break;
+        default:
+            break;
         }
         if (s->ne0 % ggml_blck_size(ty) != 0) ty = GGML_TYPE_F16;
     }
@@ -184,7 +213,10 @@ uint64_t eb_preset_weights_bytes(const eb_preset *p, eb_synth_type t)
 
 static const char *const type_names[EB_SYNTH_TYPE_COUNT] = {"F16", "Q8_0", "Q4_0", "Q4_K_M"};
 
-const char *eb_synth_type_name(eb_synth_type t) { return t < EB_SYNTH_TYPE_COUNT ? type_names[t] : "?"; }
+const char *eb_synth_type_name(eb_synth_type t)
+{
+    return t < EB_SYNTH_TYPE_COUNT ? type_names[t] : "?";
+}
 
 bool eb_synth_type_parse(const char *s, eb_synth_type *out)
 {
@@ -202,8 +234,8 @@ static eb_status copy_vocab(struct gguf_context *dst, const eb_preset *p, const 
                             eb_error *err)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf", vocab_dir ? vocab_dir : EB_DEFAULT_VOCAB_DIR,
-             p->vocab);
+    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf",
+             vocab_dir ? vocab_dir : EB_DEFAULT_VOCAB_DIR, p->vocab);
     struct gguf_init_params gp = {.no_alloc = true, .ctx = NULL};
     struct gguf_context *src = gguf_init_from_file(path, gp);
     if (!src) return eb_fail(err, EB_E_IO, "cannot read tokenizer vocabulary %s", path);
@@ -230,11 +262,21 @@ static eb_status copy_vocab(struct gguf_context *dst, const eb_preset *p, const 
                       strcmp(key, "tokenizer.ggml.token_type") == 0 ||
                       strcmp(key, "tokenizer.ggml.scores") == 0;
         switch (kt) {
-        case GGUF_TYPE_STRING: gguf_set_val_str(dst, key, gguf_get_val_str(src, k)); break;
-        case GGUF_TYPE_UINT32: gguf_set_val_u32(dst, key, gguf_get_val_u32(src, k)); break;
-        case GGUF_TYPE_INT32: gguf_set_val_i32(dst, key, gguf_get_val_i32(src, k)); break;
-        case GGUF_TYPE_BOOL: gguf_set_val_bool(dst, key, gguf_get_val_bool(src, k)); break;
-        case GGUF_TYPE_FLOAT32: gguf_set_val_f32(dst, key, gguf_get_val_f32(src, k)); break;
+        case GGUF_TYPE_STRING:
+            gguf_set_val_str(dst, key, gguf_get_val_str(src, k));
+            break;
+        case GGUF_TYPE_UINT32:
+            gguf_set_val_u32(dst, key, gguf_get_val_u32(src, k));
+            break;
+        case GGUF_TYPE_INT32:
+            gguf_set_val_i32(dst, key, gguf_get_val_i32(src, k));
+            break;
+        case GGUF_TYPE_BOOL:
+            gguf_set_val_bool(dst, key, gguf_get_val_bool(src, k));
+            break;
+        case GGUF_TYPE_FLOAT32:
+            gguf_set_val_f32(dst, key, gguf_get_val_f32(src, k));
+            break;
         case GGUF_TYPE_ARRAY: {
             enum gguf_type at = gguf_get_arr_type(src, k);
             size_t an = gguf_get_arr_n(src, k);
@@ -248,7 +290,8 @@ static eb_status copy_vocab(struct gguf_context *dst, const eb_preset *p, const 
                     st = eb_fail(err, EB_E_NO_MEMORY, "vocabulary %s", path);
                     break;
                 }
-                for (size_t i = 0; i < an; i++) strs[i] = gguf_get_arr_str(src, k, i);
+                for (size_t i = 0; i < an; i++)
+                    strs[i] = gguf_get_arr_str(src, k, i);
                 /* Padding tokens as the converters write them for models whose
                  * embedding table is larger than the tokenizer. */
                 for (size_t i = an; i < total; i++) {
@@ -259,10 +302,11 @@ static eb_status copy_vocab(struct gguf_context *dst, const eb_preset *p, const 
                 free(strs);
                 free(pads);
             } else {
-                size_t es = at == GGUF_TYPE_INT32 || at == GGUF_TYPE_UINT32 || at == GGUF_TYPE_FLOAT32 ? 4
-                            : at == GGUF_TYPE_UINT8 || at == GGUF_TYPE_INT8 || at == GGUF_TYPE_BOOL ? 1
-                            : at == GGUF_TYPE_UINT16 || at == GGUF_TYPE_INT16                      ? 2
-                                                                                                     : 8;
+                size_t es =
+                    at == GGUF_TYPE_INT32 || at == GGUF_TYPE_UINT32 || at == GGUF_TYPE_FLOAT32 ? 4
+                    : at == GGUF_TYPE_UINT8 || at == GGUF_TYPE_INT8 || at == GGUF_TYPE_BOOL    ? 1
+                    : at == GGUF_TYPE_UINT16 || at == GGUF_TYPE_INT16                          ? 2
+                                                                                               : 8;
                 unsigned char *buf = calloc(total ? total : 1, es);
                 if (!buf) {
                     st = eb_fail(err, EB_E_NO_MEMORY, "vocabulary %s", path);
@@ -270,15 +314,18 @@ static eb_status copy_vocab(struct gguf_context *dst, const eb_preset *p, const 
                 }
                 memcpy(buf, gguf_get_arr_data(src, k), an * es);
                 if (strcmp(key, "tokenizer.ggml.token_type") == 0)
-                    for (size_t i = an; i < total; i++) ((int32_t *)buf)[i] = 5; /* UNUSED */
+                    for (size_t i = an; i < total; i++)
+                        ((int32_t *)buf)[i] = 5; /* UNUSED */
                 if (strcmp(key, "tokenizer.ggml.scores") == 0)
-                    for (size_t i = an; i < total; i++) ((float *)buf)[i] = -1000.0f;
+                    for (size_t i = an; i < total; i++)
+                        ((float *)buf)[i] = -1000.0f;
                 gguf_set_arr_data(dst, key, at, buf, total);
                 free(buf);
             }
             break;
         }
-        default: break; /* tokenizers use no other scalar types */
+        default:
+            break; /* tokenizers use no other scalar types */
         }
     }
     gguf_free(src);
@@ -332,7 +379,8 @@ static void set_metadata(struct gguf_context *g, const eb_preset *p, eb_synth_ty
     }
     if (p->attn_softcap > 0) set_f32(g, p, "attn_logit_softcapping", p->attn_softcap);
     if (p->final_softcap > 0) set_f32(g, p, "final_logit_softcapping", p->final_softcap);
-    if (p->sliding_window > 0) set_u32(g, p, "attention.sliding_window", (uint32_t)p->sliding_window);
+    if (p->sliding_window > 0)
+        set_u32(g, p, "attention.sliding_window", (uint32_t)p->sliding_window);
 }
 
 /* ---- tensor data ----------------------------------------------------------- */
@@ -346,8 +394,10 @@ static void llama3_rope_freqs(const eb_preset *p, float *out, int64_t n)
     for (int64_t i = 0; i < n; i++) {
         double freq = 1.0 / pow(p->rope_freq_base, (double)(2 * i) / dim);
         double wl = 2.0 * M_PI / freq;
-        if (wl < high_wl) out[i] = 1.0f;
-        else if (wl > low_wl) out[i] = (float)factor;
+        if (wl < high_wl)
+            out[i] = 1.0f;
+        else if (wl > low_wl)
+            out[i] = (float)factor;
         else {
             double smooth = (old_ctx / wl - low) / (high - low);
             out[i] = (float)(1.0 / ((1.0 - smooth) / factor + smooth));
@@ -398,13 +448,15 @@ static void write_tensor_cb(void *user, const tensor_spec *s)
     write_ctx *w = user;
     if (w->st != EB_OK) return;
     enum ggml_type ty = tensor_type(w->p, w->t, s);
-    const int64_t rows_per_chunk = s->ne0 >= (int64_t)CHUNK_ELEMS ? 1 : (int64_t)CHUNK_ELEMS / s->ne0;
+    const int64_t rows_per_chunk =
+        s->ne0 >= (int64_t)CHUNK_ELEMS ? 1 : (int64_t)CHUNK_ELEMS / s->ne0;
     size_t written = 0;
     for (int64_t r0 = 0; r0 < s->ne1; r0 += rows_per_chunk) {
         int64_t nr = s->ne1 - r0 < rows_per_chunk ? s->ne1 - r0 : rows_per_chunk;
         size_t ne = (size_t)(nr * s->ne0);
         if (s->role == ROLE_NORM) {
-            for (size_t i = 0; i < ne; i++) w->fbuf[i] = 1.0f;
+            for (size_t i = 0; i < ne; i++)
+                w->fbuf[i] = 1.0f;
         } else if (s->role == ROLE_BIAS) {
             memset(w->fbuf, 0, ne * sizeof(float));
         } else if (s->role == ROLE_ROPE_FREQS) {
@@ -427,7 +479,8 @@ static void write_tensor_cb(void *user, const tensor_spec *s)
         }
         written += bytes;
         w->done_bytes += bytes;
-        if (w->opt && w->opt->progress) w->opt->progress(w->opt->progress_user, w->done_bytes, w->total_bytes);
+        if (w->opt && w->opt->progress)
+            w->opt->progress(w->opt->progress_user, w->done_bytes, w->total_bytes);
     }
     size_t align = gguf_get_alignment(w->g);
     static const char zeros[64];
@@ -446,8 +499,8 @@ eb_status eb_synth_write(const eb_preset *p, eb_synth_type t, const char *path,
 
     write_ctx w = {.p = p, .t = t, .opt = opt, .rng = opt->seed, .err = err, .path = path};
     size_t n_tensors = 4 + (size_t)p->n_layer * 16;
-    struct ggml_init_params ip = {.mem_size = n_tensors * ggml_tensor_overhead(), .mem_buffer = NULL,
-                                  .no_alloc = true};
+    struct ggml_init_params ip = {
+        .mem_size = n_tensors * ggml_tensor_overhead(), .mem_buffer = NULL, .no_alloc = true};
     w.gctx = ggml_init(ip);
     w.g = gguf_init_empty();
     if (!w.gctx || !w.g) {
@@ -463,7 +516,8 @@ eb_status eb_synth_write(const eb_preset *p, eb_synth_type t, const char *path,
     snprintf(part, sizeof part, "%s.part", path);
     size_t meta_size = st == EB_OK ? gguf_get_meta_size(w.g) : 0;
     void *meta = st == EB_OK ? malloc(meta_size) : NULL;
-    if (st == EB_OK && !meta) st = eb_fail(err, EB_E_NO_MEMORY, "synth: metadata of %zu bytes", meta_size);
+    if (st == EB_OK && !meta)
+        st = eb_fail(err, EB_E_NO_MEMORY, "synth: metadata of %zu bytes", meta_size);
     if (st == EB_OK) {
         gguf_get_meta_data(w.g, meta);
         w.f = fopen(part, "wb");
@@ -476,13 +530,15 @@ eb_status eb_synth_write(const eb_preset *p, eb_synth_type t, const char *path,
     if (st == EB_OK && opt->metadata_only) {
         /* Sparse data region: the tensor bytes exist as a hole of zeros. */
         int64_t last = gguf_get_n_tensors(w.g) - 1;
-        uint64_t end = meta_size + gguf_get_tensor_offset(w.g, last) + gguf_get_tensor_size(w.g, last);
+        uint64_t end =
+            meta_size + gguf_get_tensor_offset(w.g, last) + gguf_get_tensor_size(w.g, last);
         if (fflush(w.f) != 0 || ftruncate(fileno(w.f), (off_t)end) != 0)
             st = eb_fail(err, EB_E_IO, "%s: %s", part, strerror(errno));
     } else if (st == EB_OK) {
         w.fbuf = malloc(CHUNK_ELEMS * sizeof(float));
         w.qbuf = malloc(CHUNK_ELEMS * sizeof(float));
-        if (!w.fbuf || !w.qbuf) st = eb_fail(err, EB_E_NO_MEMORY, "synth: chunk buffers");
+        if (!w.fbuf || !w.qbuf)
+            st = eb_fail(err, EB_E_NO_MEMORY, "synth: chunk buffers");
         else {
             w.st = EB_OK;
             for_each_tensor(p, write_tensor_cb, &w);

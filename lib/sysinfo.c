@@ -30,8 +30,10 @@ static int count_cpu_list(const char *list)
             break;
         }
         p += used;
-        if (*p == ',') p++;
-        else break;
+        if (*p == ',')
+            p++;
+        else
+            break;
     }
     return count;
 }
@@ -58,8 +60,11 @@ void eb_device_info_read(const char *root, eb_device_info *out)
                                : strcmp(part, "0xd08") == 0 ? "Cortex-A72"
                                : strcmp(part, "0xd03") == 0 ? "Cortex-A53"
                                                             : NULL;
-            if (name) snprintf(out->cpu_model, sizeof out->cpu_model, "ARM %s", name);
-            else snprintf(out->cpu_model, sizeof out->cpu_model, "implementer %s part %s", impl, part);
+            if (name)
+                snprintf(out->cpu_model, sizeof out->cpu_model, "ARM %s", name);
+            else
+                snprintf(out->cpu_model, sizeof out->cpu_model, "implementer %s part %s", impl,
+                         part);
         }
     }
 
@@ -71,7 +76,8 @@ void eb_device_info_read(const char *root, eb_device_info *out)
     out->n_cpus_online = count_cpu_list(list);
     read_file_at(root, "/sys/devices/system/cpu/possible", list, sizeof list);
     out->n_cpus_configured = count_cpu_list(list);
-    if (out->n_cpus_online == 0 && real_root) out->n_cpus_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (out->n_cpus_online == 0 && real_root)
+        out->n_cpus_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (out->n_cpus_configured == 0) out->n_cpus_configured = out->n_cpus_online;
 
     eb_meminfo_read(root, &out->ram_total_kb, &out->ram_available_kb, NULL);
@@ -92,7 +98,8 @@ void eb_device_info_read(const char *root, eb_device_info *out)
     out->kernel[strcspn(out->kernel, "\n")] = '\0';
     struct utsname u;
     if (uname(&u) == 0) {
-        if (real_root && !out->kernel[0]) snprintf(out->kernel, sizeof out->kernel, "%s", u.release);
+        if (real_root && !out->kernel[0])
+            snprintf(out->kernel, sizeof out->kernel, "%s", u.release);
         if (real_root) snprintf(out->arch, sizeof out->arch, "%s", u.machine);
         if (real_root && !out->hostname[0])
             snprintf(out->hostname, sizeof out->hostname, "%s", u.nodename);

@@ -23,7 +23,8 @@ void eb_path_join(char *out, size_t cap, const char *root, const char *path)
         return;
     }
     size_t rl = strlen(root);
-    while (rl > 1 && root[rl - 1] == '/') rl--;
+    while (rl > 1 && root[rl - 1] == '/')
+        rl--;
     snprintf(out, cap, "%.*s%s%s", (int)rl, root, path[0] == '/' ? "" : "/", path);
 }
 
@@ -54,10 +55,12 @@ bool eb_text_field(const char *text, const char *key, const char *seps, char *ou
     for (const char *line = text; line && *line;) {
         if (strncmp(line, key, kl) == 0 && line[kl] && strchr(seps, line[kl])) {
             const char *v = line + kl;
-            while (*v && strchr(seps, *v)) v++;
+            while (*v && strchr(seps, *v))
+                v++;
             const char *end = strchr(v, '\n');
             size_t n = end ? (size_t)(end - v) : strlen(v);
-            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r')) n--;
+            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
+                n--;
             if (n >= cap) n = cap - 1;
             memcpy(out, v, n);
             out[n] = '\0';
@@ -103,10 +106,14 @@ eb_status eb_cache_dir(char *out, size_t cap, eb_error *err)
     const char *x = getenv("XDG_CACHE_HOME");
     const char *h = getenv("HOME");
     int n;
-    if (c && *c) n = snprintf(out, cap, "%s", c);
-    else if (x && *x) n = snprintf(out, cap, "%s/edgebench", x);
-    else if (h && *h) n = snprintf(out, cap, "%s/.cache/edgebench", h);
-    else return eb_fail(err, EB_E_INVALID_ARG, "no cache directory: set EDGEBENCH_CACHE or HOME");
+    if (c && *c)
+        n = snprintf(out, cap, "%s", c);
+    else if (x && *x)
+        n = snprintf(out, cap, "%s/edgebench", x);
+    else if (h && *h)
+        n = snprintf(out, cap, "%s/.cache/edgebench", h);
+    else
+        return eb_fail(err, EB_E_INVALID_ARG, "no cache directory: set EDGEBENCH_CACHE or HOME");
     if (n < 0 || (size_t)n >= cap) return eb_fail(err, EB_E_INVALID_ARG, "cache path too long");
     return eb_mkdirs(out, err);
 }

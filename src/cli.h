@@ -21,7 +21,7 @@ bool cli_int(const char *opt, const char *value, long min, long max, long *out);
 
 /* Resolves a synthetic preset to its cached file, generating it with a
  * progress line on first use. */
-eb_status cli_synth_cached(const eb_preset *p, eb_synth_type t, char *path, size_t cap,
-                           bool quiet, eb_error *err);
+eb_status cli_synth_cached(const eb_preset *p, eb_synth_type t, char *path, size_t cap, bool quiet,
+                           eb_error *err);
 
 #endif

@@ -13,8 +13,10 @@ int cli_report(const char *cmd, const eb_error *err)
     case EB_E_NOT_GGUF:
     case EB_E_TRUNCATED:
     case EB_E_UNSUPPORTED:
-    case EB_E_CONTEXT: return EXIT_USAGE;
-    default: return EXIT_FAILURE_RUN;
+    case EB_E_CONTEXT:
+        return EXIT_USAGE;
+    default:
+        return EXIT_FAILURE_RUN;
     }
 }
 
@@ -49,7 +51,8 @@ eb_status cli_synth_cached(const eb_preset *p, eb_synth_type t, char *path, size
     snprintf(label, sizeof label, "edgebench: generating synthetic %s %s (first use, cached after)",
              p->name, eb_synth_type_name(t));
     progress_state ps = {.label = label, .last_pct = -1, .tty = isatty(2)};
-    eb_synth_options opt = {.seed = 42, .progress = quiet ? NULL : synth_progress, .progress_user = &ps};
+    eb_synth_options opt = {
+        .seed = 42, .progress = quiet ? NULL : synth_progress, .progress_user = &ps};
     bool created = false;
     return eb_synth_cached(p, t, &opt, path, cap, &created, err);
 }

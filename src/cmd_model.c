@@ -39,10 +39,10 @@ static int model_list(void)
 static int model_synth(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"preset", required_argument, NULL, 'P'}, {"type", required_argument, NULL, 'y'},
-        {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 's'},
+        {"preset", required_argument, NULL, 'P'},  {"type", required_argument, NULL, 'y'},
+        {"output", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
         {"metadata-only", no_argument, NULL, 'M'}, {"vocab-dir", required_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *preset = NULL, *type = "Q4_0", *out = NULL;
     eb_synth_options o = {.seed = 42};
@@ -52,21 +52,35 @@ static int model_synth(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'P': preset = optarg; break;
-        case 'y': type = optarg; break;
-        case 'o': out = optarg; break;
+        case 'P':
+            preset = optarg;
+            break;
+        case 'y':
+            type = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
         case 's':
             if (!cli_int("--seed", optarg, 0, 1L << 62, &seed)) return EXIT_USAGE;
             o.seed = (uint64_t)seed;
             break;
-        case 'M': o.metadata_only = true; break;
-        case 'V': o.vocab_dir = optarg; break;
-        case 'h': model_usage(stdout); return EXIT_OK;
+        case 'M':
+            o.metadata_only = true;
+            break;
+        case 'V':
+            o.vocab_dir = optarg;
+            break;
+        case 'h':
+            model_usage(stdout);
+            return EXIT_OK;
         case ':':
-            fprintf(stderr, "edgebench model synth: invalid_argument: option '%s' needs a value\n", argv[optind - 1]);
+            fprintf(stderr, "edgebench model synth: invalid_argument: option '%s' needs a value\n",
+                    argv[optind - 1]);
             return EXIT_USAGE;
         default:
-            fprintf(stderr, "edgebench model synth: invalid_argument: unknown option '%s'\n", argv[optind - 1]);
+            fprintf(stderr, "edgebench model synth: invalid_argument: unknown option '%s'\n",
+                    argv[optind - 1]);
             return EXIT_USAGE;
         }
     }
@@ -95,8 +109,10 @@ static int model_path(int argc, char **argv)
 {
     const char *preset = NULL, *type = "Q4_0";
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc) preset = argv[++i];
-        else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
+        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
+            preset = argv[++i];
+        else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc)
+            type = argv[++i];
         else {
             fprintf(stderr, "edgebench model path: invalid_argument: unexpected '%s'\n", argv[i]);
             return EXIT_USAGE;
@@ -105,7 +121,8 @@ static int model_path(int argc, char **argv)
     eb_error err = {0};
     const eb_preset *p = eb_preset_find(preset);
     eb_synth_type t;
-    if (!p) eb_fail(&err, EB_E_INVALID_ARG, "unknown or missing preset '%s'", preset ? preset : "");
+    if (!p)
+        eb_fail(&err, EB_E_INVALID_ARG, "unknown or missing preset '%s'", preset ? preset : "");
     else if (!eb_synth_type_parse(type, &t))
         eb_fail(&err, EB_E_INVALID_ARG, "--type must be F16, Q8_0, Q4_0 or Q4_K_M, got '%s'", type);
     char path[1024];

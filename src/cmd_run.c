@@ -19,36 +19,48 @@
 
 static void run_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: edgebench run [options]\n"
-            "Runs the study's protocol: load, prefill and generation, repeated, with a warm-up\n"
-            "reported apart from the statistics. Without -m it runs the synthetic %s %s preset.\n\n"
-            "  -m, --model FILE.gguf     model to benchmark\n"
-            "      --preset NAME         a synthetic preset instead of -m (see 'edgebench model list')\n"
-            "      --type TYPE           preset weight type: F16, Q8_0, Q4_0, Q4_K_M (default Q4_0)\n"
-            "  -p, --prompt TEXT         prompt text (default: a short story to summarise)\n"
-            "  -f, --file FILE           read the prompt from FILE\n"
-            "      --n-prompt N          a prompt of N random token ids (as llama-bench)\n"
-            "  -n, --n-gen N             tokens to generate, end-of-sequence ignored (default 100)\n"
-            "  -c, --ctx N               context size (default 512)\n"
-            "  -t, --threads N           generation threads (default: all online CPUs)\n"
-            "  -T, --threads-prefill N   prefill threads (default: all online CPUs)\n"
-            "  -b, --batch N             logical batch for prefill (default 2048)\n"
-            "      --ubatch N            physical batch (default 512)\n"
-            "      --ngl N               layers offloaded to the GPU (default 0, -1 = all)\n"
-            "      --reps N              measured repetitions (default 4)\n"
-            "      --warmup N            warm-up repetitions before them (default 1)\n"
-            "      --seed N              seed of random prompt ids (default 42)\n"
-            "      --format FMT          text, json, jsonl or csv (default text)\n"
-            "  -o, --output FILE         write the result to FILE instead of stdout\n"
-            "      --root DIR            read /proc and /sys under DIR (default /)\n"
-            "  -q, --quiet               no progress lines\n"
-            "  -h, --help                this help\n",
-            DEFAULT_PRESET, eb_synth_type_name(DEFAULT_TYPE));
+    fprintf(
+        f,
+        "usage: edgebench run [options]\n"
+        "Runs the study's protocol: load, prefill and generation, repeated, with a warm-up\n"
+        "reported apart from the statistics. Without -m it runs the synthetic %s %s preset.\n\n"
+        "  -m, --model FILE.gguf     model to benchmark\n"
+        "      --preset NAME         a synthetic preset instead of -m (see 'edgebench model "
+        "list')\n"
+        "      --type TYPE           preset weight type: F16, Q8_0, Q4_0, Q4_K_M (default Q4_0)\n"
+        "  -p, --prompt TEXT         prompt text (default: a short story to summarise)\n"
+        "  -f, --file FILE           read the prompt from FILE\n"
+        "      --n-prompt N          a prompt of N random token ids (as llama-bench)\n"
+        "  -n, --n-gen N             tokens to generate, end-of-sequence ignored (default 100)\n"
+        "  -c, --ctx N               context size (default 512)\n"
+        "  -t, --threads N           generation threads (default: all online CPUs)\n"
+        "  -T, --threads-prefill N   prefill threads (default: all online CPUs)\n"
+        "  -b, --batch N             logical batch for prefill (default 2048)\n"
+        "      --ubatch N            physical batch (default 512)\n"
+        "      --ngl N               layers offloaded to the GPU (default 0, -1 = all)\n"
+        "      --reps N              measured repetitions (default 4)\n"
+        "      --warmup N            warm-up repetitions before them (default 1)\n"
+        "      --seed N              seed of random prompt ids (default 42)\n"
+        "      --format FMT          text, json, jsonl or csv (default text)\n"
+        "  -o, --output FILE         write the result to FILE instead of stdout\n"
+        "      --root DIR            read /proc and /sys under DIR (default /)\n"
+        "  -q, --quiet               no progress lines\n"
+        "  -h, --help                this help\n",
+        DEFAULT_PRESET, eb_synth_type_name(DEFAULT_TYPE));
 }
 
-enum { OPT_PRESET = 256, OPT_TYPE, OPT_NPROMPT, OPT_UBATCH, OPT_NGL, OPT_REPS, OPT_WARMUP,
-       OPT_SEED, OPT_FORMAT, OPT_ROOT };
+enum {
+    OPT_PRESET = 256,
+    OPT_TYPE,
+    OPT_NPROMPT,
+    OPT_UBATCH,
+    OPT_NGL,
+    OPT_REPS,
+    OPT_WARMUP,
+    OPT_SEED,
+    OPT_FORMAT,
+    OPT_ROOT
+};
 
 static const struct option long_opts[] = {
     {"model", required_argument, NULL, 'm'},
@@ -105,21 +117,51 @@ static int parse_args(int argc, char **argv, run_cli *rc)
     while ((opt = getopt_long(argc, argv, ":m:p:f:n:c:t:T:b:o:qh", long_opts, NULL)) != -1) {
         bool ok = true;
         switch (opt) {
-        case 'm': c->model_path = optarg; break;
-        case OPT_PRESET: rc->preset = optarg; break;
-        case OPT_TYPE: rc->type = optarg; break;
-        case 'p': c->prompt_text = optarg; break;
-        case 'f': c->prompt_file = optarg; break;
-        case OPT_NPROMPT: ok = set_int("--n-prompt", -BIG, BIG, &c->n_prompt_random); break;
-        case 'n': ok = set_int("-n/--n-gen", -BIG, BIG, &c->n_gen); break;
-        case 'c': ok = set_int("-c/--ctx", -BIG, BIG, &c->n_ctx); break;
-        case 't': ok = set_int("-t/--threads", -BIG, BIG, &c->threads_gen); break;
-        case 'T': ok = set_int("-T/--threads-prefill", -BIG, BIG, &c->threads_prefill); break;
-        case 'b': ok = set_int("-b/--batch", -BIG, BIG, &c->n_batch); break;
-        case OPT_UBATCH: ok = set_int("--ubatch", -BIG, BIG, &c->n_ubatch); break;
-        case OPT_NGL: ok = set_int("--ngl", -BIG, BIG, &c->n_gpu_layers); break;
-        case OPT_REPS: ok = set_int("--reps", -BIG, BIG, &c->reps); break;
-        case OPT_WARMUP: ok = set_int("--warmup", -BIG, BIG, &c->warmup); break;
+        case 'm':
+            c->model_path = optarg;
+            break;
+        case OPT_PRESET:
+            rc->preset = optarg;
+            break;
+        case OPT_TYPE:
+            rc->type = optarg;
+            break;
+        case 'p':
+            c->prompt_text = optarg;
+            break;
+        case 'f':
+            c->prompt_file = optarg;
+            break;
+        case OPT_NPROMPT:
+            ok = set_int("--n-prompt", -BIG, BIG, &c->n_prompt_random);
+            break;
+        case 'n':
+            ok = set_int("-n/--n-gen", -BIG, BIG, &c->n_gen);
+            break;
+        case 'c':
+            ok = set_int("-c/--ctx", -BIG, BIG, &c->n_ctx);
+            break;
+        case 't':
+            ok = set_int("-t/--threads", -BIG, BIG, &c->threads_gen);
+            break;
+        case 'T':
+            ok = set_int("-T/--threads-prefill", -BIG, BIG, &c->threads_prefill);
+            break;
+        case 'b':
+            ok = set_int("-b/--batch", -BIG, BIG, &c->n_batch);
+            break;
+        case OPT_UBATCH:
+            ok = set_int("--ubatch", -BIG, BIG, &c->n_ubatch);
+            break;
+        case OPT_NGL:
+            ok = set_int("--ngl", -BIG, BIG, &c->n_gpu_layers);
+            break;
+        case OPT_REPS:
+            ok = set_int("--reps", -BIG, BIG, &c->reps);
+            break;
+        case OPT_WARMUP:
+            ok = set_int("--warmup", -BIG, BIG, &c->warmup);
+            break;
         case OPT_SEED: {
             long v;
             ok = cli_int("--seed", optarg, 0, BIG, &v);
@@ -128,23 +170,38 @@ static int parse_args(int argc, char **argv, run_cli *rc)
         }
         case OPT_FORMAT:
             ok = eb_format_parse(optarg, &rc->format);
-            if (!ok) fprintf(stderr, "edgebench run: invalid_argument: --format must be text, json, jsonl or csv, got '%s'\n", optarg);
+            if (!ok)
+                fprintf(stderr,
+                        "edgebench run: invalid_argument: --format must be text, json, jsonl or "
+                        "csv, got '%s'\n",
+                        optarg);
             break;
-        case 'o': rc->output = optarg; break;
-        case OPT_ROOT: c->root = optarg; break;
-        case 'q': rc->quiet = true; break;
-        case 'h': run_usage(stdout); return -1;
+        case 'o':
+            rc->output = optarg;
+            break;
+        case OPT_ROOT:
+            c->root = optarg;
+            break;
+        case 'q':
+            rc->quiet = true;
+            break;
+        case 'h':
+            run_usage(stdout);
+            return -1;
         case ':':
-            fprintf(stderr, "edgebench run: invalid_argument: option '%s' needs a value\n", argv[optind - 1]);
+            fprintf(stderr, "edgebench run: invalid_argument: option '%s' needs a value\n",
+                    argv[optind - 1]);
             return EXIT_USAGE;
         default:
-            fprintf(stderr, "edgebench run: invalid_argument: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            fprintf(stderr, "edgebench run: invalid_argument: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
             return EXIT_USAGE;
         }
         if (!ok) return EXIT_USAGE;
     }
     if (optind < argc) {
-        fprintf(stderr, "edgebench run: invalid_argument: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "edgebench run: invalid_argument: unexpected argument '%s'\n",
+                argv[optind]);
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -153,7 +210,8 @@ static int parse_args(int argc, char **argv, run_cli *rc)
 static eb_status read_prompt_file(run_cli *rc, eb_error *err)
 {
     FILE *f = fopen(rc->cfg.prompt_file, "rb");
-    if (!f) return eb_fail(err, EB_E_IO, "prompt file %s: %s", rc->cfg.prompt_file, strerror(errno));
+    if (!f)
+        return eb_fail(err, EB_E_IO, "prompt file %s: %s", rc->cfg.prompt_file, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     rc->prompt_buf = malloc(cap);
     while (rc->prompt_buf) {
@@ -171,7 +229,8 @@ static eb_status read_prompt_file(run_cli *rc, eb_error *err)
     if (!rc->prompt_buf) return eb_fail(err, EB_E_NO_MEMORY, "prompt file %s", rc->cfg.prompt_file);
     if (bad) return eb_fail(err, EB_E_IO, "prompt file %s: read error", rc->cfg.prompt_file);
     rc->prompt_buf[n] = '\0';
-    if (n == 0) return eb_fail(err, EB_E_INVALID_ARG, "prompt file %s is empty", rc->cfg.prompt_file);
+    if (n == 0)
+        return eb_fail(err, EB_E_INVALID_ARG, "prompt file %s is empty", rc->cfg.prompt_file);
     rc->cfg.prompt_text = rc->prompt_buf;
     return EB_OK;
 }
@@ -188,7 +247,8 @@ static void warn_memory(const char *path, const char *root)
 {
     eb_gguf_summary gs;
     uint64_t total = 0, avail = 0;
-    if (eb_gguf_check(path, &gs, NULL) != EB_OK || eb_meminfo_read(root, &total, &avail, NULL) != EB_OK)
+    if (eb_gguf_check(path, &gs, NULL) != EB_OK ||
+        eb_meminfo_read(root, &total, &avail, NULL) != EB_OK)
         return;
     if (gs.file_size / 1024 > avail)
         fprintf(stderr,
@@ -213,9 +273,12 @@ int cmd_run(int argc, char **argv)
     if (st == EB_OK && !rc.cfg.model_path) {
         const eb_preset *p = eb_preset_find(rc.preset ? rc.preset : DEFAULT_PRESET);
         eb_synth_type t = DEFAULT_TYPE;
-        if (!p) st = eb_fail(&err, EB_E_INVALID_ARG, "unknown preset '%s' (see 'edgebench model list')", rc.preset);
+        if (!p)
+            st = eb_fail(&err, EB_E_INVALID_ARG, "unknown preset '%s' (see 'edgebench model list')",
+                         rc.preset);
         else if (rc.type && !eb_synth_type_parse(rc.type, &t))
-            st = eb_fail(&err, EB_E_INVALID_ARG, "--type must be F16, Q8_0, Q4_0 or Q4_K_M, got '%s'", rc.type);
+            st = eb_fail(&err, EB_E_INVALID_ARG,
+                         "--type must be F16, Q8_0, Q4_0 or Q4_K_M, got '%s'", rc.type);
         /* Check the rest of the options before spending time on the model. */
         rc.cfg.model_path = p ? p->name : "";
         if (st == EB_OK) st = eb_run_config_validate(&rc.cfg, &err);
@@ -247,7 +310,9 @@ int cmd_run(int argc, char **argv)
     }
     if (st != EB_OK) {
         if (res.n_reps > 0)
-            fprintf(stderr, "edgebench run: %d repetition(s) finished before the failure are above\n", res.n_reps);
+            fprintf(stderr,
+                    "edgebench run: %d repetition(s) finished before the failure are above\n",
+                    res.n_reps);
         code = cli_report("run", &err);
     }
     if (out != stdout && fclose(out) != 0) {

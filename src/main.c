@@ -33,6 +33,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "edgebench: invalid_argument: unknown command '%s' (see edgebench --help)\n", argv[1]);
+    fprintf(stderr, "edgebench: invalid_argument: unknown command '%s' (see edgebench --help)\n",
+            argv[1]);
     return EXIT_USAGE;
 }

@@ -55,6 +55,10 @@ printf 'Tell me a story about a cat.' >"$work/prompt.txt"
   python3 -c "import json,sys;d=json.load(open(sys.argv[1]));assert d['config']['prompt_source']=='file' and d['config']['n_prompt']<20" "$work/f.json" && ok "prompt from file" || bad "prompt file"
 "$eb" --help >/dev/null && "$eb" run --help | grep -q -- "--threads-prefill" && ok "--help" || bad "--help"
 
+# A model larger than the memory available: a warning before loading, and the run goes on.
+"$eb" run -m "$model" -n 4 --reps 1 --warmup 0 -q --root "$(dirname "$0")/fixtures/lowmem" >/dev/null 2>"$work/err" &&
+  grep -q "larger than the memory available" "$work/err" && ok "low-memory warning" || bad "low-memory warning"
+
 # Bad input
 printf 'not a model at all\n' >"$work/text.gguf"
 head -c 100000 "$model" >"$work/trunc.gguf"

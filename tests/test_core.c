@@ -198,7 +198,8 @@ static void test_gguf_check_bad_files(void **state)
 
     /* A real tiny model cut short in its tensor data. */
     eb_synth_options o = {.seed = 3};
-    assert_int_equal(eb_synth_write(eb_preset_find("tiny-qwen2"), EB_SYNTH_Q8_0, path, &o, &err), EB_OK);
+    assert_int_equal(eb_synth_write(eb_preset_find("tiny-qwen2"), EB_SYNTH_Q8_0, path, &o, &err),
+                     EB_OK);
     assert_int_equal(eb_gguf_check(path, &s, &err), EB_OK);
     assert_string_equal(s.arch, "qwen2");
     assert_int_equal(s.data_end, s.file_size);

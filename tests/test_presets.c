@@ -55,14 +55,15 @@ static void test_all_presets(void **state)
 {
     (void)state;
     assert_true(eb_preset_count() >= 10);
-    for (size_t i = 0; i < eb_preset_count(); i++) check_preset(eb_preset_at(i));
+    for (size_t i = 0; i < eb_preset_count(); i++)
+        check_preset(eb_preset_at(i));
 }
 
 static void test_study_models_present(void **state)
 {
     (void)state;
-    const char *names[] = {"qwen2-0.5b", "llama-3.2-1b", "qwen2-1.5b", "gemma-2-2b",
-                           "llama-3.2-3b", "phi-3.5-mini", "yi-1.5-6b", "internlm-2.5-7b",
+    const char *names[] = {"qwen2-0.5b",   "llama-3.2-1b", "qwen2-1.5b", "gemma-2-2b",
+                           "llama-3.2-3b", "phi-3.5-mini", "yi-1.5-6b",  "internlm-2.5-7b",
                            "llama-3.1-8b", "gemma-2-9b"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const eb_preset *p = eb_preset_find(names[i]);

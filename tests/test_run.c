@@ -127,8 +127,14 @@ static void test_json_document(void **state)
     fclose(f);
     cJSON *doc = cJSON_Parse(buf);
     assert_non_null(doc);
-    const char *top[] = {"edgebench_version", "started_at", "engine", "device", "model",
-                         "config", "reps", "summary"};
+    const char *top[] = {"edgebench_version",
+                         "started_at",
+                         "engine",
+                         "device",
+                         "model",
+                         "config",
+                         "reps",
+                         "summary"};
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
         assert_non_null(cJSON_GetObjectItemCaseSensitive(doc, top[i]));
     cJSON *model = cJSON_GetObjectItemCaseSensitive(doc, "model");
@@ -138,9 +144,9 @@ static void test_json_document(void **state)
     assert_int_equal(cJSON_GetArraySize(reps), 3);
     cJSON *rep = cJSON_GetArrayItem(reps, 1);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rep, "itl_s")), 12);
-    const char *fields[] = {"load_s", "prefill_s", "gen_s", "e2e_s", "ttft_s", "first_token_s",
-                            "prefill_tps", "gen_tps", "itl_p50_s", "itl_p90_s", "itl_p99_s",
-                            "peak_rss_mib"};
+    const char *fields[] = {"load_s",    "prefill_s",     "gen_s",       "e2e_s",
+                            "ttft_s",    "first_token_s", "prefill_tps", "gen_tps",
+                            "itl_p50_s", "itl_p90_s",     "itl_p99_s",   "peak_rss_mib"};
     cJSON *summary = cJSON_GetObjectItemCaseSensitive(doc, "summary");
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rep, fields[i])));

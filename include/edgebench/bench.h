@@ -15,9 +15,9 @@ extern const char eb_default_prompt[];
 
 typedef struct eb_run_config {
     const char *model_path;
-    const char *prompt_text;  /* used when n_prompt_random == 0 */
-    const char *prompt_file;  /* for the record only; its text is in prompt_text */
-    int n_prompt_random;      /* > 0: that many random token ids, as llama-bench */
+    const char *prompt_text; /* used when n_prompt_random == 0 */
+    const char *prompt_file; /* for the record only; its text is in prompt_text */
+    int n_prompt_random;     /* > 0: that many random token ids, as llama-bench */
     int n_gen;
     int n_ctx;
     int threads_gen;
@@ -25,8 +25,8 @@ typedef struct eb_run_config {
     int n_batch;
     int n_ubatch;
     int n_gpu_layers;
-    int reps;    /* measured repetitions */
-    int warmup;  /* warm-up repetitions before them, reported apart */
+    int reps;   /* measured repetitions */
+    int warmup; /* warm-up repetitions before them, reported apart */
     uint64_t seed;
     const char *root; /* filesystem root for /proc and /sys reads */
 } eb_run_config;
@@ -42,19 +42,19 @@ eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err);
 typedef struct eb_rep {
     int index;
     bool warmup;
-    double load_s;    /* model load + context creation */
-    double prefill_s; /* prompt evaluation */
-    double gen_s;     /* n_gen tokens: greedy choice + one-token evaluation each */
-    double e2e_s;     /* load + prefill + generation */
-    double ttft_s;    /* the study's TTFT: load + prefill */
+    double load_s;        /* model load + context creation */
+    double prefill_s;     /* prompt evaluation */
+    double gen_s;         /* n_gen tokens: greedy choice + one-token evaluation each */
+    double e2e_s;         /* load + prefill + generation */
+    double ttft_s;        /* the study's TTFT: load + prefill */
     double first_token_s; /* from the end of loading to the first generated token */
     int n_prompt;
     int n_gen;
     double prefill_tps;
     double gen_tps;
     double itl_p50_s, itl_p90_s, itl_p99_s;
-    double *itl_s; /* n_gen inter-token latencies */
-    uint64_t peak_rss_kb; /* peak RSS during this repetition */
+    double *itl_s;            /* n_gen inter-token latencies */
+    uint64_t peak_rss_kb;     /* peak RSS during this repetition */
     bool peak_rss_is_process; /* the kernel refused the reset: peak since start */
     eb_engine_perf engine_perf;
 } eb_rep;

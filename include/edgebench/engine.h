@@ -14,9 +14,9 @@ typedef struct eb_context eb_context; /* engine-owned */
 typedef struct eb_model_info {
     char path[1024];
     char arch[64];
-    char desc[128];  /* engine's one-line description */
-    char quant[32];  /* file type, e.g. "Q4_0", "Q4_K_M", "F16" */
-    char name[128];  /* general.name */
+    char desc[128]; /* engine's one-line description */
+    char quant[32]; /* file type, e.g. "Q4_0", "Q4_K_M", "F16" */
+    char name[128]; /* general.name */
     uint64_t n_params;
     uint64_t file_size;
     uint64_t weights_size; /* bytes of tensor data */

@@ -9,15 +9,15 @@ extern "C" {
 
 typedef enum eb_status {
     EB_OK = 0,
-    EB_E_INVALID_ARG,     /* a bad option or value */
-    EB_E_IO,              /* a file could not be read or written */
-    EB_E_NOT_GGUF,        /* the file is not a GGUF model */
-    EB_E_TRUNCATED,       /* a GGUF whose tensor data runs past the end of the file */
-    EB_E_UNSUPPORTED,     /* an architecture or feature the engine does not support */
-    EB_E_CONTEXT,         /* the context cannot hold prompt + generation */
-    EB_E_ENGINE,          /* the inference engine failed */
-    EB_E_NO_MEMORY,       /* an allocation failed */
-    EB_E_NOT_AVAILABLE,   /* a measurement source is absent on this device */
+    EB_E_INVALID_ARG,   /* a bad option or value */
+    EB_E_IO,            /* a file could not be read or written */
+    EB_E_NOT_GGUF,      /* the file is not a GGUF model */
+    EB_E_TRUNCATED,     /* a GGUF whose tensor data runs past the end of the file */
+    EB_E_UNSUPPORTED,   /* an architecture or feature the engine does not support */
+    EB_E_CONTEXT,       /* the context cannot hold prompt + generation */
+    EB_E_ENGINE,        /* the inference engine failed */
+    EB_E_NO_MEMORY,     /* an allocation failed */
+    EB_E_NOT_AVAILABLE, /* a measurement source is absent on this device */
     EB_E_INTERNAL
 } eb_status;
 

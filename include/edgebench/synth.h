@@ -27,15 +27,15 @@ typedef struct eb_preset {
     float rms_eps;
     bool tied_embeddings;
     bool qkv_bias;
-    bool fused_qkv;        /* one attn_qkv tensor (Phi-3) */
-    bool fused_gate_up;    /* ffn_up holds gate and up (Phi-3) */
+    bool fused_qkv;           /* one attn_qkv tensor (Phi-3) */
+    bool fused_gate_up;       /* ffn_up holds gate and up (Phi-3) */
     float llama3_rope_factor; /* rope_freqs tensor with Llama 3.1 scaling; 0 = none */
-    bool post_norms;       /* Gemma 2 post-attention/FFN norms */
-    float attn_softcap;    /* Gemma 2; 0 = none */
-    float final_softcap;   /* Gemma 2; 0 = none */
-    int sliding_window;    /* Gemma 2; 0 = none */
-    double published_params; /* the model card's figure; 0 for test presets */
-    bool test_only;          /* tiny presets for tests */
+    bool post_norms;          /* Gemma 2 post-attention/FFN norms */
+    float attn_softcap;       /* Gemma 2; 0 = none */
+    float final_softcap;      /* Gemma 2; 0 = none */
+    int sliding_window;       /* Gemma 2; 0 = none */
+    double published_params;  /* the model card's figure; 0 for test presets */
+    bool test_only;           /* tiny presets for tests */
 } eb_preset;
 
 typedef enum eb_synth_type {
