@@ -68,6 +68,12 @@ eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
     return EB_OK;
 }
 
+const char *eb_phase_name(eb_phase p)
+{
+    static const char *const names[EB_PHASE_COUNT] = {"load", "prefill", "generation"};
+    return p < EB_PHASE_COUNT ? names[p] : "?";
+}
+
 const char *eb_prompt_source(const eb_run_config *cfg)
 {
     if (cfg->n_prompt_random > 0) return "random token ids";
@@ -202,7 +208,8 @@ static void rep_latency_percentiles(eb_rep *r)
 /* One repetition: load, prefill, generate, each timed on CLOCK_MONOTONIC
  * after the engine has synchronised. */
 static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res,
-                         eb_rep *rep, int32_t **prompt, int32_t *n_prompt, eb_error *err)
+                         const eb_counters *ctr, eb_rep *rep, int32_t **prompt, int32_t *n_prompt,
+                         eb_error *err)
 {
     const eb_load_params lp = {.n_gpu_layers = cfg->n_gpu_layers, .use_mmap = true};
     const eb_ctx_params cp = {.n_ctx = cfg->n_ctx,
@@ -215,6 +222,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     eb_context *c = NULL;
     rep->peak_rss_is_process = !eb_proc_mem_reset_peak(cfg->root);
 
+    eb_counter_raw c0, c1, c2, c3;
+    eb_counters_read(ctr, &c0);
     double t0 = eb_now();
     eb_status st = e->model_load(cfg->model_path, &lp, &m, err);
     if (st == EB_OK) st = e->context_new(m, &cp, &c, err);
@@ -236,8 +245,10 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         t1 = eb_now(); /* tokenizing is not part of loading */
     }
 
+    eb_counters_read(ctr, &c1);
     st = e->prefill(c, *prompt, *n_prompt, err);
     double t2 = eb_now();
+    eb_counters_read(ctr, &c2);
     if (st != EB_OK) goto done;
 
     rep->itl_s = calloc((size_t)cfg->n_gen, sizeof *rep->itl_s);
@@ -256,7 +267,11 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         prev = now;
     }
     double t3 = prev;
+    eb_counters_read(ctr, &c3);
     e->perf(c, &rep->engine_perf);
+    eb_counters_delta(ctr, &c0, &c1, &rep->counters[EB_PHASE_LOAD]);
+    eb_counters_delta(ctr, &c1, &c2, &rep->counters[EB_PHASE_PREFILL]);
+    eb_counters_delta(ctr, &c2, &c3, &rep->counters[EB_PHASE_GEN]);
 
     rep->n_prompt = *n_prompt;
     rep->n_gen = cfg->n_gen;
@@ -293,13 +308,17 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     res->reps = calloc((size_t)total, sizeof *res->reps);
     if (!res->reps) return eb_fail(err, EB_E_NO_MEMORY, "%d repetitions", total);
 
+    /* Opened before the engine creates its threads, so they are counted. */
+    eb_counters ctr;
+    eb_counters_open(&ctr, cfg->root);
+    res->perf_event_paranoid = ctr.paranoid;
     int32_t *prompt = NULL, n_prompt = 0;
     for (int i = 0; i < total; i++) {
         eb_rep *rep = &res->reps[i];
         rep->index = i;
         rep->warmup = i < cfg->warmup;
         if (progress) progress(user, rep->warmup ? "warm-up" : "run", i + 1, total);
-        st = run_one(e, cfg, res, rep, &prompt, &n_prompt, err);
+        st = run_one(e, cfg, res, &ctr, rep, &prompt, &n_prompt, err);
         if (st != EB_OK) {
             free(rep->itl_s);
             memset(rep, 0, sizeof *rep);
@@ -308,6 +327,7 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
         res->n_reps = i + 1;
     }
     free(prompt);
+    eb_counters_close(&ctr);
 
     /* The peak is reset before each repetition, so the process peak is the
      * largest of theirs. */

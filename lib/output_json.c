@@ -98,6 +98,23 @@ static cJSON *rep_json(const eb_rep *w, bool with_samples)
     cJSON_AddNumberToObject(ep, "eval_ms", w->engine_perf.eval_ms);
     cJSON_AddNumberToObject(ep, "n_prompt_eval", w->engine_perf.n_prompt_eval);
     cJSON_AddNumberToObject(ep, "n_eval", w->engine_perf.n_eval);
+    cJSON *ctrs = cJSON_AddObjectToObject(o, "counters");
+    for (int p = 0; p < EB_PHASE_COUNT; p++) {
+        cJSON *ph = cJSON_AddObjectToObject(ctrs, eb_phase_name((eb_phase)p));
+        int tokens = p == EB_PHASE_PREFILL ? w->n_prompt : p == EB_PHASE_GEN ? w->n_gen : 0;
+        for (int k = 0; k < EB_CTR_COUNT; k++) {
+            const eb_counter_values *cv = &w->counters[p];
+            cJSON *one = cJSON_AddObjectToObject(ph, eb_counter_name((eb_counter_id)k));
+            bool usable = cv->status[k] <= EB_CTR_RUSAGE;
+            cJSON_AddStringToObject(one, "status", eb_counter_status_name(cv->status[k]));
+            if (usable) {
+                cJSON_AddNumberToObject(one, "value", cv->value[k]);
+                if (tokens > 0) cJSON_AddNumberToObject(one, "per_token", cv->value[k] / tokens);
+            } else {
+                cJSON_AddNullToObject(one, "value");
+            }
+        }
+    }
     if (with_samples && w->itl_s)
         cJSON_AddItemToObject(o, "itl_s", cJSON_CreateDoubleArray(w->itl_s, w->n_gen));
     return o;
@@ -144,6 +161,11 @@ eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
     for (int m = 0; m < EB_M_COUNT; m++)
         cJSON_AddItemToObject(summary, eb_metric_name((eb_metric)m),
                               stats_json(&r->stats[m], eb_metric_unit((eb_metric)m)));
+    cJSON *meaning = cJSON_AddObjectToObject(root, "counter_meaning");
+    for (int k = 0; k < EB_CTR_COUNT; k++)
+        cJSON_AddStringToObject(meaning, eb_counter_name((eb_counter_id)k),
+                                eb_counter_meaning((eb_counter_id)k));
+    cJSON_AddNumberToObject(root, "perf_event_paranoid", r->perf_event_paranoid);
     cJSON_AddNumberToObject(root, "process_peak_rss_mib", (double)r->process_peak_rss_kb / 1024.0);
     return emit(f, root, true, err);
 }

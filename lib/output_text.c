@@ -33,6 +33,40 @@ static void row(FILE *f, const char *phase, const char *label, const eb_stats *s
             c[4], s->n > 1 ? ci : "n/a (one run)");
 }
 
+/* Mean per token over the measured runs, or why there is none. */
+static void counter_row(FILE *f, const eb_run_result *r, eb_phase ph, eb_counter_id id)
+{
+    double sum = 0;
+    int n = 0;
+    eb_counter_status why = EB_CTR_OK, used = EB_CTR_OK;
+    for (int i = 0; i < r->n_reps; i++) {
+        const eb_rep *w = &r->reps[i];
+        if (w->warmup) continue;
+        eb_counter_status s = w->counters[ph].status[id];
+        int tokens = ph == EB_PHASE_PREFILL ? w->n_prompt : w->n_gen;
+        if (s <= EB_CTR_RUSAGE && tokens > 0) {
+            sum += w->counters[ph].value[id] / tokens;
+            n++;
+            if (s != EB_CTR_OK) used = s;
+        } else {
+            why = s;
+        }
+    }
+    char label[64];
+    snprintf(label, sizeof label, "%s/token", eb_counter_name(id));
+    if (n > 0)
+        fprintf(f, "  %-11s %-22s %10.2f%s\n", eb_phase_name(ph), label, sum / n,
+                used == EB_CTR_OK       ? ""
+                : used == EB_CTR_SCALED ? "  (scaled)"
+                                        : "  (getrusage)");
+    else if (why == EB_CTR_NO_PERMISSION)
+        fprintf(f, "  %-11s %-22s n/a (no permission: perf_event_paranoid=%d)\n", eb_phase_name(ph),
+                label, r->perf_event_paranoid);
+    else
+        fprintf(f, "  %-11s %-22s n/a (%s on this device)\n", eb_phase_name(ph), label,
+                eb_counter_status_name(why));
+}
+
 eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
 {
     (void)err;
@@ -86,6 +120,12 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
     row(f, "request", "first token [s]", &s[EB_M_FIRST_TOKEN_S], 1, 3);
     row(f, "request", "end-to-end [s]", &s[EB_M_E2E_S], 1, 3);
     row(f, "memory", "peak RSS [MiB]", &s[EB_M_PEAK_RSS_MB], 1, 1);
+    static const eb_counter_id shown[] = {EB_CTR_INSTRUCTIONS, EB_CTR_CACHE_MISSES,
+                                          EB_CTR_L1D_READ_MISSES, EB_CTR_CONTEXT_SWITCHES,
+                                          EB_CTR_MINOR_FAULTS};
+    for (int ph = EB_PHASE_PREFILL; ph <= EB_PHASE_GEN; ph++)
+        for (size_t k = 0; k < sizeof shown / sizeof shown[0]; k++)
+            counter_row(f, r, (eb_phase)ph, shown[k]);
     fprintf(f,
             "\n  tokens: prefill %d, generation %d per run; first token = prefill + choice of "
             "the first token, after loading\n",

@@ -8,11 +8,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "edgebench/bench.h"
+#include "edgebench/counters.h"
 #include "edgebench/engine.h"
 #include "edgebench/gguf_check.h"
 #include "edgebench/memory.h"

@@ -154,6 +154,16 @@ static void test_json_document(void **state)
         assert_non_null(s);
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(s, "n")->valueint, 2);
     }
+    /* every counter of every phase has a status; usable ones a value */
+    cJSON *gen = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rep, "counters"),
+                                                  "generation");
+    cJSON *cs = cJSON_GetObjectItemCaseSensitive(gen, "context_switches");
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cs, "status"));
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(cs, "per_token")));
+    cJSON *cyc = cJSON_GetObjectItemCaseSensitive(gen, "cycles");
+    const char *cyc_status = cJSON_GetObjectItemCaseSensitive(cyc, "status")->valuestring;
+    if (strcmp(cyc_status, "ok") != 0 && strcmp(cyc_status, "scaled") != 0)
+        assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cyc, "value")));
     cJSON *engine = cJSON_GetObjectItemCaseSensitive(doc, "engine");
     assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(engine, "build_options")->valuestring,
                            "GGML_NATIVE"));

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "edgebench/counters.h"
 #include "edgebench/engine.h"
 #include "edgebench/error.h"
 #include "edgebench/stats.h"
@@ -39,6 +40,10 @@ void eb_run_config_defaults(eb_run_config *cfg);
  * once the prompt is tokenized. */
 eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err);
 
+typedef enum eb_phase { EB_PHASE_LOAD, EB_PHASE_PREFILL, EB_PHASE_GEN, EB_PHASE_COUNT } eb_phase;
+
+const char *eb_phase_name(eb_phase p);
+
 typedef struct eb_rep {
     int index;
     bool warmup;
@@ -57,6 +62,7 @@ typedef struct eb_rep {
     uint64_t peak_rss_kb;     /* peak RSS during this repetition */
     bool peak_rss_is_process; /* the kernel refused the reset: peak since start */
     eb_engine_perf engine_perf;
+    eb_counter_values counters[EB_PHASE_COUNT]; /* per phase */
 } eb_rep;
 
 typedef enum eb_metric {
@@ -98,6 +104,7 @@ typedef struct eb_run_result {
     eb_rep *reps;
     eb_stats stats[EB_M_COUNT]; /* over the measured repetitions only */
     uint64_t process_peak_rss_kb;
+    int perf_event_paranoid; /* -99 if unknown */
 } eb_run_result;
 
 typedef void (*eb_run_progress_fn)(void *user, const char *what, int rep, int total);
