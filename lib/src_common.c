@@ -1,0 +1,39 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "edgebench/sensors.h"
+
+static int open_ro(const char *path)
+{
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int (*eb_sysfs_open)(const char *path) = open_ro;
+
+bool eb_sysfs_read_i64(int fd, int64_t *out)
+{
+    char buf[32];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return false;
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || end == buf) return false;
+    *out = v;
+    return true;
+}
+
+bool eb_sysfs_read_u64(int fd, uint64_t *out)
+{
+    int64_t v;
+    if (!eb_sysfs_read_i64(fd, &v) || v < 0) return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+const eb_source_ops *const eb_power_backends[] = {&eb_source_rapl, &eb_source_hwmon,
+                                                  &eb_source_battery};
+const size_t eb_power_backend_count = sizeof eb_power_backends / sizeof eb_power_backends[0];

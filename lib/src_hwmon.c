@@ -1,0 +1,178 @@
+/* hwmon power sensors: power*_input/_average (uW), energy*_input (uJ,
+ * cumulative), and curr*_input (mA) x in*_input (mV) pairs such as the
+ * Jetson's INA3221, where VDD_IN is the module total and the other rails are
+ * parts of it. Devices are found by their name file, not their number. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "edgebench/sensors.h"
+#include "edgebench/util.h"
+
+typedef enum { HW_POWER_UW, HW_ENERGY_UJ, HW_VI } hw_kind;
+
+typedef struct hwmon_state {
+    eb_source base;
+    hw_kind kind[EB_MAX_CHANNELS];
+    int fd_a[EB_MAX_CHANNELS]; /* power, energy or current */
+    int fd_b[EB_MAX_CHANNELS]; /* voltage for HW_VI */
+} hwmon_state;
+
+static bool read_line(const char *path, char *out, size_t cap)
+{
+    if (eb_read_text(path, out, cap, NULL) != EB_OK) return false;
+    out[strcspn(out, "\n")] = '\0';
+    return true;
+}
+
+static int add_channel(hwmon_state *s, const char *dev, const char *label, hw_kind k, int fa,
+                       int fb, bool total)
+{
+    if (s->base.n_channels >= EB_MAX_CHANNELS) {
+        close(fa);
+        if (fb >= 0) close(fb);
+        return -1;
+    }
+    int c = s->base.n_channels++;
+    s->kind[c] = k;
+    s->fd_a[c] = fa;
+    s->fd_b[c] = fb;
+    eb_channel *ch = &s->base.channels[c];
+    snprintf(ch->name, sizeof ch->name, "%s:%s", dev, label);
+    ch->kind = k == HW_ENERGY_UJ ? EB_CH_ENERGY : EB_CH_POWER;
+    ch->in_total = total;
+    return c;
+}
+
+static void scan_device(hwmon_state *s, const char *path, const char *dev, int *denied)
+{
+    char p[1400], label[48];
+    bool ina = strcmp(dev, "ina3221") == 0;
+    for (int n = 0; n <= 16; n++) {
+        static const char *const kinds[] = {"power", "power", "energy"};
+        static const char *const suffix[] = {"input", "average", "input"};
+        for (int k = 0; k < 3; k++) {
+            char file[32];
+            snprintf(file, sizeof file, "%s%d_%s", kinds[k], n, suffix[k]);
+            snprintf(p, sizeof p, "%s/%s", path, file);
+            int fd = eb_sysfs_open(p);
+            if (fd < 0) {
+                if (errno == EACCES || errno == EPERM) (*denied)++;
+                continue;
+            }
+            snprintf(p, sizeof p, "%s/power%d_label", path, n);
+            if (k == 2) snprintf(p, sizeof p, "%s/energy%d_label", path, n);
+            if (!read_line(p, label, sizeof label)) snprintf(label, sizeof label, "%s", file);
+            add_channel(s, dev, label, k == 2 ? HW_ENERGY_UJ : HW_POWER_UW, fd, -1, false);
+            break; /* one of input/average per index */
+        }
+        char pc[1400], pv[1400];
+        snprintf(pc, sizeof pc, "%s/curr%d_input", path, n);
+        snprintf(pv, sizeof pv, "%s/in%d_input", path, n);
+        int fc = eb_sysfs_open(pc);
+        if (fc < 0) {
+            if (errno == EACCES || errno == EPERM) (*denied)++;
+            continue;
+        }
+        int fv = eb_sysfs_open(pv);
+        if (fv < 0) {
+            close(fc);
+            continue;
+        }
+        snprintf(p, sizeof p, "%s/in%d_label", path, n);
+        if (!read_line(p, label, sizeof label)) {
+            snprintf(p, sizeof p, "%s/curr%d_label", path, n);
+            if (!read_line(p, label, sizeof label)) snprintf(label, sizeof label, "rail%d", n);
+        }
+        /* INA3221 on Jetson: VDD_IN is the module's input, the rest are inside it. */
+        add_channel(s, dev, label, HW_VI, fc, fv, ina && strcmp(label, "VDD_IN") == 0);
+    }
+}
+
+static eb_probe hwmon_probe(const char *root, eb_source **out, char *reason, size_t cap)
+{
+    char dir[1024];
+    eb_path_join(dir, sizeof dir, root, "/sys/class/hwmon");
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(reason, cap, "no %s", dir);
+        return EB_PROBE_ABSENT;
+    }
+    hwmon_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        closedir(d);
+        snprintf(reason, cap, "out of memory");
+        return EB_PROBE_ABSENT;
+    }
+    int denied = 0;
+    struct dirent *e;
+    char names[256] = "";
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "hwmon", 5) != 0) continue;
+        char path[1400], name[32];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char np[1500];
+        snprintf(np, sizeof np, "%s/name", path);
+        if (!read_line(np, name, sizeof name)) continue;
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
+        scan_device(s, path, name, &denied);
+    }
+    closedir(d);
+    if (s->base.n_channels == 0) {
+        free(s);
+        if (denied) {
+            snprintf(reason, cap, "%s: power files exist but cannot be read (permission)", dir);
+            return EB_PROBE_NO_PERMISSION;
+        }
+        snprintf(reason, cap, "no power, energy or current sensors among hwmon devices (%s)",
+                 names[0] ? names : "none");
+        return EB_PROBE_ABSENT;
+    }
+    s->base.ops = &eb_source_hwmon;
+    *out = &s->base;
+    return EB_PROBE_FOUND;
+}
+
+static bool hwmon_read(eb_source *src, double *values)
+{
+    hwmon_state *s = (hwmon_state *)src;
+    for (int c = 0; c < s->base.n_channels; c++) {
+        int64_t a, b;
+        if (!eb_sysfs_read_i64(s->fd_a[c], &a)) return false;
+        switch (s->kind[c]) {
+        case HW_POWER_UW:
+            values[c] = (double)a * 1e-6;
+            break;
+        case HW_ENERGY_UJ:
+            values[c] = (double)a * 1e-6;
+            break;
+        case HW_VI:
+            if (!eb_sysfs_read_i64(s->fd_b[c], &b)) return false;
+            values[c] = (double)a * (double)b * 1e-6; /* mA x mV = uW */
+            break;
+        }
+    }
+    return true;
+}
+
+static void hwmon_close(eb_source *src)
+{
+    hwmon_state *s = (hwmon_state *)src;
+    for (int c = 0; c < s->base.n_channels; c++) {
+        close(s->fd_a[c]);
+        if (s->fd_b[c] >= 0) close(s->fd_b[c]);
+    }
+    free(s);
+}
+
+const eb_source_ops eb_source_hwmon = {
+    .name = "hwmon",
+    .description = "hwmon power/energy sensors (incl. Jetson INA3221)",
+    .probe = hwmon_probe,
+    .read = hwmon_read,
+    .close = hwmon_close,
+};
