@@ -20,13 +20,6 @@ typedef struct battery_state {
     int fd_curr[EB_MAX_CHANNELS];
 } battery_state;
 
-static bool read_line(const char *path, char *out, size_t cap)
-{
-    if (eb_read_text(path, out, cap, NULL) != EB_OK) return false;
-    out[strcspn(out, "\n")] = '\0';
-    return true;
-}
-
 static eb_probe battery_probe(const char *root, eb_source **out, char *reason, size_t cap)
 {
     char dir[1024];
@@ -46,7 +39,7 @@ static eb_probe battery_probe(const char *root, eb_source **out, char *reason, s
         if (e->d_name[0] == '.') continue;
         char p[1400], type[32];
         snprintf(p, sizeof p, "%s/%s/type", dir, e->d_name);
-        if (!read_line(p, type, sizeof type) || strcmp(type, "Battery") != 0) continue;
+        if (!eb_read_line(p, type, sizeof type) || strcmp(type, "Battery") != 0) continue;
         int c = s->base.n_channels;
         snprintf(p, sizeof p, "%s/%s/status", dir, e->d_name);
         s->fd_status[c] = eb_sysfs_open(p);

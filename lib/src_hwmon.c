@@ -21,13 +21,6 @@ typedef struct hwmon_state {
     int fd_b[EB_MAX_CHANNELS]; /* voltage for HW_VI */
 } hwmon_state;
 
-static bool read_line(const char *path, char *out, size_t cap)
-{
-    if (eb_read_text(path, out, cap, NULL) != EB_OK) return false;
-    out[strcspn(out, "\n")] = '\0';
-    return true;
-}
-
 static int add_channel(hwmon_state *s, const char *dev, const char *label, hw_kind k, int fa,
                        int fb, bool total)
 {
@@ -65,7 +58,7 @@ static void scan_device(hwmon_state *s, const char *path, const char *dev, int *
             }
             snprintf(p, sizeof p, "%s/power%d_label", path, n);
             if (k == 2) snprintf(p, sizeof p, "%s/energy%d_label", path, n);
-            if (!read_line(p, label, sizeof label)) snprintf(label, sizeof label, "%s", file);
+            if (!eb_read_line(p, label, sizeof label)) snprintf(label, sizeof label, "%s", file);
             add_channel(s, dev, label, k == 2 ? HW_ENERGY_UJ : HW_POWER_UW, fd, -1, false);
             break; /* one of input/average per index */
         }
@@ -83,9 +76,9 @@ static void scan_device(hwmon_state *s, const char *path, const char *dev, int *
             continue;
         }
         snprintf(p, sizeof p, "%s/in%d_label", path, n);
-        if (!read_line(p, label, sizeof label)) {
+        if (!eb_read_line(p, label, sizeof label)) {
             snprintf(p, sizeof p, "%s/curr%d_label", path, n);
-            if (!read_line(p, label, sizeof label)) snprintf(label, sizeof label, "rail%d", n);
+            if (!eb_read_line(p, label, sizeof label)) snprintf(label, sizeof label, "rail%d", n);
         }
         /* INA3221 on Jetson: VDD_IN is the module's input, the rest are inside it. */
         add_channel(s, dev, label, HW_VI, fc, fv, ina && strcmp(label, "VDD_IN") == 0);
@@ -116,7 +109,7 @@ static eb_probe hwmon_probe(const char *root, eb_source **out, char *reason, siz
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         char np[1500];
         snprintf(np, sizeof np, "%s/name", path);
-        if (!read_line(np, name, sizeof name)) continue;
+        if (!eb_read_line(np, name, sizeof name)) continue;
         size_t used = strlen(names);
         snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
         scan_device(s, path, name, &denied);

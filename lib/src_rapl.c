@@ -31,13 +31,6 @@ static int zone_cmp(const void *a, const void *b)
     return strcmp(x, y);
 }
 
-static bool read_line(const char *path, char *out, size_t cap)
-{
-    if (eb_read_text(path, out, cap, NULL) != EB_OK) return false;
-    out[strcspn(out, "\n")] = '\0';
-    return true;
-}
-
 static eb_probe rapl_probe(const char *root, eb_source **out, char *reason, size_t cap)
 {
     char dir[1024];
@@ -68,7 +61,7 @@ static eb_probe rapl_probe(const char *root, eb_source **out, char *reason, size
     for (int i = 0; i < nz && s->base.n_channels < EB_MAX_CHANNELS; i++) {
         char p[1400], name[32];
         snprintf(p, sizeof p, "%s/%s/name", dir, zones[i]);
-        if (!read_line(p, name, sizeof name)) continue;
+        if (!eb_read_line(p, name, sizeof name)) continue;
         bool mmio = strncmp(zones[i], "intel-rapl-mmio", 15) == 0;
         bool dup = false;
         for (int k = 0; k < s->base.n_channels; k++)
@@ -85,7 +78,7 @@ static eb_probe rapl_probe(const char *root, eb_source **out, char *reason, size
         snprintf(names[c], sizeof names[c], "%s", name);
         snprintf(p, sizeof p, "%s/%s/max_energy_range_uj", dir, zones[i]);
         char rbuf[32];
-        s->range_uj[c] = read_line(p, rbuf, sizeof rbuf) ? strtoull(rbuf, NULL, 10) : 0;
+        s->range_uj[c] = eb_read_line(p, rbuf, sizeof rbuf) ? strtoull(rbuf, NULL, 10) : 0;
         eb_channel *ch = &s->base.channels[c];
         snprintf(ch->name, sizeof ch->name, "rapl:%s", name);
         ch->kind = EB_CH_ENERGY;

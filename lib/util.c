@@ -49,6 +49,13 @@ eb_status eb_read_text(const char *path, char *buf, size_t cap, eb_error *err)
     return EB_OK;
 }
 
+bool eb_read_line(const char *path, char *out, size_t cap)
+{
+    if (eb_read_text(path, out, cap, NULL) != EB_OK) return false;
+    out[strcspn(out, "\n")] = '\0';
+    return true;
+}
+
 bool eb_text_field(const char *text, const char *key, const char *seps, char *out, size_t cap)
 {
     size_t kl = strlen(key);

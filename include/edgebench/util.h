@@ -16,6 +16,10 @@ void eb_path_join(char *out, size_t cap, const char *root, const char *path);
 /* Reads a whole small text file into buf (NUL-terminated). */
 eb_status eb_read_text(const char *path, char *buf, size_t cap, eb_error *err);
 
+/* Reads the first line of a small text file (sysfs attributes), without
+ * its newline. */
+bool eb_read_line(const char *path, char *out, size_t cap);
+
 /* Finds "key" at the start of a line of text and copies the rest of the line
  * after the separator characters in seps, trimmed. */
 bool eb_text_field(const char *text, const char *key, const char *seps, char *out, size_t cap);
