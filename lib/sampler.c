@@ -256,24 +256,49 @@ double eb_sampler_interval(const eb_sampler *s)
     return s->cfg.interval_s;
 }
 
+/* Power of the device total over segment i (samples i, i+1): energy
+ * counters by their difference, power channels by the larger endpoint. */
+static double total_segment_power(const eb_sampler *s, size_t i)
+{
+    const double dt = s->times[i + 1] - s->times[i];
+    const double *v0 = s->values + i * (size_t)s->n_channels, *v1 = v0 + s->n_channels;
+    double p = 0;
+    for (int c = 0; c < s->n_channels; c++) {
+        if (!s->channels[c].in_total) continue;
+        if (s->channels[c].kind == EB_CH_ENERGY)
+            p += dt > 0 ? (v1[c] - v0[c]) / dt : 0;
+        else
+            p += v0[c] > v1[c] ? v0[c] : v1[c];
+    }
+    return p;
+}
+
 bool eb_sampler_total_energy(const eb_sampler *s, double a, double b, double *joules,
                              double *peak_w)
 {
     size_t n = eb_sampler_n_samples(s);
-    double e = 0, peak = 0;
+    double e = 0;
     bool any = false;
     for (int c = 0; c < s->n_channels; c++) {
         if (!s->channels[c].in_total) continue;
-        double ej, pk;
+        double ej;
         if (!eb_energy_between(s->channels[c].kind, s->times, s->values + c, (size_t)s->n_channels,
-                               n, a, b, &ej, &pk))
+                               n, a, b, &ej, NULL))
             return false;
         e += ej;
-        peak += pk; /* an upper bound when channels peak at different times */
         any = true;
     }
     if (!any) return false;
     *joules = e;
-    if (peak_w) *peak_w = peak;
+    if (peak_w) {
+        /* The peak of the summed power, not the sum of each channel's peak. */
+        double peak = 0;
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (s->times[i + 1] < a || s->times[i] > b) continue;
+            double p = total_segment_power(s, i);
+            if (p > peak) peak = p;
+        }
+        *peak_w = peak;
+    }
     return true;
 }

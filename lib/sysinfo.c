@@ -1,6 +1,7 @@
 #include "edgebench/sysinfo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -41,13 +42,14 @@ static int count_cpu_list(const char *list)
 void eb_device_info_read(const char *root, eb_device_info *out)
 {
     memset(out, 0, sizeof *out);
-    static char buf[65536];
+    char *buf = malloc(65536); /* /proc/cpuinfo of a many-core machine is large */
+    if (!buf) return;
     bool real_root = !root || !root[0] || strcmp(root, "/") == 0;
 
     read_file_at(root, "/proc/sys/kernel/hostname", out->hostname, sizeof out->hostname);
     out->hostname[strcspn(out->hostname, "\n")] = '\0';
 
-    read_file_at(root, "/proc/cpuinfo", buf, sizeof buf);
+    read_file_at(root, "/proc/cpuinfo", buf, 65536);
     if (!eb_text_field(buf, "model name", " \t:", out->cpu_model, sizeof out->cpu_model) &&
         !eb_text_field(buf, "Model", " \t:", out->cpu_model, sizeof out->cpu_model) &&
         !eb_text_field(buf, "Hardware", " \t:", out->cpu_model, sizeof out->cpu_model)) {
@@ -67,6 +69,8 @@ void eb_device_info_read(const char *root, eb_device_info *out)
                          part);
         }
     }
+
+    free(buf);
 
     read_file_at(root, "/proc/device-tree/model", out->board_model, sizeof out->board_model);
     out->board_model[strcspn(out->board_model, "\n")] = '\0';
