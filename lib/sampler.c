@@ -13,90 +13,117 @@
 #include <unistd.h>
 
 #include "edgebench/energy.h"
+#include "edgebench/stats.h"
 #include "edgebench/util.h"
 
-#define MAX_SOURCES 8
+#define MAX_SOURCES 12
+#define MAX_SERIES 6
+#define MAX_CHANNELS (1 + EB_MAX_CHANNELS * 4)
+
+/* One time series: the fast one (RSS and every fast source, on the main
+ * sampler thread) or a slow source's own. */
+typedef struct series {
+    struct eb_sampler *owner;
+    eb_source *src[MAX_SOURCES];
+    int src_col[MAX_SOURCES]; /* column of each source's first channel */
+    int n_src;
+    bool has_rss; /* column 0 */
+    int n_cols;
+    double interval_s;
+    size_t cap;
+    /* Preallocated with mmap: pages are touched (and count in RSS) only as
+     * samples are written, a few kB a second. */
+    double *times;
+    double *values;
+    uint8_t *by_thread; /* 0: taken at a phase boundary */
+    void *map;
+    size_t map_len;
+    _Atomic size_t n;
+    _Atomic uint64_t missed;
+    _Atomic size_t dropped;
+    pthread_mutex_t lock; /* sample_now from another thread */
+    pthread_t thread;
+    bool running;
+} series;
 
 struct eb_sampler {
     eb_sampler_config cfg;
     eb_probe_report probes[MAX_SOURCES];
     size_t n_probes;
     eb_source *sources[MAX_SOURCES];
-    int src_first[MAX_SOURCES]; /* first channel index of each source */
     size_t n_sources;
+    series ser[MAX_SERIES];
+    int n_series;
     int n_channels;
-    eb_channel channels[EB_MAX_CHANNELS * MAX_SOURCES];
+    eb_channel channels[MAX_CHANNELS];
+    int ch_series[MAX_CHANNELS];
+    int ch_col[MAX_CHANNELS];
     int statm_fd;
-    long page_kb;
-
-    /* Preallocated with mmap: pages are touched (and count in RSS) only as
-     * samples are written, a few kB a second. */
-    size_t cap;
-    double *times;
-    double *values;
-    uint64_t *rss_kb;
-    void *map;
-    size_t map_len;
-
-    _Atomic size_t n;
-    _Atomic uint64_t missed;
-    _Atomic size_t dropped;
+    double page_mib;
     _Atomic int stop;
-    pthread_mutex_t write_lock; /* sample_now from another thread */
-    pthread_t thread;
-    bool running;
+    char total_source[256];
 };
 
-static uint64_t read_rss_kb(eb_sampler *s)
+static double read_rss_mib(const eb_sampler *s)
 {
     char buf[128];
-    if (s->statm_fd < 0) return 0;
+    if (s->statm_fd < 0) return NAN;
     ssize_t r = pread(s->statm_fd, buf, sizeof buf - 1, 0);
-    if (r <= 0) return 0;
+    if (r <= 0) return NAN;
     buf[r] = '\0';
     unsigned long long size, resident;
-    if (sscanf(buf, "%llu %llu", &size, &resident) != 2) return 0;
-    return (uint64_t)resident * (uint64_t)s->page_kb;
+    if (sscanf(buf, "%llu %llu", &size, &resident) != 2) return NAN;
+    return (double)resident * s->page_mib;
 }
 
-static void take_sample(eb_sampler *s)
+static void take_sample(series *se, bool by_thread)
 {
-    pthread_mutex_lock(&s->write_lock);
-    size_t i = atomic_load_explicit(&s->n, memory_order_relaxed);
-    if (i >= s->cap) {
-        atomic_fetch_add(&s->dropped, 1);
-        pthread_mutex_unlock(&s->write_lock);
+    pthread_mutex_lock(&se->lock);
+    size_t i = atomic_load_explicit(&se->n, memory_order_relaxed);
+    if (i >= se->cap) {
+        atomic_fetch_add(&se->dropped, 1);
+        pthread_mutex_unlock(&se->lock);
         return;
     }
-    double *v = s->values + i * (size_t)(s->n_channels ? s->n_channels : 1);
-    for (size_t k = 0; k < s->n_sources; k++) {
-        eb_source *src = s->sources[k];
-        if (!src->ops->read(src, v + s->src_first[k]))
+    double *v = se->values + i * (size_t)se->n_cols;
+    double t0 = eb_now();
+    if (se->has_rss) v[0] = read_rss_mib(se->owner);
+    for (int k = 0; k < se->n_src; k++) {
+        eb_source *src = se->src[k];
+        if (!src->ops->read(src, v + se->src_col[k]))
             for (int c = 0; c < src->n_channels; c++)
-                v[s->src_first[k] + c] = NAN;
+                v[se->src_col[k] + c] = NAN;
     }
-    s->rss_kb[i] = read_rss_kb(s);
-    s->times[i] = eb_now();
-    atomic_store_explicit(&s->n, i + 1, memory_order_release);
-    pthread_mutex_unlock(&s->write_lock);
+    /* A slow read (the PMIC's ~23 ms) is stamped at its middle. */
+    se->times[i] = 0.5 * (t0 + eb_now());
+    se->by_thread[i] = by_thread;
+    atomic_store_explicit(&se->n, i + 1, memory_order_release);
+    pthread_mutex_unlock(&se->lock);
 }
 
-static void *sampler_main(void *arg)
+static void timespec_add_ns(struct timespec *t, long ns)
 {
-    eb_sampler *s = arg;
-    const long step_ns = (long)(s->cfg.interval_s * 1e9);
+    t->tv_sec += ns / 1000000000L;
+    t->tv_nsec += ns % 1000000000L;
+    while (t->tv_nsec >= 1000000000L) {
+        t->tv_nsec -= 1000000000L;
+        t->tv_sec++;
+    }
+}
+
+static void *series_main(void *arg)
+{
+    series *se = arg;
+    eb_sampler *s = se->owner;
+    const long step_ns = (long)(se->interval_s * 1e9);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     while (!atomic_load(&s->stop)) {
-        next.tv_nsec += step_ns;
-        while (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec++;
-        }
+        timespec_add_ns(&next, step_ns);
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {
         }
         if (atomic_load(&s->stop)) break;
-        take_sample(s);
+        take_sample(se, true);
         /* Late by more than a whole interval: skip the deadlines already
          * past rather than firing a burst to catch up. */
         struct timespec now;
@@ -104,64 +131,129 @@ static void *sampler_main(void *arg)
         long late = (now.tv_sec - next.tv_sec) * 1000000000L + (now.tv_nsec - next.tv_nsec);
         if (late > step_ns) {
             long skip = late / step_ns;
-            atomic_fetch_add(&s->missed, (uint64_t)skip);
-            long add = skip * step_ns;
-            next.tv_sec += add / 1000000000L;
-            next.tv_nsec += add % 1000000000L;
-            while (next.tv_nsec >= 1000000000L) {
-                next.tv_nsec -= 1000000000L;
-                next.tv_sec++;
-            }
+            atomic_fetch_add(&se->missed, (uint64_t)skip);
+            timespec_add_ns(&next, skip * step_ns);
         }
     }
     return NULL;
 }
 
+static void probe_all(eb_sampler *s, const eb_source_ops *const *ops, size_t n_ops,
+                      bool *have_total)
+{
+    for (size_t b = 0; b < n_ops && s->n_probes < MAX_SOURCES; b++) {
+        eb_probe_report *rep = &s->probes[s->n_probes++];
+        rep->source = ops[b]->name;
+        rep->description = ops[b]->description;
+        eb_probe_ctx ctx = {.root = s->cfg.root, .tdp_w = s->cfg.tdp_w, .have_total = *have_total};
+        eb_source *src = NULL;
+        rep->result = ops[b]->probe(&ctx, &src, rep->reason, sizeof rep->reason);
+        if (rep->result != EB_PROBE_FOUND) continue;
+        s->sources[s->n_sources++] = src;
+        for (int c = 0; c < src->n_channels; c++)
+            if (src->channels[c].in_total) *have_total = true;
+        snprintf(rep->reason, sizeof rep->reason, "%d channel%s", src->n_channels,
+                 src->n_channels == 1 ? "" : "s");
+    }
+}
+
+/* A whole-device source, where one exists, is the total; the rest are parts. */
+static void choose_total(eb_sampler *s)
+{
+    eb_source *whole = NULL;
+    for (size_t k = 0; k < s->n_sources && !whole; k++)
+        for (int c = 0; c < s->sources[k]->n_channels; c++)
+            if (s->sources[k]->channels[c].in_total && s->sources[k]->channels[c].whole_device)
+                whole = s->sources[k];
+    size_t len = 0;
+    for (size_t k = 0; k < s->n_sources; k++)
+        for (int c = 0; c < s->sources[k]->n_channels; c++) {
+            eb_channel *ch = &s->sources[k]->channels[c];
+            if (whole && s->sources[k] != whole) ch->in_total = false;
+            if (ch->in_total && len < sizeof s->total_source)
+                len += (size_t)snprintf(s->total_source + len, sizeof s->total_source - len, "%s%s",
+                                        len ? " + " : "", ch->name);
+        }
+}
+
+static eb_status series_alloc(series *se, size_t cap, eb_error *err)
+{
+    se->cap = cap;
+    size_t per = sizeof(double) * (1 + (size_t)se->n_cols) + 1;
+    se->map_len = cap * per + 64;
+    se->map = mmap(NULL, se->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (se->map == MAP_FAILED) {
+        se->map = NULL;
+        return eb_fail(err, EB_E_NO_MEMORY, "sample buffer of %zu bytes", se->map_len);
+    }
+    se->times = se->map;
+    se->values = se->times + cap;
+    se->by_thread = (uint8_t *)(se->values + cap * (size_t)se->n_cols);
+    pthread_mutex_init(&se->lock, NULL);
+    return EB_OK;
+}
+
+static int add_channel(eb_sampler *s, const eb_channel *ch, int ser, int col)
+{
+    int c = s->n_channels++;
+    s->channels[c] = *ch;
+    s->ch_series[c] = ser;
+    s->ch_col[c] = col;
+    return c;
+}
+
 eb_status eb_sampler_create(const eb_sampler_config *cfg, eb_sampler **out, eb_error *err)
 {
-    if (cfg->interval_s < 0.001 || cfg->interval_s > 1.0)
+    if (!(cfg->interval_s >= 0.001 && cfg->interval_s <= 1.0))
         return eb_fail(err, EB_E_INVALID_ARG, "sample interval must be 1..1000 ms, got %.3f ms",
                        cfg->interval_s * 1000);
     eb_sampler *s = calloc(1, sizeof *s);
     if (!s) return eb_fail(err, EB_E_NO_MEMORY, "sampler");
     s->cfg = *cfg;
-    pthread_mutex_init(&s->write_lock, NULL);
-    s->page_kb = sysconf(_SC_PAGESIZE) / 1024;
+    if (!s->cfg.root) s->cfg.root = "/";
+    s->page_mib = (double)sysconf(_SC_PAGESIZE) / 1048576.0;
     char path[1024];
-    eb_path_join(path, sizeof path, cfg->root, "/proc/self/statm");
+    eb_path_join(path, sizeof path, s->cfg.root, "/proc/self/statm");
     s->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    for (size_t b = 0; b < eb_power_backend_count && !cfg->no_power; b++) {
-        const eb_source_ops *ops = eb_power_backends[b];
-        eb_probe_report *rep = &s->probes[s->n_probes++];
-        rep->source = ops->name;
-        eb_source *src = NULL;
-        rep->result = ops->probe(cfg->root, &src, rep->reason, sizeof rep->reason);
-        if (rep->result != EB_PROBE_FOUND) continue;
-        if (s->n_sources >= MAX_SOURCES) {
-            ops->close(src);
-            continue;
-        }
-        s->src_first[s->n_sources] = s->n_channels;
-        s->sources[s->n_sources++] = src;
-        for (int c = 0; c < src->n_channels; c++)
-            s->channels[s->n_channels++] = src->channels[c];
-        snprintf(rep->reason, sizeof rep->reason, "%d channel%s", src->n_channels,
-                 src->n_channels == 1 ? "" : "s");
-    }
+    bool have_total = false;
+    if (!cfg->no_power) probe_all(s, eb_power_backends, eb_power_backend_count, &have_total);
+    if (!cfg->no_state) probe_all(s, eb_state_backends, eb_state_backend_count, &have_total);
+    choose_total(s);
 
-    s->cap = cfg->max_samples ? cfg->max_samples : (size_t)(3600.0 / cfg->interval_s) + 16;
-    size_t nch = (size_t)(s->n_channels ? s->n_channels : 1);
-    s->map_len = s->cap * (sizeof(double) * (1 + nch) + sizeof(uint64_t));
-    s->map = mmap(NULL, s->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (s->map == MAP_FAILED) {
-        s->map = NULL;
-        eb_sampler_free(s);
-        return eb_fail(err, EB_E_NO_MEMORY, "sample buffer of %zu bytes", s->map_len);
+    /* Series 0: RSS plus every fast source; one more per slow source. */
+    series *fast = &s->ser[s->n_series++];
+    fast->owner = s;
+    fast->has_rss = true;
+    fast->interval_s = cfg->interval_s;
+    eb_channel rss = {.name = "process:rss", .kind = EB_CH_MEMORY};
+    add_channel(s, &rss, 0, 0);
+    fast->n_cols = 1;
+    for (size_t k = 0; k < s->n_sources; k++) {
+        eb_source *src = s->sources[k];
+        double min = src->ops->min_interval_s;
+        series *se = fast;
+        int si = 0;
+        if (min > cfg->interval_s && s->n_series < MAX_SERIES) {
+            si = s->n_series++;
+            se = &s->ser[si];
+            se->owner = s;
+            se->interval_s = min;
+        }
+        se->src_col[se->n_src] = se->n_cols;
+        se->src[se->n_src++] = src;
+        for (int c = 0; c < src->n_channels; c++)
+            add_channel(s, &src->channels[c], si, se->n_cols++);
     }
-    s->times = s->map;
-    s->values = s->times + s->cap;
-    s->rss_kb = (uint64_t *)(s->values + s->cap * nch);
+    for (int i = 0; i < s->n_series; i++) {
+        size_t cap =
+            cfg->max_samples ? cfg->max_samples : (size_t)(3600.0 / s->ser[i].interval_s) + 16;
+        eb_status st = series_alloc(&s->ser[i], cap, err);
+        if (st != EB_OK) {
+            eb_sampler_free(s);
+            return st;
+        }
+    }
     *out = s;
     return EB_OK;
 }
@@ -173,34 +265,45 @@ void eb_sampler_free(eb_sampler *s)
     for (size_t k = 0; k < s->n_sources; k++)
         s->sources[k]->ops->close(s->sources[k]);
     if (s->statm_fd >= 0) close(s->statm_fd);
-    if (s->map) munmap(s->map, s->map_len);
-    pthread_mutex_destroy(&s->write_lock);
+    for (int i = 0; i < s->n_series; i++)
+        if (s->ser[i].map) {
+            munmap(s->ser[i].map, s->ser[i].map_len);
+            pthread_mutex_destroy(&s->ser[i].lock);
+        }
     free(s);
 }
 
 eb_status eb_sampler_start(eb_sampler *s, eb_error *err)
 {
-    if (s->running) return EB_OK;
     atomic_store(&s->stop, 0);
-    take_sample(s);
-    if (pthread_create(&s->thread, NULL, sampler_main, s) != 0)
-        return eb_fail(err, EB_E_INTERNAL, "cannot start the sampler thread");
-    s->running = true;
+    for (int i = 0; i < s->n_series; i++) {
+        series *se = &s->ser[i];
+        if (se->running) continue;
+        take_sample(se, false);
+        if (pthread_create(&se->thread, NULL, series_main, se) != 0) {
+            eb_sampler_stop(s);
+            return eb_fail(err, EB_E_INTERNAL, "cannot start a sampler thread");
+        }
+        se->running = true;
+    }
     return EB_OK;
 }
 
 void eb_sampler_stop(eb_sampler *s)
 {
-    if (!s->running) return;
     atomic_store(&s->stop, 1);
-    pthread_join(s->thread, NULL);
-    s->running = false;
-    take_sample(s);
+    for (int i = 0; i < s->n_series; i++) {
+        series *se = &s->ser[i];
+        if (!se->running) continue;
+        pthread_join(se->thread, NULL);
+        se->running = false;
+        take_sample(se, false);
+    }
 }
 
 void eb_sampler_sample_now(eb_sampler *s)
 {
-    take_sample(s);
+    take_sample(&s->ser[0], false);
 }
 
 size_t eb_sampler_probe_count(const eb_sampler *s)
@@ -227,48 +330,104 @@ bool eb_sampler_has_total(const eb_sampler *s)
     return false;
 }
 
+bool eb_sampler_total_is_estimate(const eb_sampler *s)
+{
+    for (int c = 0; c < s->n_channels; c++)
+        if (s->channels[c].in_total && s->channels[c].estimate) return true;
+    return false;
+}
+
+const char *eb_sampler_total_source(const eb_sampler *s)
+{
+    return s->total_source;
+}
+
+void eb_sampler_series(const eb_sampler *s, int c, const double **times, const double **values,
+                       size_t *stride, size_t *n)
+{
+    const series *se = &s->ser[s->ch_series[c]];
+    *times = se->times;
+    *values = se->values + s->ch_col[c];
+    *stride = (size_t)se->n_cols;
+    *n = atomic_load_explicit(&se->n, memory_order_acquire);
+}
+
 size_t eb_sampler_n_samples(const eb_sampler *s)
 {
-    return atomic_load_explicit(&s->n, memory_order_acquire);
+    return atomic_load_explicit(&s->ser[0].n, memory_order_acquire);
 }
-const double *eb_sampler_times(const eb_sampler *s)
-{
-    return s->times;
-}
-const double *eb_sampler_values(const eb_sampler *s)
-{
-    return s->values;
-}
-const uint64_t *eb_sampler_rss_kb(const eb_sampler *s)
-{
-    return s->rss_kb;
-}
+
 uint64_t eb_sampler_missed(const eb_sampler *s)
 {
-    return atomic_load(&s->missed);
+    uint64_t m = 0;
+    for (int i = 0; i < s->n_series; i++)
+        m += atomic_load(&s->ser[i].missed);
+    return m;
 }
+
 size_t eb_sampler_dropped(const eb_sampler *s)
 {
-    return atomic_load(&s->dropped);
+    size_t d = 0;
+    for (int i = 0; i < s->n_series; i++)
+        d += atomic_load(&s->ser[i].dropped);
+    return d;
 }
+
 double eb_sampler_interval(const eb_sampler *s)
 {
     return s->cfg.interval_s;
 }
 
-/* Power of the device total over segment i (samples i, i+1): energy
- * counters by their difference, power channels by the larger endpoint. */
-static double total_segment_power(const eb_sampler *s, size_t i)
+void eb_sampler_timing_get(const eb_sampler *s, eb_sampler_timing *out)
 {
-    const double dt = s->times[i + 1] - s->times[i];
-    const double *v0 = s->values + i * (size_t)s->n_channels, *v1 = v0 + s->n_channels;
+    memset(out, 0, sizeof *out);
+    out->missed = atomic_load(&s->ser[0].missed);
+    const series *se = &s->ser[0];
+    size_t n = eb_sampler_n_samples(s);
+    double *iv = n > 1 ? malloc((n - 1) * sizeof *iv) : NULL;
+    if (!iv) return;
+    size_t k = 0;
+    double prev = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!se->by_thread[i]) continue;
+        if (prev >= 0) iv[k++] = se->times[i] - prev;
+        prev = se->times[i];
+    }
+    out->n_intervals = k;
+    if (k > 0) {
+        out->median_s = eb_percentile(iv, k, 50);
+        out->p99_s = eb_percentile(iv, k, 99);
+        out->max_s = eb_percentile(iv, k, 100);
+    }
+    free(iv);
+}
+
+bool eb_sampler_channel_energy(const eb_sampler *s, int c, double a, double b, double *joules,
+                               double *peak_w)
+{
+    if (c < 0 || c >= s->n_channels) return false;
+    eb_channel_kind k = s->channels[c].kind;
+    if (k != EB_CH_ENERGY && k != EB_CH_POWER) return false;
+    const double *t, *v;
+    size_t stride, n;
+    eb_sampler_series(s, c, &t, &v, &stride, &n);
+    return eb_energy_between(k, t, v, stride, n, a, b, joules, peak_w);
+}
+
+/* Summed power of the total's channels in series se over segment i. */
+static double total_segment_power(const eb_sampler *s, int se_idx, size_t i)
+{
+    const series *se = &s->ser[se_idx];
+    const double dt = se->times[i + 1] - se->times[i];
     double p = 0;
     for (int c = 0; c < s->n_channels; c++) {
-        if (!s->channels[c].in_total) continue;
+        if (!s->channels[c].in_total || s->ch_series[c] != se_idx) continue;
+        const double *v0 = se->values + i * (size_t)se->n_cols + s->ch_col[c];
+        const double *v1 = v0 + se->n_cols;
         if (s->channels[c].kind == EB_CH_ENERGY)
-            p += dt > 0 ? (v1[c] - v0[c]) / dt : 0;
+            p += dt > 0 ? (*v1 - *v0) / dt : 0;
         else
-            p += v0[c] > v1[c] ? v0[c] : v1[c];
+            p += *v0 > *v1 ? *v0 : *v1;
     }
     return p;
 }
@@ -276,29 +435,70 @@ static double total_segment_power(const eb_sampler *s, size_t i)
 bool eb_sampler_total_energy(const eb_sampler *s, double a, double b, double *joules,
                              double *peak_w)
 {
-    size_t n = eb_sampler_n_samples(s);
     double e = 0;
-    bool any = false;
+    bool any = false, in_series[MAX_SERIES] = {false};
     for (int c = 0; c < s->n_channels; c++) {
         if (!s->channels[c].in_total) continue;
         double ej;
-        if (!eb_energy_between(s->channels[c].kind, s->times, s->values + c, (size_t)s->n_channels,
-                               n, a, b, &ej, NULL))
-            return false;
+        if (!eb_sampler_channel_energy(s, c, a, b, &ej, NULL)) return false;
         e += ej;
         any = true;
+        in_series[s->ch_series[c]] = true;
     }
     if (!any) return false;
     *joules = e;
     if (peak_w) {
-        /* The peak of the summed power, not the sum of each channel's peak. */
+        /* Within a series, the peak of the summed power (not the sum of each
+         * channel's peak); series on different clocks add their peaks. */
         double peak = 0;
-        for (size_t i = 0; i + 1 < n; i++) {
-            if (s->times[i + 1] < a || s->times[i] > b) continue;
-            double p = total_segment_power(s, i);
-            if (p > peak) peak = p;
+        for (int si = 0; si < s->n_series; si++) {
+            if (!in_series[si]) continue;
+            const series *se = &s->ser[si];
+            size_t n = atomic_load_explicit(&se->n, memory_order_acquire);
+            double sp = 0;
+            for (size_t i = 0; i + 1 < n; i++) {
+                if (se->times[i + 1] < a || se->times[i] > b) continue;
+                double p = total_segment_power(s, si, i);
+                if (p > sp) sp = p;
+            }
+            peak += sp;
         }
         *peak_w = peak;
     }
+    return true;
+}
+
+bool eb_sampler_channel_summary(const eb_sampler *s, int c, double a, double b, double *mean,
+                                double *max)
+{
+    if (c < 0 || c >= s->n_channels) return false;
+    const double *t, *v;
+    size_t stride, n;
+    eb_sampler_series(s, c, &t, &v, &stride, &n);
+    double sum = 0, mx = -INFINITY;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i * stride];
+        if (t[i] < a || t[i] > b || isnan(x)) continue;
+        sum += x;
+        if (x > mx) mx = x;
+        k++;
+    }
+    if (k == 0) {
+        /* A window shorter than the interval: interpolate at its middle. */
+        double m = 0.5 * (a + b);
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (t[i] <= m && t[i + 1] >= m) {
+                double x0 = v[i * stride], x1 = v[(i + 1) * stride];
+                if (isnan(x0) || isnan(x1)) return false;
+                double f = t[i + 1] > t[i] ? (m - t[i]) / (t[i + 1] - t[i]) : 0;
+                *mean = *max = x0 + f * (x1 - x0);
+                return true;
+            }
+        }
+        return false;
+    }
+    *mean = sum / (double)k;
+    *max = mx;
     return true;
 }

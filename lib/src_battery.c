@@ -20,10 +20,10 @@ typedef struct battery_state {
     int fd_curr[EB_MAX_CHANNELS];
 } battery_state;
 
-static eb_probe battery_probe(const char *root, eb_source **out, char *reason, size_t cap)
+static eb_probe battery_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
 {
     char dir[1024];
-    eb_path_join(dir, sizeof dir, root, "/sys/class/power_supply");
+    eb_path_join(dir, sizeof dir, ctx->root, "/sys/class/power_supply");
     DIR *d = opendir(dir);
     if (!d) {
         snprintf(reason, cap, "no %s", dir);
@@ -60,7 +60,12 @@ static eb_probe battery_probe(const char *root, eb_source **out, char *reason, s
         eb_channel *ch = &s->base.channels[c];
         snprintf(ch->name, sizeof ch->name, "battery:%s", e->d_name);
         ch->kind = EB_CH_POWER;
-        ch->in_total = true; /* while discharging the battery feeds the whole device */
+        /* While discharging the battery feeds the whole device; on AC power
+         * it says nothing about the device and stays out of the total. */
+        char status[32] = "";
+        snprintf(p, sizeof p, "%s/%s/status", dir, e->d_name);
+        eb_read_line(p, status, sizeof status);
+        ch->in_total = ch->whole_device = strcmp(status, "Discharging") == 0;
         s->base.n_channels++;
     }
     closedir(d);

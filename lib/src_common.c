@@ -34,6 +34,30 @@ bool eb_sysfs_read_u64(int fd, uint64_t *out)
     return true;
 }
 
-const eb_source_ops *const eb_power_backends[] = {&eb_source_rapl, &eb_source_hwmon,
-                                                  &eb_source_battery};
+/* The estimate last: it is used only when nothing before it measures. */
+const eb_source_ops *const eb_power_backends[] = {&eb_source_rapl,    &eb_source_hwmon,
+                                                  &eb_source_battery, &eb_source_pi5_pmic,
+                                                  &eb_source_nvml,    &eb_source_cpu_estimate};
 const size_t eb_power_backend_count = sizeof eb_power_backends / sizeof eb_power_backends[0];
+
+const eb_source_ops *const eb_state_backends[] = {&eb_source_cpufreq, &eb_source_thermal};
+const size_t eb_state_backend_count = sizeof eb_state_backends / sizeof eb_state_backends[0];
+
+const char *eb_probe_name(eb_probe p)
+{
+    switch (p) {
+    case EB_PROBE_FOUND:
+        return "found";
+    case EB_PROBE_ABSENT:
+        return "absent";
+    case EB_PROBE_NO_PERMISSION:
+        return "no permission";
+    }
+    return "?";
+}
+
+const char *eb_channel_unit(eb_channel_kind k)
+{
+    static const char *const units[] = {"J", "W", "MiB", "MHz", "C"};
+    return (unsigned)k < sizeof units / sizeof units[0] ? units[k] : "?";
+}

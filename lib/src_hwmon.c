@@ -36,7 +36,7 @@ static int add_channel(hwmon_state *s, const char *dev, const char *label, hw_ki
     eb_channel *ch = &s->base.channels[c];
     snprintf(ch->name, sizeof ch->name, "%s:%s", dev, label);
     ch->kind = k == HW_ENERGY_UJ ? EB_CH_ENERGY : EB_CH_POWER;
-    ch->in_total = total;
+    ch->in_total = ch->whole_device = total;
     return c;
 }
 
@@ -85,10 +85,10 @@ static void scan_device(hwmon_state *s, const char *path, const char *dev, int *
     }
 }
 
-static eb_probe hwmon_probe(const char *root, eb_source **out, char *reason, size_t cap)
+static eb_probe hwmon_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
 {
     char dir[1024];
-    eb_path_join(dir, sizeof dir, root, "/sys/class/hwmon");
+    eb_path_join(dir, sizeof dir, ctx->root, "/sys/class/hwmon");
     DIR *d = opendir(dir);
     if (!d) {
         snprintf(reason, cap, "no %s", dir);

@@ -31,10 +31,10 @@ static int zone_cmp(const void *a, const void *b)
     return strcmp(x, y);
 }
 
-static eb_probe rapl_probe(const char *root, eb_source **out, char *reason, size_t cap)
+static eb_probe rapl_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
 {
     char dir[1024];
-    eb_path_join(dir, sizeof dir, root, "/sys/class/powercap");
+    eb_path_join(dir, sizeof dir, ctx->root, "/sys/class/powercap");
     DIR *d = opendir(dir);
     if (!d) {
         snprintf(reason, cap, "no %s (no RAPL: not Intel/AMD, or a VM)", dir);
@@ -89,7 +89,8 @@ static eb_probe rapl_probe(const char *root, eb_source **out, char *reason, size
         free(zones[i]);
     if (has_psys)
         for (int c = 0; c < s->base.n_channels; c++)
-            s->base.channels[c].in_total = strcmp(names[c], "psys") == 0;
+            s->base.channels[c].in_total = s->base.channels[c].whole_device =
+                strcmp(names[c], "psys") == 0;
     if (s->base.n_channels == 0) {
         free(s);
         if (denied) {

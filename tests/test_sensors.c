@@ -56,7 +56,8 @@ static eb_source *probe(const eb_source_ops *ops, const char *root, eb_probe exp
 {
     eb_source *s = NULL;
     char reason[256] = "";
-    eb_probe r = ops->probe(root, &s, reason, sizeof reason);
+    eb_probe_ctx ctx = {.root = root};
+    eb_probe r = ops->probe(&ctx, &s, reason, sizeof reason);
     if (r != expect) print_message("%s on %s: %d (%s)\n", ops->name, root, r, reason);
     assert_int_equal(r, expect);
     if (r != EB_PROBE_FOUND) assert_true(strlen(reason) > 0);
@@ -180,7 +181,8 @@ static void test_rapl_without_permission(void **state)
     eb_sysfs_open = deny_energy;
     eb_source *s = NULL;
     char reason[256];
-    eb_probe r = eb_source_rapl.probe(FIXTURES "/intel-laptop", &s, reason, sizeof reason);
+    eb_probe_ctx ctx = {.root = FIXTURES "/intel-laptop"};
+    eb_probe r = eb_source_rapl.probe(&ctx, &s, reason, sizeof reason);
     eb_sysfs_open = saved;
     assert_int_equal(r, EB_PROBE_NO_PERMISSION);
     assert_non_null(strstr(reason, "root"));
@@ -238,24 +240,50 @@ static void test_sampler_on_jetson_fixture(void **state)
     eb_sampler *s;
     eb_error err;
     assert_int_equal(eb_sampler_create(&cfg, &s, &err), EB_OK);
-    assert_int_equal(eb_sampler_n_channels(s), 3);
+    /* RSS, 3 INA3221 rails, 2 cpufreq policies, 4 thermal zones */
+    assert_int_equal(eb_sampler_n_channels(s), 1 + 3 + 2 + 4);
+    assert_string_equal(eb_sampler_channel(s, 0)->name, "process:rss");
     assert_true(eb_sampler_has_total(s));
-    assert_int_equal(eb_sampler_probe_count(s), eb_power_backend_count);
+    assert_false(eb_sampler_total_is_estimate(s));
+    assert_string_equal(eb_sampler_total_source(s), "ina3221:VDD_IN");
+    assert_int_equal(eb_sampler_probe_count(s), eb_power_backend_count + eb_state_backend_count);
     assert_int_equal(eb_sampler_start(s, &err), EB_OK);
     double a = eb_now();
-    struct timespec ts = {0, 200 * 1000 * 1000};
+    struct timespec ts = {0, 300 * 1000 * 1000};
     nanosleep(&ts, NULL);
     double b = eb_now();
     eb_sampler_stop(s);
     size_t n = eb_sampler_n_samples(s);
-    assert_true(n >= 15 && n <= 25);
+    assert_true(n >= 20 && n <= 35);
     double j, peak;
     assert_true(eb_sampler_total_energy(s, a, b, &j, &peak));
     assert_float_equal(j, 4.968 * 1.520 * (b - a), 1e-9); /* VDD_IN only */
     assert_float_equal(peak, 4.968 * 1.520, 1e-9);
-    const double *t = eb_sampler_times(s);
+    const double *t, *v;
+    size_t stride;
+    eb_sampler_series(s, 0, &t, &v, &stride, &n);
     for (size_t i = 1; i < n; i++)
         assert_true(t[i] >= t[i - 1]);
+    /* frequency (kHz -> MHz) and temperature (m C -> C), thermal on its own
+     * slower series */
+    int freq = -1, temp = -1;
+    for (int c = 0; c < eb_sampler_n_channels(s); c++) {
+        if (strcmp(eb_sampler_channel(s, c)->name, "cpufreq:policy0") == 0) freq = c;
+        if (strcmp(eb_sampler_channel(s, c)->name, "thermal:cpu-thermal") == 0) temp = c;
+    }
+    assert_true(freq > 0 && temp > 0);
+    double mean, max;
+    assert_true(eb_sampler_channel_summary(s, freq, a, b, &mean, &max));
+    assert_float_equal(mean, 1510.4, 1e-9);
+    assert_true(eb_sampler_channel_summary(s, temp, a, b, &mean, &max));
+    assert_true(mean > 20 && mean < 100);
+    size_t n_slow;
+    eb_sampler_series(s, temp, &t, &v, &stride, &n_slow);
+    assert_true(n_slow >= 3 && n_slow < n / 3);
+    eb_sampler_timing tm;
+    eb_sampler_timing_get(s, &tm);
+    assert_true(tm.n_intervals >= 20);
+    assert_true(tm.median_s > 0.005 && tm.median_s < 0.02);
     eb_sampler_free(s);
 
     /* this process, for real: RSS in every sample */
@@ -264,10 +292,10 @@ static void test_sampler_on_jetson_fixture(void **state)
     assert_int_equal(eb_sampler_start(s, &err), EB_OK);
     nanosleep(&ts, NULL);
     eb_sampler_stop(s);
-    n = eb_sampler_n_samples(s);
+    eb_sampler_series(s, 0, &t, &v, &stride, &n);
     assert_true(n >= 20);
     for (size_t i = 0; i < n; i++)
-        assert_true(eb_sampler_rss_kb(s)[i] > 0);
+        assert_true(v[i * stride] > 1.0); /* MiB */
     eb_sampler_free(s);
 
     cfg.interval_s = 0.0001;

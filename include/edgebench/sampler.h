@@ -1,7 +1,8 @@
 /* The sampler: a thread that wakes on absolute CLOCK_MONOTONIC deadlines,
- * reads every power source and the process's RSS into preallocated arrays,
- * and counts the deadlines it missed. Phases are attributed afterwards from
- * the boundary timestamps the benchmark records. */
+ * reads the process's RSS and every fast source into preallocated arrays,
+ * and counts the deadlines it missed. A slow source (the Pi 5 PMIC) gets a
+ * thread and a time series of its own at its own interval. Phases are
+ * attributed afterwards from the boundary timestamps the benchmark records. */
 #ifndef EDGEBENCH_SAMPLER_H
 #define EDGEBENCH_SAMPLER_H
 
@@ -16,12 +17,15 @@ typedef struct eb_sampler eb_sampler;
 typedef struct eb_sampler_config {
     double interval_s;  /* 0.001 .. 1.0 */
     const char *root;   /* sysfs/procfs root */
-    size_t max_samples; /* 0: one hour at the interval */
+    size_t max_samples; /* per series; 0: one hour at the interval */
     bool no_power;      /* memory only (for comparisons) */
+    bool no_state;      /* no CPU frequency or temperature sources */
+    double tdp_w;       /* > 0 allows the CPU-load x TDP estimate */
 } eb_sampler_config;
 
 typedef struct eb_probe_report {
     const char *source;
+    const char *description;
     eb_probe result;
     char reason[256];
 } eb_probe_report;
@@ -33,30 +37,52 @@ void eb_sampler_free(eb_sampler *s);
 size_t eb_sampler_probe_count(const eb_sampler *s);
 const eb_probe_report *eb_sampler_probe(const eb_sampler *s, size_t i);
 
+/* Channel 0 is the process's RSS (MiB); the sources' channels follow. */
 int eb_sampler_n_channels(const eb_sampler *s);
 const eb_channel *eb_sampler_channel(const eb_sampler *s, int i);
 bool eb_sampler_has_total(const eb_sampler *s);
+bool eb_sampler_total_is_estimate(const eb_sampler *s);
+/* Where the device total comes from, in words (e.g. "ina3221:VDD_IN"). */
+const char *eb_sampler_total_source(const eb_sampler *s);
 
-/* Starts the thread after one synchronous sample; stop takes a last one, so
- * any interval between start and stop is bracketed by samples. */
+/* Starts the threads after one synchronous sample; stop takes a last one,
+ * so any interval between start and stop is bracketed by samples. */
 eb_status eb_sampler_start(eb_sampler *s, eb_error *err);
 void eb_sampler_stop(eb_sampler *s);
-/* Takes a sample now, from the calling thread (used at phase boundaries of
- * phases shorter than the interval would otherwise go unsampled). */
+/* Takes a sample of the fast series now, from the calling thread (at phase
+ * boundaries, so that counters are read exactly there). */
 void eb_sampler_sample_now(eb_sampler *s);
 
+/* The series holding channel c: its times, its values (row stride
+ * *stride) and its sample count. */
+void eb_sampler_series(const eb_sampler *s, int c, const double **times, const double **values,
+                       size_t *stride, size_t *n);
+/* Samples of the fast series (RSS's). */
 size_t eb_sampler_n_samples(const eb_sampler *s);
-const double *eb_sampler_times(const eb_sampler *s);
-const double *eb_sampler_values(const eb_sampler *s); /* n_samples x n_channels */
-const uint64_t *eb_sampler_rss_kb(const eb_sampler *s);
-uint64_t eb_sampler_missed(const eb_sampler *s);
-size_t eb_sampler_dropped(const eb_sampler *s); /* samples past max_samples */
+uint64_t eb_sampler_missed(const eb_sampler *s); /* all series */
+size_t eb_sampler_dropped(const eb_sampler *s);  /* samples past max_samples */
 double eb_sampler_interval(const eb_sampler *s);
 
-/* Energy of the device total (sum of in_total channels) between a and b,
- * with mean and peak power. False when no total exists or samples do not
- * cover [a, b]. */
+/* Intervals between the thread's own samples of the fast series (samples
+ * taken at phase boundaries excluded). */
+typedef struct eb_sampler_timing {
+    size_t n_intervals;
+    double median_s, p99_s, max_s;
+    uint64_t missed;
+} eb_sampler_timing;
+void eb_sampler_timing_get(const eb_sampler *s, eb_sampler_timing *out);
+
+/* Energy of the device total between a and b, with the peak of the summed
+ * power. False when no total exists or samples do not cover [a, b]. */
 bool eb_sampler_total_energy(const eb_sampler *s, double a, double b, double *joules,
                              double *peak_w);
+/* Energy of one energy or power channel between a and b. */
+bool eb_sampler_channel_energy(const eb_sampler *s, int c, double a, double b, double *joules,
+                               double *peak_w);
+/* Mean and maximum of a channel's samples within [a, b]; a window with no
+ * sample uses the value interpolated at its middle. False when nothing is
+ * known. */
+bool eb_sampler_channel_summary(const eb_sampler *s, int c, double a, double b, double *mean,
+                                double *max);
 
 #endif

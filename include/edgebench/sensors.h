@@ -19,7 +19,13 @@ typedef enum eb_probe {
 typedef enum eb_channel_kind {
     EB_CH_ENERGY, /* cumulative counter, joules (unwrapped by the reader) */
     EB_CH_POWER,  /* instantaneous power, watts */
+    EB_CH_MEMORY, /* memory in use, MiB (e.g. GPU memory) */
+    EB_CH_FREQ,   /* clock frequency, MHz */
+    EB_CH_TEMP,   /* temperature, degrees Celsius */
 } eb_channel_kind;
+
+/* "J", "W", "MiB", "MHz" or "C". */
+const char *eb_channel_unit(eb_channel_kind k);
 
 typedef struct eb_channel {
     char name[64]; /* e.g. "rapl:package-0", "ina3221:VDD_IN" */
@@ -28,17 +34,31 @@ typedef struct eb_channel {
      * inside package, Jetson rails inside VDD_IN) are false, so nothing is
      * counted twice. */
     bool in_total;
+    /* Measures the whole device (RAPL psys, Jetson VDD_IN, a discharging
+     * battery, the Pi 5 rail sum). When one exists it alone is the total and
+     * every other source is a part. */
+    bool whole_device;
     bool estimate; /* a model, not a measurement */
 } eb_channel;
 
 struct eb_source;
 
+/* What a probe is told. */
+typedef struct eb_probe_ctx {
+    const char *root; /* sysfs/procfs root: "/" or a fixture tree */
+    double tdp_w;     /* for the CPU-load x TDP estimate; 0: none given */
+    bool have_total;  /* a measured device total was already found */
+} eb_probe_ctx;
+
 typedef struct eb_source_ops {
     const char *name;
     const char *description;
-    /* Finds the source under root. On EB_PROBE_FOUND, *out holds the state
-     * (channels, open files); otherwise reason says why not. */
-    eb_probe (*probe)(const char *root, struct eb_source **out, char *reason, size_t cap);
+    /* A source slower than this to read (the Pi 5 PMIC, ~23 ms) is polled on
+     * its own thread at this interval; 0: every sampler tick. */
+    double min_interval_s;
+    /* Finds the source. On EB_PROBE_FOUND, *out holds the state (channels,
+     * open files); otherwise reason says why not. */
+    eb_probe (*probe)(const eb_probe_ctx *ctx, struct eb_source **out, char *reason, size_t cap);
     /* Reads every channel into values (joules or watts); false on failure.
      * Called from the sampler: no allocation, no logging. */
     bool (*read)(struct eb_source *src, double *values);
@@ -55,10 +75,20 @@ typedef struct eb_source {
 extern const eb_source_ops eb_source_rapl;
 extern const eb_source_ops eb_source_hwmon;
 extern const eb_source_ops eb_source_battery;
+extern const eb_source_ops eb_source_pi5_pmic;
+extern const eb_source_ops eb_source_nvml;
+extern const eb_source_ops eb_source_cpu_estimate; /* only when nothing measures */
+extern const eb_source_ops eb_source_cpufreq;
+extern const eb_source_ops eb_source_thermal;
 
-/* All backends in the order they are tried. */
+/* Power backends in the order they are tried; the estimate comes last. */
 extern const eb_source_ops *const eb_power_backends[];
 extern const size_t eb_power_backend_count;
+/* Frequency and temperature sources, sampled beside power. */
+extern const eb_source_ops *const eb_state_backends[];
+extern const size_t eb_state_backend_count;
+
+const char *eb_probe_name(eb_probe p); /* "found", "absent", "no permission" */
 
 /* Opens a sysfs file read-only. A variable so that tests, which run as root,
  * can make an open fail with EACCES as it does for an ordinary user. */

@@ -1,0 +1,224 @@
+/* Raspberry Pi firmware commands: the mailbox ioctl and the vcgencmd
+ * fallback, and the throttling flags. */
+#include "edgebench/vcio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "edgebench/util.h"
+
+extern char **environ;
+
+const eb_vc_transport *eb_vc_transport_override = NULL;
+
+void eb_vc_gencmd_pack(uint32_t buf[EB_VC_GENCMD_WORDS], const char *cmd)
+{
+    memset(buf, 0, EB_VC_GENCMD_WORDS * sizeof buf[0]);
+    buf[0] = EB_VC_GENCMD_WORDS * 4u; /* total size in bytes */
+    buf[1] = 0;                       /* process request */
+    buf[2] = EB_VC_GENCMD_TAG;
+    buf[3] = EB_VC_GENCMD_TEXT; /* value buffer size */
+    buf[4] = 0;                 /* request */
+    buf[5] = 0;                 /* gencmd error code, out */
+    snprintf((char *)&buf[6], EB_VC_GENCMD_TEXT, "%s", cmd);
+    buf[EB_VC_GENCMD_WORDS - 1] = 0; /* end tag */
+}
+
+bool eb_vc_gencmd_unpack(const uint32_t buf[EB_VC_GENCMD_WORDS], char *resp, size_t cap)
+{
+    if (buf[1] != 0x80000000u) {
+        snprintf(resp, cap, "firmware refused the request (code 0x%08x)", buf[1]);
+        return false;
+    }
+    if (buf[5] != 0) {
+        snprintf(resp, cap, "gencmd error %u", buf[5]);
+        return false;
+    }
+    const char *text = (const char *)&buf[6];
+    size_t n = strnlen(text, EB_VC_GENCMD_TEXT);
+    if (n >= cap) n = cap - 1;
+    memcpy(resp, text, n);
+    resp[n] = '\0';
+    return true;
+}
+
+/* ---- mailbox ---- */
+
+#define VCIO_IOC_PROPERTY _IOWR(100, 0, char *)
+
+static void *mailbox_open(const char *root, char *reason, size_t cap)
+{
+    static const char *const devs[] = {"/dev/vcio_gencmd", "/dev/vcio"};
+    char path[1024];
+    int first_errno = 0;
+    for (size_t i = 0; i < 2; i++) {
+        eb_path_join(path, sizeof path, root, devs[i]);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd >= 0) {
+            int *h = malloc(sizeof *h);
+            if (!h) {
+                close(fd);
+                return NULL;
+            }
+            *h = fd;
+            return h;
+        }
+        if (!first_errno || errno == EACCES) first_errno = errno;
+    }
+    if (first_errno == EACCES || first_errno == EPERM)
+        snprintf(reason, cap, "/dev/vcio: permission denied (join the 'video' group)");
+    else
+        snprintf(reason, cap, "no /dev/vcio_gencmd or /dev/vcio (not a Raspberry Pi)");
+    return NULL;
+}
+
+static bool mailbox_command(void *h, const char *cmd, char *resp, size_t cap)
+{
+    uint32_t buf[EB_VC_GENCMD_WORDS];
+    eb_vc_gencmd_pack(buf, cmd);
+    if (ioctl(*(int *)h, VCIO_IOC_PROPERTY, buf) < 0) {
+        snprintf(resp, cap, "mailbox ioctl: %s", strerror(errno));
+        return false;
+    }
+    return eb_vc_gencmd_unpack(buf, resp, cap);
+}
+
+static void mailbox_close(void *h)
+{
+    if (!h) return;
+    close(*(int *)h);
+    free(h);
+}
+
+const eb_vc_transport eb_vc_mailbox = {
+    .name = "mailbox",
+    .open = mailbox_open,
+    .command = mailbox_command,
+    .close = mailbox_close,
+};
+
+/* ---- vcgencmd program ---- */
+
+typedef struct vcgencmd_handle {
+    char program[1024];
+} vcgencmd_handle;
+
+static bool find_program(const char *name, char *out, size_t cap)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, cap, "%s", name);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/bin:/bin";
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        snprintf(out, cap, "%.*s/%s", (int)len, path, name);
+        if (len > 0 && access(out, X_OK) == 0) return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
+
+static void *vcgencmd_open(const char *root, char *reason, size_t cap)
+{
+    const char *env = getenv("EDGEBENCH_VCGENCMD");
+    /* A fixture tree describes another device: this one's program is not it. */
+    if (root && strcmp(root, "/") != 0 && !(env && env[0])) {
+        snprintf(reason, cap, "no vcgencmd for a --sysfs-root tree");
+        return NULL;
+    }
+    vcgencmd_handle *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    if (!find_program(env && env[0] ? env : "vcgencmd", h->program, sizeof h->program)) {
+        snprintf(reason, cap, "no vcgencmd program on PATH");
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* Runs the program without a shell; the command is one fixed word. */
+static bool vcgencmd_command(void *vh, const char *cmd, char *resp, size_t cap)
+{
+    vcgencmd_handle *h = vh;
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return false;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+    char *argv[] = {h->program, (char *)cmd, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, h->program, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    if (rc != 0) {
+        close(pipefd[0]);
+        snprintf(resp, cap, "cannot run %s: %s", h->program, strerror(rc));
+        return false;
+    }
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < cap && (r = read(pipefd[0], resp + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    resp[n] = '\0';
+    close(pipefd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && strncmp(resp, "error=", 6) != 0;
+}
+
+static void vcgencmd_close(void *h)
+{
+    free(h);
+}
+
+const eb_vc_transport eb_vc_vcgencmd = {
+    .name = "vcgencmd",
+    .open = vcgencmd_open,
+    .command = vcgencmd_command,
+    .close = vcgencmd_close,
+};
+
+/* ---- throttling ---- */
+
+bool eb_throttled_parse(const char *text, uint32_t *flags)
+{
+    const char *p = strstr(text, "throttled=");
+    p = p ? p + 10 : text;
+    while (*p == ' ')
+        p++;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(p, &end, 16);
+    if (errno || end == p) return false;
+    *flags = (uint32_t)v;
+    return true;
+}
+
+void eb_throttled_describe(uint32_t flags, char *out, size_t cap)
+{
+    static const char *const now[4] = {"under-voltage", "frequency capped", "throttled",
+                                       "soft temperature limit"};
+    size_t n = 0;
+    out[0] = '\0';
+    for (int b = 0; b < 4; b++) {
+        if (flags & (1u << b))
+            n +=
+                (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s now", n ? ", " : "", now[b]);
+        if (flags & (1u << (b + 16)))
+            n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s since boot", n ? ", " : "",
+                                  now[b]);
+    }
+    if (n == 0) snprintf(out, cap, "none");
+}
