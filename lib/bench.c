@@ -1,5 +1,7 @@
 #include "edgebench/bench.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "edgebench/gguf_check.h"
 #include "edgebench/memory.h"
 #include "edgebench/util.h"
+#include "measure.h"
 
 /* A short story to summarise, in the spirit of the study's prompt (which was
  * 74 to 92 tokens long depending on the tokenizer). */
@@ -36,6 +39,8 @@ void eb_run_config_defaults(eb_run_config *cfg)
     cfg->warmup = 1;
     cfg->seed = 42;
     cfg->root = "/";
+    cfg->sample_interval_s = 0.010;
+    cfg->idle_s = 2.0;
 }
 
 #define CHECK_RANGE(field, lo, hi, what)                                                           \
@@ -59,6 +64,15 @@ eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
     CHECK_RANGE(reps, 1, 100000, "repetitions (--reps)");
     CHECK_RANGE(warmup, 0, 1000, "warm-up runs (--warmup)");
     CHECK_RANGE(n_prompt_random, 0, 1 << 24, "random prompt tokens (--n-prompt)");
+    if (!(cfg->sample_interval_s >= 0.001 && cfg->sample_interval_s <= 1.0))
+        return eb_fail(err, EB_E_INVALID_ARG, "sample interval must be 1..1000 ms, got %g ms",
+                       cfg->sample_interval_s * 1000);
+    if (!(cfg->idle_s >= 0 && cfg->idle_s <= 600))
+        return eb_fail(err, EB_E_INVALID_ARG, "idle time must be 0..600 s, got %g", cfg->idle_s);
+    if (!(cfg->tdp_w >= 0 && cfg->tdp_w <= 10000))
+        return eb_fail(err, EB_E_INVALID_ARG, "TDP must be 0..10000 W, got %g", cfg->tdp_w);
+    if (cfg->meter_csv && access(cfg->meter_csv, R_OK) != 0)
+        return eb_fail(err, EB_E_IO, "meter log %s: %s", cfg->meter_csv, strerror(errno));
     if (cfg->n_prompt_random == 0 && (!cfg->prompt_text || !cfg->prompt_text[0]))
         return eb_fail(err, EB_E_INVALID_ARG, "the prompt is empty");
     if (cfg->n_prompt_random > 0 && cfg->n_prompt_random + cfg->n_gen > cfg->n_ctx)
@@ -72,6 +86,43 @@ const char *eb_phase_name(eb_phase p)
 {
     static const char *const names[EB_PHASE_COUNT] = {"load", "prefill", "generation"};
     return p < EB_PHASE_COUNT ? names[p] : "?";
+}
+
+const char *eb_span_name(eb_span s)
+{
+    static const char *const names[EB_SPAN_COUNT] = {"load", "prefill", "generation", "run"};
+    return s < EB_SPAN_COUNT ? names[s] : "?";
+}
+
+static const struct {
+    const char *name, *unit;
+} pm_info[EB_PM_COUNT] = {
+    [EB_PM_ENERGY_J] = {"energy_j", "J"},
+    [EB_PM_ENERGY_ABOVE_IDLE_J] = {"energy_above_idle_j", "J"},
+    [EB_PM_MEAN_W] = {"mean_power_w", "W"},
+    [EB_PM_PEAK_W] = {"peak_power_w", "W"},
+    [EB_PM_J_PER_TOKEN] = {"energy_per_token_j", "J/token"},
+    [EB_PM_ACTION] = {"action_per_token_js", "J*s/token"},
+    [EB_PM_PEAK_RSS] = {"peak_rss_mib", "MiB"},
+    [EB_PM_SAMPLED_RSS_MAX] = {"sampled_rss_max_mib", "MiB"},
+    [EB_PM_RSS_ANON] = {"rss_anon_mib", "MiB"},
+    [EB_PM_RSS_FILE] = {"rss_file_mib", "MiB"},
+    [EB_PM_PSS] = {"pss_mib", "MiB"},
+    [EB_PM_MEM_AVAILABLE] = {"mem_available_mib", "MiB"},
+    [EB_PM_SWAP_USED] = {"swap_used_mib", "MiB"},
+    [EB_PM_NVMAP] = {"nvmap_used_mib", "MiB"},
+    [EB_PM_GPU_MEM] = {"gpu_memory_mib", "MiB"},
+    [EB_PM_CPU_FREQ] = {"cpu_freq_mhz", "MHz"},
+    [EB_PM_TEMP_MAX] = {"temp_max_c", "C"},
+};
+
+const char *eb_pm_name(eb_pm m)
+{
+    return m < EB_PM_COUNT ? pm_info[m].name : "?";
+}
+const char *eb_pm_unit(eb_pm m)
+{
+    return m < EB_PM_COUNT ? pm_info[m].unit : "?";
 }
 
 const char *eb_prompt_source(const eb_run_config *cfg)
@@ -144,9 +195,13 @@ double eb_rep_metric(const eb_rep *r, eb_metric m)
 void eb_run_result_free(eb_run_result *res)
 {
     if (!res) return;
-    for (int i = 0; i < res->n_reps; i++)
+    for (int i = 0; i < res->n_reps; i++) {
         free(res->reps[i].itl_s);
+        free(res->reps[i].channel);
+    }
     free(res->reps);
+    eb_sampler_free(res->sampler);
+    res->sampler = NULL;
     res->reps = NULL;
     res->n_reps = 0;
 }
@@ -205,8 +260,25 @@ static void rep_latency_percentiles(eb_rep *r)
     r->itl_p99_s = eb_percentile(r->itl_s, (size_t)r->n_gen, 99);
 }
 
+/* Start of a span: peak RSS reset (so VmHWM is this span's) and a sample
+ * at the boundary, so counters are read exactly there. */
+static double span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s)
+{
+    if (!eb_proc_mem_reset_peak(cfg->root)) rep->peak_rss_is_process = true;
+    if (smp) eb_sampler_sample_now(smp);
+    return rep->t_start[s] = eb_now();
+}
+
+static void span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s, double t)
+{
+    rep->t_end[s] = t;
+    if (smp) eb_sampler_sample_now(smp);
+    eb_measure_span_memory(cfg->root, rep->pm[s]);
+}
+
 /* One repetition: load, prefill, generate, each timed on CLOCK_MONOTONIC
- * after the engine has synchronised. */
+ * after the engine has synchronised. Memory is read between the spans,
+ * outside their timings. */
 static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res,
                          const eb_counters *ctr, eb_rep *rep, int32_t **prompt, int32_t *n_prompt,
                          eb_error *err)
@@ -220,11 +292,15 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
                               .threads_prefill = cfg->threads_prefill};
     eb_model *m = NULL;
     eb_context *c = NULL;
-    rep->peak_rss_is_process = !eb_proc_mem_reset_peak(cfg->root);
+    eb_sampler *smp = res->sampler;
+    for (int s = 0; s < EB_SPAN_COUNT; s++)
+        eb_measure_clear(rep->pm[s]);
+    uint32_t thr0 = 0, thr1 = 0;
+    rep->has_throttled = eb_measure_throttled(cfg->root, &thr0);
 
     eb_counter_raw c0, c1, c2, c3;
     eb_counters_read(ctr, &c0);
-    double t0 = eb_now();
+    double t0 = span_begin(cfg, smp, rep, EB_SPAN_LOAD);
     eb_status st = e->model_load(cfg->model_path, &lp, &m, err);
     if (st == EB_OK) st = e->context_new(m, &cp, &c, err);
     double t1 = eb_now();
@@ -244,19 +320,24 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         }
         t1 = eb_now(); /* tokenizing is not part of loading */
     }
+    span_end(cfg, smp, rep, EB_SPAN_LOAD, t1);
 
+    double t1b = span_begin(cfg, smp, rep, EB_SPAN_PREFILL);
     eb_counters_read(ctr, &c1);
     st = e->prefill(c, *prompt, *n_prompt, err);
     double t2 = eb_now();
     eb_counters_read(ctr, &c2);
     if (st != EB_OK) goto done;
+    span_end(cfg, smp, rep, EB_SPAN_PREFILL, t2);
 
     rep->itl_s = calloc((size_t)cfg->n_gen, sizeof *rep->itl_s);
     if (!rep->itl_s) {
         st = eb_fail(err, EB_E_NO_MEMORY, "latency samples");
         goto done;
     }
-    double first = 0, prev = t2;
+    double t2b = span_begin(cfg, smp, rep, EB_SPAN_GEN);
+    eb_counters_read(ctr, &c2);
+    double first = 0, prev = t2b;
     for (int i = 0; i < cfg->n_gen; i++) {
         int32_t tok = e->greedy_next(c); /* end-of-sequence is ignored, as in the study */
         if (i == 0) first = eb_now();
@@ -268,6 +349,9 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     }
     double t3 = prev;
     eb_counters_read(ctr, &c3);
+    span_end(cfg, smp, rep, EB_SPAN_GEN, t3);
+    rep->t_start[EB_SPAN_RUN] = t0;
+    rep->t_end[EB_SPAN_RUN] = t3;
     e->perf(c, &rep->engine_perf);
     eb_counters_delta(ctr, &c0, &c1, &rep->counters[EB_PHASE_LOAD]);
     eb_counters_delta(ctr, &c1, &c2, &rep->counters[EB_PHASE_PREFILL]);
@@ -276,16 +360,23 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     rep->n_prompt = *n_prompt;
     rep->n_gen = cfg->n_gen;
     rep->load_s = t1 - t0;
-    rep->prefill_s = t2 - t1;
-    rep->gen_s = t3 - t2;
+    rep->prefill_s = t2 - t1b;
+    rep->gen_s = t3 - t2b;
     rep->e2e_s = t3 - t0;
     rep->ttft_s = rep->load_s + rep->prefill_s;
-    rep->first_token_s = first - t1;
+    rep->first_token_s = (first - t2b) + rep->prefill_s;
     rep->prefill_tps = rep->prefill_s > 0 ? rep->n_prompt / rep->prefill_s : 0;
     rep->gen_tps = rep->gen_s > 0 ? rep->n_gen / rep->gen_s : 0;
     rep_latency_percentiles(rep);
-    eb_proc_mem mem;
-    if (eb_proc_mem_read(cfg->root, &mem, NULL) == EB_OK) rep->peak_rss_kb = mem.hwm_kb;
+    /* The repetition's peak is the largest of its spans'; its memory
+     * readings are those at its end. */
+    double peak = 0;
+    for (int s = 0; s < EB_SPAN_RUN; s++)
+        if (rep->pm[s][EB_PM_PEAK_RSS] > peak) peak = rep->pm[s][EB_PM_PEAK_RSS];
+    memcpy(rep->pm[EB_SPAN_RUN], rep->pm[EB_SPAN_GEN], sizeof rep->pm[EB_SPAN_RUN]);
+    rep->pm[EB_SPAN_RUN][EB_PM_PEAK_RSS] = peak > 0 ? peak : NAN;
+    rep->peak_rss_kb = (uint64_t)(peak * 1024.0);
+    if (rep->has_throttled && eb_measure_throttled(cfg->root, &thr1)) rep->throttled = thr0 | thr1;
 
 done:
     e->context_free(c);
@@ -304,9 +395,39 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     if ((st = e->init(err)) != EB_OK) return st;
     fill_header(e, cfg, res);
 
+    eb_measure_cpu_header(cfg->root, res);
+
     const int total = cfg->warmup + cfg->reps;
     res->reps = calloc((size_t)total, sizeof *res->reps);
     if (!res->reps) return eb_fail(err, EB_E_NO_MEMORY, "%d repetitions", total);
+
+    /* The sampler's threads start before the counters are opened, so the
+     * counters (inherited by threads created later) leave them out. */
+    struct timespec rt;
+    res->run_t0 = eb_now();
+    clock_gettime(CLOCK_REALTIME, &rt);
+    res->wall_minus_mono = (double)rt.tv_sec + (double)rt.tv_nsec * 1e-9 - res->run_t0;
+    if (!cfg->no_sampler) {
+        eb_sampler_config sc = {
+            .interval_s = cfg->sample_interval_s, .root = cfg->root, .tdp_w = cfg->tdp_w};
+        if ((st = eb_sampler_create(&sc, &res->sampler, err)) != EB_OK) return st;
+        if ((st = eb_sampler_start(res->sampler, err)) != EB_OK) return st;
+        /* Idle power, with nothing loaded, when something can measure it. */
+        if (cfg->idle_s > 0 && (eb_sampler_has_total(res->sampler) || cfg->meter_csv)) {
+            if (progress) progress(user, "idle power", 1, 1);
+            res->idle_t0 = eb_now();
+            struct timespec ts = {(time_t)cfg->idle_s,
+                                  (long)((cfg->idle_s - (double)(time_t)cfg->idle_s) * 1e9)};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+            }
+            res->idle_t1 = eb_now();
+        }
+    } else if (cfg->idle_s > 0 && cfg->meter_csv) {
+        res->idle_t0 = eb_now();
+        struct timespec ts = {(time_t)cfg->idle_s, 0};
+        nanosleep(&ts, NULL);
+        res->idle_t1 = eb_now();
+    }
 
     /* Opened before the engine creates its threads, so they are counted. */
     eb_counters ctr;
@@ -328,6 +449,15 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     }
     free(prompt);
     eb_counters_close(&ctr);
+    if (res->sampler) eb_sampler_stop(res->sampler);
+    /* Energy and channel summaries; a bad meter log is reported after the
+     * runs, which stay in res. */
+    eb_error merr = {0};
+    eb_status mst = eb_measure_finish(res, &merr);
+    if (st == EB_OK && mst != EB_OK) {
+        st = mst;
+        *err = merr;
+    }
 
     /* The peak is reset before each repetition, so the process peak is the
      * largest of theirs. */

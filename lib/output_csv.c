@@ -1,4 +1,5 @@
 /* CSV: one row per repetition, RFC 4180 quoting, plus the write dispatcher. */
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,7 +23,10 @@ eb_status eb_write_csv(FILE *f, const eb_run_result *r, eb_error *err)
           f);
     for (int m = 0; m < EB_M_COUNT; m++)
         fprintf(f, ",%s", eb_metric_name((eb_metric)m));
-    fputc('\n', f);
+    for (int sp = 0; sp < EB_SPAN_COUNT; sp++)
+        for (int m = 0; m < EB_PM_COUNT; m++)
+            fprintf(f, ",%s_%s", eb_span_name((eb_span)sp), eb_pm_name((eb_pm)m));
+    fputs(",energy_source,energy_is_estimate,idle_power_w\n", f);
     const eb_run_config *c = &r->config;
     for (int i = 0; i < r->n_reps; i++) {
         const eb_rep *w = &r->reps[i];
@@ -47,6 +51,14 @@ eb_status eb_write_csv(FILE *f, const eb_run_result *r, eb_error *err)
                 w->warmup ? "true" : "false");
         for (int m = 0; m < EB_M_COUNT; m++)
             fprintf(f, ",%.9g", eb_rep_metric(w, (eb_metric)m));
+        /* An empty field is "not available"; the JSON output says why. */
+        for (int sp = 0; sp < EB_SPAN_COUNT; sp++)
+            for (int m = 0; m < EB_PM_COUNT; m++)
+                isnan(w->pm[sp][m]) ? (void)fputc(',', f) : (void)fprintf(f, ",%.9g", w->pm[sp][m]);
+        fputc(',', f);
+        csv_str(f, r->energy_source);
+        fprintf(f, ",%s,", r->energy_estimate ? "true" : "false");
+        if (!isnan(r->idle_w)) fprintf(f, "%.9g", r->idle_w);
         fputc('\n', f);
     }
     return ferror(f) ? eb_fail(err, EB_E_IO, "cannot write CSV output") : EB_OK;

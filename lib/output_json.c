@@ -1,5 +1,6 @@
 /* JSON (every per-repetition sample) and JSONL (one object per repetition). */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "edgebench/output.h"
@@ -82,7 +83,41 @@ static cJSON *config_json(const eb_run_result *r)
     return o;
 }
 
-static cJSON *rep_json(const eb_rep *w, bool with_samples)
+/* A number, or null where NaN (not available). */
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isnan(v))
+        cJSON_AddNullToObject(o, k);
+    else
+        cJSON_AddNumberToObject(o, k, v);
+}
+
+static cJSON *spans_json(const eb_run_result *r, const eb_rep *w)
+{
+    cJSON *o = cJSON_CreateObject();
+    int nch = r->sampler ? eb_sampler_n_channels(r->sampler) : 0;
+    for (int sp = 0; sp < EB_SPAN_COUNT; sp++) {
+        cJSON *s = cJSON_AddObjectToObject(o, eb_span_name((eb_span)sp));
+        add_num(s, "t_start_s", w->t_start[sp] - r->run_t0);
+        add_num(s, "t_end_s", w->t_end[sp] - r->run_t0);
+        for (int m = 0; m < EB_PM_COUNT; m++)
+            add_num(s, eb_pm_name((eb_pm)m), w->pm[sp][m]);
+        if (!w->channel || nch == 0) continue;
+        cJSON *chs = cJSON_AddObjectToObject(s, "channels");
+        for (int c = 0; c < nch; c++) {
+            const eb_channel *ch = eb_sampler_channel(r->sampler, c);
+            const double *v = w->channel + ((size_t)c * EB_SPAN_COUNT + (size_t)sp) * 3;
+            cJSON *one = cJSON_AddObjectToObject(chs, ch->name);
+            bool energy = ch->kind == EB_CH_ENERGY || ch->kind == EB_CH_POWER;
+            add_num(one, energy ? "mean_w" : "mean", v[0]);
+            add_num(one, energy ? "peak_w" : "max", v[1]);
+            if (energy) add_num(one, "energy_j", v[2]);
+        }
+    }
+    return o;
+}
+
+static cJSON *rep_json(const eb_run_result *r, const eb_rep *w, bool with_samples)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", w->index);
@@ -115,8 +150,58 @@ static cJSON *rep_json(const eb_rep *w, bool with_samples)
             }
         }
     }
+    cJSON_AddItemToObject(o, "spans", spans_json(r, w));
+    if (w->has_throttled) cJSON_AddNumberToObject(o, "throttled_flags", w->throttled);
     if (with_samples && w->itl_s)
         cJSON_AddItemToObject(o, "itl_s", cJSON_CreateDoubleArray(w->itl_s, w->n_gen));
+    return o;
+}
+
+static cJSON *measurement_json(const eb_run_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (r->energy_source[0])
+        cJSON_AddStringToObject(o, "energy_source", r->energy_source);
+    else
+        cJSON_AddNullToObject(o, "energy_source");
+    cJSON_AddBoolToObject(o, "energy_is_estimate", r->energy_estimate);
+    if (r->pm_reason[EB_PM_ENERGY_J][0])
+        cJSON_AddStringToObject(o, "energy_not_available", r->pm_reason[EB_PM_ENERGY_J]);
+    add_num(o, "idle_power_w", r->idle_w);
+    cJSON_AddNumberToObject(o, "idle_s", r->idle_t1 - r->idle_t0);
+    cJSON_AddStringToObject(o, "governors", r->governors);
+    cJSON_AddStringToObject(o, "cpus_online", r->cpus_online);
+    if (!r->sampler) {
+        cJSON_AddNullToObject(o, "sampler");
+        return o;
+    }
+    cJSON *s = cJSON_AddObjectToObject(o, "sampler");
+    cJSON_AddNumberToObject(s, "interval_ms", eb_sampler_interval(r->sampler) * 1000);
+    cJSON_AddNumberToObject(s, "samples", (double)eb_sampler_n_samples(r->sampler));
+    cJSON_AddNumberToObject(s, "interval_median_ms", r->timing.median_s * 1000);
+    cJSON_AddNumberToObject(s, "interval_p99_ms", r->timing.p99_s * 1000);
+    cJSON_AddNumberToObject(s, "interval_max_ms", r->timing.max_s * 1000);
+    cJSON_AddNumberToObject(s, "missed_deadlines", (double)eb_sampler_missed(r->sampler));
+    cJSON_AddNumberToObject(s, "dropped_samples", (double)eb_sampler_dropped(r->sampler));
+    cJSON *probes = cJSON_AddArrayToObject(s, "sources");
+    for (size_t i = 0; i < eb_sampler_probe_count(r->sampler); i++) {
+        const eb_probe_report *p = eb_sampler_probe(r->sampler, i);
+        cJSON *one = cJSON_CreateObject();
+        cJSON_AddStringToObject(one, "source", p->source);
+        cJSON_AddStringToObject(one, "result", eb_probe_name(p->result));
+        cJSON_AddStringToObject(one, "detail", p->reason);
+        cJSON_AddItemToArray(probes, one);
+    }
+    cJSON *chs = cJSON_AddArrayToObject(s, "channels");
+    for (int c = 0; c < eb_sampler_n_channels(r->sampler); c++) {
+        const eb_channel *ch = eb_sampler_channel(r->sampler, c);
+        cJSON *one = cJSON_CreateObject();
+        cJSON_AddStringToObject(one, "name", ch->name);
+        cJSON_AddStringToObject(one, "unit", eb_channel_unit(ch->kind));
+        cJSON_AddBoolToObject(one, "in_total", ch->in_total);
+        cJSON_AddBoolToObject(one, "estimate", ch->estimate);
+        cJSON_AddItemToArray(chs, one);
+    }
     return o;
 }
 
@@ -156,7 +241,7 @@ eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
     cJSON_AddItemToObject(root, "config", config_json(r));
     cJSON *reps = cJSON_AddArrayToObject(root, "reps");
     for (int i = 0; i < r->n_reps; i++)
-        cJSON_AddItemToArray(reps, rep_json(&r->reps[i], true));
+        cJSON_AddItemToArray(reps, rep_json(r, &r->reps[i], true));
     cJSON *summary = cJSON_AddObjectToObject(root, "summary");
     for (int m = 0; m < EB_M_COUNT; m++)
         cJSON_AddItemToObject(summary, eb_metric_name((eb_metric)m),
@@ -165,6 +250,22 @@ eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
     for (int k = 0; k < EB_CTR_COUNT; k++)
         cJSON_AddStringToObject(meaning, eb_counter_name((eb_counter_id)k),
                                 eb_counter_meaning((eb_counter_id)k));
+    cJSON *spans = cJSON_AddObjectToObject(root, "span_summary");
+    for (int sp = 0; sp < EB_SPAN_COUNT; sp++) {
+        cJSON *s = cJSON_AddObjectToObject(spans, eb_span_name((eb_span)sp));
+        for (int m = 0; m < EB_PM_COUNT; m++) {
+            if (r->pm_stats[sp][m].n > 0) {
+                cJSON_AddItemToObject(s, eb_pm_name((eb_pm)m),
+                                      stats_json(&r->pm_stats[sp][m], eb_pm_unit((eb_pm)m)));
+            } else {
+                cJSON *na = cJSON_AddObjectToObject(s, eb_pm_name((eb_pm)m));
+                cJSON_AddNullToObject(na, "mean");
+                cJSON_AddStringToObject(na, "not_available",
+                                        r->pm_reason[m][0] ? r->pm_reason[m] : "not measured");
+            }
+        }
+    }
+    cJSON_AddItemToObject(root, "measurement", measurement_json(r));
     cJSON_AddNumberToObject(root, "perf_event_paranoid", r->perf_event_paranoid);
     cJSON_AddNumberToObject(root, "process_peak_rss_mib", (double)r->process_peak_rss_kb / 1024.0);
     return emit(f, root, true, err);
@@ -173,7 +274,7 @@ eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
 eb_status eb_write_jsonl(FILE *f, const eb_run_result *r, eb_error *err)
 {
     for (int i = 0; i < r->n_reps; i++) {
-        cJSON *o = rep_json(&r->reps[i], true);
+        cJSON *o = rep_json(r, &r->reps[i], true);
         cJSON_AddStringToObject(o, "started_at", r->started_at);
         cJSON_AddStringToObject(o, "engine_version", r->engine_version);
         cJSON_AddItemToObject(o, "model", model_json(&r->model));

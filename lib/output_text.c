@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "edgebench/output.h"
+#include "edgebench/vcio.h"
 
 static const char *synthetic_note =
     "SYNTHETIC model (random weights): speed, memory and energy are faithful; "
@@ -31,6 +32,84 @@ static void row(FILE *f, const char *phase, const char *label, const eb_stats *s
              s->ci95_hi * scale);
     fprintf(f, "  %-11s %-22s %10s %9s %10s %10s %10s  %s\n", phase, label, c[0], c[1], c[2], c[3],
             c[4], s->n > 1 ? ci : "n/a (one run)");
+}
+
+/* A per-span measurement, or why it is missing. */
+static void pm_row(FILE *f, const eb_run_result *r, eb_span sp, eb_pm m, const char *label,
+                   int decimals)
+{
+    const eb_stats *s = &r->pm_stats[sp][m];
+    if (s->n > 0) {
+        row(f, eb_span_name(sp), label, s, 1, decimals);
+        return;
+    }
+    fprintf(f, "  %-11s %-22s n/a (%s)\n", eb_span_name(sp), label,
+            r->pm_reason[m][0] ? r->pm_reason[m] : "not measured");
+}
+
+static void energy_rows(FILE *f, const eb_run_result *r)
+{
+    bool any = false;
+    for (int sp = 0; sp < EB_SPAN_COUNT; sp++)
+        any |= r->pm_stats[sp][EB_PM_ENERGY_J].n > 0;
+    if (!any) {
+        fprintf(f, "  %-11s %-22s n/a (%s)\n", "energy", "all phases",
+                r->pm_reason[EB_PM_ENERGY_J][0] ? r->pm_reason[EB_PM_ENERGY_J] : "not measured");
+        return;
+    }
+    for (int sp = EB_SPAN_LOAD; sp <= EB_SPAN_RUN; sp++) {
+        pm_row(f, r, (eb_span)sp, EB_PM_ENERGY_J,
+               r->energy_estimate ? "energy [J] ESTIMATE" : "energy [J]", 3);
+        pm_row(f, r, (eb_span)sp, EB_PM_ENERGY_ABOVE_IDLE_J, "energy above idle [J]", 3);
+        pm_row(f, r, (eb_span)sp, EB_PM_MEAN_W, "mean power [W]", 3);
+        pm_row(f, r, (eb_span)sp, EB_PM_PEAK_W, "peak power [W]", 3);
+        if (sp == EB_SPAN_PREFILL || sp == EB_SPAN_GEN) {
+            pm_row(f, r, (eb_span)sp, EB_PM_J_PER_TOKEN, "energy/token [J]", 5);
+            pm_row(f, r, (eb_span)sp, EB_PM_ACTION, "action/token [J*s]", 6);
+        }
+    }
+}
+
+static void memory_cpu_rows(FILE *f, const eb_run_result *r)
+{
+    pm_row(f, r, EB_SPAN_LOAD, EB_PM_PEAK_RSS, "peak RSS [MiB]", 1);
+    pm_row(f, r, EB_SPAN_PREFILL, EB_PM_PEAK_RSS, "peak RSS [MiB]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_PEAK_RSS, "peak RSS [MiB]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_RSS_ANON, "RssAnon at end [MiB]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_RSS_FILE, "RssFile at end [MiB]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_PSS, "PSS at end [MiB]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_MEM_AVAILABLE, "MemAvailable [MiB]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_SWAP_USED, "swap used [MiB]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_NVMAP, "NvMapMemUsed [MiB]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_GPU_MEM, "GPU memory [MiB]", 1);
+    pm_row(f, r, EB_SPAN_PREFILL, EB_PM_CPU_FREQ, "CPU clock [MHz]", 0);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_CPU_FREQ, "CPU clock [MHz]", 0);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_TEMP_MAX, "max temperature [C]", 1);
+}
+
+static void sampler_lines(FILE *f, const eb_run_result *r)
+{
+    if (!r->sampler) {
+        fprintf(f, "  sampler: off (--no-sampler)\n");
+        return;
+    }
+    const eb_sampler_timing *t = &r->timing;
+    fprintf(f,
+            "  sampler: every %.0f ms, %zu samples, interval median %.2f ms, p99 %.2f ms, max "
+            "%.2f ms, %llu missed deadline%s\n",
+            eb_sampler_interval(r->sampler) * 1000, eb_sampler_n_samples(r->sampler),
+            t->median_s * 1000, t->p99_s * 1000, t->max_s * 1000, (unsigned long long)t->missed,
+            t->missed == 1 ? "" : "s");
+    for (size_t i = 0; i < eb_sampler_probe_count(r->sampler); i++) {
+        const eb_probe_report *p = eb_sampler_probe(r->sampler, i);
+        fprintf(f, "    %-13s %-13s %s\n", p->source, eb_probe_name(p->result), p->reason);
+    }
+    if (r->energy_source[0])
+        fprintf(f, "  energy from %s%s\n", r->energy_source,
+                r->energy_estimate ? " (an ESTIMATE, not a measurement)" : "");
+    if (!isnan(r->idle_w))
+        fprintf(f, "  idle power %.3f W over %.1f s before the first run\n", r->idle_w,
+                r->idle_t1 - r->idle_t0);
 }
 
 /* Mean per token over the measured runs, or why there is none. */
@@ -119,7 +198,9 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
     row(f, "request", "TTFT load+prefill [s]", &s[EB_M_TTFT_S], 1, 3);
     row(f, "request", "first token [s]", &s[EB_M_FIRST_TOKEN_S], 1, 3);
     row(f, "request", "end-to-end [s]", &s[EB_M_E2E_S], 1, 3);
-    row(f, "memory", "peak RSS [MiB]", &s[EB_M_PEAK_RSS_MB], 1, 1);
+    row(f, "run", "peak RSS [MiB]", &s[EB_M_PEAK_RSS_MB], 1, 1);
+    energy_rows(f, r);
+    memory_cpu_rows(f, r);
     static const eb_counter_id shown[] = {EB_CTR_INSTRUCTIONS, EB_CTR_CACHE_MISSES,
                                           EB_CTR_L1D_READ_MISSES, EB_CTR_CONTEXT_SWITCHES,
                                           EB_CTR_MINOR_FAULTS};
@@ -137,6 +218,16 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
                 "  warm-up %d: load %.3f s, prefill %.2f tok/s, generation %.2f tok/s, peak RSS "
                 "%.1f MiB\n",
                 i + 1, w->load_s, w->prefill_tps, w->gen_tps, (double)w->peak_rss_kb / 1024.0);
+    }
+    sampler_lines(f, r);
+    if (r->governors[0] || r->cpus_online[0])
+        fprintf(f, "  CPUs online %s; governors %s\n", r->cpus_online[0] ? r->cpus_online : "?",
+                r->governors[0] ? r->governors : "n/a (no cpufreq)");
+    if (r->n_reps > 0 && r->reps[r->n_reps - 1].has_throttled) {
+        char d[256];
+        eb_throttled_describe(r->reps[r->n_reps - 1].throttled, d, sizeof d);
+        fprintf(f, "  Raspberry Pi throttling (last run): 0x%x: %s\n",
+                r->reps[r->n_reps - 1].throttled, d);
     }
     if (r->n_reps > 0 && r->reps[0].peak_rss_is_process)
         fprintf(f, "  peak RSS covers the whole process: the kernel refused to reset it per run\n");

@@ -11,6 +11,7 @@ enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 
 int cmd_run(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_sensors(int argc, char **argv);
 
 /* Prints "edgebench: <status>: <message>" to stderr; returns the exit code
  * that fits the status. */
@@ -18,6 +19,9 @@ int cli_report(const char *cmd, const eb_error *err);
 
 /* Parses an integer option or prints an error naming the option. */
 bool cli_int(const char *opt, const char *value, long min, long max, long *out);
+
+/* Parses a finite number or prints an error naming the option. */
+bool cli_double(const char *opt, const char *value, double *out);
 
 /* Resolves a synthetic preset to its cached file, generating it with a
  * progress line on first use. */

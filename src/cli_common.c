@@ -1,4 +1,7 @@
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,6 +28,20 @@ bool cli_int(const char *opt, const char *value, long min, long max, long *out)
     if (eb_parse_long(value, min, max, out)) return true;
     fprintf(stderr, "edgebench: invalid_argument: %s expects an integer in [%ld, %ld], got '%s'\n",
             opt, min, max, value ? value : "");
+    return false;
+}
+
+bool cli_double(const char *opt, const char *value, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = value ? strtod(value, &end) : 0;
+    if (value && *value && end && !*end && !errno && isfinite(v)) {
+        *out = v;
+        return true;
+    }
+    fprintf(stderr, "edgebench: invalid_argument: %s expects a number, got '%s'\n", opt,
+            value ? value : "");
     return false;
 }
 

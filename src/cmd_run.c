@@ -43,7 +43,14 @@ static void run_usage(FILE *f)
         "      --seed N              seed of random prompt ids (default 42)\n"
         "      --format FMT          text, json, jsonl or csv (default text)\n"
         "  -o, --output FILE         write the result to FILE instead of stdout\n"
-        "      --root DIR            read /proc and /sys under DIR (default /)\n"
+        "      --sample-ms MS        sampler period, 1..1000 ms (default 10)\n"
+        "      --no-sampler          no sampling thread (no energy, no timeline)\n"
+        "      --idle-s S            idle power measured for S seconds first (default 2)\n"
+        "      --tdp W               no power sensor: estimate CPU load x W (labelled)\n"
+        "      --meter-csv FILE      external meter log (timestamp,watts) as the energy source\n"
+        "      --meter-offset S      seconds added to the meter's timestamps (clock skew)\n"
+        "      --timeline FILE       write the sampled timeline (CSV) to FILE\n"
+        "      --sysfs-root DIR      read /proc and /sys under DIR (default /; also --root)\n"
         "  -q, --quiet               no progress lines\n"
         "  -h, --help                this help\n",
         DEFAULT_PRESET, eb_synth_type_name(DEFAULT_TYPE));
@@ -59,7 +66,14 @@ enum {
     OPT_WARMUP,
     OPT_SEED,
     OPT_FORMAT,
-    OPT_ROOT
+    OPT_ROOT,
+    OPT_SAMPLE_MS,
+    OPT_NO_SAMPLER,
+    OPT_IDLE_S,
+    OPT_TDP,
+    OPT_METER,
+    OPT_METER_OFFSET,
+    OPT_TIMELINE
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +96,14 @@ static const struct option long_opts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"output", required_argument, NULL, 'o'},
     {"root", required_argument, NULL, OPT_ROOT},
+    {"sysfs-root", required_argument, NULL, OPT_ROOT},
+    {"sample-ms", required_argument, NULL, OPT_SAMPLE_MS},
+    {"no-sampler", no_argument, NULL, OPT_NO_SAMPLER},
+    {"idle-s", required_argument, NULL, OPT_IDLE_S},
+    {"tdp", required_argument, NULL, OPT_TDP},
+    {"meter-csv", required_argument, NULL, OPT_METER},
+    {"meter-offset", required_argument, NULL, OPT_METER_OFFSET},
+    {"timeline", required_argument, NULL, OPT_TIMELINE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -92,6 +114,7 @@ typedef struct run_cli {
     const char *preset;
     const char *type;
     const char *output;
+    const char *timeline;
     eb_format format;
     bool quiet;
     char *prompt_buf;
@@ -181,6 +204,30 @@ static int parse_args(int argc, char **argv, run_cli *rc)
             break;
         case OPT_ROOT:
             c->root = optarg;
+            break;
+        case OPT_SAMPLE_MS: {
+            double ms;
+            ok = cli_double("--sample-ms", optarg, &ms);
+            c->sample_interval_s = ms / 1000.0;
+            break;
+        }
+        case OPT_NO_SAMPLER:
+            c->no_sampler = true;
+            break;
+        case OPT_IDLE_S:
+            ok = cli_double("--idle-s", optarg, &c->idle_s);
+            break;
+        case OPT_TDP:
+            ok = cli_double("--tdp", optarg, &c->tdp_w);
+            break;
+        case OPT_METER:
+            c->meter_csv = optarg;
+            break;
+        case OPT_METER_OFFSET:
+            ok = cli_double("--meter-offset", optarg, &c->meter_offset_s);
+            break;
+        case OPT_TIMELINE:
+            rc->timeline = optarg;
             break;
         case 'q':
             rc->quiet = true;
@@ -307,6 +354,16 @@ int cmd_run(int argc, char **argv)
     if (res.n_reps > 0) {
         eb_error werr = {0};
         if (eb_write_result(out, rc.format, &res, &werr) != EB_OK) code = cli_report("run", &werr);
+    }
+    if (rc.timeline && res.n_reps > 0) {
+        eb_error terr = {0};
+        FILE *tf = fopen(rc.timeline, "w");
+        eb_status ts =
+            tf ? eb_write_timeline(tf, &res, &terr)
+               : eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc.timeline, strerror(errno));
+        if (tf && fclose(tf) != 0 && ts == EB_OK)
+            ts = eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc.timeline, strerror(errno));
+        if (ts != EB_OK) code = cli_report("run", &terr);
     }
     if (st != EB_OK) {
         if (res.n_reps > 0)

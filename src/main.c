@@ -11,6 +11,7 @@ static const struct command {
 } commands[] = {
     {"run", cmd_run, "benchmark load, prefill and generation of one model"},
     {"model", cmd_model, "synthetic models: synth, list"},
+    {"sensors", cmd_sensors, "power, memory, clock and temperature sources on this device"},
 };
 
 static void usage(FILE *f)

@@ -59,6 +59,41 @@ printf 'Tell me a story about a cat.' >"$work/prompt.txt"
 "$eb" run -m "$model" -n 4 --reps 1 --warmup 0 -q --root "$(dirname "$0")/fixtures/lowmem" >/dev/null 2>"$work/err" &&
   grep -q "larger than the memory available" "$work/err" && ok "low-memory warning" || bad "low-memory warning"
 
+# Energy, per-phase memory and the timeline, on a fixture Jetson whose power is known
+fx="$(dirname "$0")/fixtures"
+"$eb" run "${common[@]}" --sysfs-root "$fx/jetson-orin-nano" --idle-s 0.2 --timeline "$work/tl.csv" \
+  --format json -o "$work/e.json" 2>/dev/null
+python3 - "$work/e.json" "$work/tl.csv" <<'PY' && ok "energy per phase, action per token, timeline" || bad "energy json/timeline"
+import csv, json, sys
+d = json.load(open(sys.argv[1]))
+m = d["measurement"]
+assert m["energy_source"] == "ina3221:VDD_IN" and abs(m["idle_power_w"] - 4.968 * 2.632) < 1e-6
+g = d["reps"][1]["spans"]["generation"]
+assert g["energy_per_token_j"] > 0 and g["action_per_token_js"] > 0
+assert abs(g["mean_power_w"] - 4.968 * 2.632) < 1e-6
+assert g["rss_anon_mib"] is None  # no /proc/self in the fixture: null, not 0
+assert d["span_summary"]["generation"]["rss_anon_mib"]["not_available"]
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert "ina3221:VDD_IN [W]" in rows[0] and {"idle", "load", "prefill", "generation"} <= {r["phase"] for r in rows}
+PY
+"$eb" run "${common[@]}" --sysfs-root "$fx/vm" >"$work/vm.txt" 2>/dev/null
+grep -q "energy .*n/a (no power sensor found (rapl:" "$work/vm.txt" && ! grep -q "energy \[J\] *0.000" "$work/vm.txt" &&
+  ok "no sensor: n/a with the reason, never zeros" || bad "vm n/a"
+"$eb" run "${common[@]}" --sysfs-root "$fx/vm" --tdp 15 --idle-s 0 >"$work/est.txt" 2>/dev/null
+grep -q "ESTIMATE" "$work/est.txt" && ok "TDP estimate is labelled" || bad "estimate label"
+"$eb" sensors --sysfs-root "$fx/pi5" --window-ms 50 >"$work/s.txt" 2>&1 &&
+  grep -q "cpufreq .*found" "$work/s.txt" && grep -q "pi5-pmic .*absent" "$work/s.txt" &&
+  grep -q "throttling 0x50005: under-voltage now" "$work/s.txt" && grep -q "thermal:cpu-thermal" "$work/s.txt" &&
+  ok "sensors on a Pi 5 tree" || bad "sensors pi5: $(cat "$work/s.txt")"
+"$eb" sensors --window-ms 50 >"$work/s.txt" 2>&1 && grep -q "process:rss" "$work/s.txt" &&
+  grep -q "context_switches" "$work/s.txt" && ok "sensors on this machine" || bad "sensors here"
+# A meter log that turns out bad: the measured runs are still written, then the error.
+printf 'timestamp,watts\n1,5\nnot-a-time,5\n' >"$work/meter.csv"
+"$eb" run "${common[@]}" --meter-csv "$work/meter.csv" --idle-s 0 --format csv >"$work/m.csv" 2>"$work/err"
+rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$work/m.csv")" -eq 4 ] && grep -q "meter.csv:3: bad timestamp" "$work/err" &&
+  ok "bad meter log: results kept, error named" || bad "bad meter log (exit $rc)"
+
 # Bad input
 printf 'not a model at all\n' >"$work/text.gguf"
 head -c 100000 "$model" >"$work/trunc.gguf"
@@ -79,6 +114,12 @@ expect_error "missing value" 2 "needs a value" -- run -m
 expect_error "unknown format" 2 "format must be" -- run -m "$model" --format xml
 expect_error "unknown preset" 2 "unknown preset" -- run --preset no-such-model
 expect_error "empty prompt file" 2 "is empty" -- run -m "$model" -f "$work/empty.txt"
+expect_error "sample interval" 2 "sample interval must be 1..1000 ms" -- run -m "$model" --sample-ms 0
+expect_error "negative idle" 2 "idle time" -- run -m "$model" --idle-s -1
+expect_error "TDP not a number" 2 "expects a number" -- run -m "$model" --tdp lots
+expect_error "missing meter log" 2 "meter log .*No such file" -- run -m "$model" --meter-csv "$work/none.csv"
+expect_error "timeline unwritable" 2 "timeline" -- run -m "$model" -n 4 --reps 1 --warmup 0 -q --timeline "$work/no/dir/t.csv"
+expect_error "sensors bad option" 2 "unknown option" -- sensors --frobnicate
 expect_error "unknown command" 2 "unknown command" -- frobnicate
 expect_error "synth without output" 2 "required" -- model synth --preset tiny-llama
 

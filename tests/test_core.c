@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "assert_close.h"
+
 #include "edgebench/bench.h"
 #include "edgebench/counters.h"
 #include "edgebench/engine.h"
@@ -35,15 +37,15 @@ static void test_stats_known_values(void **state)
     eb_stats s;
     eb_stats_compute(v, 8, &s);
     assert_int_equal(s.n, 8);
-    assert_float_equal(s.mean, 5.0, 1e-12);
+    assert_close(s.mean, 5.0, 1e-12);
     /* sum of squares 32, sample variance 32/7 */
-    assert_float_equal(s.stddev, 2.138089935299395, 1e-12);
-    assert_float_equal(s.median, 4.5, 1e-12);
-    assert_float_equal(s.min, 2, 0);
-    assert_float_equal(s.max, 9, 0);
+    assert_close(s.stddev, 2.138089935299395, 1e-12);
+    assert_close(s.median, 4.5, 1e-12);
+    assert_close(s.min, 2, 0);
+    assert_close(s.max, 9, 0);
     double half = 2.365 * 2.138089935299395 / sqrt(8.0);
-    assert_float_equal(s.ci95_lo, 5.0 - half, 1e-9);
-    assert_float_equal(s.ci95_hi, 5.0 + half, 1e-9);
+    assert_close(s.ci95_lo, 5.0 - half, 1e-9);
+    assert_close(s.ci95_hi, 5.0 + half, 1e-9);
 }
 
 static void test_stats_edge_cases(void **state)
@@ -54,16 +56,16 @@ static void test_stats_edge_cases(void **state)
     assert_int_equal(s.n, 0);
     const double one[] = {3.5};
     eb_stats_compute(one, 1, &s);
-    assert_float_equal(s.mean, 3.5, 0);
-    assert_float_equal(s.stddev, 0, 0);
-    assert_float_equal(s.ci95_lo, 3.5, 0);
+    assert_close(s.mean, 3.5, 0);
+    assert_close(s.stddev, 0, 0);
+    assert_close(s.ci95_lo, 3.5, 0);
     const double p[] = {5, 1, 4, 2, 3};
-    assert_float_equal(eb_percentile(p, 5, 50), 3, 1e-12);
-    assert_float_equal(eb_percentile(p, 5, 90), 4.6, 1e-12);
-    assert_float_equal(eb_percentile(p, 5, 0), 1, 0);
-    assert_float_equal(eb_percentile(p, 5, 100), 5, 0);
-    assert_float_equal(eb_student_t975(4), 2.776, 1e-9);
-    assert_float_equal(eb_student_t975(1000), 1.960, 1e-9);
+    assert_close(eb_percentile(p, 5, 50), 3, 1e-12);
+    assert_close(eb_percentile(p, 5, 90), 4.6, 1e-12);
+    assert_close(eb_percentile(p, 5, 0), 1, 0);
+    assert_close(eb_percentile(p, 5, 100), 5, 0);
+    assert_close(eb_student_t975(4), 2.776, 1e-9);
+    assert_close(eb_student_t975(1000), 1.960, 1e-9);
 }
 
 static eb_run_config valid_config(void)

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "assert_close.h"
+
 #include "edgebench/sampler.h"
 #include "edgebench/sensors.h"
 #include "edgebench/util.h"
@@ -46,11 +48,11 @@ static void test_pmic_parse(void **state)
     eb_pmic_reading r;
     assert_true(eb_pmic_parse(pmic_text, &r));
     assert_int_equal(r.n_rails, 12); /* EXT5V and BATT have no current */
-    assert_float_equal(r.board_w, fixture_board_w(), 1e-12);
-    assert_float_equal(r.core_w, 1.42880000 * 0.90659250, 1e-12);
-    assert_float_equal(r.ddr_w, 0.02049454 * 1.10756900, 1e-12);
-    assert_float_equal(r.ext5v_v, 5.05716, 1e-12);
-    assert_float_equal(eb_pmic_wall_estimate(2.0), 1.1451 * 2 + 0.5879, 1e-12);
+    assert_close(r.board_w, fixture_board_w(), 1e-12);
+    assert_close(r.core_w, 1.42880000 * 0.90659250, 1e-12);
+    assert_close(r.ddr_w, 0.02049454 * 1.10756900, 1e-12);
+    assert_close(r.ext5v_v, 5.05716, 1e-12);
+    assert_close(eb_pmic_wall_estimate(2.0), 1.1451 * 2 + 0.5879, 1e-12);
     assert_false(eb_pmic_parse("error=1 error_msg=\"Command not registered\"", &r));
     assert_false(eb_pmic_parse("", &r));
 }
@@ -146,8 +148,8 @@ static void test_pi5_source_on_its_own_cadence(void **state)
     assert_true(canned_reads >= 5 && canned_reads <= 8);
     double j, peak;
     assert_true(eb_sampler_total_energy(s, a, b, &j, &peak));
-    assert_float_equal(j, fixture_board_w() * (b - a), 1e-9);
-    assert_float_equal(peak, fixture_board_w(), 1e-9);
+    assert_close(j, fixture_board_w() * (b - a), 1e-9);
+    assert_close(peak, fixture_board_w(), 1e-9);
     eb_sampler_free(s);
     eb_vc_transport_override = NULL;
 }
@@ -174,7 +176,7 @@ static void test_vcgencmd_fallback(void **state)
     assert_true(eb_vc_vcgencmd.command(h, "pmic_read_adc", resp, sizeof resp));
     eb_pmic_reading r;
     assert_true(eb_pmic_parse(resp, &r));
-    assert_float_equal(r.board_w, fixture_board_w(), 1e-12);
+    assert_close(r.board_w, fixture_board_w(), 1e-12);
     assert_false(eb_vc_vcgencmd.command(h, "get_nothing", resp, sizeof resp));
     eb_vc_vcgencmd.close(h);
     /* the whole probe, through the fallback: no /dev/vcio under the fixture */
@@ -183,7 +185,7 @@ static void test_vcgencmd_fallback(void **state)
     assert_int_equal(eb_source_pi5_pmic.probe(&ctx, &src, reason, sizeof reason), EB_PROBE_FOUND);
     double v[4];
     assert_true(src->ops->read(src, v));
-    assert_float_equal(v[0], fixture_board_w(), 1e-12);
+    assert_close(v[0], fixture_board_w(), 1e-12);
     src->ops->close(src);
     setenv("EDGEBENCH_VCGENCMD", "/nonexistent/vcgencmd", 1);
     assert_int_equal(eb_source_pi5_pmic.probe(&ctx, &src, reason, sizeof reason), EB_PROBE_ABSENT);
@@ -221,9 +223,9 @@ static void test_nvml_through_stub(void **state)
     struct timespec ts = {0, 100 * 1000 * 1000};
     nanosleep(&ts, NULL);
     assert_true(s->ops->read(s, v1));
-    assert_float_equal(v1[1], 75.0, 1e-9);   /* field 186, mW -> W */
-    assert_float_equal(v1[2], 1024.0, 1e-9); /* bytes -> MiB */
-    double w = (v1[0] - v0[0]) / 0.1;        /* mJ counter -> J */
+    assert_close(v1[1], 75.0, 1e-9);   /* field 186, mW -> W */
+    assert_close(v1[2], 1024.0, 1e-9); /* bytes -> MiB */
+    double w = (v1[0] - v0[0]) / 0.1;  /* mJ counter -> J */
     assert_true(w > 60 && w < 100);
     s->ops->close(s);
 
@@ -278,7 +280,7 @@ static void test_cpu_estimate_only_when_nothing_measures(void **state)
     fclose(f);
     assert_true(s->ops->read(s, &v1));
     double hz = (double)sysconf(_SC_CLK_TCK);
-    assert_float_equal(v1 - v0, 10.0 * (300 / hz) / 2, 1e-9);
+    assert_close(v1 - v0, 10.0 * (300 / hz) / 2, 1e-9);
     s->ops->close(s);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     assert_int_equal(system(cmd), 0);

@@ -8,6 +8,7 @@
 #include "edgebench/counters.h"
 #include "edgebench/engine.h"
 #include "edgebench/error.h"
+#include "edgebench/sampler.h"
 #include "edgebench/stats.h"
 #include "edgebench/sysinfo.h"
 
@@ -30,6 +31,13 @@ typedef struct eb_run_config {
     int warmup; /* warm-up repetitions before them, reported apart */
     uint64_t seed;
     const char *root; /* filesystem root for /proc and /sys reads */
+    /* Measurement */
+    double sample_interval_s; /* sampler period, 0.001..1 (default 0.010) */
+    bool no_sampler;          /* no sampling thread at all (for comparisons) */
+    double idle_s;            /* idle power measured this long before the run */
+    double tdp_w;             /* > 0: CPU-load x TDP estimate when nothing measures */
+    const char *meter_csv;    /* external meter log: timestamp,watts */
+    double meter_offset_s;    /* added to the meter's timestamps */
 } eb_run_config;
 
 /* Defaults of the study: 100 generated tokens, context 512, 4 measured runs
@@ -43,6 +51,42 @@ eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err);
 typedef enum eb_phase { EB_PHASE_LOAD, EB_PHASE_PREFILL, EB_PHASE_GEN, EB_PHASE_COUNT } eb_phase;
 
 const char *eb_phase_name(eb_phase p);
+
+/* The phases and the whole repetition, for per-phase measurements. */
+typedef enum eb_span {
+    EB_SPAN_LOAD,
+    EB_SPAN_PREFILL,
+    EB_SPAN_GEN,
+    EB_SPAN_RUN,
+    EB_SPAN_COUNT
+} eb_span;
+
+const char *eb_span_name(eb_span s); /* load, prefill, generation, run */
+
+/* Measurements per span. NaN means not available; the result says why. */
+typedef enum eb_pm {
+    EB_PM_ENERGY_J,
+    EB_PM_ENERGY_ABOVE_IDLE_J,
+    EB_PM_MEAN_W,
+    EB_PM_PEAK_W,
+    EB_PM_J_PER_TOKEN,
+    EB_PM_ACTION,   /* S = E / throughput, J*s/token */
+    EB_PM_PEAK_RSS, /* VmHWM, reset at the start of the span */
+    EB_PM_SAMPLED_RSS_MAX,
+    EB_PM_RSS_ANON, /* at the end of the span */
+    EB_PM_RSS_FILE,
+    EB_PM_PSS,
+    EB_PM_MEM_AVAILABLE,
+    EB_PM_SWAP_USED,
+    EB_PM_NVMAP,    /* Jetson unified memory in use */
+    EB_PM_GPU_MEM,  /* NVML, largest sample */
+    EB_PM_CPU_FREQ, /* mean over policies of each policy's mean */
+    EB_PM_TEMP_MAX, /* hottest zone */
+    EB_PM_COUNT
+} eb_pm;
+
+const char *eb_pm_name(eb_pm m);
+const char *eb_pm_unit(eb_pm m);
 
 typedef struct eb_rep {
     int index;
@@ -62,7 +106,14 @@ typedef struct eb_rep {
     uint64_t peak_rss_kb;     /* peak RSS during this repetition */
     bool peak_rss_is_process; /* the kernel refused the reset: peak since start */
     eb_engine_perf engine_perf;
-    eb_counter_values counters[EB_PHASE_COUNT]; /* per phase */
+    eb_counter_values counters[EB_PHASE_COUNT];          /* per phase */
+    double t_start[EB_SPAN_COUNT], t_end[EB_SPAN_COUNT]; /* CLOCK_MONOTONIC */
+    double pm[EB_SPAN_COUNT][EB_PM_COUNT];
+    /* Per sampled channel and span: mean, max, and energy (J) for power and
+     * energy channels; n_channels x EB_SPAN_COUNT x 3, NaN where unknown. */
+    double *channel;
+    bool has_throttled;
+    uint32_t throttled; /* Raspberry Pi flags, OR of the start and end reads */
 } eb_rep;
 
 typedef enum eb_metric {
@@ -105,6 +156,20 @@ typedef struct eb_run_result {
     eb_stats stats[EB_M_COUNT]; /* over the measured repetitions only */
     uint64_t process_peak_rss_kb;
     int perf_event_paranoid; /* -99 if unknown */
+
+    eb_stats pm_stats[EB_SPAN_COUNT][EB_PM_COUNT]; /* measured runs, NaN skipped */
+    char pm_reason[EB_PM_COUNT][640];              /* why a measurement is missing */
+    /* The sampler, kept for the timeline; NULL with --no-sampler. */
+    eb_sampler *sampler;
+    eb_sampler_timing timing;
+    double run_t0;           /* CLOCK_MONOTONIC at the start, timeline origin */
+    double wall_minus_mono;  /* CLOCK_REALTIME - CLOCK_MONOTONIC at the start */
+    char energy_source[256]; /* "rapl:psys", "external meter FILE", ... */
+    bool energy_estimate;
+    double idle_w; /* NaN when not measured */
+    double idle_t0, idle_t1;
+    char governors[256]; /* per policy at the start, e.g. "policy0=ondemand" */
+    char cpus_online[64];
 } eb_run_result;
 
 typedef void (*eb_run_progress_fn)(void *user, const char *what, int rep, int total);

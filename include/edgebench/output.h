@@ -16,6 +16,8 @@ eb_status eb_write_text(FILE *f, const eb_run_result *res, eb_error *err);
 eb_status eb_write_json(FILE *f, const eb_run_result *res, eb_error *err);
 eb_status eb_write_jsonl(FILE *f, const eb_run_result *res, eb_error *err);
 eb_status eb_write_csv(FILE *f, const eb_run_result *res, eb_error *err);
+/* The sampled timeline (CSV); fails when the sampler was off. */
+eb_status eb_write_timeline(FILE *f, const eb_run_result *res, eb_error *err);
 eb_status eb_write_result(FILE *f, eb_format fmt, const eb_run_result *res, eb_error *err);
 
 #endif

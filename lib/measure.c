@@ -1,0 +1,227 @@
+#include "measure.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgebench/memory.h"
+#include "edgebench/meter.h"
+#include "edgebench/util.h"
+#include "edgebench/vcio.h"
+
+void eb_measure_clear(double pm[EB_PM_COUNT])
+{
+    for (int k = 0; k < EB_PM_COUNT; k++)
+        pm[k] = NAN;
+}
+
+void eb_measure_span_memory(const char *root, double pm[EB_PM_COUNT])
+{
+    eb_proc_mem pm_proc;
+    if (eb_proc_mem_read(root, &pm_proc, NULL) == EB_OK) {
+        pm[EB_PM_PEAK_RSS] = (double)pm_proc.hwm_kb / 1024.0;
+        pm[EB_PM_RSS_ANON] = (double)pm_proc.rss_anon_kb / 1024.0;
+        pm[EB_PM_RSS_FILE] = (double)pm_proc.rss_file_kb / 1024.0;
+    }
+    eb_pss pss;
+    if (eb_pss_read(root, &pss, NULL) == EB_OK) pm[EB_PM_PSS] = (double)pss.pss_kb / 1024.0;
+    eb_meminfo mi;
+    if (eb_meminfo_full(root, &mi, NULL) == EB_OK) {
+        pm[EB_PM_MEM_AVAILABLE] = (double)mi.available_kb / 1024.0;
+        pm[EB_PM_SWAP_USED] = (double)(mi.swap_total_kb - mi.swap_free_kb) / 1024.0;
+        if (mi.has_nvmap) pm[EB_PM_NVMAP] = (double)mi.nvmap_kb / 1024.0;
+    }
+}
+
+bool eb_measure_throttled(const char *root, uint32_t *flags)
+{
+    char path[1024], text[64];
+    eb_path_join(path, sizeof path, root, "/sys/devices/platform/soc/soc:firmware/get_throttled");
+    return eb_read_line(path, text, sizeof text) && eb_throttled_parse(text, flags);
+}
+
+void eb_measure_cpu_header(const char *root, eb_run_result *res)
+{
+    char path[1024], gov[64];
+    eb_path_join(path, sizeof path, root, "/sys/devices/system/cpu/online");
+    if (!eb_read_line(path, res->cpus_online, sizeof res->cpus_online)) res->cpus_online[0] = '\0';
+    size_t len = 0;
+    res->governors[0] = '\0';
+    for (int p = 0; p < 64; p++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/policy%d/scaling_governor", p);
+        eb_path_join(path, sizeof path, root, rel);
+        if (!eb_read_line(path, gov, sizeof gov)) continue;
+        if (len < sizeof res->governors)
+            len += (size_t)snprintf(res->governors + len, sizeof res->governors - len,
+                                    "%spolicy%d=%s", len ? " " : "", p, gov);
+    }
+}
+
+/* Energy of [a, b] from the chosen total. */
+typedef struct energy_ctx {
+    const eb_run_result *res;
+    const eb_meter *meter; /* non-NULL: the meter is the total */
+} energy_ctx;
+
+static bool span_energy(const energy_ctx *e, double a, double b, double *j, double *peak)
+{
+    if (e->meter)
+        return eb_meter_energy(
+            e->meter, a + e->res->wall_minus_mono + e->res->config.meter_offset_s,
+            b + e->res->wall_minus_mono + e->res->config.meter_offset_s, j, peak);
+    return e->res->sampler && eb_sampler_total_energy(e->res->sampler, a, b, j, peak);
+}
+
+static void rep_energy(const energy_ctx *e, eb_rep *w, double idle_w)
+{
+    for (int s = 0; s < EB_SPAN_COUNT; s++) {
+        double *pm = w->pm[s];
+        double a = w->t_start[s], b = w->t_end[s], j, peak;
+        if (!(b > a) || !span_energy(e, a, b, &j, &peak)) continue;
+        pm[EB_PM_ENERGY_J] = j;
+        pm[EB_PM_MEAN_W] = j / (b - a);
+        pm[EB_PM_PEAK_W] = peak;
+        if (!isnan(idle_w)) pm[EB_PM_ENERGY_ABOVE_IDLE_J] = j - idle_w * (b - a);
+        int tokens = s == EB_SPAN_PREFILL ? w->n_prompt : s == EB_SPAN_GEN ? w->n_gen : 0;
+        double tps = s == EB_SPAN_PREFILL ? w->prefill_tps : s == EB_SPAN_GEN ? w->gen_tps : 0;
+        if (tokens > 0 && tps > 0) {
+            pm[EB_PM_J_PER_TOKEN] = j / tokens;
+            pm[EB_PM_ACTION] = j / tps; /* the study's S = E / throughput */
+        }
+    }
+}
+
+/* Sampled channels per span: mean, max, energy; and the derived figures. */
+static void rep_channels(const eb_sampler *smp, eb_rep *w)
+{
+    int nch = eb_sampler_n_channels(smp);
+    w->channel = malloc((size_t)nch * EB_SPAN_COUNT * 3 * sizeof *w->channel);
+    if (!w->channel) return;
+    for (int s = 0; s < EB_SPAN_COUNT; s++) {
+        double a = w->t_start[s], b = w->t_end[s];
+        double freq_sum = 0, temp_max = -INFINITY, gpu_max = -INFINITY;
+        int n_freq = 0;
+        for (int c = 0; c < nch; c++) {
+            double *out = w->channel + ((size_t)c * EB_SPAN_COUNT + (size_t)s) * 3;
+            double mean = NAN, max = NAN, j = NAN;
+            const eb_channel *ch = eb_sampler_channel(smp, c);
+            if (!eb_sampler_channel_summary(smp, c, a, b, &mean, &max)) mean = max = NAN;
+            if ((ch->kind == EB_CH_ENERGY || ch->kind == EB_CH_POWER) &&
+                !eb_sampler_channel_energy(smp, c, a, b, &j, &max))
+                j = max = NAN;
+            if (ch->kind == EB_CH_ENERGY) mean = j / (b - a); /* watts, not joules */
+            out[0] = mean;
+            out[1] = max;
+            out[2] = j;
+            if (ch->kind == EB_CH_FREQ && !isnan(mean)) freq_sum += mean, n_freq++;
+            if (ch->kind == EB_CH_TEMP && max > temp_max) temp_max = max;
+            if (ch->kind == EB_CH_MEMORY && strncmp(ch->name, "nvml:", 5) == 0 && max > gpu_max)
+                gpu_max = max;
+            if (c == 0 && !isnan(max)) w->pm[s][EB_PM_SAMPLED_RSS_MAX] = max;
+        }
+        if (n_freq) w->pm[s][EB_PM_CPU_FREQ] = freq_sum / n_freq;
+        if (temp_max > -INFINITY) w->pm[s][EB_PM_TEMP_MAX] = temp_max;
+        if (gpu_max > -INFINITY) w->pm[s][EB_PM_GPU_MEM] = gpu_max;
+    }
+}
+
+/* Why the device total is missing: what each power backend said. */
+static void no_total_reason(const eb_sampler *smp, char *out, size_t cap)
+{
+    size_t len = (size_t)snprintf(out, cap, "no power sensor found (");
+    for (size_t i = 0; i < eb_sampler_probe_count(smp) && len < cap; i++) {
+        const eb_probe_report *p = eb_sampler_probe(smp, i);
+        if (p->result == EB_PROBE_FOUND) continue;
+        len += (size_t)snprintf(out + len, cap - len, "%s%s: %s", out[len - 1] == '(' ? "" : "; ",
+                                p->source, p->reason);
+    }
+    if (len < cap) snprintf(out + len, cap - len, ")");
+}
+
+static void set_reason(eb_run_result *res, eb_pm m, const char *why)
+{
+    snprintf(res->pm_reason[m], sizeof res->pm_reason[m], "%s", why);
+}
+
+eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
+{
+    const eb_run_config *cfg = &res->config;
+    eb_status st = EB_OK;
+    eb_meter meter = {0};
+    energy_ctx e = {.res = res};
+    char energy_why[640] = "";
+    if (cfg->meter_csv) {
+        st = eb_meter_load(cfg->meter_csv, &meter, err);
+        if (st == EB_OK) {
+            e.meter = &meter;
+            snprintf(res->energy_source, sizeof res->energy_source, "external meter %s",
+                     cfg->meter_csv);
+        } else {
+            snprintf(energy_why, sizeof energy_why, "meter log unusable: %s", err->msg);
+        }
+    } else if (!res->sampler) {
+        snprintf(energy_why, sizeof energy_why, "sampler off (--no-sampler)");
+    } else if (!eb_sampler_has_total(res->sampler)) {
+        no_total_reason(res->sampler, energy_why, sizeof energy_why);
+    } else {
+        snprintf(res->energy_source, sizeof res->energy_source, "%s",
+                 eb_sampler_total_source(res->sampler));
+        res->energy_estimate = eb_sampler_total_is_estimate(res->sampler);
+    }
+
+    res->idle_w = NAN;
+    double j;
+    if (res->idle_t1 > res->idle_t0 && span_energy(&e, res->idle_t0, res->idle_t1, &j, NULL))
+        res->idle_w = j / (res->idle_t1 - res->idle_t0);
+    for (int i = 0; i < res->n_reps; i++) {
+        if (e.meter || (res->sampler && eb_sampler_has_total(res->sampler)))
+            rep_energy(&e, &res->reps[i], res->idle_w);
+        if (res->sampler) rep_channels(res->sampler, &res->reps[i]);
+    }
+    if (e.meter && res->n_reps > 0 && isnan(res->reps[0].pm[EB_SPAN_RUN][EB_PM_ENERGY_J]))
+        snprintf(energy_why, sizeof energy_why,
+                 "the meter log (%.3f..%.3f) does not cover the run (starts %.3f, Unix seconds)",
+                 meter.t[0], meter.t[meter.n - 1], res->reps[0].t_start[0] + res->wall_minus_mono);
+    if (!energy_why[0] && res->n_reps > 0 && isnan(res->reps[0].pm[EB_SPAN_RUN][EB_PM_ENERGY_J]))
+        snprintf(energy_why, sizeof energy_why, "a power sensor read failed during the run");
+    eb_meter_free(&meter);
+
+    /* Reasons, for whatever is missing in every measured run. */
+    for (int m = 0; m < EB_PM_COUNT; m++) {
+        if (m <= EB_PM_ACTION) set_reason(res, (eb_pm)m, energy_why);
+        if (m == EB_PM_ENERGY_ABOVE_IDLE_J && isnan(res->idle_w) && !energy_why[0])
+            set_reason(res, (eb_pm)m,
+                       cfg->idle_s > 0 ? "idle power not measured"
+                                       : "idle power not measured "
+                                         "(--idle-s 0)");
+    }
+    set_reason(res, EB_PM_PEAK_RSS, "no VmHWM in /proc/self/status");
+    set_reason(res, EB_PM_SAMPLED_RSS_MAX, res->sampler ? "no /proc/self/statm" : "sampler off");
+    set_reason(res, EB_PM_RSS_ANON, "no RssAnon in /proc/self/status");
+    set_reason(res, EB_PM_RSS_FILE, "no RssFile in /proc/self/status");
+    set_reason(res, EB_PM_PSS, "no /proc/self/smaps_rollup (kernel < 4.14?)");
+    set_reason(res, EB_PM_MEM_AVAILABLE, "no MemAvailable in /proc/meminfo");
+    set_reason(res, EB_PM_SWAP_USED, "no SwapTotal in /proc/meminfo");
+    set_reason(res, EB_PM_NVMAP, "not a Jetson (no NvMapMemUsed in /proc/meminfo)");
+    set_reason(res, EB_PM_GPU_MEM, "no NVML GPU");
+    set_reason(res, EB_PM_CPU_FREQ, "no cpufreq (common in VMs)");
+    set_reason(res, EB_PM_TEMP_MAX, "no thermal zones");
+
+    double *vals = calloc((size_t)res->n_reps + 1, sizeof *vals);
+    if (!vals) return st != EB_OK ? st : eb_fail(err, EB_E_NO_MEMORY, "statistics");
+    for (int s = 0; s < EB_SPAN_COUNT; s++)
+        for (int m = 0; m < EB_PM_COUNT; m++) {
+            size_t n = 0;
+            for (int i = 0; i < res->n_reps; i++)
+                if (!res->reps[i].warmup && !isnan(res->reps[i].pm[s][m]))
+                    vals[n++] = res->reps[i].pm[s][m];
+            eb_stats_compute(vals, n, &res->pm_stats[s][m]);
+            if (n > 0 && (s == EB_SPAN_PREFILL || s == EB_SPAN_GEN))
+                res->pm_reason[m][0] = '\0'; /* available */
+        }
+    free(vals);
+    if (res->sampler) eb_sampler_timing_get(res->sampler, &res->timing);
+    return st;
+}

@@ -1,0 +1,22 @@
+/* Per-span measurements of `edgebench run` beside the timings: memory at
+ * span boundaries, and after the run the energy, power and sampled channels
+ * of every span, with a reason for each measurement that is missing. */
+#ifndef EDGEBENCH_MEASURE_H
+#define EDGEBENCH_MEASURE_H
+
+#include "edgebench/bench.h"
+
+/* Fills every measurement with NaN. */
+void eb_measure_clear(double pm[EB_PM_COUNT]);
+/* Process and system memory now, as the end of a span. */
+void eb_measure_span_memory(const char *root, double pm[EB_PM_COUNT]);
+/* Raspberry Pi throttling flags from soc:firmware/get_throttled. */
+bool eb_measure_throttled(const char *root, uint32_t *flags);
+/* Governors per cpufreq policy and online CPUs, for the result header. */
+void eb_measure_cpu_header(const char *root, eb_run_result *res);
+/* After the runs: energy (sampler total or external meter), idle power,
+ * channel summaries, statistics and reasons. The meter log is read here,
+ * once the run is over; a bad log is an error but leaves the rest. */
+eb_status eb_measure_finish(eb_run_result *res, eb_error *err);
+
+#endif

@@ -1,0 +1,216 @@
+/* edgebench sensors: every source found on this device with live readings,
+ * and every source not found with the reason. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "edgebench/counters.h"
+#include "edgebench/memory.h"
+#include "edgebench/sampler.h"
+#include "edgebench/util.h"
+#include "edgebench/vcio.h"
+
+static void sensors_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: edgebench sensors [options]\n"
+            "Lists every power, energy, memory, frequency and temperature source found on\n"
+            "this device with live readings, and every source not found with the reason.\n\n"
+            "      --sysfs-root DIR   read /proc and /sys under DIR (a fixture tree; default /)\n"
+            "      --window-ms MS     how long to sample for live readings (default 500)\n"
+            "      --sample-ms MS     sampler period (default 10)\n"
+            "      --tdp W            allow the CPU-load x TDP estimate\n"
+            "  -h, --help             this help\n");
+}
+
+static void print_channel(const eb_sampler *s, int c, double a, double b)
+{
+    const eb_channel *ch = eb_sampler_channel(s, c);
+    const char *role = ch->in_total ? "device total" : ch->estimate ? "estimate" : "";
+    if (ch->in_total && ch->estimate) role = "device total, ESTIMATE";
+    double mean, max, j, peak;
+    char reading[96];
+    if (ch->kind == EB_CH_ENERGY || ch->kind == EB_CH_POWER) {
+        if (eb_sampler_channel_energy(s, c, a, b, &j, &peak))
+            snprintf(reading, sizeof reading, "%8.3f W mean, %8.3f W peak", j / (b - a), peak);
+        else
+            snprintf(reading, sizeof reading, "n/a (read failed or not discharging)");
+    } else if (eb_sampler_channel_summary(s, c, a, b, &mean, &max)) {
+        snprintf(reading, sizeof reading, "%8.1f %s mean, %8.1f max", mean,
+                 eb_channel_unit(ch->kind), max);
+    } else {
+        snprintf(reading, sizeof reading, "n/a (read failed)");
+    }
+    fprintf(stdout, "    %-40s %s%s%s\n", ch->name, reading, role[0] ? "  " : "", role);
+}
+
+static void print_memory(const char *root)
+{
+    eb_meminfo mi;
+    eb_error err = {0};
+    fprintf(stdout, "memory\n");
+    if (eb_meminfo_full(root, &mi, &err) == EB_OK) {
+        fprintf(stdout,
+                "    MemTotal %.1f MiB, MemAvailable %.1f MiB, swap used %.1f of %.1f MiB\n",
+                mi.total_kb / 1024.0, mi.available_kb / 1024.0,
+                (double)(mi.swap_total_kb - mi.swap_free_kb) / 1024.0, mi.swap_total_kb / 1024.0);
+        if (mi.has_nvmap)
+            fprintf(stdout, "    NvMapMemUsed %.1f MiB (Jetson unified memory)\n",
+                    mi.nvmap_kb / 1024.0);
+        else
+            fprintf(stdout, "    NvMapMemUsed n/a (not a Jetson)\n");
+    } else {
+        fprintf(stdout, "    n/a (%s)\n", err.msg);
+    }
+    eb_proc_mem pm;
+    eb_pss pss;
+    if (eb_proc_mem_read(root, &pm, &err) == EB_OK)
+        fprintf(stdout, "    this process: RSS %.1f MiB (anon %.1f, file %.1f), peak %.1f MiB\n",
+                pm.rss_kb / 1024.0, pm.rss_anon_kb / 1024.0, pm.rss_file_kb / 1024.0,
+                pm.hwm_kb / 1024.0);
+    else
+        fprintf(stdout, "    process memory n/a (%s)\n", err.msg);
+    if (eb_pss_read(root, &pss, &err) == EB_OK)
+        fprintf(stdout, "    this process: PSS %.1f MiB\n", pss.pss_kb / 1024.0);
+    else
+        fprintf(stdout, "    PSS n/a (%s)\n", err.msg);
+}
+
+static void print_cpu(const char *root)
+{
+    char path[1024], v[256];
+    fprintf(stdout, "cpu\n");
+    eb_path_join(path, sizeof path, root, "/sys/devices/system/cpu/online");
+    fprintf(stdout, "    online %s\n", eb_read_line(path, v, sizeof v) ? v : "n/a");
+    int found = 0;
+    for (int p = 0; p < 64; p++) {
+        char rel[160], gov[64], avail[256] = "", cur[32] = "";
+        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/policy%d/scaling_governor", p);
+        eb_path_join(path, sizeof path, root, rel);
+        if (!eb_read_line(path, gov, sizeof gov)) continue;
+        found++;
+        snprintf(rel, sizeof rel,
+                 "/sys/devices/system/cpu/cpufreq/policy%d/scaling_available_governors", p);
+        eb_path_join(path, sizeof path, root, rel);
+        eb_read_line(path, avail, sizeof avail);
+        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/policy%d/scaling_cur_freq", p);
+        eb_path_join(path, sizeof path, root, rel);
+        eb_read_line(path, cur, sizeof cur);
+        fprintf(stdout, "    policy%d: governor %s (offered: %s), %.0f MHz\n", p, gov,
+                avail[0] ? avail : "?", cur[0] ? atof(cur) / 1000 : NAN);
+    }
+    if (!found) fprintf(stdout, "    governors n/a (no cpufreq policies: common in VMs)\n");
+    eb_path_join(path, sizeof path, root, "/sys/devices/platform/soc/soc:firmware/get_throttled");
+    uint32_t flags;
+    if (eb_read_line(path, v, sizeof v) && eb_throttled_parse(v, &flags)) {
+        char d[256];
+        eb_throttled_describe(flags, d, sizeof d);
+        fprintf(stdout, "    Raspberry Pi throttling 0x%x: %s\n", flags, d);
+    } else {
+        fprintf(stdout, "    throttling flags n/a (not a Raspberry Pi)\n");
+    }
+}
+
+static void print_counters(const char *root)
+{
+    eb_counters c;
+    eb_counters_open(&c, root);
+    fprintf(stdout, "perf counters (perf_event_paranoid %d)\n", c.paranoid);
+    for (int i = 0; i < EB_CTR_COUNT; i++)
+        fprintf(stdout, "    %-17s %-14s %s\n", eb_counter_name((eb_counter_id)i),
+                eb_counter_status_name(c.open_status[i]), eb_counter_meaning((eb_counter_id)i));
+    eb_counters_close(&c);
+}
+
+int cmd_sensors(int argc, char **argv)
+{
+    static const struct option opts[] = {{"sysfs-root", required_argument, NULL, 'r'},
+                                         {"root", required_argument, NULL, 'r'},
+                                         {"window-ms", required_argument, NULL, 'w'},
+                                         {"sample-ms", required_argument, NULL, 's'},
+                                         {"tdp", required_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    eb_sampler_config cfg = {.interval_s = 0.01, .root = "/"};
+    double window_ms = 500, sample_ms = 10;
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        bool ok = true;
+        switch (opt) {
+        case 'r':
+            cfg.root = optarg;
+            break;
+        case 'w':
+            ok = cli_double("--window-ms", optarg, &window_ms) && window_ms >= 10 &&
+                 window_ms <= 60000;
+            if (!ok) fprintf(stderr, "edgebench sensors: --window-ms must be 10..60000\n");
+            break;
+        case 's':
+            ok = cli_double("--sample-ms", optarg, &sample_ms);
+            break;
+        case 'p':
+            ok = cli_double("--tdp", optarg, &cfg.tdp_w);
+            break;
+        case 'h':
+            sensors_usage(stdout);
+            return EXIT_OK;
+        case ':':
+            fprintf(stderr, "edgebench sensors: invalid_argument: option '%s' needs a value\n",
+                    argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            fprintf(stderr,
+                    "edgebench sensors: invalid_argument: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+        if (!ok) return EXIT_USAGE;
+    }
+    cfg.interval_s = sample_ms / 1000.0;
+    eb_error err = {0};
+    eb_sampler *s;
+    if (eb_sampler_create(&cfg, &s, &err) != EB_OK) return cli_report("sensors", &err);
+    if (eb_sampler_start(s, &err) != EB_OK) {
+        eb_sampler_free(s);
+        return cli_report("sensors", &err);
+    }
+    double a = eb_now();
+    struct timespec ts = {(time_t)(window_ms / 1000), (long)fmod(window_ms, 1000.0) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    double b = eb_now();
+    eb_sampler_stop(s);
+
+    fprintf(stdout, "sources under %s (live readings over %.0f ms)\n", cfg.root, (b - a) * 1000);
+    for (size_t i = 0; i < eb_sampler_probe_count(s); i++) {
+        const eb_probe_report *p = eb_sampler_probe(s, i);
+        fprintf(stdout, "  %-13s %-13s %s: %s\n", p->source, eb_probe_name(p->result),
+                p->description, p->reason);
+    }
+    fprintf(stdout, "channels\n");
+    for (int c = 0; c < eb_sampler_n_channels(s); c++)
+        print_channel(s, c, a, b);
+    double j;
+    if (eb_sampler_total_energy(s, a, b, &j, NULL))
+        fprintf(stdout, "device total: %.3f W from %s%s\n", j / (b - a), eb_sampler_total_source(s),
+                eb_sampler_total_is_estimate(s) ? " (an ESTIMATE)" : "");
+    else
+        fprintf(stdout, "device total: n/a (no power sensor found%s)\n",
+                cfg.tdp_w > 0 ? "" : "; --tdp W allows an estimate");
+    eb_sampler_timing t;
+    eb_sampler_timing_get(s, &t);
+    fprintf(stdout, "sampler: median interval %.2f ms, p99 %.2f ms, %llu missed\n",
+            t.median_s * 1000, t.p99_s * 1000, (unsigned long long)t.missed);
+    eb_sampler_free(s);
+    print_memory(cfg.root);
+    print_cpu(cfg.root);
+    print_counters(cfg.root);
+    return EXIT_OK;
+}
