@@ -41,6 +41,7 @@ void eb_run_config_defaults(eb_run_config *cfg)
     cfg->root = "/";
     cfg->sample_interval_s = 0.010;
     cfg->idle_s = 2.0;
+    cfg->cool_max_wait_s = 300;
 }
 
 #define CHECK_RANGE(field, lo, hi, what)                                                           \
@@ -69,6 +70,14 @@ eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
                        cfg->sample_interval_s * 1000);
     if (!(cfg->idle_s >= 0 && cfg->idle_s <= 600))
         return eb_fail(err, EB_E_INVALID_ARG, "idle time must be 0..600 s, got %g", cfg->idle_s);
+    if (!(cfg->pause_s >= 0 && cfg->pause_s <= 3600))
+        return eb_fail(err, EB_E_INVALID_ARG, "pause must be 0..3600 s, got %g", cfg->pause_s);
+    if (!(cfg->cool_below_c >= 0 && cfg->cool_below_c <= 150))
+        return eb_fail(err, EB_E_INVALID_ARG, "cool-below must be 0..150 C, got %g",
+                       cfg->cool_below_c);
+    if (!(cfg->cool_max_wait_s >= 0 && cfg->cool_max_wait_s <= 3600))
+        return eb_fail(err, EB_E_INVALID_ARG, "cool-max-wait must be 0..3600 s, got %g",
+                       cfg->cool_max_wait_s);
     if (!(cfg->tdp_w >= 0 && cfg->tdp_w <= 10000))
         return eb_fail(err, EB_E_INVALID_ARG, "TDP must be 0..10000 W, got %g", cfg->tdp_w);
     if (cfg->meter_csv && access(cfg->meter_csv, R_OK) != 0)
@@ -438,6 +447,7 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
         eb_rep *rep = &res->reps[i];
         rep->index = i;
         rep->warmup = i < cfg->warmup;
+        if (i > 0) rep->pause_before_s = eb_cool_down(cfg);
         if (progress) progress(user, rep->warmup ? "warm-up" : "run", i + 1, total);
         st = run_one(e, cfg, res, &ctr, rep, &prompt, &n_prompt, err);
         if (st != EB_OK) {

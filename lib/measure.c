@@ -1,6 +1,8 @@
 #include "measure.h"
 
+#include <errno.h>
 #include <math.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,42 @@ bool eb_measure_throttled(const char *root, uint32_t *flags)
     char path[1024], text[64];
     eb_path_join(path, sizeof path, root, "/sys/devices/platform/soc/soc:firmware/get_throttled");
     return eb_read_line(path, text, sizeof text) && eb_throttled_parse(text, flags);
+}
+
+bool eb_measure_max_temp(const char *root, double *celsius)
+{
+    bool any = false;
+    for (int z = 0; z < 64; z++) {
+        char rel[96], path[1024], v[32];
+        snprintf(rel, sizeof rel, "/sys/class/thermal/thermal_zone%d/temp", z);
+        eb_path_join(path, sizeof path, root, rel);
+        if (!eb_read_line(path, v, sizeof v)) continue;
+        double c = atof(v) / 1000.0;
+        if (!any || c > *celsius) *celsius = c;
+        any = true;
+    }
+    return any;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+double eb_cool_down(const eb_run_config *cfg)
+{
+    double t0 = eb_now(), c;
+    if (cfg->cool_below_c > 0 && eb_measure_max_temp(cfg->root, &c)) {
+        while (c >= cfg->cool_below_c && eb_now() - t0 < cfg->cool_max_wait_s) {
+            sleep_s(0.5);
+            if (!eb_measure_max_temp(cfg->root, &c)) break;
+        }
+    } else if (cfg->pause_s > 0) {
+        sleep_s(cfg->pause_s);
+    }
+    return eb_now() - t0;
 }
 
 void eb_measure_cpu_header(const char *root, eb_run_result *res)

@@ -12,6 +12,8 @@ void eb_measure_clear(double pm[EB_PM_COUNT]);
 void eb_measure_span_memory(const char *root, double pm[EB_PM_COUNT]);
 /* Raspberry Pi throttling flags from soc:firmware/get_throttled. */
 bool eb_measure_throttled(const char *root, uint32_t *flags);
+/* The hottest thermal zone under root (C); false when there is none. */
+bool eb_measure_max_temp(const char *root, double *celsius);
 /* Governors per cpufreq policy and online CPUs, for the result header. */
 void eb_measure_cpu_header(const char *root, eb_run_result *res);
 /* After the runs: energy (sampler total or external meter), idle power,

@@ -80,6 +80,9 @@ static cJSON *config_json(const eb_run_result *r)
     cJSON_AddNumberToObject(o, "reps", c->reps);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    if (c->cpu_affinity) cJSON_AddStringToObject(o, "cpus", c->cpu_affinity);
+    cJSON_AddNumberToObject(o, "pause_s", c->pause_s);
+    if (c->cool_below_c > 0) cJSON_AddNumberToObject(o, "cool_below_c", c->cool_below_c);
     return o;
 }
 

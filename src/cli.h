@@ -12,6 +12,10 @@ enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 int cmd_run(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_sensors(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+/* `edgebench run` with a list or range as a value runs a sweep; *handled
+ * says whether it did. */
+int cli_run_sweep(int argc, char **argv, bool *handled);
 
 /* Prints "edgebench: <status>: <message>" to stderr; returns the exit code
  * that fits the status. */
@@ -22,6 +26,10 @@ bool cli_int(const char *opt, const char *value, long min, long max, long *out);
 
 /* Parses a finite number or prints an error naming the option. */
 bool cli_double(const char *opt, const char *value, double *out);
+
+/* Pins this process (and threads it creates) to a CPU list such as
+ * "0-3,6". */
+bool cli_set_affinity(const char *list, eb_error *err);
 
 /* Resolves a synthetic preset to its cached file, generating it with a
  * progress line on first use. */

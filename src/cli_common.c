@@ -1,4 +1,7 @@
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <string.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,39 @@ bool cli_double(const char *opt, const char *value, double *out)
     }
     fprintf(stderr, "edgebench: invalid_argument: %s expects a number, got '%s'\n", opt,
             value ? value : "");
+    return false;
+}
+
+bool cli_set_affinity(const char *list, eb_error *err)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const char *p = list;
+    while (*p) {
+        char *end;
+        long lo = strtol(p, &end, 10), hi = lo;
+        if (end == p || lo < 0 || lo >= CPU_SETSIZE) goto bad;
+        p = end;
+        if (*p == '-') {
+            hi = strtol(p + 1, &end, 10);
+            if (end == p + 1 || hi < lo || hi >= CPU_SETSIZE) goto bad;
+            p = end;
+        }
+        for (long c = lo; c <= hi; c++)
+            CPU_SET((int)c, &set);
+        if (*p == ',')
+            p++;
+        else if (*p)
+            goto bad;
+    }
+    if (CPU_COUNT(&set) == 0) goto bad;
+    if (sched_setaffinity(0, sizeof set, &set) != 0) {
+        eb_fail(err, EB_E_INVALID_ARG, "--cpus %s: %s", list, strerror(errno));
+        return false;
+    }
+    return true;
+bad:
+    eb_fail(err, EB_E_INVALID_ARG, "--cpus must be a CPU list such as 0-3 or 4,5, got '%s'", list);
     return false;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -50,6 +51,11 @@ static void run_usage(FILE *f)
         "      --meter-csv FILE      external meter log (timestamp,watts) as the energy source\n"
         "      --meter-offset S      seconds added to the meter's timestamps (clock skew)\n"
         "      --timeline FILE       write the sampled timeline (CSV) to FILE\n"
+        "      --pause S             pause between runs (default 0)\n"
+        "      --cool-below C        instead: wait until the hottest zone is below C\n"
+        "      --cool-max-wait S     longest such wait (default 300)\n"
+        "      --cpus LIST           run on these CPUs only (e.g. 0-3 or 4,5)\n"
+        "      --memory-limit MIB    address-space limit of this process\n"
         "      --sysfs-root DIR      read /proc and /sys under DIR (default /; also --root)\n"
         "  -q, --quiet               no progress lines\n"
         "  -h, --help                this help\n",
@@ -73,7 +79,12 @@ enum {
     OPT_TDP,
     OPT_METER,
     OPT_METER_OFFSET,
-    OPT_TIMELINE
+    OPT_TIMELINE,
+    OPT_PAUSE,
+    OPT_COOL_BELOW,
+    OPT_COOL_MAX,
+    OPT_CPUS,
+    OPT_MEMLIMIT
 };
 
 static const struct option long_opts[] = {
@@ -104,6 +115,11 @@ static const struct option long_opts[] = {
     {"meter-csv", required_argument, NULL, OPT_METER},
     {"meter-offset", required_argument, NULL, OPT_METER_OFFSET},
     {"timeline", required_argument, NULL, OPT_TIMELINE},
+    {"pause", required_argument, NULL, OPT_PAUSE},
+    {"cool-below", required_argument, NULL, OPT_COOL_BELOW},
+    {"cool-max-wait", required_argument, NULL, OPT_COOL_MAX},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"memory-limit", required_argument, NULL, OPT_MEMLIMIT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -115,6 +131,7 @@ typedef struct run_cli {
     const char *type;
     const char *output;
     const char *timeline;
+    long memory_limit_mib;
     eb_format format;
     bool quiet;
     char *prompt_buf;
@@ -229,6 +246,24 @@ static int parse_args(int argc, char **argv, run_cli *rc)
         case OPT_TIMELINE:
             rc->timeline = optarg;
             break;
+        case OPT_PAUSE:
+            ok = cli_double("--pause", optarg, &c->pause_s);
+            break;
+        case OPT_COOL_BELOW:
+            ok = cli_double("--cool-below", optarg, &c->cool_below_c);
+            break;
+        case OPT_COOL_MAX:
+            ok = cli_double("--cool-max-wait", optarg, &c->cool_max_wait_s);
+            break;
+        case OPT_CPUS:
+            c->cpu_affinity = optarg;
+            break;
+        case OPT_MEMLIMIT: {
+            long v;
+            ok = cli_int("--memory-limit", optarg, 16, 1L << 30, &v);
+            rc->memory_limit_mib = v;
+            break;
+        }
         case 'q':
             rc->quiet = true;
             break;
@@ -306,6 +341,9 @@ static void warn_memory(const char *path, const char *root)
 
 int cmd_run(int argc, char **argv)
 {
+    bool swept;
+    int sc = cli_run_sweep(argc, argv, &swept);
+    if (swept) return sc;
     run_cli rc = {.format = EB_FMT_TEXT};
     eb_run_config_defaults(&rc.cfg);
     int r = parse_args(argc, argv, &rc);
@@ -346,6 +384,16 @@ int cmd_run(int argc, char **argv)
         return cli_report("run", &err);
     }
     warn_memory(rc.cfg.model_path, rc.cfg.root);
+    if (rc.cfg.cpu_affinity && !cli_set_affinity(rc.cfg.cpu_affinity, &err)) {
+        if (out != stdout) fclose(out);
+        free(rc.prompt_buf);
+        return cli_report("run", &err);
+    }
+    if (rc.memory_limit_mib > 0) {
+        struct rlimit rl = {(rlim_t)rc.memory_limit_mib << 20, (rlim_t)rc.memory_limit_mib << 20};
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            fprintf(stderr, "edgebench run: warning: --memory-limit: %s\n", strerror(errno));
+    }
 
     eb_run_result res;
     st = eb_run(&eb_engine_llama, &rc.cfg, &res, progress, &rc.quiet, &err);

@@ -11,6 +11,7 @@ static const struct command {
 } commands[] = {
     {"run", cmd_run, "benchmark load, prefill and generation of one model"},
     {"model", cmd_model, "synthetic models: synth, list"},
+    {"sweep", cmd_sweep, "run a plan of trials (models x types x threads x governors ...)"},
     {"sensors", cmd_sensors, "power, memory, clock and temperature sources on this device"},
 };
 

@@ -38,6 +38,12 @@ typedef struct eb_run_config {
     double tdp_w;             /* > 0: CPU-load x TDP estimate when nothing measures */
     const char *meter_csv;    /* external meter log: timestamp,watts */
     double meter_offset_s;    /* added to the meter's timestamps */
+    /* Between runs: a fixed pause, or until the hottest thermal zone is
+     * below cool_below_c (at most cool_max_wait_s). */
+    double pause_s;
+    double cool_below_c;
+    double cool_max_wait_s;
+    const char *cpu_affinity; /* for the record: the CLI pins the process */
 } eb_run_config;
 
 /* Defaults of the study: 100 generated tokens, context 512, 4 measured runs
@@ -112,6 +118,7 @@ typedef struct eb_rep {
     /* Per sampled channel and span: mean, max, and energy (J) for power and
      * energy channels; n_channels x EB_SPAN_COUNT x 3, NaN where unknown. */
     double *channel;
+    double pause_before_s; /* cool-down waited before this run */
     bool has_throttled;
     uint32_t throttled; /* Raspberry Pi flags, OR of the start and end reads */
 } eb_rep;
@@ -180,5 +187,10 @@ eb_status eb_run(const eb_engine_ops *engine, const eb_run_config *cfg, eb_run_r
                  eb_run_progress_fn progress, void *user, eb_error *err);
 
 void eb_run_result_free(eb_run_result *res);
+
+/* The pause between runs: pause_s, or until the hottest thermal zone under
+ * root is below cool_below_c (at most cool_max_wait_s). Returns the seconds
+ * waited. */
+double eb_cool_down(const eb_run_config *cfg);
 
 #endif

@@ -1,0 +1,77 @@
+/* A plan checked against the device before anything runs: files exist,
+ * presets are known, governors and power modes are offered. Errors name
+ * the plan's file:line and key. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "edgebench/knobs.h"
+#include "edgebench/plan.h"
+#include "edgebench/synth.h"
+
+static bool on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char full[1024];
+    while (path && *path) {
+        size_t len = strcspn(path, ":");
+        snprintf(full, sizeof full, "%.*s/%s", (int)len, path, prog);
+        if (len && access(full, X_OK) == 0) return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
+
+static eb_status check_value(const char *where, int line, const eb_opt *o, const char *v,
+                             const char *root, eb_error *err)
+{
+    char offered[512];
+    if (o->type == EB_OT_PATH && access(v, R_OK) != 0)
+        return eb_fail(err, EB_E_IO, "%s:%d: %s=%s: %s", where, line, o->key, v, strerror(errno));
+    if (strcmp(o->key, "preset") == 0 && !eb_preset_find(v))
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "%s:%d: preset=%s is not a preset (see 'edgebench model list')", where, line,
+                       v);
+    if (strcmp(o->key, "governor") == 0 && !eb_governor_offered(root, v, offered, sizeof offered))
+        return eb_fail(err, EB_E_INVALID_ARG, "%s:%d: governor=%s is not offered here (%s)", where,
+                       line, v, offered[0] ? offered : "no cpufreq policies");
+    if (strcmp(o->key, "power_mode") == 0 && eb_nvpmodel_id(root, v) < 0)
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "%s:%d: power_mode=%s is not a mode in /etc/nvpmodel.conf (not a Jetson?)",
+                       where, line, v);
+    if (strcmp(o->key, "jetson_clocks") == 0 && !on_path("jetson_clocks") &&
+        !getenv("EDGEBENCH_JETSON_CLOCKS"))
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "%s:%d: jetson_clocks is set but there is no jetson_clocks program", where,
+                       line);
+    return EB_OK;
+}
+
+eb_status eb_plan_check_device(const eb_plan *p, const char *root, eb_error *err)
+{
+    const char *where = p->path[0] ? p->path : "command line";
+    for (int s = -1; s < p->n_sections; s++) {
+        const eb_plan_section *sec = s < 0 ? &p->global : &p->sections[s];
+        for (size_t k = 0; k < eb_opt_count; k++) {
+            if (!sec->value[k]) continue;
+            char *items[1024];
+            int n = eb_plan_split(&eb_opts[k], sec->value[k], items, 1024, err);
+            if (n < 0) return EB_E_INVALID_ARG;
+            eb_status st = EB_OK;
+            for (int i = 0; i < n; i++) {
+                if (st == EB_OK)
+                    st = check_value(where, sec->value_line[k], &eb_opts[k], items[i], root, err);
+                free(items[i]);
+            }
+            if (st != EB_OK) return st;
+        }
+    }
+    /* Every trial needs a model. */
+    for (size_t i = 0; i < p->n_trials; i++)
+        if (!eb_trial_get(&p->trials[i], "model") && !eb_trial_get(&p->trials[i], "preset"))
+            return eb_fail(err, EB_E_INVALID_ARG, "%s: [%s] has neither model nor preset", where,
+                           p->trials[i].section);
+    return EB_OK;
+}

@@ -1,0 +1,215 @@
+#include "sweep_knobs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "edgebench/knobs.h"
+#include "edgebench/memory.h"
+#include "edgebench/util.h"
+
+extern char **environ;
+
+/* Runs a device tool with fixed arguments, no shell; out gets its stdout. */
+static int run_tool(const char *env, const char *name, const char *const *args, char *out,
+                    size_t cap)
+{
+    const char *prog = getenv(env);
+    if (!prog || !prog[0]) prog = name;
+    const char *argv[8] = {prog};
+    int a = 1;
+    for (; args[a - 1] && a < 7; a++)
+        argv[a] = args[a - 1];
+    argv[a] = NULL;
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, prog, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    size_t n = 0;
+    ssize_t r;
+    char sink[256];
+    while ((r = read(pipefd[0], out && n + 1 < cap ? out + n : sink,
+                     out && n + 1 < cap ? cap - 1 - n : sizeof sink)) > 0)
+        if (out && n + 1 < cap) n += (size_t)r;
+    if (out && cap) out[n] = '\0';
+    close(pipefd[0]);
+    if (rc != 0) return -1;
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int nvpmodel_query(void)
+{
+    char out[512];
+    const char *args[] = {"-q", NULL};
+    if (run_tool("EDGEBENCH_NVPMODEL", "nvpmodel", args, out, sizeof out) != 0) return -1;
+    /* "NV Power Mode: 15W\n0\n": the id is the last number */
+    int id = -1;
+    for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+        if (l[0] >= '0' && l[0] <= '9') id = atoi(l);
+    return id;
+}
+
+static bool nvpmodel_set(int id)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%d", id);
+    const char *args[] = {"-m", num, NULL};
+    return run_tool("EDGEBENCH_NVPMODEL", "nvpmodel", args, NULL, 0) == 0;
+}
+
+eb_status sweep_knobs_begin(sweep_knobs *k, const char *root, const char *state, eb_error *err)
+{
+    memset(k, 0, sizeof *k);
+    k->root = root;
+    k->state = state;
+    k->nvp_original = -1;
+    snprintf(k->clocks_file, sizeof k->clocks_file, "%s.clocks", state);
+    bool restored;
+    int nvp;
+    eb_status st = eb_knobs_restore(state, root, &restored, &nvp, err);
+    if (st != EB_OK) return st;
+    if (nvp >= 0) nvpmodel_set(nvp);
+    if (access(k->clocks_file, R_OK) == 0) {
+        const char *args[] = {"--restore", k->clocks_file, NULL};
+        run_tool("EDGEBENCH_JETSON_CLOCKS", "jetson_clocks", args, NULL, 0);
+        unlink(k->clocks_file);
+        restored = true;
+    }
+    if (restored)
+        fprintf(stderr,
+                "edgebench sweep: restored device settings left by an earlier sweep that "
+                "did not finish (%s)\n",
+                state);
+    return EB_OK;
+}
+
+static bool save_once(sweep_knobs *k, char *why, size_t cap)
+{
+    if (k->saved) return true;
+    eb_error err = {0};
+    int nvp = nvpmodel_query();
+    if (eb_knobs_save(k->state, k->root, nvp, &err) != EB_OK) {
+        snprintf(why, cap, "%s", err.msg);
+        return false;
+    }
+    k->nvp_original = nvp;
+    k->saved = true;
+    return true;
+}
+
+static void drop_caches(const sweep_knobs *k, const eb_trial *t, cJSON *sys)
+{
+    const char *v = eb_trial_get(t, "drop_caches");
+    if (v && (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+              strcmp(v, "0") == 0)) {
+        cJSON_AddStringToObject(sys, "drop_caches", "off");
+        return;
+    }
+    if (geteuid() != 0) {
+        cJSON_AddStringToObject(sys, "drop_caches", "skipped: needs root");
+        return;
+    }
+    sync();
+    char path[1024];
+    eb_path_join(path, sizeof path, k->root, "/proc/sys/vm/drop_caches");
+    int fd =
+        open(path, O_WRONLY | O_CLOEXEC | (strcmp(k->root, "/") ? O_CREAT | O_TRUNC : 0), 0644);
+    bool ok = fd >= 0 && write(fd, "3", 1) == 1;
+    if (fd >= 0) close(fd);
+    cJSON_AddStringToObject(sys, "drop_caches", ok ? "done" : "failed");
+    /* Swap is reset only on the real device, and only when there is some. */
+    eb_meminfo mi;
+    if (strcmp(k->root, "/") == 0 && eb_meminfo_full("/", &mi, NULL) == EB_OK &&
+        mi.swap_total_kb > mi.swap_free_kb) {
+        const char *off[] = {"-a", NULL};
+        bool sw = run_tool("EDGEBENCH_SWAPOFF", "swapoff", off, NULL, 0) == 0 &&
+                  run_tool("EDGEBENCH_SWAPON", "swapon", off, NULL, 0) == 0;
+        cJSON_AddStringToObject(sys, "swap_reset", sw ? "done" : "failed");
+    } else {
+        cJSON_AddStringToObject(sys, "swap_reset", "not needed: no swap in use");
+    }
+}
+
+bool sweep_knobs_apply(sweep_knobs *k, const eb_trial *t, cJSON *sys, char *why, size_t cap)
+{
+    eb_error err = {0};
+    const char *gov = eb_trial_get(t, "governor");
+    if (gov) {
+        if (!save_once(k, why, cap)) return false;
+        if (eb_governor_set_all(k->root, gov, &err) != EB_OK) {
+            snprintf(why, cap, "governor %s: %s", gov, err.msg);
+            return false;
+        }
+    }
+    const char *mode = eb_trial_get(t, "power_mode");
+    if (mode) {
+        int id = eb_nvpmodel_id(k->root, mode);
+        if (!save_once(k, why, cap)) return false;
+        if (id < 0 || !nvpmodel_set(id)) {
+            snprintf(why, cap, "power mode %s: nvpmodel -m %d failed", mode, id);
+            return false;
+        }
+        cJSON_AddNumberToObject(sys, "power_mode_id", id);
+    }
+    const char *clocks = eb_trial_get(t, "jetson_clocks");
+    if (clocks) {
+        bool on = strcmp(clocks, "on") == 0 || strcmp(clocks, "true") == 0 ||
+                  strcmp(clocks, "yes") == 0 || strcmp(clocks, "1") == 0;
+        if (!k->clocks_stored) {
+            const char *args[] = {"--store", k->clocks_file, NULL};
+            k->clocks_stored =
+                run_tool("EDGEBENCH_JETSON_CLOCKS", "jetson_clocks", args, NULL, 0) == 0;
+        }
+        const char *on_args[] = {NULL}, *off_args[] = {"--restore", k->clocks_file, NULL};
+        if (run_tool("EDGEBENCH_JETSON_CLOCKS", "jetson_clocks", on ? on_args : off_args, NULL,
+                     0) != 0) {
+            snprintf(why, cap, "jetson_clocks %s failed", on ? "on" : "off");
+            return false;
+        }
+    }
+    char govs[512];
+    eb_governors_describe(k->root, govs, sizeof govs);
+    cJSON_AddStringToObject(sys, "governors", govs);
+    drop_caches(k, t, sys);
+    return true;
+}
+
+void sweep_knobs_end(sweep_knobs *k)
+{
+    if (k->clocks_stored) {
+        const char *args[] = {"--restore", k->clocks_file, NULL};
+        run_tool("EDGEBENCH_JETSON_CLOCKS", "jetson_clocks", args, NULL, 0);
+        unlink(k->clocks_file);
+    }
+    if (!k->saved) return;
+    bool restored;
+    int nvp;
+    eb_error err = {0};
+    if (eb_knobs_restore(k->state, k->root, &restored, &nvp, &err) != EB_OK)
+        fprintf(stderr, "edgebench sweep: io_error: restoring governors: %s\n", err.msg);
+    if (nvp >= 0 && !nvpmodel_set(nvp))
+        fprintf(stderr, "edgebench sweep: could not set the power mode back to %d\n", nvp);
+}
+
+uint64_t sweep_oom_kills(void)
+{
+    char cg[512], path[1100], buf[2048], v[32];
+    if (!eb_read_line("/proc/self/cgroup", cg, sizeof cg) || strncmp(cg, "0::", 3) != 0) return 0;
+    snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.events", cg + 3);
+    if (eb_read_text(path, buf, sizeof buf, NULL) != EB_OK) return 0;
+    return eb_text_field(buf, "oom_kill", " ", v, sizeof v) ? strtoull(v, NULL, 10) : 0;
+}
