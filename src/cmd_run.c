@@ -58,7 +58,10 @@ static void run_usage(FILE *f)
         "      --memory-limit MIB    address-space limit of this process\n"
         "      --sysfs-root DIR      read /proc and /sys under DIR (default /; also --root)\n"
         "  -q, --quiet               no progress lines\n"
-        "  -h, --help                this help\n",
+        "  -h, --help                this help\n"
+        "A list or range as a value (-t 1,2,4  -n 32-128:32) runs a sweep of every\n"
+        "combination, one process each, results to --results FILE (JSONL); see\n"
+        "'edgebench sweep --help'.\n",
         DEFAULT_PRESET, eb_synth_type_name(DEFAULT_TYPE));
 }
 

@@ -80,9 +80,9 @@ static void test_lists_ranges_products(void **state)
             assert_true(p.trials[i].key != p.trials[j].key);
     uint64_t k0 = p.trials[0].key;
     eb_plan_free(&p);
-    assert_int_equal(load("[global]\nreps=2\npreset=tiny-llama\n[quant]\nthreads=1\ntype=Q4_0\n",
-                          &p, &err),
-                     EB_OK);
+    assert_int_equal(
+        load("[global]\nreps=2\npreset=tiny-llama\n[quant]\nthreads=1\ntype=Q4_0\n", &p, &err),
+        EB_OK);
     assert_true(p.trials[0].key == k0);
     eb_plan_free(&p);
 }
@@ -99,7 +99,7 @@ static void test_errors_name_the_line(void **state)
     expect_error("[global]\nthis line is not ini\n", ":2: syntax error");
     expect_error("[global\nthreads=1\n", ":1: syntax error");
     expect_error("[a]\nthreads=1\nthreads=2\n", ":3: key 'threads' given twice in [a] (first at "
-                                                 "line 2)");
+                                                "line 2)");
     expect_error("[a]\nresults=x.jsonl\n", ":2: key 'results' belongs in [global]");
     expect_error("[global]\nn_gen = 1-200000:1\n", "more than 1024 values");
     expect_error("[global]\nthreads = 1,,2\n", "empty item");
