@@ -11,6 +11,7 @@
 #include "edgebench/gguf_check.h"
 #include "edgebench/memory.h"
 #include "edgebench/util.h"
+#include "edgebench/vcio.h"
 #include "measure.h"
 
 /* A short story to summarise, in the spirit of the study's prompt (which was
@@ -305,9 +306,9 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     for (int s = 0; s < EB_SPAN_COUNT; s++)
         eb_measure_clear(rep->pm[s]);
     uint32_t thr0 = 0, thr1 = 0;
-    rep->has_throttled = eb_measure_throttled(cfg->root, &thr0);
+    rep->has_throttled = eb_throttled_read(cfg->root, &thr0);
 
-    eb_counter_raw c0, c1, c2, c3;
+    eb_counter_raw c0, c1, c2, c2b, c3;
     eb_counters_read(ctr, &c0);
     double t0 = span_begin(cfg, smp, rep, EB_SPAN_LOAD);
     eb_status st = e->model_load(cfg->model_path, &lp, &m, err);
@@ -345,7 +346,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         goto done;
     }
     double t2b = span_begin(cfg, smp, rep, EB_SPAN_GEN);
-    eb_counters_read(ctr, &c2);
+    eb_counters_read(ctr, &c2b);
     double first = 0, prev = t2b;
     for (int i = 0; i < cfg->n_gen; i++) {
         int32_t tok = e->greedy_next(c); /* end-of-sequence is ignored, as in the study */
@@ -364,7 +365,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     e->perf(c, &rep->engine_perf);
     eb_counters_delta(ctr, &c0, &c1, &rep->counters[EB_PHASE_LOAD]);
     eb_counters_delta(ctr, &c1, &c2, &rep->counters[EB_PHASE_PREFILL]);
-    eb_counters_delta(ctr, &c2, &c3, &rep->counters[EB_PHASE_GEN]);
+    eb_counters_delta(ctr, &c2b, &c3, &rep->counters[EB_PHASE_GEN]);
 
     rep->n_prompt = *n_prompt;
     rep->n_gen = cfg->n_gen;
@@ -385,7 +386,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     memcpy(rep->pm[EB_SPAN_RUN], rep->pm[EB_SPAN_GEN], sizeof rep->pm[EB_SPAN_RUN]);
     rep->pm[EB_SPAN_RUN][EB_PM_PEAK_RSS] = peak > 0 ? peak : NAN;
     rep->peak_rss_kb = (uint64_t)(peak * 1024.0);
-    if (rep->has_throttled && eb_measure_throttled(cfg->root, &thr1)) rep->throttled = thr0 | thr1;
+    if (rep->has_throttled && eb_throttled_read(cfg->root, &thr1)) rep->throttled = thr0 | thr1;
 
 done:
     e->context_free(c);
@@ -421,20 +422,13 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
             .interval_s = cfg->sample_interval_s, .root = cfg->root, .tdp_w = cfg->tdp_w};
         if ((st = eb_sampler_create(&sc, &res->sampler, err)) != EB_OK) return st;
         if ((st = eb_sampler_start(res->sampler, err)) != EB_OK) return st;
-        /* Idle power, with nothing loaded, when something can measure it. */
-        if (cfg->idle_s > 0 && (eb_sampler_has_total(res->sampler) || cfg->meter_csv)) {
-            if (progress) progress(user, "idle power", 1, 1);
-            res->idle_t0 = eb_now();
-            struct timespec ts = {(time_t)cfg->idle_s,
-                                  (long)((cfg->idle_s - (double)(time_t)cfg->idle_s) * 1e9)};
-            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-            }
-            res->idle_t1 = eb_now();
-        }
-    } else if (cfg->idle_s > 0 && cfg->meter_csv) {
+    }
+    /* Idle power, with nothing loaded, when something can measure it. */
+    if (cfg->idle_s > 0 &&
+        (cfg->meter_csv || (res->sampler && eb_sampler_has_total(res->sampler)))) {
+        if (progress) progress(user, "idle power", 1, 1);
         res->idle_t0 = eb_now();
-        struct timespec ts = {(time_t)cfg->idle_s, 0};
-        nanosleep(&ts, NULL);
+        eb_sleep(cfg->idle_s);
         res->idle_t1 = eb_now();
     }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edgebench/knobs.h"
 #include "edgebench/memory.h"
 #include "edgebench/meter.h"
 #include "edgebench/util.h"
@@ -36,13 +37,6 @@ void eb_measure_span_memory(const char *root, double pm[EB_PM_COUNT])
     }
 }
 
-bool eb_measure_throttled(const char *root, uint32_t *flags)
-{
-    char path[1024], text[64];
-    eb_path_join(path, sizeof path, root, "/sys/devices/platform/soc/soc:firmware/get_throttled");
-    return eb_read_line(path, text, sizeof text) && eb_throttled_parse(text, flags);
-}
-
 bool eb_measure_max_temp(const char *root, double *celsius)
 {
     bool any = false;
@@ -58,43 +52,26 @@ bool eb_measure_max_temp(const char *root, double *celsius)
     return any;
 }
 
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 double eb_cool_down(const eb_run_config *cfg)
 {
     double t0 = eb_now(), c;
     if (cfg->cool_below_c > 0 && eb_measure_max_temp(cfg->root, &c)) {
         while (c >= cfg->cool_below_c && eb_now() - t0 < cfg->cool_max_wait_s) {
-            sleep_s(0.5);
+            eb_sleep(0.5);
             if (!eb_measure_max_temp(cfg->root, &c)) break;
         }
     } else if (cfg->pause_s > 0) {
-        sleep_s(cfg->pause_s);
+        eb_sleep(cfg->pause_s);
     }
     return eb_now() - t0;
 }
 
 void eb_measure_cpu_header(const char *root, eb_run_result *res)
 {
-    char path[1024], gov[64];
+    char path[1024];
     eb_path_join(path, sizeof path, root, "/sys/devices/system/cpu/online");
     if (!eb_read_line(path, res->cpus_online, sizeof res->cpus_online)) res->cpus_online[0] = '\0';
-    size_t len = 0;
-    res->governors[0] = '\0';
-    for (int p = 0; p < 64; p++) {
-        char rel[128];
-        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/policy%d/scaling_governor", p);
-        eb_path_join(path, sizeof path, root, rel);
-        if (!eb_read_line(path, gov, sizeof gov)) continue;
-        if (len < sizeof res->governors)
-            len += (size_t)snprintf(res->governors + len, sizeof res->governors - len,
-                                    "%spolicy%d=%s", len ? " " : "", p, gov);
-    }
+    eb_governors_describe(root, res->governors, sizeof res->governors);
 }
 
 /* Energy of [a, b] from the chosen total. */

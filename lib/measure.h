@@ -10,8 +10,6 @@
 void eb_measure_clear(double pm[EB_PM_COUNT]);
 /* Process and system memory now, as the end of a span. */
 void eb_measure_span_memory(const char *root, double pm[EB_PM_COUNT]);
-/* Raspberry Pi throttling flags from soc:firmware/get_throttled. */
-bool eb_measure_throttled(const char *root, uint32_t *flags);
 /* The hottest thermal zone under root (C); false when there is none. */
 bool eb_measure_max_temp(const char *root, double *celsius);
 /* Governors per cpufreq policy and online CPUs, for the result header. */

@@ -81,12 +81,9 @@ eb_status eb_meminfo_full(const char *root, eb_meminfo *out, eb_error *err)
 eb_status eb_meminfo_read(const char *root, uint64_t *total_kb, uint64_t *available_kb,
                           eb_error *err)
 {
-    char path[1024], buf[8192];
-    eb_path_join(path, sizeof path, root, "/proc/meminfo");
-    eb_status st = eb_read_text(path, buf, sizeof buf, err);
-    if (st != EB_OK) return st;
-    *total_kb = kb_field(buf, "MemTotal");
-    *available_kb = kb_field(buf, "MemAvailable");
-    if (*total_kb == 0) return eb_fail(err, EB_E_NOT_AVAILABLE, "%s: no MemTotal line", path);
-    return EB_OK;
+    eb_meminfo mi;
+    eb_status st = eb_meminfo_full(root, &mi, err);
+    *total_kb = mi.total_kb;
+    *available_kb = mi.available_kb;
+    return st;
 }

@@ -10,19 +10,7 @@
 #include "edgebench/knobs.h"
 #include "edgebench/plan.h"
 #include "edgebench/synth.h"
-
-static bool on_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    char full[1024];
-    while (path && *path) {
-        size_t len = strcspn(path, ":");
-        snprintf(full, sizeof full, "%.*s/%s", (int)len, path, prog);
-        if (len && access(full, X_OK) == 0) return true;
-        path += len + (path[len] == ':');
-    }
-    return false;
-}
+#include "edgebench/util.h"
 
 static eb_status check_value(const char *where, int line, const eb_opt *o, const char *v,
                              const char *root, eb_error *err)
@@ -41,8 +29,9 @@ static eb_status check_value(const char *where, int line, const eb_opt *o, const
         return eb_fail(err, EB_E_INVALID_ARG,
                        "%s:%d: power_mode=%s is not a mode in /etc/nvpmodel.conf (not a Jetson?)",
                        where, line, v);
-    if (strcmp(o->key, "jetson_clocks") == 0 && !on_path("jetson_clocks") &&
-        !getenv("EDGEBENCH_JETSON_CLOCKS"))
+    char prog[1024];
+    if (strcmp(o->key, "jetson_clocks") == 0 &&
+        !eb_find_program("jetson_clocks", prog, sizeof prog) && !getenv("EDGEBENCH_JETSON_CLOCKS"))
         return eb_fail(err, EB_E_INVALID_ARG,
                        "%s:%d: jetson_clocks is set but there is no jetson_clocks program", where,
                        line);

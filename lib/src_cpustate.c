@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "edgebench/knobs.h"
 #include "edgebench/sensors.h"
 #include "edgebench/util.h"
 
@@ -20,7 +21,7 @@ typedef struct fd_source {
 static int name_cmp(const void *a, const void *b)
 {
     const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    size_t lx = strlen(x), ly = strlen(y); /* policy10 after policy9 */
+    size_t lx = strlen(x), ly = strlen(y); /* thermal_zone10 after thermal_zone9 */
     return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
@@ -59,9 +60,9 @@ static eb_probe finish(fd_source *s, const eb_source_ops *ops, eb_source **out, 
 
 static eb_probe cpufreq_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
 {
-    char dir[1024], names[EB_MAX_CHANNELS][64];
+    char dir[1024], names[EB_MAX_CHANNELS][16];
     eb_path_join(dir, sizeof dir, ctx->root, "/sys/devices/system/cpu/cpufreq");
-    int n = list_prefixed(dir, "policy", names, EB_MAX_CHANNELS);
+    int n = eb_cpufreq_policies(ctx->root, names, EB_MAX_CHANNELS);
     if (n <= 0) {
         snprintf(reason, cap, "no cpufreq policies in %s (common in VMs)", dir);
         return EB_PROBE_ABSENT;

@@ -2,7 +2,7 @@
  * links against nor needs the driver. Per GPU: the energy counter (mJ,
  * Volta and later) as the GPU's part of the total, instant power (field
  * 186; GetPowerUsage is a 1 s average on Ampere and later) and memory in
- * use. $EDGEBENCH_NVML_LIB names another library (the tests' stub). */
+ * use. $EDGEBENCH_NVML_LIB names another library (the tests' stand-in). */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>

@@ -2,12 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 double eb_now(void)
 {
@@ -123,6 +127,61 @@ eb_status eb_cache_dir(char *out, size_t cap, eb_error *err)
         return eb_fail(err, EB_E_INVALID_ARG, "no cache directory: set EDGEBENCH_CACHE or HOME");
     if (n < 0 || (size_t)n >= cap) return eb_fail(err, EB_E_INVALID_ARG, "cache path too long");
     return eb_mkdirs(out, err);
+}
+
+void eb_sleep(double s)
+{
+    if (!(s > 0)) return;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+bool eb_find_program(const char *name, char *out, size_t cap)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, cap, "%s", name);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/bin:/bin";
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        snprintf(out, cap, "%.*s/%s", (int)len, path, name);
+        if (len > 0 && access(out, X_OK) == 0) return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
+
+int eb_run_program(const char *const argv[], char *out, size_t cap)
+{
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    size_t n = 0;
+    char sink[512];
+    for (ssize_t r; rc == 0;) {
+        bool keep = out && n + 1 < cap;
+        r = read(pipefd[0], keep ? out + n : sink, keep ? cap - 1 - n : sizeof sink);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        if (keep) n += (size_t)r;
+    }
+    if (out && cap) out[n] = '\0';
+    close(pipefd[0]);
+    if (rc != 0) return -1;
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 uint64_t eb_rng_next(uint64_t *state)

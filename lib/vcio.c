@@ -4,18 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "edgebench/util.h"
-
-extern char **environ;
 
 const eb_vc_transport *eb_vc_transport_override = NULL;
 
@@ -111,23 +106,6 @@ typedef struct vcgencmd_handle {
     char program[1024];
 } vcgencmd_handle;
 
-static bool find_program(const char *name, char *out, size_t cap)
-{
-    if (strchr(name, '/')) {
-        snprintf(out, cap, "%s", name);
-        return access(out, X_OK) == 0;
-    }
-    const char *path = getenv("PATH");
-    if (!path) path = "/usr/bin:/bin";
-    while (*path) {
-        size_t len = strcspn(path, ":");
-        snprintf(out, cap, "%.*s/%s", (int)len, path, name);
-        if (len > 0 && access(out, X_OK) == 0) return true;
-        path += len + (path[len] == ':');
-    }
-    return false;
-}
-
 static void *vcgencmd_open(const char *root, char *reason, size_t cap)
 {
     const char *env = getenv("EDGEBENCH_VCGENCMD");
@@ -138,7 +116,7 @@ static void *vcgencmd_open(const char *root, char *reason, size_t cap)
     }
     vcgencmd_handle *h = calloc(1, sizeof *h);
     if (!h) return NULL;
-    if (!find_program(env && env[0] ? env : "vcgencmd", h->program, sizeof h->program)) {
+    if (!eb_find_program(env && env[0] ? env : "vcgencmd", h->program, sizeof h->program)) {
         snprintf(reason, cap, "no vcgencmd program on PATH");
         free(h);
         return NULL;
@@ -150,32 +128,8 @@ static void *vcgencmd_open(const char *root, char *reason, size_t cap)
 static bool vcgencmd_command(void *vh, const char *cmd, char *resp, size_t cap)
 {
     vcgencmd_handle *h = vh;
-    int pipefd[2];
-    if (pipe(pipefd) != 0) return false;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-    char *argv[] = {h->program, (char *)cmd, NULL};
-    pid_t pid;
-    int rc = posix_spawn(&pid, h->program, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    if (rc != 0) {
-        close(pipefd[0]);
-        snprintf(resp, cap, "cannot run %s: %s", h->program, strerror(rc));
-        return false;
-    }
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < cap && (r = read(pipefd[0], resp + n, cap - 1 - n)) > 0)
-        n += (size_t)r;
-    resp[n] = '\0';
-    close(pipefd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && strncmp(resp, "error=", 6) != 0;
+    const char *argv[] = {h->program, cmd, NULL};
+    return eb_run_program(argv, resp, cap) == 0 && strncmp(resp, "error=", 6) != 0;
 }
 
 static void vcgencmd_close(void *h)
@@ -204,6 +158,13 @@ bool eb_throttled_parse(const char *text, uint32_t *flags)
     if (errno || end == p) return false;
     *flags = (uint32_t)v;
     return true;
+}
+
+bool eb_throttled_read(const char *root, uint32_t *flags)
+{
+    char path[1024], text[64];
+    eb_path_join(path, sizeof path, root, "/sys/devices/platform/soc/soc:firmware/get_throttled");
+    return eb_read_line(path, text, sizeof text) && eb_throttled_parse(text, flags);
 }
 
 void eb_throttled_describe(uint32_t flags, char *out, size_t cap)

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "edgebench/counters.h"
+#include "edgebench/knobs.h"
 #include "edgebench/memory.h"
 #include "edgebench/sampler.h"
 #include "edgebench/util.h"
@@ -83,31 +84,27 @@ static void print_memory(const char *root)
 
 static void print_cpu(const char *root)
 {
-    char path[1024], v[256];
+    char path[1024], v[256], pol[EB_MAX_POLICIES][16];
     fprintf(stdout, "cpu\n");
     eb_path_join(path, sizeof path, root, "/sys/devices/system/cpu/online");
     fprintf(stdout, "    online %s\n", eb_read_line(path, v, sizeof v) ? v : "n/a");
-    int found = 0;
-    for (int p = 0; p < 64; p++) {
-        char rel[160], gov[64], avail[256] = "", cur[32] = "";
-        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/policy%d/scaling_governor", p);
-        eb_path_join(path, sizeof path, root, rel);
-        if (!eb_read_line(path, gov, sizeof gov)) continue;
-        found++;
-        snprintf(rel, sizeof rel,
-                 "/sys/devices/system/cpu/cpufreq/policy%d/scaling_available_governors", p);
-        eb_path_join(path, sizeof path, root, rel);
-        eb_read_line(path, avail, sizeof avail);
-        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/policy%d/scaling_cur_freq", p);
-        eb_path_join(path, sizeof path, root, rel);
-        eb_read_line(path, cur, sizeof cur);
-        fprintf(stdout, "    policy%d: governor %s (offered: %s), %.0f MHz\n", p, gov,
-                avail[0] ? avail : "?", cur[0] ? atof(cur) / 1000 : NAN);
+    int n = eb_cpufreq_policies(root, pol, EB_MAX_POLICIES);
+    for (int p = 0; p < n; p++) {
+        const char *files[] = {"scaling_governor", "scaling_available_governors",
+                               "scaling_cur_freq"};
+        char val[3][256] = {"?", "?", ""};
+        for (int f = 0; f < 3; f++) {
+            char rel[160];
+            snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/%s/%s", pol[p], files[f]);
+            eb_path_join(path, sizeof path, root, rel);
+            eb_read_line(path, val[f], sizeof val[f]);
+        }
+        fprintf(stdout, "    %s: governor %s (offered: %s), %.0f MHz\n", pol[p], val[0], val[1],
+                val[2][0] ? atof(val[2]) / 1000 : NAN);
     }
-    if (!found) fprintf(stdout, "    governors n/a (no cpufreq policies: common in VMs)\n");
-    eb_path_join(path, sizeof path, root, "/sys/devices/platform/soc/soc:firmware/get_throttled");
+    if (n == 0) fprintf(stdout, "    governors n/a (no cpufreq policies: common in VMs)\n");
     uint32_t flags;
-    if (eb_read_line(path, v, sizeof v) && eb_throttled_parse(v, &flags)) {
+    if (eb_throttled_read(root, &flags)) {
         char d[256];
         eb_throttled_describe(flags, d, sizeof d);
         fprintf(stdout, "    Raspberry Pi throttling 0x%x: %s\n", flags, d);
@@ -182,9 +179,7 @@ int cmd_sensors(int argc, char **argv)
         return cli_report("sensors", &err);
     }
     double a = eb_now();
-    struct timespec ts = {(time_t)(window_ms / 1000), (long)fmod(window_ms, 1000.0) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    eb_sleep(window_ms / 1000.0);
     double b = eb_now();
     eb_sampler_stop(s);
 

@@ -129,8 +129,6 @@ int cli_run_sweep(int argc, char **argv, bool *handled)
     sweep_opts so = {.root = "/"};
     eb_error err = {0};
     eb_status st = EB_OK;
-    /* Sweeps from the command line do not pause for 30 s unless asked. */
-    st = eb_plan_set(&plan, NULL, "pause", "0", 0, &err);
     for (int i = 1; i < argc && st == EB_OK; i++) {
         const char *a = argv[i], *eq = strchr(a, '=');
         char flag[64];
@@ -142,10 +140,6 @@ int cli_run_sweep(int argc, char **argv, bool *handled)
             so.results = eq ? eq + 1 : argv[++i];
         } else if (o && (eq || i + 1 < argc)) {
             const char *v = eq ? eq + 1 : argv[++i];
-            if (strcmp(o->key, "pause") == 0) {
-                free(plan.global.value[o - eb_opts]);
-                plan.global.value[o - eb_opts] = NULL;
-            }
             st = eb_plan_set(&plan, NULL, o->key, v, i, &err);
         } else {
             st = eb_fail(&err, EB_E_INVALID_ARG,
@@ -154,13 +148,16 @@ int cli_run_sweep(int argc, char **argv, bool *handled)
                          a);
         }
     }
-    if (st == EB_OK && !eb_opt_find("model")) st = EB_E_INTERNAL;
+    /* Sweeps from the command line do not pause for 30 s unless asked, and
+     * run the default preset without a model, as `run` does. */
+    if (st == EB_OK && !plan.global.value[eb_opt_find("pause") - eb_opts])
+        st = eb_plan_set(&plan, NULL, "pause", "0", 0, &err);
+    if (st == EB_OK && !plan.global.value[eb_opt_find("model") - eb_opts] &&
+        !plan.global.value[eb_opt_find("preset") - eb_opts])
+        st = eb_plan_set(&plan, NULL, "preset", "qwen2-0.5b", 0, &err);
     if (st != EB_OK) {
         eb_plan_free(&plan);
         return cli_report("run", &err);
     }
-    if (!plan.global.value[eb_opt_find("model") - eb_opts] &&
-        !plan.global.value[eb_opt_find("preset") - eb_opts])
-        eb_plan_set(&plan, NULL, "preset", "qwen2-0.5b", 0, &err);
     return prepare_and_run(&plan, &so);
 }

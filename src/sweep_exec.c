@@ -121,6 +121,7 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
     snprintf(err_path, sizeof err_path, "%s/trial.err", tmpdir);
     unlink(json_path);
     const char *argv[160];
+    char flags[64][40];
     int a = 0;
     argv[a++] = self;
     argv[a++] = "run";
@@ -130,7 +131,6 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
         if (o->where != EB_OW_RUN) continue;
         if (!v && strcmp(o->key, "pause") == 0) v = o->def; /* the study's 30 s */
         if (!v) continue;
-        static char flags[64][40];
         snprintf(flags[k], sizeof flags[k], "--%s", o->run_flag);
         argv[a++] = flags[k];
         argv[a++] = v;
@@ -192,8 +192,9 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
         out->ok = true;
     }
     /* Whatever the trial wrote is kept, even from a failed one. */
-    char *buf = malloc(64 << 20);
-    if (buf && eb_read_text(json_path, buf, 64 << 20, NULL) == EB_OK)
+    struct stat sb;
+    char *buf = stat(json_path, &sb) == 0 ? malloc((size_t)sb.st_size + 1) : NULL;
+    if (buf && eb_read_text(json_path, buf, (size_t)sb.st_size + 1, NULL) == EB_OK)
         out->result = cJSON_Parse(buf);
     free(buf);
     if (out->ok && !out->result) {

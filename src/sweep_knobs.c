@@ -2,53 +2,27 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "edgebench/knobs.h"
 #include "edgebench/memory.h"
 #include "edgebench/util.h"
 
-extern char **environ;
-
-/* Runs a device tool with fixed arguments, no shell; out gets its stdout. */
+/* Runs a device tool ($env or name on PATH) with fixed arguments, no shell;
+ * out gets its standard output. */
 static int run_tool(const char *env, const char *name, const char *const *args, char *out,
                     size_t cap)
 {
     const char *prog = getenv(env);
-    if (!prog || !prog[0]) prog = name;
-    const char *argv[8] = {prog};
-    int a = 1;
-    for (; args[a - 1] && a < 7; a++)
-        argv[a] = args[a - 1];
-    argv[a] = NULL;
-    int pipefd[2];
-    if (pipe(pipefd) != 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, prog, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    size_t n = 0;
-    ssize_t r;
-    char sink[256];
-    while ((r = read(pipefd[0], out && n + 1 < cap ? out + n : sink,
-                     out && n + 1 < cap ? cap - 1 - n : sizeof sink)) > 0)
-        if (out && n + 1 < cap) n += (size_t)r;
-    if (out && cap) out[n] = '\0';
-    close(pipefd[0]);
-    if (rc != 0) return -1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char path[1024];
+    if (!eb_find_program(prog && prog[0] ? prog : name, path, sizeof path)) return -1;
+    const char *argv[8] = {path};
+    for (int a = 0; args[a] && a < 6; a++)
+        argv[a + 1] = args[a];
+    return eb_run_program(argv, out, cap);
 }
 
 static int nvpmodel_query(void)

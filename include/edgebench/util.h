@@ -34,6 +34,18 @@ eb_status eb_cache_dir(char *out, size_t cap, eb_error *err);
 /* mkdir -p */
 eb_status eb_mkdirs(const char *path, eb_error *err);
 
+/* Sleeps for s seconds, resuming after signal handlers. */
+void eb_sleep(double s);
+
+/* Finds an executable: a name with a '/' as it is, else on $PATH. */
+bool eb_find_program(const char *name, char *out, size_t cap);
+
+/* Runs argv[0] (a path) with argv, without a shell. out (NULL allowed) gets
+ * the start of its standard output; the rest is read and dropped so the
+ * program never blocks on a full pipe. Returns its exit status, or -1 when
+ * it could not start or was killed. */
+int eb_run_program(const char *const argv[], char *out, size_t cap);
+
 /* splitmix64 step, for reproducible random token ids and weights. */
 uint64_t eb_rng_next(uint64_t *state);
 

@@ -52,6 +52,9 @@ double eb_pmic_wall_estimate(double board_w);
 
 /* Parses "throttled=0x50005" or a bare hex number (the sysfs file). */
 bool eb_throttled_parse(const char *text, uint32_t *flags);
+/* Reads <root>/sys/devices/platform/soc/soc:firmware/get_throttled; false
+ * when absent (not a Raspberry Pi). */
+bool eb_throttled_read(const char *root, uint32_t *flags);
 /* Names the flags set: "under-voltage now, throttled now, ..." or "none". */
 void eb_throttled_describe(uint32_t flags, char *out, size_t cap);
 
