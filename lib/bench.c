@@ -271,12 +271,16 @@ static void rep_latency_percentiles(eb_rep *r)
 }
 
 /* Start of a span: peak RSS reset (so VmHWM is this span's) and a sample
- * at the boundary, so counters are read exactly there. */
+ * at the boundary, so energy counters are read right there. */
 static double span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s)
 {
     if (!eb_proc_mem_reset_peak(cfg->root)) rep->peak_rss_is_process = true;
+    /* The span starts before its first sample, so that even a span shorter
+     * than the sampling period has a sample of its own (a few microseconds
+     * of reading the fast sources are inside its timing). */
+    rep->t_start[s] = eb_now();
     if (smp) eb_sampler_sample_now(smp);
-    return rep->t_start[s] = eb_now();
+    return rep->t_start[s];
 }
 
 static void span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s, double t)
