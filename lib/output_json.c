@@ -45,22 +45,6 @@ static cJSON *model_json(const eb_model_info *m)
     return o;
 }
 
-static cJSON *device_json(const eb_device_info *d)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "hostname", d->hostname);
-    cJSON_AddStringToObject(o, "cpu_model", d->cpu_model);
-    cJSON_AddStringToObject(o, "board_model", d->board_model);
-    cJSON_AddNumberToObject(o, "n_cpus_online", d->n_cpus_online);
-    cJSON_AddNumberToObject(o, "n_cpus_configured", d->n_cpus_configured);
-    cJSON_AddNumberToObject(o, "ram_total_kib", (double)d->ram_total_kb);
-    cJSON_AddNumberToObject(o, "ram_available_kib", (double)d->ram_available_kb);
-    cJSON_AddStringToObject(o, "kernel", d->kernel);
-    cJSON_AddStringToObject(o, "os", d->os);
-    cJSON_AddStringToObject(o, "arch", d->arch);
-    return o;
-}
-
 static cJSON *config_json(const eb_run_result *r)
 {
     const eb_run_config *c = &r->config;
@@ -233,13 +217,13 @@ static eb_status emit(FILE *f, cJSON *root, bool pretty, eb_error *err)
     return ok ? EB_OK : eb_fail(err, EB_E_IO, "cannot write JSON output");
 }
 
-eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
+cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "edgebench_version", r->edgebench_version);
     cJSON_AddStringToObject(root, "started_at", r->started_at);
     cJSON_AddItemToObject(root, "engine", engine_json(r));
-    cJSON_AddItemToObject(root, "device", device_json(&r->device));
+    cJSON_AddItemToObject(root, "device", eb_device_info_to_json(&r->device));
     cJSON_AddItemToObject(root, "model", model_json(&r->model));
     cJSON_AddItemToObject(root, "config", config_json(r));
     cJSON *reps = cJSON_AddArrayToObject(root, "reps");
@@ -271,7 +255,14 @@ eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
     cJSON_AddItemToObject(root, "measurement", measurement_json(r));
     cJSON_AddNumberToObject(root, "perf_event_paranoid", r->perf_event_paranoid);
     cJSON_AddNumberToObject(root, "process_peak_rss_mib", (double)r->process_peak_rss_kb / 1024.0);
-    return emit(f, root, true, err);
+    cJSON *tl = with_timeline ? eb_timeline_to_json(r) : NULL;
+    if (tl) cJSON_AddItemToObject(root, "timeline", tl);
+    return root;
+}
+
+eb_status eb_write_json(FILE *f, const eb_run_result *r, eb_error *err)
+{
+    return emit(f, eb_result_to_json(r, r->config.keep_timeline), true, err);
 }
 
 eb_status eb_write_jsonl(FILE *f, const eb_run_result *r, eb_error *err)

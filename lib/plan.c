@@ -75,7 +75,13 @@ const eb_opt eb_opts[] = {
     {"isolation", EB_OW_SWEEP, EB_OT_CHOICE, NULL, 0, 0, 0, "trial", false, "trial",
      "trial: a fresh process per trial, as the study did"},
     {"results", EB_OW_SWEEP, EB_OT_STR, NULL, 0, 0, 0, NULL, true, "edgebench-sweep.jsonl",
-     "results file (JSONL, one line per trial, fsync'd); global only"},
+     "journal: every record also as a JSON line, fsync'd (what 'import' reads when the store "
+     "was down); global only"},
+    {"store", EB_OW_SWEEP, EB_OT_STR, "store", 0, 0, 0, NULL, true,
+     "$EDGEBENCH_STORE or edgebench.db",
+     "results store: sqlite:FILE, FILE or postgresql://...; global only"},
+    {"keep_timeline", EB_OW_SWEEP, EB_OT_BOOL, NULL, 0, 0, 0, NULL, false, "off",
+     "store each trial's sampled timeline too"},
 };
 const size_t eb_opt_count = sizeof eb_opts / sizeof eb_opts[0];
 
@@ -194,7 +200,8 @@ eb_status eb_plan_set(eb_plan *p, const char *section, const char *key, const ch
     eb_status st = EB_OK;
     eb_plan_section *s = section_for(p, section, line, err, &st);
     if (!s) return st;
-    if (o->where == EB_OW_SWEEP && s != &p->global && strcmp(o->key, "results") == 0)
+    if (o->where == EB_OW_SWEEP && s != &p->global &&
+        (strcmp(o->key, "results") == 0 || strcmp(o->key, "store") == 0))
         return eb_fail(err, EB_E_INVALID_ARG, "%s:%d: key '%s' belongs in [global]", where, line,
                        key);
     int k = opt_index(o);
@@ -355,26 +362,18 @@ fail:
 
 /* ---- expansion ---- */
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 /* The trial key: every configuration value (defaults included as such),
  * not the results file. */
 static void trial_key(eb_trial *t)
 {
-    uint64_t h = 14695981039346656037ull;
+    uint64_t h = EB_FNV1A_OFFSET;
     for (size_t k = 0; k < eb_opt_count; k++) {
-        if (strcmp(eb_opts[k].key, "results") == 0) continue;
-        h = fnv1a(h, eb_opts[k].key);
-        h = fnv1a(h, "=");
-        h = fnv1a(h, t->value[k] ? t->value[k] : "(default)");
-        h = fnv1a(h, "\n");
+        if (strcmp(eb_opts[k].key, "results") == 0 || strcmp(eb_opts[k].key, "store") == 0)
+            continue;
+        h = eb_fnv1a(h, eb_opts[k].key);
+        h = eb_fnv1a(h, "=");
+        h = eb_fnv1a(h, t->value[k] ? t->value[k] : "(default)");
+        h = eb_fnv1a(h, "\n");
     }
     t->key = h;
     snprintf(t->key_hex, sizeof t->key_hex, "%016llx", (unsigned long long)h);

@@ -6,6 +6,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+#include <dirent.h>
+
+#include "edgebench/knobs.h"
 #include "edgebench/memory.h"
 #include "edgebench/util.h"
 
@@ -15,6 +19,8 @@ static void read_file_at(const char *root, const char *path, char *buf, size_t c
     eb_path_join(full, sizeof full, root, path);
     if (eb_read_text(full, buf, cap, NULL) != EB_OK) buf[0] = '\0';
 }
+
+static void read_extra(const char *root, eb_device_info *out);
 
 static int count_cpu_list(const char *list)
 {
@@ -108,4 +114,104 @@ void eb_device_info_read(const char *root, eb_device_info *out)
         if (real_root && !out->hostname[0])
             snprintf(out->hostname, sizeof out->hostname, "%s", u.nodename);
     }
+    read_extra(root, out);
+}
+
+/* "policy0: cpus 0-3 max 2400 MHz; policy4: cpus 4-7 max 1800 MHz" */
+static void read_topology(const char *root, eb_device_info *out)
+{
+    char names[EB_MAX_POLICIES][16];
+    int n = eb_cpufreq_policies(root, names, EB_MAX_POLICIES);
+    size_t len = 0;
+    for (int i = 0; i < n && len < sizeof out->cpu_topology; i++) {
+        char rel[128], cpus[128] = "", maxf[32] = "";
+        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/%s/related_cpus", names[i]);
+        read_file_at(root, rel, cpus, sizeof cpus);
+        if (!cpus[0]) {
+            snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/%s/affected_cpus", names[i]);
+            read_file_at(root, rel, cpus, sizeof cpus);
+        }
+        cpus[strcspn(cpus, "\n")] = '\0';
+        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/%s/cpuinfo_max_freq", names[i]);
+        read_file_at(root, rel, maxf, sizeof maxf);
+        long khz = atol(maxf);
+        len += (size_t)snprintf(out->cpu_topology + len, sizeof out->cpu_topology - len,
+                                "%s%s: cpus %s", i ? "; " : "", names[i], cpus);
+        if (khz > 0 && len < sizeof out->cpu_topology)
+            len += (size_t)snprintf(out->cpu_topology + len, sizeof out->cpu_topology - len,
+                                    " max %ld MHz", khz / 1000);
+    }
+    if (n > 0) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/%s/scaling_available_governors",
+                 names[0]);
+        read_file_at(root, rel, out->governors_offered, sizeof out->governors_offered);
+        out->governors_offered[strcspn(out->governors_offered, "\n")] = '\0';
+    }
+}
+
+/* "0=15W 1=7W" from /etc/nvpmodel.conf's POWER_MODEL lines */
+static void read_power_modes(const char *root, eb_device_info *out)
+{
+    char *buf = malloc(65536);
+    if (!buf) return;
+    read_file_at(root, "/etc/nvpmodel.conf", buf, 65536);
+    size_t len = 0;
+    for (const char *p = buf; (p = strstr(p, "POWER_MODEL")); p++) {
+        int id;
+        char nm[64];
+        if (sscanf(p, "POWER_MODEL ID=%d NAME=%63[^ >]", &id, nm) == 2 &&
+            len < sizeof out->power_modes)
+            len += (size_t)snprintf(out->power_modes + len, sizeof out->power_modes - len,
+                                    "%s%d=%s", len ? " " : "", id, nm);
+    }
+    free(buf);
+}
+
+/* The NVIDIA driver names its GPUs in /proc/driver/nvidia/gpus/<bus>/information */
+static void read_gpu(const char *root, eb_device_info *out)
+{
+    char dir[1024];
+    eb_path_join(dir, sizeof dir, root, "/proc/driver/nvidia/gpus");
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    size_t len = 0;
+    while ((e = readdir(d)) && len < sizeof out->gpu) {
+        if (e->d_name[0] == '.') continue;
+        char rel[512], info[4096], model[200];
+        snprintf(rel, sizeof rel, "/proc/driver/nvidia/gpus/%s/information", e->d_name);
+        read_file_at(root, rel, info, sizeof info);
+        if (eb_text_field(info, "Model", " \t:", model, sizeof model))
+            len += (size_t)snprintf(out->gpu + len, sizeof out->gpu - len, "%s%s", len ? "; " : "",
+                                    model);
+    }
+    closedir(d);
+}
+
+static void read_extra(const char *root, eb_device_info *out)
+{
+    read_topology(root, out);
+    read_power_modes(root, out);
+    read_gpu(root, out);
+}
+
+cJSON *eb_device_info_to_json(const eb_device_info *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "hostname", d->hostname);
+    cJSON_AddStringToObject(o, "cpu_model", d->cpu_model);
+    cJSON_AddStringToObject(o, "board_model", d->board_model);
+    cJSON_AddNumberToObject(o, "n_cpus_online", d->n_cpus_online);
+    cJSON_AddNumberToObject(o, "n_cpus_configured", d->n_cpus_configured);
+    cJSON_AddStringToObject(o, "cpu_topology", d->cpu_topology);
+    cJSON_AddNumberToObject(o, "ram_total_kib", (double)d->ram_total_kb);
+    cJSON_AddNumberToObject(o, "ram_available_kib", (double)d->ram_available_kb);
+    cJSON_AddStringToObject(o, "kernel", d->kernel);
+    cJSON_AddStringToObject(o, "os", d->os);
+    cJSON_AddStringToObject(o, "arch", d->arch);
+    cJSON_AddStringToObject(o, "governors_offered", d->governors_offered);
+    cJSON_AddStringToObject(o, "power_modes", d->power_modes);
+    cJSON_AddStringToObject(o, "gpu", d->gpu);
+    return o;
 }

@@ -3,7 +3,8 @@
 # missing. Needs root (or sudo) only when something must be installed.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git openssl npm
-      libcjson-dev libcmocka-dev libinih-dev libsqlite3-dev)
+      libcjson-dev libcmocka-dev libinih-dev libsqlite3-dev libpq-dev libssl-dev
+      postgresql gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,5 @@
 /* edgebench run */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_store.h"
 #include "edgebench/bench.h"
 #include "edgebench/gguf_check.h"
 #include "edgebench/memory.h"
@@ -51,6 +53,12 @@ static void run_usage(FILE *f)
         "      --meter-csv FILE      external meter log (timestamp,watts) as the energy source\n"
         "      --meter-offset S      seconds added to the meter's timestamps (clock skew)\n"
         "      --timeline FILE       write the sampled timeline (CSV) to FILE\n"
+        "      --keep-timeline       the JSON result and the stored record carry the timeline\n"
+        "      --store SPEC          results store: sqlite:FILE, FILE or postgresql://...\n"
+        "                            (default $EDGEBENCH_STORE, else sqlite:edgebench.db)\n"
+        "      --no-store            do not store the result\n"
+        "      --fallback FILE       where a record goes when the store fails\n"
+        "                            (default edgebench-fallback.jsonl; 'edgebench import')\n"
         "      --pause S             pause between runs (default 0)\n"
         "      --cool-below C        instead: wait until the hottest zone is below C\n"
         "      --cool-max-wait S     longest such wait (default 300)\n"
@@ -87,7 +95,11 @@ enum {
     OPT_COOL_BELOW,
     OPT_COOL_MAX,
     OPT_CPUS,
-    OPT_MEMLIMIT
+    OPT_MEMLIMIT,
+    OPT_KEEP_TIMELINE,
+    OPT_STORE,
+    OPT_NO_STORE,
+    OPT_FALLBACK
 };
 
 static const struct option long_opts[] = {
@@ -123,6 +135,10 @@ static const struct option long_opts[] = {
     {"cool-max-wait", required_argument, NULL, OPT_COOL_MAX},
     {"cpus", required_argument, NULL, OPT_CPUS},
     {"memory-limit", required_argument, NULL, OPT_MEMLIMIT},
+    {"keep-timeline", no_argument, NULL, OPT_KEEP_TIMELINE},
+    {"store", required_argument, NULL, OPT_STORE},
+    {"no-store", no_argument, NULL, OPT_NO_STORE},
+    {"fallback", required_argument, NULL, OPT_FALLBACK},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -134,6 +150,9 @@ typedef struct run_cli {
     const char *type;
     const char *output;
     const char *timeline;
+    const char *store;
+    const char *fallback;
+    bool no_store;
     long memory_limit_mib;
     eb_format format;
     bool quiet;
@@ -267,6 +286,18 @@ static int parse_args(int argc, char **argv, run_cli *rc)
             rc->memory_limit_mib = v;
             break;
         }
+        case OPT_KEEP_TIMELINE:
+            c->keep_timeline = true;
+            break;
+        case OPT_STORE:
+            rc->store = optarg;
+            break;
+        case OPT_NO_STORE:
+            rc->no_store = true;
+            break;
+        case OPT_FALLBACK:
+            rc->fallback = optarg;
+            break;
         case 'q':
             rc->quiet = true;
             break;
@@ -340,6 +371,41 @@ static void warn_memory(const char *path, const char *root)
                 "edgebench run: warning: the model (%.1f MiB) is larger than the memory available "
                 "(%.1f MiB); expect paging and slow loads\n",
                 (double)gs.file_size / 1048576.0, (double)avail / 1024.0);
+}
+
+/* The run as a trial record in the results store. */
+static cli_stored store_result(const run_cli *rc, const eb_run_result *res, const eb_error *failure)
+{
+    cJSON *result = eb_result_to_json(res, rc->cfg.keep_timeline);
+    cJSON *rec = cJSON_CreateObject();
+    if (!result || !rec) {
+        cJSON_Delete(result);
+        cJSON_Delete(rec);
+        fprintf(stderr, "edgebench run: no_memory: the result was not stored\n");
+        return CLI_LOST;
+    }
+    /* a run's key: what it ran, so results of one configuration group */
+    char *cfg = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(result, "config"));
+    uint64_t h = eb_fnv1a(EB_FNV1A_OFFSET, rc->cfg.model_path);
+    h = eb_fnv1a(h, cfg ? cfg : "");
+    free(cfg);
+    char key[24];
+    snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+    cJSON_AddStringToObject(rec, "trial_key", key);
+    cJSON_AddStringToObject(rec, "source", "run");
+    cJSON_AddStringToObject(rec, "status", failure ? "failed" : "ok");
+    if (failure) cJSON_AddStringToObject(rec, "reason", failure->msg);
+    cJSON_AddStringToObject(rec, "started_at", res->started_at);
+    cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(&res->device));
+    cJSON_AddItemToObject(rec, "result", result);
+    cli_store cs;
+    cli_store_begin(&cs, rc->store, rc->fallback ? rc->fallback : "edgebench-fallback.jsonl",
+                    "run");
+    cs.verbose = !rc->quiet;
+    cli_stored how = cli_store_put(&cs, rec, rc->quiet);
+    cli_store_end(&cs);
+    cJSON_Delete(rec);
+    return how;
 }
 
 int cmd_run(int argc, char **argv)
@@ -416,6 +482,9 @@ int cmd_run(int argc, char **argv)
             ts = eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc.timeline, strerror(errno));
         if (ts != EB_OK) code = cli_report("run", &terr);
     }
+    if (res.n_reps > 0 && !rc.no_store &&
+        store_result(&rc, &res, st == EB_OK ? NULL : &err) != CLI_STORED && code == EXIT_OK)
+        code = EXIT_FAILURE_RUN;
     if (st != EB_OK) {
         if (res.n_reps > 0)
             fprintf(stderr,

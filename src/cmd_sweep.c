@@ -13,9 +13,12 @@ static void sweep_usage(FILE *f)
     fprintf(f, "usage: edgebench sweep PLAN.ini [options]\n"
                "Runs every trial of a plan, each in its own process, records each one as it\n"
                "finishes, and gives back every device setting it changed.\n\n"
-               "      --results FILE    results (JSONL; default: the plan's, or "
-               "edgebench-sweep.jsonl)\n"
-               "      --resume          skip trials already complete in the results\n"
+               "      --store SPEC      results store (default: the plan's, $EDGEBENCH_STORE or\n"
+               "                        sqlite:edgebench.db; postgresql://... for a fleet)\n"
+               "      --results FILE    journal of every record as JSON lines (default: the\n"
+               "                        plan's, or edgebench-sweep.jsonl); when the store fails\n"
+               "                        the sweep goes on and 'edgebench import FILE' catches up\n"
+               "      --resume          skip trials already complete (store or journal)\n"
                "      --dry-run         print the trials and an estimated duration\n"
                "      --sysfs-root DIR  where governors are read and written (default /)\n"
                "      --state FILE      where the settings to restore are kept\n"
@@ -46,11 +49,15 @@ static int prepare_and_run(eb_plan *plan, const sweep_opts *o)
 
 int cmd_sweep(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"results", required_argument, NULL, 'r'}, {"resume", no_argument, NULL, 'R'},
-        {"dry-run", no_argument, NULL, 'd'},       {"sysfs-root", required_argument, NULL, 's'},
-        {"state", required_argument, NULL, 'S'},   {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"results", required_argument, NULL, 'r'},
+                                         {"resume", no_argument, NULL, 'R'},
+                                         {"store", required_argument, NULL, 'D'},
+                                         {"dry-run", no_argument, NULL, 'd'},
+                                         {"sysfs-root", required_argument, NULL, 's'},
+                                         {"state", required_argument, NULL, 'S'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     sweep_opts o = {.root = "/"};
     int opt;
     optind = 1;
@@ -59,6 +66,9 @@ int cmd_sweep(int argc, char **argv)
         switch (opt) {
         case 'r':
             o.results = optarg;
+            break;
+        case 'D':
+            o.store = optarg;
             break;
         case 'R':
             o.resume = true;
@@ -144,7 +154,7 @@ int cli_run_sweep(int argc, char **argv, bool *handled)
         } else {
             st = eb_fail(&err, EB_E_INVALID_ARG,
                          "'%s' cannot be used in a sweep from the command line (results go to "
-                         "--results FILE as JSONL)",
+                         "the store, and to --results FILE as JSONL)",
                          a);
         }
     }

@@ -8,6 +8,7 @@
 
 typedef struct sweep_opts {
     const char *results; /* NULL: the plan's, else edgebench-sweep.jsonl */
+    const char *store;   /* NULL: the plan's, else the default store */
     const char *root;    /* where knobs are read and written ("/") */
     const char *state;   /* state file; NULL: in the cache directory */
     bool resume;

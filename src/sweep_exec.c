@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_store.h"
 #include "edgebench/bench.h"
 #include "edgebench/knobs.h"
+#include "edgebench/sysinfo.h"
 #include "edgebench/util.h"
 #include "sweep.h"
 #include "sweep_knobs.h"
@@ -73,11 +75,21 @@ static char *done_keys(const char *path, size_t *n_lines)
     return keys;
 }
 
-static bool key_done(const char *keys, const char *hex)
+static bool in_journal(const char *keys, const char *hex)
 {
     char needle[20];
     snprintf(needle, sizeof needle, "%s\n", hex);
     return keys && strstr(keys, needle);
+}
+
+/* Complete: in the journal, or in the store as measured on this device. */
+static bool key_done(const char *keys, cli_store *cs, const char *host, const char *hex)
+{
+    if (in_journal(keys, hex)) return true;
+    bool done = false;
+    eb_error err = {0};
+    return cs && cs->store && eb_store_trial_done(cs->store, hex, host, &done, &err) == EB_OK &&
+           done;
 }
 
 /* Appends one line and makes it durable before the next trial starts. */
@@ -114,7 +126,7 @@ static void last_line(const char *path, char *out, size_t cap)
 }
 
 static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, double timeout_s,
-                      trial_outcome *out)
+                      bool keep_timeline, trial_outcome *out)
 {
     char json_path[1100], err_path[1100];
     snprintf(json_path, sizeof json_path, "%s/trial.json", tmpdir);
@@ -135,6 +147,8 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
         argv[a++] = flags[k];
         argv[a++] = v;
     }
+    if (keep_timeline) argv[a++] = "--keep-timeline";
+    argv[a++] = "--no-store"; /* the sweep stores the record, with its system facts */
     argv[a++] = "--format";
     argv[a++] = "json";
     argv[a++] = "-o";
@@ -237,9 +251,24 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
                                                              : ro->def;
     size_t n_lines = 0;
     char *done = o->resume ? done_keys(results, &n_lines) : NULL;
+    const eb_opt *so = eb_opt_find("store");
+    cli_store cs;
+    cli_store_begin(&cs, o->store ? o->store : plan->global.value[so - eb_opts], NULL, "sweep");
+    eb_error serr = {0};
+    /* a dry run without --resume creates nothing */
+    if ((!o->dry_run || o->resume) && eb_store_open(cs.spec, &cs.store, &serr) != EB_OK)
+        fprintf(stderr,
+                "edgebench sweep: %s: %s\nedgebench sweep: records go on into the journal %s; "
+                "'edgebench import %s' stores them later\n",
+                eb_status_name(serr.status), serr.msg, results, results);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    eb_device_info device;
+    eb_device_info_read("/", &device);
+    cli_store *rs = o->resume ? &cs : NULL;
     size_t to_run = 0;
     for (size_t i = 0; i < plan->n_trials; i++)
-        if (!key_done(done, plan->trials[i].key_hex)) to_run++;
+        if (!key_done(done, rs, host, plan->trials[i].key_hex)) to_run++;
 
     if (o->dry_run) {
         double est = 0;
@@ -247,7 +276,7 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
             const eb_trial *t = &plan->trials[i];
             char d[1024];
             eb_trial_describe(t, d, sizeof d);
-            bool skip = key_done(done, t->key_hex);
+            bool skip = key_done(done, rs, host, t->key_hex);
             printf("%4zu [%s] %s%s\n", i + 1, t->section, d, skip ? "  (done: skipped)" : "");
             if (!skip) est += trial_estimate(t);
         }
@@ -257,6 +286,7 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
                "measurement; real runs vary with model and device)\n",
                plan->n_trials, to_run, e);
         free(done);
+        cli_store_end(&cs);
         return EXIT_OK;
     }
 
@@ -268,6 +298,7 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
         eb_error e2 = {0};
         if (eb_cache_dir(cache, sizeof cache, &e2) != EB_OK) {
             free(done);
+            cli_store_end(&cs);
             return cli_report("sweep", &e2);
         }
         snprintf(state, sizeof state, "%s/sweep-state", cache);
@@ -276,6 +307,7 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
     eb_error err = {0};
     if (sweep_knobs_begin(&knobs, o->root, state, &err) != EB_OK) {
         free(done);
+        cli_store_end(&cs);
         return cli_report("sweep", &err);
     }
     int fd = open(results, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -283,6 +315,7 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
         eb_fail(&err, EB_E_IO, "results %s: %s", results, strerror(errno));
         sweep_knobs_end(&knobs);
         free(done);
+        cli_store_end(&cs);
         return cli_report("sweep", &err);
     }
     char self[1024];
@@ -297,13 +330,13 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    bool tty = isatty(STDERR_FILENO);
+    bool tty = isatty(STDERR_FILENO), store_warned = false;
     double t_start = eb_now(), spent = 0;
     size_t ran = 0, n_ok = 0, n_failed = 0, skipped = 0;
     int code = EXIT_OK;
     for (size_t i = 0; i < plan->n_trials && !stop_signal; i++) {
         const eb_trial *t = &plan->trials[i];
-        if (key_done(done, t->key_hex)) {
+        if (key_done(done, rs, host, t->key_hex)) {
             skipped++;
             continue;
         }
@@ -337,7 +370,8 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
         trial_outcome out = {0};
         time_t started = time(NULL);
         if (knobs_ok && !stop_signal)
-            run_trial(self, t, tmpdir, atof(value_or(t, "timeout", "3600")), &out);
+            run_trial(self, t, tmpdir, atof(value_or(t, "timeout", "3600")),
+                      strcmp(value_or(t, "keep_timeline", "off"), "on") == 0, &out);
         else if (!knobs_ok)
             snprintf(out.reason, sizeof out.reason, "%s", why);
         if (out.interrupted || (stop_signal && knobs_ok && !out.ok)) {
@@ -362,13 +396,25 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
         cJSON_AddStringToObject(rec, "started_at", ts);
         cJSON_AddNumberToObject(rec, "duration_s", out.seconds);
         cJSON_AddItemToObject(rec, "system", sys);
+        cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(&device));
         if (out.result)
             cJSON_AddItemToObject(rec, "result", out.result);
         else
             cJSON_AddNullToObject(rec, "result");
-        if (!append_record(fd, rec)) {
+        bool journaled = append_record(fd, rec);
+        if (!journaled)
             fprintf(stderr, "\nedgebench sweep: io_error: results %s: %s\n", results,
                     strerror(errno));
+        cli_stored stored = cli_store_put(&cs, rec, o->quiet);
+        if (stored != CLI_STORED && journaled && !store_warned) {
+            store_warned = true;
+            fprintf(stderr,
+                    "edgebench sweep: the journal %s holds every record; 'edgebench import %s' "
+                    "stores them when the store works again\n",
+                    results, results);
+        }
+        if (!journaled && stored != CLI_STORED) {
+            /* neither journal nor store takes records: stop rather than lose them */
             cJSON_Delete(rec);
             code = EXIT_FAILURE_RUN;
             break;
@@ -382,6 +428,10 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
     if (tty && !o->quiet) fputc('\n', stderr);
     sweep_knobs_end(&knobs);
     close(fd);
+    size_t n_stored = cs.n_stored;
+    char store_name[1024];
+    eb_store_redact(cs.spec, store_name, sizeof store_name);
+    cli_store_end(&cs);
     char rm[1100];
     snprintf(rm, sizeof rm, "%s/trial.json", tmpdir);
     unlink(rm);
@@ -393,9 +443,10 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
     char total[32];
     fmt_duration(eb_now() - t_start, total, sizeof total);
     fprintf(stderr,
-            "edgebench sweep: %zu ok, %zu failed, %zu already done, %zu not run; %s; results in "
-            "%s\n",
-            n_ok, n_failed, skipped, plan->n_trials - n_ok - n_failed - skipped, total, results);
+            "edgebench sweep: %zu ok, %zu failed, %zu already done, %zu not run; %s; %zu stored "
+            "in %s, journal %s\n",
+            n_ok, n_failed, skipped, plan->n_trials - n_ok - n_failed - skipped, total, n_stored,
+            store_name, results);
     free(done);
     if (stop_signal) {
         fprintf(stderr, "edgebench sweep: interrupted; '--resume' runs the rest\n");

@@ -34,6 +34,7 @@ typedef struct eb_run_config {
     /* Measurement */
     double sample_interval_s; /* sampler period, 0.001..1 (default 0.010) */
     bool no_sampler;          /* no sampling thread at all (for comparisons) */
+    bool keep_timeline;       /* JSON output and stored records carry the timeline */
     double idle_s;            /* idle power measured this long before the run */
     double tdp_w;             /* > 0: CPU-load x TDP estimate when nothing measures */
     const char *meter_csv;    /* external meter log: timestamp,watts */

@@ -18,6 +18,12 @@ eb_status eb_write_jsonl(FILE *f, const eb_run_result *res, eb_error *err);
 eb_status eb_write_csv(FILE *f, const eb_run_result *res, eb_error *err);
 /* The sampled timeline (CSV); fails when the sampler was off. */
 eb_status eb_write_timeline(FILE *f, const eb_run_result *res, eb_error *err);
+/* The run as the JSON object --format json prints; with_timeline adds the
+ * sampled timeline ("timeline": {"columns": [...], "rows": [[t, ...]]}). */
+struct cJSON;
+struct cJSON *eb_result_to_json(const eb_run_result *res, bool with_timeline);
+struct cJSON *eb_timeline_to_json(const eb_run_result *res);
+
 eb_status eb_write_result(FILE *f, eb_format fmt, const eb_run_result *res, eb_error *err);
 
 #endif

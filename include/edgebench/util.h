@@ -49,4 +49,13 @@ int eb_run_program(const char *const argv[], char *out, size_t cap);
 /* splitmix64 step, for reproducible random token ids and weights. */
 uint64_t eb_rng_next(uint64_t *state);
 
+/* FNV-1a over a string, continuing from h (start with EB_FNV1A_OFFSET):
+ * stable keys for trials and fingerprints, not a cryptographic hash. */
+#define EB_FNV1A_OFFSET 14695981039346656037ull
+uint64_t eb_fnv1a(uint64_t h, const char *s);
+
+/* SHA-256 of a file as 64 hex digits, remembered in the cache directory by
+ * the file's identity and modification time. */
+eb_status eb_file_sha256(const char *path, char hex[65], eb_error *err);
+
 #endif

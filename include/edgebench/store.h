@@ -1,0 +1,106 @@
+/* The results store: SQLite on one device with no setup, PostgreSQL when
+ * several devices report to one place. One record per trial (the JSON a run
+ * or a sweep produces) goes in as one transaction and is spread over tables
+ * for devices, builds, models, trials, runs, per-phase measures, counters
+ * and timelines. The schema is versioned; older stores are migrated, a store
+ * made by a newer edgebench is refused and never written. */
+#ifndef EDGEBENCH_STORE_H
+#define EDGEBENCH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "edgebench/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct eb_store eb_store;
+
+/* The schema version this build writes. */
+int eb_store_latest_version(void);
+
+/* The store a spec names: "sqlite:PATH", a plain PATH (SQLite),
+ * "postgresql://..." or "postgres://..." (a libpq URI) or "postgresql:" alone
+ * (libpq's PG* environment). NULL or "" means $EDGEBENCH_STORE, else
+ * "sqlite:edgebench.db". */
+const char *eb_store_default_spec(void);
+
+/* Opens (creating or migrating as needed) the store a spec names. */
+eb_status eb_store_open(const char *spec, eb_store **out, eb_error *err);
+/* As eb_store_open, migrating no further than max_version (tests build an
+ * old store with it). */
+eb_status eb_store_open_version(const char *spec, int max_version, eb_store **out, eb_error *err);
+void eb_store_close(eb_store *s);
+
+int eb_store_schema_version(const eb_store *s);
+/* The spec with any password replaced by "***": safe to print. */
+const char *eb_store_name(const eb_store *s);
+void eb_store_redact(const char *spec, char *out, size_t cap);
+
+/* Stores one trial record (a JSON object: trial_key, config, status,
+ * reason, started_at, duration_s, device, system, result = a run's JSON) in
+ * one transaction. *trial_id (may be NULL) gets its id. */
+eb_status eb_store_put(eb_store *s, const char *record_json, long long *trial_id, eb_error *err);
+
+/* Whether a trial with this key completed (status ok) on the device of this
+ * hostname ("" = on any device). */
+eb_status eb_store_trial_done(eb_store *s, const char *trial_key, const char *hostname, bool *done,
+                              eb_error *err);
+
+/* Reads a file of records into the store: llama-bench output (-o json or
+ * jsonl) or edgebench records (a fallback file, a run's --format json).
+ * *n_trials (may be NULL) gets how many trials were stored. */
+eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_error *err);
+
+/* Appends a record as one JSON line to a local file and syncs it: where a
+ * sweep goes on when the store cannot be written; eb_store_import reads it. */
+eb_status eb_fallback_append(const char *path, const char *record_json, eb_error *err);
+
+/* ---- getting results out ---- */
+
+typedef struct eb_table {
+    size_t ncol, nrow;
+    char **name;            /* ncol column names */
+    unsigned char *numeric; /* ncol kinds: 0 text, 1 number, 2 JSON text (arrays) */
+    char **cell;            /* nrow * ncol, NULL = not available */
+} eb_table;
+
+void eb_table_free(eb_table *t);
+
+typedef enum eb_results_view {
+    EB_VIEW_TRIALS,     /* one row per trial with means of the measured runs */
+    EB_VIEW_RUNS,       /* one row per run */
+    EB_VIEW_LLAMA_BENCH /* llama-bench's rows: one per prompt or generation test */
+} eb_results_view;
+
+typedef struct eb_results_filter {
+    const char *device;   /* hostname or board, substring */
+    const char *model;    /* name or path, substring */
+    const char *quant;    /* exact, case-insensitive */
+    const char *governor; /* exact */
+    const char *status;   /* ok / failed */
+    const char *since;    /* ISO 8601 date or time, inclusive */
+    const char *until;    /* exclusive */
+    int threads;          /* generation threads; 0 = any */
+    long long limit;      /* 0 = all */
+} eb_results_filter;
+
+eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
+                           eb_table *out, eb_error *err);
+
+/* Timeline samples of one trial: columns trial_id, rep, t_s, channel, value. */
+eb_status eb_store_timeline(eb_store *s, long long trial_id, eb_table *out, eb_error *err);
+
+/* Writes a table as "table", "csv", "json", "jsonl", "md" or "sql" (INSERT
+ * statements into sql_table). */
+eb_status eb_table_write(FILE *out, const eb_table *t, const char *format, const char *sql_table,
+                         eb_error *err);
+bool eb_table_format_known(const char *format);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,182 @@
+/* Opening a store, its schema and migrations, and the table type results
+ * come back in. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_impl.h"
+
+/* ---- tables ---- */
+
+eb_status eb_table_init(eb_table *t, size_t ncol, const char *const *names,
+                        const unsigned char *numeric)
+{
+    memset(t, 0, sizeof *t);
+    t->name = calloc(ncol ? ncol : 1, sizeof *t->name);
+    t->numeric = calloc(ncol ? ncol : 1, 1);
+    if (!t->name || !t->numeric) {
+        eb_table_free(t);
+        return EB_E_NO_MEMORY;
+    }
+    t->ncol = ncol;
+    for (size_t c = 0; c < ncol; c++) {
+        t->name[c] = strdup(names[c] ? names[c] : "");
+        if (numeric) t->numeric[c] = numeric[c];
+        if (!t->name[c]) {
+            eb_table_free(t);
+            return EB_E_NO_MEMORY;
+        }
+    }
+    return EB_OK;
+}
+
+eb_status eb_table_add_row(eb_table *t, char *const *cells)
+{
+    char **grown = realloc(t->cell, (t->nrow + 1) * (t->ncol ? t->ncol : 1) * sizeof *grown);
+    if (!grown) return EB_E_NO_MEMORY;
+    t->cell = grown;
+    char **row = t->cell + t->nrow * t->ncol;
+    for (size_t c = 0; c < t->ncol; c++)
+        row[c] = NULL;
+    t->nrow++;
+    for (size_t c = 0; c < t->ncol; c++)
+        if (cells[c] && !(row[c] = strdup(cells[c]))) return EB_E_NO_MEMORY;
+    return EB_OK;
+}
+
+void eb_table_free(eb_table *t)
+{
+    if (!t) return;
+    for (size_t c = 0; t->name && c < t->ncol; c++)
+        free(t->name[c]);
+    for (size_t i = 0; t->cell && i < t->nrow * t->ncol; i++)
+        free(t->cell[i]);
+    free(t->name);
+    free(t->numeric);
+    free(t->cell);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- small query helpers ---- */
+
+eb_status eb_sq_exec(eb_store *s, const char *sql, int n, const char *const *p, eb_error *err)
+{
+    return s->be->query(s, sql, n, p, NULL, err);
+}
+
+eb_status eb_sq_id(eb_store *s, const char *sql, int n, const char *const *p, long long *id,
+                   eb_error *err)
+{
+    eb_table t;
+    eb_status st = s->be->query(s, sql, n, p, &t, err);
+    if (st != EB_OK) return st;
+    *id = t.nrow > 0 && t.ncol > 0 && t.cell[0] ? atoll(t.cell[0]) : 0;
+    eb_table_free(&t);
+    return EB_OK;
+}
+
+eb_status eb_sq_end(eb_store *s, eb_status st, eb_error *err)
+{
+    if (st == EB_OK) return s->be->exec(s, "COMMIT", err);
+    eb_error ignored = {0};
+    s->be->exec(s, "ROLLBACK", &ignored);
+    return st;
+}
+
+/* ---- specs ---- */
+
+const char *eb_store_default_spec(void)
+{
+    const char *env = getenv("EDGEBENCH_STORE");
+    return env && env[0] ? env : "sqlite:edgebench.db";
+}
+
+static bool is_pg(const char *spec)
+{
+    return strncmp(spec, "postgresql:", 11) == 0 || strncmp(spec, "postgres:", 9) == 0;
+}
+
+/* Replaces out[from, to) with "***". */
+static void mask(char *out, size_t cap, size_t from, size_t to)
+{
+    char *rest = strdup(out + to);
+    if (!rest) {
+        out[from] = '\0';
+        return;
+    }
+    snprintf(out + from, cap - from, "***%s", rest);
+    free(rest);
+}
+
+void eb_store_redact(const char *spec, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", spec ? spec : "");
+    if (!is_pg(out)) return;
+    /* URI form: scheme://user:PASSWORD@host */
+    char *scheme = strstr(out, "://");
+    if (scheme) {
+        char *auth = scheme + 3, *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+        char *colon = strchr(auth, ':');
+        if (at && (!slash || at < slash) && colon && colon < at)
+            mask(out, cap, (size_t)(colon + 1 - out), (size_t)(at - out));
+    }
+    /* query parameters and key=value forms: password=... */
+    size_t pos = 0;
+    char *p;
+    while ((p = strstr(out + pos, "password=")) != NULL) {
+        size_t v = (size_t)(p + 9 - out), end = v + strcspn(out + v, "& ");
+        mask(out, cap, v, end);
+        pos = v + 3;
+        if (pos >= strlen(out)) break;
+    }
+}
+
+const char *eb_store_name(const eb_store *s)
+{
+    return s->name;
+}
+
+int eb_store_schema_version(const eb_store *s)
+{
+    return s->version;
+}
+
+eb_status eb_store_open_version(const char *spec, int max_version, eb_store **out, eb_error *err)
+{
+    *out = NULL;
+    if (!spec || !spec[0]) spec = eb_store_default_spec();
+    eb_store *s = calloc(1, sizeof *s);
+    if (!s) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    eb_store_redact(spec, s->name, sizeof s->name);
+    const char *target = spec;
+    if (is_pg(spec)) {
+        s->be = &eb_store_postgresql;
+    } else {
+        s->be = &eb_store_sqlite;
+        if (strncmp(spec, "sqlite:", 7) == 0) target = spec + 7;
+        if (!target[0]) {
+            free(s);
+            return eb_fail(err, EB_E_INVALID_ARG, "store '%s': no file after 'sqlite:'", spec);
+        }
+    }
+    eb_status st = s->be->open(s, target, err);
+    if (st == EB_OK) st = eb_store_migrate(s, max_version, err);
+    if (st != EB_OK) {
+        eb_store_close(s);
+        return st;
+    }
+    *out = s;
+    return EB_OK;
+}
+
+eb_status eb_store_open(const char *spec, eb_store **out, eb_error *err)
+{
+    return eb_store_open_version(spec, eb_store_latest_version(), out, err);
+}
+
+void eb_store_close(eb_store *s)
+{
+    if (!s) return;
+    s->be->close(s);
+    free(s);
+}

@@ -1,0 +1,62 @@
+/* Inside the results store: the backend table every database implements,
+ * and the helpers the schema, writer, importer and queries share. */
+#ifndef EDGEBENCH_STORE_IMPL_H
+#define EDGEBENCH_STORE_IMPL_H
+
+#include "edgebench/store.h"
+
+/* A backend speaks SQL with $1..$n text parameters and gives back text
+ * cells (NULL for SQL NULL); numbers cross as their shortest exact text. */
+typedef struct eb_store_backend {
+    const char *name;
+    /* the column type of an auto-numbered primary key */
+    const char *id_column;
+    eb_status (*open)(eb_store *s, const char *target, eb_error *err);
+    void (*close)(eb_store *s);
+    /* one or more statements without parameters */
+    eb_status (*exec)(eb_store *s, const char *sql, eb_error *err);
+    /* one statement; out (may be NULL) gets the rows */
+    eb_status (*query)(eb_store *s, const char *sql, int n_params, const char *const *params,
+                       eb_table *out, eb_error *err);
+    /* a transaction that holds the writers' lock from its start, so two
+     * processes creating or migrating one store take turns */
+    const char *begin_exclusive;
+    const char *begin;
+} eb_store_backend;
+
+extern const eb_store_backend eb_store_sqlite;
+extern const eb_store_backend eb_store_postgresql;
+
+struct eb_store {
+    const eb_store_backend *be;
+    void *conn;
+    int version;
+    char name[1024];
+};
+
+/* Runs a query and returns its first cell as a long long (0 when none). */
+eb_status eb_sq_id(eb_store *s, const char *sql, int n, const char *const *p, long long *id,
+                   eb_error *err);
+eb_status eb_sq_exec(eb_store *s, const char *sql, int n, const char *const *p, eb_error *err);
+/* Ends a transaction: commit when st is EB_OK, else roll back; returns st or
+ * the commit's failure. */
+eb_status eb_sq_end(eb_store *s, eb_status st, eb_error *err);
+
+/* Schema: creates or migrates up to max_version inside one exclusive
+ * transaction; refuses a store newer than this build. */
+eb_status eb_store_migrate(eb_store *s, int max_version, eb_error *err);
+/* Summaries in llama-bench's terms of one trial's measured runs (used when
+ * storing a trial and when migrating runs stored before they existed). */
+eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *err);
+
+/* eb_store_put on a parsed record (the importer's way in). */
+struct cJSON;
+eb_status eb_store_put_json(eb_store *s, const struct cJSON *rec, long long *trial_id,
+                            eb_error *err);
+
+/* A table under construction. */
+eb_status eb_table_init(eb_table *t, size_t ncol, const char *const *names,
+                        const unsigned char *numeric);
+eb_status eb_table_add_row(eb_table *t, char *const *cells);
+
+#endif

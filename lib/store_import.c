@@ -1,0 +1,248 @@
+/* Files into the store: llama-bench's JSON or JSON lines, and edgebench's
+ * own records (a fallback file, a sweep's JSONL, a run's JSON). A record
+ * already stored is not stored twice, so importing a file again is safe. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "edgebench/util.h"
+#include "store_impl.h"
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void copy_num(cJSON *to, const char *to_key, const cJSON *from, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, key);
+    if (cJSON_IsNumber(v)) cJSON_AddNumberToObject(to, to_key, v->valuedouble);
+}
+
+/* One llama-bench row (one test) as an edgebench record. */
+static cJSON *from_llama_bench(const cJSON *row)
+{
+    cJSON *rec = cJSON_CreateObject();
+    /* the key of a test is its content, however the file was laid out */
+    char key[24], *text = cJSON_PrintUnformatted(row);
+    snprintf(key, sizeof key, "lb-%016llx",
+             (unsigned long long)eb_fnv1a(EB_FNV1A_OFFSET, text ? text : ""));
+    free(text);
+    cJSON_AddStringToObject(rec, "trial_key", key);
+    cJSON_AddStringToObject(rec, "source", "llama-bench");
+    cJSON_AddStringToObject(rec, "status", "ok");
+    cJSON_AddStringToObject(rec, "started_at", str(row, "test_time"));
+
+    cJSON *dev = cJSON_AddObjectToObject(rec, "device");
+    cJSON_AddStringToObject(dev, "hostname", "");
+    cJSON_AddStringToObject(dev, "cpu_model", str(row, "cpu_info"));
+    cJSON_AddStringToObject(dev, "gpu", str(row, "gpu_info"));
+
+    cJSON *b = cJSON_AddObjectToObject(rec, "build");
+    cJSON_AddStringToObject(b, "edgebench_version", "");
+    cJSON_AddStringToObject(b, "engine", "llama.cpp (llama-bench)");
+    char ver[128];
+    snprintf(ver, sizeof ver, "%s (build %.0f)", str(row, "build_commit"),
+             num(row, "build_number"));
+    cJSON_AddStringToObject(b, "engine_version", ver);
+    cJSON_AddStringToObject(b, "engine_commit", str(row, "build_commit"));
+    cJSON_AddStringToObject(b, "backend", str(row, "backends"));
+
+    cJSON *m = cJSON_AddObjectToObject(rec, "model");
+    const char *path = str(row, "model_filename"), *type = str(row, "model_type");
+    const char *base = strrchr(path, '/');
+    cJSON_AddStringToObject(m, "path", path);
+    cJSON_AddStringToObject(m, "name", base ? base + 1 : path);
+    cJSON_AddStringToObject(m, "description", type);
+    /* "llama 8B Q4_0": the last word is the weight type */
+    const char *sp = strrchr(type, ' ');
+    cJSON_AddStringToObject(m, "quant", sp ? sp + 1 : "");
+    copy_num(m, "weights_size_bytes", row, "model_size");
+    copy_num(m, "n_params", row, "model_n_params");
+
+    double np = num(row, "n_prompt"), ng = num(row, "n_gen");
+    cJSON *res = cJSON_AddObjectToObject(rec, "result");
+    cJSON *cfg = cJSON_AddObjectToObject(res, "config");
+    cJSON_AddNumberToObject(cfg, "n_prompt", np);
+    cJSON_AddNumberToObject(cfg, "n_gen", ng);
+    copy_num(cfg, "threads_prefill", row, "n_threads");
+    copy_num(cfg, "threads_gen", row, "n_threads");
+    copy_num(cfg, "n_batch", row, "n_batch");
+    copy_num(cfg, "n_ubatch", row, "n_ubatch");
+    copy_num(cfg, "n_gpu_layers", row, "n_gpu_layers");
+    cJSON *reps = cJSON_AddArrayToObject(res, "reps");
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(row, "samples_ns");
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(row, "samples_ts");
+    int n = cJSON_GetArraySize(ns);
+    for (int i = 0; i < n; i++) {
+        double s = cJSON_GetArrayItem(ns, i)->valuedouble / 1e9;
+        const cJSON *t = cJSON_GetArrayItem(ts, i);
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddNumberToObject(r, "index", i);
+        cJSON_AddBoolToObject(r, "warmup", 0);
+        cJSON_AddNumberToObject(r, "n_prompt", np);
+        cJSON_AddNumberToObject(r, "n_gen", ng);
+        bool pp = ng == 0, tg = np == 0;
+        cJSON_AddNumberToObject(r, pp ? "prefill_s" : tg ? "gen_s" : "e2e_s", s);
+        if ((pp || tg) && cJSON_IsNumber(t))
+            cJSON_AddNumberToObject(r, pp ? "prefill_tps" : "gen_tps", t->valuedouble);
+        cJSON_AddItemToArray(reps, r);
+    }
+    cJSON *tests = cJSON_AddArrayToObject(rec, "llama_bench_tests");
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "test", ng == 0 ? "pp" : np == 0 ? "tg" : "pg");
+    static const char *const keys[] = {"n_prompt", "n_gen",     "n_depth", "n_threads",
+                                       "avg_ns",   "stddev_ns", "avg_ts",  "stddev_ts"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        copy_num(t, keys[i], row, keys[i]);
+    if (ns) cJSON_AddItemToObject(t, "samples_ns", cJSON_Duplicate(ns, 1));
+    if (ts) cJSON_AddItemToObject(t, "samples_ts", cJSON_Duplicate(ts, 1));
+    cJSON_AddItemToArray(tests, t);
+    cJSON_AddItemToObject(rec, "llama_bench", cJSON_Duplicate(row, 1));
+    return rec;
+}
+
+/* Any object the importer knows, as a record; NULL when it is none. */
+static cJSON *as_record(const cJSON *o)
+{
+    if (!cJSON_IsObject(o)) return NULL;
+    if (cJSON_GetObjectItemCaseSensitive(o, "avg_ns") &&
+        cJSON_GetObjectItemCaseSensitive(o, "model_filename"))
+        return from_llama_bench(o);
+    if (cJSON_GetObjectItemCaseSensitive(o, "status") &&
+        cJSON_GetObjectItemCaseSensitive(o, "result"))
+        return cJSON_Duplicate(o, 1);
+    if (cJSON_GetObjectItemCaseSensitive(o, "reps") &&
+        cJSON_GetObjectItemCaseSensitive(o, "engine")) {
+        /* a run's own --format json */
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "source", "run");
+        cJSON_AddStringToObject(rec, "status", "ok");
+        cJSON_AddItemToObject(rec, "result", cJSON_Duplicate(o, 1));
+        return rec;
+    }
+    return NULL;
+}
+
+static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size_t *n,
+                            eb_error *err)
+{
+    cJSON *rec = as_record(o);
+    if (!rec)
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "%s: neither a llama-bench result nor an edgebench record", where);
+    /* the same record imported again is skipped; it is stored without its
+     * timeline, which has a table of its own */
+    cJSON *result = cJSON_GetObjectItemCaseSensitive(rec, "result");
+    cJSON *tl = cJSON_IsObject(result) ? cJSON_DetachItemFromObject(result, "timeline") : NULL;
+    char *canon = cJSON_PrintUnformatted(rec);
+    if (tl) cJSON_AddItemToObject(result, "timeline", tl);
+    long long seen = 0;
+    const char *p[] = {canon};
+    eb_status st =
+        canon ? eb_sq_id(s, "SELECT count(*) FROM trials WHERE record_json = $1", 1, p, &seen, err)
+              : eb_fail(err, EB_E_NO_MEMORY, "import: out of memory");
+    free(canon);
+    if (st == EB_OK && !seen) {
+        st = eb_store_put_json(s, rec, NULL, err);
+        if (st == EB_OK) (*n)++;
+    }
+    cJSON_Delete(rec);
+    return st;
+}
+
+eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_error *err)
+{
+    size_t n = 0;
+    if (n_trials) *n_trials = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return eb_fail(err, EB_E_IO, "import %s: %s", path, strerror(errno));
+    char *all = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&all, &len);
+    char buf[65536];
+    size_t got;
+    while (mem && (got = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, got, mem);
+    bool read_err = ferror(f);
+    fclose(f);
+    if (mem) fclose(mem);
+    if (!all || read_err) {
+        free(all);
+        return eb_fail(err, EB_E_IO, "import %s: cannot read", path);
+    }
+    eb_status st = EB_OK;
+    /* the whole file as one value only when nothing follows it (JSONL has more) */
+    cJSON *whole = cJSON_ParseWithOpts(all, NULL, 1);
+    char where[1100];
+    if (cJSON_IsArray(whole)) {
+        /* llama-bench -o json: an array of tests */
+        const cJSON *o;
+        int i = 0;
+        cJSON_ArrayForEach(o, whole)
+        {
+            snprintf(where, sizeof where, "%s: element %d", path, ++i);
+            st = import_one(s, o, where, &n, err);
+            if (st != EB_OK) break;
+        }
+    } else if (cJSON_IsObject(whole)) {
+        snprintf(where, sizeof where, "%s", path);
+        st = import_one(s, whole, where, &n, err);
+    } else {
+        /* JSON lines; a line cut short by a crash ends the import there */
+        int line_no = 0;
+        for (char *line = all, *next; line && *line && st == EB_OK; line = next) {
+            next = strchr(line, '\n');
+            if (next) *next++ = '\0';
+            line_no++;
+            if (strspn(line, " \t\r") == strlen(line)) continue;
+            cJSON *o = cJSON_Parse(line);
+            snprintf(where, sizeof where, "%s:%d", path, line_no);
+            if (!o)
+                st = eb_fail(err, EB_E_INVALID_ARG,
+                             "%s: not valid JSON (%zu record%s stored "
+                             "before it)",
+                             where, n, n == 1 ? "" : "s");
+            else
+                st = import_one(s, o, where, &n, err);
+            cJSON_Delete(o);
+        }
+    }
+    cJSON_Delete(whole);
+    free(all);
+    if (n_trials) *n_trials = n;
+    return st;
+}
+
+eb_status eb_fallback_append(const char *path, const char *record_json, eb_error *err)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return eb_fail(err, EB_E_IO, "fallback %s: %s", path, strerror(errno));
+    size_t len = strlen(record_json);
+    char *line = malloc(len + 2);
+    if (!line) {
+        close(fd);
+        return eb_fail(err, EB_E_NO_MEMORY, "fallback: out of memory");
+    }
+    memcpy(line, record_json, len);
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    /* one write: a line is whole or, after a crash, detectably cut */
+    ssize_t w = write(fd, line, len + 1);
+    free(line);
+    int ok = w == (ssize_t)(len + 1) && fsync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    return ok ? EB_OK : eb_fail(err, EB_E_IO, "fallback %s: %s", path, strerror(saved));
+}

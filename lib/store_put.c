@@ -1,0 +1,526 @@
+/* One trial record in, spread over the tables: device, build and model are
+ * shared rows found by fingerprint; the trial, its runs, per-phase measures,
+ * counters and timeline are new rows. One transaction per trial. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "edgebench/util.h"
+#include "store_impl.h"
+
+/* Text of a JSON value for a parameter: strings as they are, numbers as
+ * their shortest exact text, booleans 1/0; NULL for null, absent or NaN. */
+static const char *jtext(const cJSON *o, const char *key, char *buf, size_t cap)
+{
+    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    if (cJSON_IsString(v)) return v->valuestring;
+    if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? "1" : "0";
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return NULL;
+    double d = v->valuedouble;
+    if (d == floor(d) && fabs(d) < 9e15) {
+        snprintf(buf, cap, "%.0f", d);
+    } else {
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, cap, "%.*g", prec, d);
+            if (strtod(buf, NULL) == d) break;
+        }
+    }
+    return buf;
+}
+
+static const cJSON *jobj(const cJSON *o, const char *key)
+{
+    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+static const char insert_lb_test[] =
+    "INSERT INTO lb_tests (trial_id, test, n_prompt, n_gen, n_depth, n_threads, avg_ns,"
+    " stddev_ns, avg_ts, stddev_ts, samples_ns, samples_ts) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+    " $8, $9, $10, $11, $12)";
+
+#define MAXP 32
+typedef struct params {
+    int n;
+    const char *v[MAXP];
+    char buf[MAXP][40];
+} params;
+
+static void p_json(params *p, const cJSON *o, const char *key)
+{
+    p->v[p->n] = jtext(o, key, p->buf[p->n], sizeof p->buf[p->n]);
+    p->n++;
+}
+
+static void p_str(params *p, const char *s)
+{
+    p->v[p->n++] = s;
+}
+
+static void p_num(params *p, double d)
+{
+    if (!isfinite(d)) {
+        p->v[p->n++] = NULL;
+        return;
+    }
+    snprintf(p->buf[p->n], sizeof p->buf[p->n], "%.17g", d);
+    p->v[p->n] = p->buf[p->n];
+    p->n++;
+}
+
+/* A fingerprint over some fields of an object: the same device, build or
+ * model found again by what it is. */
+static void fingerprint(const cJSON *o, const char *const *keys, char out[17])
+{
+    uint64_t h = EB_FNV1A_OFFSET;
+    char buf[40];
+    for (; *keys; keys++) {
+        const char *t = jtext(o, *keys, buf, sizeof buf);
+        h = eb_fnv1a(h, *keys);
+        h = eb_fnv1a(h, "=");
+        h = eb_fnv1a(h, t ? t : "(none)");
+        h = eb_fnv1a(h, "\n");
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Inserts unless the fingerprint is known; either way gives the id. */
+static eb_status upsert(eb_store *s, const char *table, const cJSON *o, const char *const *columns,
+                        const char *const *fp_keys, long long *id, eb_error *err)
+{
+    char fp[17];
+    fingerprint(o, fp_keys, fp);
+    params p = {0};
+    p_str(&p, fp);
+    char sql[2048];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (fingerprint", table);
+    for (const char *const *c = columns; *c; c++) {
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ", %s", *c);
+        p_json(&p, o, *c);
+    }
+    n += (size_t)snprintf(sql + n, sizeof sql - n, ") VALUES ($1");
+    for (int i = 2; i <= p.n; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ", $%d", i);
+    snprintf(sql + n, sizeof sql - n, ") ON CONFLICT (fingerprint) DO NOTHING");
+    eb_status st = eb_sq_exec(s, sql, p.n, p.v, err);
+    if (st != EB_OK) return st;
+    snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE fingerprint = $1", table);
+    return eb_sq_id(s, sql, 1, p.v, id, err);
+}
+
+static const char *const device_cols[] = {
+    "hostname", "board_model", "cpu_model",         "n_cpus",      "cpu_topology", "ram_total_kib",
+    "kernel",   "os",          "governors_offered", "power_modes", "gpu",          "arch",
+    NULL};
+static const char *const build_cols[] = {"edgebench_version", "engine",  "engine_version",
+                                         "engine_commit",     "backend", "build_options",
+                                         "system_info",       NULL};
+static const char *const model_cols[] = {"path",      "sha256",          "name",
+                                         "arch",      "description",     "quant",
+                                         "n_params",  "file_size_bytes", "weights_size_bytes",
+                                         "n_layer",   "n_embd",          "n_ctx_train",
+                                         "synthetic", "preset",          NULL};
+/* A model is what its file holds: its hash when known, else its shape. */
+static const char *const model_fp_hashed[] = {"sha256", NULL};
+static const char *const model_fp_plain[] = {"path",      "quant", "n_params", "file_size_bytes",
+                                             "synthetic", NULL};
+
+static eb_status put_device(eb_store *s, const cJSON *rec, long long *id, eb_error *err)
+{
+    const cJSON *result = jobj(rec, "result");
+    const cJSON *d = jobj(rec, "device");
+    if (!d) d = jobj(result, "device");
+    *id = 0;
+    if (!d) return EB_OK;
+    cJSON *c = cJSON_Duplicate(d, 1);
+    if (!c) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    if (!cJSON_GetObjectItemCaseSensitive(c, "n_cpus")) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "n_cpus_configured");
+        if (cJSON_IsNumber(n)) cJSON_AddNumberToObject(c, "n_cpus", n->valuedouble);
+    }
+    /* The device is what it is, not what it has free. */
+    static const char *const fp[] = {"hostname",    "board_model",  "cpu_model",
+                                     "n_cpus",      "cpu_topology", "ram_total_kib",
+                                     "kernel",      "os",           "governors_offered",
+                                     "power_modes", "gpu",          "arch",
+                                     NULL};
+    eb_status st = upsert(s, "devices", c, device_cols, fp, id, err);
+    cJSON_Delete(c);
+    return st;
+}
+
+static eb_status put_build(eb_store *s, const cJSON *rec, long long *id, eb_error *err)
+{
+    const cJSON *result = jobj(rec, "result");
+    const cJSON *b = jobj(rec, "build");
+    *id = 0;
+    cJSON *c = NULL;
+    if (b) {
+        c = cJSON_Duplicate(b, 1);
+    } else if (result && jobj(result, "engine")) {
+        const cJSON *e = jobj(result, "engine");
+        c = cJSON_Duplicate(e, 1);
+        if (c) {
+            cJSON_DeleteItemFromObjectCaseSensitive(c, "name");
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "name");
+            cJSON_AddStringToObject(c, "engine", cJSON_IsString(n) ? n->valuestring : "");
+            cJSON_DeleteItemFromObjectCaseSensitive(c, "version");
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "version");
+            const char *vs = cJSON_IsString(v) ? v->valuestring : "";
+            cJSON_AddStringToObject(c, "engine_version", vs);
+            /* "v0.5.0 (de3ff815)": the commit, as llama-bench's build_commit */
+            char commit[64] = "";
+            const char *open = strchr(vs, '(');
+            if (open) sscanf(open + 1, "%63[0-9a-f]", commit);
+            cJSON_AddStringToObject(c, "engine_commit", commit);
+            const cJSON *ev = cJSON_GetObjectItemCaseSensitive(result, "edgebench_version");
+            cJSON_AddStringToObject(c, "edgebench_version",
+                                    cJSON_IsString(ev) ? ev->valuestring : "");
+        }
+    } else {
+        return EB_OK;
+    }
+    if (!c) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    static const char *const fp[] = {"edgebench_version", "engine",        "engine_version",
+                                     "backend",           "build_options", NULL};
+    eb_status st = upsert(s, "builds", c, build_cols, fp, id, err);
+    cJSON_Delete(c);
+    return st;
+}
+
+static eb_status put_model(eb_store *s, const cJSON *rec, long long *id, eb_error *err)
+{
+    const cJSON *m = jobj(rec, "model");
+    if (!m) m = jobj(jobj(rec, "result"), "model");
+    *id = 0;
+    if (!m) return EB_OK;
+    cJSON *c = cJSON_Duplicate(m, 1);
+    if (!c) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    const cJSON *hash = cJSON_GetObjectItemCaseSensitive(rec, "model_sha256");
+    if (cJSON_IsString(hash) && !cJSON_GetObjectItemCaseSensitive(c, "sha256"))
+        cJSON_AddStringToObject(c, "sha256", hash->valuestring);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(c, "sha256");
+    bool hashed = cJSON_IsString(h) && h->valuestring[0];
+    eb_status st =
+        upsert(s, "models", c, model_cols, hashed ? model_fp_hashed : model_fp_plain, id, err);
+    cJSON_Delete(c);
+    return st;
+}
+
+static eb_status put_trial(eb_store *s, const cJSON *rec, long long ids[3], long long *trial_id,
+                           eb_error *err)
+{
+    const cJSON *result = jobj(rec, "result");
+    const cJSON *cfg = jobj(result, "config");
+    const cJSON *plan_cfg = jobj(rec, "config");
+    const cJSON *meas = jobj(result, "measurement");
+    char idb[3][24], now[32];
+    time_t t = time(NULL);
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    params p = {0};
+    p_json(&p, rec, "trial_key");
+    const char *source = jtext(rec, "source", p.buf[p.n], sizeof p.buf[p.n]);
+    p_str(&p, source ? source : "sweep");
+    for (int i = 0; i < 3; i++) {
+        snprintf(idb[i], sizeof idb[i], "%lld", ids[i]);
+        p_str(&p, ids[i] ? idb[i] : NULL);
+    }
+    p_json(&p, rec, "plan");
+    p_json(&p, rec, "section");
+    const char *status = jtext(rec, "status", p.buf[p.n], sizeof p.buf[p.n]);
+    p_str(&p, status ? status : (result ? "ok" : "failed"));
+    p_json(&p, rec, "reason");
+    const char *started = jtext(rec, "started_at", p.buf[p.n], sizeof p.buf[p.n]);
+    if (!started) started = jtext(result, "started_at", p.buf[p.n], sizeof p.buf[p.n]);
+    p_str(&p, started);
+    p_str(&p, now);
+    p_json(&p, rec, "duration_s");
+    static const char *const cfg_keys[] = {"n_prompt",    "n_gen",   "n_ctx",    "threads_prefill",
+                                           "threads_gen", "n_batch", "n_ubatch", "n_gpu_layers"};
+    static const char *const plan_keys[] = {"n_prompt", "n_gen", "ctx",    "threads_prefill",
+                                            "threads",  "batch", "ubatch", "ngl"};
+    for (int i = 0; i < 8; i++) {
+        if (cfg)
+            p_json(&p, cfg, cfg_keys[i]);
+        else
+            p_json(&p, plan_cfg, plan_keys[i]);
+    }
+    const char *gov = jtext(plan_cfg, "governor", p.buf[p.n], sizeof p.buf[p.n]);
+    if (!gov) gov = jtext(meas, "governors", p.buf[p.n], sizeof p.buf[p.n]);
+    p_str(&p, gov && gov[0] ? gov : NULL);
+    p_json(&p, plan_cfg, "power_mode");
+    p_json(&p, meas, "energy_source");
+    char *cfg_text = cJSON_PrintUnformatted(plan_cfg ? plan_cfg : cfg);
+    char *sys_text = jobj(rec, "system") ? cJSON_PrintUnformatted(jobj(rec, "system")) : NULL;
+    /* the timeline has its own table */
+    cJSON *copy = NULL;
+    if (jobj(result, "timeline") && (copy = cJSON_Duplicate(rec, 1)))
+        cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "result"),
+                                                "timeline");
+    char *rec_text = cJSON_PrintUnformatted(copy ? copy : rec);
+    cJSON_Delete(copy);
+    p_str(&p, cfg_text);
+    p_str(&p, sys_text);
+    p_str(&p, rec_text);
+    eb_status st = rec_text ? EB_OK : eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    if (st == EB_OK)
+        st = eb_sq_id(s,
+                      "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan,"
+                      " section, status, reason, started_at, stored_at, duration_s, n_prompt,"
+                      " n_gen, n_ctx, threads_prefill, threads_gen, n_batch, n_ubatch,"
+                      " n_gpu_layers, governor, power_mode, energy_source, config_json,"
+                      " system_json, record_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+                      " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
+                      " $24, $25, $26) RETURNING id",
+                      p.n, p.v, trial_id, err);
+    free(cfg_text);
+    free(sys_text);
+    free(rec_text);
+    return st;
+}
+
+static const char *const span_keys[] = {"load", "prefill", "generation", "run"};
+
+static eb_status put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_error *err)
+{
+    static const char *const cols[] = {
+        "n_prompt",    "n_gen",   "load_s",    "prefill_s", "gen_s",     "e2e_s",       "ttft_s",
+        "prefill_tps", "gen_tps", "itl_p50_s", "itl_p90_s", "itl_p99_s", "peak_rss_mib"};
+    params p = {0};
+    char tid[24];
+    snprintf(tid, sizeof tid, "%lld", trial_id);
+    p_str(&p, tid);
+    p_json(&p, rep, "index");
+    p_json(&p, rep, "warmup");
+    if (!p.v[2]) p.v[2] = "0";
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        p_json(&p, rep, cols[i]);
+    long long run_id = 0;
+    eb_status st = eb_sq_id(s,
+                            "INSERT INTO runs (trial_id, rep, warmup, n_prompt, n_gen, load_s,"
+                            " prefill_s, gen_s, e2e_s, ttft_s, prefill_tps, gen_tps, itl_p50_s,"
+                            " itl_p90_s, itl_p99_s, peak_rss_mib) VALUES ($1, $2, $3, $4, $5,"
+                            " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+                            p.n, p.v, &run_id, err);
+    char rid[24];
+    snprintf(rid, sizeof rid, "%lld", run_id);
+    const cJSON *spans = jobj(rep, "spans");
+    for (int sp = 0; st == EB_OK && sp < 4; sp++) {
+        const cJSON *o = jobj(spans, span_keys[sp]), *m;
+        cJSON_ArrayForEach(m, o)
+        {
+            if (!cJSON_IsNumber(m) && !cJSON_IsNull(m)) continue;
+            if (strcmp(m->string, "t_start_s") == 0 || strcmp(m->string, "t_end_s") == 0) continue;
+            params q = {0};
+            p_str(&q, rid);
+            p_str(&q, span_keys[sp]);
+            p_str(&q, m->string);
+            p_num(&q, cJSON_IsNumber(m) ? m->valuedouble : NAN);
+            st = eb_sq_exec(s,
+                            "INSERT INTO run_measures (run_id, span, measure, value) VALUES"
+                            " ($1, $2, $3, $4)",
+                            q.n, q.v, err);
+            if (st != EB_OK) break;
+        }
+    }
+    const cJSON *counters = jobj(rep, "counters");
+    for (int sp = 0; st == EB_OK && sp < 3; sp++) {
+        const cJSON *o = jobj(counters, span_keys[sp]), *c;
+        cJSON_ArrayForEach(c, o)
+        {
+            params q = {0};
+            p_str(&q, rid);
+            p_str(&q, span_keys[sp]);
+            p_str(&q, c->string);
+            p_json(&q, c, "status");
+            if (!q.v[3]) q.v[3] = "unknown";
+            p_json(&q, c, "value");
+            st = eb_sq_exec(s,
+                            "INSERT INTO run_counters (run_id, span, counter, status, value)"
+                            " VALUES ($1, $2, $3, $4, $5)",
+                            q.n, q.v, err);
+            if (st != EB_OK) break;
+        }
+    }
+    return st;
+}
+
+/* result.timeline = {"columns": ["t_s", ch...], "rows": [[t, v...], ...]} */
+static eb_status put_timeline(eb_store *s, long long trial_id, const cJSON *tl, eb_error *err)
+{
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(tl, "columns");
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(tl, "rows"), *row;
+    if (!cJSON_IsArray(cols) || !cJSON_IsArray(rows)) return EB_OK;
+    int ncol = cJSON_GetArraySize(cols);
+    char tid[24];
+    snprintf(tid, sizeof tid, "%lld", trial_id);
+    eb_status st = EB_OK;
+    cJSON_ArrayForEach(row, rows)
+    {
+        const cJSON *t = cJSON_GetArrayItem(row, 0);
+        if (!cJSON_IsNumber(t)) continue;
+        for (int c = 1; c < ncol && st == EB_OK; c++) {
+            const cJSON *name = cJSON_GetArrayItem(cols, c), *v = cJSON_GetArrayItem(row, c);
+            if (!cJSON_IsString(name) || !cJSON_IsNumber(v)) continue;
+            params q = {0};
+            p_str(&q, tid);
+            p_num(&q, t->valuedouble);
+            p_str(&q, name->valuestring);
+            p_num(&q, v->valuedouble);
+            st = eb_sq_exec(s,
+                            "INSERT INTO timelines (trial_id, t_s, channel, value) VALUES ($1,"
+                            " $2, $3, $4)",
+                            q.n, q.v, err);
+        }
+        if (st != EB_OK) break;
+    }
+    return st;
+}
+
+/* Tests imported from llama-bench arrive already summarised. */
+static eb_status put_lb_tests(eb_store *s, long long trial_id, const cJSON *tests, eb_error *err)
+{
+    char tid[24];
+    snprintf(tid, sizeof tid, "%lld", trial_id);
+    const cJSON *t;
+    eb_status st = EB_OK;
+    cJSON_ArrayForEach(t, tests)
+    {
+        params q = {0};
+        p_str(&q, tid);
+        static const char *const keys[] = {"test",   "n_prompt",  "n_gen",  "n_depth",  "n_threads",
+                                           "avg_ns", "stddev_ns", "avg_ts", "stddev_ts"};
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            p_json(&q, t, keys[i]);
+        char *ns = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(t, "samples_ns"));
+        char *ts = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(t, "samples_ts"));
+        p_str(&q, ns);
+        p_str(&q, ts);
+        st = eb_sq_exec(s, insert_lb_test, q.n, q.v, err);
+        free(ns);
+        free(ts);
+        if (st != EB_OK) break;
+    }
+    return st;
+}
+
+/* llama-bench's statistics of one test: samples, mean and sample stddev. */
+static eb_status put_summary(eb_store *s, const char *tid, const char *test, const eb_table *t,
+                             int col_s, int col_n, int col_threads, const char *n_prompt,
+                             const char *n_gen, const char *n_depth, eb_error *err)
+{
+    size_t n = 0;
+    double sum_ns = 0, sum_ts = 0, sq_ns = 0, sq_ts = 0;
+    cJSON *ns = cJSON_CreateArray(), *ts = cJSON_CreateArray();
+    for (size_t i = 0; i < t->nrow; i++) {
+        const char *sec = t->cell[i * t->ncol + col_s], *tok = t->cell[i * t->ncol + col_n];
+        if (!sec || !tok || atof(sec) <= 0) continue;
+        double x = atof(sec) * 1e9, y = atof(tok) / atof(sec);
+        cJSON_AddItemToArray(ns, cJSON_CreateNumber(llround(x)));
+        cJSON_AddItemToArray(ts, cJSON_CreateNumber(y));
+        sum_ns += x;
+        sum_ts += y;
+        sq_ns += x * x;
+        sq_ts += y * y;
+        n++;
+    }
+    eb_status st = EB_OK;
+    if (n > 0) {
+        double m_ns = sum_ns / (double)n, m_ts = sum_ts / (double)n;
+        double v_ns = n > 1 ? (sq_ns - (double)n * m_ns * m_ns) / (double)(n - 1) : 0;
+        double v_ts = n > 1 ? (sq_ts - (double)n * m_ts * m_ts) / (double)(n - 1) : 0;
+        char *sns = cJSON_PrintUnformatted(ns), *sts = cJSON_PrintUnformatted(ts);
+        params q = {0};
+        p_str(&q, tid);
+        p_str(&q, test);
+        p_str(&q, n_prompt);
+        p_str(&q, n_gen);
+        p_str(&q, n_depth);
+        p_str(&q, t->cell[col_threads]);
+        snprintf(q.buf[q.n], sizeof q.buf[q.n], "%lld", llround(m_ns));
+        p_str(&q, q.buf[q.n]);
+        snprintf(q.buf[q.n], sizeof q.buf[q.n], "%lld", llround(sqrt(v_ns > 0 ? v_ns : 0)));
+        p_str(&q, q.buf[q.n]);
+        p_num(&q, m_ts);
+        p_num(&q, sqrt(v_ts > 0 ? v_ts : 0));
+        p_str(&q, sns);
+        p_str(&q, sts);
+        st = eb_sq_exec(s, insert_lb_test, q.n, q.v, err);
+        free(sns);
+        free(sts);
+    }
+    cJSON_Delete(ns);
+    cJSON_Delete(ts);
+    return st;
+}
+
+eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *err)
+{
+    char tid[24];
+    snprintf(tid, sizeof tid, "%lld", trial_id);
+    const char *p[] = {tid};
+    eb_status st = eb_sq_exec(s, "DELETE FROM lb_tests WHERE trial_id = $1", 1, p, err);
+    eb_table t;
+    if (st == EB_OK)
+        st = s->be->query(s,
+                          "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
+                          " t.threads_gen FROM runs r JOIN trials t ON t.id = r.trial_id WHERE"
+                          " r.trial_id = $1 AND r.warmup = 0 AND t.status = 'ok' ORDER BY r.rep",
+                          1, p, &t, err);
+    if (st != EB_OK) return st;
+    if (t.nrow > 0) {
+        const char *np = t.cell[1], *ng = t.cell[3];
+        st = put_summary(s, tid, "pp", &t, 0, 1, 4, np, "0", "0", err);
+        /* generation follows the prompt: its depth is the prompt's length */
+        if (st == EB_OK) st = put_summary(s, tid, "tg", &t, 2, 3, 5, "0", ng, np, err);
+    }
+    eb_table_free(&t);
+    return st;
+}
+
+eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, eb_error *err)
+{
+    long long ids[3] = {0}, id = 0;
+    eb_status st = s->be->exec(s, s->be->begin, err);
+    if (st != EB_OK) return st;
+    st = put_device(s, rec, &ids[0], err);
+    if (st == EB_OK) st = put_build(s, rec, &ids[1], err);
+    if (st == EB_OK) st = put_model(s, rec, &ids[2], err);
+    if (st == EB_OK) st = put_trial(s, rec, ids, &id, err);
+    const cJSON *result = jobj(rec, "result");
+    const cJSON *reps = result ? cJSON_GetObjectItemCaseSensitive(result, "reps") : NULL, *rep;
+    cJSON_ArrayForEach(rep, reps)
+    {
+        if (st != EB_OK) break;
+        st = put_run(s, id, rep, err);
+    }
+    if (s->version >= 2) {
+        const cJSON *tl = jobj(result, "timeline");
+        if (st == EB_OK && tl) st = put_timeline(s, id, tl, err);
+        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(rec, "llama_bench_tests");
+        if (st == EB_OK && cJSON_IsArray(lb))
+            st = put_lb_tests(s, id, lb, err);
+        else if (st == EB_OK)
+            st = eb_store_summarize_trial(s, id, err);
+    }
+    st = eb_sq_end(s, st, err);
+    if (st == EB_OK && trial_id) *trial_id = id;
+    return st;
+}
+
+eb_status eb_store_put(eb_store *s, const char *record_json, long long *trial_id, eb_error *err)
+{
+    cJSON *rec = cJSON_Parse(record_json);
+    if (!cJSON_IsObject(rec)) {
+        cJSON_Delete(rec);
+        return eb_fail(err, EB_E_INVALID_ARG, "store %s: the record is not a JSON object", s->name);
+    }
+    eb_status st = eb_store_put_json(s, rec, trial_id, err);
+    cJSON_Delete(rec);
+    return st;
+}

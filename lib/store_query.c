@@ -1,0 +1,176 @@
+/* Results out of the store: trials, runs and llama-bench's rows, filtered. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_impl.h"
+
+/* Columns a filter compares, per view. */
+typedef struct view_columns {
+    const char *device[2], *model[2], *quant, *governor, *status, *time, *threads;
+} view_columns;
+
+static const view_columns trial_view = {{"d.hostname", "d.board_model"},
+                                        {"m.name", "m.path"},
+                                        "m.quant",
+                                        "t.governor",
+                                        "t.status",
+                                        "t.started_at",
+                                        "t.threads_gen"};
+static const view_columns lb_view = {{"l.hostname", "l.board_model"},
+                                     {"l.model_filename", "l.model_type"},
+                                     "l.quant",
+                                     "l.governor",
+                                     "'ok'",
+                                     "l.test_time",
+                                     "l.n_threads"};
+
+static const char trials_sql[] =
+    "SELECT t.id AS trial_id, t.started_at, d.hostname AS device, m.name AS model, m.quant,"
+    " t.threads_prefill, t.threads_gen, t.n_prompt, t.n_gen, t.governor, t.power_mode, t.status,"
+    " (SELECT count(*) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS runs,"
+    " (SELECT avg(r.load_s) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS load_s,"
+    " (SELECT avg(r.prefill_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0)"
+    " AS prefill_tps,"
+    " (SELECT avg(r.gen_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS gen_tps,"
+    " (SELECT max(r.peak_rss_mib) FROM runs r WHERE r.trial_id = t.id) AS peak_rss_mib,"
+    " (SELECT avg(x.value) FROM run_measures x JOIN runs r ON r.id = x.run_id WHERE"
+    " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'generation' AND"
+    " x.measure = 'energy_per_token_j') AS gen_j_per_token,"
+    " (SELECT avg(x.value) FROM run_measures x JOIN runs r ON r.id = x.run_id WHERE"
+    " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'generation' AND"
+    " x.measure = 'action_per_token_js') AS gen_action_js,"
+    " (SELECT avg(x.value) FROM run_measures x JOIN runs r ON r.id = x.run_id WHERE"
+    " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'run' AND x.measure = 'mean_power_w')"
+    " AS mean_power_w,"
+    " t.energy_source, d.board_model AS board, m.synthetic, t.source, t.reason"
+    " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
+    " LEFT JOIN models m ON m.id = t.model_id";
+
+static const char runs_sql[] =
+    "SELECT t.id AS trial_id, r.rep, r.warmup, t.started_at, d.hostname AS device,"
+    " m.name AS model, m.quant, t.threads_prefill, t.threads_gen, t.governor, t.power_mode,"
+    " r.n_prompt, r.n_gen, r.load_s, r.prefill_s, r.gen_s, r.ttft_s, r.prefill_tps, r.gen_tps,"
+    " r.itl_p50_s, r.itl_p99_s, r.peak_rss_mib,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'generation' AND"
+    " x.measure = 'energy_j') AS gen_energy_j,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'generation' AND"
+    " x.measure = 'energy_per_token_j') AS gen_j_per_token,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'generation' AND"
+    " x.measure = 'action_per_token_js') AS gen_action_js,"
+    " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id AND c.span = 'generation' AND"
+    " c.counter = 'cache_misses' AND c.status = 'ok') AS gen_cache_misses,"
+    " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id AND c.span = 'generation' AND"
+    " c.counter = 'context_switches' AND c.status = 'ok') AS gen_context_switches"
+    " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
+    " LEFT JOIN models m ON m.id = t.model_id";
+
+static const char lb_sql[] = "SELECT l.* FROM llama_bench l";
+
+eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
+                           eb_table *out, eb_error *err)
+{
+    if (view == EB_VIEW_LLAMA_BENCH && s->version < 2)
+        return eb_fail(err, EB_E_UNSUPPORTED,
+                       "store %s (schema %d) has no llama-bench view: open it with write "
+                       "access once to migrate it",
+                       s->name, s->version);
+    const view_columns *vc = view == EB_VIEW_LLAMA_BENCH ? &lb_view : &trial_view;
+    const char *base = view == EB_VIEW_TRIALS ? trials_sql
+                       : view == EB_VIEW_RUNS ? runs_sql
+                                              : lb_sql;
+    size_t cap = strlen(base) + 2048;
+    char *sql = malloc(cap);
+    if (!sql) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    size_t n = (size_t)snprintf(sql, cap, "%s WHERE 1 = 1", base);
+    const char *p[8];
+    char like[2][300], threads[24];
+    int np = 0;
+    static const eb_results_filter none = {0};
+    if (!f) f = &none;
+    if (f->device && f->device[0]) {
+        snprintf(like[0], sizeof like[0], "%%%s%%", f->device);
+        p[np++] = like[0];
+        n += (size_t)snprintf(sql + n, cap - n,
+                              " AND (lower(%s) LIKE lower($%d) OR lower(%s) LIKE lower($%d))",
+                              vc->device[0], np, vc->device[1], np);
+    }
+    if (f->model && f->model[0]) {
+        snprintf(like[1], sizeof like[1], "%%%s%%", f->model);
+        p[np++] = like[1];
+        n += (size_t)snprintf(sql + n, cap - n,
+                              " AND (lower(%s) LIKE lower($%d) OR lower(%s) LIKE lower($%d))",
+                              vc->model[0], np, vc->model[1], np);
+    }
+    if (f->quant && f->quant[0]) {
+        p[np++] = f->quant;
+        n += (size_t)snprintf(sql + n, cap - n, " AND upper(%s) = upper($%d)", vc->quant, np);
+    }
+    if (f->governor && f->governor[0]) {
+        p[np++] = f->governor;
+        n += (size_t)snprintf(sql + n, cap - n, " AND %s = $%d", vc->governor, np);
+    }
+    if (f->status && f->status[0]) {
+        p[np++] = f->status;
+        n += (size_t)snprintf(sql + n, cap - n, " AND %s = $%d", vc->status, np);
+    }
+    if (f->since && f->since[0]) {
+        p[np++] = f->since;
+        n += (size_t)snprintf(sql + n, cap - n, " AND %s >= $%d", vc->time, np);
+    }
+    if (f->until && f->until[0]) {
+        p[np++] = f->until;
+        n += (size_t)snprintf(sql + n, cap - n, " AND %s < $%d", vc->time, np);
+    }
+    if (f->threads > 0) {
+        snprintf(threads, sizeof threads, "%d", f->threads);
+        p[np++] = threads;
+        n += (size_t)snprintf(sql + n, cap - n, " AND %s = CAST($%d AS INTEGER)", vc->threads, np);
+    }
+    n += (size_t)snprintf(sql + n, cap - n, "%s",
+                          view == EB_VIEW_TRIALS ? " ORDER BY t.id"
+                          : view == EB_VIEW_RUNS ? " ORDER BY t.id, r.rep"
+                                                 : " ORDER BY l.trial_id, l.test");
+    if (f->limit > 0) snprintf(sql + n, cap - n, " LIMIT %lld", f->limit);
+    eb_status st = s->be->query(s, sql, np, p, out, err);
+    free(sql);
+    if (st != EB_OK) return st;
+    /* SQLite types cells, not columns: a column is numeric when its name
+     * says so even if every cell is NULL. */
+    for (size_t c = 0; c < out->ncol; c++) {
+        const char *nm = out->name[c];
+        if (strncmp(nm, "samples_", 8) == 0)
+            out->numeric[c] = 2;
+        else if (strcmp(nm, "test_time") == 0 || strcmp(nm, "started_at") == 0)
+            out->numeric[c] = 0;
+    }
+    return EB_OK;
+}
+
+eb_status eb_store_timeline(eb_store *s, long long trial_id, eb_table *out, eb_error *err)
+{
+    if (s->version < 2)
+        return eb_fail(err, EB_E_UNSUPPORTED, "store %s (schema %d) holds no timelines", s->name,
+                       s->version);
+    char tid[24];
+    snprintf(tid, sizeof tid, "%lld", trial_id);
+    const char *p[] = {tid};
+    return s->be->query(s,
+                        "SELECT trial_id, t_s, channel, value FROM timelines WHERE trial_id ="
+                        " CAST($1 AS BIGINT) ORDER BY t_s, channel",
+                        1, p, out, err);
+}
+
+eb_status eb_store_trial_done(eb_store *s, const char *trial_key, const char *hostname, bool *done,
+                              eb_error *err)
+{
+    const char *p[] = {trial_key, hostname ? hostname : ""};
+    long long n = 0;
+    eb_status st = eb_sq_id(s,
+                            "SELECT count(*) FROM trials t LEFT JOIN devices d ON d.id ="
+                            " t.device_id WHERE t.trial_key = $1 AND t.status = 'ok' AND ($2 ="
+                            " '' OR d.hostname = $2)",
+                            2, p, &n, err);
+    *done = n > 0;
+    return st;
+}

@@ -1,0 +1,186 @@
+/* The schema, one migration per version. A migration never changes what an
+ * earlier one stored, only adds; each runs inside the exclusive transaction
+ * that also moves the version, so a store is never half migrated. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_impl.h"
+
+#ifndef EB_VERSION
+#define EB_VERSION "0"
+#endif
+
+/* "{ID}" stands for the backend's auto-numbered key. */
+static const char schema_v1[] =
+    "CREATE TABLE eb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE devices (id {ID}, fingerprint TEXT NOT NULL UNIQUE, hostname TEXT,"
+    " board_model TEXT, cpu_model TEXT, n_cpus INTEGER, cpu_topology TEXT,"
+    " ram_total_kib BIGINT, kernel TEXT, os TEXT, arch TEXT, governors_offered TEXT,"
+    " power_modes TEXT, gpu TEXT);\n"
+    "CREATE TABLE builds (id {ID}, fingerprint TEXT NOT NULL UNIQUE, edgebench_version TEXT,"
+    " engine TEXT, engine_version TEXT, engine_commit TEXT, backend TEXT, build_options TEXT,"
+    " system_info TEXT);\n"
+    "CREATE TABLE models (id {ID}, fingerprint TEXT NOT NULL UNIQUE, path TEXT, sha256 TEXT,"
+    " name TEXT, arch TEXT, description TEXT, quant TEXT, n_params BIGINT,"
+    " file_size_bytes BIGINT, weights_size_bytes BIGINT, n_layer INTEGER, n_embd INTEGER,"
+    " n_ctx_train INTEGER, synthetic INTEGER, preset TEXT);\n"
+    "CREATE TABLE trials (id {ID}, trial_key TEXT, source TEXT NOT NULL,"
+    " device_id BIGINT REFERENCES devices(id), build_id BIGINT REFERENCES builds(id),"
+    " model_id BIGINT REFERENCES models(id), plan TEXT, section TEXT, status TEXT NOT NULL,"
+    " reason TEXT, started_at TEXT, stored_at TEXT, duration_s DOUBLE PRECISION,"
+    " n_prompt INTEGER, n_gen INTEGER, n_ctx INTEGER, threads_prefill INTEGER,"
+    " threads_gen INTEGER, n_batch INTEGER, n_ubatch INTEGER, n_gpu_layers INTEGER,"
+    " governor TEXT, power_mode TEXT, energy_source TEXT, config_json TEXT, system_json TEXT,"
+    " record_json TEXT NOT NULL);\n"
+    "CREATE INDEX trials_key ON trials (trial_key);\n"
+    "CREATE INDEX trials_started ON trials (started_at);\n"
+    "CREATE TABLE runs (id {ID}, trial_id BIGINT NOT NULL REFERENCES trials(id) ON DELETE"
+    " CASCADE, rep INTEGER NOT NULL, warmup INTEGER NOT NULL, n_prompt INTEGER, n_gen INTEGER,"
+    " load_s DOUBLE PRECISION, prefill_s DOUBLE PRECISION, gen_s DOUBLE PRECISION,"
+    " e2e_s DOUBLE PRECISION, ttft_s DOUBLE PRECISION, prefill_tps DOUBLE PRECISION,"
+    " gen_tps DOUBLE PRECISION, itl_p50_s DOUBLE PRECISION, itl_p90_s DOUBLE PRECISION,"
+    " itl_p99_s DOUBLE PRECISION, peak_rss_mib DOUBLE PRECISION, UNIQUE (trial_id, rep));\n"
+    "CREATE TABLE run_measures (run_id BIGINT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " span TEXT NOT NULL, measure TEXT NOT NULL, value DOUBLE PRECISION,"
+    " PRIMARY KEY (run_id, span, measure));\n"
+    "CREATE TABLE run_counters (run_id BIGINT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " span TEXT NOT NULL, counter TEXT NOT NULL, status TEXT NOT NULL, value DOUBLE PRECISION,"
+    " PRIMARY KEY (run_id, span, counter));\n";
+
+/* Version 2: sampled timelines, and each trial's runs summarised as
+ * llama-bench's tests (filled for the trials already stored). */
+static const char schema_v2[] =
+    "CREATE TABLE timelines (trial_id BIGINT NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
+    " t_s DOUBLE PRECISION NOT NULL, channel TEXT NOT NULL, value DOUBLE PRECISION);\n"
+    "CREATE INDEX timelines_trial ON timelines (trial_id);\n"
+    "CREATE TABLE lb_tests (trial_id BIGINT NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
+    " test TEXT NOT NULL, n_prompt INTEGER, n_gen INTEGER, n_depth INTEGER, n_threads INTEGER,"
+    " avg_ns BIGINT, stddev_ns BIGINT, avg_ts DOUBLE PRECISION, stddev_ts DOUBLE PRECISION,"
+    " samples_ns TEXT, samples_ts TEXT, PRIMARY KEY (trial_id, test));\n"
+    "CREATE VIEW llama_bench AS SELECT b.engine_commit AS build_commit, 0 AS build_number,"
+    " d.cpu_model AS cpu_info, d.gpu AS gpu_info, b.backend AS backends,"
+    " m.path AS model_filename, m.description AS model_type,"
+    " m.weights_size_bytes AS model_size, m.n_params AS model_n_params, t.n_batch, t.n_ubatch,"
+    " l.n_threads, t.n_gpu_layers, l.n_prompt, l.n_gen, l.n_depth, t.started_at AS test_time,"
+    " l.avg_ns, l.stddev_ns, l.avg_ts, l.stddev_ts, l.samples_ns, l.samples_ts,"
+    " t.id AS trial_id, l.test, d.hostname, d.board_model, m.quant, m.synthetic, t.governor,"
+    " t.power_mode, t.source FROM lb_tests l JOIN trials t ON t.id = l.trial_id"
+    " LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN builds b ON b.id = t.build_id"
+    " LEFT JOIN models m ON m.id = t.model_id;\n";
+
+static eb_status summarize_all(eb_store *s, eb_error *err)
+{
+    eb_table t;
+    eb_status st =
+        s->be->query(s, "SELECT id FROM trials WHERE status = 'ok' ORDER BY id", 0, NULL, &t, err);
+    if (st != EB_OK) return st;
+    for (size_t i = 0; st == EB_OK && i < t.nrow; i++)
+        st = eb_store_summarize_trial(s, atoll(t.cell[i]), err);
+    eb_table_free(&t);
+    return st;
+}
+
+static const struct migration {
+    const char *sql;
+    eb_status (*after)(eb_store *s, eb_error *err);
+} migrations[] = {
+    {schema_v1, NULL},
+    {schema_v2, summarize_all},
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int eb_store_latest_version(void)
+{
+    return N_MIGRATIONS;
+}
+
+static eb_status exec_schema(eb_store *s, const char *sql, eb_error *err)
+{
+    /* replace every {ID} */
+    size_t cap = strlen(sql) * 2 + 1;
+    char *out = malloc(cap);
+    if (!out) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    size_t n = 0;
+    for (const char *p = sql; *p;) {
+        if (strncmp(p, "{ID}", 4) == 0) {
+            n += (size_t)snprintf(out + n, cap - n, "%s", s->be->id_column);
+            p += 4;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+    eb_status st = s->be->exec(s, out, err);
+    free(out);
+    return st;
+}
+
+/* The version a store has: 0 when empty; -1 (with err) when it holds
+ * tables but is not an edgebench store. */
+static eb_status read_version(eb_store *s, int *version, eb_error *err)
+{
+    const char *probe = s->be == &eb_store_sqlite
+                            ? "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                              " AND name = 'eb_meta'), (SELECT count(*) FROM sqlite_master)"
+                            : "SELECT (SELECT count(*) FROM information_schema.tables WHERE"
+                              " table_schema = current_schema() AND table_name = 'eb_meta'),"
+                              " (SELECT count(*) FROM information_schema.tables WHERE"
+                              " table_schema = current_schema())";
+    eb_table t;
+    eb_status st = s->be->query(s, probe, 0, NULL, &t, err);
+    if (st != EB_OK) return st;
+    long long has_meta = atoll(t.cell[0]), n_tables = atoll(t.cell[1]);
+    eb_table_free(&t);
+    if (!has_meta) {
+        *version = 0;
+        if (n_tables > 0)
+            return eb_fail(err, EB_E_INVALID_ARG,
+                           "store %s holds other tables and no edgebench schema; it is left as "
+                           "it is (name a new file or database)",
+                           s->name);
+        return EB_OK;
+    }
+    long long v = 0;
+    st = eb_sq_id(s, "SELECT value FROM eb_meta WHERE key = 'schema_version'", 0, NULL, &v, err);
+    *version = (int)v;
+    return st;
+}
+
+eb_status eb_store_migrate(eb_store *s, int max_version, eb_error *err)
+{
+    if (max_version > N_MIGRATIONS) max_version = N_MIGRATIONS;
+    int v = 0;
+    eb_status st = read_version(s, &v, err);
+    if (st != EB_OK) return st;
+    if (v > N_MIGRATIONS)
+        return eb_fail(err, EB_E_UNSUPPORTED,
+                       "store %s has schema version %d, made by a newer edgebench (this one "
+                       "knows up to %d); it is left as it is: use a newer edgebench",
+                       s->name, v, N_MIGRATIONS);
+    s->version = v;
+    if (v >= max_version) return EB_OK;
+    /* Someone else may be migrating: take the lock, then look again. */
+    st = s->be->exec(s, s->be->begin_exclusive, err);
+    if (st != EB_OK) return st;
+    st = read_version(s, &v, err);
+    for (int next = v + 1; st == EB_OK && next <= max_version; next++) {
+        st = exec_schema(s, migrations[next - 1].sql, err);
+        if (st == EB_OK && migrations[next - 1].after) st = migrations[next - 1].after(s, err);
+        char vs[16];
+        snprintf(vs, sizeof vs, "%d", next);
+        const char *p[] = {vs};
+        if (st == EB_OK && next == 1)
+            st = eb_sq_exec(s,
+                            "INSERT INTO eb_meta (key, value) VALUES ('schema_version', $1),"
+                            " ('created_by', 'edgebench " EB_VERSION "')",
+                            1, p, err);
+        else if (st == EB_OK)
+            st = eb_sq_exec(s, "UPDATE eb_meta SET value = $1 WHERE key = 'schema_version'", 1, p,
+                            err);
+        if (st == EB_OK) v = next;
+    }
+    st = eb_sq_end(s, st, err);
+    if (st == EB_OK) s->version = v;
+    return st;
+}

@@ -1,0 +1,135 @@
+/* The SQLite backend: one file, WAL mode, writers wait for each other. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_impl.h"
+
+static eb_status sq_fail(eb_store *s, eb_error *err, const char *what)
+{
+    sqlite3 *db = s->conn;
+    int code = db ? sqlite3_errcode(db) : SQLITE_ERROR;
+    eb_status st = code == SQLITE_NOMEM ? EB_E_NO_MEMORY : EB_E_IO;
+    const char *hint = code == SQLITE_FULL       ? " (disk full)"
+                       : code == SQLITE_READONLY ? " (read-only)"
+                       : code == SQLITE_NOTADB   ? " (not an SQLite database)"
+                       : code == SQLITE_CORRUPT  ? " (the database is corrupt)"
+                                                 : "";
+    return eb_fail(err, st, "store %s: %s: %s%s", s->name, what, db ? sqlite3_errmsg(db) : "",
+                   hint);
+}
+
+static eb_status sq_open(eb_store *s, const char *target, eb_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    s->conn = db;
+    if (rc != SQLITE_OK) return sq_fail(s, err, "cannot open");
+    /* Several processes (two sweeps, a report) may share the file. */
+    sqlite3_busy_timeout(db, 60000);
+    sqlite3_extended_result_codes(db, 0);
+    /* Reading the header finds a file that is not a database at once. */
+    char *msg = NULL;
+    rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL, &msg);
+    sqlite3_free(msg);
+    if (rc != SQLITE_OK) {
+        /* A read-only file cannot switch to WAL but can still be read. */
+        if (rc != SQLITE_READONLY) return sq_fail(s, err, "cannot open");
+    }
+    rc = sqlite3_exec(db, "PRAGMA synchronous=NORMAL; SELECT count(*) FROM sqlite_master;", NULL,
+                      NULL, NULL);
+    if (rc != SQLITE_OK) return sq_fail(s, err, "cannot read");
+    return EB_OK;
+}
+
+static void sq_close(eb_store *s)
+{
+    if (s->conn) sqlite3_close(s->conn);
+    s->conn = NULL;
+}
+
+static eb_status sq_exec(eb_store *s, const char *sql, eb_error *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->conn, sql, NULL, NULL, &msg);
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? EB_OK : sq_fail(s, err, "statement failed");
+}
+
+/* REAL cells as the shortest text that reads back to the same double. */
+static char *real_text(double v)
+{
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return strdup(buf);
+}
+
+static eb_status sq_query(eb_store *s, const char *sql, int n, const char *const *params,
+                          eb_table *out, eb_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->conn, sql, -1, &st, NULL) != SQLITE_OK)
+        return sq_fail(s, err, "cannot prepare a statement");
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx == 0) continue; /* a parameter the statement does not use */
+        if (params[i])
+            sqlite3_bind_text(st, idx, params[i], -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, idx);
+    }
+    eb_status result = EB_OK;
+    size_t ncol = (size_t)sqlite3_column_count(st);
+    if (out) {
+        const char **names = calloc(ncol ? ncol : 1, sizeof *names);
+        if (!names) {
+            sqlite3_finalize(st);
+            return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+        }
+        for (size_t c = 0; c < ncol; c++)
+            names[c] = sqlite3_column_name(st, (int)c);
+        result = eb_table_init(out, ncol, names, NULL);
+        free(names);
+    }
+    char **row = out ? calloc(ncol ? ncol : 1, sizeof *row) : NULL;
+    int rc = SQLITE_DONE;
+    while (result == EB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!out) continue;
+        for (size_t c = 0; c < ncol; c++) {
+            int type = sqlite3_column_type(st, (int)c);
+            if (type == SQLITE_NULL)
+                row[c] = NULL;
+            else if (type == SQLITE_FLOAT)
+                row[c] = real_text(sqlite3_column_double(st, (int)c));
+            else
+                row[c] = strdup((const char *)sqlite3_column_text(st, (int)c));
+            if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) out->numeric[c] = 1;
+        }
+        result = eb_table_add_row(out, row);
+        for (size_t c = 0; c < ncol; c++)
+            free(row[c]);
+    }
+    free(row);
+    if (result == EB_OK && rc != SQLITE_DONE) result = sq_fail(s, err, "statement failed");
+    sqlite3_finalize(st);
+    if (result != EB_OK && out) eb_table_free(out);
+    return result;
+}
+
+const eb_store_backend eb_store_sqlite = {
+    .name = "sqlite",
+    .id_column = "INTEGER PRIMARY KEY AUTOINCREMENT",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .query = sq_query,
+    .begin_exclusive = "BEGIN IMMEDIATE",
+    .begin = "BEGIN IMMEDIATE",
+};

@@ -1,0 +1,84 @@
+/* Writing records to the results store from `run` and `sweep`: a store that
+ * cannot be written costs no result, the record goes to a local file that
+ * `edgebench import` reads later. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_store.h"
+#include "edgebench/util.h"
+
+void cli_store_begin(cli_store *cs, const char *spec, const char *fallback, const char *cmd)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->spec = spec && spec[0] ? spec : eb_store_default_spec();
+    cs->fallback = fallback;
+    cs->cmd = cmd;
+}
+
+void cli_store_end(cli_store *cs)
+{
+    eb_store_close(cs->store);
+    cs->store = NULL;
+}
+
+/* The model's content hash goes with the record (cached by file identity). */
+static void add_model_hash(cJSON *rec)
+{
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(rec, "result");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(res, "model");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(m, "path");
+    if (!cJSON_IsString(path) || cJSON_GetObjectItemCaseSensitive(rec, "model_sha256")) return;
+    char hex[65];
+    eb_error err = {0};
+    if (eb_file_sha256(path->valuestring, hex, &err) == EB_OK)
+        cJSON_AddStringToObject(rec, "model_sha256", hex);
+}
+
+cli_stored cli_store_put(cli_store *cs, cJSON *rec, bool quiet)
+{
+    add_model_hash(rec);
+    char *text = cJSON_PrintUnformatted(rec);
+    if (!text) {
+        fprintf(stderr, "edgebench %s: no_memory: cannot serialise the record\n", cs->cmd);
+        return CLI_LOST;
+    }
+    eb_error err = {0};
+    eb_status st = EB_OK;
+    /* A store that failed is tried again for the next record: a server
+     * back up, or space freed, takes the records again. */
+    if (!cs->store) st = eb_store_open(cs->spec, &cs->store, &err);
+    long long id = 0;
+    if (st == EB_OK) st = eb_store_put(cs->store, text, &id, &err);
+    if (st == EB_OK) {
+        cs->n_stored++;
+        if (!quiet && cs->verbose)
+            fprintf(stderr, "edgebench %s: stored as trial %lld in %s\n", cs->cmd, id,
+                    eb_store_name(cs->store));
+        free(text);
+        return CLI_STORED;
+    }
+    if (cs->store) {
+        eb_store_close(cs->store);
+        cs->store = NULL;
+    }
+    fprintf(stderr, "edgebench %s: %s: %s\n", cs->cmd, eb_status_name(err.status), err.msg);
+    bool saved = false;
+    if (cs->fallback) {
+        eb_error ferr = {0};
+        if (eb_fallback_append(cs->fallback, text, &ferr) == EB_OK) {
+            saved = true;
+            cs->n_fallback++;
+            fprintf(stderr,
+                    "edgebench %s: the record is kept in %s; 'edgebench import %s' stores it "
+                    "later\n",
+                    cs->cmd, cs->fallback, cs->fallback);
+        } else {
+            fprintf(stderr, "edgebench %s: %s: %s\n", cs->cmd, eb_status_name(ferr.status),
+                    ferr.msg);
+        }
+    }
+    free(text);
+    return saved ? CLI_FALLBACK : CLI_LOST;
+}
