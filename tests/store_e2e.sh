@@ -99,6 +99,16 @@ INI
     grep -q "0 ok, 0 failed, 2 already done" "$work/err" && ok "--resume finds finished trials in the store" || bad "resume from store: $(cat "$work/err")"
   "$eb" run "${quick[@]}" --store "$pg" >/dev/null 2>&1 && [ "$("$eb" results --store "$pg" --view runs --format csv | wc -l)" -eq 5 ] &&
     ok "run stored in PostgreSQL" || bad "run to pg"
+  # a store that turned read-only: still readable, and a new result goes to the fallback
+  ro=${pg/\/\/\/e2e/\/\/\/ro}
+  psql=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql | tail -n 1)
+  "$eb" run "${quick[@]}" --store "$ro" >/dev/null 2>&1 &&
+    "$psql" -q "$ro" -c "ALTER DATABASE ro SET default_transaction_read_only = on" &&
+    "$eb" run "${quick[@]}" --store "$ro" --fallback "$work/ro.jsonl" >/dev/null 2>"$work/err"
+  rc=$?
+  [ "$rc" -eq 1 ] && grep -q "(read-only)" "$work/err" && [ "$(wc -l <"$work/ro.jsonl")" -eq 1 ] &&
+    [ "$("$eb" results --store "$ro" --format csv | wc -l)" -eq 2 ] &&
+    ok "read-only store: clear error, record in the fallback, earlier results intact" || bad "read-only (exit $rc): $(cat "$work/err")"
 else
   bad "EB_TEST_PG_E2E not set: PostgreSQL not tested"
 fi
