@@ -315,7 +315,22 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     eb_counter_raw c0, c1, c2, c2b, c3;
     eb_counters_read(ctr, &c0);
     double t0 = span_begin(cfg, smp, rep, EB_SPAN_LOAD);
-    eb_status st = e->model_load(cfg->model_path, &lp, &m, err);
+    eb_model_keeper *k = cfg->keeper;
+    rep->model_reused = k && k->model && k->engine == e && k->n_gpu_layers == cfg->n_gpu_layers &&
+                        strcmp(k->path, cfg->model_path) == 0;
+    eb_status st = EB_OK;
+    if (rep->model_reused) {
+        m = k->model;
+    } else {
+        st = e->model_load(cfg->model_path, &lp, &m, err);
+        if (st == EB_OK && k) {
+            eb_model_keeper_release(k);
+            k->engine = e;
+            k->model = m;
+            k->n_gpu_layers = cfg->n_gpu_layers;
+            snprintf(k->path, sizeof k->path, "%s", cfg->model_path);
+        }
+    }
     if (st == EB_OK) st = e->context_new(m, &cp, &c, err);
     double t1 = eb_now();
     if (st != EB_OK) goto done;
@@ -394,8 +409,14 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
 
 done:
     e->context_free(c);
-    e->model_free(m);
+    if (!k || k->model != m) e->model_free(m);
     return st;
+}
+
+void eb_model_keeper_release(eb_model_keeper *k)
+{
+    if (k && k->model) k->engine->model_free(k->model);
+    if (k) k->model = NULL;
 }
 
 eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res,

@@ -109,6 +109,7 @@ static cJSON *rep_json(const eb_run_result *r, const eb_rep *w, bool with_sample
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", w->index);
     cJSON_AddBoolToObject(o, "warmup", w->warmup);
+    if (w->model_reused) cJSON_AddBoolToObject(o, "model_reused", true);
     cJSON_AddNumberToObject(o, "n_prompt", w->n_prompt);
     cJSON_AddNumberToObject(o, "n_gen", w->n_gen);
     for (int m = 0; m < EB_M_COUNT; m++)

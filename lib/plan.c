@@ -72,8 +72,9 @@ const eb_opt eb_opts[] = {
      "drop page caches and reset swap before each trial (needs root; else skipped and said)"},
     {"timeout", EB_OW_SWEEP, EB_OT_NUM, NULL, 0, 1, 86400 * 7, NULL, false, "3600",
      "a trial running longer is killed and recorded as failed (seconds)"},
-    {"isolation", EB_OW_SWEEP, EB_OT_CHOICE, NULL, 0, 0, 0, "trial", false, "trial",
-     "trial: a fresh process per trial, as the study did"},
+    {"isolation", EB_OW_SWEEP, EB_OT_CHOICE, NULL, 0, 0, 0, "trial|model", false, "trial",
+     "trial: a fresh process per trial, as the study did; model: one process and one model "
+     "load for consecutive trials that differ only in thread counts"},
     {"results", EB_OW_SWEEP, EB_OT_STR, NULL, 0, 0, 0, NULL, true, "edgebench-sweep.jsonl",
      "journal: every record also as a JSON line, fsync'd (what 'import' reads when the store "
      "was down); global only"},

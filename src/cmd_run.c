@@ -59,6 +59,8 @@ static void run_usage(FILE *f)
         "      --no-store            do not store the result\n"
         "      --fallback FILE       where a record goes when the store fails\n"
         "                            (default edgebench-fallback.jsonl; 'edgebench import')\n"
+        "      --thread-pairs G:P,.. one result per (generation, prefill) thread pair, the\n"
+        "                            model loaded once for all (a sweep's isolation=model)\n"
         "      --pause S             pause between runs (default 0)\n"
         "      --cool-below C        instead: wait until the hottest zone is below C\n"
         "      --cool-max-wait S     longest such wait (default 300)\n"
@@ -99,7 +101,8 @@ enum {
     OPT_KEEP_TIMELINE,
     OPT_STORE,
     OPT_NO_STORE,
-    OPT_FALLBACK
+    OPT_FALLBACK,
+    OPT_PAIRS
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +142,7 @@ static const struct option long_opts[] = {
     {"store", required_argument, NULL, OPT_STORE},
     {"no-store", no_argument, NULL, OPT_NO_STORE},
     {"fallback", required_argument, NULL, OPT_FALLBACK},
+    {"thread-pairs", required_argument, NULL, OPT_PAIRS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -152,6 +156,7 @@ typedef struct run_cli {
     const char *timeline;
     const char *store;
     const char *fallback;
+    const char *pairs; /* --thread-pairs */
     bool no_store;
     long memory_limit_mib;
     eb_format format;
@@ -298,6 +303,9 @@ static int parse_args(int argc, char **argv, run_cli *rc)
         case OPT_FALLBACK:
             rc->fallback = optarg;
             break;
+        case OPT_PAIRS:
+            rc->pairs = optarg;
+            break;
         case 'q':
             rc->quiet = true;
             break;
@@ -408,6 +416,43 @@ static cli_stored store_result(const run_cli *rc, const eb_run_result *res, cons
     return how;
 }
 
+/* One eb_run: its result written, its timeline, and its record stored.
+ * Whatever was measured is written, even when a later repetition failed. */
+static int run_and_report(run_cli *rc, FILE *out)
+{
+    eb_run_result res;
+    eb_error err = {0};
+    eb_status st = eb_run(&eb_engine_llama, &rc->cfg, &res, progress, &rc->quiet, &err);
+    int code = EXIT_OK;
+    if (res.n_reps > 0) {
+        eb_error werr = {0};
+        if (eb_write_result(out, rc->format, &res, &werr) != EB_OK)
+            code = cli_report("run", &werr);
+    }
+    if (rc->timeline && res.n_reps > 0) {
+        eb_error terr = {0};
+        FILE *tf = fopen(rc->timeline, "w");
+        eb_status ts =
+            tf ? eb_write_timeline(tf, &res, &terr)
+               : eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc->timeline, strerror(errno));
+        if (tf && fclose(tf) != 0 && ts == EB_OK)
+            ts = eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc->timeline, strerror(errno));
+        if (ts != EB_OK) code = cli_report("run", &terr);
+    }
+    if (res.n_reps > 0 && !rc->no_store &&
+        store_result(rc, &res, st == EB_OK ? NULL : &err) != CLI_STORED && code == EXIT_OK)
+        code = EXIT_FAILURE_RUN;
+    if (st != EB_OK) {
+        if (res.n_reps > 0)
+            fprintf(stderr,
+                    "edgebench run: %d repetition(s) finished before the failure are above\n",
+                    res.n_reps);
+        code = cli_report("run", &err);
+    }
+    eb_run_result_free(&res);
+    return code;
+}
+
 int cmd_run(int argc, char **argv)
 {
     bool swept;
@@ -464,39 +509,37 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "edgebench run: warning: --memory-limit: %s\n", strerror(errno));
     }
 
-    eb_run_result res;
-    st = eb_run(&eb_engine_llama, &rc.cfg, &res, progress, &rc.quiet, &err);
     int code = EXIT_OK;
-    /* Whatever was measured is written, even when a later repetition failed. */
-    if (res.n_reps > 0) {
-        eb_error werr = {0};
-        if (eb_write_result(out, rc.format, &res, &werr) != EB_OK) code = cli_report("run", &werr);
-    }
-    if (rc.timeline && res.n_reps > 0) {
-        eb_error terr = {0};
-        FILE *tf = fopen(rc.timeline, "w");
-        eb_status ts =
-            tf ? eb_write_timeline(tf, &res, &terr)
-               : eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc.timeline, strerror(errno));
-        if (tf && fclose(tf) != 0 && ts == EB_OK)
-            ts = eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc.timeline, strerror(errno));
-        if (ts != EB_OK) code = cli_report("run", &terr);
-    }
-    if (res.n_reps > 0 && !rc.no_store &&
-        store_result(&rc, &res, st == EB_OK ? NULL : &err) != CLI_STORED && code == EXIT_OK)
-        code = EXIT_FAILURE_RUN;
-    if (st != EB_OK) {
-        if (res.n_reps > 0)
-            fprintf(stderr,
-                    "edgebench run: %d repetition(s) finished before the failure are above\n",
-                    res.n_reps);
-        code = cli_report("run", &err);
+    if (!rc.pairs) {
+        code = run_and_report(&rc, out);
+    } else {
+        /* isolation=model: one configuration after another, one model load */
+        eb_model_keeper keeper = {0};
+        rc.cfg.keeper = &keeper;
+        for (const char *p = rc.pairs; p && *p && code == EXIT_OK;) {
+            int g = 0, pf = 0, used = 0;
+            if (sscanf(p, "%d:%d%n", &g, &pf, &used) != 2 || g < 1 || pf < 1) {
+                fprintf(stderr,
+                        "edgebench run: invalid_argument: --thread-pairs wants GEN:PREFILL,... "
+                        "(e.g. 1:1,2:2), got '%s'\n",
+                        rc.pairs);
+                code = EXIT_USAGE;
+                break;
+            }
+            if (p != rc.pairs) eb_cool_down(&rc.cfg);
+            rc.cfg.threads_gen = g;
+            rc.cfg.threads_prefill = pf;
+            code = run_and_report(&rc, out);
+            fflush(out);
+            p += used;
+            if (*p == ',') p++;
+        }
+        eb_model_keeper_release(&keeper);
     }
     if (out != stdout && fclose(out) != 0) {
         eb_fail(&err, EB_E_IO, "output %s: %s", rc.output, strerror(errno));
         code = cli_report("run", &err);
     }
-    eb_run_result_free(&res);
     free(rc.prompt_buf);
     return code;
 }

@@ -126,7 +126,7 @@ static void last_line(const char *path, char *out, size_t cap)
 }
 
 static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, double timeout_s,
-                      bool keep_timeline, trial_outcome *out)
+                      bool keep_timeline, const char *pairs, trial_outcome *out)
 {
     char json_path[1100], err_path[1100];
     snprintf(json_path, sizeof json_path, "%s/trial.json", tmpdir);
@@ -143,11 +143,17 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
         if (o->where != EB_OW_RUN) continue;
         if (!v && strcmp(o->key, "pause") == 0) v = o->def; /* the study's 30 s */
         if (!v) continue;
+        if (pairs && (strcmp(o->key, "threads") == 0 || strcmp(o->key, "threads_prefill") == 0))
+            continue;
         snprintf(flags[k], sizeof flags[k], "--%s", o->run_flag);
         argv[a++] = flags[k];
         argv[a++] = v;
     }
     if (keep_timeline) argv[a++] = "--keep-timeline";
+    if (pairs) {
+        argv[a++] = "--thread-pairs";
+        argv[a++] = pairs;
+    }
     argv[a++] = "--no-store"; /* the sweep stores the record, with its system facts */
     argv[a++] = "--format";
     argv[a++] = "json";
@@ -208,8 +214,22 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
     /* Whatever the trial wrote is kept, even from a failed one. */
     struct stat sb;
     char *buf = stat(json_path, &sb) == 0 ? malloc((size_t)sb.st_size + 1) : NULL;
-    if (buf && eb_read_text(json_path, buf, (size_t)sb.st_size + 1, NULL) == EB_OK)
-        out->result = cJSON_Parse(buf);
+    if (buf && eb_read_text(json_path, buf, (size_t)sb.st_size + 1, NULL) == EB_OK) {
+        /* one JSON object per configuration the process ran */
+        out->result = cJSON_CreateArray();
+        const char *p = buf, *end = NULL;
+        cJSON *one;
+        while (*p && (one = cJSON_ParseWithOpts(p, &end, 0))) {
+            cJSON_AddItemToArray(out->result, one);
+            p = end;
+            while (*p == '\n' || *p == ' ')
+                p++;
+        }
+        if (cJSON_GetArraySize(out->result) == 0) {
+            cJSON_Delete(out->result);
+            out->result = NULL;
+        }
+    }
     free(buf);
     if (out->ok && !out->result) {
         out->ok = false;
@@ -241,6 +261,56 @@ static cJSON *config_json(const eb_trial *t)
     for (size_t k = 0; k < eb_opt_count; k++)
         if (t->value[k]) cJSON_AddStringToObject(c, eb_opts[k].key, t->value[k]);
     return c;
+}
+
+/* isolation=model: how many trials from i on run in one process, sharing
+ * one model load: consecutive, not done, differing only in thread counts. */
+static size_t group_size(const eb_plan *plan, size_t i, const char *done, cli_store *rs,
+                         const char *host)
+{
+    const eb_trial *t = &plan->trials[i];
+    if (strcmp(value_or(t, "isolation", "trial"), "model") != 0) return 1;
+    size_t n = 1;
+    for (size_t j = i + 1; j < plan->n_trials && n < 64; j++, n++) {
+        const eb_trial *u = &plan->trials[j];
+        if (strcmp(t->section, u->section) != 0 || key_done(done, rs, host, u->key_hex)) break;
+        bool same = true;
+        for (size_t k = 0; k < eb_opt_count && same; k++) {
+            const char *key = eb_opts[k].key;
+            if (strcmp(key, "threads") == 0 || strcmp(key, "threads_prefill") == 0) continue;
+            const char *a = t->value[k], *b = u->value[k];
+            same = (!a && !b) || (a && b && strcmp(a, b) == 0);
+        }
+        if (!same) break;
+    }
+    return n;
+}
+
+static cJSON *trial_record(const eb_plan *plan, const eb_trial *t, time_t started, bool ok,
+                           const char *reason, double seconds, cJSON *sys,
+                           const eb_device_info *device, cJSON *result)
+{
+    cJSON *rec = cJSON_CreateObject();
+    char ts[32];
+    struct tm tmv;
+    gmtime_r(&started, &tmv);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    cJSON_AddStringToObject(rec, "trial_key", t->key_hex);
+    cJSON_AddNumberToObject(rec, "trial_index", (double)t->index);
+    cJSON_AddStringToObject(rec, "section", t->section);
+    cJSON_AddStringToObject(rec, "plan", plan->path[0] ? plan->path : "command line");
+    cJSON_AddItemToObject(rec, "config", config_json(t));
+    cJSON_AddStringToObject(rec, "status", ok ? "ok" : "failed");
+    if (!ok) cJSON_AddStringToObject(rec, "reason", reason);
+    cJSON_AddStringToObject(rec, "started_at", ts);
+    cJSON_AddNumberToObject(rec, "duration_s", seconds);
+    cJSON_AddItemToObject(rec, "system", sys);
+    cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(device));
+    if (result)
+        cJSON_AddItemToObject(rec, "result", result);
+    else
+        cJSON_AddNullToObject(rec, "result");
+    return rec;
 }
 
 int sweep_execute(eb_plan *plan, const sweep_opts *o)
@@ -367,11 +437,23 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
             pc.cool_max_wait_s = atof(value_or(t, "cool_max_wait", "300"));
             cJSON_AddNumberToObject(sys, "pause_before_s", eb_cool_down(&pc));
         }
+        size_t n_group = group_size(plan, i, done, rs, host);
+        char pairs[1024] = "";
+        for (size_t k = 0; n_group > 1 && k < n_group; k++) {
+            const eb_trial *m = &plan->trials[i + k];
+            long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+            size_t len = strlen(pairs);
+            snprintf(pairs + len, sizeof pairs - len, "%s%ld:%ld", k ? "," : "",
+                     eb_trial_get(m, "threads") ? atol(eb_trial_get(m, "threads")) : ncpu,
+                     eb_trial_get(m, "threads_prefill") ? atol(eb_trial_get(m, "threads_prefill"))
+                                                        : ncpu);
+        }
         trial_outcome out = {0};
         time_t started = time(NULL);
         if (knobs_ok && !stop_signal)
-            run_trial(self, t, tmpdir, atof(value_or(t, "timeout", "3600")),
-                      strcmp(value_or(t, "keep_timeline", "off"), "on") == 0, &out);
+            run_trial(self, t, tmpdir, atof(value_or(t, "timeout", "3600")) * (double)n_group,
+                      strcmp(value_or(t, "keep_timeline", "off"), "on") == 0,
+                      n_group > 1 ? pairs : NULL, &out);
         else if (!knobs_ok)
             snprintf(out.reason, sizeof out.reason, "%s", why);
         if (out.interrupted || (stop_signal && knobs_ok && !out.ok)) {
@@ -380,50 +462,47 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
             break; /* not recorded: --resume runs it again */
         }
         spent += eb_now() - t_trial;
-        ran++;
-        cJSON *rec = cJSON_CreateObject();
-        char ts[32];
-        struct tm tmv;
-        gmtime_r(&started, &tmv);
-        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-        cJSON_AddStringToObject(rec, "trial_key", t->key_hex);
-        cJSON_AddNumberToObject(rec, "trial_index", (double)t->index);
-        cJSON_AddStringToObject(rec, "section", t->section);
-        cJSON_AddStringToObject(rec, "plan", plan->path[0] ? plan->path : "command line");
-        cJSON_AddItemToObject(rec, "config", config_json(t));
-        cJSON_AddStringToObject(rec, "status", out.ok ? "ok" : "failed");
-        if (!out.ok) cJSON_AddStringToObject(rec, "reason", out.reason);
-        cJSON_AddStringToObject(rec, "started_at", ts);
-        cJSON_AddNumberToObject(rec, "duration_s", out.seconds);
-        cJSON_AddItemToObject(rec, "system", sys);
-        cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(&device));
-        if (out.result)
-            cJSON_AddItemToObject(rec, "result", out.result);
-        else
-            cJSON_AddNullToObject(rec, "result");
-        bool journaled = append_record(fd, rec);
-        if (!journaled)
-            fprintf(stderr, "\nedgebench sweep: io_error: results %s: %s\n", results,
-                    strerror(errno));
-        cli_stored stored = cli_store_put(&cs, rec, o->quiet);
-        if (stored != CLI_STORED && journaled && !store_warned) {
-            store_warned = true;
-            fprintf(stderr,
-                    "edgebench sweep: the journal %s holds every record; 'edgebench import %s' "
-                    "stores them when the store works again\n",
-                    results, results);
-        }
-        if (!journaled && stored != CLI_STORED) {
-            /* neither journal nor store takes records: stop rather than lose them */
+        ran += n_group;
+        int n_results = out.result ? cJSON_GetArraySize(out.result) : 0;
+        if (n_group > 1) cJSON_AddNumberToObject(sys, "model_loaded_once_for", (double)n_group);
+        for (size_t k = 0; k < n_group; k++) {
+            const eb_trial *m = &plan->trials[i + k];
+            cJSON *result = k < (size_t)n_results ? cJSON_DetachItemFromArray(out.result, 0) : NULL;
+            /* in a group, a configuration that gave its result before the
+             * process failed is complete */
+            bool ok = result && (out.ok || (int)k < n_results - 1);
+            const char *reason = ok              ? NULL
+                                 : out.reason[0] ? out.reason
+                                                 : "not run: an earlier trial of its group failed";
+            cJSON *rec =
+                trial_record(plan, m, started, ok, reason, out.seconds / (double)n_group,
+                             k + 1 < n_group ? cJSON_Duplicate(sys, 1) : sys, &device, result);
+            bool journaled = append_record(fd, rec);
+            if (!journaled)
+                fprintf(stderr, "\nedgebench sweep: io_error: results %s: %s\n", results,
+                        strerror(errno));
+            cli_stored stored = cli_store_put(&cs, rec, o->quiet);
+            if (stored != CLI_STORED && journaled && !store_warned) {
+                store_warned = true;
+                fprintf(stderr,
+                        "edgebench sweep: the journal %s holds every record; 'edgebench import "
+                        "%s' stores them when the store works again\n",
+                        results, results);
+            }
             cJSON_Delete(rec);
-            code = EXIT_FAILURE_RUN;
-            break;
+            if (!journaled && stored != CLI_STORED) {
+                /* neither journal nor store takes records: stop rather than lose them */
+                code = EXIT_FAILURE_RUN;
+                break;
+            }
+            ok ? n_ok++ : n_failed++;
+            if (!ok && !o->quiet)
+                fprintf(stderr, "%sedgebench sweep: trial %zu failed: %s\n", tty ? "\n" : "",
+                        m->index + 1, reason);
         }
-        cJSON_Delete(rec);
-        out.ok ? n_ok++ : n_failed++;
-        if (!out.ok && !o->quiet)
-            fprintf(stderr, "%sedgebench sweep: trial %zu failed: %s\n", tty ? "\n" : "",
-                    t->index + 1, out.reason);
+        cJSON_Delete(out.result);
+        if (code != EXIT_OK) break;
+        i += n_group - 1;
     }
     if (tty && !o->quiet) fputc('\n', stderr);
     sweep_knobs_end(&knobs);

@@ -114,6 +114,30 @@ INI
 grep -q "restored device settings left by an earlier sweep" "$work/err" && [ "$(cat "$gov")" = ondemand ] &&
   ok "stale state file restored at the next start" || bad "stale state: $(cat "$work/err") gov=$(cat "$gov")"
 
+# 4b. isolation=model: one process and one model load per group differing only in threads
+cat >"$work/iso.ini" <<INI
+[global]
+$common
+isolation = model
+[grouped]
+n_gen = 4,5
+threads = 1,2
+INI
+"$eb" sweep "$work/iso.ini" --results "$work/iso.jsonl" -q 2>"$work/err"
+rc=$?
+python3 - "$work/iso.jsonl" <<'PY' && [ "$rc" -eq 0 ] && ok "isolation=model: 4 trials in 2 processes, the model loaded once per group" || bad "isolation=model (exit $rc): $(cat "$work/err")"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(recs) == 4 and all(r["status"] == "ok" for r in recs), [r.get("reason") for r in recs]
+assert [r["result"]["config"]["threads_gen"] for r in recs] == [1, 2, 1, 2]
+assert [r["result"]["config"]["n_gen"] for r in recs] == [4, 4, 5, 5]
+assert all(r["system"]["model_loaded_once_for"] == 2 for r in recs)
+# the first trial of a group loads the model; the second only creates a context
+assert not recs[0]["result"]["reps"][0].get("model_reused") and recs[1]["result"]["reps"][0]["model_reused"]
+assert not recs[2]["result"]["reps"][0].get("model_reused") and recs[3]["result"]["reps"][0]["model_reused"]
+assert len({r["trial_key"] for r in recs}) == 4
+PY
+
 # 5. plan errors, before anything runs
 printf '[global]\npreset = tiny-llama\nthreds = 2\n' >"$work/typo.ini"
 "$eb" sweep "$work/typo.ini" --results "$work/typo.jsonl" 2>"$work/err"

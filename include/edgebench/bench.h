@@ -12,6 +12,16 @@
 #include "edgebench/stats.h"
 #include "edgebench/sysinfo.h"
 
+/* A model kept loaded between runs of one process (isolation=model): trials
+ * that differ only in thread counts share one load. */
+typedef struct eb_model_keeper {
+    const struct eb_engine_ops *engine;
+    struct eb_model *model;
+    char path[1024];
+    int n_gpu_layers;
+} eb_model_keeper;
+void eb_model_keeper_release(eb_model_keeper *k);
+
 /* The study's prompt: a request to summarise a short story. */
 extern const char eb_default_prompt[];
 
@@ -45,6 +55,10 @@ typedef struct eb_run_config {
     double cool_below_c;
     double cool_max_wait_s;
     const char *cpu_affinity; /* for the record: the CLI pins the process */
+    /* NULL: every repetition loads the model, as the study did. Else the
+     * model stays loaded in the keeper and later repetitions (and later
+     * eb_run calls) use it; their load span is the context's creation. */
+    eb_model_keeper *keeper;
 } eb_run_config;
 
 /* Defaults of the study: 100 generated tokens, context 512, 4 measured runs
@@ -120,6 +134,7 @@ typedef struct eb_rep {
      * energy channels; n_channels x EB_SPAN_COUNT x 3, NaN where unknown. */
     double *channel;
     double pause_before_s; /* cool-down waited before this run */
+    bool model_reused;     /* the model was already loaded (a keeper) */
     bool has_throttled;
     uint32_t throttled; /* Raspberry Pi flags, OR of the start and end reads */
 } eb_rep;
