@@ -54,9 +54,5 @@ struct cJSON;
 eb_status eb_store_put_json(eb_store *s, const struct cJSON *rec, long long *trial_id,
                             eb_error *err);
 
-/* A table under construction. */
-eb_status eb_table_init(eb_table *t, size_t ncol, const char *const *names,
-                        const unsigned char *numeric);
-eb_status eb_table_add_row(eb_table *t, char *const *cells);
 
 #endif

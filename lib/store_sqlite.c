@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "store_impl.h"
 
@@ -31,9 +32,14 @@ static eb_status sq_open(eb_store *s, const char *target, eb_error *err)
     sqlite3_busy_timeout(db, 60000);
     sqlite3_extended_result_codes(db, 0);
     /* Reading the header finds a file that is not a database at once. */
-    char *msg = NULL;
-    rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL, &msg);
-    sqlite3_free(msg);
+    /* Switching a new file to WAL needs it alone; a second process opening
+     * it at that moment is told "busy" without waiting, so it tries again. */
+    for (int tries = 0; tries < 600; tries++) {
+        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     if (rc != SQLITE_OK) {
         /* A read-only file cannot switch to WAL but can still be read. */
         if (rc != SQLITE_READONLY) return sq_fail(s, err, "cannot open");

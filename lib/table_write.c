@@ -95,15 +95,23 @@ static void csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
+/* A cell of a numeric column that is a word ("never") stays a word. */
+static bool is_number(const char *v)
+{
+    char *end;
+    strtod(v, &end);
+    return end != v && *end == '\0' && !strpbrk(v, "nNiI");
+}
+
 static cJSON *row_json(const eb_table *t, size_t r)
 {
     cJSON *o = cJSON_CreateObject();
     for (size_t c = 0; c < t->ncol; c++) {
         const char *v = cell(t, r, c);
-        cJSON *item = !v                   ? cJSON_CreateNull()
-                      : t->numeric[c] == 1 ? cJSON_CreateRaw(v)
-                      : t->numeric[c] == 2 ? cJSON_Parse(v)
-                                           : cJSON_CreateString(v);
+        cJSON *item = !v                                   ? cJSON_CreateNull()
+                      : t->numeric[c] == 1 && is_number(v) ? cJSON_CreateRaw(v)
+                      : t->numeric[c] == 2                 ? cJSON_Parse(v)
+                                                           : cJSON_CreateString(v);
         if (!item) item = cJSON_CreateString(v);
         cJSON_AddItemToObject(o, t->name[c], item);
     }
@@ -115,7 +123,7 @@ static void sql_value(FILE *f, const eb_table *t, size_t r, size_t c)
     const char *v = cell(t, r, c);
     if (!v) {
         fputs("NULL", f);
-    } else if (t->numeric[c] == 1) {
+    } else if (t->numeric[c] == 1 && is_number(v)) {
         fputs(v, f);
     } else {
         fputc('\'', f);

@@ -426,8 +426,7 @@ static int run_and_report(run_cli *rc, FILE *out)
     int code = EXIT_OK;
     if (res.n_reps > 0) {
         eb_error werr = {0};
-        if (eb_write_result(out, rc->format, &res, &werr) != EB_OK)
-            code = cli_report("run", &werr);
+        if (eb_write_result(out, rc->format, &res, &werr) != EB_OK) code = cli_report("run", &werr);
     }
     if (rc->timeline && res.n_reps > 0) {
         eb_error terr = {0};

@@ -398,11 +398,9 @@ static void test_two_writers(void **state)
             _exit(0);
         }
     }
-    for (int w = 0; w < 2; w++) {
-        int status = 0;
-        waitpid(pids[w], &status, 0);
-        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    }
+    int status[2] = {0, 0};
+    for (int w = 0; w < 2; w++) waitpid(pids[w], &status[w], 0); /* both, before judging */
+    for (int w = 0; w < 2; w++) assert_true(WIFEXITED(status[w]) && WEXITSTATUS(status[w]) == 0);
     eb_store *s = open_store();
     assert_int_equal(count(s, "SELECT count(*) FROM trials WHERE source = 'writer-test'"),
                      2 * PER_WRITER);

@@ -69,6 +69,11 @@ typedef struct eb_table {
 } eb_table;
 
 void eb_table_free(eb_table *t);
+/* Building a table: columns with their kinds, then rows (cells copied,
+ * NULL = not available). */
+eb_status eb_table_init(eb_table *t, size_t ncol, const char *const *names,
+                        const unsigned char *numeric);
+eb_status eb_table_add_row(eb_table *t, char *const *cells);
 
 typedef enum eb_results_view {
     EB_VIEW_TRIALS,     /* one row per trial with means of the measured runs */

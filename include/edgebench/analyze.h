@@ -1,0 +1,81 @@
+/* Section 6 of the study as functions: what measurements mean for someone
+ * choosing a model, a device and a configuration. Formulas are pure; the
+ * grouping works on the store's per-run rows (eb_store_results, runs view). */
+#ifndef EDGEBENCH_ANALYZE_H
+#define EDGEBENCH_ANALYZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "edgebench/error.h"
+#include "edgebench/store.h"
+
+/* ---- formulas ---- */
+
+/* Generation throughput a reader needs: words/s ÷ words/token (4 / 0.75 =
+ * 5.33 tokens/s in the study). */
+double eb_reading_tokens_per_s(double words_per_s, double words_per_token);
+/* Runs a battery allows: capacity (Wh, 18.84 in the study = 67824 J) ÷
+ * energy of one run (J). */
+double eb_battery_runs(double capacity_wh, double run_energy_j);
+/* Energy cost of a million tokens in cents at an electricity price. */
+double eb_cost_per_mtok_cents(double j_per_token, double cents_per_kwh);
+/* Years until the dearer device (a) pays back its extra price through
+ * lower energy cost, for a workload of input:output tokens at utilisation
+ * mu of device a (0..1). Energies in J/token, throughputs in tokens/s.
+ * Returns INFINITY when a never saves (it uses as much energy or more). */
+typedef struct eb_device_costs {
+    double price;                 /* purchase price, any currency unit */
+    double prefill_tps, gen_tps;  /* throughput */
+    double prefill_jpt, gen_jpt;  /* energy per token */
+} eb_device_costs;
+double eb_breakeven_years(const eb_device_costs *a, const eb_device_costs *b, double in_tokens,
+                          double out_tokens, double mu, double price_per_kwh);
+
+/* Welch's two-sample t-test: the two-sided p-value of equal means (1 when
+ * either sample has fewer than two values or both have no variance). */
+double eb_welch_p(const double *a, size_t na, const double *b, size_t nb);
+/* Marks the points not dominated in (higher better x, lower better y). */
+void eb_pareto(const double *x_higher, const double *y_lower, size_t n, bool *on_front);
+
+/* ---- configurations from stored runs ---- */
+
+enum {
+    EB_AV_PREFILL_TPS,
+    EB_AV_GEN_TPS,
+    EB_AV_PREFILL_JPT,
+    EB_AV_GEN_JPT,
+    EB_AV_PREFILL_ACTION,
+    EB_AV_GEN_ACTION,
+    EB_AV_RUN_ENERGY,
+    EB_AV_E2E_S,
+    EB_AV_LOAD_S,
+    EB_AV_PEAK_RSS,
+    EB_AV_COUNT
+};
+const char *eb_av_name(int v);
+
+typedef struct eb_samples {
+    double *v;
+    size_t n, cap;
+} eb_samples;
+
+/* One configuration on one device: its measured runs. */
+typedef struct eb_config {
+    char device[256], model[256], quant[32], governor[128], power_mode[64];
+    int threads_prefill, threads_gen;
+    eb_samples s[EB_AV_COUNT];
+} eb_config;
+
+typedef struct eb_config_set {
+    eb_config *c;
+    size_t n;
+} eb_config_set;
+
+/* Groups measured (not warm-up) runs of ok trials by device, model, weight
+ * type, threads, governor and power mode. */
+eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_error *err);
+void eb_config_set_free(eb_config_set *set);
+double eb_samples_mean(const eb_samples *s); /* NAN when empty */
+
+#endif

@@ -1,0 +1,235 @@
+/* The study's section 6 formulas, Welch's test, the Pareto front, and the
+ * grouping of stored runs into configurations. */
+#include "edgebench/analyze.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double eb_reading_tokens_per_s(double words_per_s, double words_per_token)
+{
+    return words_per_token > 0 ? words_per_s / words_per_token : NAN;
+}
+
+double eb_battery_runs(double capacity_wh, double run_energy_j)
+{
+    return run_energy_j > 0 ? capacity_wh * 3600.0 / run_energy_j : NAN;
+}
+
+double eb_cost_per_mtok_cents(double j_per_token, double cents_per_kwh)
+{
+    return j_per_token * 1e6 / 3.6e6 * cents_per_kwh;
+}
+
+double eb_breakeven_years(const eb_device_costs *a, const eb_device_costs *b, double in_tokens,
+                          double out_tokens, double mu, double price_per_kwh)
+{
+    if (a->price <= b->price) return 0; /* no extra price to pay back */
+    double t_unit = in_tokens / a->prefill_tps + out_tokens / a->gen_tps;
+    double e_a = in_tokens * a->prefill_jpt + out_tokens * a->gen_jpt;
+    double e_b = in_tokens * b->prefill_jpt + out_tokens * b->gen_jpt;
+    if (!(t_unit > 0) || !(mu > 0) || !(e_b > e_a)) return INFINITY;
+    double units_per_year = mu * 365.25 * 86400.0 / t_unit;
+    double saving_per_year = units_per_year * (e_b - e_a) / 3.6e6 * price_per_kwh;
+    return (a->price - b->price) / saving_per_year;
+}
+
+/* ---- Welch's t-test ---- */
+
+/* Continued fraction of the incomplete beta function (modified Lentz). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double c = 1, d = 1 - (a + b) * x / (a + 1);
+    if (fabs(d) < tiny) d = tiny;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m <= 300; m++) {
+        double m2 = 2.0 * m;
+        double aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny) d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        h *= d * c;
+        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny) d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-15) break;
+    }
+    return h;
+}
+
+/* Regularised incomplete beta I_x(a, b). */
+static double beta_inc(double a, double b, double x)
+{
+    if (x <= 0) return 0;
+    if (x >= 1) return 1;
+    double front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log(1 - x));
+    if (x < (a + 1) / (a + b + 2)) return front * beta_cf(a, b, x) / a;
+    return 1 - front * beta_cf(b, a, 1 - x) / b;
+}
+
+static void mean_var(const double *v, size_t n, double *mean, double *var)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    *mean = s / (double)n;
+    double q = 0;
+    for (size_t i = 0; i < n; i++)
+        q += (v[i] - *mean) * (v[i] - *mean);
+    *var = n > 1 ? q / (double)(n - 1) : 0;
+}
+
+double eb_welch_p(const double *a, size_t na, const double *b, size_t nb)
+{
+    if (na < 2 || nb < 2) return 1;
+    double ma, va, mb, vb;
+    mean_var(a, na, &ma, &va);
+    mean_var(b, nb, &mb, &vb);
+    double sa = va / (double)na, sb = vb / (double)nb;
+    if (sa + sb <= 0) return ma == mb ? 1 : 0;
+    double t = (ma - mb) / sqrt(sa + sb);
+    double df = (sa + sb) * (sa + sb) / (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
+    return beta_inc(df / 2, 0.5, df / (df + t * t));
+}
+
+void eb_pareto(const double *x_higher, const double *y_lower, size_t n, bool *on_front)
+{
+    for (size_t i = 0; i < n; i++) {
+        on_front[i] = isfinite(x_higher[i]) && isfinite(y_lower[i]);
+        for (size_t j = 0; j < n && on_front[i]; j++) {
+            if (j == i || !isfinite(x_higher[j]) || !isfinite(y_lower[j])) continue;
+            bool no_worse = x_higher[j] >= x_higher[i] && y_lower[j] <= y_lower[i];
+            bool better = x_higher[j] > x_higher[i] || y_lower[j] < y_lower[i];
+            if (no_worse && better) on_front[i] = false;
+        }
+    }
+}
+
+/* ---- configurations ---- */
+
+static const char *const av_columns[EB_AV_COUNT] = {"prefill_tps",
+                                                    "gen_tps",
+                                                    "prefill_j_per_token",
+                                                    "gen_j_per_token",
+                                                    "prefill_action_js",
+                                                    "gen_action_js",
+                                                    "run_energy_j",
+                                                    "e2e_s",
+                                                    "load_s",
+                                                    "peak_rss_mib"};
+
+const char *eb_av_name(int v)
+{
+    return v >= 0 && v < EB_AV_COUNT ? av_columns[v] : "?";
+}
+
+double eb_samples_mean(const eb_samples *s)
+{
+    if (s->n == 0) return NAN;
+    double t = 0;
+    for (size_t i = 0; i < s->n; i++)
+        t += s->v[i];
+    return t / (double)s->n;
+}
+
+static bool push(eb_samples *s, double v)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        double *g = realloc(s->v, cap * sizeof *g);
+        if (!g) return false;
+        s->v = g;
+        s->cap = cap;
+    }
+    s->v[s->n++] = v;
+    return true;
+}
+
+static int column(const eb_table *t, const char *name)
+{
+    for (size_t c = 0; c < t->ncol; c++)
+        if (strcmp(t->name[c], name) == 0) return (int)c;
+    return -1;
+}
+
+static const char *cell(const eb_table *t, size_t r, int c)
+{
+    const char *v = c >= 0 ? t->cell[r * t->ncol + (size_t)c] : NULL;
+    return v ? v : "";
+}
+
+eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int c_dev = column(runs, "device"), c_model = column(runs, "model"),
+        c_quant = column(runs, "quant"), c_gov = column(runs, "governor"),
+        c_pm = column(runs, "power_mode"), c_tp = column(runs, "threads_prefill"),
+        c_tg = column(runs, "threads_gen"), c_warm = column(runs, "warmup"),
+        c_status = column(runs, "status");
+    if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
+        return eb_fail(err, EB_E_INTERNAL, "analysis: the runs table lacks its key columns");
+    int c_av[EB_AV_COUNT];
+    for (int v = 0; v < EB_AV_COUNT; v++)
+        c_av[v] = column(runs, av_columns[v]);
+    size_t cap = 0;
+    for (size_t r = 0; r < runs->nrow; r++) {
+        if (atoi(cell(runs, r, c_warm)) != 0) continue;
+        if (c_status >= 0 && strcmp(cell(runs, r, c_status), "ok") != 0) continue;
+        eb_config key = {0};
+        snprintf(key.device, sizeof key.device, "%s", cell(runs, r, c_dev));
+        snprintf(key.model, sizeof key.model, "%s", cell(runs, r, c_model));
+        snprintf(key.quant, sizeof key.quant, "%s", cell(runs, r, c_quant));
+        snprintf(key.governor, sizeof key.governor, "%s", cell(runs, r, c_gov));
+        snprintf(key.power_mode, sizeof key.power_mode, "%s", cell(runs, r, c_pm));
+        key.threads_prefill = atoi(cell(runs, r, c_tp));
+        key.threads_gen = atoi(cell(runs, r, c_tg));
+        eb_config *c = NULL;
+        for (size_t i = 0; i < out->n && !c; i++) {
+            eb_config *x = &out->c[i];
+            if (!strcmp(x->device, key.device) && !strcmp(x->model, key.model) &&
+                !strcmp(x->quant, key.quant) && !strcmp(x->governor, key.governor) &&
+                !strcmp(x->power_mode, key.power_mode) &&
+                x->threads_prefill == key.threads_prefill && x->threads_gen == key.threads_gen)
+                c = x;
+        }
+        if (!c) {
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 16;
+                eb_config *g = realloc(out->c, cap * sizeof *g);
+                if (!g) {
+                    eb_config_set_free(out);
+                    return eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
+                }
+                out->c = g;
+            }
+            c = &out->c[out->n++];
+            *c = key;
+        }
+        for (int v = 0; v < EB_AV_COUNT; v++) {
+            const char *x = c_av[v] >= 0 ? runs->cell[r * runs->ncol + (size_t)c_av[v]] : NULL;
+            if (x && !push(&c->s[v], strtod(x, NULL))) {
+                eb_config_set_free(out);
+                return eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
+            }
+        }
+    }
+    return EB_OK;
+}
+
+void eb_config_set_free(eb_config_set *set)
+{
+    for (size_t i = 0; set->c && i < set->n; i++)
+        for (int v = 0; v < EB_AV_COUNT; v++)
+            free(set->c[i].s[v].v);
+    free(set->c);
+    memset(set, 0, sizeof *set);
+}

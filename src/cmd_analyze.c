@@ -1,0 +1,652 @@
+/* `edgebench analyze KIND`: the study's section 6 for whatever is in the
+ * store. Each analysis states its inputs, the measurements it used, and says
+ * "not available" where a measurement is missing, never 0. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "edgebench/analyze.h"
+#include "edgebench/store.h"
+
+typedef struct analyze_opts {
+    const char *spec, *format;
+    eb_results_filter f;
+    double words_per_s, words_per_token, capacity_wh, cents_per_kwh, cloud_in, cloud_out;
+    const char *device_a, *device_b, *ratios, *utilisations, *pick;
+    double price_a, price_b;
+    double alpha;
+} analyze_opts;
+
+static void usage(FILE *f)
+{
+    fputs("usage: edgebench analyze KIND [options]\n"
+          "KIND:\n"
+          "  optimal     best configuration per device and model for each objective (prefill and\n"
+          "              generation throughput, energy per token, action per token), with\n"
+          "              Welch's t-test against the runner-up\n"
+          "  pareto      configurations on the front of generation throughput vs energy/token\n"
+          "  usability   does generation beat reading speed (--words-per-s 4, --words-per-token\n"
+          "              0.75: 5.33 tokens/s)\n"
+          "  battery     runs and hours on a battery (--capacity-wh 18.84) with the least-energy\n"
+          "              configuration\n"
+          "  cost        energy cost per million input/output tokens (--cents-per-kwh 20) beside\n"
+          "              cloud prices (--cloud-input-cents 15 --cloud-output-cents 60)\n"
+          "  breakeven   years until the dearer device pays back: --device-a NAME --price-a P\n"
+          "              --device-b NAME --price-b P [--ratios 10:1,1:1,1:10]\n"
+          "              [--utilisations 0.25,0.5,0.75,1] [--pick fastest|least-energy]\n"
+          "Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
+          "        --format table|csv|json|jsonl|md|sql, --alpha 0.05\n",
+          f);
+}
+
+/* ---- groups of configurations: one device, model and weight type ---- */
+
+static bool same_group(const eb_config *a, const eb_config *b)
+{
+    return !strcmp(a->device, b->device) && !strcmp(a->model, b->model) &&
+           !strcmp(a->quant, b->quant);
+}
+
+static void describe(const eb_config *c, char *out, size_t cap)
+{
+    snprintf(out, cap, "threads %d/%d%s%s%s%s", c->threads_prefill, c->threads_gen,
+             c->governor[0] ? " " : "", c->governor, c->power_mode[0] ? " " : "", c->power_mode);
+}
+
+static char *fmt(char *buf, size_t cap, double v)
+{
+    if (!isfinite(v)) return NULL;
+    /* exact in CSV/JSON; tables round for reading */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return buf;
+}
+
+typedef struct out_table {
+    eb_table t;
+    bool ok;
+} out_table;
+
+static void add(out_table *o, char **cells)
+{
+    if (o->ok && eb_table_add_row(&o->t, cells) != EB_OK) o->ok = false;
+}
+
+/* The configuration of a group best for av (highest or lowest mean); the
+ * runner-up in *second. */
+static const eb_config *best_of(const eb_config_set *set, const eb_config *group, int av,
+                                bool higher, const eb_config **second)
+{
+    const eb_config *best = NULL;
+    *second = NULL;
+    for (size_t i = 0; i < set->n; i++) {
+        const eb_config *c = &set->c[i];
+        if (!same_group(c, group) || c->s[av].n == 0) continue;
+        double m = eb_samples_mean(&c->s[av]);
+        if (!best ||
+            (higher ? m > eb_samples_mean(&best->s[av]) : m < eb_samples_mean(&best->s[av]))) {
+            *second = best;
+            best = c;
+        } else if (!*second || (higher ? m > eb_samples_mean(&(*second)->s[av])
+                                       : m < eb_samples_mean(&(*second)->s[av]))) {
+            *second = c;
+        }
+    }
+    return best;
+}
+
+static bool first_of_group(const eb_config_set *set, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (same_group(&set->c[j], &set->c[i])) return false;
+    return true;
+}
+
+static const char NO_ENERGY[] = "not available: no energy sensor";
+
+static void optimal(const eb_config_set *set, const analyze_opts *o, out_table *ot)
+{
+    static const struct {
+        int av;
+        bool higher;
+        const char *objective, *unit;
+    } goals[] = {
+        {EB_AV_PREFILL_TPS, true, "prefill throughput", "tokens/s"},
+        {EB_AV_GEN_TPS, true, "generation throughput", "tokens/s"},
+        {EB_AV_PREFILL_JPT, false, "prefill energy per token", "J/token"},
+        {EB_AV_GEN_JPT, false, "generation energy per token", "J/token"},
+        {EB_AV_PREFILL_ACTION, false, "prefill action per token", "J*s/token"},
+        {EB_AV_GEN_ACTION, false, "generation action per token", "J*s/token"},
+    };
+    const char *names[] = {"device",    "model",           "quant",   "objective",
+                           "best",      "value",           "unit",    "runs",
+                           "runner_up", "runner_up_value", "p_value", "significant"};
+    const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0};
+    ot->ok = eb_table_init(&ot->t, 12, names, kinds) == EB_OK;
+    for (size_t i = 0; i < set->n; i++) {
+        if (!first_of_group(set, i)) continue;
+        const eb_config *g = &set->c[i];
+        for (size_t k = 0; k < sizeof goals / sizeof goals[0]; k++) {
+            const eb_config *second, *best = best_of(set, g, goals[k].av, goals[k].higher, &second);
+            char d1[256] = "", d2[256] = "", v1[32], v2[32], pv[32], nr[16], sig[96];
+            char *cells[12] = {(char *)g->device, (char *)g->model, (char *)g->quant,
+                               (char *)goals[k].objective};
+            if (!best) {
+                cells[4] = (char *)(goals[k].av >= EB_AV_PREFILL_JPT ? NO_ENERGY
+                                                                     : "not available: no runs");
+                add(ot, cells);
+                continue;
+            }
+            describe(best, d1, sizeof d1);
+            cells[4] = d1;
+            cells[5] = fmt(v1, sizeof v1, eb_samples_mean(&best->s[goals[k].av]));
+            cells[6] = (char *)goals[k].unit;
+            snprintf(nr, sizeof nr, "%zu", best->s[goals[k].av].n);
+            cells[7] = nr;
+            if (second) {
+                describe(second, d2, sizeof d2);
+                cells[8] = d2;
+                cells[9] = fmt(v2, sizeof v2, eb_samples_mean(&second->s[goals[k].av]));
+                double p = eb_welch_p(best->s[goals[k].av].v, best->s[goals[k].av].n,
+                                      second->s[goals[k].av].v, second->s[goals[k].av].n);
+                cells[10] = fmt(pv, sizeof pv, p);
+                snprintf(sig, sizeof sig, "%s",
+                         p < o->alpha ? "yes" : "no: within run-to-run noise");
+                cells[11] = sig;
+            } else {
+                cells[11] = "only one configuration";
+            }
+            add(ot, cells);
+        }
+    }
+}
+
+static void pareto(const eb_config_set *set, out_table *ot)
+{
+    const char *names[] = {"device",  "model",           "quant",   "config",
+                           "gen_tps", "gen_j_per_token", "on_front"};
+    const unsigned char kinds[] = {0, 0, 0, 0, 1, 1, 0};
+    ot->ok = eb_table_init(&ot->t, 7, names, kinds) == EB_OK;
+    double *x = calloc(set->n + 1, sizeof *x), *y = calloc(set->n + 1, sizeof *y);
+    bool *front = calloc(set->n + 1, sizeof *front);
+    if (!x || !y || !front) ot->ok = false;
+    for (size_t i = 0; ot->ok && i < set->n; i++) {
+        x[i] = eb_samples_mean(&set->c[i].s[EB_AV_GEN_TPS]);
+        y[i] = eb_samples_mean(&set->c[i].s[EB_AV_GEN_JPT]);
+    }
+    /* fronts are per device, model and weight type */
+    for (size_t i = 0; ot->ok && i < set->n; i++) {
+        if (!first_of_group(set, i)) continue;
+        size_t n = 0, idx[4096];
+        double gx[4096], gy[4096];
+        bool gf[4096];
+        for (size_t j = 0; j < set->n && n < 4096; j++)
+            if (same_group(&set->c[j], &set->c[i])) {
+                idx[n] = j;
+                gx[n] = x[j];
+                gy[n++] = y[j];
+            }
+        eb_pareto(gx, gy, n, gf);
+        for (size_t k = 0; k < n; k++)
+            front[idx[k]] = gf[k];
+    }
+    for (size_t i = 0; ot->ok && i < set->n; i++) {
+        const eb_config *c = &set->c[i];
+        char d[256], v1[32], v2[32];
+        describe(c, d, sizeof d);
+        char *cells[] = {(char *)c->device,
+                         (char *)c->model,
+                         (char *)c->quant,
+                         d,
+                         fmt(v1, sizeof v1, x[i]),
+                         fmt(v2, sizeof v2, y[i]),
+                         isfinite(y[i]) ? (front[i] ? "yes" : "no") : (char *)NO_ENERGY};
+        add(ot, cells);
+    }
+    free(x);
+    free(y);
+    free(front);
+}
+
+/* usability, battery and cost: one row per group from its best config */
+static void per_group(const eb_config_set *set, const analyze_opts *o, const char *kind,
+                      out_table *ot)
+{
+    bool usab = !strcmp(kind, "usability"), batt = !strcmp(kind, "battery");
+    const char *un[] = {"device", "model", "quant", "config", "gen_tps", "needed_tps", "meets"};
+    const char *bn[] = {"device", "model", "quant", "config", "energy_per_run_j", "runs", "hours"};
+    const char *cn[] = {"device",
+                        "model",
+                        "quant",
+                        "config_in",
+                        "cents_per_m_input",
+                        "cloud_over_edge_input",
+                        "config_out",
+                        "cents_per_m_output",
+                        "cloud_over_edge_output"};
+    const unsigned char uk[] = {0, 0, 0, 0, 1, 1, 0}, bk[] = {0, 0, 0, 0, 1, 1, 1},
+                        ck[] = {0, 0, 0, 0, 1, 1, 0, 1, 1};
+    ot->ok = usab   ? eb_table_init(&ot->t, 7, un, uk) == EB_OK
+             : batt ? eb_table_init(&ot->t, 7, bn, bk) == EB_OK
+                    : eb_table_init(&ot->t, 9, cn, ck) == EB_OK;
+    double need = eb_reading_tokens_per_s(o->words_per_s, o->words_per_token);
+    for (size_t i = 0; i < set->n; i++) {
+        if (!first_of_group(set, i)) continue;
+        const eb_config *g = &set->c[i], *second;
+        char d1[256] = "", d2[256] = "", a[32], b[32], c[32], e[32], f[32], m[160];
+        char *cells[9] = {(char *)g->device, (char *)g->model, (char *)g->quant};
+        if (usab) {
+            const eb_config *best = best_of(set, g, EB_AV_GEN_TPS, true, &second);
+            if (!best) continue;
+            describe(best, d1, sizeof d1);
+            double tps = eb_samples_mean(&best->s[EB_AV_GEN_TPS]);
+            snprintf(m, sizeof m, "%s (%+.1f%%)", tps >= need ? "yes" : "no",
+                     (tps / need - 1) * 100);
+            cells[3] = d1;
+            cells[4] = fmt(a, sizeof a, tps);
+            cells[5] = fmt(b, sizeof b, need);
+            cells[6] = m;
+        } else if (batt) {
+            const eb_config *best = best_of(set, g, EB_AV_RUN_ENERGY, false, &second);
+            if (!best) {
+                cells[3] = (char *)NO_ENERGY;
+            } else {
+                describe(best, d1, sizeof d1);
+                double ej = eb_samples_mean(&best->s[EB_AV_RUN_ENERGY]);
+                double runs = eb_battery_runs(o->capacity_wh, ej);
+                cells[3] = d1;
+                cells[4] = fmt(a, sizeof a, ej);
+                cells[5] = fmt(b, sizeof b, runs);
+                cells[6] = fmt(c, sizeof c, runs * eb_samples_mean(&best->s[EB_AV_E2E_S]) / 3600);
+            }
+        } else {
+            const eb_config *bi = best_of(set, g, EB_AV_PREFILL_JPT, false, &second);
+            const eb_config *bo = best_of(set, g, EB_AV_GEN_JPT, false, &second);
+            cells[3] = cells[6] = (char *)NO_ENERGY;
+            if (bi) {
+                describe(bi, d1, sizeof d1);
+                double ci = eb_cost_per_mtok_cents(eb_samples_mean(&bi->s[EB_AV_PREFILL_JPT]),
+                                                   o->cents_per_kwh);
+                cells[3] = d1;
+                cells[4] = fmt(a, sizeof a, ci);
+                cells[5] = fmt(b, sizeof b, o->cloud_in / ci);
+            }
+            if (bo) {
+                describe(bo, d2, sizeof d2);
+                double co = eb_cost_per_mtok_cents(eb_samples_mean(&bo->s[EB_AV_GEN_JPT]),
+                                                   o->cents_per_kwh);
+                cells[6] = d2;
+                cells[7] = fmt(e, sizeof e, co);
+                cells[8] = fmt(f, sizeof f, o->cloud_out / co);
+            }
+        }
+        add(ot, cells);
+    }
+}
+
+/* The configuration of a device (and the model/quant filters) that the
+ * break-even uses: the fastest in generation, or the least energy. */
+static const eb_config *pick(const eb_config_set *set, const char *device, bool fastest)
+{
+    const eb_config *best = NULL;
+    for (size_t i = 0; i < set->n; i++) {
+        const eb_config *c = &set->c[i];
+        if (strcmp(c->device, device) != 0 || c->s[EB_AV_GEN_JPT].n == 0 ||
+            c->s[EB_AV_PREFILL_JPT].n == 0)
+            continue;
+        int av = fastest ? EB_AV_GEN_TPS : EB_AV_GEN_JPT;
+        double m = eb_samples_mean(&c->s[av]);
+        if (!best ||
+            (fastest ? m > eb_samples_mean(&best->s[av]) : m < eb_samples_mean(&best->s[av])))
+            best = c;
+    }
+    return best;
+}
+
+static int breakeven(const eb_config_set *set, const analyze_opts *o, out_table *ot)
+{
+    if (!o->device_a || !o->device_b || !(o->price_a >= 0) || !(o->price_b >= 0)) {
+        fprintf(stderr, "edgebench analyze: invalid_argument: breakeven needs --device-a, "
+                        "--price-a, --device-b and --price-b\n");
+        return EXIT_USAGE;
+    }
+    bool fastest = !o->pick || strcmp(o->pick, "least-energy") != 0;
+    const eb_config *a = pick(set, o->device_a, fastest), *b = pick(set, o->device_b, fastest);
+    for (int k = 0; k < 2; k++)
+        if (!(k ? b : a)) {
+            fprintf(stderr,
+                    "edgebench analyze: not available: no runs with prefill and generation "
+                    "energy for device '%s' (check --device-%c and the filters)\n",
+                    k ? o->device_b : o->device_a, k ? 'b' : 'a');
+            return EXIT_FAILURE_RUN;
+        }
+    eb_device_costs ca = {o->price_a, eb_samples_mean(&a->s[EB_AV_PREFILL_TPS]),
+                          eb_samples_mean(&a->s[EB_AV_GEN_TPS]),
+                          eb_samples_mean(&a->s[EB_AV_PREFILL_JPT]),
+                          eb_samples_mean(&a->s[EB_AV_GEN_JPT])};
+    eb_device_costs cb = {o->price_b, eb_samples_mean(&b->s[EB_AV_PREFILL_TPS]),
+                          eb_samples_mean(&b->s[EB_AV_GEN_TPS]),
+                          eb_samples_mean(&b->s[EB_AV_PREFILL_JPT]),
+                          eb_samples_mean(&b->s[EB_AV_GEN_JPT])};
+    /* a is the dearer device */
+    if (ca.price < cb.price) {
+        eb_device_costs t = ca;
+        ca = cb;
+        cb = t;
+        const eb_config *tc = a;
+        a = b;
+        b = tc;
+    }
+    const char *names[] = {"dearer",        "cheaper",     "input_tokens",
+                           "output_tokens", "utilisation", "years"};
+    const unsigned char kinds[] = {0, 0, 1, 1, 1, 1};
+    ot->ok = eb_table_init(&ot->t, 6, names, kinds) == EB_OK;
+    char da[300], db[300];
+    describe(a, da, sizeof da);
+    describe(b, db, sizeof db);
+    char la[600], lb[600];
+    snprintf(la, sizeof la, "%s (%s, %s)", a->device, a->model, da);
+    snprintf(lb, sizeof lb, "%s (%s, %s)", b->device, b->model, db);
+    for (const char *r = o->ratios; r && *r;) {
+        double in, out;
+        int used = 0;
+        if (sscanf(r, "%lf:%lf%n", &in, &out, &used) != 2 || in < 0 || out < 0) {
+            fprintf(stderr,
+                    "edgebench analyze: invalid_argument: --ratios wants IN:OUT,... got "
+                    "'%s'\n",
+                    o->ratios);
+            return EXIT_USAGE;
+        }
+        for (const char *u = o->utilisations; *u;) {
+            char *end;
+            double mu = strtod(u, &end);
+            if (end == u || mu <= 0 || mu > 1) {
+                fprintf(stderr,
+                        "edgebench analyze: invalid_argument: --utilisations wants "
+                        "values in (0, 1], got '%s'\n",
+                        o->utilisations);
+                return EXIT_USAGE;
+            }
+            char bi[32], bo[32], bm[32], by[32];
+            double years = eb_breakeven_years(&ca, &cb, in, out, mu, o->cents_per_kwh / 100);
+            char *cells[] = {la,
+                             lb,
+                             fmt(bi, sizeof bi, in),
+                             fmt(bo, sizeof bo, out),
+                             fmt(bm, sizeof bm, mu),
+                             isinf(years) ? "never" : fmt(by, sizeof by, years)};
+            add(ot, cells);
+            u = *end == ',' ? end + 1 : end;
+            if (!*end) break;
+        }
+        r += used;
+        if (*r == ',')
+            r++;
+        else
+            break;
+    }
+    return EXIT_OK;
+}
+
+/* What an analysis assumed and used, in words. */
+static void state_inputs(FILE *f, const char *kind, const analyze_opts *o, size_t n_configs,
+                         bool as_comment)
+{
+    const char *p = as_comment ? "# " : "";
+    fprintf(f, "%sanalysis: %s over %zu configuration(s) of measured runs (warm-ups left out)\n", p,
+            kind, n_configs);
+    if (!strcmp(kind, "optimal"))
+        fprintf(f,
+                "%sinputs: mean of the runs per configuration; Welch's t-test against the "
+                "runner-up, significant below p = %g\n",
+                p, o->alpha);
+    else if (!strcmp(kind, "pareto"))
+        fprintf(f,
+                "%sinputs: mean generation tokens/s (higher is better) and generation J/token "
+                "(lower is better) per configuration\n",
+                p);
+    else if (!strcmp(kind, "usability"))
+        fprintf(f,
+                "%sinputs: reading speed %g words/s, %g words/token -> %.4g tokens/s needed; "
+                "the fastest generation configuration of each model\n",
+                p, o->words_per_s, o->words_per_token,
+                eb_reading_tokens_per_s(o->words_per_s, o->words_per_token));
+    else if (!strcmp(kind, "battery"))
+        fprintf(f,
+                "%sinputs: battery %g Wh = %g J at 100%% utilisation (no idle time); the "
+                "configuration with the least energy per run\n"
+                "%scaveats: one prompt only; on-board sensors leave out peripherals and "
+                "power-supply losses; the least-energy configuration may be too slow in use: "
+                "read these as upper bounds\n",
+                p, o->capacity_wh, o->capacity_wh * 3600, p);
+    else if (!strcmp(kind, "cost"))
+        fprintf(f,
+                "%sinputs: electricity %g cents/kWh; cloud %g / %g cents per million input / "
+                "output tokens; the least-energy configuration per phase; loading left out\n",
+                p, o->cents_per_kwh, o->cloud_in, o->cloud_out);
+    else
+        fprintf(f,
+                "%sinputs: electricity %g cents/kWh; prices %g (%s) and %g (%s); "
+                "configuration: the %s of each device; utilisation is the dearer device's; "
+                "loading left out\n",
+                p, o->cents_per_kwh, o->price_a, o->device_a ? o->device_a : "?", o->price_b,
+                o->device_b ? o->device_b : "?",
+                o->pick && !strcmp(o->pick, "least-energy") ? "least generation energy per token"
+                                                            : "fastest in generation");
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    const char *kind = argv[1];
+    static const char *const kinds[] = {"optimal", "pareto",    "usability", "battery",
+                                        "cost",    "breakeven", NULL};
+    bool known = false;
+    for (const char *const *k = kinds; *k; k++)
+        known = known || !strcmp(*k, kind);
+    if (!known) {
+        fprintf(stderr,
+                "edgebench analyze: invalid_argument: unknown analysis '%s' (optimal, "
+                "pareto, usability, battery, cost or breakeven)\n",
+                kind);
+        return EXIT_USAGE;
+    }
+    analyze_opts o = {.format = "table",
+                      .words_per_s = 4,
+                      .words_per_token = 0.75,
+                      .capacity_wh = 18.84,
+                      .cents_per_kwh = 20,
+                      .cloud_in = 15,
+                      .cloud_out = 60,
+                      .price_a = -1,
+                      .price_b = -1,
+                      .alpha = 0.05,
+                      .ratios = "10:1,1:1,1:10",
+                      .utilisations = "0.25,0.5,0.75,1"};
+    enum {
+        O_STORE = 256,
+        O_FORMAT,
+        O_DEVICE,
+        O_MODEL,
+        O_QUANT,
+        O_GOV,
+        O_SINCE,
+        O_UNTIL,
+        O_WPS,
+        O_WPT,
+        O_CAP,
+        O_KWH,
+        O_CIN,
+        O_COUT,
+        O_DA,
+        O_DB,
+        O_PA,
+        O_PB,
+        O_RATIOS,
+        O_UTIL,
+        O_PICK,
+        O_ALPHA
+    };
+    static const struct option opts[] = {{"store", 1, NULL, O_STORE},
+                                         {"format", 1, NULL, O_FORMAT},
+                                         {"device", 1, NULL, O_DEVICE},
+                                         {"model", 1, NULL, O_MODEL},
+                                         {"quant", 1, NULL, O_QUANT},
+                                         {"governor", 1, NULL, O_GOV},
+                                         {"since", 1, NULL, O_SINCE},
+                                         {"until", 1, NULL, O_UNTIL},
+                                         {"words-per-s", 1, NULL, O_WPS},
+                                         {"words-per-token", 1, NULL, O_WPT},
+                                         {"capacity-wh", 1, NULL, O_CAP},
+                                         {"cents-per-kwh", 1, NULL, O_KWH},
+                                         {"cloud-input-cents", 1, NULL, O_CIN},
+                                         {"cloud-output-cents", 1, NULL, O_COUT},
+                                         {"device-a", 1, NULL, O_DA},
+                                         {"device-b", 1, NULL, O_DB},
+                                         {"price-a", 1, NULL, O_PA},
+                                         {"price-b", 1, NULL, O_PB},
+                                         {"ratios", 1, NULL, O_RATIOS},
+                                         {"utilisations", 1, NULL, O_UTIL},
+                                         {"pick", 1, NULL, O_PICK},
+                                         {"alpha", 1, NULL, O_ALPHA},
+                                         {"help", 0, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int opt, li = 0;
+    optind = 2;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
+        double *num = opt == O_WPS     ? &o.words_per_s
+                      : opt == O_WPT   ? &o.words_per_token
+                      : opt == O_CAP   ? &o.capacity_wh
+                      : opt == O_KWH   ? &o.cents_per_kwh
+                      : opt == O_CIN   ? &o.cloud_in
+                      : opt == O_COUT  ? &o.cloud_out
+                      : opt == O_PA    ? &o.price_a
+                      : opt == O_PB    ? &o.price_b
+                      : opt == O_ALPHA ? &o.alpha
+                                       : NULL;
+        if (num) {
+            char name[64];
+            snprintf(name, sizeof name, "--%s", opts[li].name);
+            if (!cli_double(name, optarg, num)) return EXIT_USAGE;
+            if (*num < 0 || (opt == O_WPT && *num == 0)) {
+                fprintf(stderr,
+                        "edgebench analyze: invalid_argument: %s must be positive, got '%s'\n",
+                        name, optarg);
+                return EXIT_USAGE;
+            }
+            continue;
+        }
+        switch (opt) {
+        case O_STORE:
+            o.spec = optarg;
+            break;
+        case O_FORMAT:
+            if (!eb_table_format_known(optarg)) {
+                fprintf(stderr,
+                        "edgebench analyze: invalid_argument: --format must be table, "
+                        "csv, json, jsonl, md or sql, got '%s'\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            o.format = optarg;
+            break;
+        case O_DEVICE:
+            o.f.device = optarg;
+            break;
+        case O_MODEL:
+            o.f.model = optarg;
+            break;
+        case O_QUANT:
+            o.f.quant = optarg;
+            break;
+        case O_GOV:
+            o.f.governor = optarg;
+            break;
+        case O_SINCE:
+            o.f.since = optarg;
+            break;
+        case O_UNTIL:
+            o.f.until = optarg;
+            break;
+        case O_DA:
+            o.device_a = optarg;
+            break;
+        case O_DB:
+            o.device_b = optarg;
+            break;
+        case O_RATIOS:
+            o.ratios = optarg;
+            break;
+        case O_UTIL:
+            o.utilisations = optarg;
+            break;
+        case O_PICK:
+            if (strcmp(optarg, "fastest") != 0 && strcmp(optarg, "least-energy") != 0) {
+                fprintf(stderr,
+                        "edgebench analyze: invalid_argument: --pick must be fastest or "
+                        "least-energy, got '%s'\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            o.pick = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "edgebench analyze: invalid_argument: %s '%s' (see --help)\n",
+                    opt == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    eb_error err = {0};
+    eb_store *s = NULL;
+    if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
+    eb_table runs;
+    eb_status st = eb_store_results(s, EB_VIEW_RUNS, &o.f, &runs, &err);
+    eb_store_close(s);
+    if (st != EB_OK) return cli_report("analyze", &err);
+    eb_config_set set;
+    st = eb_configs_from_runs(&runs, &set, &err);
+    eb_table_free(&runs);
+    if (st != EB_OK) return cli_report("analyze", &err);
+    if (set.n == 0) {
+        fprintf(stderr, "edgebench analyze: not available: no measured runs in the store match "
+                        "(see 'edgebench results')\n");
+        eb_config_set_free(&set);
+        return EXIT_FAILURE_RUN;
+    }
+    out_table ot = {0};
+    int code = EXIT_OK;
+    if (!strcmp(kind, "optimal"))
+        optimal(&set, &o, &ot);
+    else if (!strcmp(kind, "pareto"))
+        pareto(&set, &ot);
+    else if (!strcmp(kind, "breakeven"))
+        code = breakeven(&set, &o, &ot);
+    else
+        per_group(&set, &o, kind, &ot);
+    if (code == EXIT_OK && !ot.ok) {
+        eb_fail(&err, EB_E_NO_MEMORY, "analysis: out of memory");
+        code = cli_report("analyze", &err);
+    }
+    if (code == EXIT_OK) {
+        bool readable = !strcmp(o.format, "table") || !strcmp(o.format, "md");
+        state_inputs(readable ? stdout : stderr, kind, &o, set.n, !readable);
+        if (readable) fputc('\n', stdout);
+        if (eb_table_write(stdout, &ot.t, o.format, kind, &err) != EB_OK)
+            code = cli_report("analyze", &err);
+    }
+    eb_table_free(&ot.t);
+    eb_config_set_free(&set);
+    return code;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The analyses on a store filled by real runs of a tiny preset on two copies
+# of the Jetson fixture ("orin-a" at 13.1 W, "orin-b" at half the current),
+# so energy is known; every figure is checked against the stored runs.
+set -u
+eb=$1
+fx="$(cd "$(dirname "$0")" && pwd)/fixtures"
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+export EDGEBENCH_STORE="sqlite:$work/a.db"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+model="$work/tiny.gguf"
+"$eb" model synth --preset tiny-llama --type Q4_0 -o "$model" 2>/dev/null || bad "synth tiny-llama"
+for dev in orin-a orin-b; do
+  cp -r "$fx/jetson-orin-nano" "$work/$dev"
+  mkdir -p "$work/$dev/proc/sys/kernel"
+  echo "$dev" >"$work/$dev/proc/sys/kernel/hostname"
+done
+echo 1316 >"$work/orin-b/sys/class/hwmon/hwmon1/curr1_input"
+for dev in orin-a orin-b; do
+  for t in 1 2; do
+    "$eb" run -m "$model" -n 8 --reps 3 --warmup 1 --idle-s 0 -t $t -T $t --sysfs-root "$work/$dev" -q >/dev/null 2>>"$work/err" ||
+      bad "run on $dev with $t threads: $(tail -1 "$work/err")"
+  done
+done
+"$eb" results --view runs --format json >"$work/runs.json"
+
+"$eb" analyze optimal --format json >"$work/opt.json" 2>"$work/err" && python3 - "$work/runs.json" "$work/opt.json" <<'PY' && ok "optimal: best per objective from the stored means, with p-values" || bad "optimal: $(cat "$work/err")"
+import json, sys
+runs = [r for r in json.load(open(sys.argv[1])) if not r["warmup"]]
+opt = json.load(open(sys.argv[2]))
+assert len(opt) == 12, len(opt)
+for dev in ("orin-a", "orin-b"):
+    means = {}
+    for t in (1, 2):
+        rs = [r for r in runs if r["device"] == dev and r["threads_gen"] == t]
+        means[t] = {k: sum(r[k] for r in rs) / len(rs) for k in ("gen_tps", "gen_j_per_token")}
+    row = [o for o in opt if o["device"] == dev and o["objective"] == "generation throughput"][0]
+    best = max(means, key=lambda t: means[t]["gen_tps"])
+    assert row["best"].startswith(f"threads {best}/{best}"), row
+    assert abs(row["value"] - means[best]["gen_tps"]) < 1e-9 * means[best]["gen_tps"] + 1e-3
+    assert 0 <= row["p_value"] <= 1 and row["significant"] in ("yes", "no: within run-to-run noise")
+    row = [o for o in opt if o["device"] == dev and o["objective"] == "generation energy per token"][0]
+    best = min(means, key=lambda t: means[t]["gen_j_per_token"])
+    assert row["best"].startswith(f"threads {best}/{best}") and row["unit"] == "J/token", row
+PY
+"$eb" analyze battery --format json >"$work/bat.json" 2>/dev/null && python3 - "$work/runs.json" "$work/bat.json" <<'PY' && ok "battery: 67824 J over the least energy per run" || bad "battery"
+import json, sys
+runs = [r for r in json.load(open(sys.argv[1])) if not r["warmup"]]
+for b in json.load(open(sys.argv[2])):
+    e = {}
+    for t in (1, 2):
+        rs = [r for r in runs if r["device"] == b["device"] and r["threads_gen"] == t]
+        e[t] = (sum(r["run_energy_j"] for r in rs) / len(rs), sum(r["e2e_s"] for r in rs) / len(rs))
+    t = min(e, key=lambda k: e[k][0])
+    assert abs(b["energy_per_run_j"] - e[t][0]) < 1e-6 * e[t][0]
+    assert abs(b["runs"] - 67824 / e[t][0]) < 1e-5 * b["runs"]
+    assert abs(b["hours"] - b["runs"] * e[t][1] / 3600) < 1e-5 * b["hours"]
+PY
+"$eb" analyze cost --cents-per-kwh 30 --format json >"$work/cost.json" 2>/dev/null && python3 - "$work/runs.json" "$work/cost.json" <<'PY' && ok "cost per million tokens and the cloud ratio" || bad "cost"
+import json, sys
+runs = [r for r in json.load(open(sys.argv[1])) if not r["warmup"]]
+for c in json.load(open(sys.argv[2])):
+    best = min(sum(r["gen_j_per_token"] for r in rs) / len(rs) for rs in
+               ([r for r in runs if r["device"] == c["device"] and r["threads_gen"] == t] for t in (1, 2)))
+    assert abs(c["cents_per_m_output"] - best * 1e6 / 3.6e6 * 30) < 1e-6 * c["cents_per_m_output"]
+    assert abs(c["cloud_over_edge_output"] - 60 / c["cents_per_m_output"]) < 1e-6 * c["cloud_over_edge_output"]
+PY
+"$eb" analyze usability --words-per-s 4 --words-per-token 0.75 >"$work/u.txt" 2>&1 && grep -q "5.333 tokens/s needed" "$work/u.txt" &&
+  grep -q "yes" "$work/u.txt" && ok "usability against 5.33 tokens/s" || bad "usability: $(cat "$work/u.txt")"
+"$eb" analyze pareto --format csv >"$work/p.csv" 2>/dev/null && [ "$(grep -c ',yes$' "$work/p.csv")" -ge 2 ] && ok "pareto front per device" || bad "pareto: $(cat "$work/p.csv")"
+"$eb" analyze breakeven --device-a orin-b --price-a 500 --device-b orin-a --price-b 100 --cents-per-kwh 20 --format json >"$work/be.json" 2>"$work/err" &&
+  python3 - "$work/runs.json" "$work/be.json" <<'PY' && ok "break-even: 12 scenarios from the stored throughput and energy" || bad "breakeven: $(cat "$work/err")"
+import json, sys
+runs = [r for r in json.load(open(sys.argv[1])) if not r["warmup"]]
+def fastest(dev):
+    best = None
+    for t in (1, 2):
+        rs = [r for r in runs if r["device"] == dev and r["threads_gen"] == t]
+        m = {k: sum(r[k] for r in rs) / len(rs) for k in ("prefill_tps", "gen_tps", "prefill_j_per_token", "gen_j_per_token")}
+        if best is None or m["gen_tps"] > best["gen_tps"]: best = m
+    return best
+a, b = fastest("orin-b"), fastest("orin-a")
+rows = json.load(open(sys.argv[2]))
+assert len(rows) == 12
+for r in rows:
+    i, o, mu = r["input_tokens"], r["output_tokens"], r["utilisation"]
+    t = i / a["prefill_tps"] + o / a["gen_tps"]
+    save = (i * b["prefill_j_per_token"] + o * b["gen_j_per_token"]) - (i * a["prefill_j_per_token"] + o * a["gen_j_per_token"])
+    years = 400 / (mu * 365.25 * 86400 / t * save / 3.6e6 * 0.2)
+    assert abs(r["years"] - years) < 1e-4 * years, (r, years)
+PY
+"$eb" analyze battery --model nothing-like-this >/dev/null 2>"$work/err"
+[ $? -eq 1 ] && grep -q "not available: no measured runs" "$work/err" && ok "no matching runs: said, not zeros" || bad "empty: $(cat "$work/err")"
+EDGEBENCH_STORE="sqlite:$work/noenergy.db" "$eb" run -m "$model" -n 4 --reps 2 --idle-s 0 -q >/dev/null 2>&1
+EDGEBENCH_STORE="sqlite:$work/noenergy.db" "$eb" analyze cost --format csv >"$work/c.csv" 2>/dev/null &&
+  grep -q "not available: no energy sensor" "$work/c.csv" && ! grep -q ",0," "$work/c.csv" && ok "no energy sensor: not available, never 0" || bad "no energy: $(cat "$work/c.csv")"
+"$eb" analyze sideways >/dev/null 2>&1; [ $? -eq 2 ] && "$eb" analyze breakeven --device-a x >/dev/null 2>&1; [ $? -eq 2 ] && ok "bad analysis arguments: exit 2" || bad "bad arguments"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

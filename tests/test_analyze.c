@@ -1,0 +1,126 @@
+/* The analyses' formulas against hand-computed values (the study's own
+ * figures where it gives them), Welch's test where the t distribution has a
+ * closed form, the Pareto front, and the grouping of stored runs. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "assert_close.h"
+
+#include "edgebench/analyze.h"
+
+static void test_study_figures(void **state)
+{
+    (void)state;
+    /* 4 words/s at 0.75 words/token: the study's 5.3 tokens/s */
+    assert_close(eb_reading_tokens_per_s(4, 0.75), 16.0 / 3.0, 1e-12);
+    /* the 18.84 Wh battery is 67824 J: 100 J per run gives 678.24 runs */
+    assert_close(eb_battery_runs(18.84, 100), 678.24, 1e-9);
+    assert_close(eb_battery_runs(18.84, 67824), 1.0, 1e-12);
+    assert_true(isnan(eb_battery_runs(18.84, 0)));
+    /* 1 J/token: a million tokens are 1e6 J = 0.2778 kWh, 5.556 cents at 20 cents/kWh */
+    assert_close(eb_cost_per_mtok_cents(1.0, 20), 1e6 / 3.6e6 * 20, 1e-12);
+    assert_close(eb_cost_per_mtok_cents(0.036, 100), 1.0, 1e-12);
+}
+
+static void test_breakeven(void **state)
+{
+    (void)state;
+    /* a costs 400 more; per 1 input + 1 output token it takes 0.01 + 0.1 s and
+     * saves (0.2 + 2) - (0.1 + 1) = 1.1 J */
+    eb_device_costs a = {500, 100, 10, 0.1, 1.0}, b = {100, 50, 5, 0.2, 2.0};
+    double units = 365.25 * 86400 / 0.11, saving = units * 1.1 / 3.6e6 * 0.2;
+    assert_close(eb_breakeven_years(&a, &b, 1, 1, 1.0, 0.2), 400 / saving, 1e-9);
+    assert_close(eb_breakeven_years(&a, &b, 1, 1, 1.0, 0.2), 22.8154, 1e-4);
+    /* half the utilisation, twice the time; twice the price, half the time */
+    assert_close(eb_breakeven_years(&a, &b, 1, 1, 0.5, 0.2), 2 * 400 / saving, 1e-9);
+    assert_close(eb_breakeven_years(&a, &b, 1, 1, 1.0, 0.4), 400 / saving / 2, 1e-9);
+    /* a device that saves nothing never pays back; a cheaper one at once */
+    eb_device_costs c = {500, 100, 10, 0.2, 2.0};
+    assert_true(isinf(eb_breakeven_years(&c, &b, 1, 1, 1, 0.2)));
+    eb_device_costs d = {50, 100, 10, 0.1, 1.0};
+    assert_close(eb_breakeven_years(&d, &b, 1, 1, 1, 0.2), 0, 0);
+}
+
+static void test_welch(void **state)
+{
+    (void)state;
+    /* two samples of two with equal variance: df = 2, where
+     * P(|T| > t) = 1 - t / sqrt(t^2 + 2); here t = sqrt(2) */
+    double a[] = {0, 2}, b[] = {2, 4};
+    assert_close(eb_welch_p(a, 2, b, 2), 1 - sqrt(2.0) / 2.0, 1e-10);
+    /* t = 2 * sqrt(2) */
+    double c[] = {4, 6};
+    assert_close(eb_welch_p(a, 2, c, 2), 1 - sqrt(8.0) / sqrt(10.0), 1e-10);
+    /* the same samples: no difference at all */
+    assert_close(eb_welch_p(a, 2, a, 2), 1.0, 1e-12);
+    /* clearly apart */
+    double x[] = {5.0, 5.1, 5.05, 4.95, 5.02}, y[] = {6.0, 6.1, 5.9, 6.05, 6.02};
+    assert_true(eb_welch_p(x, 5, y, 5) < 1e-6);
+    /* overlapping noise */
+    double u[] = {10.1, 10.3, 9.9, 10.2}, v[] = {10.0, 10.4, 10.1, 9.8};
+    assert_true(eb_welch_p(u, 4, v, 4) > 0.5);
+    /* too few runs to say anything */
+    assert_close(eb_welch_p(x, 1, y, 5), 1.0, 0);
+}
+
+static void test_pareto(void **state)
+{
+    (void)state;
+    double tps[] = {10, 8, 9, 5, 10, NAN}, jpt[] = {1, 0.5, 2, 0.4, 1.5, 0.1};
+    bool front[6];
+    eb_pareto(tps, jpt, 6, front);
+    bool expect[] = {true, true, false, true, false, false};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(front[i], expect[i]);
+}
+
+static void test_configs_from_runs(void **state)
+{
+    (void)state;
+    const char *names[] = {"device",     "model",           "quant",          "governor",
+                           "power_mode", "threads_prefill", "threads_gen",    "warmup",
+                           "status",     "gen_tps",         "gen_j_per_token"};
+    eb_table t;
+    assert_int_equal(eb_table_init(&t, 11, names, NULL), EB_OK);
+    char *rows[][11] = {
+        {"pi", "m", "Q4_0", "ondemand", NULL, "4", "4", "1", "ok", "99", "9"}, /* warm-up */
+        {"pi", "m", "Q4_0", "ondemand", NULL, "4", "4", "0", "ok", "10", "1"},
+        {"pi", "m", "Q4_0", "ondemand", NULL, "4", "4", "0", "ok", "12", "1.5"},
+        {"pi", "m", "Q4_0", "powersave", NULL, "4", "4", "0", "ok", "6", NULL},
+        {"pi", "m", "Q4_0", "ondemand", NULL, "2", "2", "0", "failed", "1", "1"},
+    };
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(eb_table_add_row(&t, rows[i]), EB_OK);
+    eb_config_set set;
+    eb_error err = {0};
+    assert_int_equal(eb_configs_from_runs(&t, &set, &err), EB_OK);
+    assert_int_equal(set.n, 2);
+    assert_string_equal(set.c[0].governor, "ondemand");
+    assert_int_equal(set.c[0].s[EB_AV_GEN_TPS].n, 2);
+    assert_close(eb_samples_mean(&set.c[0].s[EB_AV_GEN_TPS]), 11, 1e-12);
+    assert_close(eb_samples_mean(&set.c[0].s[EB_AV_GEN_JPT]), 1.25, 1e-12);
+    /* not measured stays not measured */
+    assert_int_equal(set.c[1].s[EB_AV_GEN_JPT].n, 0);
+    assert_true(isnan(eb_samples_mean(&set.c[1].s[EB_AV_GEN_JPT])));
+    eb_config_set_free(&set);
+    eb_table_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_study_figures),
+        cmocka_unit_test(test_breakeven),
+        cmocka_unit_test(test_welch),
+        cmocka_unit_test(test_pareto),
+        cmocka_unit_test(test_configs_from_runs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
