@@ -125,7 +125,9 @@ static const char *const av_columns[EB_AV_COUNT] = {"prefill_tps",
                                                     "run_energy_j",
                                                     "e2e_s",
                                                     "load_s",
-                                                    "peak_rss_mib"};
+                                                    "peak_rss_mib",
+                                                    "gen_cache_misses_per_token",
+                                                    "gen_context_switches_per_token"};
 
 const char *eb_av_name(int v)
 {

@@ -47,38 +47,50 @@ static const char trials_sql[] =
     " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
     " LEFT JOIN models m ON m.id = t.model_id";
 
-/* A measure of one run's span, by name. */
-#define RUN_MEASURE(span, measure, as)                                                             \
-    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = '" span "' AND"       \
-    " x.measure = '" measure "') AS " as
-
+/* One row per run; per-phase measures and counters by name (NULL: not
+ * measured). */
 static const char runs_sql[] =
     "SELECT t.id AS trial_id, r.rep, r.warmup, t.status, t.started_at,"
     " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
     " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, r.n_prompt, r.n_gen, r.load_s,"
     " r.prefill_s, r.gen_s, r.e2e_s, r.ttft_s, r.prefill_tps, r.gen_tps, r.itl_p50_s,"
-    " r.itl_p99_s, r.peak_rss_mib," RUN_MEASURE("run", "energy_j", "run_energy_j") "," RUN_MEASURE("run", "mean_power_w", "run_mean_power_w") "," RUN_MEASURE("prefill", "energy_j", "prefill_energy_j") "," RUN_MEASURE(
-        "prefill", "energy_per_token_j",
-        "prefill_j_per_token") "," RUN_MEASURE("prefill",
-                                               "action_per_"
-                                               "token_js",
-                                               "prefill_action_"
-                                               "js") "," RUN_MEASURE("generation", "energy_j",
-                                                                     "gen_energy_j") "," RUN_MEASURE("generation",
-                                                                                                     "energy_per_token_j",
-                                                                                                     "gen_j_per_token") "," RUN_MEASURE("generation",
-                                                                                                                                        "action_per_token_js",
-                                                                                                                                        "gen_action_js") ","
-                                                                                                                                                         " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id AND c.span = 'generation' AND"
-                                                                                                                                                         " c.counter = 'cache_misses' AND c.status = 'ok') AS gen_cache_misses,"
-                                                                                                                                                         " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id AND c.span = 'generation' AND"
-                                                                                                                                                         " c.counter = 'context_switches' AND c.status = 'ok') AS gen_context_switches,"
-                                                                                                                                                         " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id AND c.span = 'prefill' AND"
-                                                                                                                                                         " c.counter = 'cache_misses' AND c.status = 'ok') AS prefill_cache_misses,"
-                                                                                                                                                         " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id AND c.span = 'prefill' AND"
-                                                                                                                                                         " c.counter = 'context_switches' AND c.status = 'ok') AS prefill_context_switches"
-                                                                                                                                                         " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
-                                                                                                                                                         " LEFT JOIN models m ON m.id = t.model_id";
+    " r.itl_p99_s, r.peak_rss_mib,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'run'"
+    " AND x.measure = 'energy_j') AS run_energy_j,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'run'"
+    " AND x.measure = 'mean_power_w') AS run_mean_power_w,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'prefill'"
+    " AND x.measure = 'energy_j') AS prefill_energy_j,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'prefill'"
+    " AND x.measure = 'energy_per_token_j') AS prefill_j_per_token,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'prefill'"
+    " AND x.measure = 'action_per_token_js') AS prefill_action_js,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'generation'"
+    " AND x.measure = 'energy_j') AS gen_energy_j,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'generation'"
+    " AND x.measure = 'energy_per_token_j') AS gen_j_per_token,"
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'generation'"
+    " AND x.measure = 'action_per_token_js') AS gen_action_js,"
+    " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id"
+    " AND c.span = 'generation' AND c.counter = 'cache_misses' AND c.status = 'ok') AS "
+    "gen_cache_misses,"
+    " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id"
+    " AND c.span = 'generation' AND c.counter = 'context_switches' AND c.status = 'ok') AS "
+    "gen_context_switches,"
+    " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id"
+    " AND c.span = 'prefill' AND c.counter = 'cache_misses' AND c.status = 'ok') AS "
+    "prefill_cache_misses,"
+    " (SELECT c.value FROM run_counters c WHERE c.run_id = r.id"
+    " AND c.span = 'prefill' AND c.counter = 'context_switches' AND c.status = 'ok') AS "
+    "prefill_context_switches,"
+    " (SELECT c.value / NULLIF(r.n_gen, 0) FROM run_counters c WHERE c.run_id = r.id"
+    " AND c.span = 'generation' AND c.counter = 'cache_misses' AND c.status = 'ok') AS "
+    "gen_cache_misses_per_token,"
+    " (SELECT c.value / NULLIF(r.n_gen, 0) FROM run_counters c WHERE c.run_id = r.id"
+    " AND c.span = 'generation' AND c.counter = 'context_switches' AND c.status = 'ok') AS "
+    "gen_context_switches_per_token"
+    " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
+    " LEFT JOIN models m ON m.id = t.model_id";
 
 static const char lb_sql[] = "SELECT l.* FROM llama_bench l";
 
@@ -174,6 +186,13 @@ eb_status eb_store_timeline(eb_store *s, long long trial_id, eb_table *out, eb_e
                         "SELECT trial_id, t_s, channel, value FROM timelines WHERE trial_id ="
                         " CAST($1 AS BIGINT) ORDER BY t_s, channel",
                         1, p, out, err);
+}
+
+eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err)
+{
+    *trial_id = 0;
+    if (s->version < 2) return EB_OK;
+    return eb_sq_id(s, "SELECT max(trial_id) FROM timelines", 0, NULL, trial_id, err);
 }
 
 eb_status eb_store_trial_done(eb_store *s, const char *trial_key, const char *hostname, bool *done,

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git openssl npm
       libcjson-dev libcmocka-dev libinih-dev libsqlite3-dev libpq-dev libssl-dev
-      postgresql gnuplot-nox)
+      postgresql gnuplot-nox chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

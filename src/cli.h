@@ -16,6 +16,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* `edgebench run` with a list or range as a value runs a sweep; *handled
  * says whether it did. */
 int cli_run_sweep(int argc, char **argv, bool *handled);

@@ -3,22 +3,15 @@
  * "not available" where a measurement is missing, never 0. */
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze_cli.h"
 #include "cli.h"
 #include "edgebench/analyze.h"
 #include "edgebench/store.h"
-
-typedef struct analyze_opts {
-    const char *spec, *format;
-    eb_results_filter f;
-    double words_per_s, words_per_token, capacity_wh, cents_per_kwh, cloud_in, cloud_out;
-    const char *device_a, *device_b, *ratios, *utilisations, *pick;
-    double price_a, price_b;
-    double alpha;
-} analyze_opts;
 
 static void usage(FILE *f)
 {
@@ -393,9 +386,124 @@ static int breakeven(const eb_config_set *set, const analyze_opts *o, out_table 
     return EXIT_OK;
 }
 
+int analyze_option(analyze_opts *o, const char *name, const char *value, const char *cmd)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } nums[] = {
+        {"words-per-s", offsetof(analyze_opts, words_per_s)},
+        {"words-per-token", offsetof(analyze_opts, words_per_token)},
+        {"capacity-wh", offsetof(analyze_opts, capacity_wh)},
+        {"cents-per-kwh", offsetof(analyze_opts, cents_per_kwh)},
+        {"cloud-input-cents", offsetof(analyze_opts, cloud_in)},
+        {"cloud-output-cents", offsetof(analyze_opts, cloud_out)},
+        {"price-a", offsetof(analyze_opts, price_a)},
+        {"price-b", offsetof(analyze_opts, price_b)},
+        {"alpha", offsetof(analyze_opts, alpha)},
+    };
+    char flag[64];
+    snprintf(flag, sizeof flag, "--%s", name);
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        if (strcmp(name, nums[i].name) != 0) continue;
+        double *v = (double *)((char *)o + nums[i].offset);
+        if (!cli_double(flag, value, v)) return -1;
+        if (*v < 0 || (*v == 0 && !strcmp(name, "words-per-token"))) {
+            fprintf(stderr, "edgebench %s: invalid_argument: %s must be positive, got '%s'\n", cmd,
+                    flag, value);
+            return -1;
+        }
+        return 1;
+    }
+    static const struct {
+        const char *name;
+        size_t offset;
+    } strs[] = {
+        {"store", offsetof(analyze_opts, spec)},
+        {"device", offsetof(analyze_opts, f.device)},
+        {"model", offsetof(analyze_opts, f.model)},
+        {"quant", offsetof(analyze_opts, f.quant)},
+        {"governor", offsetof(analyze_opts, f.governor)},
+        {"since", offsetof(analyze_opts, f.since)},
+        {"until", offsetof(analyze_opts, f.until)},
+        {"device-a", offsetof(analyze_opts, device_a)},
+        {"device-b", offsetof(analyze_opts, device_b)},
+        {"ratios", offsetof(analyze_opts, ratios)},
+        {"utilisations", offsetof(analyze_opts, utilisations)},
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (!strcmp(name, strs[i].name)) {
+            *(const char **)((char *)o + strs[i].offset) = value;
+            return 1;
+        }
+    if (!strcmp(name, "format")) {
+        if (!eb_table_format_known(value)) {
+            fprintf(stderr,
+                    "edgebench %s: invalid_argument: --format must be table, csv, json, jsonl, "
+                    "md or sql, got '%s'\n",
+                    cmd, value);
+            return -1;
+        }
+        o->format = value;
+        return 1;
+    }
+    if (!strcmp(name, "pick")) {
+        if (strcmp(value, "fastest") != 0 && strcmp(value, "least-energy") != 0) {
+            fprintf(stderr,
+                    "edgebench %s: invalid_argument: --pick must be fastest or least-energy, "
+                    "got '%s'\n",
+                    cmd, value);
+            return -1;
+        }
+        o->pick = value;
+        return 1;
+    }
+    return 0;
+}
+
+int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts *o, eb_table *out)
+{
+    out_table ot = {0};
+    int code = EXIT_OK;
+    if (!strcmp(kind, "optimal"))
+        optimal(set, o, &ot);
+    else if (!strcmp(kind, "pareto"))
+        pareto(set, &ot);
+    else if (!strcmp(kind, "breakeven"))
+        code = breakeven(set, o, &ot);
+    else
+        per_group(set, o, kind, &ot);
+    if (code == EXIT_OK && !ot.ok) {
+        fprintf(stderr, "edgebench analyze: no_memory: analysis: out of memory\n");
+        code = EXIT_FAILURE_RUN;
+    }
+    if (code != EXIT_OK) {
+        eb_table_free(&ot.t);
+        return code;
+    }
+    *out = ot.t;
+    return EXIT_OK;
+}
+
+void analyze_defaults(analyze_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = "table";
+    o->words_per_s = 4;
+    o->words_per_token = 0.75;
+    o->capacity_wh = 18.84;
+    o->cents_per_kwh = 20;
+    o->cloud_in = 15;
+    o->cloud_out = 60;
+    o->price_a = o->price_b = -1;
+    o->alpha = 0.05;
+    o->ratios = "10:1,1:1,1:10";
+    o->utilisations = "0.25,0.5,0.75,1";
+}
+
 /* What an analysis assumed and used, in words. */
-static void state_inputs(FILE *f, const char *kind, const analyze_opts *o, size_t n_configs,
-                         bool as_comment)
+void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size_t n_configs,
+                          bool as_comment)
 {
     const char *p = as_comment ? "# " : "";
     fprintf(f, "%sanalysis: %s over %zu configuration(s) of measured runs (warm-ups left out)\n", p,
@@ -459,150 +567,42 @@ int cmd_analyze(int argc, char **argv)
                 kind);
         return EXIT_USAGE;
     }
-    analyze_opts o = {.format = "table",
-                      .words_per_s = 4,
-                      .words_per_token = 0.75,
-                      .capacity_wh = 18.84,
-                      .cents_per_kwh = 20,
-                      .cloud_in = 15,
-                      .cloud_out = 60,
-                      .price_a = -1,
-                      .price_b = -1,
-                      .alpha = 0.05,
-                      .ratios = "10:1,1:1,1:10",
-                      .utilisations = "0.25,0.5,0.75,1"};
-    enum {
-        O_STORE = 256,
-        O_FORMAT,
-        O_DEVICE,
-        O_MODEL,
-        O_QUANT,
-        O_GOV,
-        O_SINCE,
-        O_UNTIL,
-        O_WPS,
-        O_WPT,
-        O_CAP,
-        O_KWH,
-        O_CIN,
-        O_COUT,
-        O_DA,
-        O_DB,
-        O_PA,
-        O_PB,
-        O_RATIOS,
-        O_UTIL,
-        O_PICK,
-        O_ALPHA
-    };
-    static const struct option opts[] = {{"store", 1, NULL, O_STORE},
-                                         {"format", 1, NULL, O_FORMAT},
-                                         {"device", 1, NULL, O_DEVICE},
-                                         {"model", 1, NULL, O_MODEL},
-                                         {"quant", 1, NULL, O_QUANT},
-                                         {"governor", 1, NULL, O_GOV},
-                                         {"since", 1, NULL, O_SINCE},
-                                         {"until", 1, NULL, O_UNTIL},
-                                         {"words-per-s", 1, NULL, O_WPS},
-                                         {"words-per-token", 1, NULL, O_WPT},
-                                         {"capacity-wh", 1, NULL, O_CAP},
-                                         {"cents-per-kwh", 1, NULL, O_KWH},
-                                         {"cloud-input-cents", 1, NULL, O_CIN},
-                                         {"cloud-output-cents", 1, NULL, O_COUT},
-                                         {"device-a", 1, NULL, O_DA},
-                                         {"device-b", 1, NULL, O_DB},
-                                         {"price-a", 1, NULL, O_PA},
-                                         {"price-b", 1, NULL, O_PB},
-                                         {"ratios", 1, NULL, O_RATIOS},
-                                         {"utilisations", 1, NULL, O_UTIL},
-                                         {"pick", 1, NULL, O_PICK},
-                                         {"alpha", 1, NULL, O_ALPHA},
+    analyze_opts o;
+    analyze_defaults(&o);
+    static const struct option opts[] = {{"store", 1, NULL, 0},
+                                         {"format", 1, NULL, 0},
+                                         {"device", 1, NULL, 0},
+                                         {"model", 1, NULL, 0},
+                                         {"quant", 1, NULL, 0},
+                                         {"governor", 1, NULL, 0},
+                                         {"since", 1, NULL, 0},
+                                         {"until", 1, NULL, 0},
+                                         {"words-per-s", 1, NULL, 0},
+                                         {"words-per-token", 1, NULL, 0},
+                                         {"capacity-wh", 1, NULL, 0},
+                                         {"cents-per-kwh", 1, NULL, 0},
+                                         {"cloud-input-cents", 1, NULL, 0},
+                                         {"cloud-output-cents", 1, NULL, 0},
+                                         {"device-a", 1, NULL, 0},
+                                         {"device-b", 1, NULL, 0},
+                                         {"price-a", 1, NULL, 0},
+                                         {"price-b", 1, NULL, 0},
+                                         {"ratios", 1, NULL, 0},
+                                         {"utilisations", 1, NULL, 0},
+                                         {"pick", 1, NULL, 0},
+                                         {"alpha", 1, NULL, 0},
                                          {"help", 0, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int opt, li = 0;
     optind = 2;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        double *num = opt == O_WPS     ? &o.words_per_s
-                      : opt == O_WPT   ? &o.words_per_token
-                      : opt == O_CAP   ? &o.capacity_wh
-                      : opt == O_KWH   ? &o.cents_per_kwh
-                      : opt == O_CIN   ? &o.cloud_in
-                      : opt == O_COUT  ? &o.cloud_out
-                      : opt == O_PA    ? &o.price_a
-                      : opt == O_PB    ? &o.price_b
-                      : opt == O_ALPHA ? &o.alpha
-                                       : NULL;
-        if (num) {
-            char name[64];
-            snprintf(name, sizeof name, "--%s", opts[li].name);
-            if (!cli_double(name, optarg, num)) return EXIT_USAGE;
-            if (*num < 0 || (opt == O_WPT && *num == 0)) {
-                fprintf(stderr,
-                        "edgebench analyze: invalid_argument: %s must be positive, got '%s'\n",
-                        name, optarg);
-                return EXIT_USAGE;
-            }
-            continue;
-        }
-        switch (opt) {
-        case O_STORE:
-            o.spec = optarg;
-            break;
-        case O_FORMAT:
-            if (!eb_table_format_known(optarg)) {
-                fprintf(stderr,
-                        "edgebench analyze: invalid_argument: --format must be table, "
-                        "csv, json, jsonl, md or sql, got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            o.format = optarg;
-            break;
-        case O_DEVICE:
-            o.f.device = optarg;
-            break;
-        case O_MODEL:
-            o.f.model = optarg;
-            break;
-        case O_QUANT:
-            o.f.quant = optarg;
-            break;
-        case O_GOV:
-            o.f.governor = optarg;
-            break;
-        case O_SINCE:
-            o.f.since = optarg;
-            break;
-        case O_UNTIL:
-            o.f.until = optarg;
-            break;
-        case O_DA:
-            o.device_a = optarg;
-            break;
-        case O_DB:
-            o.device_b = optarg;
-            break;
-        case O_RATIOS:
-            o.ratios = optarg;
-            break;
-        case O_UTIL:
-            o.utilisations = optarg;
-            break;
-        case O_PICK:
-            if (strcmp(optarg, "fastest") != 0 && strcmp(optarg, "least-energy") != 0) {
-                fprintf(stderr,
-                        "edgebench analyze: invalid_argument: --pick must be fastest or "
-                        "least-energy, got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            o.pick = optarg;
-            break;
-        case 'h':
+        if (opt == 0) {
+            if (analyze_option(&o, opts[li].name, optarg, "analyze") != 1) return EXIT_USAGE;
+        } else if (opt == 'h') {
             usage(stdout);
             return EXIT_OK;
-        default:
+        } else {
             fprintf(stderr, "edgebench analyze: invalid_argument: %s '%s' (see --help)\n",
                     opt == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
             return EXIT_USAGE;
@@ -625,28 +625,16 @@ int cmd_analyze(int argc, char **argv)
         eb_config_set_free(&set);
         return EXIT_FAILURE_RUN;
     }
-    out_table ot = {0};
-    int code = EXIT_OK;
-    if (!strcmp(kind, "optimal"))
-        optimal(&set, &o, &ot);
-    else if (!strcmp(kind, "pareto"))
-        pareto(&set, &ot);
-    else if (!strcmp(kind, "breakeven"))
-        code = breakeven(&set, &o, &ot);
-    else
-        per_group(&set, &o, kind, &ot);
-    if (code == EXIT_OK && !ot.ok) {
-        eb_fail(&err, EB_E_NO_MEMORY, "analysis: out of memory");
-        code = cli_report("analyze", &err);
-    }
+    eb_table table = {0};
+    int code = analyze_table(kind, &set, &o, &table);
     if (code == EXIT_OK) {
         bool readable = !strcmp(o.format, "table") || !strcmp(o.format, "md");
-        state_inputs(readable ? stdout : stderr, kind, &o, set.n, !readable);
+        analyze_state_inputs(readable ? stdout : stderr, kind, &o, set.n, !readable);
         if (readable) fputc('\n', stdout);
-        if (eb_table_write(stdout, &ot.t, o.format, kind, &err) != EB_OK)
+        if (eb_table_write(stdout, &table, o.format, kind, &err) != EB_OK)
             code = cli_report("analyze", &err);
     }
-    eb_table_free(&ot.t);
+    eb_table_free(&table);
     eb_config_set_free(&set);
     return code;
 }

@@ -14,6 +14,7 @@ static const struct command {
     {"sweep", cmd_sweep, "run a plan of trials (models x types x threads x governors ...)"},
     {"results", cmd_results, "list and filter stored results (table, CSV, JSON, Markdown, SQL)"},
     {"analyze", cmd_analyze, "optimal configurations, usability, battery, cost, break-even"},
+    {"report", cmd_report, "HTML report with the study's figures (gnuplot) and tables"},
     {"import", cmd_import, "read llama-bench output or fallback records into the store"},
     {"sensors", cmd_sensors, "power, memory, clock and temperature sources on this device"},
 };

@@ -399,8 +399,10 @@ static void test_two_writers(void **state)
         }
     }
     int status[2] = {0, 0};
-    for (int w = 0; w < 2; w++) waitpid(pids[w], &status[w], 0); /* both, before judging */
-    for (int w = 0; w < 2; w++) assert_true(WIFEXITED(status[w]) && WEXITSTATUS(status[w]) == 0);
+    for (int w = 0; w < 2; w++)
+        waitpid(pids[w], &status[w], 0); /* both, before judging */
+    for (int w = 0; w < 2; w++)
+        assert_true(WIFEXITED(status[w]) && WEXITSTATUS(status[w]) == 0);
     eb_store *s = open_store();
     assert_int_equal(count(s, "SELECT count(*) FROM trials WHERE source = 'writer-test'"),
                      2 * PER_WRITER);

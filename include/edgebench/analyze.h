@@ -25,9 +25,9 @@ double eb_cost_per_mtok_cents(double j_per_token, double cents_per_kwh);
  * mu of device a (0..1). Energies in J/token, throughputs in tokens/s.
  * Returns INFINITY when a never saves (it uses as much energy or more). */
 typedef struct eb_device_costs {
-    double price;                 /* purchase price, any currency unit */
-    double prefill_tps, gen_tps;  /* throughput */
-    double prefill_jpt, gen_jpt;  /* energy per token */
+    double price;                /* purchase price, any currency unit */
+    double prefill_tps, gen_tps; /* throughput */
+    double prefill_jpt, gen_jpt; /* energy per token */
 } eb_device_costs;
 double eb_breakeven_years(const eb_device_costs *a, const eb_device_costs *b, double in_tokens,
                           double out_tokens, double mu, double price_per_kwh);
@@ -51,6 +51,8 @@ enum {
     EB_AV_E2E_S,
     EB_AV_LOAD_S,
     EB_AV_PEAK_RSS,
+    EB_AV_GEN_CACHE_MISSES_PT,
+    EB_AV_GEN_CTX_SWITCHES_PT,
     EB_AV_COUNT
 };
 const char *eb_av_name(int v);

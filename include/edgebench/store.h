@@ -96,6 +96,8 @@ typedef struct eb_results_filter {
 eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
                            eb_table *out, eb_error *err);
 
+/* The newest trial that has a stored timeline (0: none). */
+eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err);
 /* Timeline samples of one trial: columns trial_id, rep, t_s, channel, value. */
 eb_status eb_store_timeline(eb_store *s, long long trial_id, eb_table *out, eb_error *err);
 

@@ -1,0 +1,28 @@
+/* The analyses as `analyze` and `report` share them. */
+#ifndef EDGEBENCH_ANALYZE_CLI_H
+#define EDGEBENCH_ANALYZE_CLI_H
+
+#include <stdio.h>
+
+#include "edgebench/analyze.h"
+
+typedef struct analyze_opts {
+    const char *spec, *format;
+    eb_results_filter f;
+    double words_per_s, words_per_token, capacity_wh, cents_per_kwh, cloud_in, cloud_out;
+    const char *device_a, *device_b, *ratios, *utilisations, *pick;
+    double price_a, price_b;
+    double alpha;
+} analyze_opts;
+
+void analyze_defaults(analyze_opts *o);
+/* Sets the option of a long name (without "--"): 1 done, -1 a bad value
+ * (said on stderr), 0 not an analysis option. */
+int analyze_option(analyze_opts *o, const char *name, const char *value, const char *cmd);
+/* kind: optimal, pareto, usability, battery, cost or breakeven; returns an
+ * exit code (the reason already printed when not 0). */
+int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts *o, eb_table *out);
+void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size_t n_configs,
+                          bool as_comment);
+
+#endif

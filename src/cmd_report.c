@@ -1,0 +1,470 @@
+/* `edgebench report -o DIR`: the study's figures and tables from whatever
+ * is in the store, as static HTML (SVG figures, PNG beside them) and a
+ * Markdown summary. A figure without data is left out with the reason. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyze_cli.h"
+#include "cli.h"
+#include "edgebench/util.h"
+#include "report_plot.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: edgebench report -o DIR [options]\n"
+          "Writes DIR/index.html (figures as SVG, PNG beside them) and DIR/summary.md from\n"
+          "the results store: memory, timelines, throughput vs threads, counters per token,\n"
+          "load time, energy and action per token, battery, cost and break-even.\n\n"
+          "  -o, --output DIR        where the report goes (created)\n"
+          "      --store SPEC        results store (default $EDGEBENCH_STORE or edgebench.db)\n"
+          "      --device, --model, --quant, --governor, --since, --until   filters\n"
+          "      --capacity-wh WH    battery (default 18.84)\n"
+          "      --cents-per-kwh C   electricity price (default 20)\n"
+          "      --cloud-input-cents C, --cloud-output-cents C   (default 15, 60)\n"
+          "      --device-a NAME --price-a P --device-b NAME --price-b P   break-even figure\n",
+          f);
+}
+
+static const char *const NO_ENERGY = "no energy sensor measured these runs";
+
+/* Labels short enough for an axis: the model's name without the
+ * synthetic note, the governor without its policy names. */
+static void label_of(const eb_config *c, bool with_config, char *out, size_t cap)
+{
+    char model[32], gov[40] = "";
+    snprintf(model, sizeof model, "%.*s", (int)strcspn(c->model, "("), c->model);
+    size_t n = strlen(model);
+    while (n > 0 && model[n - 1] == ' ')
+        model[--n] = '\0';
+    const char *eq = strchr(c->governor, '=');
+    snprintf(gov, sizeof gov, "%.*s", (int)strcspn(eq ? eq + 1 : c->governor, " "),
+             eq ? eq + 1 : c->governor);
+    if (with_config)
+        snprintf(out, cap, "%s %s @%s %d/%d%s%s%s%s", model, c->quant, c->device,
+                 c->threads_prefill, c->threads_gen, gov[0] ? " " : "", gov,
+                 c->power_mode[0] ? " " : "", c->power_mode);
+    else
+        snprintf(out, cap, "%s %s @%s", model, c->quant, c->device);
+}
+
+static bool first_of_group(const eb_config_set *set, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(set->c[j].device, set->c[i].device) &&
+            !strcmp(set->c[j].model, set->c[i].model) && !strcmp(set->c[j].quant, set->c[i].quant))
+            return false;
+    return true;
+}
+
+/* Per configuration: the means of up to two measures. */
+static void per_config(report *r, const eb_config_set *set, const char *id, const char *title,
+                       const char *ylabel, int av1, const char *s1, int av2, const char *s2,
+                       const char *caption, const char *why)
+{
+    chart c = {.id = id,
+               .title = title,
+               .ylabel = ylabel,
+               .series = {s1, s2},
+               .n_series = av2 >= 0 ? 2 : 1};
+    for (size_t i = 0; i < set->n; i++) {
+        char label[700];
+        label_of(&set->c[i], true, label, sizeof label);
+        double v[2] = {eb_samples_mean(&set->c[i].s[av1]),
+                       av2 >= 0 ? eb_samples_mean(&set->c[i].s[av2]) : NAN};
+        chart_add(&c, label, (double)i, v);
+    }
+    report_chart(r, &c, caption, why);
+    chart_free(&c);
+}
+
+/* Per model and device: the best configuration's mean (max or min). */
+static void per_model(report *r, const eb_config_set *set, const char *id, const char *title,
+                      const char *ylabel, int av, bool higher, const char *series,
+                      const char *caption, const char *why)
+{
+    chart c = {.id = id, .title = title, .ylabel = ylabel, .series = {series}, .n_series = 1};
+    for (size_t i = 0; i < set->n; i++) {
+        if (!first_of_group(set, i)) continue;
+        double best = NAN;
+        for (size_t j = 0; j < set->n; j++) {
+            const eb_config *x = &set->c[j];
+            if (strcmp(x->device, set->c[i].device) || strcmp(x->model, set->c[i].model) ||
+                strcmp(x->quant, set->c[i].quant))
+                continue;
+            double m = eb_samples_mean(&x->s[av]);
+            if (isfinite(m) && (!isfinite(best) || (higher ? m > best : m < best))) best = m;
+        }
+        char label[600];
+        label_of(&set->c[i], false, label, sizeof label);
+        chart_add(&c, label, (double)i, &best);
+    }
+    report_chart(r, &c, caption, why);
+    chart_free(&c);
+}
+
+/* Throughput against thread count, a line per model, device and governor. */
+static void versus_threads(report *r, const eb_config_set *set, bool gen)
+{
+    chart c = {.id = gen ? "fig5_gen_vs_threads" : "fig5_prefill_vs_threads",
+               .title = gen ? "Fig. 5a: generation throughput vs threads"
+                            : "Fig. 5b: prefill throughput vs threads",
+               .ylabel = "tokens/s",
+               .xlabel = gen ? "generation threads" : "prefill threads",
+               .lines = true};
+    for (size_t i = 0; i < set->n; i++) {
+        const eb_config *x = &set->c[i];
+        char key[300];
+        eb_config k0 = *x;
+        k0.threads_prefill = k0.threads_gen = 0;
+        label_of(&k0, false, key, sizeof key);
+        const char *eq = strchr(x->governor, '=');
+        size_t n = strlen(key);
+        snprintf(key + n, sizeof key - n, "%s%.*s%s%s", x->governor[0] ? " " : "",
+                 (int)strcspn(eq ? eq + 1 : x->governor, " "), eq ? eq + 1 : x->governor,
+                 x->power_mode[0] ? " " : "", x->power_mode);
+        int s = chart_series(&c, key);
+        if (s < 0) continue;
+        double v[REPORT_MAX_SERIES];
+        for (int k = 0; k < REPORT_MAX_SERIES; k++)
+            v[k] = NAN;
+        v[s] = eb_samples_mean(&x->s[gen ? EB_AV_GEN_TPS : EB_AV_PREFILL_TPS]);
+        chart_add(&c, key, gen ? x->threads_gen : x->threads_prefill, v);
+    }
+    report_chart(&*r, &c,
+                 "Mean over the measured runs; one line per model, device and governor or power "
+                 "mode (the first eight).",
+                 "no measured runs");
+    chart_free(&c);
+}
+
+static void memory_timeline(report *r, eb_store *s)
+{
+    long long id = 0;
+    eb_error err = {0};
+    eb_table t = {0};
+    if (eb_store_latest_timeline(s, &id, &err) != EB_OK || id == 0 ||
+        eb_store_timeline(s, id, &t, &err) != EB_OK) {
+        report_missing(r, "fig4_memory_timeline", "Fig. 4: memory over a run",
+                       "no stored timeline (run with --keep-timeline, or keep_timeline = on in a "
+                       "plan)");
+        return;
+    }
+    char title[200];
+    snprintf(title, sizeof title, "Fig. 4: memory over a run (trial %lld)", id);
+    chart c = {.id = "fig4_memory_timeline",
+               .title = title,
+               .ylabel = "MiB",
+               .xlabel = "time since the run started [s]",
+               .lines = true,
+               .series = {"process RSS [MiB]"},
+               .n_series = 1};
+    size_t n_rss = 0, seen = 0;
+    for (size_t i = 0; i < t.nrow; i++) {
+        const char *ch = t.cell[i * t.ncol + 2];
+        n_rss += ch && strstr(ch, "process:rss") && t.cell[i * t.ncol + 3];
+    }
+    size_t step = n_rss / 500 + 1; /* evenly thinned to the chart's capacity */
+    for (size_t i = 0; i < t.nrow && c.n < 512; i++) {
+        const char *ch = t.cell[i * t.ncol + 2], *v = t.cell[i * t.ncol + 3];
+        if (!ch || !strstr(ch, "process:rss") || !v) continue;
+        if (seen++ % step != 0) continue;
+        double x = atof(t.cell[i * t.ncol + 1]), val[REPORT_MAX_SERIES] = {atof(v)};
+        for (int k = 1; k < REPORT_MAX_SERIES; k++)
+            val[k] = NAN;
+        chart_add(&c, "rss", x, val);
+    }
+    report_chart(r, &c, "Resident memory of the benchmark process, sampled by the sampler.",
+                 "the stored timeline has no process memory channel");
+    chart_free(&c);
+    eb_table_free(&t);
+}
+
+static void breakeven(report *r, const eb_config_set *set, const analyze_opts *o)
+{
+    const char *title = "Fig. 18: break-even time between two devices";
+    if (!o->device_a || !o->device_b || o->price_a < 0 || o->price_b < 0) {
+        report_missing(r, "fig18_breakeven", title,
+                       "needs --device-a NAME --price-a P --device-b NAME --price-b P");
+        return;
+    }
+    eb_table t;
+    if (analyze_table("breakeven", set, o, &t) != EXIT_OK) {
+        report_missing(r, "fig18_breakeven", title,
+                       "no runs with prefill and generation energy for both devices");
+        return;
+    }
+    /* rows: ratio x utilisation; a line per input:output ratio */
+    chart c = {.id = "fig18_breakeven",
+               .title = title,
+               .ylabel = "years",
+               .xlabel = "utilisation of the dearer device",
+               .lines = true};
+    for (size_t i = 0; i < t.nrow; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "in:out %s:%s", t.cell[i * t.ncol + 2], t.cell[i * t.ncol + 3]);
+        int s = chart_series(&c, key);
+        if (s < 0) continue;
+        double v[REPORT_MAX_SERIES];
+        for (int k = 0; k < REPORT_MAX_SERIES; k++)
+            v[k] = NAN;
+        const char *y = t.cell[i * t.ncol + 5];
+        v[s] = y && strcmp(y, "never") != 0 ? atof(y) : NAN;
+        chart_add(&c, key, atof(t.cell[i * t.ncol + 4]), v);
+    }
+    report_chart(r, &c, "Years until the dearer device's lower energy cost pays its extra price.",
+                 "the dearer device never saves energy in these runs");
+    chart_free(&c);
+    report_table(r, "Break-even (years)", &t);
+    eb_table_free(&t);
+}
+
+static void tables(report *r, const eb_config_set *set, const analyze_opts *o)
+{
+    static const char *const kinds[] = {"optimal", "usability", "battery", "cost"};
+    static const char *const titles[] = {"Optimal configurations", "Usability (reading speed)",
+                                         "Battery", "Energy cost per million tokens"};
+    for (int k = 0; k < 4; k++) {
+        eb_table t;
+        if (analyze_table(kinds[k], set, o, &t) != EXIT_OK) continue;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        if (mem) {
+            analyze_state_inputs(mem, kinds[k], o, set->n, false);
+            fclose(mem);
+            report_text(r, text);
+        }
+        free(text);
+        report_table(r, titles[k], &t);
+        eb_table_free(&t);
+    }
+}
+
+/* A chart from columns of an analysis table. */
+static void from_table(report *r, const eb_config_set *set, const analyze_opts *o, const char *kind,
+                       chart *c, const int *cols, const char *caption)
+{
+    eb_table t;
+    if (analyze_table(kind, set, o, &t) != EXIT_OK) return;
+    for (size_t i = 0; i < t.nrow; i++) {
+        char label[600];
+        snprintf(label, sizeof label, "%s %s @ %s", t.cell[i * t.ncol + 1], t.cell[i * t.ncol + 2],
+                 t.cell[i * t.ncol]);
+        double v[REPORT_MAX_SERIES];
+        for (int s = 0; s < c->n_series; s++) {
+            const char *x = t.cell[i * t.ncol + (size_t)cols[s]];
+            v[s] = x ? atof(x) : NAN;
+        }
+        chart_add(c, label, (double)i, v);
+    }
+    report_chart(r, c, caption, NO_ENERGY);
+    chart_free(c);
+    eb_table_free(&t);
+}
+
+static void figures(report *r, eb_store *s, const eb_config_set *set, const analyze_opts *o)
+{
+    report_heading(r, "Memory");
+    per_model(r, set, "fig3_peak_memory", "Fig. 3: peak memory per model and device",
+              "peak RSS [MiB]", EB_AV_PEAK_RSS, true, "peak RSS",
+              "Largest peak resident set of any configuration (VmHWM, reset per phase).",
+              "no memory readings");
+    memory_timeline(r, s);
+
+    report_heading(r, "Latency and throughput");
+    versus_threads(r, set, true);
+    versus_threads(r, set, false);
+    per_config(r, set, "fig6_cache_misses", "Fig. 6: cache misses per generated token",
+               "misses/token", EB_AV_GEN_CACHE_MISSES_PT, "generation", -1, NULL,
+               "Last-level cache misses (perf_event) per token in the generation phase.",
+               "hardware cache counters were not available on the devices measured");
+    per_config(r, set, "fig7_context_switches", "Fig. 7: context switches per generated token",
+               "switches/token", EB_AV_GEN_CTX_SWITCHES_PT, "generation", -1, NULL,
+               "Context switches (perf_event software counter) per token in generation.",
+               "the context-switch counter was not available");
+    per_model(r, set, "fig8_load_time", "Fig. 8a: load time per model", "seconds", EB_AV_LOAD_S,
+              false, "load", "Shortest mean load time of any configuration.", "no load times");
+    per_model(r, set, "fig8_gen_throughput", "Fig. 8b: generation throughput per model", "tokens/s",
+              EB_AV_GEN_TPS, true, "generation",
+              "Highest mean generation throughput of any configuration.", "no measured runs");
+
+    report_heading(r, "Energy");
+    per_config(r, set, "fig9_energy_per_token", "Fig. 9: energy per token per configuration",
+               "J/token", EB_AV_PREFILL_JPT, "prefill", EB_AV_GEN_JPT, "generation",
+               "Mean energy per token of each phase (whole-device sensor where there is one).",
+               NO_ENERGY);
+    per_model(r, set, "fig10_energy_per_model", "Fig. 10: generation energy per token per model",
+              "J/token", EB_AV_GEN_JPT, false, "generation",
+              "Least mean generation energy per token of any configuration.", NO_ENERGY);
+    report_missing(r, "fig11_perplexity", "Fig. 11: perplexity",
+                   "perplexity is not measured by this version (the quality work has not "
+                   "landed)");
+    per_config(r, set, "fig13_action_per_token", "Figs. 13-15: action per token", "J*s/token",
+               EB_AV_PREFILL_ACTION, "prefill", EB_AV_GEN_ACTION, "generation",
+               "Action per token: energy per token divided by throughput (lower is better).",
+               NO_ENERGY);
+
+    report_heading(r, "Battery, cost and break-even");
+    chart b = {.id = "fig16_battery_runs",
+               .title = "Fig. 16a: runs on one battery charge",
+               .ylabel = "runs",
+               .series = {"runs"},
+               .n_series = 1};
+    static const int runs_col[] = {5}, hours_col[] = {6}, cost_cols[] = {4, 7};
+    char cap[200];
+    snprintf(cap, sizeof cap, "%.4g Wh battery, least-energy configuration, 100%% utilisation.",
+             o->capacity_wh);
+    from_table(r, set, o, "battery", &b, runs_col, cap);
+    chart h = {.id = "fig16_battery_hours",
+               .title = "Fig. 16b: hours until recharge",
+               .ylabel = "hours",
+               .series = {"hours"},
+               .n_series = 1};
+    from_table(r, set, o, "battery", &h, hours_col, cap);
+    chart c = {.id = "fig17_cost",
+               .title = "Fig. 17: energy cost per million tokens",
+               .ylabel = "cents",
+               .series = {"input (prefill)", "output (generation)"},
+               .n_series = 2};
+    snprintf(cap, sizeof cap, "At %.4g cents/kWh, least-energy configuration per phase.",
+             o->cents_per_kwh);
+    from_table(r, set, o, "cost", &c, cost_cols, cap);
+    breakeven(r, set, o);
+
+    report_heading(r, "Tables");
+    tables(r, set, o);
+}
+
+static const char style[] =
+    "body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}"
+    "figure{margin:1.5em 0}img.fig{max-width:100%;border:1px solid #ddd}"
+    "figcaption{color:#555;font-size:90%}.missing{border-left:4px solid #c90;padding-left:1em;"
+    "color:#555}table{border-collapse:collapse;font-size:85%;margin-bottom:1em}"
+    "td,th{border:1px solid #ccc;padding:2px 6px}td.n{text-align:right}"
+    ".broken{outline:3px solid #c00}";
+
+/* Marks, on the page, whether every figure loaded (a figure that failed is
+ * outlined red), so a browser and a test can tell. */
+static const char checker[] =
+    "<script>window.addEventListener('load',function(){var i=document.querySelectorAll("
+    "'img.fig'),ok=0,bad=0;i.forEach(function(m){if(m.complete&&m.naturalWidth>0)ok++;else{bad++;"
+    "m.classList.add('broken');}});document.body.setAttribute('data-figures-loaded',ok);"
+    "document.body.setAttribute('data-figures-broken',bad);});</script>\n";
+
+int cmd_report(int argc, char **argv)
+{
+    analyze_opts o;
+    analyze_defaults(&o);
+    const char *dir = NULL;
+    static const struct option opts[] = {{"output", 1, NULL, 'o'},
+                                         {"store", 1, NULL, 0},
+                                         {"device", 1, NULL, 0},
+                                         {"model", 1, NULL, 0},
+                                         {"quant", 1, NULL, 0},
+                                         {"governor", 1, NULL, 0},
+                                         {"since", 1, NULL, 0},
+                                         {"until", 1, NULL, 0},
+                                         {"capacity-wh", 1, NULL, 0},
+                                         {"cents-per-kwh", 1, NULL, 0},
+                                         {"cloud-input-cents", 1, NULL, 0},
+                                         {"cloud-output-cents", 1, NULL, 0},
+                                         {"device-a", 1, NULL, 0},
+                                         {"device-b", 1, NULL, 0},
+                                         {"price-a", 1, NULL, 0},
+                                         {"price-b", 1, NULL, 0},
+                                         {"help", 0, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int opt, li = 0;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":o:h", opts, &li)) != -1) {
+        if (opt == 0) {
+            if (analyze_option(&o, opts[li].name, optarg, "report") != 1) return EXIT_USAGE;
+        } else if (opt == 'o') {
+            dir = optarg;
+        } else if (opt == 'h') {
+            usage(stdout);
+            return EXIT_OK;
+        } else {
+            fprintf(stderr, "edgebench report: invalid_argument: %s '%s' (see --help)\n",
+                    opt == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (!dir || optind < argc) {
+        fprintf(stderr, "edgebench report: invalid_argument: give -o DIR (see --help)\n");
+        return EXIT_USAGE;
+    }
+    report r = {.dir = dir};
+    if (!eb_find_program("gnuplot", r.gnuplot, sizeof r.gnuplot)) {
+        fprintf(stderr, "edgebench report: not_available: gnuplot is not installed (Debian: "
+                        "gnuplot-nox)\n");
+        return EXIT_FAILURE_RUN;
+    }
+    eb_error err = {0};
+    if (eb_mkdirs(dir, &err) != EB_OK) return cli_report("report", &err);
+    eb_store *s = NULL;
+    if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("report", &err);
+    eb_table runs;
+    eb_config_set set = {0};
+    eb_status st = eb_store_results(s, EB_VIEW_RUNS, &o.f, &runs, &err);
+    if (st == EB_OK) {
+        st = eb_configs_from_runs(&runs, &set, &err);
+        eb_table_free(&runs);
+    }
+    if (st != EB_OK) {
+        eb_store_close(s);
+        return cli_report("report", &err);
+    }
+    char path[1200], mdpath[1200];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    snprintf(mdpath, sizeof mdpath, "%s/summary.md", dir);
+    r.html = fopen(path, "w");
+    r.md = fopen(mdpath, "w");
+    if (!r.html || !r.md) {
+        eb_fail(&err, EB_E_IO, "report %s: %s", r.html ? mdpath : path, strerror(errno));
+        if (r.html) fclose(r.html);
+        if (r.md) fclose(r.md);
+        eb_config_set_free(&set);
+        eb_store_close(s);
+        return cli_report("report", &err);
+    }
+    time_t now = time(NULL);
+    char when[64];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    fprintf(r.html,
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>edgebench "
+            "report</title><style>%s</style></head><body>\n<h1>edgebench report</h1>\n",
+            style);
+    fprintf(r.md, "# edgebench report\n\n");
+    char intro[1500];
+    snprintf(intro, sizeof intro,
+             "Generated %s from %s: %zu configuration(s) with measured runs (warm-ups left out). "
+             "Synthetic (random-weight) models are faithful for speed, memory and energy; their "
+             "text and perplexity mean nothing.",
+             when, eb_store_name(s), set.n);
+    report_text(&r, intro);
+    if (set.n == 0)
+        report_text(&r, "The store holds no measured runs matching the filters: every figure "
+                        "below is left out.");
+    figures(&r, s, &set, &o);
+    fputs(checker, r.html);
+    fputs("</body></html>\n", r.html);
+    bool bad = ferror(r.html) || ferror(r.md);
+    bad |= fclose(r.html) != 0;
+    bad |= fclose(r.md) != 0;
+    eb_config_set_free(&set);
+    eb_store_close(s);
+    if (bad) {
+        eb_fail(&err, EB_E_IO, "report %s: cannot write", dir);
+        return cli_report("report", &err);
+    }
+    fprintf(stderr, "edgebench report: %s/index.html: %d figure(s), %d left out (see the page)\n",
+            dir, r.n_figures, r.n_missing);
+    return EXIT_OK;
+}

@@ -1,0 +1,48 @@
+/* Figures for `edgebench report`: data files and gnuplot scripts rendered
+ * to SVG and PNG, and the HTML and Markdown around them. */
+#ifndef EDGEBENCH_REPORT_PLOT_H
+#define EDGEBENCH_REPORT_PLOT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "edgebench/store.h"
+
+typedef struct report {
+    const char *dir;
+    FILE *html, *md;
+    int n_figures, n_missing;
+    char gnuplot[1024];
+} report;
+
+/* A chart: rows of a label and up to 4 series. */
+#define REPORT_MAX_SERIES 8
+typedef struct chart {
+    const char *id, *title, *ylabel, *xlabel;
+    const char *series[REPORT_MAX_SERIES];
+    char series_name[REPORT_MAX_SERIES][160]; /* names chart_series added */
+    int n_series;
+    bool lines; /* x is numeric (first column), one line per series */
+    bool log_y;
+    char *labels[512];
+    double x[512];
+    double v[512][REPORT_MAX_SERIES];
+    int n;
+} chart;
+
+/* values: n_series of them for bars, REPORT_MAX_SERIES for lines. */
+/* The index of a line chart's series of this name, added when new; -1 when
+ * the chart has all it can hold. */
+int chart_series(chart *c, const char *name);
+void chart_add(chart *c, const char *label, double x, const double *values);
+/* Renders a chart (or, with no finite value, leaves it out with a note
+ * saying why) and adds it to the report. */
+void report_chart(report *r, chart *c, const char *caption, const char *why_missing);
+/* A section note for a figure that cannot be drawn. */
+void report_missing(report *r, const char *id, const char *title, const char *why);
+void report_table(report *r, const char *title, const eb_table *t);
+void report_heading(report *r, const char *text);
+void report_text(report *r, const char *text);
+void chart_free(chart *c);
+
+#endif

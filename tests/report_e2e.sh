@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The report on a store filled by real runs of a tiny preset (two copies of
+# the Jetson fixture, so energy is known, and one run on this machine with
+# its timeline kept): every figure is written as SVG and PNG, figures without
+# data are left out with the reason, and headless Chromium loads the page
+# and finds every figure (and notices one that is missing).
+set -u
+eb=$1
+fx="$(cd "$(dirname "$0")" && pwd)/fixtures"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export EDGEBENCH_STORE="sqlite:$work/r.db"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+model="$work/tiny.gguf"
+"$eb" model synth --preset tiny-llama --type Q4_0 -o "$model" 2>/dev/null || bad "synth tiny-llama"
+for dev in orin-a orin-b; do
+  cp -r "$fx/jetson-orin-nano" "$work/$dev"
+  mkdir -p "$work/$dev/proc/sys/kernel"
+  echo "$dev" >"$work/$dev/proc/sys/kernel/hostname"
+  [ "$dev" = orin-b ] && echo 1316 >"$work/orin-b/sys/class/hwmon/hwmon1/curr1_input" # half the power
+  for t in 1 2; do
+    "$eb" run -m "$model" -n 8 --reps 2 --idle-s 0 -t $t -T $t --sysfs-root "$work/$dev" -q >/dev/null 2>>"$work/err"
+  done
+done
+"$eb" run -m "$model" -n 32 --reps 2 --idle-s 0 --keep-timeline -q >/dev/null 2>>"$work/err"
+
+"$eb" report -o "$work/rep" --device-a orin-b --price-a 500 --device-b orin-a --price-b 100 2>"$work/err"
+rc=$?
+html="$work/rep/index.html"
+n_img=$(grep -o 'class="fig"' "$html" 2>/dev/null | wc -l)
+[ "$rc" -eq 0 ] && [ "$n_img" -ge 12 ] && ok "report written with $n_img figures" || bad "report (exit $rc, $n_img figures): $(cat "$work/err")"
+missing=0
+for id in $(grep -o '<figure id="[a-z0-9_]*"' "$html" | sed 's/.*id="//; s/"//'); do
+  [ -s "$work/rep/$id.svg" ] && [ -s "$work/rep/$id.png" ] && head -c 8 "$work/rep/$id.png" | grep -q PNG || missing=$((missing + 1))
+done
+[ "$missing" -eq 0 ] && ok "every figure has its SVG and PNG" || bad "$missing figure files missing"
+for id in fig3_peak_memory fig4_memory_timeline fig5_gen_vs_threads fig8_load_time fig9_energy_per_token fig13_action_per_token fig16_battery_runs fig17_cost fig18_breakeven; do
+  grep -q "<figure id=\"$id\"" "$html" || bad "figure $id absent"
+done
+grep -q '<div class="missing" id="fig11_perplexity">' "$html" && grep -q 'Left out: ' "$html" &&
+  ok "figures without data are left out with the reason" || bad "missing notes"
+grep -q "^# edgebench report" "$work/rep/summary.md" && grep -q "| device" "$work/rep/summary.md" &&
+  grep -q "(fig9_energy_per_token.png)" "$work/rep/summary.md" && ok "Markdown summary with tables and figures" || bad "summary.md"
+grep -q "title 'Fig. 9: energy per token per configuration'" "$work/rep/fig9_energy_per_token.gp" &&
+  grep -q "set ylabel 'J/token'" "$work/rep/fig9_energy_per_token.gp" && ok "figures have titles and units" || bad "titles"
+
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$browser" ]; then
+  bad "no chromium to open the report (scripts/deps.sh installs it)"
+else
+  dom() { timeout 120 "$browser" --headless --no-sandbox --disable-gpu --virtual-time-budget=5000 --dump-dom "file://$html" 2>/dev/null | grep -o '<body[^>]*>'; }
+  body=$(dom)
+  echo "$body" | grep -q "data-figures-loaded=\"$n_img\" data-figures-broken=\"0\"" &&
+    ok "Chromium loads all $n_img figures" || bad "Chromium: $body"
+  rm "$work/rep/fig3_peak_memory.svg"
+  body=$(dom)
+  echo "$body" | grep -q 'data-figures-broken="1"' && ok "a missing figure is noticed" || bad "broken figure not noticed: $body"
+fi
+
+EDGEBENCH_STORE="sqlite:$work/empty.db" "$eb" report -o "$work/empty" 2>"$work/err" &&
+  grep -q "0 figure(s)" "$work/err" && grep -q "no measured runs" "$work/empty/index.html" && ok "an empty store: a page that says so" || bad "empty report: $(cat "$work/err")"
+"$eb" report 2>/dev/null; [ $? -eq 2 ] && ok "no -o: exit 2" || bad "report without -o"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
