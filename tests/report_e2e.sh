@@ -50,7 +50,7 @@ browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
   bad "no chromium to open the report (scripts/deps.sh installs it)"
 else
-  dom() { timeout 120 "$browser" --headless --no-sandbox --disable-gpu --virtual-time-budget=5000 --dump-dom "file://$html" 2>/dev/null | grep -o '<body[^>]*>'; }
+  dom() { timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --virtual-time-budget=5000 --dump-dom "file://$html" 2>/dev/null | grep -o '<body[^>]*>'; }
   body=$(dom)
   echo "$body" | grep -q "data-figures-loaded=\"$n_img\" data-figures-broken=\"0\"" &&
     ok "Chromium loads all $n_img figures" || bad "Chromium: $body"
