@@ -127,7 +127,9 @@ static const char *const av_columns[EB_AV_COUNT] = {"prefill_tps",
                                                     "load_s",
                                                     "peak_rss_mib",
                                                     "gen_cache_misses_per_token",
-                                                    "gen_context_switches_per_token"};
+                                                    "gen_context_switches_per_token",
+                                                    "prefill_s",
+                                                    "gen_s"};
 
 const char *eb_av_name(int v)
 {

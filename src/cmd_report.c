@@ -108,12 +108,12 @@ static void per_model(report *r, const eb_config_set *set, const char *id, const
 }
 
 /* Throughput against thread count, a line per model, device and governor. */
-static void versus_threads(report *r, const eb_config_set *set, bool gen)
+static void versus_threads(report *r, const eb_config_set *set, const char *id, const char *title,
+                           const char *ylabel, int av, bool gen)
 {
-    chart c = {.id = gen ? "fig5_gen_vs_threads" : "fig5_prefill_vs_threads",
-               .title = gen ? "Fig. 5a: generation throughput vs threads"
-                            : "Fig. 5b: prefill throughput vs threads",
-               .ylabel = "tokens/s",
+    chart c = {.id = id,
+               .title = title,
+               .ylabel = ylabel,
                .xlabel = gen ? "generation threads" : "prefill threads",
                .lines = true};
     for (size_t i = 0; i < set->n; i++) {
@@ -132,7 +132,7 @@ static void versus_threads(report *r, const eb_config_set *set, bool gen)
         double v[REPORT_MAX_SERIES];
         for (int k = 0; k < REPORT_MAX_SERIES; k++)
             v[k] = NAN;
-        v[s] = eb_samples_mean(&x->s[gen ? EB_AV_GEN_TPS : EB_AV_PREFILL_TPS]);
+        v[s] = eb_samples_mean(&x->s[av]);
         chart_add(&c, key, gen ? x->threads_gen : x->threads_prefill, v);
     }
     report_chart(&*r, &c,
@@ -277,8 +277,14 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
     memory_timeline(r, s);
 
     report_heading(r, "Latency and throughput");
-    versus_threads(r, set, true);
-    versus_threads(r, set, false);
+    versus_threads(r, set, "fig5_gen_vs_threads", "Fig. 5a: generation throughput vs threads",
+                   "tokens/s", EB_AV_GEN_TPS, true);
+    versus_threads(r, set, "fig5_prefill_vs_threads", "Fig. 5b: prefill throughput vs threads",
+                   "tokens/s", EB_AV_PREFILL_TPS, false);
+    versus_threads(r, set, "fig5_gen_latency", "Fig. 5c: generation latency vs threads", "seconds",
+                   EB_AV_GEN_S, true);
+    versus_threads(r, set, "fig5_prefill_latency", "Fig. 5d: prefill latency vs threads", "seconds",
+                   EB_AV_PREFILL_S, false);
     per_config(r, set, "fig6_cache_misses", "Fig. 6: cache misses per generated token",
                "misses/token", EB_AV_GEN_CACHE_MISSES_PT, "generation", -1, NULL,
                "Last-level cache misses (perf_event) per token in the generation phase.",

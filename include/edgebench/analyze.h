@@ -53,6 +53,8 @@ enum {
     EB_AV_PEAK_RSS,
     EB_AV_GEN_CACHE_MISSES_PT,
     EB_AV_GEN_CTX_SWITCHES_PT,
+    EB_AV_PREFILL_S,
+    EB_AV_GEN_S,
     EB_AV_COUNT
 };
 const char *eb_av_name(int v);
