@@ -237,3 +237,51 @@ void eb_config_set_free(eb_config_set *set)
     free(set->c);
     memset(set, 0, sizeof *set);
 }
+
+bool eb_config_same_group(const eb_config *a, const eb_config *b)
+{
+    return !strcmp(a->device, b->device) && !strcmp(a->model, b->model) &&
+           !strcmp(a->quant, b->quant);
+}
+
+bool eb_config_first_of_group(const eb_config_set *set, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (eb_config_same_group(&set->c[j], &set->c[i])) return false;
+    return true;
+}
+
+const eb_config *eb_config_best(const eb_config_set *set, const eb_config *group, int av,
+                                bool higher, const eb_config **second)
+{
+    const eb_config *best = NULL, *next = NULL;
+    double m_best = 0, m_next = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        const eb_config *c = &set->c[i];
+        if (!eb_config_same_group(c, group) || c->s[av].n == 0) continue;
+        double m = eb_samples_mean(&c->s[av]);
+        if (!best || (higher ? m > m_best : m < m_best)) {
+            next = best;
+            m_next = m_best;
+            best = c;
+            m_best = m;
+        } else if (!next || (higher ? m > m_next : m < m_next)) {
+            next = c;
+            m_next = m;
+        }
+    }
+    if (second) *second = next;
+    return best;
+}
+
+eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_set *out,
+                           eb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    eb_table runs;
+    eb_status st = eb_store_results(s, EB_VIEW_RUNS, f, &runs, err);
+    if (st != EB_OK) return st;
+    st = eb_configs_from_runs(&runs, out, err);
+    eb_table_free(&runs);
+    return st;
+}

@@ -166,22 +166,9 @@ eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_er
 {
     size_t n = 0;
     if (n_trials) *n_trials = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return eb_fail(err, EB_E_IO, "import %s: %s", path, strerror(errno));
-    char *all = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&all, &len);
-    char buf[65536];
-    size_t got;
-    while (mem && (got = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, got, mem);
-    bool read_err = ferror(f);
-    fclose(f);
-    if (mem) fclose(mem);
-    if (!all || read_err) {
-        free(all);
-        return eb_fail(err, EB_E_IO, "import %s: cannot read", path);
-    }
+    eb_error rerr = {0};
+    char *all = eb_read_file(path, &rerr);
+    if (!all) return eb_fail(err, EB_E_IO, "import %s", rerr.msg);
     eb_status st = EB_OK;
     /* the whole file as one value only when nothing follows it (JSONL has more) */
     cJSON *whole = cJSON_ParseWithOpts(all, NULL, 1);

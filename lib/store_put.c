@@ -19,15 +19,7 @@ static const char *jtext(const cJSON *o, const char *key, char *buf, size_t cap)
     if (cJSON_IsString(v)) return v->valuestring;
     if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? "1" : "0";
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return NULL;
-    double d = v->valuedouble;
-    if (d == floor(d) && fabs(d) < 9e15) {
-        snprintf(buf, cap, "%.0f", d);
-    } else {
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(buf, cap, "%.*g", prec, d);
-            if (strtod(buf, NULL) == d) break;
-        }
-    }
+    eb_format_double(buf, cap, v->valuedouble);
     return buf;
 }
 
@@ -66,7 +58,7 @@ static void p_num(params *p, double d)
         p->v[p->n++] = NULL;
         return;
     }
-    snprintf(p->buf[p->n], sizeof p->buf[p->n], "%.17g", d);
+    eb_format_double(p->buf[p->n], sizeof p->buf[p->n], d);
     p->v[p->n] = p->buf[p->n];
     p->n++;
 }

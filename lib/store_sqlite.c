@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "edgebench/util.h"
 #include "store_impl.h"
 
 static eb_status sq_fail(eb_store *s, eb_error *err, const char *what)
@@ -68,10 +69,7 @@ static eb_status sq_exec(eb_store *s, const char *sql, eb_error *err)
 static char *real_text(double v)
 {
     char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
+    eb_format_double(buf, sizeof buf, v);
     return strdup(buf);
 }
 

@@ -200,3 +200,34 @@ uint64_t eb_fnv1a(uint64_t h, const char *s)
     }
     return h;
 }
+
+void eb_format_double(char *buf, size_t cap, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+char *eb_read_file(const char *path, eb_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        eb_fail(err, EB_E_IO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *all = NULL;
+    size_t len = 0, got;
+    FILE *mem = open_memstream(&all, &len);
+    char buf[65536];
+    while (mem && (got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, mem);
+    bool failed = !mem || ferror(f);
+    fclose(f);
+    if (mem && fclose(mem) != 0) failed = true;
+    if (failed || !all) {
+        free(all);
+        eb_fail(err, EB_E_IO, "%s: cannot read", path);
+        return NULL;
+    }
+    return all;
+}

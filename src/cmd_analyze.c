@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "edgebench/analyze.h"
 #include "edgebench/store.h"
+#include "edgebench/util.h"
 
 static void usage(FILE *f)
 {
@@ -37,12 +38,6 @@ static void usage(FILE *f)
 
 /* ---- groups of configurations: one device, model and weight type ---- */
 
-static bool same_group(const eb_config *a, const eb_config *b)
-{
-    return !strcmp(a->device, b->device) && !strcmp(a->model, b->model) &&
-           !strcmp(a->quant, b->quant);
-}
-
 static void describe(const eb_config *c, char *out, size_t cap)
 {
     snprintf(out, cap, "threads %d/%d%s%s%s%s", c->threads_prefill, c->threads_gen,
@@ -52,11 +47,7 @@ static void describe(const eb_config *c, char *out, size_t cap)
 static char *fmt(char *buf, size_t cap, double v)
 {
     if (!isfinite(v)) return NULL;
-    /* exact in CSV/JSON; tables round for reading */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
+    eb_format_double(buf, cap, v); /* exact in CSV/JSON; tables round for reading */
     return buf;
 }
 
@@ -68,36 +59,6 @@ typedef struct out_table {
 static void add(out_table *o, char **cells)
 {
     if (o->ok && eb_table_add_row(&o->t, cells) != EB_OK) o->ok = false;
-}
-
-/* The configuration of a group best for av (highest or lowest mean); the
- * runner-up in *second. */
-static const eb_config *best_of(const eb_config_set *set, const eb_config *group, int av,
-                                bool higher, const eb_config **second)
-{
-    const eb_config *best = NULL;
-    *second = NULL;
-    for (size_t i = 0; i < set->n; i++) {
-        const eb_config *c = &set->c[i];
-        if (!same_group(c, group) || c->s[av].n == 0) continue;
-        double m = eb_samples_mean(&c->s[av]);
-        if (!best ||
-            (higher ? m > eb_samples_mean(&best->s[av]) : m < eb_samples_mean(&best->s[av]))) {
-            *second = best;
-            best = c;
-        } else if (!*second || (higher ? m > eb_samples_mean(&(*second)->s[av])
-                                       : m < eb_samples_mean(&(*second)->s[av]))) {
-            *second = c;
-        }
-    }
-    return best;
-}
-
-static bool first_of_group(const eb_config_set *set, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (same_group(&set->c[j], &set->c[i])) return false;
-    return true;
 }
 
 static const char NO_ENERGY[] = "not available: no energy sensor";
@@ -122,10 +83,11 @@ static void optimal(const eb_config_set *set, const analyze_opts *o, out_table *
     const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0};
     ot->ok = eb_table_init(&ot->t, 12, names, kinds) == EB_OK;
     for (size_t i = 0; i < set->n; i++) {
-        if (!first_of_group(set, i)) continue;
+        if (!eb_config_first_of_group(set, i)) continue;
         const eb_config *g = &set->c[i];
         for (size_t k = 0; k < sizeof goals / sizeof goals[0]; k++) {
-            const eb_config *second, *best = best_of(set, g, goals[k].av, goals[k].higher, &second);
+            const eb_config *second,
+                *best = eb_config_best(set, g, goals[k].av, goals[k].higher, &second);
             char d1[256] = "", d2[256] = "", v1[32], v2[32], pv[32], nr[16], sig[96];
             char *cells[12] = {(char *)g->device, (char *)g->model, (char *)g->quant,
                                (char *)goals[k].objective};
@@ -174,12 +136,12 @@ static void pareto(const eb_config_set *set, out_table *ot)
     }
     /* fronts are per device, model and weight type */
     for (size_t i = 0; ot->ok && i < set->n; i++) {
-        if (!first_of_group(set, i)) continue;
+        if (!eb_config_first_of_group(set, i)) continue;
         size_t n = 0, idx[4096];
         double gx[4096], gy[4096];
         bool gf[4096];
         for (size_t j = 0; j < set->n && n < 4096; j++)
-            if (same_group(&set->c[j], &set->c[i])) {
+            if (eb_config_same_group(&set->c[j], &set->c[i])) {
                 idx[n] = j;
                 gx[n] = x[j];
                 gy[n++] = y[j];
@@ -229,12 +191,12 @@ static void per_group(const eb_config_set *set, const analyze_opts *o, const cha
                     : eb_table_init(&ot->t, 9, cn, ck) == EB_OK;
     double need = eb_reading_tokens_per_s(o->words_per_s, o->words_per_token);
     for (size_t i = 0; i < set->n; i++) {
-        if (!first_of_group(set, i)) continue;
+        if (!eb_config_first_of_group(set, i)) continue;
         const eb_config *g = &set->c[i], *second;
         char d1[256] = "", d2[256] = "", a[32], b[32], c[32], e[32], f[32], m[160];
         char *cells[9] = {(char *)g->device, (char *)g->model, (char *)g->quant};
         if (usab) {
-            const eb_config *best = best_of(set, g, EB_AV_GEN_TPS, true, &second);
+            const eb_config *best = eb_config_best(set, g, EB_AV_GEN_TPS, true, &second);
             if (!best) continue;
             describe(best, d1, sizeof d1);
             double tps = eb_samples_mean(&best->s[EB_AV_GEN_TPS]);
@@ -245,7 +207,7 @@ static void per_group(const eb_config_set *set, const analyze_opts *o, const cha
             cells[5] = fmt(b, sizeof b, need);
             cells[6] = m;
         } else if (batt) {
-            const eb_config *best = best_of(set, g, EB_AV_RUN_ENERGY, false, &second);
+            const eb_config *best = eb_config_best(set, g, EB_AV_RUN_ENERGY, false, &second);
             if (!best) {
                 cells[3] = (char *)NO_ENERGY;
             } else {
@@ -258,8 +220,8 @@ static void per_group(const eb_config_set *set, const analyze_opts *o, const cha
                 cells[6] = fmt(c, sizeof c, runs * eb_samples_mean(&best->s[EB_AV_E2E_S]) / 3600);
             }
         } else {
-            const eb_config *bi = best_of(set, g, EB_AV_PREFILL_JPT, false, &second);
-            const eb_config *bo = best_of(set, g, EB_AV_GEN_JPT, false, &second);
+            const eb_config *bi = eb_config_best(set, g, EB_AV_PREFILL_JPT, false, &second);
+            const eb_config *bo = eb_config_best(set, g, EB_AV_GEN_JPT, false, &second);
             cells[3] = cells[6] = (char *)NO_ENERGY;
             if (bi) {
                 describe(bi, d1, sizeof d1);
@@ -611,13 +573,9 @@ int cmd_analyze(int argc, char **argv)
     eb_error err = {0};
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
-    eb_table runs;
-    eb_status st = eb_store_results(s, EB_VIEW_RUNS, &o.f, &runs, &err);
-    eb_store_close(s);
-    if (st != EB_OK) return cli_report("analyze", &err);
     eb_config_set set;
-    st = eb_configs_from_runs(&runs, &set, &err);
-    eb_table_free(&runs);
+    eb_status st = eb_store_configs(s, &o.f, &set, &err);
+    eb_store_close(s);
     if (st != EB_OK) return cli_report("analyze", &err);
     if (set.n == 0) {
         fprintf(stderr, "edgebench analyze: not available: no measured runs in the store match "

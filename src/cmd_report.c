@@ -52,15 +52,6 @@ static void label_of(const eb_config *c, bool with_config, char *out, size_t cap
         snprintf(out, cap, "%s %s @%s", model, c->quant, c->device);
 }
 
-static bool first_of_group(const eb_config_set *set, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (!strcmp(set->c[j].device, set->c[i].device) &&
-            !strcmp(set->c[j].model, set->c[i].model) && !strcmp(set->c[j].quant, set->c[i].quant))
-            return false;
-    return true;
-}
-
 /* Per configuration: the means of up to two measures. */
 static void per_config(report *r, const eb_config_set *set, const char *id, const char *title,
                        const char *ylabel, int av1, const char *s1, int av2, const char *s2,
@@ -89,16 +80,9 @@ static void per_model(report *r, const eb_config_set *set, const char *id, const
 {
     chart c = {.id = id, .title = title, .ylabel = ylabel, .series = {series}, .n_series = 1};
     for (size_t i = 0; i < set->n; i++) {
-        if (!first_of_group(set, i)) continue;
-        double best = NAN;
-        for (size_t j = 0; j < set->n; j++) {
-            const eb_config *x = &set->c[j];
-            if (strcmp(x->device, set->c[i].device) || strcmp(x->model, set->c[i].model) ||
-                strcmp(x->quant, set->c[i].quant))
-                continue;
-            double m = eb_samples_mean(&x->s[av]);
-            if (isfinite(m) && (!isfinite(best) || (higher ? m > best : m < best))) best = m;
-        }
+        if (!eb_config_first_of_group(set, i)) continue;
+        const eb_config *b = eb_config_best(set, &set->c[i], av, higher, NULL);
+        double best = b ? eb_samples_mean(&b->s[av]) : NAN;
         char label[600];
         label_of(&set->c[i], false, label, sizeof label);
         chart_add(&c, label, (double)i, &best);
@@ -416,14 +400,8 @@ int cmd_report(int argc, char **argv)
     if (eb_mkdirs(dir, &err) != EB_OK) return cli_report("report", &err);
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("report", &err);
-    eb_table runs;
-    eb_config_set set = {0};
-    eb_status st = eb_store_results(s, EB_VIEW_RUNS, &o.f, &runs, &err);
-    if (st == EB_OK) {
-        st = eb_configs_from_runs(&runs, &set, &err);
-        eb_table_free(&runs);
-    }
-    if (st != EB_OK) {
+    eb_config_set set;
+    if (eb_store_configs(s, &o.f, &set, &err) != EB_OK) {
         eb_store_close(s);
         return cli_report("report", &err);
     }

@@ -212,9 +212,8 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
         out->ok = true;
     }
     /* Whatever the trial wrote is kept, even from a failed one. */
-    struct stat sb;
-    char *buf = stat(json_path, &sb) == 0 ? malloc((size_t)sb.st_size + 1) : NULL;
-    if (buf && eb_read_text(json_path, buf, (size_t)sb.st_size + 1, NULL) == EB_OK) {
+    char *buf = eb_read_file(json_path, NULL);
+    if (buf) {
         /* one JSON object per configuration the process ran */
         out->result = cJSON_CreateArray();
         const char *p = buf, *end = NULL;

@@ -80,6 +80,18 @@ typedef struct eb_config_set {
  * type, threads, governor and power mode. */
 eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_error *err);
 void eb_config_set_free(eb_config_set *set);
+/* The configurations of the store's runs that pass the filter. */
+eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_set *out,
+                           eb_error *err);
 double eb_samples_mean(const eb_samples *s); /* NAN when empty */
+
+/* A group is one device, model and weight type. */
+bool eb_config_same_group(const eb_config *a, const eb_config *b);
+/* Whether set->c[i] is the first configuration of its group. */
+bool eb_config_first_of_group(const eb_config_set *set, size_t i);
+/* The configuration of group's group with the highest (or lowest) mean of
+ * measure av, NULL when none has it; *second (may be NULL) the runner-up. */
+const eb_config *eb_config_best(const eb_config_set *set, const eb_config *group, int av,
+                                bool higher, const eb_config **second);
 
 #endif

@@ -16,6 +16,10 @@ void eb_path_join(char *out, size_t cap, const char *root, const char *path);
 /* Reads a whole small text file into buf (NUL-terminated). */
 eb_status eb_read_text(const char *path, char *buf, size_t cap, eb_error *err);
 
+/* Reads a whole file of any size into a new NUL-terminated buffer (the
+ * caller frees it); NULL with err on failure. */
+char *eb_read_file(const char *path, eb_error *err);
+
 /* Reads the first line of a small text file (sysfs attributes), without
  * its newline. */
 bool eb_read_line(const char *path, char *out, size_t cap);
@@ -53,6 +57,10 @@ uint64_t eb_rng_next(uint64_t *state);
  * stable keys for trials and fingerprints, not a cryptographic hash. */
 #define EB_FNV1A_OFFSET 14695981039346656037ull
 uint64_t eb_fnv1a(uint64_t h, const char *s);
+
+/* The shortest "%g" text of v that reads back as the same double (at most
+ * 17 digits): what the store, imports and exact outputs write. */
+void eb_format_double(char *buf, size_t cap, double v);
 
 /* SHA-256 of a file as 64 hex digits, remembered in the cache directory by
  * the file's identity and modification time. */
