@@ -50,12 +50,17 @@ browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
   bad "no chromium to open the report (scripts/deps.sh installs it)"
 else
-  dom() { timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --virtual-time-budget=5000 --dump-dom "file://$html" 2>/dev/null | grep -o '<body[^>]*>'; }
-  body=$(dom)
+  # a profile of its own per call: a browser still closing must not take the next page
+  dom() {
+    timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+      --user-data-dir="$work/chromium-$1" --virtual-time-budget=10000 --dump-dom "file://$html" 2>/dev/null |
+      grep -o '<body[^>]*>'
+  }
+  body=$(dom 1)
   echo "$body" | grep -q "data-figures-loaded=\"$n_img\" data-figures-broken=\"0\"" &&
     ok "Chromium loads all $n_img figures" || bad "Chromium: $body"
   rm "$work/rep/fig3_peak_memory.svg"
-  body=$(dom)
+  body=$(dom 2)
   echo "$body" | grep -q 'data-figures-broken="1"' && ok "a missing figure is noticed" || bad "broken figure not noticed: $body"
 fi
 
