@@ -342,6 +342,30 @@ static eb_status put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_e
     return st;
 }
 
+/* Timeline rows go in many to a statement: a long run has tens of
+ * thousands of samples, and one statement each would cost a round trip
+ * each (PostgreSQL). */
+#define TL_BATCH 128
+typedef struct tl_batch {
+    const char *p[1 + 3 * TL_BATCH];
+    char num[2 * TL_BATCH][32];
+    int rows;
+} tl_batch;
+
+static eb_status tl_flush(eb_store *s, tl_batch *b, eb_error *err)
+{
+    if (b->rows == 0) return EB_OK;
+    char sql[64 + TL_BATCH * 24];
+    size_t n = (size_t)snprintf(sql, sizeof sql,
+                                "INSERT INTO timelines (trial_id, t_s, channel, value) VALUES ");
+    for (int r = 0; r < b->rows; r++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s($1, $%d, $%d, $%d)", r ? ", " : "",
+                              2 + 3 * r, 3 + 3 * r, 4 + 3 * r);
+    eb_status st = eb_sq_exec(s, sql, 1 + 3 * b->rows, b->p, err);
+    b->rows = 0;
+    return st;
+}
+
 /* result.timeline = {"columns": ["t_s", ch...], "rows": [[t, v...], ...]} */
 static eb_status put_timeline(eb_store *s, long long trial_id, const cJSON *tl, eb_error *err)
 {
@@ -351,26 +375,31 @@ static eb_status put_timeline(eb_store *s, long long trial_id, const cJSON *tl, 
     int ncol = cJSON_GetArraySize(cols);
     char tid[24];
     snprintf(tid, sizeof tid, "%lld", trial_id);
+    tl_batch *b = calloc(1, sizeof *b);
+    if (!b) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    b->p[0] = tid;
     eb_status st = EB_OK;
     cJSON_ArrayForEach(row, rows)
     {
         const cJSON *t = cJSON_GetArrayItem(row, 0);
         if (!cJSON_IsNumber(t)) continue;
-        for (int c = 1; c < ncol && st == EB_OK; c++) {
-            const cJSON *name = cJSON_GetArrayItem(cols, c), *v = cJSON_GetArrayItem(row, c);
-            if (!cJSON_IsString(name) || !cJSON_IsNumber(v)) continue;
-            params q = {0};
-            p_str(&q, tid);
-            p_num(&q, t->valuedouble);
-            p_str(&q, name->valuestring);
-            p_num(&q, v->valuedouble);
-            st = eb_sq_exec(s,
-                            "INSERT INTO timelines (trial_id, t_s, channel, value) VALUES ($1,"
-                            " $2, $3, $4)",
-                            q.n, q.v, err);
+        const cJSON *name = cols->child ? cols->child->next : NULL, *v = t->next;
+        for (int c = 1; c < ncol && st == EB_OK && name; c++, name = name->next) {
+            if (v && cJSON_IsString(name) && cJSON_IsNumber(v)) {
+                int r = b->rows++;
+                eb_format_double(b->num[2 * r], sizeof b->num[2 * r], t->valuedouble);
+                eb_format_double(b->num[2 * r + 1], sizeof b->num[2 * r + 1], v->valuedouble);
+                b->p[1 + 3 * r] = b->num[2 * r];
+                b->p[2 + 3 * r] = name->valuestring;
+                b->p[3 + 3 * r] = b->num[2 * r + 1];
+                if (b->rows == TL_BATCH) st = tl_flush(s, b, err);
+            }
+            if (v) v = v->next;
         }
         if (st != EB_OK) break;
     }
+    if (st == EB_OK) st = tl_flush(s, b, err);
+    free(b);
     return st;
 }
 
