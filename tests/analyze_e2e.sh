@@ -11,20 +11,7 @@ export EDGEBENCH_STORE="sqlite:$work/a.db"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   - $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-model="$work/tiny.gguf"
-"$eb" model synth --preset tiny-llama --type Q4_0 -o "$model" 2>/dev/null || bad "synth tiny-llama"
-for dev in orin-a orin-b; do
-  cp -r "$fx/jetson-orin-nano" "$work/$dev"
-  mkdir -p "$work/$dev/proc/sys/kernel"
-  echo "$dev" >"$work/$dev/proc/sys/kernel/hostname"
-done
-echo 1316 >"$work/orin-b/sys/class/hwmon/hwmon1/curr1_input"
-for dev in orin-a orin-b; do
-  for t in 1 2; do
-    "$eb" run -m "$model" -n 8 --reps 3 --warmup 1 --idle-s 0 -t $t -T $t --sysfs-root "$work/$dev" -q >/dev/null 2>>"$work/err" ||
-      bad "run on $dev with $t threads: $(tail -1 "$work/err")"
-  done
-done
+. "$(dirname "$0")/two_orins.sh"
 "$eb" results --view runs --format json >"$work/runs.json"
 
 "$eb" analyze optimal --format json >"$work/opt.json" 2>"$work/err" && python3 - "$work/runs.json" "$work/opt.json" <<'PY' && ok "optimal: best per objective from the stored means, with p-values" || bad "optimal: $(cat "$work/err")"

@@ -13,17 +13,7 @@ export EDGEBENCH_STORE="sqlite:$work/r.db"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   - $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-model="$work/tiny.gguf"
-"$eb" model synth --preset tiny-llama --type Q4_0 -o "$model" 2>/dev/null || bad "synth tiny-llama"
-for dev in orin-a orin-b; do
-  cp -r "$fx/jetson-orin-nano" "$work/$dev"
-  mkdir -p "$work/$dev/proc/sys/kernel"
-  echo "$dev" >"$work/$dev/proc/sys/kernel/hostname"
-  [ "$dev" = orin-b ] && echo 1316 >"$work/orin-b/sys/class/hwmon/hwmon1/curr1_input" # half the power
-  for t in 1 2; do
-    "$eb" run -m "$model" -n 8 --reps 2 --idle-s 0 -t $t -T $t --sysfs-root "$work/$dev" -q >/dev/null 2>>"$work/err"
-  done
-done
+ORIN_REPS=2 . "$(dirname "$0")/two_orins.sh"
 "$eb" run -m "$model" -n 32 --reps 2 --idle-s 0 --keep-timeline -q >/dev/null 2>>"$work/err"
 
 "$eb" report -o "$work/rep" --device-a orin-b --price-a 500 --device-b orin-a --price-b 100 2>"$work/err"
