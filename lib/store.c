@@ -61,18 +61,30 @@ void eb_table_free(eb_table *t)
 
 eb_status eb_sq_exec(eb_store *s, const char *sql, int n, const char *const *p, eb_error *err)
 {
-    return s->be->query(s, sql, n, p, NULL, err);
+    return s->be->query(s, sql, n, p, NULL, NULL, err);
+}
+
+eb_status eb_sq_exec_num(eb_store *s, const char *sql, int n, const char *const *p,
+                         const unsigned char *numeric, eb_error *err)
+{
+    return s->be->query(s, sql, n, p, numeric, NULL, err);
+}
+
+eb_status eb_sq_id_num(eb_store *s, const char *sql, int n, const char *const *p,
+                       const unsigned char *numeric, long long *id, eb_error *err)
+{
+    eb_table t;
+    eb_status st = s->be->query(s, sql, n, p, numeric, &t, err);
+    if (st != EB_OK) return st;
+    *id = t.nrow > 0 && t.ncol > 0 && t.cell[0] ? atoll(t.cell[0]) : 0;
+    eb_table_free(&t);
+    return EB_OK;
 }
 
 eb_status eb_sq_id(eb_store *s, const char *sql, int n, const char *const *p, long long *id,
                    eb_error *err)
 {
-    eb_table t;
-    eb_status st = s->be->query(s, sql, n, p, &t, err);
-    if (st != EB_OK) return st;
-    *id = t.nrow > 0 && t.ncol > 0 && t.cell[0] ? atoll(t.cell[0]) : 0;
-    eb_table_free(&t);
-    return EB_OK;
+    return eb_sq_id_num(s, sql, n, p, NULL, id, err);
 }
 
 eb_status eb_sq_end(eb_store *s, eb_status st, eb_error *err)

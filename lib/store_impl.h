@@ -6,7 +6,10 @@
 #include "edgebench/store.h"
 
 /* A backend speaks SQL with $1..$n text parameters and gives back text
- * cells (NULL for SQL NULL); numbers cross as their shortest exact text. */
+ * cells (NULL for SQL NULL); numbers cross as their shortest exact text.
+ * A parameter flagged numeric is a number written that way: a backend whose
+ * own text-to-number conversion is not exact (SQLite's) binds it as a
+ * number instead. */
 typedef struct eb_store_backend {
     const char *name;
     /* the column type of an auto-numbered primary key */
@@ -17,7 +20,7 @@ typedef struct eb_store_backend {
     eb_status (*exec)(eb_store *s, const char *sql, eb_error *err);
     /* one statement; out (may be NULL) gets the rows */
     eb_status (*query)(eb_store *s, const char *sql, int n_params, const char *const *params,
-                       eb_table *out, eb_error *err);
+                       const unsigned char *numeric, eb_table *out, eb_error *err);
     /* a transaction that holds the writers' lock from its start, so two
      * processes creating or migrating one store take turns */
     const char *begin_exclusive;
@@ -37,7 +40,12 @@ struct eb_store {
 /* Runs a query and returns its first cell as a long long (0 when none). */
 eb_status eb_sq_id(eb_store *s, const char *sql, int n, const char *const *p, long long *id,
                    eb_error *err);
+eb_status eb_sq_id_num(eb_store *s, const char *sql, int n, const char *const *p,
+                       const unsigned char *numeric, long long *id, eb_error *err);
 eb_status eb_sq_exec(eb_store *s, const char *sql, int n, const char *const *p, eb_error *err);
+/* As eb_sq_exec with numeric flags per parameter (see the backend). */
+eb_status eb_sq_exec_num(eb_store *s, const char *sql, int n, const char *const *p,
+                         const unsigned char *numeric, eb_error *err);
 /* Ends a transaction: commit when st is EB_OK, else roll back; returns st or
  * the commit's failure. */
 eb_status eb_sq_end(eb_store *s, eb_status st, eb_error *err);
@@ -53,6 +61,5 @@ eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *er
 struct cJSON;
 eb_status eb_store_put_json(eb_store *s, const struct cJSON *rec, long long *trial_id,
                             eb_error *err);
-
 
 #endif

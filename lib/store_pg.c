@@ -79,9 +79,12 @@ static int oid_numeric(Oid t)
     return t == 20 || t == 21 || t == 23 || t == 700 || t == 701 || t == 1700 || t == 26;
 }
 
+/* PostgreSQL's own conversion of number text is exact: numeric flags are
+ * not needed. */
 static eb_status pg_query(eb_store *s, const char *sql, int n, const char *const *params,
-                          eb_table *out, eb_error *err)
+                          const unsigned char *param_numeric, eb_table *out, eb_error *err)
 {
+    (void)param_numeric;
     PGresult *r = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType rs = PQresultStatus(r);
     if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK)

@@ -38,12 +38,14 @@ static const char insert_lb_test[] =
 typedef struct params {
     int n;
     const char *v[MAXP];
+    unsigned char num[MAXP]; /* the value is a number (see the backend) */
     char buf[MAXP][40];
 } params;
 
 static void p_json(params *p, const cJSON *o, const char *key)
 {
     p->v[p->n] = jtext(o, key, p->buf[p->n], sizeof p->buf[p->n]);
+    p->num[p->n] = cJSON_IsNumber(o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL);
     p->n++;
 }
 
@@ -60,6 +62,7 @@ static void p_num(params *p, double d)
     }
     eb_format_double(p->buf[p->n], sizeof p->buf[p->n], d);
     p->v[p->n] = p->buf[p->n];
+    p->num[p->n] = 1;
     p->n++;
 }
 
@@ -97,7 +100,7 @@ static eb_status upsert(eb_store *s, const char *table, const cJSON *o, const ch
     for (int i = 2; i <= p.n; i++)
         n += (size_t)snprintf(sql + n, sizeof sql - n, ", $%d", i);
     snprintf(sql + n, sizeof sql - n, ") ON CONFLICT (fingerprint) DO NOTHING");
-    eb_status st = eb_sq_exec(s, sql, p.n, p.v, err);
+    eb_status st = eb_sq_exec_num(s, sql, p.n, p.v, p.num, err);
     if (st != EB_OK) return st;
     snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE fingerprint = $1", table);
     return eb_sq_id(s, sql, 1, p.v, id, err);
@@ -261,15 +264,16 @@ static eb_status put_trial(eb_store *s, const cJSON *rec, long long ids[3], long
     p_str(&p, rec_text);
     eb_status st = rec_text ? EB_OK : eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
     if (st == EB_OK)
-        st = eb_sq_id(s,
-                      "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan,"
-                      " section, status, reason, started_at, stored_at, duration_s, n_prompt,"
-                      " n_gen, n_ctx, threads_prefill, threads_gen, n_batch, n_ubatch,"
-                      " n_gpu_layers, governor, power_mode, energy_source, config_json,"
-                      " system_json, record_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-                      " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
-                      " $24, $25, $26) RETURNING id",
-                      p.n, p.v, trial_id, err);
+        st = eb_sq_id_num(
+            s,
+            "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan,"
+            " section, status, reason, started_at, stored_at, duration_s, n_prompt,"
+            " n_gen, n_ctx, threads_prefill, threads_gen, n_batch, n_ubatch,"
+            " n_gpu_layers, governor, power_mode, energy_source, config_json,"
+            " system_json, record_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+            " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
+            " $24, $25, $26) RETURNING id",
+            p.n, p.v, p.num, trial_id, err);
     free(cfg_text);
     free(sys_text);
     free(rec_text);
@@ -293,12 +297,12 @@ static eb_status put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_e
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
         p_json(&p, rep, cols[i]);
     long long run_id = 0;
-    eb_status st = eb_sq_id(s,
-                            "INSERT INTO runs (trial_id, rep, warmup, n_prompt, n_gen, load_s,"
-                            " prefill_s, gen_s, e2e_s, ttft_s, prefill_tps, gen_tps, itl_p50_s,"
-                            " itl_p90_s, itl_p99_s, peak_rss_mib) VALUES ($1, $2, $3, $4, $5,"
-                            " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-                            p.n, p.v, &run_id, err);
+    eb_status st = eb_sq_id_num(s,
+                                "INSERT INTO runs (trial_id, rep, warmup, n_prompt, n_gen, load_s,"
+                                " prefill_s, gen_s, e2e_s, ttft_s, prefill_tps, gen_tps, itl_p50_s,"
+                                " itl_p90_s, itl_p99_s, peak_rss_mib) VALUES ($1, $2, $3, $4, $5,"
+                                " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+                                p.n, p.v, p.num, &run_id, err);
     char rid[24];
     snprintf(rid, sizeof rid, "%lld", run_id);
     const cJSON *spans = jobj(rep, "spans");
@@ -313,10 +317,10 @@ static eb_status put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_e
             p_str(&q, span_keys[sp]);
             p_str(&q, m->string);
             p_num(&q, cJSON_IsNumber(m) ? m->valuedouble : NAN);
-            st = eb_sq_exec(s,
-                            "INSERT INTO run_measures (run_id, span, measure, value) VALUES"
-                            " ($1, $2, $3, $4)",
-                            q.n, q.v, err);
+            st = eb_sq_exec_num(s,
+                                "INSERT INTO run_measures (run_id, span, measure, value) VALUES"
+                                " ($1, $2, $3, $4)",
+                                q.n, q.v, q.num, err);
             if (st != EB_OK) break;
         }
     }
@@ -332,10 +336,10 @@ static eb_status put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_e
             p_json(&q, c, "status");
             if (!q.v[3]) q.v[3] = "unknown";
             p_json(&q, c, "value");
-            st = eb_sq_exec(s,
-                            "INSERT INTO run_counters (run_id, span, counter, status, value)"
-                            " VALUES ($1, $2, $3, $4, $5)",
-                            q.n, q.v, err);
+            st = eb_sq_exec_num(s,
+                                "INSERT INTO run_counters (run_id, span, counter, status, value)"
+                                " VALUES ($1, $2, $3, $4, $5)",
+                                q.n, q.v, q.num, err);
             if (st != EB_OK) break;
         }
     }
@@ -348,6 +352,7 @@ static eb_status put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_e
 #define TL_BATCH 128
 typedef struct tl_batch {
     const char *p[1 + 3 * TL_BATCH];
+    unsigned char is_num[1 + 3 * TL_BATCH];
     char num[2 * TL_BATCH][32];
     int rows;
 } tl_batch;
@@ -361,7 +366,7 @@ static eb_status tl_flush(eb_store *s, tl_batch *b, eb_error *err)
     for (int r = 0; r < b->rows; r++)
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s($1, $%d, $%d, $%d)", r ? ", " : "",
                               2 + 3 * r, 3 + 3 * r, 4 + 3 * r);
-    eb_status st = eb_sq_exec(s, sql, 1 + 3 * b->rows, b->p, err);
+    eb_status st = eb_sq_exec_num(s, sql, 1 + 3 * b->rows, b->p, b->is_num, err);
     b->rows = 0;
     return st;
 }
@@ -392,6 +397,7 @@ static eb_status put_timeline(eb_store *s, long long trial_id, const cJSON *tl, 
                 b->p[1 + 3 * r] = b->num[2 * r];
                 b->p[2 + 3 * r] = name->valuestring;
                 b->p[3 + 3 * r] = b->num[2 * r + 1];
+                b->is_num[1 + 3 * r] = b->is_num[3 + 3 * r] = 1;
                 if (b->rows == TL_BATCH) st = tl_flush(s, b, err);
             }
             if (v) v = v->next;
@@ -422,7 +428,7 @@ static eb_status put_lb_tests(eb_store *s, long long trial_id, const cJSON *test
         char *ts = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(t, "samples_ts"));
         p_str(&q, ns);
         p_str(&q, ts);
-        st = eb_sq_exec(s, insert_lb_test, q.n, q.v, err);
+        st = eb_sq_exec_num(s, insert_lb_test, q.n, q.v, q.num, err);
         free(ns);
         free(ts);
         if (st != EB_OK) break;
@@ -471,7 +477,7 @@ static eb_status put_summary(eb_store *s, const char *tid, const char *test, con
         p_num(&q, sqrt(v_ts > 0 ? v_ts : 0));
         p_str(&q, sns);
         p_str(&q, sts);
-        st = eb_sq_exec(s, insert_lb_test, q.n, q.v, err);
+        st = eb_sq_exec_num(s, insert_lb_test, q.n, q.v, q.num, err);
         free(sns);
         free(sts);
     }
@@ -492,7 +498,7 @@ eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *er
                           "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
                           " t.threads_gen FROM runs r JOIN trials t ON t.id = r.trial_id WHERE"
                           " r.trial_id = $1 AND r.warmup = 0 AND t.status = 'ok' ORDER BY r.rep",
-                          1, p, &t, err);
+                          1, p, NULL, &t, err);
     if (st != EB_OK) return st;
     if (t.nrow > 0) {
         const char *np = t.cell[1], *ng = t.cell[3];

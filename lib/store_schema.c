@@ -72,8 +72,8 @@ static const char schema_v2[] =
 static eb_status summarize_all(eb_store *s, eb_error *err)
 {
     eb_table t;
-    eb_status st =
-        s->be->query(s, "SELECT id FROM trials WHERE status = 'ok' ORDER BY id", 0, NULL, &t, err);
+    eb_status st = s->be->query(s, "SELECT id FROM trials WHERE status = 'ok' ORDER BY id", 0, NULL,
+                                NULL, &t, err);
     if (st != EB_OK) return st;
     for (size_t i = 0; st == EB_OK && i < t.nrow; i++)
         st = eb_store_summarize_trial(s, atoll(t.cell[i]), err);
@@ -128,7 +128,7 @@ static eb_status read_version(eb_store *s, int *version, eb_error *err)
                               " (SELECT count(*) FROM information_schema.tables WHERE"
                               " table_schema = current_schema())";
     eb_table t;
-    eb_status st = s->be->query(s, probe, 0, NULL, &t, err);
+    eb_status st = s->be->query(s, probe, 0, NULL, NULL, &t, err);
     if (st != EB_OK) return st;
     long long has_meta = atoll(t.cell[0]), n_tables = atoll(t.cell[1]);
     eb_table_free(&t);

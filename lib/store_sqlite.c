@@ -1,4 +1,5 @@
 /* The SQLite backend: one file, WAL mode, writers wait for each other. */
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ static char *real_text(double v)
 }
 
 static eb_status sq_query(eb_store *s, const char *sql, int n, const char *const *params,
-                          eb_table *out, eb_error *err)
+                          const unsigned char *numeric, eb_table *out, eb_error *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->conn, sql, -1, &st, NULL) != SQLITE_OK)
@@ -84,10 +85,17 @@ static eb_status sq_query(eb_store *s, const char *sql, int n, const char *const
         snprintf(name, sizeof name, "$%d", i + 1);
         int idx = sqlite3_bind_parameter_index(st, name);
         if (idx == 0) continue; /* a parameter the statement does not use */
-        if (params[i])
-            sqlite3_bind_text(st, idx, params[i], -1, SQLITE_TRANSIENT);
-        else
+        char *end = NULL;
+        double d = params[i] && numeric && numeric[i] ? strtod(params[i], &end) : 0;
+        if (!params[i])
             sqlite3_bind_null(st, idx);
+        else if (end && end != params[i] && *end == '\0' && d == (double)(long long)d &&
+                 fabs(d) < 9e15)
+            sqlite3_bind_int64(st, idx, (long long)d);
+        else if (end && end != params[i] && *end == '\0')
+            sqlite3_bind_double(st, idx, d); /* glibc's strtod rounds exactly */
+        else
+            sqlite3_bind_text(st, idx, params[i], -1, SQLITE_TRANSIENT);
     }
     eb_status result = EB_OK;
     size_t ncol = (size_t)sqlite3_column_count(st);

@@ -220,7 +220,8 @@ char *eb_read_file(const char *path, eb_error *err)
     size_t len = 0, got;
     FILE *mem = open_memstream(&all, &len);
     char buf[65536];
-    while (mem && (got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, mem);
+    while (mem && (got = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, got, mem);
     bool failed = !mem || ferror(f);
     fclose(f);
     if (mem && fclose(mem) != 0) failed = true;

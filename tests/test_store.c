@@ -124,7 +124,7 @@ static eb_table query(eb_store *s, const char *sql, const char *param)
     eb_table t;
     eb_error err = {0};
     const char *p[] = {param};
-    eb_status st = s->be->query(s, sql, param ? 1 : 0, p, &t, &err);
+    eb_status st = s->be->query(s, sql, param ? 1 : 0, p, NULL, &t, &err);
     if (st != EB_OK) print_message("%s\n", err.msg);
     assert_int_equal(st, EB_OK);
     return t;
@@ -428,6 +428,26 @@ static void test_two_writers(void **state)
     eb_store_close(s);
 }
 
+/* SQLite's own text-to-number conversion is one ulp off for some values
+ * (376.218356 reads as 376.21835599999997): numbers must go in as numbers. */
+static void test_exact_numbers(void **state)
+{
+    (void)state;
+    eb_store *s = open_store();
+    eb_error err = {0};
+    const char *rec = "{\"trial_key\":\"exact\",\"status\":\"ok\",\"result\":{\"reps\":["
+                      "{\"index\":0,\"gen_tps\":376.218356,\"prefill_tps\":1282.967488,"
+                      "\"load_s\":0.1,\"n_gen\":8}]}}";
+    assert_int_equal(eb_store_put(s, rec, NULL, &err), EB_OK);
+    eb_table t = query(s, "SELECT gen_tps, prefill_tps, load_s, n_gen FROM runs", NULL);
+    assert_true(strtod(t.cell[0], NULL) == 376.218356);
+    assert_true(strtod(t.cell[1], NULL) == 1282.967488);
+    assert_true(strtod(t.cell[2], NULL) == 0.1);
+    assert_string_equal(t.cell[3], "8");
+    eb_table_free(&t);
+    eb_store_close(s);
+}
+
 static void test_migration_from_first_schema(void **state)
 {
     (void)state;
@@ -635,6 +655,7 @@ int main(void)
     const struct CMUnitTest store_tests[] = {
         cmocka_unit_test_setup(test_round_trip, each_setup),
         cmocka_unit_test_setup(test_two_writers, each_setup),
+        cmocka_unit_test_setup(test_exact_numbers, each_setup),
         cmocka_unit_test_setup(test_migration_from_first_schema, each_setup),
         cmocka_unit_test_setup(test_newer_schema_refused, each_setup),
         cmocka_unit_test_setup(test_import_records, each_setup),
