@@ -216,7 +216,7 @@ void eb_run_result_free(eb_run_result *res)
     res->n_reps = 0;
 }
 
-static void fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res)
+void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res)
 {
     res->config = *cfg;
     eb_device_info_read(cfg->root, &res->device);
@@ -250,7 +250,7 @@ static eb_status prompt_tokens(const eb_engine_ops *e, const eb_model *m, const 
     int32_t cap = (int32_t)strlen(cfg->prompt_text) + 16;
     int32_t *t = malloc((size_t)cap * sizeof *t);
     if (!t) return eb_fail(err, EB_E_NO_MEMORY, "prompt tokens");
-    eb_status st = e->tokenize(m, cfg->prompt_text, t, cap, n, err);
+    eb_status st = e->tokenize(m, cfg->prompt_text, strlen(cfg->prompt_text), true, t, cap, n, err);
     if (st != EB_OK) {
         free(t);
         return st;
@@ -272,7 +272,7 @@ static void rep_latency_percentiles(eb_rep *r)
 
 /* Start of a span: peak RSS reset (so VmHWM is this span's) and a sample
  * at the boundary, so energy counters are read right there. */
-static double span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s)
+double eb_span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s)
 {
     if (!eb_proc_mem_reset_peak(cfg->root)) rep->peak_rss_is_process = true;
     /* The span starts before its first sample, so that even a span shorter
@@ -283,7 +283,7 @@ static double span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep,
     return rep->t_start[s];
 }
 
-static void span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s, double t)
+void eb_span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s, double t)
 {
     rep->t_end[s] = t;
     if (smp) eb_sampler_sample_now(smp);
@@ -314,7 +314,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
 
     eb_counter_raw c0, c1, c2, c2b, c3;
     eb_counters_read(ctr, &c0);
-    double t0 = span_begin(cfg, smp, rep, EB_SPAN_LOAD);
+    double t0 = eb_span_begin(cfg, smp, rep, EB_SPAN_LOAD);
     eb_model_keeper *k = cfg->keeper;
     rep->model_reused = k && k->model && k->engine == e && k->n_gpu_layers == cfg->n_gpu_layers &&
                         strcmp(k->path, cfg->model_path) == 0;
@@ -349,22 +349,22 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         }
         t1 = eb_now(); /* tokenizing is not part of loading */
     }
-    span_end(cfg, smp, rep, EB_SPAN_LOAD, t1);
+    eb_span_end(cfg, smp, rep, EB_SPAN_LOAD, t1);
 
-    double t1b = span_begin(cfg, smp, rep, EB_SPAN_PREFILL);
+    double t1b = eb_span_begin(cfg, smp, rep, EB_SPAN_PREFILL);
     eb_counters_read(ctr, &c1);
     st = e->prefill(c, *prompt, *n_prompt, err);
     double t2 = eb_now();
     eb_counters_read(ctr, &c2);
     if (st != EB_OK) goto done;
-    span_end(cfg, smp, rep, EB_SPAN_PREFILL, t2);
+    eb_span_end(cfg, smp, rep, EB_SPAN_PREFILL, t2);
 
     rep->itl_s = calloc((size_t)cfg->n_gen, sizeof *rep->itl_s);
     if (!rep->itl_s) {
         st = eb_fail(err, EB_E_NO_MEMORY, "latency samples");
         goto done;
     }
-    double t2b = span_begin(cfg, smp, rep, EB_SPAN_GEN);
+    double t2b = eb_span_begin(cfg, smp, rep, EB_SPAN_GEN);
     eb_counters_read(ctr, &c2b);
     double first = 0, prev = t2b;
     for (int i = 0; i < cfg->n_gen; i++) {
@@ -378,7 +378,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     }
     double t3 = prev;
     eb_counters_read(ctr, &c3);
-    span_end(cfg, smp, rep, EB_SPAN_GEN, t3);
+    eb_span_end(cfg, smp, rep, EB_SPAN_GEN, t3);
     rep->t_start[EB_SPAN_RUN] = t0;
     rep->t_end[EB_SPAN_RUN] = t3;
     e->perf(c, &rep->engine_perf);
@@ -413,32 +413,13 @@ done:
     return st;
 }
 
-void eb_model_keeper_release(eb_model_keeper *k)
+eb_status eb_measure_begin(const eb_run_config *cfg, eb_run_result *res,
+                           eb_run_progress_fn progress, void *user, eb_error *err)
 {
-    if (k && k->model) k->engine->model_free(k->model);
-    if (k) k->model = NULL;
-}
-
-eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res,
-                 eb_run_progress_fn progress, void *user, eb_error *err)
-{
-    memset(res, 0, sizeof *res);
-    eb_status st = eb_run_config_validate(cfg, err);
-    if (st != EB_OK) return st;
-    eb_gguf_summary gs;
-    if ((st = eb_gguf_check(cfg->model_path, &gs, err)) != EB_OK) return st;
-    if ((st = e->init(err)) != EB_OK) return st;
-    fill_header(e, cfg, res);
-
-    eb_measure_cpu_header(cfg->root, res);
-
-    const int total = cfg->warmup + cfg->reps;
-    res->reps = calloc((size_t)total, sizeof *res->reps);
-    if (!res->reps) return eb_fail(err, EB_E_NO_MEMORY, "%d repetitions", total);
-
     /* The sampler's threads start before the counters are opened, so the
      * counters (inherited by threads created later) leave them out. */
     struct timespec rt;
+    eb_status st;
     res->run_t0 = eb_now();
     clock_gettime(CLOCK_REALTIME, &rt);
     res->wall_minus_mono = (double)rt.tv_sec + (double)rt.tv_nsec * 1e-9 - res->run_t0;
@@ -456,6 +437,33 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
         eb_sleep(cfg->idle_s);
         res->idle_t1 = eb_now();
     }
+    return EB_OK;
+}
+
+void eb_model_keeper_release(eb_model_keeper *k)
+{
+    if (k && k->model) k->engine->model_free(k->model);
+    if (k) k->model = NULL;
+}
+
+eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res,
+                 eb_run_progress_fn progress, void *user, eb_error *err)
+{
+    memset(res, 0, sizeof *res);
+    eb_status st = eb_run_config_validate(cfg, err);
+    if (st != EB_OK) return st;
+    eb_gguf_summary gs;
+    if ((st = eb_gguf_check(cfg->model_path, &gs, err)) != EB_OK) return st;
+    if ((st = e->init(err)) != EB_OK) return st;
+    eb_run_fill_header(e, cfg, res);
+
+    eb_measure_cpu_header(cfg->root, res);
+
+    const int total = cfg->warmup + cfg->reps;
+    res->reps = calloc((size_t)total, sizeof *res->reps);
+    if (!res->reps) return eb_fail(err, EB_E_NO_MEMORY, "%d repetitions", total);
+
+    if ((st = eb_measure_begin(cfg, res, progress, user, err)) != EB_OK) return st;
 
     /* Opened before the engine creates its threads, so they are counted. */
     eb_counters ctr;

@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "edgebench/engine.h"
+#include "edgebench/util.h"
 #include "ggml-cpu.h"
 #include "llama.h"
 
@@ -152,13 +154,30 @@ static void llama_info(const eb_model *em, eb_model_info *out)
     meta_str(m, "edgebench.preset", out->preset, sizeof out->preset);
 }
 
-static eb_status llama_tokenize_(const eb_model *em, const char *text, int32_t *tokens, int32_t cap,
-                                 int32_t *n, eb_error *err)
+static void llama_vocab_info_(const eb_model *em, eb_vocab_info *out)
 {
     const struct llama_vocab *v = llama_model_get_vocab(em->model);
-    int32_t len = (int32_t)strlen(text);
-    int32_t r = llama_tokenize(v, text, len, tokens, cap, llama_vocab_get_add_bos(v), true);
-    if (r == INT32_MIN) return eb_fail(err, EB_E_INVALID_ARG, "prompt too long to tokenize");
+    out->n_vocab = llama_vocab_n_tokens(v);
+    out->bos = llama_vocab_bos(v);
+    out->add_bos = llama_vocab_get_add_bos(v);
+    out->add_eos = llama_vocab_get_add_eos(v);
+    uint64_t h = eb_fnv1a_bytes(EB_FNV1A_OFFSET, &out->n_vocab, sizeof out->n_vocab);
+    for (int32_t i = 0; i < out->n_vocab; i++) {
+        const char *t = llama_vocab_get_text(v, i);
+        h = eb_fnv1a_bytes(h, t ? t : "", t ? strlen(t) + 1 : 1);
+    }
+    out->fingerprint = h;
+}
+
+static eb_status llama_tokenize_(const eb_model *em, const char *text, size_t len,
+                                 bool parse_special, int32_t *tokens, int32_t cap, int32_t *n,
+                                 eb_error *err)
+{
+    const struct llama_vocab *v = llama_model_get_vocab(em->model);
+    if (len > INT32_MAX) return eb_fail(err, EB_E_INVALID_ARG, "text of %zu bytes too long", len);
+    int32_t r = llama_tokenize(v, text, (int32_t)len, tokens, cap, llama_vocab_get_add_bos(v),
+                               parse_special);
+    if (r == INT32_MIN) return eb_fail(err, EB_E_INVALID_ARG, "text too long to tokenize");
     *n = r < 0 ? -r : r;
     return EB_OK;
 }
@@ -181,6 +200,7 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     cp.n_ubatch = (uint32_t)p->n_ubatch;
     cp.n_threads = p->threads_gen;
     cp.n_threads_batch = p->threads_prefill;
+    cp.n_seq_max = (uint32_t)(p->n_seq_max > 0 ? p->n_seq_max : 1);
     cp.no_perf = false;
     last_log[0] = '\0';
     struct llama_context *c = llama_init_from_model(em->model, cp);
@@ -265,6 +285,114 @@ static void llama_perf_(const eb_context *c, eb_engine_perf *out)
     out->n_eval = d.n_eval;
 }
 
+static eb_status llama_eval_batch(eb_context *c, const eb_batch_token *in, int32_t n, eb_error *err)
+{
+    struct llama_batch b = llama_batch_init(n, 0, 1);
+    for (int32_t i = 0; i < n; i++) {
+        b.token[i] = in[i].token;
+        b.pos[i] = in[i].pos;
+        b.n_seq_id[i] = 1;
+        b.seq_id[i][0] = in[i].seq;
+        b.logits[i] = in[i].logits;
+    }
+    b.n_tokens = n;
+    last_log[0] = '\0';
+    int32_t r = llama_decode(c->ctx, b);
+    llama_batch_free(b);
+    if (r != 0)
+        return eb_fail(err, EB_E_ENGINE, "llama_decode of a %d-token batch failed (%d): %s", n, r,
+                       last_log[0] ? last_log : "no reason given");
+    llama_synchronize(c->ctx);
+    return EB_OK;
+}
+
+static const float *llama_logits_(eb_context *c, int32_t i)
+{
+    return llama_get_logits_ith(c->ctx, i);
+}
+
+static void llama_memory_clear_(eb_context *c)
+{
+    llama_memory_clear(llama_get_memory(c->ctx), true);
+}
+
+/* The weight types of the pinned llama-quantize, by its names. */
+static const struct {
+    const char *name;
+    enum llama_ftype ftype;
+    bool needs_imatrix; /* llama-quantize refuses these without one */
+} quant_table[] = {
+    {"F32", LLAMA_FTYPE_ALL_F32, false},
+    {"F16", LLAMA_FTYPE_MOSTLY_F16, false},
+    {"BF16", LLAMA_FTYPE_MOSTLY_BF16, false},
+    {"Q8_0", LLAMA_FTYPE_MOSTLY_Q8_0, false},
+    {"Q6_K", LLAMA_FTYPE_MOSTLY_Q6_K, false},
+    {"Q5_K_M", LLAMA_FTYPE_MOSTLY_Q5_K_M, false},
+    {"Q5_K_S", LLAMA_FTYPE_MOSTLY_Q5_K_S, false},
+    {"Q5_1", LLAMA_FTYPE_MOSTLY_Q5_1, false},
+    {"Q5_0", LLAMA_FTYPE_MOSTLY_Q5_0, false},
+    {"Q4_K_M", LLAMA_FTYPE_MOSTLY_Q4_K_M, false},
+    {"Q4_K_S", LLAMA_FTYPE_MOSTLY_Q4_K_S, false},
+    {"Q4_1", LLAMA_FTYPE_MOSTLY_Q4_1, false},
+    {"Q4_0", LLAMA_FTYPE_MOSTLY_Q4_0, false},
+    {"IQ4_NL", LLAMA_FTYPE_MOSTLY_IQ4_NL, false},
+    {"IQ4_XS", LLAMA_FTYPE_MOSTLY_IQ4_XS, false},
+    {"Q3_K_L", LLAMA_FTYPE_MOSTLY_Q3_K_L, false},
+    {"Q3_K_M", LLAMA_FTYPE_MOSTLY_Q3_K_M, false},
+    {"Q3_K_S", LLAMA_FTYPE_MOSTLY_Q3_K_S, false},
+    {"IQ3_M", LLAMA_FTYPE_MOSTLY_IQ3_M, false},
+    {"IQ3_S", LLAMA_FTYPE_MOSTLY_IQ3_S, false},
+    {"IQ3_XS", LLAMA_FTYPE_MOSTLY_IQ3_XS, false},
+    {"IQ3_XXS", LLAMA_FTYPE_MOSTLY_IQ3_XXS, false},
+    {"Q2_K", LLAMA_FTYPE_MOSTLY_Q2_K, false},
+    {"Q2_K_S", LLAMA_FTYPE_MOSTLY_Q2_K_S, true},
+    {"IQ2_M", LLAMA_FTYPE_MOSTLY_IQ2_M, false},
+    {"IQ2_S", LLAMA_FTYPE_MOSTLY_IQ2_S, true},
+    {"IQ2_XS", LLAMA_FTYPE_MOSTLY_IQ2_XS, true},
+    {"IQ2_XXS", LLAMA_FTYPE_MOSTLY_IQ2_XXS, true},
+    {"IQ1_M", LLAMA_FTYPE_MOSTLY_IQ1_M, true},
+    {"IQ1_S", LLAMA_FTYPE_MOSTLY_IQ1_S, true},
+    {"TQ2_0", LLAMA_FTYPE_MOSTLY_TQ2_0, false},
+    {"TQ1_0", LLAMA_FTYPE_MOSTLY_TQ1_0, false},
+    {"Q2_0", LLAMA_FTYPE_MOSTLY_Q2_0, false},
+    {"Q1_0", LLAMA_FTYPE_MOSTLY_Q1_0, false},
+    {"MXFP4_MOE", LLAMA_FTYPE_MOSTLY_MXFP4_MOE, false},
+};
+#define N_QUANT (sizeof quant_table / sizeof quant_table[0])
+
+static const char *const *llama_quant_types(void)
+{
+    static const char *names[N_QUANT + 1];
+    for (size_t i = 0; i < N_QUANT; i++)
+        names[i] = quant_table[i].name;
+    return names;
+}
+
+static eb_status llama_quantize_(const char *in, const char *out, const char *type, int threads,
+                                 eb_error *err)
+{
+    size_t i = 0;
+    while (i < N_QUANT && strcasecmp(quant_table[i].name, type) != 0)
+        i++;
+    if (i == N_QUANT)
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "unknown weight type '%s' (see 'edgebench model quantize --help')", type);
+    if (quant_table[i].needs_imatrix)
+        return eb_fail(err, EB_E_UNSUPPORTED,
+                       "%s needs an importance matrix, which edgebench does not compute; "
+                       "choose another type",
+                       quant_table[i].name);
+    llama_init(err);
+    struct llama_model_quantize_params qp = llama_model_quantize_default_params();
+    qp.nthread = threads;
+    qp.ftype = quant_table[i].ftype;
+    last_log[0] = '\0';
+    if (llama_model_quantize(in, out, &qp) != 0)
+        return eb_fail(err, EB_E_ENGINE, "llama.cpp could not quantize %s to %s: %s", in,
+                       quant_table[i].name, last_log[0] ? last_log : "no reason given");
+    return EB_OK;
+}
+
 const eb_engine_ops eb_engine_llama = {
     .name = "llama.cpp",
     .version = llama_version_str,
@@ -275,6 +403,7 @@ const eb_engine_ops eb_engine_llama = {
     .model_load = llama_load,
     .model_free = llama_free_model_,
     .model_info = llama_info,
+    .vocab_info = llama_vocab_info_,
     .tokenize = llama_tokenize_,
     .context_new = llama_ctx_new,
     .context_free = llama_ctx_free,
@@ -282,4 +411,9 @@ const eb_engine_ops eb_engine_llama = {
     .greedy_next = llama_greedy,
     .decode_one = llama_decode_one,
     .perf = llama_perf_,
+    .eval_batch = llama_eval_batch,
+    .logits = llama_logits_,
+    .memory_clear = llama_memory_clear_,
+    .quantize = llama_quantize_,
+    .quant_types = llama_quant_types,
 };

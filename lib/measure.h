@@ -19,4 +19,13 @@ void eb_measure_cpu_header(const char *root, eb_run_result *res);
  * once the run is over; a bad log is an error but leaves the rest. */
 eb_status eb_measure_finish(eb_run_result *res, eb_error *err);
 
+/* The shared parts of a measured run (`run` and `ppl`): the result's
+ * header; the sampler started and idle power measured; and the span
+ * boundaries, where peak RSS is reset, a sample taken and memory read. */
+void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res);
+eb_status eb_measure_begin(const eb_run_config *cfg, eb_run_result *res,
+                           eb_run_progress_fn progress, void *user, eb_error *err);
+double eb_span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s);
+void eb_span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s, double t);
+
 #endif

@@ -34,7 +34,7 @@ static const char insert_lb_test[] =
     " stddev_ns, avg_ts, stddev_ts, samples_ns, samples_ts) VALUES ($1, $2, $3, $4, $5, $6, $7,"
     " $8, $9, $10, $11, $12)";
 
-#define MAXP 32
+#define MAXP 48
 typedef struct params {
     int n;
     const char *v[MAXP];
@@ -510,6 +510,96 @@ eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *er
     return st;
 }
 
+/* Columns of the quality table filled from the record's "quality" object,
+ * in order after the ids and times. */
+static const char *const quality_cols[] = {"corpus",
+                                           "corpus_sha256",
+                                           "corpus_tokens",
+                                           "n_ctx",
+                                           "n_batch",
+                                           "chunks",
+                                           "scored_tokens",
+                                           "threads",
+                                           "ppl",
+                                           "ppl_se",
+                                           "load_s",
+                                           "eval_s",
+                                           "eval_tps",
+                                           "load_energy_j",
+                                           "eval_energy_j",
+                                           "eval_j_per_token",
+                                           "eval_mean_w",
+                                           "peak_rss_mib",
+                                           NULL};
+/* The "versus_base" object: JSON key and column. */
+static const char *const quality_base_cols[][2] = {
+    {"model", "base_model"},
+    {"quant", "base_quant"},
+    {"sha256", "base_sha256"},
+    {"base_ppl", "base_ppl"},
+    {"ln_ppl_ratio", "ln_ppl_ratio"},
+    {"ln_ppl_ratio_se", "ln_ppl_ratio_se"},
+    {"kl_mean", "kl_mean"},
+    {"kl_se", "kl_se"},
+    {"kl_max", "kl_max"},
+    {"top1_agreement", "top1_agreement"},
+    {"top1_agreement_se", "top1_agreement_se"},
+};
+
+/* A perplexity record: one row of the quality table. */
+static eb_status put_quality(eb_store *s, const cJSON *rec, const long long ids[3], long long *id,
+                             eb_error *err)
+{
+    if (s->version < 3)
+        return eb_fail(err, EB_E_UNSUPPORTED, "store %s: schema %d has no quality table", s->name,
+                       s->version);
+    const cJSON *result = jobj(rec, "result"), *q = jobj(result, "quality");
+    if (!q) return eb_fail(err, EB_E_INVALID_ARG, "a perplexity record without \"quality\"");
+    const cJSON *b = jobj(q, "versus_base");
+    char idb[3][24], now[32], sql[2048];
+    time_t t = time(NULL);
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    params p = {0};
+    for (int i = 0; i < 3; i++) {
+        snprintf(idb[i], sizeof idb[i], "%lld", ids[i]);
+        p_str(&p, ids[i] ? idb[i] : NULL);
+    }
+    p_json(&p, rec, "source");
+    const char *started = jtext(rec, "started_at", p.buf[p.n], sizeof p.buf[p.n]);
+    p_str(&p, started);
+    p_str(&p, now);
+    size_t n = (size_t)snprintf(sql, sizeof sql,
+                                "INSERT INTO quality (device_id, build_id, model_id, source,"
+                                " started_at, stored_at");
+    for (const char *const *c = quality_cols; *c; c++) {
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ", %s", *c);
+        p_json(&p, q, *c);
+    }
+    for (size_t i = 0; i < sizeof quality_base_cols / sizeof quality_base_cols[0]; i++) {
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ", %s", quality_base_cols[i][1]);
+        p_json(&p, b, quality_base_cols[i][0]);
+    }
+    p_json(&p, jobj(result, "measurement"), "energy_source");
+    char *rec_text = cJSON_PrintUnformatted(rec);
+    p_str(&p, rec_text);
+    n += (size_t)snprintf(sql + n, sizeof sql - n, ", energy_source, record_json) VALUES ($1");
+    for (int i = 2; i <= p.n; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ", $%d", i);
+    snprintf(sql + n, sizeof sql - n, ") RETURNING id");
+    eb_status st = rec_text ? eb_sq_id_num(s, sql, p.n, p.v, p.num, id, err)
+                            : eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    free(rec_text);
+    return st;
+}
+
+static bool is_quality_record(const cJSON *rec)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(rec, "kind");
+    return cJSON_IsString(k) && strcmp(k->valuestring, "perplexity") == 0;
+}
+
 eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, eb_error *err)
 {
     long long ids[3] = {0}, id = 0;
@@ -518,6 +608,12 @@ eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, 
     st = put_device(s, rec, &ids[0], err);
     if (st == EB_OK) st = put_build(s, rec, &ids[1], err);
     if (st == EB_OK) st = put_model(s, rec, &ids[2], err);
+    if (is_quality_record(rec)) {
+        if (st == EB_OK) st = put_quality(s, rec, ids, &id, err);
+        st = eb_sq_end(s, st, err);
+        if (st == EB_OK && trial_id) *trial_id = id;
+        return st;
+    }
     if (st == EB_OK) st = put_trial(s, rec, ids, &id, err);
     const cJSON *result = jobj(rec, "result");
     const cJSON *reps = result ? cJSON_GetObjectItemCaseSensitive(result, "reps") : NULL, *rep;

@@ -69,6 +69,24 @@ static const char schema_v2[] =
     " LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN builds b ON b.id = t.build_id"
     " LEFT JOIN models m ON m.id = t.model_id;\n";
 
+/* Quality: perplexity runs, and their divergence from a base model. */
+static const char schema_v3[] =
+    "CREATE TABLE quality (id {ID}, device_id BIGINT REFERENCES devices(id),"
+    " build_id BIGINT REFERENCES builds(id), model_id BIGINT REFERENCES models(id),"
+    " source TEXT, started_at TEXT, stored_at TEXT, corpus TEXT NOT NULL,"
+    " corpus_sha256 TEXT NOT NULL, corpus_tokens INTEGER, n_ctx INTEGER, n_batch INTEGER,"
+    " chunks INTEGER, scored_tokens INTEGER, threads INTEGER, ppl DOUBLE PRECISION,"
+    " ppl_se DOUBLE PRECISION, load_s DOUBLE PRECISION, eval_s DOUBLE PRECISION,"
+    " eval_tps DOUBLE PRECISION, load_energy_j DOUBLE PRECISION,"
+    " eval_energy_j DOUBLE PRECISION, eval_j_per_token DOUBLE PRECISION,"
+    " eval_mean_w DOUBLE PRECISION, peak_rss_mib DOUBLE PRECISION, base_model TEXT,"
+    " base_quant TEXT, base_sha256 TEXT, base_ppl DOUBLE PRECISION,"
+    " ln_ppl_ratio DOUBLE PRECISION, ln_ppl_ratio_se DOUBLE PRECISION,"
+    " kl_mean DOUBLE PRECISION, kl_se DOUBLE PRECISION, kl_max DOUBLE PRECISION,"
+    " top1_agreement DOUBLE PRECISION, top1_agreement_se DOUBLE PRECISION,"
+    " energy_source TEXT, record_json TEXT NOT NULL);\n"
+    "CREATE INDEX quality_model ON quality (model_id);\n";
+
 static eb_status summarize_all(eb_store *s, eb_error *err)
 {
     eb_table t;
@@ -87,6 +105,7 @@ static const struct migration {
 } migrations[] = {
     {schema_v1, NULL},
     {schema_v2, summarize_all},
+    {schema_v3, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -194,8 +194,14 @@ uint64_t eb_rng_next(uint64_t *state)
 
 uint64_t eb_fnv1a(uint64_t h, const char *s)
 {
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
+    return eb_fnv1a_bytes(h, s, strlen(s));
+}
+
+uint64_t eb_fnv1a_bytes(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
         h *= 1099511628211ull;
     }
     return h;
@@ -210,6 +216,11 @@ void eb_format_double(char *buf, size_t cap, double v)
 }
 
 char *eb_read_file(const char *path, eb_error *err)
+{
+    return eb_read_file_len(path, NULL, err);
+}
+
+char *eb_read_file_len(const char *path, size_t *len_out, eb_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -230,5 +241,6 @@ char *eb_read_file(const char *path, eb_error *err)
         eb_fail(err, EB_E_IO, "%s: cannot read", path);
         return NULL;
     }
+    if (len_out) *len_out = len;
     return all;
 }

@@ -17,6 +17,7 @@ int cmd_results(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_ppl(int argc, char **argv);
 /* `edgebench run` with a list or range as a value runs a sweep; *handled
  * says whether it did. */
 int cli_run_sweep(int argc, char **argv, bool *handled);
@@ -39,5 +40,10 @@ bool cli_set_affinity(const char *list, eb_error *err);
  * progress line on first use. */
 eb_status cli_synth_cached(const eb_preset *p, eb_synth_type t, char *path, size_t cap, bool quiet,
                            eb_error *err);
+
+/* The model file src quantized to type by llama.cpp, cached by (content,
+ * type), with a line saying so. */
+eb_status cli_quantized(const char *src, const char *type, int threads, char *path, size_t cap,
+                        bool quiet, eb_error *err);
 
 #endif

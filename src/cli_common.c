@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "edgebench/engine.h"
+#include "edgebench/quality.h"
 #include "edgebench/util.h"
 
 int cli_report(const char *cmd, const eb_error *err)
@@ -108,4 +110,14 @@ eb_status cli_synth_cached(const eb_preset *p, eb_synth_type t, char *path, size
         .seed = 42, .progress = quiet ? NULL : synth_progress, .progress_user = &ps};
     bool created = false;
     return eb_synth_cached(p, t, &opt, path, cap, &created, err);
+}
+
+eb_status cli_quantized(const char *src, const char *type, int threads, char *path, size_t cap,
+                        bool quiet, eb_error *err)
+{
+    if (!quiet)
+        fprintf(stderr, "edgebench: %s as %s (quantized by llama.cpp on first use, cached after)\n",
+                src, type);
+    bool created = false;
+    return eb_quantize_cached(&eb_engine_llama, src, type, threads, path, cap, &created, err);
 }

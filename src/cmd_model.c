@@ -1,9 +1,15 @@
 /* edgebench model synth | list */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "edgebench/engine.h"
+#include "edgebench/gguf_check.h"
 #include "edgebench/synth.h"
 
 static void model_usage(FILE *f)
@@ -11,6 +17,7 @@ static void model_usage(FILE *f)
     fprintf(f, "usage: edgebench model synth --preset NAME [--type F16|Q8_0|Q4_0|Q4_K_M] -o FILE\n"
                "                             [--seed N] [--metadata-only]\n"
                "       edgebench model path --preset NAME [--type TYPE]\n"
+               "       edgebench model quantize IN.gguf OUT.gguf TYPE [--force] [-t N]\n"
                "       edgebench model list\n\n"
                "path prints the cached synthetic model for (preset, type), generating it\n"
                "on first use.\n"
@@ -133,6 +140,71 @@ static int model_path(int argc, char **argv)
     return cli_report("model path", &err);
 }
 
+/* edgebench model quantize IN OUT TYPE [--force] [-t N] */
+static int model_quantize(int argc, char **argv)
+{
+    const char *pos[3] = {NULL, NULL, NULL};
+    int n_pos = 0;
+    long threads = 0;
+    bool force = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0) {
+            force = true;
+        } else if ((strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--threads") == 0) &&
+                   i + 1 < argc) {
+            if (!cli_int("-t/--threads", argv[++i], 1, 1024, &threads)) return EXIT_USAGE;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: edgebench model quantize IN.gguf OUT.gguf TYPE [--force] [-t N]\n"
+                   "Writes IN with its weights quantized to TYPE by the pinned llama.cpp's\n"
+                   "quantizer (its per-tensor rules). An existing OUT is kept unless --force.\n"
+                   "TYPE:");
+            for (const char *const *t = eb_engine_llama.quant_types(); *t; t++)
+                printf(" %s", *t);
+            printf(
+                "\n(IQ1_*, IQ2_XXS/XS/S and Q2_K_S need an importance matrix and are refused)\n");
+            return EXIT_OK;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "edgebench model quantize: invalid_argument: unknown option '%s'\n",
+                    argv[i]);
+            return EXIT_USAGE;
+        } else if (n_pos < 3) {
+            pos[n_pos++] = argv[i];
+        } else {
+            fprintf(stderr, "edgebench model quantize: invalid_argument: unexpected '%s'\n",
+                    argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    eb_error err = {0};
+    struct stat sb;
+    if (n_pos != 3)
+        eb_fail(&err, EB_E_INVALID_ARG, "usage: edgebench model quantize IN.gguf OUT.gguf TYPE");
+    else if (!force && stat(pos[1], &sb) == 0)
+        eb_fail(&err, EB_E_INVALID_ARG, "%s exists; --force replaces it", pos[1]);
+    else if (strcmp(pos[0], pos[1]) == 0)
+        eb_fail(&err, EB_E_INVALID_ARG, "input and output are the same file %s", pos[0]);
+    eb_gguf_summary gs;
+    if (err.status == EB_OK) eb_gguf_check(pos[0], &gs, &err);
+    if (err.status != EB_OK) return cli_report("model quantize", &err);
+    /* Written beside and renamed: a failure leaves no half file and an
+     * existing OUT stays until the new one is whole. */
+    char part[1100];
+    snprintf(part, sizeof part, "%s.part", pos[1]);
+    if (eb_engine_llama.quantize(pos[0], part, pos[2], (int)threads, &err) != EB_OK) {
+        unlink(part);
+        return cli_report("model quantize", &err);
+    }
+    if (rename(part, pos[1]) != 0) {
+        eb_fail(&err, EB_E_IO, "cannot rename %s to %s: %s", part, pos[1], strerror(errno));
+        unlink(part);
+        return cli_report("model quantize", &err);
+    }
+    stat(pos[1], &sb);
+    fprintf(stderr, "edgebench: wrote %s (%s, %.1f MiB)\n", pos[1], pos[2],
+            (double)sb.st_size / 1048576.0);
+    return EXIT_OK;
+}
+
 int cmd_model(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -142,6 +214,7 @@ int cmd_model(int argc, char **argv)
     if (strcmp(argv[1], "list") == 0) return model_list();
     if (strcmp(argv[1], "synth") == 0) return model_synth(argc - 1, argv + 1);
     if (strcmp(argv[1], "path") == 0) return model_path(argc - 1, argv + 1);
+    if (strcmp(argv[1], "quantize") == 0) return model_quantize(argc - 1, argv + 1);
     fprintf(stderr, "edgebench model: invalid_argument: unknown subcommand '%s'\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -11,6 +11,7 @@ static const struct command {
 } commands[] = {
     {"run", cmd_run, "benchmark load, prefill and generation of one model"},
     {"model", cmd_model, "synthetic models: synth, list"},
+    {"ppl", cmd_ppl, "perplexity on a corpus, KL divergence against a base model"},
     {"sweep", cmd_sweep, "run a plan of trials (models x types x threads x governors ...)"},
     {"results", cmd_results, "list and filter stored results (table, CSV, JSON, Markdown, SQL)"},
     {"analyze", cmd_analyze, "optimal configurations, usability, battery, cost, break-even"},

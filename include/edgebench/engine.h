@@ -5,6 +5,7 @@
 #define EDGEBENCH_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "edgebench/error.h"
 
@@ -43,7 +44,27 @@ typedef struct eb_ctx_params {
     int n_ubatch;
     int threads_gen;
     int threads_prefill;
+    int n_seq_max; /* parallel sequences (perplexity evaluates several); 0 = 1 */
 } eb_ctx_params;
+
+/* What the tokenizer adds and a fingerprint of its vocabulary (every token's
+ * text), to tell whether two models share one. */
+typedef struct eb_vocab_info {
+    int32_t n_vocab;
+    int32_t bos;
+    bool add_bos;
+    bool add_eos;
+    uint64_t fingerprint;
+} eb_vocab_info;
+
+/* One token of a batch: its position and sequence, and whether the
+ * evaluation keeps its logits. */
+typedef struct eb_batch_token {
+    int32_t token;
+    int32_t pos;
+    int32_t seq;
+    bool logits;
+} eb_batch_token;
 
 /* The engine's own timers, kept as a cross-check of ours. */
 typedef struct eb_engine_perf {
@@ -65,10 +86,12 @@ typedef struct eb_engine_ops {
                             eb_error *err);
     void (*model_free)(eb_model *model);
     void (*model_info)(const eb_model *model, eb_model_info *out);
-    /* Tokenizes text, adding BOS when the vocabulary asks for it. Writes at
+    void (*vocab_info)(const eb_model *model, eb_vocab_info *out);
+    /* Tokenizes len bytes of text, adding BOS when the vocabulary asks for
+     * it; parse_special reads "<|...|>" markers as special tokens. Writes at
      * most cap tokens; *n receives the count needed. */
-    eb_status (*tokenize)(const eb_model *model, const char *text, int32_t *tokens, int32_t cap,
-                          int32_t *n, eb_error *err);
+    eb_status (*tokenize)(const eb_model *model, const char *text, size_t len, bool parse_special,
+                          int32_t *tokens, int32_t cap, int32_t *n, eb_error *err);
     eb_status (*context_new)(eb_model *model, const eb_ctx_params *params, eb_context **out,
                              eb_error *err);
     void (*context_free)(eb_context *ctx);
@@ -79,6 +102,20 @@ typedef struct eb_engine_ops {
     /* Evaluates one token at the next position and waits for the result. */
     eb_status (*decode_one)(eb_context *ctx, int32_t token, eb_error *err);
     void (*perf)(const eb_context *ctx, eb_engine_perf *out);
+    /* Evaluates one batch (at most the context's n_batch tokens) of any
+     * positions and sequences, and waits for the result. */
+    eb_status (*eval_batch)(eb_context *ctx, const eb_batch_token *batch, int32_t n, eb_error *err);
+    /* The logits of batch entry i of the last evaluation (NULL when it kept
+     * none): n_vocab floats. */
+    const float *(*logits)(eb_context *ctx, int32_t i);
+    /* Forgets every sequence in the context's cache. */
+    void (*memory_clear)(eb_context *ctx);
+    /* Writes a copy of the model file in with weights of the given type
+     * (a name from quant_types) using threads threads. */
+    eb_status (*quantize)(const char *in, const char *out, const char *type, int threads,
+                          eb_error *err);
+    /* The names quantize accepts, NULL-terminated. */
+    const char *const *(*quant_types)(void);
 } eb_engine_ops;
 
 extern const eb_engine_ops eb_engine_llama;

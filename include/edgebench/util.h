@@ -19,6 +19,8 @@ eb_status eb_read_text(const char *path, char *buf, size_t cap, eb_error *err);
 /* Reads a whole file of any size into a new NUL-terminated buffer (the
  * caller frees it); NULL with err on failure. */
 char *eb_read_file(const char *path, eb_error *err);
+/* The same, with its length (the file may hold NUL bytes). */
+char *eb_read_file_len(const char *path, size_t *len, eb_error *err);
 
 /* Reads the first line of a small text file (sysfs attributes), without
  * its newline. */
@@ -57,6 +59,7 @@ uint64_t eb_rng_next(uint64_t *state);
  * stable keys for trials and fingerprints, not a cryptographic hash. */
 #define EB_FNV1A_OFFSET 14695981039346656037ull
 uint64_t eb_fnv1a(uint64_t h, const char *s);
+uint64_t eb_fnv1a_bytes(uint64_t h, const void *data, size_t len);
 
 /* The shortest "%g" text of v that reads back as the same double (at most
  * 17 digits): what the store, imports and exact outputs write. */
