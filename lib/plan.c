@@ -29,6 +29,8 @@ const eb_opt eb_opts[] = {
      "synthetic preset instead of a model file (see 'edgebench model list')"},
     {"type", EB_OW_RUN, EB_OT_CHOICE, "type", 0, 0, 0, "F16|Q8_0|Q4_0|Q4_K_M", false, "Q4_0",
      "weight type of a preset (quantized from the generated F16 shapes, cached)"},
+    {"quant", EB_OW_RUN, EB_OT_STR, "quant", 0, 0, 0, NULL, false, NULL,
+     "quantize the model file (model=) to this type with llama.cpp, cached by (content, type)"},
     {"ctx", EB_OW_RUN, EB_OT_INT, "ctx", 'c', 8, 1 << 24, NULL, false, "512", "context size"},
     {"batch", EB_OW_RUN, EB_OT_INT, "batch", 'b', 1, 1 << 20, NULL, false, "2048",
      "logical batch for prefill"},

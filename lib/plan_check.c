@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "edgebench/engine.h"
 #include "edgebench/knobs.h"
 #include "edgebench/plan.h"
 #include "edgebench/synth.h"
@@ -22,6 +24,16 @@ static eb_status check_value(const char *where, int line, const eb_opt *o, const
         return eb_fail(err, EB_E_INVALID_ARG,
                        "%s:%d: preset=%s is not a preset (see 'edgebench model list')", where, line,
                        v);
+    if (strcmp(o->key, "quant") == 0) {
+        const char *const *t = eb_engine_llama.quant_types();
+        while (*t && strcasecmp(*t, v) != 0)
+            t++;
+        if (!*t)
+            return eb_fail(err, EB_E_INVALID_ARG,
+                           "%s:%d: quant=%s is not a type llama.cpp quantizes to (see 'edgebench "
+                           "model quantize --help')",
+                           where, line, v);
+    }
     if (strcmp(o->key, "governor") == 0 && !eb_governor_offered(root, v, offered, sizeof offered))
         return eb_fail(err, EB_E_INVALID_ARG, "%s:%d: governor=%s is not offered here (%s)", where,
                        line, v, offered[0] ? offered : "no cpufreq policies");

@@ -125,9 +125,12 @@ static cJSON *as_record(const cJSON *o)
         return cJSON_Duplicate(o, 1);
     if (cJSON_GetObjectItemCaseSensitive(o, "reps") &&
         cJSON_GetObjectItemCaseSensitive(o, "engine")) {
-        /* a run's own --format json */
+        /* a run's (or a perplexity run's) own --format json */
         cJSON *rec = cJSON_CreateObject();
-        cJSON_AddStringToObject(rec, "source", "run");
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
+        bool ppl = cJSON_IsString(kind) && strcmp(kind->valuestring, "perplexity") == 0;
+        if (ppl) cJSON_AddStringToObject(rec, "kind", "perplexity");
+        cJSON_AddStringToObject(rec, "source", ppl ? "ppl" : "run");
         cJSON_AddStringToObject(rec, "status", "ok");
         cJSON_AddItemToObject(rec, "result", cJSON_Duplicate(o, 1));
         return rec;
@@ -142,6 +145,13 @@ static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size
     if (!rec)
         return eb_fail(err, EB_E_INVALID_ARG,
                        "%s: neither a llama-bench result nor an edgebench record", where);
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(rec, "kind");
+    bool quality = cJSON_IsString(kind) && strcmp(kind->valuestring, "perplexity") == 0;
+    if (quality && s->version < 3) {
+        cJSON_Delete(rec);
+        return eb_fail(err, EB_E_UNSUPPORTED, "%s: store %s (schema %d) has no quality table",
+                       where, s->name, s->version);
+    }
     /* the same record imported again is skipped; it is stored without its
      * timeline, which has a table of its own */
     cJSON *result = cJSON_GetObjectItemCaseSensitive(rec, "result");
@@ -150,9 +160,11 @@ static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size
     if (tl) cJSON_AddItemToObject(result, "timeline", tl);
     long long seen = 0;
     const char *p[] = {canon};
-    eb_status st =
-        canon ? eb_sq_id(s, "SELECT count(*) FROM trials WHERE record_json = $1", 1, p, &seen, err)
-              : eb_fail(err, EB_E_NO_MEMORY, "import: out of memory");
+    eb_status st = canon ? eb_sq_id(s,
+                                    quality ? "SELECT count(*) FROM quality WHERE record_json = $1"
+                                            : "SELECT count(*) FROM trials WHERE record_json = $1",
+                                    1, p, &seen, err)
+                         : eb_fail(err, EB_E_NO_MEMORY, "import: out of memory");
     free(canon);
     if (st == EB_OK && !seen) {
         st = eb_store_put_json(s, rec, NULL, err);

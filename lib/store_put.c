@@ -568,6 +568,7 @@ static eb_status put_quality(eb_store *s, const cJSON *rec, const long long ids[
     }
     p_json(&p, rec, "source");
     const char *started = jtext(rec, "started_at", p.buf[p.n], sizeof p.buf[p.n]);
+    if (!started) started = jtext(result, "started_at", p.buf[p.n], sizeof p.buf[p.n]);
     p_str(&p, started);
     p_str(&p, now);
     size_t n = (size_t)snprintf(sql, sizeof sql,

@@ -94,6 +94,25 @@ static const char runs_sql[] =
 
 static const char lb_sql[] = "SELECT l.* FROM llama_bench l";
 
+static const view_columns quality_view = {{"d.hostname", "d.board_model"},
+                                          {"m.name", "m.path"},
+                                          "m.quant",
+                                          "'-'",
+                                          "'ok'",
+                                          "q.started_at",
+                                          "q.threads"};
+static const char quality_sql[] =
+    "SELECT q.id AS quality_id, q.started_at,"
+    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
+    " m.preset, m.synthetic, m.sha256 AS model_sha256, q.corpus, q.corpus_sha256,"
+    " q.corpus_tokens, q.n_ctx, q.n_batch, q.chunks, q.scored_tokens, q.threads, q.ppl,"
+    " q.ppl_se, q.base_model, q.base_quant, q.base_sha256, q.base_ppl, q.ln_ppl_ratio,"
+    " q.ln_ppl_ratio_se, q.kl_mean, q.kl_se, q.kl_max, q.top1_agreement,"
+    " q.top1_agreement_se, q.load_s, q.eval_s, q.eval_tps, q.load_energy_j,"
+    " q.eval_energy_j, q.eval_j_per_token, q.eval_mean_w, q.peak_rss_mib, q.energy_source"
+    " FROM quality q LEFT JOIN devices d ON d.id = q.device_id"
+    " LEFT JOIN models m ON m.id = q.model_id";
+
 eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
                            eb_table *out, eb_error *err)
 {
@@ -102,10 +121,18 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                        "store %s (schema %d) has no llama-bench view: open it with write "
                        "access once to migrate it",
                        s->name, s->version);
-    const view_columns *vc = view == EB_VIEW_LLAMA_BENCH ? &lb_view : &trial_view;
-    const char *base = view == EB_VIEW_TRIALS ? trials_sql
-                       : view == EB_VIEW_RUNS ? runs_sql
-                                              : lb_sql;
+    if (view == EB_VIEW_QUALITY && s->version < 3)
+        return eb_fail(err, EB_E_UNSUPPORTED,
+                       "store %s (schema %d) has no quality table: open it with write access "
+                       "once to migrate it",
+                       s->name, s->version);
+    const view_columns *vc = view == EB_VIEW_LLAMA_BENCH ? &lb_view
+                             : view == EB_VIEW_QUALITY   ? &quality_view
+                                                         : &trial_view;
+    const char *base = view == EB_VIEW_TRIALS    ? trials_sql
+                       : view == EB_VIEW_RUNS    ? runs_sql
+                       : view == EB_VIEW_QUALITY ? quality_sql
+                                                 : lb_sql;
     size_t cap = strlen(base) + 2048;
     char *sql = malloc(cap);
     if (!sql) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
@@ -155,9 +182,10 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
         n += (size_t)snprintf(sql + n, cap - n, " AND %s = CAST($%d AS INTEGER)", vc->threads, np);
     }
     n += (size_t)snprintf(sql + n, cap - n, "%s",
-                          view == EB_VIEW_TRIALS ? " ORDER BY t.id"
-                          : view == EB_VIEW_RUNS ? " ORDER BY t.id, r.rep"
-                                                 : " ORDER BY l.trial_id, l.test");
+                          view == EB_VIEW_TRIALS    ? " ORDER BY t.id"
+                          : view == EB_VIEW_RUNS    ? " ORDER BY t.id, r.rep"
+                          : view == EB_VIEW_QUALITY ? " ORDER BY q.id"
+                                                    : " ORDER BY l.trial_id, l.test");
     if (f->limit > 0) snprintf(sql + n, cap - n, " LIMIT %lld", f->limit);
     eb_status st = s->be->query(s, sql, np, p, NULL, out, err);
     free(sql);

@@ -17,6 +17,7 @@ static void usage(FILE *f)
           "      --view VIEW        trials (one row each, means of the measured runs),\n"
           "                         runs (one row per run) or llama-bench (llama-bench's\n"
           "                         field names: one row per prompt or generation test)\n"
+          "                         or quality (perplexity runs and KL divergence)\n"
           "      --format FMT       table, csv, json, jsonl, md or sql (default table)\n"
           "  -o, --output FILE      write to FILE instead of stdout\n"
           "      --device TEXT      hostname or board containing TEXT\n"
@@ -87,10 +88,12 @@ int cmd_results(int argc, char **argv)
                 view = EB_VIEW_RUNS;
             else if (strcmp(optarg, "llama-bench") == 0)
                 view = EB_VIEW_LLAMA_BENCH;
+            else if (strcmp(optarg, "quality") == 0)
+                view = EB_VIEW_QUALITY;
             else {
                 fprintf(stderr,
-                        "edgebench results: invalid_argument: --view must be trials, runs "
-                        "or llama-bench, got '%s'\n",
+                        "edgebench results: invalid_argument: --view must be trials, runs, "
+                        "llama-bench or quality, got '%s'\n",
                         optarg);
                 return EXIT_USAGE;
             }

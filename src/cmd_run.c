@@ -31,6 +31,7 @@ static void run_usage(FILE *f)
         "      --preset NAME         a synthetic preset instead of -m (see 'edgebench model "
         "list')\n"
         "      --type TYPE           preset weight type: F16, Q8_0, Q4_0, Q4_K_M (default Q4_0)\n"
+        "      --quant TYPE          run the model quantized to TYPE by llama.cpp (cached)\n"
         "  -p, --prompt TEXT         prompt text (default: a short story to summarise)\n"
         "  -f, --file FILE           read the prompt from FILE\n"
         "      --n-prompt N          a prompt of N random token ids (as llama-bench)\n"
@@ -102,7 +103,8 @@ enum {
     OPT_STORE,
     OPT_NO_STORE,
     OPT_FALLBACK,
-    OPT_PAIRS
+    OPT_PAIRS,
+    OPT_QUANT
 };
 
 static const struct option long_opts[] = {
@@ -143,6 +145,7 @@ static const struct option long_opts[] = {
     {"no-store", no_argument, NULL, OPT_NO_STORE},
     {"fallback", required_argument, NULL, OPT_FALLBACK},
     {"thread-pairs", required_argument, NULL, OPT_PAIRS},
+    {"quant", required_argument, NULL, OPT_QUANT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -152,6 +155,7 @@ typedef struct run_cli {
     eb_run_config cfg;
     const char *preset;
     const char *type;
+    const char *quant; /* --quant: the model quantized to this type first */
     const char *output;
     const char *timeline;
     const char *store;
@@ -192,6 +196,9 @@ static int parse_args(int argc, char **argv, run_cli *rc)
             break;
         case OPT_TYPE:
             rc->type = optarg;
+            break;
+        case OPT_QUANT:
+            rc->quant = optarg;
             break;
         case 'p':
             c->prompt_text = optarg;
@@ -484,6 +491,12 @@ int cmd_run(int argc, char **argv)
         if (st == EB_OK) rc.cfg.model_path = model_path;
     } else if (st == EB_OK && rc.type) {
         st = eb_fail(&err, EB_E_INVALID_ARG, "--type applies to --preset only");
+    }
+    char quantized[1024];
+    if (st == EB_OK && rc.quant) {
+        st = cli_quantized(rc.cfg.model_path, rc.quant, rc.cfg.threads_prefill, quantized,
+                           sizeof quantized, rc.quiet, &err);
+        if (st == EB_OK) rc.cfg.model_path = quantized;
     }
     if (st != EB_OK) {
         free(rc.prompt_buf);

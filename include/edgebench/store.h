@@ -76,9 +76,10 @@ eb_status eb_table_init(eb_table *t, size_t ncol, const char *const *names,
 eb_status eb_table_add_row(eb_table *t, char *const *cells);
 
 typedef enum eb_results_view {
-    EB_VIEW_TRIALS,     /* one row per trial with means of the measured runs */
-    EB_VIEW_RUNS,       /* one row per run */
-    EB_VIEW_LLAMA_BENCH /* llama-bench's rows: one per prompt or generation test */
+    EB_VIEW_TRIALS,      /* one row per trial with means of the measured runs */
+    EB_VIEW_RUNS,        /* one row per run */
+    EB_VIEW_LLAMA_BENCH, /* llama-bench's rows: one per prompt or generation test */
+    EB_VIEW_QUALITY      /* perplexity runs, with KL divergence against a base */
 } eb_results_view;
 
 typedef struct eb_results_filter {
