@@ -462,7 +462,7 @@ static void test_migration_from_first_schema(void **state)
     eb_store_close(s);
 
     s = open_store();
-    assert_int_equal(eb_store_schema_version(s), 2);
+    assert_int_equal(eb_store_schema_version(s), eb_store_latest_version());
     assert_int_equal(count(s, "SELECT count(*) FROM trials"), 1);
     assert_int_equal(count(s, "SELECT count(*) FROM runs"), 3);
     /* the migration summarised the runs stored before it */
@@ -471,6 +471,29 @@ static void test_migration_from_first_schema(void **state)
     /* and new records go in whole */
     assert_int_equal(eb_store_put(s, run_record, NULL, &err), EB_OK);
     assert_int_equal(count(s, "SELECT count(*) FROM lb_tests"), 4);
+    /* version 3: perplexity records go to the quality table, not trials */
+    const char *ppl = "{\"kind\":\"perplexity\",\"source\":\"ppl\",\"status\":\"ok\","
+                      "\"result\":{\"model\":{\"path\":\"m.gguf\",\"quant\":\"Q4_0\"},"
+                      "\"quality\":{\"corpus\":\"wiki\",\"corpus_sha256\":\"ab\","
+                      "\"n_ctx\":512,\"ppl\":12.25,\"eval_tps\":376.218356,"
+                      "\"versus_base\":{\"quant\":\"F16\",\"kl_mean\":0.0125}}}}";
+    long long qid = 0;
+    assert_int_equal(eb_store_put(s, ppl, &qid, &err), EB_OK);
+    assert_true(qid > 0);
+    assert_int_equal(count(s, "SELECT count(*) FROM trials"), 2);
+    assert_int_equal(eb_store_results(s, EB_VIEW_QUALITY, NULL, &t, &err), EB_OK);
+    assert_int_equal(t.nrow, 1);
+    for (size_t c = 0; c < t.ncol; c++) {
+        const char *v = t.cell[c];
+        if (strcmp(t.name[c], "ppl") == 0) assert_true(strtod(v, NULL) == 12.25);
+        if (strcmp(t.name[c], "eval_tps") == 0) assert_true(strtod(v, NULL) == 376.218356);
+        if (strcmp(t.name[c], "kl_mean") == 0) assert_true(strtod(v, NULL) == 0.0125);
+        if (strcmp(t.name[c], "base_quant") == 0) assert_string_equal(v, "F16");
+        if (strcmp(t.name[c], "quant") == 0) assert_string_equal(v, "Q4_0");
+        if (strcmp(t.name[c], "corpus") == 0) assert_string_equal(v, "wiki");
+        if (strcmp(t.name[c], "top1_agreement") == 0) assert_null(v);
+    }
+    eb_table_free(&t);
     eb_store_close(s);
 }
 

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Perplexity, KL divergence and quantization on tiny synthetic presets,
+# checked against the pinned llama.cpp's own llama-perplexity on the first
+# windows of WikiText-2 (or, where that data set is absent, a text built
+# from this repository). Random weights: the values mean nothing as
+# quality; equality with llama-perplexity is what is checked.
+set -u
+eb=$1
+lp_bin=$2
+here="$(cd "$(dirname "$0")" && pwd)"
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+export EDGEBENCH_STORE="sqlite:$work/q.db"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+
+corpus="$here/../../shared/data/wikitext-2-raw/wiki.test.raw"
+if [ ! -r "$corpus" ]; then
+  corpus="$work/corpus.txt"
+  for i in 1 2 3 4 5 6; do cat "$here"/../README.md "$here"/../lib/*.c; done >"$corpus"
+  echo "# WikiText-2 not found beside the repository; using a text made of its own files"
+fi
+head -n 1500 "$corpus" >"$work/wiki.txt"
+corpus="$work/wiki.txt"
+llama="$("$eb" model path --preset tiny-llama --type F16 2>/dev/null)"
+qwen="$("$eb" model path --preset tiny-qwen2 --type F16 2>/dev/null)"
+export LD_LIBRARY_PATH="$(dirname "$lp_bin")/../lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+# Ours and llama-perplexity's final value on the same model and settings.
+same_as_llama() { # model extra-args...
+  local m=$1
+  shift
+  "$eb" ppl -m "$m" --corpus "$corpus" -t 2 --no-store --format json -o "$work/ours.json" "$@" \
+    2>"$work/err" || { echo "edgebench: $(tail -2 "$work/err")"; return 1; }
+  "$lp_bin" -m "$m" -f "$corpus" -t 2 "$@" >"$work/lp.txt" 2>&1 || { tail -3 "$work/lp.txt"; return 1; }
+  python3 - "$work/ours.json" "$work/lp.txt" <<'PY'
+import json, re, sys
+q = json.load(open(sys.argv[1]))["quality"]
+text = open(sys.argv[2]).read()
+final = float(re.search(r"Final estimate: PPL = ([0-9.]+) \+/- ([0-9.]+)", text).group(1))
+running = [float(v) for v in re.findall(r"\[\d+\]([0-9.]+),", text)]
+assert abs(q["ppl"] - final) <= 0.01, (q["ppl"], final)
+assert len(running) == q["chunks"] and all(abs(a - b) <= 0.01 for a, b in zip(q["running_ppl"], running)), (q["running_ppl"], running)
+print(f"   ours {q['ppl']:.4f}, llama-perplexity {final:.4f}, {q['chunks']} windows of {q['n_ctx']}")
+PY
+}
+same_as_llama "$llama" --chunks 4 && ok "tiny-llama (BOS), context 512, 4 windows side by side: equals llama-perplexity" ||
+  bad "tiny-llama against llama-perplexity"
+same_as_llama "$qwen" --chunks 3 && ok "tiny-qwen2 (no BOS), context 512: equals llama-perplexity" ||
+  bad "tiny-qwen2 against llama-perplexity"
+same_as_llama "$llama" --chunks 3 -c 128 -b 64 && ok "batch smaller than the window (64 < 128): equals llama-perplexity" ||
+  bad "batch 64, context 128"
+
+"$eb" ppl -m "$llama" --corpus "$corpus" --chunks 3 -t 2 --save-base "$work/base.lp" -q >/dev/null 2>"$work/err" &&
+  "$eb" ppl -m "$llama" --corpus "$corpus" --chunks 3 -t 2 --kl-base "$work/base.lp" --format json -o "$work/self.json" -q 2>"$work/err" &&
+  python3 - "$work/self.json" <<'PY' && ok "KL divergence of the base against itself: 0, top-1 agreement 100%" || bad "self KL: $(cat "$work/err")"
+import json, sys
+b = json.load(open(sys.argv[1]))["quality"]["versus_base"]
+assert b["kl_mean"] == 0 and b["kl_max"] == 0 and b["top1_agreement"] == 1, b
+assert abs(b["ln_ppl_ratio"]) < 1e-12, b
+PY
+"$eb" ppl -m "$llama" --quant Q4_0 --corpus "$corpus" --chunks 3 -t 2 --kl-base "$work/base.lp" --format json -o "$work/q4.json" -q 2>"$work/err" &&
+  python3 - "$work/q4.json" "$work/self.json" <<'PY' && ok "Q4_0 (quantized by llama.cpp) against its F16 base: KL > 0, agreement < 100%" || bad "quantized KL: $(cat "$work/err")"
+import json, sys
+q = json.load(open(sys.argv[1]))["quality"]
+b = q["versus_base"]
+base = json.load(open(sys.argv[2]))["quality"]
+assert b["kl_mean"] > 0 and b["kl_se"] > 0 and b["top1_agreement"] < 1, b
+assert b["quant"] == "F16" and abs(b["base_ppl"] - base["ppl"]) < 1e-9 * base["ppl"], (b, base["ppl"])
+assert json.load(open(sys.argv[1]))["model"]["quant"] == "Q4_0"
+PY
+
+"$eb" results --view quality --format json >"$work/rows.json" 2>"$work/err" && python3 - "$work/rows.json" <<'PY' && ok "stored: three perplexity rows with corpus hash, time and the KL figures" || bad "stored rows: $(cat "$work/err")"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert len(rows) == 3, rows
+assert all(len(r["corpus_sha256"]) == 64 and r["eval_s"] > 0 and r["eval_tps"] > 0 for r in rows)
+assert rows[0]["kl_mean"] is None and rows[0]["ppl"] == rows[1]["ppl"]
+assert rows[1]["kl_mean"] == 0 and rows[2]["kl_mean"] > 0 and rows[2]["base_quant"] == "F16"
+assert rows[2]["quant"] == "Q4_0" and rows[2]["synthetic"] == 1
+PY
+
+# Bad input: a clear message and exit 2, never a crash.
+expect() { # want-text args...
+  local want=$1
+  shift
+  "$eb" ppl "$@" --no-store -q >/dev/null 2>"$work/err"
+  local rc=$?
+  [ $rc -eq 2 ] && grep -q "$want" "$work/err" || { echo "   rc=$rc: $(cat "$work/err")"; return 1; }
+}
+: >"$work/empty.txt"
+printf 'caf\xc3\xa9 ok \xff\xfe bad' >"$work/latin.txt"
+yes "The cat sat on the mat." | head -n 20 >"$work/short.txt"
+echo "not a base" >"$work/junk.lp"
+expect "is empty" -m "$llama" --corpus "$work/empty.txt" && ok "empty corpus" || bad "empty corpus"
+expect "not UTF-8 text: byte 0xff at offset 9" -m "$llama" --corpus "$work/latin.txt" && ok "non-UTF-8 corpus: the byte and its offset" || bad "non-UTF-8"
+expect "needs at least 1024 (two windows)" -m "$llama" --corpus "$work/short.txt" && ok "corpus shorter than two windows" || bad "short corpus"
+expect "supports a context of 2048 tokens" -m "$llama" --corpus "$corpus" -c 4096 && ok "context beyond what the model supports" || bad "context too large"
+expect "different vocabularies" -m "$qwen" --corpus "$corpus" --kl-base "$work/base.lp" && ok "base and model with different vocabularies" || bad "vocabularies"
+expect "not a file of base log-probabilities" -m "$llama" --corpus "$corpus" --kl-base "$work/junk.lp" && ok "a base file that is not one" || bad "junk base"
+expect "no corpus" -m "$llama" && ok "no corpus given" || bad "no corpus"
+
+# Quantization through llama.cpp's API.
+"$eb" model quantize "$llama" "$work/q8.gguf" Q8_0 2>"$work/err" && [ -s "$work/q8.gguf" ] &&
+  ! "$eb" model quantize "$llama" "$work/q8.gguf" Q8_0 2>"$work/err" && grep -q "exists; --force" "$work/err" &&
+  "$eb" model quantize "$llama" "$work/q8.gguf" Q5_K_M --force 2>/dev/null &&
+  "$eb" run -m "$work/q8.gguf" -n 2 --reps 1 --warmup 0 --idle-s 0 --no-store --format json 2>/dev/null |
+  python3 -c 'import json,sys; assert json.load(sys.stdin)["model"]["quant"].startswith("Q5_K")' &&
+  ok "model quantize: writes, refuses to overwrite, --force replaces" || bad "model quantize: $(cat "$work/err")"
+"$eb" model quantize "$llama" "$work/x.gguf" IQ2_XS >/dev/null 2>"$work/err"
+[ $? -eq 2 ] && grep -q "importance matrix" "$work/err" && [ ! -e "$work/x.gguf" ] && ok "a type that needs an importance matrix: refused" || bad "imatrix type"
+"$eb" model quantize "$llama" "$work/x.gguf" Q9_9 >/dev/null 2>"$work/err"
+[ $? -eq 2 ] && grep -q "unknown weight type 'Q9_9'" "$work/err" && ok "unknown type: refused" || bad "unknown type"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
