@@ -194,8 +194,8 @@ double eb_rep_metric(const eb_rep *r, eb_metric m)
         return r->itl_p90_s;
     case EB_M_ITL_P99_S:
         return r->itl_p99_s;
-    case EB_M_PEAK_RSS_MB:
-        return (double)r->peak_rss_kb / 1024.0;
+    case EB_M_PEAK_RSS_MB: /* 0: no VmHWM could be read (not measured) */
+        return r->peak_rss_kb ? (double)r->peak_rss_kb / 1024.0 : NAN;
     case EB_M_COUNT:
         break;
     }

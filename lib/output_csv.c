@@ -49,8 +49,13 @@ eb_status eb_write_csv(FILE *f, const eb_run_result *r, eb_error *err)
         fprintf(f, ",%d,%d,%d,%d,%d,%d,%d,%d,%s", w->n_prompt, w->n_gen, c->n_ctx,
                 c->threads_prefill, c->threads_gen, c->n_batch, c->n_gpu_layers, w->index,
                 w->warmup ? "true" : "false");
-        for (int m = 0; m < EB_M_COUNT; m++)
-            fprintf(f, ",%.9g", eb_rep_metric(w, (eb_metric)m));
+        for (int m = 0; m < EB_M_COUNT; m++) {
+            double v = eb_rep_metric(w, (eb_metric)m);
+            if (isnan(v))
+                fputc(',', f); /* not available */
+            else
+                fprintf(f, ",%.9g", v);
+        }
         /* An empty field is "not available"; the JSON output says why. */
         for (int sp = 0; sp < EB_SPAN_COUNT; sp++)
             for (int m = 0; m < EB_PM_COUNT; m++)

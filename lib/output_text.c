@@ -23,6 +23,10 @@ static void human_bytes(char *out, size_t cap, double b)
 static void row(FILE *f, const char *phase, const char *label, const eb_stats *s, double scale,
                 int decimals)
 {
+    if (isnan(s->mean)) { /* a measurement that was not available */
+        fprintf(f, "  %-11s %-22s %10s\n", phase, label, "n/a (not measured on this device)");
+        return;
+    }
     char c[5][32];
     double v[5] = {s->mean, s->stddev, s->median, s->min, s->max};
     for (int i = 0; i < 5; i++)
@@ -217,7 +221,7 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
         fprintf(f,
                 "  warm-up %d: load %.3f s, prefill %.2f tok/s, generation %.2f tok/s, peak RSS "
                 "%.1f MiB\n",
-                i + 1, w->load_s, w->prefill_tps, w->gen_tps, (double)w->peak_rss_kb / 1024.0);
+                i + 1, w->load_s, w->prefill_tps, w->gen_tps, eb_rep_metric(w, EB_M_PEAK_RSS_MB));
     }
     sampler_lines(f, r);
     if (r->governors[0] || r->cpus_online[0])

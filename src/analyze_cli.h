@@ -13,16 +13,21 @@ typedef struct analyze_opts {
     const char *device_a, *device_b, *ratios, *utilisations, *pick;
     double price_a, price_b;
     double alpha;
+    const eb_table *quality; /* the store's quality view, for quant-effect (may be NULL) */
 } analyze_opts;
 
 void analyze_defaults(analyze_opts *o);
 /* Sets the option of a long name (without "--"): 1 done, -1 a bad value
  * (said on stderr), 0 not an analysis option. */
 int analyze_option(analyze_opts *o, const char *name, const char *value, const char *cmd);
-/* kind: optimal, pareto, usability, battery, cost or breakeven; returns an
+/* kind: optimal, pareto, usability, battery, cost, breakeven or
+ * quant-effect; returns an
  * exit code (the reason already printed when not 0). */
 int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts *o, eb_table *out);
 void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size_t n_configs,
                           bool as_comment);
+/* The quality view for quant-effect (an empty table on a store without
+ * one); the caller frees it. */
+eb_status analyze_load_quality(eb_store *s, const analyze_opts *o, eb_table *out, eb_error *err);
 
 #endif

@@ -31,6 +31,9 @@ static void usage(FILE *f)
           "  breakeven   years until the dearer device pays back: --device-a NAME --price-a P\n"
           "              --device-b NAME --price-b P [--ratios 10:1,1:1,1:10]\n"
           "              [--utilisations 0.25,0.5,0.75,1] [--pick fastest|least-energy]\n"
+          "  quant-effect  each quantized type against its 16-bit base: change factors of\n"
+          "              peak memory, throughput, energy per token and perplexity, and the KL\n"
+          "              divergence ('edgebench ppl --kl-base') (the study's Figs. 11-12)\n"
           "Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
           "        --format table|csv|json|jsonl|md|sql, --alpha 0.05\n",
           f);
@@ -423,6 +426,83 @@ int analyze_option(analyze_opts *o, const char *name, const char *value, const c
     return 0;
 }
 
+/* Each quantized configuration against its 16-bit base: factors > 1 mean
+ * more (memory, throughput, energy, perplexity) than the base. */
+static int quant_effect(const eb_config_set *set, const analyze_opts *o, out_table *ot)
+{
+    const char *names[] = {"device",
+                           "model",
+                           "quant",
+                           "base",
+                           "config",
+                           "peak_rss_factor",
+                           "prefill_tps_factor",
+                           "gen_tps_factor",
+                           "prefill_j_per_token_factor",
+                           "gen_j_per_token_factor",
+                           "ppl",
+                           "base_ppl",
+                           "ppl_factor",
+                           "kl_mean",
+                           "top1_agreement",
+                           "note"};
+    static const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+    ot->ok = eb_table_init(&ot->t, 16, names, kinds) == EB_OK;
+    eb_quant_effect *qe = NULL;
+    size_t n = 0;
+    eb_error err = {0};
+    if (eb_quant_effects(set, o->quality, &qe, &n, &err) != EB_OK) {
+        free(qe);
+        return cli_report("analyze", &err);
+    }
+    for (size_t i = 0; i < n && ot->ok; i++) {
+        const eb_quant_effect *e = &qe[i];
+        char b[13][40], cfg[300] = "", note[400] = "";
+        eb_config c = {.threads_prefill = e->threads_prefill, .threads_gen = e->threads_gen};
+        snprintf(c.governor, sizeof c.governor, "%s", e->governor);
+        snprintf(c.power_mode, sizeof c.power_mode, "%s", e->power_mode);
+        if (e->has_runs) describe(&c, cfg, sizeof cfg);
+        char *cells[16] = {(char *)e->device, (char *)e->model, (char *)e->quant,
+                           e->base_quant[0] ? (char *)e->base_quant : NULL, cfg[0] ? cfg : NULL};
+        for (int k = 0; k < EB_QE_COUNT; k++)
+            cells[5 + k] = fmt(b[k], sizeof b[k], e->value[k] / e->base[k]);
+        cells[10] = fmt(b[5], sizeof b[5], e->ppl);
+        cells[11] = fmt(b[6], sizeof b[6], e->base_ppl);
+        cells[12] = fmt(b[7], sizeof b[7], e->ppl / e->base_ppl);
+        cells[13] = fmt(b[8], sizeof b[8], e->kl_mean);
+        cells[14] = fmt(b[9], sizeof b[9], e->top1);
+        size_t len = 0;
+#define NOTE(...)                                                                                  \
+    len += (size_t)snprintf(note + len, len < sizeof note ? sizeof note - len : 0, __VA_ARGS__)
+        if (!e->base_quant[0])
+            NOTE("no F16/BF16/F32 base stored; ");
+        else if (e->has_runs && isnan(e->base[EB_QE_GEN_TPS]))
+            NOTE("no %s runs with these settings; ", e->base_quant);
+        if (!e->has_runs)
+            NOTE("no runs stored, perplexity only; ");
+        else if (isnan(e->value[EB_QE_GEN_JPT]) || isnan(e->base[EB_QE_GEN_JPT]))
+            NOTE("energy not available: no energy sensor; ");
+        if (isnan(e->ppl))
+            NOTE("no perplexity stored ('edgebench ppl'); ");
+        else if (isnan(e->base_ppl))
+            NOTE("no base perplexity on the same corpus and context; ");
+        if (e->synthetic) NOTE("synthetic weights: perplexity and KL mean nothing; ");
+#undef NOTE
+        if (len >= 2 && len < sizeof note) note[len - 2] = '\0';
+        cells[15] = note[0] ? note : NULL;
+        add(ot, cells);
+    }
+    free(qe);
+    return EXIT_OK;
+}
+
+eb_status analyze_load_quality(eb_store *s, const analyze_opts *o, eb_table *out, eb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (eb_store_schema_version(s) < 3) return EB_OK;
+    return eb_store_results(s, EB_VIEW_QUALITY, &o->f, out, err);
+}
+
 int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts *o, eb_table *out)
 {
     out_table ot = {0};
@@ -433,6 +513,8 @@ int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts
         pareto(set, &ot);
     else if (!strcmp(kind, "breakeven"))
         code = breakeven(set, o, &ot);
+    else if (!strcmp(kind, "quant-effect"))
+        code = quant_effect(set, o, &ot);
     else
         per_group(set, o, kind, &ot);
     if (code == EXIT_OK && !ot.ok) {
@@ -499,6 +581,13 @@ void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size
                 "%sinputs: electricity %g cents/kWh; cloud %g / %g cents per million input / "
                 "output tokens; the least-energy configuration per phase; loading left out\n",
                 p, o->cents_per_kwh, o->cloud_in, o->cloud_out);
+    else if (!strcmp(kind, "quant-effect"))
+        fprintf(f,
+                "%sinputs: each quantized configuration's mean over its runs divided by its "
+                "F16 (else BF16, F32) base's on the same device, threads, governor and power "
+                "mode; perplexity: the newest 'edgebench ppl' of each on the same corpus and "
+                "context; factors above 1 mean more than the base\n",
+                p);
     else
         fprintf(f,
                 "%sinputs: electricity %g cents/kWh; prices %g (%s) and %g (%s); "
@@ -517,15 +606,15 @@ int cmd_analyze(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *kind = argv[1];
-    static const char *const kinds[] = {"optimal", "pareto",    "usability", "battery",
-                                        "cost",    "breakeven", NULL};
+    static const char *const kinds[] = {"optimal", "pareto",    "usability",    "battery",
+                                        "cost",    "breakeven", "quant-effect", NULL};
     bool known = false;
     for (const char *const *k = kinds; *k; k++)
         known = known || !strcmp(*k, kind);
     if (!known) {
         fprintf(stderr,
                 "edgebench analyze: invalid_argument: unknown analysis '%s' (optimal, "
-                "pareto, usability, battery, cost or breakeven)\n",
+                "pareto, usability, battery, cost, breakeven or quant-effect)\n",
                 kind);
         return EXIT_USAGE;
     }
@@ -573,11 +662,19 @@ int cmd_analyze(int argc, char **argv)
     eb_error err = {0};
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
-    eb_config_set set;
+    eb_config_set set = {0};
+    eb_table quality = {0};
     eb_status st = eb_store_configs(s, &o.f, &set, &err);
+    if (st == EB_OK && !strcmp(kind, "quant-effect"))
+        st = analyze_load_quality(s, &o, &quality, &err);
+    o.quality = &quality;
     eb_store_close(s);
-    if (st != EB_OK) return cli_report("analyze", &err);
-    if (set.n == 0) {
+    if (st != EB_OK) {
+        eb_config_set_free(&set);
+        eb_table_free(&quality);
+        return cli_report("analyze", &err);
+    }
+    if (set.n == 0 && quality.nrow == 0) {
         fprintf(stderr, "edgebench analyze: not available: no measured runs in the store match "
                         "(see 'edgebench results')\n");
         eb_config_set_free(&set);
@@ -593,6 +690,7 @@ int cmd_analyze(int argc, char **argv)
             code = cli_report("analyze", &err);
     }
     eb_table_free(&table);
+    eb_table_free(&quality);
     eb_config_set_free(&set);
     return code;
 }

@@ -291,13 +291,12 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
     per_model(r, set, "fig10_energy_per_model", "Fig. 10: generation energy per token per model",
               "J/token", EB_AV_GEN_JPT, false, "generation",
               "Least mean generation energy per token of any configuration.", NO_ENERGY);
-    report_missing(r, "fig11_perplexity", "Fig. 11: perplexity",
-                   "perplexity is not measured by this version (the quality work has not "
-                   "landed)");
     per_config(r, set, "fig13_action_per_token", "Figs. 13-15: action per token", "J*s/token",
                EB_AV_PREFILL_ACTION, "prefill", EB_AV_GEN_ACTION, "generation",
                "Action per token: energy per token divided by throughput (lower is better).",
                NO_ENERGY);
+
+    report_quality(r, set, o);
 
     report_heading(r, "Battery, cost and break-even");
     chart b = {.id = "fig16_battery_runs",
@@ -400,11 +399,15 @@ int cmd_report(int argc, char **argv)
     if (eb_mkdirs(dir, &err) != EB_OK) return cli_report("report", &err);
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("report", &err);
-    eb_config_set set;
-    if (eb_store_configs(s, &o.f, &set, &err) != EB_OK) {
+    eb_config_set set = {0};
+    eb_table quality = {0};
+    if (eb_store_configs(s, &o.f, &set, &err) != EB_OK ||
+        analyze_load_quality(s, &o, &quality, &err) != EB_OK) {
+        eb_config_set_free(&set);
         eb_store_close(s);
         return cli_report("report", &err);
     }
+    o.quality = &quality;
     char path[1200], mdpath[1200];
     snprintf(path, sizeof path, "%s/index.html", dir);
     snprintf(mdpath, sizeof mdpath, "%s/summary.md", dir);
@@ -415,6 +418,7 @@ int cmd_report(int argc, char **argv)
         if (r.html) fclose(r.html);
         if (r.md) fclose(r.md);
         eb_config_set_free(&set);
+        eb_table_free(&quality);
         eb_store_close(s);
         return cli_report("report", &err);
     }
@@ -443,6 +447,7 @@ int cmd_report(int argc, char **argv)
     bad |= fclose(r.html) != 0;
     bad |= fclose(r.md) != 0;
     eb_config_set_free(&set);
+    eb_table_free(&quality);
     eb_store_close(s);
     if (bad) {
         eb_fail(&err, EB_E_IO, "report %s: cannot write", dir);

@@ -45,4 +45,9 @@ void report_heading(report *r, const char *text);
 void report_text(report *r, const char *text);
 void chart_free(chart *c);
 
+struct analyze_opts;
+struct eb_config_set;
+/* Figs. 11 and 12 and the quantization-effect table (src/report_quality.c). */
+void report_quality(report *r, const struct eb_config_set *set, const struct analyze_opts *o);
+
 #endif

@@ -81,6 +81,38 @@ assert rows[1]["kl_mean"] == 0 and rows[2]["kl_mean"] > 0 and rows[2]["base_quan
 assert rows[2]["quant"] == "Q4_0" and rows[2]["synthetic"] == 1
 PY
 
+# The quantization effect: F16 and Q4_0 runs on the Jetson fixture (known
+# power), beside the perplexities stored above.
+fx="$here/fixtures/jetson-orin-nano"
+for q in "" "--quant Q4_0"; do
+  # shellcheck disable=SC2086
+  "$eb" run -m "$llama" $q -n 8 --reps 2 --warmup 0 --idle-s 0 -t 1 -T 1 --sysfs-root "$fx" -q \
+    >/dev/null 2>>"$work/err" || bad "run $q: $(tail -1 "$work/err")"
+done
+"$eb" results --view runs --format json >"$work/runs.json" &&
+  "$eb" analyze quant-effect --format json >"$work/qe.json" 2>"$work/err" &&
+  python3 - "$work/runs.json" "$work/rows.json" "$work/qe.json" <<'PY' && ok "quant-effect: factors of memory, throughput, energy and perplexity against F16" || bad "quant-effect: $(cat "$work/err")"
+import json, sys
+runs = [r for r in json.load(open(sys.argv[1])) if not r["warmup"]]
+rows = json.load(open(sys.argv[2]))
+qe = json.load(open(sys.argv[3]))
+assert len(qe) == 1, qe
+e = qe[0]
+assert e["quant"] == "Q4_0" and e["base"] == "F16" and e["config"].startswith("threads 1/1"), e
+def mean(q, k):
+    v = [r[k] for r in runs if r["quant"] == q]
+    return sum(v) / len(v)
+# the fixture root has no VmHWM: peak memory is not measured, never 0
+assert e["peak_rss_factor"] is None and all(r["peak_rss_mib"] is None for r in runs), e
+for col, key in (("gen_tps_factor", "gen_tps"), ("prefill_tps_factor", "prefill_tps"),
+                 ("gen_j_per_token_factor", "gen_j_per_token")):
+    want = mean("Q4_0", key) / mean("F16", key)
+    assert abs(e[col] - want) < 1e-9 * want, (col, e[col], want)
+assert abs(e["ppl_factor"] - rows[2]["ppl"] / rows[1]["ppl"]) < 1e-12
+assert e["kl_mean"] == rows[2]["kl_mean"] and e["top1_agreement"] == rows[2]["top1_agreement"]
+assert "synthetic weights" in e["note"], e
+PY
+
 # Bad input: a clear message and exit 2, never a crash.
 expect() { # want-text args...
   local want=$1

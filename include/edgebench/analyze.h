@@ -94,4 +94,37 @@ bool eb_config_first_of_group(const eb_config_set *set, size_t i);
 const eb_config *eb_config_best(const eb_config_set *set, const eb_config *group, int av,
                                 bool higher, const eb_config **second);
 
+/* ---- the quantization effect (the study's Figs. 11 and 12) ---- */
+
+/* A 16- or 32-bit base type: F16, BF16, F32 ("all F32"). */
+bool eb_quant_is_base(const char *quant);
+
+enum {
+    EB_QE_PEAK_RSS,
+    EB_QE_PREFILL_TPS,
+    EB_QE_GEN_TPS,
+    EB_QE_PREFILL_JPT,
+    EB_QE_GEN_JPT,
+    EB_QE_COUNT
+};
+
+/* A quantized configuration beside its base: means of its runs and of the
+ * base's (same device, model, threads, governor, power mode), NAN where not
+ * measured; perplexity of each on the same corpus and context, and the KL
+ * divergence and top-1 agreement measured against that base. */
+typedef struct eb_quant_effect {
+    char device[256], model[256], quant[32], base_quant[32]; /* base_quant "" when none */
+    char governor[128], power_mode[64];
+    int threads_prefill, threads_gen;
+    bool has_runs; /* false: only perplexity is stored for this model and type */
+    bool synthetic;
+    double value[EB_QE_COUNT], base[EB_QE_COUNT];
+    double ppl, base_ppl, kl_mean, top1;
+} eb_quant_effect;
+
+/* One row per quantized configuration of set, and per quantized model in
+ * quality (the store's quality view; may be NULL) that has no runs. */
+eb_status eb_quant_effects(const eb_config_set *set, const eb_table *quality, eb_quant_effect **out,
+                           size_t *n, eb_error *err);
+
 #endif
