@@ -113,6 +113,12 @@ assert e["kl_mean"] == rows[2]["kl_mean"] and e["top1_agreement"] == rows[2]["to
 assert "synthetic weights" in e["note"], e
 PY
 
+"$eb" report -o "$work/rep" >/dev/null 2>"$work/err" &&
+  grep -q '<figure id="fig11_perplexity"' "$work/rep/index.html" &&
+  grep -q '<figure id="fig12_quant_effect"' "$work/rep/index.html" && [ -s "$work/rep/fig12_quant_effect.svg" ] &&
+  grep -q "Quantization effect" "$work/rep/summary.md" && grep -q "mean nothing" "$work/rep/index.html" &&
+  ok "report: Figs. 11 and 12 and the quantization-effect table" || bad "report: $(cat "$work/err")"
+
 # Bad input: a clear message and exit 2, never a crash.
 expect() { # want-text args...
   local want=$1
