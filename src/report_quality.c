@@ -104,6 +104,7 @@ static void effect_chart(report *r, const eb_config_set *set, const analyze_opts
                  "on the same device and settings; perplexity on the same corpus and context. "
                  "Bars are left out where a measure is missing (no energy sensor, no base).",
                  "no quantized configuration has a 16-bit base stored with the same settings");
+    chart_free(&c);
 }
 
 void report_quality(report *r, const eb_config_set *set, const analyze_opts *o)
