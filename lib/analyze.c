@@ -1,6 +1,8 @@
 /* The study's section 6 formulas, Welch's test, the Pareto front, and the
  * grouping of stored runs into configurations. */
 #include "edgebench/analyze.h"
+#include "edgebench/stats.h"
+#include "edgebench/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -88,6 +90,27 @@ static void mean_var(const double *v, size_t n, double *mean, double *var)
     *var = n > 1 ? q / (double)(n - 1) : 0;
 }
 
+bool eb_bootstrap_diff_ci(const double *a, size_t na, const double *b, size_t nb, int iters,
+                          uint64_t seed, double *lo, double *hi)
+{
+    if (na < 2 || nb < 2 || iters < 20) return false;
+    double *d = malloc((size_t)iters * sizeof *d);
+    if (!d) return false;
+    uint64_t rng = seed;
+    for (int it = 0; it < iters; it++) {
+        double sa = 0, sb = 0;
+        for (size_t i = 0; i < na; i++)
+            sa += a[eb_rng_next(&rng) % na];
+        for (size_t i = 0; i < nb; i++)
+            sb += b[eb_rng_next(&rng) % nb];
+        d[it] = sa / (double)na - sb / (double)nb;
+    }
+    *lo = eb_percentile(d, (size_t)iters, 2.5);
+    *hi = eb_percentile(d, (size_t)iters, 97.5);
+    free(d);
+    return true;
+}
+
 double eb_welch_p(const double *a, size_t na, const double *b, size_t nb)
 {
     if (na < 2 || nb < 2) return 1;
@@ -129,7 +152,9 @@ static const char *const av_columns[EB_AV_COUNT] = {"prefill_tps",
                                                     "gen_cache_misses_per_token",
                                                     "gen_context_switches_per_token",
                                                     "prefill_s",
-                                                    "gen_s"};
+                                                    "gen_s",
+                                                    "prefill_cache_misses_per_token",
+                                                    "prefill_context_switches_per_token"};
 
 const char *eb_av_name(int v)
 {

@@ -88,7 +88,13 @@ static const char runs_sql[] =
     "gen_cache_misses_per_token,"
     " (SELECT c.value / NULLIF(r.n_gen, 0) FROM run_counters c WHERE c.run_id = r.id"
     " AND c.span = 'generation' AND c.counter = 'context_switches' AND c.status = 'ok') AS "
-    "gen_context_switches_per_token"
+    "gen_context_switches_per_token,"
+    " (SELECT c.value / NULLIF(r.n_prompt, 0) FROM run_counters c WHERE c.run_id = r.id"
+    " AND c.span = 'prefill' AND c.counter = 'cache_misses' AND c.status = 'ok') AS "
+    "prefill_cache_misses_per_token,"
+    " (SELECT c.value / NULLIF(r.n_prompt, 0) FROM run_counters c WHERE c.run_id = r.id"
+    " AND c.span = 'prefill' AND c.counter = 'context_switches' AND c.status = 'ok') AS "
+    "prefill_context_switches_per_token"
     " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
     " LEFT JOIN models m ON m.id = t.model_id";
 

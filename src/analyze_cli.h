@@ -13,6 +13,8 @@ typedef struct analyze_opts {
     const char *device_a, *device_b, *ratios, *utilisations, *pick;
     double price_a, price_b;
     double alpha;
+    double bootstrap_d; /* --bootstrap as parsed; bootstrap is its whole value */
+    int bootstrap;
     const eb_table *quality; /* the store's quality view, for quant-effect (may be NULL) */
 } analyze_opts;
 

@@ -35,7 +35,8 @@ static void usage(FILE *f)
           "              peak memory, throughput, energy per token and perplexity, and the KL\n"
           "              divergence ('edgebench ppl --kl-base') (the study's Figs. 11-12)\n"
           "Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
-          "        --format table|csv|json|jsonl|md|sql, --alpha 0.05\n",
+          "        --format table|csv|json|jsonl|md|sql, --alpha 0.05, --bootstrap 2000\n"
+          "        (optimal: resamples for the interval of best minus runner-up; 0: none)\n",
           f);
 }
 
@@ -80,11 +81,12 @@ static void optimal(const eb_config_set *set, const analyze_opts *o, out_table *
         {EB_AV_PREFILL_ACTION, false, "prefill action per token", "J*s/token"},
         {EB_AV_GEN_ACTION, false, "generation action per token", "J*s/token"},
     };
-    const char *names[] = {"device",    "model",           "quant",   "objective",
-                           "best",      "value",           "unit",    "runs",
-                           "runner_up", "runner_up_value", "p_value", "significant"};
-    const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0};
-    ot->ok = eb_table_init(&ot->t, 12, names, kinds) == EB_OK;
+    const char *names[] = {
+        "device",  "model",       "quant",        "objective",    "best",
+        "value",   "unit",        "runs",         "runner_up",    "runner_up_value",
+        "p_value", "significant", "diff_ci95_lo", "diff_ci95_hi", "within_noise_of_best"};
+    const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0};
+    ot->ok = eb_table_init(&ot->t, 15, names, kinds) == EB_OK;
     for (size_t i = 0; i < set->n; i++) {
         if (!eb_config_first_of_group(set, i)) continue;
         const eb_config *g = &set->c[i];
@@ -92,7 +94,8 @@ static void optimal(const eb_config_set *set, const analyze_opts *o, out_table *
             const eb_config *second,
                 *best = eb_config_best(set, g, goals[k].av, goals[k].higher, &second);
             char d1[256] = "", d2[256] = "", v1[32], v2[32], pv[32], nr[16], sig[96];
-            char *cells[12] = {(char *)g->device, (char *)g->model, (char *)g->quant,
+            char lo[32], hi[32], near[1024] = "";
+            char *cells[15] = {(char *)g->device, (char *)g->model, (char *)g->quant,
                                (char *)goals[k].objective};
             if (!best) {
                 cells[4] = (char *)(goals[k].av >= EB_AV_PREFILL_JPT ? NO_ENERGY
@@ -116,9 +119,33 @@ static void optimal(const eb_config_set *set, const analyze_opts *o, out_table *
                 snprintf(sig, sizeof sig, "%s",
                          p < o->alpha ? "yes" : "no: within run-to-run noise");
                 cells[11] = sig;
+                double l, h;
+                if (o->bootstrap > 0 &&
+                    eb_bootstrap_diff_ci(best->s[goals[k].av].v, best->s[goals[k].av].n,
+                                         second->s[goals[k].av].v, second->s[goals[k].av].n,
+                                         o->bootstrap, 42, &l, &h)) {
+                    cells[12] = fmt(lo, sizeof lo, l);
+                    cells[13] = fmt(hi, sizeof hi, h);
+                }
             } else {
                 cells[11] = "only one configuration";
             }
+            /* every other configuration the test cannot tell from the best */
+            size_t len = 0;
+            int n_near = 0;
+            for (size_t j = 0; j < set->n; j++) {
+                const eb_config *x = &set->c[j];
+                const eb_samples *xs = &x->s[goals[k].av], *bs = &best->s[goals[k].av];
+                if (x == best || !eb_config_same_group(g, x) || xs->n == 0) continue;
+                if (eb_welch_p(bs->v, bs->n, xs->v, xs->n) < o->alpha) continue;
+                char d[256];
+                describe(x, d, sizeof d);
+                if (len < sizeof near)
+                    len += (size_t)snprintf(near + len, sizeof near - len, "%s%s",
+                                            n_near ? "; " : "", d);
+                n_near++;
+            }
+            cells[14] = n_near ? near : "none";
             add(ot, cells);
         }
     }
@@ -366,6 +393,7 @@ int analyze_option(analyze_opts *o, const char *name, const char *value, const c
         {"price-a", offsetof(analyze_opts, price_a)},
         {"price-b", offsetof(analyze_opts, price_b)},
         {"alpha", offsetof(analyze_opts, alpha)},
+        {"bootstrap", offsetof(analyze_opts, bootstrap_d)},
     };
     char flag[64];
     snprintf(flag, sizeof flag, "--%s", name);
@@ -377,6 +405,16 @@ int analyze_option(analyze_opts *o, const char *name, const char *value, const c
             fprintf(stderr, "edgebench %s: invalid_argument: %s must be positive, got '%s'\n", cmd,
                     flag, value);
             return -1;
+        }
+        if (!strcmp(name, "bootstrap")) {
+            if (*v != floor(*v) || *v > 1e6 || (*v > 0 && *v < 20)) {
+                fprintf(stderr,
+                        "edgebench %s: invalid_argument: --bootstrap must be 0 or a whole "
+                        "number of resamples from 20 to 1000000, got '%s'\n",
+                        cmd, value);
+                return -1;
+            }
+            o->bootstrap = (int)*v;
         }
         return 1;
     }
@@ -541,6 +579,8 @@ void analyze_defaults(analyze_opts *o)
     o->cloud_out = 60;
     o->price_a = o->price_b = -1;
     o->alpha = 0.05;
+    o->bootstrap = 2000;
+    o->bootstrap_d = 2000;
     o->ratios = "10:1,1:1,1:10";
     o->utilisations = "0.25,0.5,0.75,1";
 }
@@ -555,8 +595,10 @@ void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size
     if (!strcmp(kind, "optimal"))
         fprintf(f,
                 "%sinputs: mean of the runs per configuration; Welch's t-test against the "
-                "runner-up, significant below p = %g\n",
-                p, o->alpha);
+                "runner-up, significant below p = %g; a %d-resample bootstrap 95%% interval of "
+                "best minus runner-up; every configuration Welch's test cannot tell from the "
+                "best\n",
+                p, o->alpha, o->bootstrap);
     else if (!strcmp(kind, "pareto"))
         fprintf(f,
                 "%sinputs: mean generation tokens/s (higher is better) and generation J/token "
@@ -642,6 +684,7 @@ int cmd_analyze(int argc, char **argv)
                                          {"utilisations", 1, NULL, 0},
                                          {"pick", 1, NULL, 0},
                                          {"alpha", 1, NULL, 0},
+                                         {"bootstrap", 1, NULL, 0},
                                          {"help", 0, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int opt, li = 0;

@@ -52,10 +52,25 @@ static void label_of(const eb_config *c, bool with_config, char *out, size_t cap
         snprintf(out, cap, "%s %s @%s", model, c->quant, c->device);
 }
 
-/* Per configuration: the means of up to two measures. */
-static void per_config(report *r, const eb_config_set *set, const char *id, const char *title,
-                       const char *ylabel, int av1, const char *s1, int av2, const char *s2,
-                       const char *caption, const char *why)
+/* Which configurations a figure shows: all, one weight type, or those run
+ * under a Jetson power mode. */
+typedef struct config_filter {
+    const char *quant;
+    bool power_mode;
+} config_filter;
+
+static bool shown(const config_filter *f, const eb_config *c)
+{
+    return !f ||
+           ((!f->quant || !strcmp(c->quant, f->quant)) && (!f->power_mode || c->power_mode[0]));
+}
+
+/* Per configuration (those the filter passes): the means of up to two
+ * measures. */
+static void per_config_of(report *r, const eb_config_set *set, const config_filter *f,
+                          const char *id, const char *title, const char *ylabel, int av1,
+                          const char *s1, int av2, const char *s2, const char *caption,
+                          const char *why)
 {
     chart c = {.id = id,
                .title = title,
@@ -63,6 +78,7 @@ static void per_config(report *r, const eb_config_set *set, const char *id, cons
                .series = {s1, s2},
                .n_series = av2 >= 0 ? 2 : 1};
     for (size_t i = 0; i < set->n; i++) {
+        if (!shown(f, &set->c[i])) continue;
         char label[700];
         label_of(&set->c[i], true, label, sizeof label);
         double v[2] = {eb_samples_mean(&set->c[i].s[av1]),
@@ -71,6 +87,59 @@ static void per_config(report *r, const eb_config_set *set, const char *id, cons
     }
     report_chart(r, &c, caption, why);
     chart_free(&c);
+}
+
+static void per_config(report *r, const eb_config_set *set, const char *id, const char *title,
+                       const char *ylabel, int av1, const char *s1, int av2, const char *s2,
+                       const char *caption, const char *why)
+{
+    per_config_of(r, set, NULL, id, title, ylabel, av1, s1, av2, s2, caption, why);
+}
+
+/* Figs. 13-15: action per token in prefill; in generation, one figure per
+ * weight type; and both phases under each Jetson power mode. */
+static void action_figures(report *r, const eb_config_set *set)
+{
+    per_config(r, set, "fig13_prefill_action", "Fig. 13: prefill action per token", "J*s/token",
+               EB_AV_PREFILL_ACTION, "prefill", -1, NULL,
+               "Prefill energy per token divided by prefill throughput, per configuration "
+               "(lower is better).",
+               NO_ENERGY);
+    int n_types = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(set->c[j].quant, set->c[i].quant) != 0;
+        if (!first) continue;
+        char id[96], title[160];
+        config_filter f = {.quant = set->c[i].quant};
+        snprintf(id, sizeof id, "fig14_gen_action_%c", 'a' + n_types);
+        snprintf(title, sizeof title, "Fig. 14%c: generation action per token, %s", 'a' + n_types,
+                 set->c[i].quant);
+        per_config_of(r, set, &f, id, title, "J*s/token", EB_AV_GEN_ACTION, "generation", -1, NULL,
+                      "Generation energy per token divided by generation throughput, per "
+                      "configuration of this weight type (lower is better).",
+                      NO_ENERGY);
+        if (++n_types == 26) break;
+    }
+    if (n_types == 0)
+        report_missing(r, "fig14_gen_action_a", "Fig. 14: generation action per token",
+                       "no measured runs");
+    bool any_mode = false;
+    for (size_t i = 0; i < set->n && !any_mode; i++)
+        any_mode = set->c[i].power_mode[0] != '\0';
+    config_filter modes = {.power_mode = true};
+    if (any_mode)
+        per_config_of(r, set, &modes, "fig15_action_power_modes",
+                      "Fig. 15: action per token under each power mode", "J*s/token",
+                      EB_AV_PREFILL_ACTION, "prefill", EB_AV_GEN_ACTION, "generation",
+                      "Action per token of both phases for the configurations run under a "
+                      "Jetson power mode (nvpmodel).",
+                      NO_ENERGY);
+    else
+        report_missing(r, "fig15_action_power_modes",
+                       "Fig. 15: action per token under each power mode",
+                       "no runs under a Jetson power mode (plan key power_mode)");
 }
 
 /* Per model and device: the best configuration's mean (max or min). */
@@ -269,13 +338,14 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
                    EB_AV_GEN_S, true);
     versus_threads(r, set, "fig5_prefill_latency", "Fig. 5d: prefill latency vs threads", "seconds",
                    EB_AV_PREFILL_S, false);
-    per_config(r, set, "fig6_cache_misses", "Fig. 6: cache misses per generated token",
-               "misses/token", EB_AV_GEN_CACHE_MISSES_PT, "generation", -1, NULL,
-               "Last-level cache misses (perf_event) per token in the generation phase.",
+    per_config(r, set, "fig6_cache_misses", "Fig. 6: cache misses per token", "misses/token",
+               EB_AV_PREFILL_CACHE_MISSES_PT, "prefill", EB_AV_GEN_CACHE_MISSES_PT, "generation",
+               "Last-level cache misses (perf_event) per token of each phase.",
                "hardware cache counters were not available on the devices measured");
-    per_config(r, set, "fig7_context_switches", "Fig. 7: context switches per generated token",
-               "switches/token", EB_AV_GEN_CTX_SWITCHES_PT, "generation", -1, NULL,
-               "Context switches (perf_event software counter) per token in generation.",
+    per_config(r, set, "fig7_context_switches", "Fig. 7: context switches per token",
+               "switches/token", EB_AV_PREFILL_CTX_SWITCHES_PT, "prefill",
+               EB_AV_GEN_CTX_SWITCHES_PT, "generation",
+               "Context switches (perf_event software counter) per token of each phase.",
                "the context-switch counter was not available");
     per_model(r, set, "fig8_load_time", "Fig. 8a: load time per model", "seconds", EB_AV_LOAD_S,
               false, "load", "Shortest mean load time of any configuration.", "no load times");
@@ -291,10 +361,7 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
     per_model(r, set, "fig10_energy_per_model", "Fig. 10: generation energy per token per model",
               "J/token", EB_AV_GEN_JPT, false, "generation",
               "Least mean generation energy per token of any configuration.", NO_ENERGY);
-    per_config(r, set, "fig13_action_per_token", "Figs. 13-15: action per token", "J*s/token",
-               EB_AV_PREFILL_ACTION, "prefill", EB_AV_GEN_ACTION, "generation",
-               "Action per token: energy per token divided by throughput (lower is better).",
-               NO_ENERGY);
+    action_figures(r, set);
 
     report_quality(r, set, o);
 

@@ -29,6 +29,11 @@ for dev in ("orin-a", "orin-b"):
     assert row["best"].startswith(f"threads {best}/{best}"), row
     assert abs(row["value"] - means[best]["gen_tps"]) < 1e-9 * means[best]["gen_tps"] + 1e-3
     assert 0 <= row["p_value"] <= 1 and row["significant"] in ("yes", "no: within run-to-run noise")
+    # bootstrap interval of best minus runner-up holds the difference of the means
+    other = [t for t in means if t != best][0]
+    diff = means[best]["gen_tps"] - means[other]["gen_tps"]
+    assert row["diff_ci95_lo"] <= diff + 1e-9 and diff - 1e-9 <= row["diff_ci95_hi"], (row, diff)
+    assert (row["within_noise_of_best"] == "none") == (row["significant"] == "yes"), row
     row = [o for o in opt if o["device"] == dev and o["objective"] == "generation energy per token"][0]
     best = min(means, key=lambda t: means[t]["gen_j_per_token"])
     assert row["best"].startswith(f"threads {best}/{best}") and row["unit"] == "J/token", row

@@ -26,10 +26,10 @@ for id in $(grep -o '<figure id="[a-z0-9_]*"' "$html" | sed 's/.*id="//; s/"//')
   [ -s "$work/rep/$id.svg" ] && [ -s "$work/rep/$id.png" ] && head -c 8 "$work/rep/$id.png" | grep -q PNG || missing=$((missing + 1))
 done
 [ "$missing" -eq 0 ] && ok "every figure has its SVG and PNG" || bad "$missing figure files missing"
-for id in fig3_peak_memory fig4_memory_timeline fig5_gen_vs_threads fig8_load_time fig9_energy_per_token fig13_action_per_token fig16_battery_runs fig17_cost fig18_breakeven; do
+for id in fig3_peak_memory fig4_memory_timeline fig5_gen_vs_threads fig8_load_time fig9_energy_per_token fig13_prefill_action fig14_gen_action_a fig16_battery_runs fig17_cost fig18_breakeven; do
   grep -q "<figure id=\"$id\"" "$html" || bad "figure $id absent"
 done
-grep -q '<div class="missing" id="fig11_perplexity">' "$html" && grep -q 'Left out: ' "$html" &&
+grep -q '<div class="missing" id="fig11_perplexity">' "$html" && grep -q '<div class="missing" id="fig15_action_power_modes">' "$html" && grep -q 'Left out: ' "$html" &&
   ok "figures without data are left out with the reason" || bad "missing notes"
 grep -q "^# edgebench report" "$work/rep/summary.md" && grep -q "| device" "$work/rep/summary.md" &&
   grep -q "(fig9_energy_per_token.png)" "$work/rep/summary.md" && ok "Markdown summary with tables and figures" || bad "summary.md"

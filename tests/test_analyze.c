@@ -48,6 +48,27 @@ static void test_breakeven(void **state)
     assert_close(eb_breakeven_years(&d, &b, 1, 1, 1, 0.2), 0, 0);
 }
 
+static void test_bootstrap(void **state)
+{
+    (void)state;
+    const double fast[] = {10.0, 10.2, 9.9, 10.1, 10.0, 9.8};
+    const double slow[] = {8.0, 8.1, 7.9, 8.2, 8.0, 7.8};
+    const double same[] = {10.1, 9.9, 10.0, 10.2, 9.8, 10.0};
+    double lo, hi, lo2, hi2;
+    /* clearly apart: the interval holds the difference of means (2.0) and not 0 */
+    assert_true(eb_bootstrap_diff_ci(fast, 6, slow, 6, 4000, 42, &lo, &hi));
+    assert_true(lo > 0 && lo < 2.0 && hi > 2.0 && hi < 2.4);
+    /* the same seed gives the same interval */
+    assert_true(eb_bootstrap_diff_ci(fast, 6, slow, 6, 4000, 42, &lo2, &hi2));
+    assert_true(lo == lo2 && hi == hi2);
+    /* one distribution: the interval holds 0 */
+    assert_true(eb_bootstrap_diff_ci(fast, 6, same, 6, 4000, 42, &lo, &hi));
+    assert_true(lo < 0 && hi > 0);
+    /* too few values or resamples */
+    assert_false(eb_bootstrap_diff_ci(fast, 1, slow, 6, 4000, 42, &lo, &hi));
+    assert_false(eb_bootstrap_diff_ci(fast, 6, slow, 6, 5, 42, &lo, &hi));
+}
+
 static void test_welch(void **state)
 {
     (void)state;
@@ -119,6 +140,7 @@ int main(void)
         cmocka_unit_test(test_study_figures),
         cmocka_unit_test(test_breakeven),
         cmocka_unit_test(test_welch),
+        cmocka_unit_test(test_bootstrap),
         cmocka_unit_test(test_pareto),
         cmocka_unit_test(test_configs_from_runs),
     };

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "edgebench/error.h"
 #include "edgebench/store.h"
@@ -35,6 +36,11 @@ double eb_breakeven_years(const eb_device_costs *a, const eb_device_costs *b, do
 /* Welch's two-sample t-test: the two-sided p-value of equal means (1 when
  * either sample has fewer than two values or both have no variance). */
 double eb_welch_p(const double *a, size_t na, const double *b, size_t nb);
+/* Percentile bootstrap 95% interval of mean(a) - mean(b): iters resamples
+ * of each sample with replacement, from a fixed seed (the same data give
+ * the same interval). False when either sample has fewer than two values. */
+bool eb_bootstrap_diff_ci(const double *a, size_t na, const double *b, size_t nb, int iters,
+                          uint64_t seed, double *lo, double *hi);
 /* Marks the points not dominated in (higher better x, lower better y). */
 void eb_pareto(const double *x_higher, const double *y_lower, size_t n, bool *on_front);
 
@@ -55,6 +61,8 @@ enum {
     EB_AV_GEN_CTX_SWITCHES_PT,
     EB_AV_PREFILL_S,
     EB_AV_GEN_S,
+    EB_AV_PREFILL_CACHE_MISSES_PT,
+    EB_AV_PREFILL_CTX_SWITCHES_PT,
     EB_AV_COUNT
 };
 const char *eb_av_name(int v);
