@@ -137,12 +137,9 @@ static void test_configs_from_runs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_study_figures),
-        cmocka_unit_test(test_breakeven),
-        cmocka_unit_test(test_welch),
-        cmocka_unit_test(test_bootstrap),
-        cmocka_unit_test(test_pareto),
-        cmocka_unit_test(test_configs_from_runs),
+        cmocka_unit_test(test_study_figures), cmocka_unit_test(test_breakeven),
+        cmocka_unit_test(test_welch),         cmocka_unit_test(test_bootstrap),
+        cmocka_unit_test(test_pareto),        cmocka_unit_test(test_configs_from_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
