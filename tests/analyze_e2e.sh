@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The analyses on a store filled by real runs of a tiny preset on two copies
-# of the Jetson fixture ("orin-a" at 13.1 W, "orin-b" at half the current),
+# of the Jetson fixture ("orin-a" at 13.1 W, "orin-b" at a tenth of the current),
 # so energy is known; every figure is checked against the stored runs.
 set -u
 eb=$1

@@ -54,6 +54,24 @@ else
   echo "$body" | grep -q 'data-figures-broken="1"' && ok "a missing figure is noticed" || bad "broken figure not noticed: $body"
 fi
 
+# Fig. 15 needs runs under Jetson power modes: a measured run on the Jetson
+# fixture stored twice as a sweep's records under two modes.
+"$eb" run -m "$model" -n 8 --reps 2 --idle-s 0 --sysfs-root "$fx/jetson-orin-nano" --no-store -q \
+  --format json -o "$work/pm.json" 2>>"$work/err"
+python3 - "$work/pm.json" "$work/pm.jsonl" <<'PY'
+import json, sys
+res = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as f:
+    for mode in ("15W", "MAXN"):
+        f.write(json.dumps({"source": "sweep", "status": "ok", "trial_key": mode,
+                            "config": {"power_mode": mode}, "result": res}) + "\n")
+PY
+EDGEBENCH_STORE="sqlite:$work/pm.db" "$eb" import "$work/pm.jsonl" 2>>"$work/err" &&
+  EDGEBENCH_STORE="sqlite:$work/pm.db" "$eb" report -o "$work/pm" 2>>"$work/err" &&
+  grep -q '<figure id="fig15_action_power_modes"' "$work/pm/index.html" &&
+  grep -q "15W" "$work/pm/fig15_action_power_modes.dat" && grep -q "MAXN" "$work/pm/fig15_action_power_modes.dat" &&
+  ok "Fig. 15: action per token under each power mode" || bad "Fig. 15: $(tail -3 "$work/err")"
+
 EDGEBENCH_STORE="sqlite:$work/empty.db" "$eb" report -o "$work/empty" 2>"$work/err" &&
   grep -q "0 figure(s)" "$work/err" && grep -q "no measured runs" "$work/empty/index.html" && ok "an empty store: a page that says so" || bad "empty report: $(cat "$work/err")"
 "$eb" report 2>/dev/null; [ $? -eq 2 ] && ok "no -o: exit 2" || bad "report without -o"
