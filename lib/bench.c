@@ -337,6 +337,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
 
     if (!*prompt) {
         e->model_info(m, &res->model);
+        eb_error shape_err = {0};
+        res->has_shape = eb_model_shape_read(cfg->model_path, &res->shape, &shape_err) == EB_OK;
         st = prompt_tokens(e, m, cfg, &res->model, prompt, n_prompt, err);
         if (st != EB_OK) goto done;
         res->n_prompt = *n_prompt;
@@ -512,4 +514,23 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     }
     free(vals);
     return st;
+}
+
+void eb_run_roofline(eb_run_result *res, const eb_probe_point *points, size_t n)
+{
+    res->has_roofline = false;
+    if (!res->has_shape) {
+        snprintf(res->roofline_note, sizeof res->roofline_note,
+                 "the model's shape could not be read from its file");
+        return;
+    }
+    eb_ceilings c;
+    eb_ceilings_pick(points, n, res->config.threads_gen, res->config.threads_prefill,
+                     res->shape.main_type, &c);
+    double n_gen = res->stats[EB_M_GEN_TPS].n > 0 ? res->config.n_gen : 0;
+    eb_roofline_compute(
+        &res->shape, &c, res->n_prompt, (int)n_gen,
+        res->stats[EB_M_PREFILL_TPS].n > 0 ? res->stats[EB_M_PREFILL_TPS].mean : NAN,
+        res->stats[EB_M_GEN_TPS].n > 0 ? res->stats[EB_M_GEN_TPS].mean : NAN, &res->roofline);
+    res->has_roofline = true;
 }

@@ -7,6 +7,7 @@
 
 #include "edgebench/engine.h"
 #include "edgebench/util.h"
+#include "engine_kernels.h"
 #include "ggml-cpu.h"
 #include "llama.h"
 
@@ -416,4 +417,5 @@ const eb_engine_ops eb_engine_llama = {
     .memory_clear = llama_memory_clear_,
     .quantize = llama_quantize_,
     .quant_types = llama_quant_types,
+    .matmul_probe = eb_ggml_matmul_probe,
 };

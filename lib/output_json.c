@@ -20,8 +20,9 @@ static cJSON *engine_json(const eb_run_result *r)
     return o;
 }
 
-static cJSON *model_json(const eb_model_info *m)
+static cJSON *model_json(const eb_run_result *r)
 {
+    const eb_model_info *m = &r->model;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "path", m->path);
     cJSON_AddStringToObject(o, "name", m->name);
@@ -37,6 +38,13 @@ static cJSON *model_json(const eb_model_info *m)
     cJSON_AddNumberToObject(o, "n_embd", m->n_embd);
     cJSON_AddNumberToObject(o, "n_head", m->n_head);
     cJSON_AddNumberToObject(o, "n_head_kv", m->n_head_kv);
+    if (r->has_shape) {
+        cJSON_AddNumberToObject(o, "matmul_params", (double)r->shape.matmul_params);
+        cJSON_AddNumberToObject(o, "output_params", (double)r->shape.output_params);
+        cJSON_AddNumberToObject(o, "streamed_bytes", (double)r->shape.streamed_bytes);
+        cJSON_AddNumberToObject(o, "kv_bytes_per_pos", (double)r->shape.kv_bytes_per_pos);
+        cJSON_AddStringToObject(o, "main_type", r->shape.main_type);
+    }
     cJSON_AddBoolToObject(o, "synthetic", m->synthetic);
     if (m->synthetic) {
         cJSON_AddStringToObject(o, "preset", m->preset);
@@ -218,6 +226,45 @@ static eb_status emit(FILE *f, cJSON *root, bool pretty, eb_error *err)
     return ok ? EB_OK : eb_fail(err, EB_E_IO, "cannot write JSON output");
 }
 
+static void num_or_null(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+/* The run against the device's ceilings; a side without one says why. */
+static cJSON *roofline_json(const eb_run_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!r->has_roofline) {
+        cJSON_AddStringToObject(o, "not_available", r->roofline_note);
+        return o;
+    }
+    const eb_roofline *rl = &r->roofline;
+    cJSON *g = cJSON_AddObjectToObject(o, "generation");
+    num_or_null(g, "mean_depth", rl->gen_depth);
+    num_or_null(g, "bytes_per_token", rl->gen_bytes_per_token);
+    num_or_null(g, "bandwidth_gbs", rl->ceil.bw_gbs);
+    if (rl->ceil.bw_threads) cJSON_AddNumberToObject(g, "bandwidth_threads", rl->ceil.bw_threads);
+    num_or_null(g, "max_tps", rl->gen_max_tps);
+    num_or_null(g, "measured_tps", rl->gen_tps);
+    num_or_null(g, "efficiency", rl->gen_efficiency);
+    if (rl->gen_reason[0]) cJSON_AddStringToObject(g, "not_available", rl->gen_reason);
+    cJSON *p = cJSON_AddObjectToObject(o, "prefill");
+    num_or_null(p, "flops_per_token", rl->prefill_flops_per_token);
+    cJSON_AddStringToObject(p, "kernel_type", rl->ceil.gflops_type);
+    num_or_null(p, "kernel_gflops", rl->ceil.gflops);
+    if (rl->ceil.gflops_threads)
+        cJSON_AddNumberToObject(p, "kernel_threads", rl->ceil.gflops_threads);
+    num_or_null(p, "max_tps", rl->prefill_max_tps);
+    num_or_null(p, "measured_tps", rl->prefill_tps);
+    num_or_null(p, "efficiency", rl->prefill_efficiency);
+    if (rl->prefill_reason[0]) cJSON_AddStringToObject(p, "not_available", rl->prefill_reason);
+    return o;
+}
+
 cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
 {
     cJSON *root = cJSON_CreateObject();
@@ -225,7 +272,7 @@ cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
     cJSON_AddStringToObject(root, "started_at", r->started_at);
     cJSON_AddItemToObject(root, "engine", engine_json(r));
     cJSON_AddItemToObject(root, "device", eb_device_info_to_json(&r->device));
-    cJSON_AddItemToObject(root, "model", model_json(&r->model));
+    cJSON_AddItemToObject(root, "model", model_json(r));
     cJSON_AddItemToObject(root, "config", config_json(r));
     cJSON *reps = cJSON_AddArrayToObject(root, "reps");
     for (int i = 0; i < r->n_reps; i++)
@@ -254,6 +301,7 @@ cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
         }
     }
     cJSON_AddItemToObject(root, "measurement", measurement_json(r));
+    cJSON_AddItemToObject(root, "roofline", roofline_json(r));
     cJSON_AddNumberToObject(root, "perf_event_paranoid", r->perf_event_paranoid);
     cJSON_AddNumberToObject(root, "process_peak_rss_mib", (double)r->process_peak_rss_kb / 1024.0);
     cJSON *tl = with_timeline ? eb_timeline_to_json(r) : NULL;
@@ -272,7 +320,7 @@ eb_status eb_write_jsonl(FILE *f, const eb_run_result *r, eb_error *err)
         cJSON *o = rep_json(r, &r->reps[i], true);
         cJSON_AddStringToObject(o, "started_at", r->started_at);
         cJSON_AddStringToObject(o, "engine_version", r->engine_version);
-        cJSON_AddItemToObject(o, "model", model_json(&r->model));
+        cJSON_AddItemToObject(o, "model", model_json(r));
         cJSON_AddItemToObject(o, "config", config_json(r));
         cJSON_AddStringToObject(o, "hostname", r->device.hostname);
         cJSON_AddStringToObject(o, "cpu_model", r->device.cpu_model);

@@ -150,6 +150,33 @@ static void counter_row(FILE *f, const eb_run_result *r, eb_phase ph, eb_counter
                 eb_counter_status_name(why));
 }
 
+/* How close the run came to the device's own limits. */
+static void roofline_lines(FILE *f, const eb_run_result *r)
+{
+    if (!r->has_roofline) {
+        if (r->roofline_note[0]) fprintf(f, "  physical limits: n/a (%s)\n", r->roofline_note);
+        return;
+    }
+    const eb_roofline *rl = &r->roofline;
+    if (isfinite(rl->gen_max_tps))
+        fprintf(f,
+                "  generation limit: %.2f tok/s = %.2f GB/s (probed, %d threads) / %.1f MiB per "
+                "token (weights + KV cache at depth %.0f); measured %.2f tok/s = %.0f%% of it\n",
+                rl->gen_max_tps, rl->ceil.bw_gbs, rl->ceil.bw_threads,
+                rl->gen_bytes_per_token / 1048576.0, rl->gen_depth, rl->gen_tps,
+                100 * rl->gen_efficiency);
+    else
+        fprintf(f, "  generation limit: n/a (%s)\n", rl->gen_reason);
+    if (isfinite(rl->prefill_max_tps))
+        fprintf(f,
+                "  prefill limit: %.1f tok/s = %.1f GFLOP/s (%s kernel, %d threads) / %.2f GFLOP "
+                "per token; measured %.1f tok/s = %.0f%% of it\n",
+                rl->prefill_max_tps, rl->ceil.gflops, rl->ceil.gflops_type, rl->ceil.gflops_threads,
+                rl->prefill_flops_per_token / 1e9, rl->prefill_tps, 100 * rl->prefill_efficiency);
+    else
+        fprintf(f, "  prefill limit: n/a (%s)\n", rl->prefill_reason);
+}
+
 eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
 {
     (void)err;
@@ -223,6 +250,7 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
                 "%.1f MiB\n",
                 i + 1, w->load_s, w->prefill_tps, w->gen_tps, eb_rep_metric(w, EB_M_PEAK_RSS_MB));
     }
+    roofline_lines(f, r);
     sampler_lines(f, r);
     if (r->governors[0] || r->cpus_online[0])
         fprintf(f, "  CPUs online %s; governors %s\n", r->cpus_online[0] ? r->cpus_online : "?",

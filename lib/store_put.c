@@ -201,6 +201,25 @@ static eb_status put_model(eb_store *s, const cJSON *rec, long long *id, eb_erro
     bool hashed = cJSON_IsString(h) && h->valuestring[0];
     eb_status st =
         upsert(s, "models", c, model_cols, hashed ? model_fp_hashed : model_fp_plain, id, err);
+    /* The roofline's shape, also for a model stored before it was recorded. */
+    if (st == EB_OK && s->version >= 4 && cJSON_GetObjectItemCaseSensitive(c, "streamed_bytes")) {
+        params p = {0};
+        char idb[24];
+        snprintf(idb, sizeof idb, "%lld", *id);
+        p_str(&p, idb);
+        p_json(&p, c, "matmul_params");
+        p_json(&p, c, "output_params");
+        p_json(&p, c, "streamed_bytes");
+        p_json(&p, c, "kv_bytes_per_pos");
+        p_json(&p, c, "main_type");
+        st = eb_sq_exec_num(s,
+                            "UPDATE models SET matmul_params = COALESCE(matmul_params, $2),"
+                            " output_params = COALESCE(output_params, $3),"
+                            " streamed_bytes = COALESCE(streamed_bytes, $4),"
+                            " kv_bytes_per_pos = COALESCE(kv_bytes_per_pos, $5),"
+                            " main_type = COALESCE(main_type, $6) WHERE id = $1",
+                            p.n, p.v, p.num, err);
+    }
     cJSON_Delete(c);
     return st;
 }
@@ -595,10 +614,109 @@ static eb_status put_quality(eb_store *s, const cJSON *rec, const long long ids[
     return st;
 }
 
-static bool is_quality_record(const cJSON *rec)
+static bool is_kind(const cJSON *rec, const char *kind)
 {
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(rec, "kind");
-    return cJSON_IsString(k) && strcmp(k->valuestring, "perplexity") == 0;
+    return cJSON_IsString(k) && strcmp(k->valuestring, kind) == 0;
+}
+
+static eb_status put_probe_row(eb_store *s, const char *probe_id, const char *measure,
+                               const char *type, const cJSON *threads, const cJSON *best,
+                               const cJSON *median, const char *unit, const char *detail,
+                               eb_error *err)
+{
+    if (!cJSON_IsNumber(best) || !isfinite(best->valuedouble)) return EB_OK;
+    params p = {0};
+    p_str(&p, probe_id);
+    p_str(&p, measure);
+    p_str(&p, type);
+    p_num(&p, cJSON_IsNumber(threads) ? threads->valuedouble : 1);
+    p_num(&p, best->valuedouble);
+    p_num(&p, cJSON_IsNumber(median) ? median->valuedouble : NAN);
+    p_str(&p, unit);
+    p_str(&p, detail);
+    return eb_sq_exec_num(s,
+                          "INSERT INTO probes (probe_id, measure, weight_type, threads, value,"
+                          " median, unit, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                          p.n, p.v, p.num, err);
+}
+
+/* A device probe: one probe_runs row and a row per measurement. */
+static eb_status put_probe(eb_store *s, const cJSON *rec, const long long ids[3], long long *id,
+                           eb_error *err)
+{
+    if (s->version < 4)
+        return eb_fail(err, EB_E_UNSUPPORTED, "store %s: schema %d has no probe tables", s->name,
+                       s->version);
+    const cJSON *pr = jobj(rec, "probe");
+    if (!pr) return eb_fail(err, EB_E_INVALID_ARG, "a probe record without \"probe\"");
+    char idb[2][24], now[32];
+    time_t t = time(NULL);
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    params p = {0};
+    for (int i = 0; i < 2; i++) {
+        snprintf(idb[i], sizeof idb[i], "%lld", ids[i]);
+        p_str(&p, ids[i] ? idb[i] : NULL);
+    }
+    p_json(&p, rec, "started_at");
+    p_str(&p, now);
+    p_json(&p, pr, "duration_s");
+    p_json(&p, pr, "buffer_bytes");
+    p_json(&p, pr, "llc_bytes");
+    p_json(&p, pr, "passes");
+    char *rec_text = cJSON_PrintUnformatted(rec);
+    p_str(&p, rec_text);
+    eb_status st = rec_text
+                       ? eb_sq_id_num(s,
+                                      "INSERT INTO probe_runs (device_id, build_id, started_at,"
+                                      " stored_at, duration_s, buffer_bytes, llc_bytes, passes,"
+                                      " record_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+                                      " $9) RETURNING id",
+                                      p.n, p.v, p.num, id, err)
+                       : eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    free(rec_text);
+    char pid[24], detail[128];
+    snprintf(pid, sizeof pid, "%lld", *id);
+    const cJSON *m;
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(pr, "memory");
+    cJSON_ArrayForEach(m, mem)
+    {
+        if (st != EB_OK) break;
+        char bb[40];
+        const char *b = jtext(pr, "buffer_bytes", bb, sizeof bb);
+        snprintf(detail, sizeof detail, "buffer %s bytes", b ? b : "?");
+        st = put_probe_row(s, pid, "mem_read", "", cJSON_GetObjectItemCaseSensitive(m, "threads"),
+                           cJSON_GetObjectItemCaseSensitive(m, "best_gbs"),
+                           cJSON_GetObjectItemCaseSensitive(m, "median_gbs"), "GB/s", detail, err);
+    }
+    const cJSON *ker = cJSON_GetObjectItemCaseSensitive(pr, "kernels");
+    cJSON_ArrayForEach(m, ker)
+    {
+        if (st != EB_OK) break;
+        char b[3][40];
+        const char *mm = jtext(m, "m", b[0], 40), *nn = jtext(m, "n", b[1], 40),
+                   *kk = jtext(m, "k", b[2], 40);
+        const cJSON *tyj = cJSON_GetObjectItemCaseSensitive(m, "type");
+        const char *ty = cJSON_IsString(tyj) ? tyj->valuestring : NULL;
+        snprintf(detail, sizeof detail, "%s x %s x %s", mm ? mm : "?", nn ? nn : "?",
+                 kk ? kk : "?");
+        st = put_probe_row(
+            s, pid, "matmul", ty ? ty : "", cJSON_GetObjectItemCaseSensitive(m, "threads"),
+            cJSON_GetObjectItemCaseSensitive(m, "best_gflops"),
+            cJSON_GetObjectItemCaseSensitive(m, "median_gflops"), "GFLOP/s", detail, err);
+    }
+    const cJSON *d = jobj(pr, "disk");
+    const char *dir = d ? jtext(d, "dir", detail, sizeof detail) : NULL;
+    if (st == EB_OK && d)
+        st = put_probe_row(s, pid, "disk_cold", "", NULL,
+                           cJSON_GetObjectItemCaseSensitive(d, "cold_gbs"), NULL, "GB/s", dir, err);
+    if (st == EB_OK && d)
+        st = put_probe_row(s, pid, "disk_cached", "", NULL,
+                           cJSON_GetObjectItemCaseSensitive(d, "cached_gbs"), NULL, "GB/s", dir,
+                           err);
+    return st;
 }
 
 eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, eb_error *err)
@@ -609,7 +727,13 @@ eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, 
     st = put_device(s, rec, &ids[0], err);
     if (st == EB_OK) st = put_build(s, rec, &ids[1], err);
     if (st == EB_OK) st = put_model(s, rec, &ids[2], err);
-    if (is_quality_record(rec)) {
+    if (is_kind(rec, "probe")) {
+        if (st == EB_OK) st = put_probe(s, rec, ids, &id, err);
+        st = eb_sq_end(s, st, err);
+        if (st == EB_OK && trial_id) *trial_id = id;
+        return st;
+    }
+    if (is_kind(rec, "perplexity")) {
         if (st == EB_OK) st = put_quality(s, rec, ids, &id, err);
         st = eb_sq_end(s, st, err);
         if (st == EB_OK && trial_id) *trial_id = id;

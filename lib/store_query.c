@@ -119,6 +119,37 @@ static const char quality_sql[] =
     " FROM quality q LEFT JOIN devices d ON d.id = q.device_id"
     " LEFT JOIN models m ON m.id = q.model_id";
 
+static const view_columns probes_view = {{"d.hostname", "d.board_model"},
+                                         {"''", "''"},
+                                         "p.weight_type",
+                                         "'-'",
+                                         "'ok'",
+                                         "pr.started_at",
+                                         "p.threads"};
+/* Newest probe first: the figures a configuration is compared with. */
+static const char probes_sql[] =
+    "SELECT pr.id AS probe_id, pr.started_at,"
+    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, d.board_model AS board,"
+    " d.cpu_model, d.ram_total_kib, p.measure, p.weight_type, p.threads, p.value, p.median,"
+    " p.unit, p.detail FROM probes p JOIN probe_runs pr ON pr.id = p.probe_id"
+    " LEFT JOIN devices d ON d.id = pr.device_id";
+
+/* One row per stored trial: its model's shape and its measured means. */
+static const char roofline_sql[] =
+    "SELECT t.id AS trial_id, t.started_at,"
+    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, d.board_model AS board,"
+    " m.name AS model, m.quant, m.main_type, m.n_params, m.matmul_params, m.output_params,"
+    " m.streamed_bytes,"
+    " m.kv_bytes_per_pos, m.synthetic, t.threads_prefill, t.threads_gen, t.governor,"
+    " t.power_mode, t.status,"
+    " (SELECT avg(r.n_prompt) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS n_prompt,"
+    " (SELECT avg(r.n_gen) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS n_gen,"
+    " (SELECT avg(r.prefill_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0)"
+    " AS prefill_tps,"
+    " (SELECT avg(r.gen_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS gen_tps"
+    " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
+    " LEFT JOIN models m ON m.id = t.model_id";
+
 eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
                            eb_table *out, eb_error *err)
 {
@@ -132,13 +163,21 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                        "store %s (schema %d) has no quality table: open it with write access "
                        "once to migrate it",
                        s->name, s->version);
+    if ((view == EB_VIEW_PROBES || view == EB_VIEW_ROOFLINE) && s->version < 4)
+        return eb_fail(err, EB_E_UNSUPPORTED,
+                       "store %s (schema %d) has no probes: open it with write access once to "
+                       "migrate it",
+                       s->name, s->version);
     const view_columns *vc = view == EB_VIEW_LLAMA_BENCH ? &lb_view
                              : view == EB_VIEW_QUALITY   ? &quality_view
+                             : view == EB_VIEW_PROBES    ? &probes_view
                                                          : &trial_view;
-    const char *base = view == EB_VIEW_TRIALS    ? trials_sql
-                       : view == EB_VIEW_RUNS    ? runs_sql
-                       : view == EB_VIEW_QUALITY ? quality_sql
-                                                 : lb_sql;
+    const char *base = view == EB_VIEW_TRIALS     ? trials_sql
+                       : view == EB_VIEW_RUNS     ? runs_sql
+                       : view == EB_VIEW_QUALITY  ? quality_sql
+                       : view == EB_VIEW_PROBES   ? probes_sql
+                       : view == EB_VIEW_ROOFLINE ? roofline_sql
+                                                  : lb_sql;
     size_t cap = strlen(base) + 2048;
     char *sql = malloc(cap);
     if (!sql) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
@@ -188,10 +227,12 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
         n += (size_t)snprintf(sql + n, cap - n, " AND %s = CAST($%d AS INTEGER)", vc->threads, np);
     }
     n += (size_t)snprintf(sql + n, cap - n, "%s",
-                          view == EB_VIEW_TRIALS    ? " ORDER BY t.id"
+                          view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE ? " ORDER BY t.id"
                           : view == EB_VIEW_RUNS    ? " ORDER BY t.id, r.rep"
                           : view == EB_VIEW_QUALITY ? " ORDER BY q.id"
-                                                    : " ORDER BY l.trial_id, l.test");
+                          : view == EB_VIEW_PROBES
+                              ? " ORDER BY pr.id DESC, p.measure, p.weight_type, p.threads"
+                              : " ORDER BY l.trial_id, l.test");
     if (f->limit > 0) snprintf(sql + n, cap - n, " LIMIT %lld", f->limit);
     eb_status st = s->be->query(s, sql, np, p, NULL, out, err);
     free(sql);

@@ -87,6 +87,23 @@ static const char schema_v3[] =
     " energy_source TEXT, record_json TEXT NOT NULL);\n"
     "CREATE INDEX quality_model ON quality (model_id);\n";
 
+/* Physical limits: the shape the roofline needs of each model, and the
+ * device probes (one row per measurement of a probe). */
+static const char schema_v4[] =
+    "ALTER TABLE models ADD COLUMN matmul_params BIGINT;\n"
+    "ALTER TABLE models ADD COLUMN output_params BIGINT;\n"
+    "ALTER TABLE models ADD COLUMN streamed_bytes BIGINT;\n"
+    "ALTER TABLE models ADD COLUMN kv_bytes_per_pos BIGINT;\n"
+    "ALTER TABLE models ADD COLUMN main_type TEXT;\n"
+    "CREATE TABLE probe_runs (id {ID}, device_id BIGINT REFERENCES devices(id),"
+    " build_id BIGINT REFERENCES builds(id), started_at TEXT, stored_at TEXT,"
+    " duration_s DOUBLE PRECISION, buffer_bytes BIGINT, llc_bytes BIGINT, passes INTEGER,"
+    " record_json TEXT NOT NULL);\n"
+    "CREATE TABLE probes (probe_id BIGINT NOT NULL REFERENCES probe_runs(id) ON DELETE CASCADE,"
+    " measure TEXT NOT NULL, weight_type TEXT NOT NULL, threads INTEGER NOT NULL,"
+    " value DOUBLE PRECISION, median DOUBLE PRECISION, unit TEXT NOT NULL, detail TEXT,"
+    " PRIMARY KEY (probe_id, measure, weight_type, threads));\n";
+
 static eb_status summarize_all(eb_store *s, eb_error *err)
 {
     eb_table t;
@@ -106,6 +123,7 @@ static const struct migration {
     {schema_v1, NULL},
     {schema_v2, summarize_all},
     {schema_v3, NULL},
+    {schema_v4, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -3,6 +3,7 @@
  * that no F16 intermediate and no whole tensor is ever held in memory. */
 #include "edgebench/synth.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -209,6 +210,62 @@ uint64_t eb_preset_weights_bytes(const eb_preset *p, eb_synth_type t)
     count_acc a = {.p = p, .t = t};
     for_each_tensor(p, count_cb, &a);
     return a.bytes;
+}
+
+typedef struct shape_acc {
+    const eb_preset *p;
+    eb_synth_type t;
+    eb_model_shape *s;
+    uint64_t embd_bytes, embd_row, embd_params, output_params;
+    uint64_t type_bytes[GGML_TYPE_COUNT];
+} shape_acc;
+
+static void shape_cb(void *user, const tensor_spec *s)
+{
+    shape_acc *a = user;
+    enum ggml_type ty = tensor_type(a->p, a->t, s);
+    uint64_t params = (uint64_t)(s->ne0 * s->ne1),
+             bytes = ggml_row_size(ty, s->ne0) * (uint64_t)s->ne1;
+    a->s->n_params += params;
+    a->s->weights_bytes += bytes;
+    if (s->role == ROLE_TOKEN_EMBD) {
+        a->embd_bytes = bytes;
+        a->embd_row = ggml_row_size(ty, s->ne0);
+        a->embd_params = params;
+        return;
+    }
+    if (s->role == ROLE_OUTPUT) a->output_params = params;
+    if (s->ne1 > 1) {
+        a->s->matmul_params += params;
+        if (s->role != ROLE_OUTPUT) a->type_bytes[ty] += bytes;
+    }
+}
+
+void eb_preset_shape(const eb_preset *p, eb_synth_type t, eb_model_shape *out)
+{
+    memset(out, 0, sizeof *out);
+    shape_acc a = {.p = p, .t = t, .s = out};
+    for_each_tensor(p, shape_cb, &a);
+    if (p->tied_embeddings) out->matmul_params += a.embd_params;
+    out->output_params = a.output_params ? a.output_params : a.embd_params;
+    out->streamed_bytes = out->weights_bytes - (p->tied_embeddings ? 0 : a.embd_bytes - a.embd_row);
+    out->kv_bytes_per_pos =
+        (uint64_t)p->n_layer * (uint64_t)p->n_head_kv * 2u * (uint64_t)head_dim(p) * 2u;
+    out->n_layer = p->n_layer;
+    out->n_embd = p->n_embd;
+    out->n_ff = p->n_ff;
+    out->n_vocab = p->n_vocab;
+    out->n_head = p->n_head;
+    out->n_head_kv = p->n_head_kv;
+    out->n_ctx_train = p->n_ctx_train;
+    int main_t = 0;
+    for (int i = 0; i < GGML_TYPE_COUNT; i++)
+        if (a.type_bytes[i] > a.type_bytes[main_t]) main_t = i;
+    const char *name = ggml_type_name((enum ggml_type)main_t);
+    size_t i = 0;
+    for (; name[i] && i + 1 < sizeof out->main_type; i++)
+        out->main_type[i] = (char)toupper((unsigned char)name[i]);
+    out->main_type[i] = '\0';
 }
 
 static const char *const type_names[EB_SYNTH_TYPE_COUNT] = {"F16", "Q8_0", "Q4_0", "Q4_K_M"};

@@ -54,8 +54,8 @@ cli_stored cli_store_put(cli_store *cs, cJSON *rec, bool quiet)
     if (st == EB_OK) {
         cs->n_stored++;
         if (!quiet && cs->verbose)
-            fprintf(stderr, "edgebench %s: stored as trial %lld in %s\n", cs->cmd, id,
-                    eb_store_name(cs->store));
+            fprintf(stderr, "edgebench %s: stored as %s %lld in %s\n", cs->cmd,
+                    cs->what ? cs->what : "trial", id, eb_store_name(cs->store));
         free(text);
         return CLI_STORED;
     }

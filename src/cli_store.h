@@ -15,6 +15,7 @@ typedef struct cli_store {
     const char *cmd;      /* "run", "sweep": names messages */
     eb_store *store;      /* open while it works */
     bool verbose;         /* say where each record went */
+    const char *what;     /* what a record is called: "trial" (default), "probe" */
     size_t n_stored, n_fallback;
 } cli_store;
 

@@ -17,7 +17,9 @@ static void usage(FILE *f)
           "      --view VIEW        trials (one row each, means of the measured runs),\n"
           "                         runs (one row per run) or llama-bench (llama-bench's\n"
           "                         field names: one row per prompt or generation test)\n"
-          "                         or quality (perplexity runs and KL divergence)\n"
+          "                         or quality (perplexity runs and KL divergence) or\n"
+          "                         probes (device probes, newest first) or roofline\n"
+          "                         (trials with their model's shape)\n"
           "      --format FMT       table, csv, json, jsonl, md or sql (default table)\n"
           "  -o, --output FILE      write to FILE instead of stdout\n"
           "      --device TEXT      hostname or board containing TEXT\n"
@@ -90,10 +92,14 @@ int cmd_results(int argc, char **argv)
                 view = EB_VIEW_LLAMA_BENCH;
             else if (strcmp(optarg, "quality") == 0)
                 view = EB_VIEW_QUALITY;
+            else if (strcmp(optarg, "probes") == 0)
+                view = EB_VIEW_PROBES;
+            else if (strcmp(optarg, "roofline") == 0)
+                view = EB_VIEW_ROOFLINE;
             else {
                 fprintf(stderr,
                         "edgebench results: invalid_argument: --view must be trials, runs, "
-                        "llama-bench or quality, got '%s'\n",
+                        "llama-bench, quality, probes or roofline, got '%s'\n",
                         optarg);
                 return EXIT_USAGE;
             }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_ceilings.h"
 #include "cli_store.h"
 #include "edgebench/bench.h"
 #include "edgebench/gguf_check.h"
@@ -58,6 +59,8 @@ static void run_usage(FILE *f)
         "      --store SPEC          results store: sqlite:FILE, FILE or postgresql://...\n"
         "                            (default $EDGEBENCH_STORE, else sqlite:edgebench.db)\n"
         "      --no-store            do not store the result\n"
+        "      --ceilings FILE       the device's ceilings from a probe file ('device probe\n"
+        "                            --format json'); default: the newest probe in the store\n"
         "      --fallback FILE       where a record goes when the store fails\n"
         "                            (default edgebench-fallback.jsonl; 'edgebench import')\n"
         "      --thread-pairs G:P,.. one result per (generation, prefill) thread pair, the\n"
@@ -102,6 +105,7 @@ enum {
     OPT_KEEP_TIMELINE,
     OPT_STORE,
     OPT_NO_STORE,
+    OPT_CEILINGS,
     OPT_FALLBACK,
     OPT_PAIRS,
     OPT_QUANT
@@ -144,6 +148,7 @@ static const struct option long_opts[] = {
     {"store", required_argument, NULL, OPT_STORE},
     {"no-store", no_argument, NULL, OPT_NO_STORE},
     {"fallback", required_argument, NULL, OPT_FALLBACK},
+    {"ceilings", required_argument, NULL, OPT_CEILINGS},
     {"thread-pairs", required_argument, NULL, OPT_PAIRS},
     {"quant", required_argument, NULL, OPT_QUANT},
     {"quiet", no_argument, NULL, 'q'},
@@ -160,7 +165,8 @@ typedef struct run_cli {
     const char *timeline;
     const char *store;
     const char *fallback;
-    const char *pairs; /* --thread-pairs */
+    const char *ceilings; /* --ceilings FILE */
+    const char *pairs;    /* --thread-pairs */
     bool no_store;
     long memory_limit_mib;
     eb_format format;
@@ -304,6 +310,9 @@ static int parse_args(int argc, char **argv, run_cli *rc)
         case OPT_STORE:
             rc->store = optarg;
             break;
+        case OPT_CEILINGS:
+            rc->ceilings = optarg;
+            break;
         case OPT_NO_STORE:
             rc->no_store = true;
             break;
@@ -423,6 +432,38 @@ static cli_stored store_result(const run_cli *rc, const eb_run_result *res, cons
     return how;
 }
 
+/* The run against the device's probed ceilings. Missing ceilings are said
+ * in the result; they never fail the run. */
+static void attach_roofline(const run_cli *rc, eb_run_result *res)
+{
+    eb_probe_point *pts = NULL;
+    size_t n = 0;
+    eb_error err = {0};
+    eb_status st = EB_OK;
+    if (rc->ceilings) {
+        st = cli_ceilings_file(rc->ceilings, &pts, &n, &err);
+    } else if (rc->no_store) {
+        snprintf(res->roofline_note, sizeof res->roofline_note,
+                 "--no-store: the device's ceilings are read from the store (or give --ceilings "
+                 "FILE)");
+        return;
+    } else {
+        eb_store *s = NULL;
+        const char *spec = rc->store && rc->store[0] ? rc->store : eb_store_default_spec();
+        st = eb_store_open(spec, &s, &err);
+        if (st == EB_OK) st = cli_ceilings_store(s, &res->device, &pts, &n, &err);
+        eb_store_close(s);
+    }
+    if (st != EB_OK) {
+        snprintf(res->roofline_note, sizeof res->roofline_note, "ceilings not read: %s", err.msg);
+        fprintf(stderr, "edgebench run: warning: %s\n", res->roofline_note);
+        free(pts);
+        return;
+    }
+    eb_run_roofline(res, pts, n);
+    free(pts);
+}
+
 /* One eb_run: its result written, its timeline, and its record stored.
  * Whatever was measured is written, even when a later repetition failed. */
 static int run_and_report(run_cli *rc, FILE *out)
@@ -431,6 +472,7 @@ static int run_and_report(run_cli *rc, FILE *out)
     eb_error err = {0};
     eb_status st = eb_run(&eb_engine_llama, &rc->cfg, &res, progress, &rc->quiet, &err);
     int code = EXIT_OK;
+    if (res.n_reps > 0) attach_roofline(rc, &res);
     if (res.n_reps > 0) {
         eb_error werr = {0};
         if (eb_write_result(out, rc->format, &res, &werr) != EB_OK) code = cli_report("run", &werr);

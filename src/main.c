@@ -17,6 +17,7 @@ static const struct command {
     {"analyze", cmd_analyze, "optimal configurations, usability, battery, cost, break-even"},
     {"report", cmd_report, "HTML report with the study's figures (gnuplot) and tables"},
     {"import", cmd_import, "read llama-bench output or fallback records into the store"},
+    {"device", cmd_device, "probe this device's memory bandwidth, kernel and disk ceilings"},
     {"sensors", cmd_sensors, "power, memory, clock and temperature sources on this device"},
 };
 

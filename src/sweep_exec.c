@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_ceilings.h"
 #include "cli_store.h"
 #include "edgebench/bench.h"
 #include "edgebench/knobs.h"
+#include "edgebench/probe.h"
 #include "edgebench/sysinfo.h"
 #include "edgebench/util.h"
 #include "sweep.h"
@@ -126,7 +128,8 @@ static void last_line(const char *path, char *out, size_t cap)
 }
 
 static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, double timeout_s,
-                      bool keep_timeline, const char *pairs, trial_outcome *out)
+                      bool keep_timeline, const char *pairs, const char *ceilings,
+                      trial_outcome *out)
 {
     char json_path[1100], err_path[1100];
     snprintf(json_path, sizeof json_path, "%s/trial.json", tmpdir);
@@ -153,6 +156,10 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
     if (pairs) {
         argv[a++] = "--thread-pairs";
         argv[a++] = pairs;
+    }
+    if (ceilings) {
+        argv[a++] = "--ceilings";
+        argv[a++] = ceilings;
     }
     argv[a++] = "--no-store"; /* the sweep stores the record, with its system facts */
     argv[a++] = "--format";
@@ -392,6 +399,26 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
     self[sl > 0 ? sl : 0] = '\0';
     char tmpdir[] = "/tmp/edgebench-sweep-XXXXXX";
     if (!mkdtemp(tmpdir)) snprintf(tmpdir, sizeof tmpdir, "/tmp");
+    /* The trials run without the store: they get this device's newest
+     * probed ceilings as a file. */
+    char ceilings[1100];
+    snprintf(ceilings, sizeof ceilings, "%s/ceilings.json", tmpdir);
+    bool have_ceilings = false;
+    if (cs.store) {
+        eb_probe_point *pts = NULL;
+        size_t npts = 0;
+        eb_error cerr = {0};
+        if (cli_ceilings_store(cs.store, &device, &pts, &npts, &cerr) == EB_OK && npts > 0) {
+            cJSON *c = eb_probe_points_to_json(pts, npts);
+            char *text = c ? cJSON_PrintUnformatted(c) : NULL;
+            FILE *cf = text ? fopen(ceilings, "w") : NULL;
+            have_ceilings = cf && fputs(text, cf) >= 0;
+            if (cf && fclose(cf) != 0) have_ceilings = false;
+            free(text);
+            cJSON_Delete(c);
+        }
+        free(pts);
+    }
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -452,7 +479,7 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
         if (knobs_ok && !stop_signal)
             run_trial(self, t, tmpdir, atof(value_or(t, "timeout", "3600")) * (double)n_group,
                       strcmp(value_or(t, "keep_timeline", "off"), "on") == 0,
-                      n_group > 1 ? pairs : NULL, &out);
+                      n_group > 1 ? pairs : NULL, have_ceilings ? ceilings : NULL, &out);
         else if (!knobs_ok)
             snprintf(out.reason, sizeof out.reason, "%s", why);
         if (out.interrupted || (stop_signal && knobs_ok && !out.ok)) {
@@ -515,6 +542,7 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
     unlink(rm);
     snprintf(rm, sizeof rm, "%s/trial.err", tmpdir);
     unlink(rm);
+    unlink(ceilings);
     rmdir(tmpdir);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

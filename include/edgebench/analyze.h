@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "edgebench/error.h"
+#include "edgebench/roofline.h"
 #include "edgebench/store.h"
 
 /* ---- formulas ---- */
@@ -134,5 +135,31 @@ typedef struct eb_quant_effect {
  * quality (the store's quality view; may be NULL) that has no runs. */
 eb_status eb_quant_effects(const eb_config_set *set, const eb_table *quality, eb_quant_effect **out,
                            size_t *n, eb_error *err);
+
+/* ---- physical limits (roofline) ---- */
+
+/* The probe points of one device (a row's "device" equal to device; NULL:
+ * every device) from the store's probes view, newest first. */
+eb_status eb_probe_points_from_table(const eb_table *probes, const char *device,
+                                     eb_probe_point **out, size_t *n, eb_error *err);
+
+/* A stored trial against its device's ceilings. */
+typedef struct eb_roofline_point {
+    long long trial_id;
+    char device[256], model[256], quant[32], governor[128], power_mode[64];
+    int threads_prefill, threads_gen;
+    bool synthetic;
+    bool has_shape; /* false: stored before shapes were recorded */
+    double n_prompt, n_gen;
+    eb_model_shape shape;
+    eb_roofline rl;
+    /* On a roofline chart: operations per byte read and operations/s. */
+    double gen_intensity, gen_gflops, prefill_intensity, prefill_gflops;
+} eb_roofline_point;
+
+/* One point per ok trial of the roofline view (eb_store_results,
+ * EB_VIEW_ROOFLINE), with ceilings from the probes view. */
+eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
+                             eb_roofline_point **out, size_t *n, eb_error *err);
 
 #endif

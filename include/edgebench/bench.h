@@ -8,6 +8,7 @@
 #include "edgebench/counters.h"
 #include "edgebench/engine.h"
 #include "edgebench/error.h"
+#include "edgebench/roofline.h"
 #include "edgebench/sampler.h"
 #include "edgebench/stats.h"
 #include "edgebench/sysinfo.h"
@@ -193,6 +194,13 @@ typedef struct eb_run_result {
     double idle_t0, idle_t1;
     char governors[256]; /* per policy at the start, e.g. "policy0=ondemand" */
     char cpus_online[64];
+    /* The model's shape (read from the file) and, when the caller had the
+     * device's probed ceilings, the run against them (eb_run_roofline). */
+    bool has_shape;
+    eb_model_shape shape;
+    bool has_roofline;
+    eb_roofline roofline;
+    char roofline_note[256]; /* why there is no roofline */
 } eb_run_result;
 
 typedef void (*eb_run_progress_fn)(void *user, const char *what, int rep, int total);
@@ -203,6 +211,11 @@ eb_status eb_run(const eb_engine_ops *engine, const eb_run_config *cfg, eb_run_r
                  eb_run_progress_fn progress, void *user, eb_error *err);
 
 void eb_run_result_free(eb_run_result *res);
+
+/* The run against the device's probed ceilings (points from the newest
+ * probe first): generation and prefill efficiency and the predicted maxima,
+ * from the means of the measured repetitions. */
+void eb_run_roofline(eb_run_result *res, const eb_probe_point *points, size_t n);
 
 /* The pause between runs: pause_s, or until the hottest thermal zone under
  * root is below cool_below_c (at most cool_max_wait_s). Returns the seconds

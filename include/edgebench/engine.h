@@ -116,6 +116,12 @@ typedef struct eb_engine_ops {
                           eb_error *err);
     /* The names quantize accepts, NULL-terminated. */
     const char *const *(*quant_types)(void);
+    /* Times the engine's matrix product of an m x k matrix of weight type
+     * type (e.g. "Q4_K") with k x n activations on threads threads: one
+     * untimed pass, then passes timed ones into pass_s (seconds). variant
+     * gets where the weights lived (e.g. "CPU_REPACK": a repacked layout). */
+    eb_status (*matmul_probe)(const char *type, int m, int n, int k, int threads, int passes,
+                              double *pass_s, char *variant, size_t variant_cap, eb_error *err);
 } eb_engine_ops;
 
 extern const eb_engine_ops eb_engine_llama;

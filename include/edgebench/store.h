@@ -79,7 +79,9 @@ typedef enum eb_results_view {
     EB_VIEW_TRIALS,      /* one row per trial with means of the measured runs */
     EB_VIEW_RUNS,        /* one row per run */
     EB_VIEW_LLAMA_BENCH, /* llama-bench's rows: one per prompt or generation test */
-    EB_VIEW_QUALITY      /* perplexity runs, with KL divergence against a base */
+    EB_VIEW_QUALITY,     /* perplexity runs, with KL divergence against a base */
+    EB_VIEW_PROBES,      /* device probes: one row per measurement, newest first */
+    EB_VIEW_ROOFLINE     /* trials with their model's shape, for the limits */
 } eb_results_view;
 
 typedef struct eb_results_filter {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "edgebench/error.h"
+#include "edgebench/roofline.h"
 
 typedef struct eb_preset {
     const char *name;    /* e.g. "llama-3.2-1b" */
@@ -57,6 +58,9 @@ const char *eb_synth_type_name(eb_synth_type t);
 uint64_t eb_preset_n_params(const eb_preset *p);
 /* Bytes of tensor data the preset has at a type. */
 uint64_t eb_preset_weights_bytes(const eb_preset *p, eb_synth_type t);
+/* The roofline's view of the preset at a type (what eb_model_shape_read
+ * gives for the file it writes). */
+void eb_preset_shape(const eb_preset *p, eb_synth_type t, eb_model_shape *out);
 
 typedef void (*eb_synth_progress_fn)(void *user, uint64_t done_bytes, uint64_t total_bytes);
 
