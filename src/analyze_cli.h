@@ -16,6 +16,8 @@ typedef struct analyze_opts {
     double bootstrap_d; /* --bootstrap as parsed; bootstrap is its whole value */
     int bootstrap;
     const eb_table *quality; /* the store's quality view, for quant-effect (may be NULL) */
+    /* roofline: the store's roofline and probes views (may be NULL) */
+    const eb_table *roofline_trials, *probes;
 } analyze_opts;
 
 void analyze_defaults(analyze_opts *o);
@@ -31,5 +33,13 @@ void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size
 /* The quality view for quant-effect (an empty table on a store without
  * one); the caller frees it. */
 eb_status analyze_load_quality(eb_store *s, const analyze_opts *o, eb_table *out, eb_error *err);
+/* The roofline and probes views for roofline (empty tables on a store
+ * without them); the caller frees both. */
+eb_status analyze_load_roofline(eb_store *s, const analyze_opts *o, eb_table *trials,
+                                eb_table *probes, eb_error *err);
+/* Every trial against its device's ceilings; an exit code. */
+int analyze_roofline(const analyze_opts *o, eb_table *out);
+/* Stored trials that are the points of a roofline (the caller frees *pts). */
+int analyze_roofline_points(const analyze_opts *o, eb_roofline_point **pts, size_t *n);
 
 #endif

@@ -34,6 +34,8 @@ static void usage(FILE *f)
           "  quant-effect  each quantized type against its 16-bit base: change factors of\n"
           "              peak memory, throughput, energy per token and perplexity, and the KL\n"
           "              divergence ('edgebench ppl --kl-base') (the study's Figs. 11-12)\n"
+          "  roofline    each trial against its device's probed ceilings ('edgebench device\n"
+          "              probe'): generation vs memory bandwidth, prefill vs the kernels\n"
           "Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
           "        --format table|csv|json|jsonl|md|sql, --alpha 0.05, --bootstrap 2000\n"
           "        (optimal: resamples for the interval of best minus runner-up; 0: none)\n",
@@ -553,7 +555,10 @@ int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts
         code = breakeven(set, o, &ot);
     else if (!strcmp(kind, "quant-effect"))
         code = quant_effect(set, o, &ot);
-    else
+    else if (!strcmp(kind, "roofline")) {
+        code = analyze_roofline(o, &ot.t);
+        ot.ok = code == EXIT_OK;
+    } else
         per_group(set, o, kind, &ot);
     if (code == EXIT_OK && !ot.ok) {
         fprintf(stderr, "edgebench analyze: no_memory: analysis: out of memory\n");
@@ -623,6 +628,15 @@ void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size
                 "%sinputs: electricity %g cents/kWh; cloud %g / %g cents per million input / "
                 "output tokens; the least-energy configuration per phase; loading left out\n",
                 p, o->cents_per_kwh, o->cloud_in, o->cloud_out);
+    else if (!strcmp(kind, "roofline"))
+        fprintf(f,
+                "%sinputs: each trial's mean prefill and generation tokens/s; its model's "
+                "shape; its device's newest probe ('edgebench device probe') at the trial's "
+                "thread counts (else the nearest probed). Generation limit = bandwidth / (weights "
+                "streamed + KV cache at the mean depth) per token; prefill limit = the main "
+                "weight type's kernel GFLOP/s / (2 x matrix parameters, output matrix left out) "
+                "per token\n",
+                p);
     else if (!strcmp(kind, "quant-effect"))
         fprintf(f,
                 "%sinputs: each quantized configuration's mean over its runs divided by its "
@@ -648,15 +662,15 @@ int cmd_analyze(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *kind = argv[1];
-    static const char *const kinds[] = {"optimal", "pareto",    "usability",    "battery",
-                                        "cost",    "breakeven", "quant-effect", NULL};
+    static const char *const kinds[] = {"optimal",   "pareto",       "usability", "battery", "cost",
+                                        "breakeven", "quant-effect", "roofline",  NULL};
     bool known = false;
     for (const char *const *k = kinds; *k; k++)
         known = known || !strcmp(*k, kind);
     if (!known) {
         fprintf(stderr,
                 "edgebench analyze: invalid_argument: unknown analysis '%s' (optimal, "
-                "pareto, usability, battery, cost, breakeven or quant-effect)\n",
+                "pareto, usability, battery, cost, breakeven, quant-effect or roofline)\n",
                 kind);
         return EXIT_USAGE;
     }
@@ -706,21 +720,29 @@ int cmd_analyze(int argc, char **argv)
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
     eb_config_set set = {0};
-    eb_table quality = {0};
+    eb_table quality = {0}, rl_trials = {0}, probes = {0};
     eb_status st = eb_store_configs(s, &o.f, &set, &err);
     if (st == EB_OK && !strcmp(kind, "quant-effect"))
         st = analyze_load_quality(s, &o, &quality, &err);
+    if (st == EB_OK && !strcmp(kind, "roofline"))
+        st = analyze_load_roofline(s, &o, &rl_trials, &probes, &err);
     o.quality = &quality;
+    o.roofline_trials = &rl_trials;
+    o.probes = &probes;
     eb_store_close(s);
     if (st != EB_OK) {
         eb_config_set_free(&set);
         eb_table_free(&quality);
+        eb_table_free(&rl_trials);
+        eb_table_free(&probes);
         return cli_report("analyze", &err);
     }
     if (set.n == 0 && quality.nrow == 0) {
         fprintf(stderr, "edgebench analyze: not available: no measured runs in the store match "
                         "(see 'edgebench results')\n");
         eb_config_set_free(&set);
+        eb_table_free(&rl_trials);
+        eb_table_free(&probes);
         return EXIT_FAILURE_RUN;
     }
     eb_table table = {0};
@@ -734,6 +756,8 @@ int cmd_analyze(int argc, char **argv)
     }
     eb_table_free(&table);
     eb_table_free(&quality);
+    eb_table_free(&rl_trials);
+    eb_table_free(&probes);
     eb_config_set_free(&set);
     return code;
 }

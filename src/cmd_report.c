@@ -364,6 +364,7 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
     action_figures(r, set);
 
     report_quality(r, set, o);
+    report_roofline(r, o);
 
     report_heading(r, "Battery, cost and break-even");
     chart b = {.id = "fig16_battery_runs",
@@ -467,14 +468,20 @@ int cmd_report(int argc, char **argv)
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("report", &err);
     eb_config_set set = {0};
-    eb_table quality = {0};
+    eb_table quality = {0}, rl_trials = {0}, probes = {0};
     if (eb_store_configs(s, &o.f, &set, &err) != EB_OK ||
-        analyze_load_quality(s, &o, &quality, &err) != EB_OK) {
+        analyze_load_quality(s, &o, &quality, &err) != EB_OK ||
+        analyze_load_roofline(s, &o, &rl_trials, &probes, &err) != EB_OK) {
         eb_config_set_free(&set);
+        eb_table_free(&quality);
+        eb_table_free(&rl_trials);
+        eb_table_free(&probes);
         eb_store_close(s);
         return cli_report("report", &err);
     }
     o.quality = &quality;
+    o.roofline_trials = &rl_trials;
+    o.probes = &probes;
     char path[1200], mdpath[1200];
     snprintf(path, sizeof path, "%s/index.html", dir);
     snprintf(mdpath, sizeof mdpath, "%s/summary.md", dir);
@@ -486,6 +493,8 @@ int cmd_report(int argc, char **argv)
         if (r.md) fclose(r.md);
         eb_config_set_free(&set);
         eb_table_free(&quality);
+        eb_table_free(&rl_trials);
+        eb_table_free(&probes);
         eb_store_close(s);
         return cli_report("report", &err);
     }
@@ -515,6 +524,8 @@ int cmd_report(int argc, char **argv)
     bad |= fclose(r.md) != 0;
     eb_config_set_free(&set);
     eb_table_free(&quality);
+    eb_table_free(&rl_trials);
+    eb_table_free(&probes);
     eb_store_close(s);
     if (bad) {
         eb_fail(&err, EB_E_IO, "report %s: cannot write", dir);

@@ -136,6 +136,7 @@ static bool write_script(report *r, const chart *c, const char *dat, const char 
     gp_string(f, c->ylabel);
     fputs("\n", f);
     if (c->log_y) fputs("set logscale y\n", f);
+    if (c->log_x) fputs("set logscale x\n", f);
     if (c->lines) {
         fputs("set key below\n", f);
         fputs("set xlabel ", f);
@@ -154,8 +155,11 @@ static bool write_script(report *r, const chart *c, const char *dat, const char 
         fprintf(f, "set output '%s/%s.%s'\nplot ", r->dir, c->id, t ? "png" : "svg");
         for (int s = 0; s < c->n_series; s++) {
             if (s) fputs(", ", f);
+            static const char *const styles[] = {"linespoints lw 2 pt 7", "points pt 7 ps 1.3",
+                                                 "lines lw 2"};
             if (c->lines)
-                fprintf(f, "'%s' index %d using 2:3 with linespoints lw 2 pt 7 title ", dat, s);
+                fprintf(f, "'%s' index %d using 2:3 with %s title ", dat, s,
+                        styles[c->style[s] < 3 ? c->style[s] : 0]);
             else
                 fprintf(f, "'%s' using %d:xtic(1) title ", dat, s + 3);
             gp_string(f, c->series[s]);

@@ -23,7 +23,10 @@ typedef struct chart {
     char series_name[REPORT_MAX_SERIES][160]; /* names chart_series added */
     int n_series;
     bool lines; /* x is numeric (first column), one line per series */
-    bool log_y;
+    bool log_y, log_x;
+    /* lines charts: how each series is drawn (0 lines and points, 1 points
+     * only, 2 a line only) */
+    unsigned char style[REPORT_MAX_SERIES];
     char *labels[512];
     double x[512];
     double v[512][REPORT_MAX_SERIES];
@@ -49,5 +52,7 @@ struct analyze_opts;
 struct eb_config_set;
 /* Figs. 11 and 12 and the quantization-effect table (src/report_quality.c). */
 void report_quality(report *r, const struct eb_config_set *set, const struct analyze_opts *o);
+/* The roofline figure per device and its table (src/report_roofline.c). */
+void report_roofline(report *r, const struct analyze_opts *o);
 
 #endif
