@@ -37,7 +37,7 @@ eb_status eb_probe_points_from_table(const eb_table *probes, const char *device,
     *n = 0;
     int c_dev = column(probes, "device"), c_m = column(probes, "measure"),
         c_ty = column(probes, "weight_type"), c_th = column(probes, "threads"),
-        c_v = column(probes, "value");
+        c_v = column(probes, "value"), c_det = column(probes, "detail");
     if (c_m < 0 || c_th < 0 || c_v < 0)
         return eb_fail(err, EB_E_INTERNAL, "roofline: the probes table lacks its columns");
     if (probes->nrow == 0) return EB_OK;
@@ -50,6 +50,7 @@ eb_status eb_probe_points_from_table(const eb_table *probes, const char *device,
         snprintf(q->type, sizeof q->type, "%s", text(probes, r, c_ty));
         q->threads = atoi(text(probes, r, c_th));
         q->value = num(probes, r, c_v);
+        q->repacked = strstr(text(probes, r, c_det), "REPACK") != NULL;
     }
     *out = p;
     return EB_OK;

@@ -120,6 +120,7 @@ eb_status eb_model_shape_read(const char *path, eb_model_shape *out, eb_error *e
     for (int t = 0; t < GGML_TYPE_COUNT; t++)
         if (type_bytes[t] > 0 && (main_t < 0 || type_bytes[t] > type_bytes[main_t])) main_t = t;
     if (main_t >= 0) {
+        out->main_type_bytes = type_bytes[main_t];
         const char *name = ggml_type_name((enum ggml_type)main_t);
         size_t i = 0;
         for (; name[i] && i + 1 < sizeof out->main_type; i++)

@@ -479,6 +479,8 @@ eb_status eb_probe_points_from_json(const cJSON *rec, eb_probe_point **out, size
         snprintf(q->type, sizeof q->type, "%s", cJSON_IsString(t) ? t->valuestring : "");
         q->threads = (int)jnum(e, "threads");
         q->value = jnum(e, "best_gflops");
+        const cJSON *wb = cJSON_GetObjectItemCaseSensitive(e, "weights_buffer");
+        q->repacked = cJSON_IsString(wb) && strstr(wb->valuestring, "REPACK") != NULL;
         if (q->threads > 0 && q->value > 0 && q->type[0]) (*n)++;
     }
     *out = p;
@@ -500,6 +502,7 @@ cJSON *eb_probe_points_to_json(const eb_probe_point *p, size_t n)
         } else if (strcmp(p[i].measure, "matmul") == 0) {
             cJSON_AddStringToObject(o, "type", p[i].type);
             cJSON_AddNumberToObject(o, "best_gflops", p[i].value);
+            if (p[i].repacked) cJSON_AddStringToObject(o, "weights_buffer", "CPU_REPACK");
             cJSON_AddItemToArray(ker, o);
         } else {
             cJSON_Delete(o);

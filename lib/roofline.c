@@ -57,6 +57,29 @@ void eb_roofline_compute(const eb_model_shape *s, const eb_ceilings *c, int n_pr
     }
 }
 
+void eb_predict(const eb_model_shape *s, const eb_ceilings *c, double disk_cold_gbs,
+                double disk_cached_gbs, uint64_t file_bytes, int n_ctx, int n_prompt, int n_gen,
+                eb_prediction *out)
+{
+    memset(out, 0, sizeof *out);
+    out->weights_bytes = (double)s->weights_bytes;
+    out->kv_bytes = (double)s->kv_bytes_per_pos * n_ctx;
+    /* one prompt batch (at most llama.cpp's 512-token micro-batch): the
+     * residual stream and its normed copy, Q, K, V and attention output,
+     * three feed-forward rows and the attention scores over the context,
+     * in F32; and the last token's logits */
+    double u = n_prompt < 512 ? n_prompt : 512;
+    if (u < 1) u = 1;
+    out->compute_bytes =
+        4.0 * u * (6.0 * s->n_embd + 3.0 * s->n_ff + (double)s->n_head * n_ctx) + 4.0 * s->n_vocab;
+    out->repacked_bytes = c->weights_repacked ? (double)s->main_type_bytes : 0;
+    out->memory_bytes =
+        out->weights_bytes + out->repacked_bytes + out->kv_bytes + out->compute_bytes;
+    out->load_cold_s = disk_cold_gbs > 0 ? (double)file_bytes / (disk_cold_gbs * 1e9) : NAN;
+    out->load_cached_s = disk_cached_gbs > 0 ? (double)file_bytes / (disk_cached_gbs * 1e9) : NAN;
+    eb_roofline_compute(s, c, n_prompt, n_gen, NAN, NAN, &out->rl);
+}
+
 const eb_probe_point *eb_probe_pick(const eb_probe_point *p, size_t n, const char *measure,
                                     const char *type, int threads)
 {
@@ -103,6 +126,7 @@ void eb_ceilings_pick(const eb_probe_point *p, size_t n, int tg, int tp, const c
     if (mm) {
         out->gflops = mm->value;
         out->gflops_threads = mm->threads;
+        out->weights_repacked = mm->repacked;
     }
 }
 

@@ -700,8 +700,9 @@ static eb_status put_probe(eb_store *s, const cJSON *rec, const long long ids[3]
                    *kk = jtext(m, "k", b[2], 40);
         const cJSON *tyj = cJSON_GetObjectItemCaseSensitive(m, "type");
         const char *ty = cJSON_IsString(tyj) ? tyj->valuestring : NULL;
-        snprintf(detail, sizeof detail, "%s x %s x %s", mm ? mm : "?", nn ? nn : "?",
-                 kk ? kk : "?");
+        const cJSON *wb = cJSON_GetObjectItemCaseSensitive(m, "weights_buffer");
+        snprintf(detail, sizeof detail, "%s x %s x %s, weights in %s", mm ? mm : "?", nn ? nn : "?",
+                 kk ? kk : "?", cJSON_IsString(wb) ? wb->valuestring : "?");
         st = put_probe_row(
             s, pid, "matmul", ty ? ty : "", cJSON_GetObjectItemCaseSensitive(m, "threads"),
             cJSON_GetObjectItemCaseSensitive(m, "best_gflops"),

@@ -140,13 +140,16 @@ static const char roofline_sql[] =
     " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, d.board_model AS board,"
     " m.name AS model, m.quant, m.main_type, m.n_params, m.matmul_params, m.output_params,"
     " m.streamed_bytes,"
-    " m.kv_bytes_per_pos, m.synthetic, t.threads_prefill, t.threads_gen, t.governor,"
+    " m.kv_bytes_per_pos, m.synthetic, m.preset, m.path, m.file_size_bytes, t.n_ctx,"
+    " t.threads_prefill, t.threads_gen, t.governor,"
     " t.power_mode, t.status,"
     " (SELECT avg(r.n_prompt) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS n_prompt,"
     " (SELECT avg(r.n_gen) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS n_gen,"
     " (SELECT avg(r.prefill_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0)"
     " AS prefill_tps,"
-    " (SELECT avg(r.gen_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS gen_tps"
+    " (SELECT avg(r.gen_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS gen_tps,"
+    " (SELECT avg(r.load_s) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS load_s,"
+    " (SELECT max(r.peak_rss_mib) FROM runs r WHERE r.trial_id = t.id) AS peak_rss_mib"
     " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
     " LEFT JOIN models m ON m.id = t.model_id";
 

@@ -261,6 +261,7 @@ void eb_preset_shape(const eb_preset *p, eb_synth_type t, eb_model_shape *out)
     int main_t = 0;
     for (int i = 0; i < GGML_TYPE_COUNT; i++)
         if (a.type_bytes[i] > a.type_bytes[main_t]) main_t = i;
+    out->main_type_bytes = a.type_bytes[main_t];
     const char *name = ggml_type_name((enum ggml_type)main_t);
     size_t i = 0;
     for (; name[i] && i + 1 < sizeof out->main_type; i++)

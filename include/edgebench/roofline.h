@@ -25,7 +25,8 @@ typedef struct eb_model_shape {
     uint64_t streamed_bytes;   /* read per generated token: all but the unused embedding rows */
     uint64_t kv_bytes_per_pos; /* K and V of one position over all layers (F16 cache) */
     int32_t n_layer, n_embd, n_ff, n_vocab, n_head, n_head_kv, n_ctx_train;
-    char main_type[16]; /* the weight type holding most bytes, e.g. "Q4_K" */
+    char main_type[16];       /* the weight type holding most bytes, e.g. "Q4_K" */
+    uint64_t main_type_bytes; /* bytes of the layer matrices of that type */
     bool has_encoder;
 } eb_model_shape;
 
@@ -45,6 +46,9 @@ typedef struct eb_ceilings {
     double gflops;  /* matrix-kernel throughput, 1e9 operations/s */
     int gflops_threads;
     char gflops_type[16]; /* the kernel's weight type */
+    /* the engine copies weights of that type into a repacked layout at load,
+     * holding them twice (the file's pages and the copy) */
+    bool weights_repacked;
 } eb_ceilings;
 
 typedef struct eb_roofline {
@@ -68,6 +72,25 @@ typedef struct eb_roofline {
 void eb_roofline_compute(const eb_model_shape *s, const eb_ceilings *c, int n_prompt, int n_gen,
                          double prefill_tps, double gen_tps, eb_roofline *out);
 
+/* ---- predictions before a run ---- */
+
+typedef struct eb_prediction {
+    /* memory: weights (all read, so all resident) and the repacked copy of
+     * those the engine repacks, the KV cache of the
+     * whole context (allocated and cleared at once), and the activations
+     * of one prompt batch plus one row of logits; runtime overhead (the
+     * program, libraries, allocator slack) is not included */
+    double weights_bytes, kv_bytes, compute_bytes, memory_bytes;
+    double repacked_bytes; /* the copy of repacked weights (0 when none) */
+    double load_cold_s;    /* file ÷ probed cold disk read speed; NAN unprobed */
+    double load_cached_s;  /* file ÷ probed page-cache read speed */
+    eb_roofline rl;        /* the maxima (measured fields NAN) */
+} eb_prediction;
+
+void eb_predict(const eb_model_shape *s, const eb_ceilings *c, double disk_cold_gbs,
+                double disk_cached_gbs, uint64_t file_bytes, int n_ctx, int n_prompt, int n_gen,
+                eb_prediction *out);
+
 /* ---- choosing a probe's figure for a configuration ---- */
 
 /* One stored probe measurement. */
@@ -76,6 +99,7 @@ typedef struct eb_probe_point {
     char type[16];    /* weight type of a matmul, "" for memory */
     int threads;
     double value;
+    bool repacked; /* a matmul whose weights the engine repacked */
 } eb_probe_point;
 
 /* The point of measure (and type, case-insensitive, when given) at threads,
