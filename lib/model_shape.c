@@ -1,8 +1,10 @@
 /* A model's shape for the roofline, read from the GGUF file's metadata and
  * tensor table without reading any weights. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "edgebench/roofline.h"
 #include "ggml.h"
@@ -51,6 +53,8 @@ static bool starts_with(const char *s, const char *prefix)
 eb_status eb_model_shape_read(const char *path, eb_model_shape *out, eb_error *err)
 {
     memset(out, 0, sizeof *out);
+    struct stat sb;
+    if (stat(path, &sb) != 0) return eb_fail(err, EB_E_IO, "model %s: %s", path, strerror(errno));
     struct ggml_context *meta = NULL;
     struct gguf_init_params gp = {.no_alloc = true, .ctx = &meta};
     struct gguf_context *g = gguf_init_from_file(path, gp);

@@ -291,6 +291,7 @@ eb_status eb_probe_run(const eb_engine_ops *engine, const eb_probe_options *opt,
                        eb_probe_result *res, eb_error *err)
 {
     memset(res, 0, sizeof *res);
+    res->disk.cold_gbs = res->disk.cached_gbs = NAN;
     double t_start = eb_now();
     eb_status ist = engine->init(err); /* the engine's logging, quiet */
     if (ist != EB_OK) return ist;
