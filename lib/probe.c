@@ -285,6 +285,32 @@ static void say(const eb_probe_options *o, const char *fmt, ...)
     o->progress(o->progress_user, buf);
 }
 
+/* Busy and total jiffies of all CPUs (busy: all but idle and iowait). */
+static bool cpu_jiffies(const char *root, unsigned long long *busy, unsigned long long *total)
+{
+    char path[1024], buf[4096];
+    eb_path_join(path, sizeof path, root, "/proc/stat");
+    if (eb_read_text(path, buf, sizeof buf, NULL) != EB_OK) return false;
+    unsigned long long v[8] = {0};
+    if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) < 4)
+        return false;
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += v[i];
+    *busy = *total - v[3] - v[4];
+    return true;
+}
+
+static double busy_cpus(const char *root, int n_cpus)
+{
+    unsigned long long b0, t0, b1, t1;
+    if (!cpu_jiffies(root, &b0, &t0)) return NAN;
+    eb_sleep(0.5);
+    if (!cpu_jiffies(root, &b1, &t1) || t1 <= t0) return NAN;
+    return (double)(b1 - b0) / (double)(t1 - t0) * (n_cpus > 0 ? n_cpus : 1);
+}
+
 static const char *const default_types[] = {"F16", "Q8_0", "Q4_0", "Q4_K"};
 
 eb_status eb_probe_run(const eb_engine_ops *engine, const eb_probe_options *opt,
@@ -310,6 +336,7 @@ eb_status eb_probe_run(const eb_engine_ops *engine, const eb_probe_options *opt,
     res->mm_n = opt->mm_n > 0 ? opt->mm_n : 256;
     res->mm_k = opt->mm_k > 0 ? opt->mm_k : 2048;
     res->llc_bytes = eb_llc_bytes(opt->root);
+    res->busy_cpus_before = busy_cpus(opt->root, res->device.n_cpus_online);
     res->buffer_bytes = opt->buffer_bytes;
     if (!res->buffer_bytes) {
         res->buffer_bytes = 256ull << 20;
@@ -402,6 +429,7 @@ cJSON *eb_probe_to_json(const eb_probe_result *res)
     cJSON_AddStringToObject(b, "engine_version", res->engine_version);
     cJSON *p = cJSON_AddObjectToObject(rec, "probe");
     cJSON_AddNumberToObject(p, "duration_s", res->duration_s);
+    add_num(p, "busy_cpus_before", res->busy_cpus_before);
     cJSON_AddNumberToObject(p, "llc_bytes", (double)res->llc_bytes);
     cJSON_AddNumberToObject(p, "buffer_bytes", (double)res->buffer_bytes);
     cJSON_AddNumberToObject(p, "passes", res->passes);

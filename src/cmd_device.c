@@ -71,6 +71,12 @@ static void write_text(FILE *f, const eb_probe_result *r)
     fprintf(f, "device  %s%s%s, %s, %d CPUs online\n", d->hostname, d->board_model[0] ? ", " : "",
             d->board_model, d->cpu_model, d->n_cpus_online);
     const eb_nominal *nom = eb_nominal_find(d->board_model, d->ram_total_kb);
+    if (r->busy_cpus_before > 0.25)
+        fprintf(f,
+                "WARNING: the machine was busy before the probe (%.2f CPUs' worth of other "
+                "work or hypervisor steal): these ceilings may read low; probe again when "
+                "it is quiet\n",
+                r->busy_cpus_before);
     fprintf(f, "\nmemory read bandwidth (%.0f MiB buffer, last-level cache %.0f MiB, best of %d)\n",
             (double)r->buffer_bytes / 1048576.0, (double)r->llc_bytes / 1048576.0, r->mem_passes);
     fprintf(f, "  %7s %10s %10s %8s  (spread: best to slowest pass)\n", "threads", "best GB/s",

@@ -76,6 +76,10 @@ typedef struct eb_probe_result {
     eb_probe_kernel kernels[EB_PROBE_MAX_THREADS * EB_PROBE_MAX_TYPES];
     eb_probe_disk disk;
     double duration_s;
+    /* CPUs' worth of work by others (and hypervisor steal) in the half
+     * second before the probe; NAN when /proc/stat is not readable. Above
+     * about 0.25 the ceilings will read low. */
+    double busy_cpus_before;
 } eb_probe_result;
 
 /* Largest cache size under root's /sys/devices/system/cpu/cpu0/cache (0
