@@ -133,13 +133,16 @@ static eb_status mem_pass(mem_shared *sh, mem_worker *w, double *gbs, eb_error *
     return EB_OK;
 }
 
-eb_status eb_probe_memory(uint64_t bytes, int threads, int passes, eb_probe_mem *out, eb_error *err)
+eb_status eb_probe_memory(uint64_t bytes, int threads, int passes, double min_seconds,
+                          eb_probe_mem *out, eb_error *err)
 {
     memset(out, 0, sizeof *out);
     out->threads = threads;
-    if (threads < 1 || threads > 1024 || passes < 1 || passes > EB_PROBE_MAX_PASSES)
-        return eb_fail(err, EB_E_INVALID_ARG, "memory probe: %d threads, %d passes out of range",
-                       threads, passes);
+    if (threads < 1 || threads > 1024 || passes < 1 || passes > EB_PROBE_MAX_MEM_PASSES ||
+        !(min_seconds >= 0) || min_seconds > 3600)
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "memory probe: %d threads, %d passes, %g s out of range", threads, passes,
+                       min_seconds);
     mem_shared sh = {.words = (size_t)(bytes / sizeof(uint64_t)), .threads = threads};
     void *buf = NULL;
     if (sh.words < (size_t)threads * 8 || posix_memalign(&buf, 4096, sh.words * 8) != 0)
@@ -147,28 +150,41 @@ eb_status eb_probe_memory(uint64_t bytes, int threads, int passes, eb_probe_mem 
                        (unsigned long long)bytes);
     sh.buf = buf;
     mem_worker *w = calloc((size_t)threads, sizeof *w);
-    if (!w) {
+    double *gbs = calloc(EB_PROBE_MAX_MEM_PASSES, sizeof *gbs);
+    if (!w || !gbs) {
         free(buf);
+        free(w);
+        free(gbs);
         return eb_fail(err, EB_E_NO_MEMORY, "memory probe: out of memory");
     }
     double untimed;
     sh.first_touch = true;
     eb_status st = mem_pass(&sh, w, &untimed, err);
     sh.first_touch = false;
-    for (int p = 0; p < passes && st == EB_OK; p++)
-        st = mem_pass(&sh, w, &out->pass_gbs[p], err);
+    int n = 0;
+    for (double t0 = eb_now();
+         st == EB_OK && n < EB_PROBE_MAX_MEM_PASSES && (n < passes || eb_now() - t0 < min_seconds);
+         n++)
+        st = mem_pass(&sh, w, &gbs[n], err);
     uint64_t sink = 0;
     for (int i = 0; i < threads; i++)
         sink ^= w[i].sink;
     free(w);
     free(buf);
-    if (st != EB_OK) return st;
-    for (int p = 0; p < passes; p++)
-        if (out->pass_gbs[p] > out->best_gbs) out->best_gbs = out->pass_gbs[p];
-    out->median_gbs = median(out->pass_gbs, passes);
-    /* the sums are used, so the reads cannot be optimised away */
-    out->sink = sink;
-    return EB_OK;
+    if (st == EB_OK) {
+        out->n_passes = n;
+        out->slowest_gbs = gbs[0];
+        for (int p = 0; p < n; p++) {
+            if (gbs[p] > out->best_gbs) out->best_gbs = gbs[p];
+            if (gbs[p] < out->slowest_gbs) out->slowest_gbs = gbs[p];
+        }
+        qsort(gbs, (size_t)n, sizeof *gbs, cmp_double);
+        out->median_gbs = n % 2 ? gbs[n / 2] : (gbs[n / 2 - 1] + gbs[n / 2]) / 2;
+        /* the sums are used, so the reads cannot be optimised away */
+        out->sink = sink;
+    }
+    free(gbs);
+    return st;
 }
 
 /* ---- disk ---- */
@@ -330,8 +346,10 @@ eb_status eb_probe_run(const eb_engine_ops *engine, const eb_probe_options *opt,
     snprintf(res->engine_version, sizeof res->engine_version, "%s", engine->version());
     res->passes = opt->passes > 0 ? opt->passes : 5;
     res->mem_passes = opt->mem_passes > 0 ? opt->mem_passes : 48;
-    if (res->passes > EB_PROBE_MAX_PASSES || res->mem_passes > EB_PROBE_MAX_PASSES)
-        return eb_fail(err, EB_E_INVALID_ARG, "probe: at most %d passes", EB_PROBE_MAX_PASSES);
+    res->mem_seconds = opt->mem_seconds > 0 ? opt->mem_seconds : 1.0;
+    if (res->passes > EB_PROBE_MAX_PASSES || res->mem_passes > EB_PROBE_MAX_MEM_PASSES)
+        return eb_fail(err, EB_E_INVALID_ARG, "probe: at most %d kernel and %d memory passes",
+                       EB_PROBE_MAX_PASSES, EB_PROBE_MAX_MEM_PASSES);
     res->mm_m = opt->mm_m > 0 ? opt->mm_m : 2048;
     res->mm_n = opt->mm_n > 0 ? opt->mm_n : 256;
     res->mm_k = opt->mm_k > 0 ? opt->mm_k : 2048;
@@ -359,10 +377,10 @@ eb_status eb_probe_run(const eb_engine_ops *engine, const eb_probe_options *opt,
     int n_types = opt->n_types > 0 ? opt->n_types : 4;
     eb_status st = EB_OK;
     for (int i = 0; i < n_threads && st == EB_OK; i++) {
-        say(opt, "memory read, %d thread(s), %.0f MiB x %d passes", threads[i],
-            (double)res->buffer_bytes / 1048576.0, res->mem_passes);
-        st = eb_probe_memory(res->buffer_bytes, threads[i], res->mem_passes, &res->mem[res->n_mem],
-                             err);
+        say(opt, "memory read, %d thread(s), %.0f MiB x at least %d passes and %g s", threads[i],
+            (double)res->buffer_bytes / 1048576.0, res->mem_passes, res->mem_seconds);
+        st = eb_probe_memory(res->buffer_bytes, threads[i], res->mem_passes, res->mem_seconds,
+                             &res->mem[res->n_mem], err);
         if (st == EB_OK) res->n_mem++;
     }
     double pass_s[EB_PROBE_MAX_PASSES];
@@ -434,15 +452,15 @@ cJSON *eb_probe_to_json(const eb_probe_result *res)
     cJSON_AddNumberToObject(p, "buffer_bytes", (double)res->buffer_bytes);
     cJSON_AddNumberToObject(p, "passes", res->passes);
     cJSON_AddNumberToObject(p, "mem_passes", res->mem_passes);
+    cJSON_AddNumberToObject(p, "mem_seconds", res->mem_seconds);
     cJSON *mem = cJSON_AddArrayToObject(p, "memory");
     for (int i = 0; i < res->n_mem; i++) {
         cJSON *m = cJSON_CreateObject();
         cJSON_AddNumberToObject(m, "threads", res->mem[i].threads);
         add_num(m, "best_gbs", res->mem[i].best_gbs);
         add_num(m, "median_gbs", res->mem[i].median_gbs);
-        cJSON *ps = cJSON_AddArrayToObject(m, "pass_gbs");
-        for (int k = 0; k < res->mem_passes; k++)
-            cJSON_AddItemToArray(ps, cJSON_CreateNumber(res->mem[i].pass_gbs[k]));
+        add_num(m, "slowest_gbs", res->mem[i].slowest_gbs);
+        cJSON_AddNumberToObject(m, "passes", res->mem[i].n_passes);
         cJSON_AddItemToArray(mem, m);
     }
     cJSON *ker = cJSON_AddArrayToObject(p, "kernels");

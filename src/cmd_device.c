@@ -29,7 +29,8 @@ static void usage(FILE *f)
           "                         (default 2048x256x2048)\n"
           "      --buffer-mib N     memory probe buffer (default max(256, 8 x last-level cache))\n"
           "      --passes N         timed kernel passes, best kept (default 5)\n"
-          "      --mem-passes N     timed memory passes, best kept (default 48)\n"
+          "      --mem-passes N     timed memory passes at least, best kept (default 48)\n"
+          "      --mem-seconds S    and for at least S seconds per thread count (default 1)\n"
           "      --disk-dir DIR     where the disk probe writes its file (default the cache)\n"
           "      --disk-mib N       disk probe file size (default 256)\n"
           "      --no-disk          no disk probe\n"
@@ -50,6 +51,7 @@ enum {
     O_BUF,
     O_PASSES,
     O_MPASSES,
+    O_MSECS,
     O_DDIR,
     O_DMIB,
     O_NODISK,
@@ -77,15 +79,16 @@ static void write_text(FILE *f, const eb_probe_result *r)
                 "work or hypervisor steal): these ceilings may read low; probe again when "
                 "it is quiet\n",
                 r->busy_cpus_before);
-    fprintf(f, "\nmemory read bandwidth (%.0f MiB buffer, last-level cache %.0f MiB, best of %d)\n",
-            (double)r->buffer_bytes / 1048576.0, (double)r->llc_bytes / 1048576.0, r->mem_passes);
+    fprintf(f,
+            "\nmemory read bandwidth (%.0f MiB buffer, last-level cache %.0f MiB, best of at least "
+            "%d passes and %g s)\n",
+            (double)r->buffer_bytes / 1048576.0, (double)r->llc_bytes / 1048576.0, r->mem_passes,
+            r->mem_seconds);
     fprintf(f, "  %7s %10s %10s %8s  (spread: best to slowest pass)\n", "threads", "best GB/s",
             "median", "spread");
     for (int i = 0; i < r->n_mem; i++) {
         const eb_probe_mem *m = &r->mem[i];
-        double lo = m->best_gbs;
-        for (int p = 0; p < r->mem_passes; p++)
-            if (m->pass_gbs[p] < lo) lo = m->pass_gbs[p];
+        double lo = m->slowest_gbs;
         fprintf(f, "  %7d %10.2f %10.2f %7.1f%%\n", m->threads, m->best_gbs, m->median_gbs,
                 100 * (m->best_gbs - lo) / m->best_gbs);
     }
@@ -137,6 +140,7 @@ static int probe(int argc, char **argv)
                                          {"buffer-mib", required_argument, NULL, O_BUF},
                                          {"passes", required_argument, NULL, O_PASSES},
                                          {"mem-passes", required_argument, NULL, O_MPASSES},
+                                         {"mem-seconds", required_argument, NULL, O_MSECS},
                                          {"disk-dir", required_argument, NULL, O_DDIR},
                                          {"disk-mib", required_argument, NULL, O_DMIB},
                                          {"no-disk", no_argument, NULL, O_NODISK},
@@ -200,8 +204,16 @@ static int probe(int argc, char **argv)
             o.passes = (int)v;
             break;
         case O_MPASSES:
-            if (!cli_int("--mem-passes", optarg, 1, EB_PROBE_MAX_PASSES, &v)) code = EXIT_USAGE;
+            if (!cli_int("--mem-passes", optarg, 1, EB_PROBE_MAX_MEM_PASSES, &v)) code = EXIT_USAGE;
             o.mem_passes = (int)v;
+            break;
+        case O_MSECS:
+            if (!cli_double("--mem-seconds", optarg, &o.mem_seconds) || o.mem_seconds <= 0 ||
+                o.mem_seconds > 600) {
+                fprintf(stderr, "edgebench device probe: invalid_argument: --mem-seconds must be "
+                                "in (0, 600]\n");
+                code = EXIT_USAGE;
+            }
             break;
         case O_DDIR:
             o.disk_dir = optarg;

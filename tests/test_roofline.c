@@ -246,14 +246,16 @@ static void test_memory_probe(void **state)
     (void)state;
     eb_probe_mem m;
     eb_error err = {0};
-    assert_int_equal(eb_probe_memory(64ull << 20, 2, 4, &m, &err), EB_OK);
+    assert_int_equal(eb_probe_memory(64ull << 20, 2, 4, 0, &m, &err), EB_OK);
     assert_int_equal(m.threads, 2);
+    assert_int_equal(m.n_passes, 4);
     assert_true(m.best_gbs > 0.1 && m.best_gbs < 5000);
-    assert_true(m.median_gbs <= m.best_gbs);
-    for (int i = 0; i < 4; i++)
-        assert_true(m.pass_gbs[i] > 0 && m.pass_gbs[i] <= m.best_gbs);
-    assert_int_equal(eb_probe_memory(64ull << 20, 0, 4, &m, &err), EB_E_INVALID_ARG);
-    assert_int_equal(eb_probe_memory(64ull << 20, 1, 0, &m, &err), EB_E_INVALID_ARG);
+    assert_true(0 < m.slowest_gbs && m.slowest_gbs <= m.median_gbs && m.median_gbs <= m.best_gbs);
+    /* at least 0.2 s: more passes than the 2 asked for */
+    assert_int_equal(eb_probe_memory(16ull << 20, 1, 2, 0.2, &m, &err), EB_OK);
+    assert_true(m.n_passes > 2);
+    assert_int_equal(eb_probe_memory(64ull << 20, 0, 4, 0, &m, &err), EB_E_INVALID_ARG);
+    assert_int_equal(eb_probe_memory(64ull << 20, 1, 0, 0, &m, &err), EB_E_INVALID_ARG);
 }
 
 static void test_points_json_round_trip(void **state)

@@ -29,7 +29,8 @@ typedef struct eb_probe_options {
     int n_types;           /* 0: F16, Q8_0, Q4_0, Q4_K */
     uint64_t buffer_bytes; /* 0: max(256 MiB, 8 x last-level cache) */
     int passes;            /* kernel passes; 0: 5 */
-    int mem_passes;        /* memory passes; 0: 48 (short passes are noisy) */
+    int mem_passes;        /* memory passes at least; 0: 48 */
+    double mem_seconds;    /* and for at least this long; 0: 1 s (short probes are noisy) */
     int mm_m, mm_n, mm_k;  /* 0: 2048 x 256 x 2048 (rows, tokens, inner) */
     const char *disk_dir;  /* NULL: no disk probe */
     uint64_t disk_bytes;   /* 0: 256 MiB */
@@ -39,8 +40,8 @@ typedef struct eb_probe_options {
 
 typedef struct eb_probe_mem {
     int threads;
-    double best_gbs, median_gbs;
-    double pass_gbs[EB_PROBE_MAX_PASSES];
+    int n_passes;
+    double best_gbs, median_gbs, slowest_gbs;
     uint64_t sink; /* what was read, summed: keeps the reads from being optimised away */
 } eb_probe_mem;
 
@@ -69,6 +70,7 @@ typedef struct eb_probe_result {
     uint64_t llc_bytes; /* 0 when not read */
     uint64_t buffer_bytes;
     int passes, mem_passes;
+    double mem_seconds;
     int mm_m, mm_n, mm_k;
     int n_mem;
     eb_probe_mem mem[EB_PROBE_MAX_THREADS];
@@ -86,10 +88,12 @@ typedef struct eb_probe_result {
  * when absent). */
 uint64_t eb_llc_bytes(const char *root);
 
-/* Sustained read bandwidth of threads threads over a buffer of bytes:
- * passes timed passes after one untimed, each pass's GB/s in pass_gbs. */
-eb_status eb_probe_memory(uint64_t bytes, int threads, int passes, eb_probe_mem *out,
-                          eb_error *err);
+/* Sustained read bandwidth of threads threads over a buffer of bytes: after
+ * one untimed pass, timed passes until there are at least passes of them
+ * and min_seconds have gone by (at most EB_PROBE_MAX_MEM_PASSES). */
+#define EB_PROBE_MAX_MEM_PASSES 4096
+eb_status eb_probe_memory(uint64_t bytes, int threads, int passes, double min_seconds,
+                          eb_probe_mem *out, eb_error *err);
 
 /* Cold and cached read speed of a file of bytes written in dir (removed
  * after). */
