@@ -25,6 +25,11 @@ struct eb_context {
     const struct llama_vocab *vocab;
     int32_t n_vocab;
     int n_batch;
+    /* Encoder-decoder (T5): the prompt is encoded; generation starts by
+     * decoding dec_start, which the first greedy_next does. */
+    bool enc_dec, need_start;
+    llama_token dec_start;
+    eb_error pending; /* a failure inside greedy_next, given by the next decode */
 };
 
 /* llama.cpp logs to stderr by default; the library must not print, so the
@@ -202,6 +207,9 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     cp.n_threads = p->threads_gen;
     cp.n_threads_batch = p->threads_prefill;
     cp.n_seq_max = (uint32_t)(p->n_seq_max > 0 ? p->n_seq_max : 1);
+    bool enc_dec = llama_model_has_encoder(em->model);
+    /* the encoder takes the whole prompt in one micro-batch */
+    if (enc_dec && cp.n_ubatch < cp.n_ctx) cp.n_ubatch = cp.n_batch = cp.n_ctx;
     cp.no_perf = false;
     last_log[0] = '\0';
     struct llama_context *c = llama_init_from_model(em->model, cp);
@@ -227,7 +235,13 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     llama_attach_threadpool(c, ec->pool_gen, ec->pool_prefill);
     ec->vocab = llama_model_get_vocab(em->model);
     ec->n_vocab = llama_vocab_n_tokens(ec->vocab);
-    ec->n_batch = p->n_batch;
+    ec->n_batch = (int)cp.n_batch;
+    ec->enc_dec = enc_dec;
+    if (enc_dec) {
+        ec->dec_start = llama_model_decoder_start_token(em->model);
+        if (ec->dec_start == LLAMA_TOKEN_NULL) ec->dec_start = llama_vocab_bos(ec->vocab);
+        if (ec->dec_start == LLAMA_TOKEN_NULL) ec->dec_start = 0;
+    }
     *out = ec;
     return EB_OK;
 }
@@ -244,6 +258,20 @@ static eb_status decode_or_fail(eb_context *c, llama_token *toks, int32_t n, eb_
 
 static eb_status llama_prefill(eb_context *c, const int32_t *tokens, int32_t n, eb_error *err)
 {
+    if (c->enc_dec) {
+        if (n > c->n_batch)
+            return eb_fail(err, EB_E_CONTEXT,
+                           "the encoder takes at most %d prompt tokens (the context), got %d",
+                           c->n_batch, n);
+        last_log[0] = '\0';
+        int32_t r = llama_encode(c->ctx, llama_batch_get_one((llama_token *)tokens, n));
+        if (r != 0)
+            return eb_fail(err, EB_E_ENGINE, "llama_encode of %d tokens failed (%d): %s", n, r,
+                           last_log[0] ? last_log : "no reason given");
+        llama_synchronize(c->ctx);
+        c->need_start = true;
+        return EB_OK;
+    }
     for (int32_t i = 0; i < n; i += c->n_batch) {
         int32_t k = n - i < c->n_batch ? n - i : c->n_batch;
         eb_status st = decode_or_fail(c, (llama_token *)(tokens + i), k, err);
@@ -255,6 +283,13 @@ static eb_status llama_prefill(eb_context *c, const int32_t *tokens, int32_t n, 
 
 static int32_t llama_greedy(eb_context *c)
 {
+    if (c->need_start) {
+        /* the decoder's first step: its start token, part of generation */
+        c->need_start = false;
+        llama_token t = c->dec_start;
+        if (decode_or_fail(c, &t, 1, &c->pending) != EB_OK) return c->dec_start;
+        llama_synchronize(c->ctx);
+    }
     const float *logits = llama_get_logits_ith(c->ctx, -1);
     if (!logits) return 0;
     int32_t best = 0;
@@ -270,6 +305,10 @@ static int32_t llama_greedy(eb_context *c)
 
 static eb_status llama_decode_one(eb_context *c, int32_t token, eb_error *err)
 {
+    if (c->pending.status != EB_OK) {
+        *err = c->pending;
+        return err->status;
+    }
     llama_token t = token;
     eb_status st = decode_or_fail(c, &t, 1, err);
     if (st == EB_OK) llama_synchronize(c->ctx);

@@ -85,7 +85,8 @@ eb_status eb_model_shape_read(const char *path, eb_model_shape *out, eb_error *e
         uint64_t bytes = ggml_nbytes(t), params = (uint64_t)ggml_nelements(t);
         out->n_params += params;
         out->weights_bytes += bytes;
-        bool matrix = t->ne[1] > 1;
+        /* T5's relative position bias is a small table, not a matrix product */
+        bool matrix = t->ne[1] > 1 && !strstr(t->name, "attn_rel_b");
         bool encoder = starts_with(t->name, "enc.");
         if (encoder) {
             out->has_encoder = true;
@@ -118,7 +119,8 @@ eb_status eb_model_shape_read(const char *path, eb_model_shape *out, eb_error *e
     if (out->has_encoder) {
         /* Generation runs only the decoder; the prompt only the encoder. */
         out->streamed_bytes -= encoder_bytes;
-        out->matmul_params = encoder_matmul + (has_output ? 0 : embd_params);
+        out->matmul_params = encoder_matmul;
+        out->output_params = 0;
     }
     int main_t = -1;
     for (int t = 0; t < GGML_TYPE_COUNT; t++)

@@ -11,6 +11,13 @@ static const eb_preset presets[] = {
      .vocab = "qwen2", .n_vocab = 151936, .n_embd = 896, .n_layer = 24, .n_ff = 4864,
      .n_head = 14, .n_head_kv = 2, .n_ctx_train = 32768, .rope_freq_base = 1000000.0f,
      .rms_eps = 1e-6f, .tied_embeddings = true, .qkv_bias = true, .published_params = 0.494e9},
+    /* Flan-T5 Large: d_model 1024, d_ff 2816 (gated GELU), 24 + 24 layers, 16 heads of
+     * 64, 32 relative position buckets, untied output; a SentencePiece unigram
+     * vocabulary of 32,128 entries (see synth.c). */
+    {.name = "flan-t5-large", .display = "Flan-T5 Large", .abbrev = "FT5-L", .arch = "t5",
+     .vocab = "llama-spm", .n_vocab = 32128, .n_embd = 1024, .n_layer = 24, .n_ff = 2816,
+     .n_head = 16, .n_head_kv = 16, .head_dim = 64, .n_ctx_train = 512, .rms_eps = 1e-6f,
+     .encoder_decoder = true, .rel_buckets = 32, .published_params = 0.783e9},
     {.name = "llama-3.2-1b", .display = "Llama 3.2 1B", .abbrev = "L3.2-1B", .arch = "llama",
      .vocab = "llama-bpe", .n_vocab = 128256, .n_embd = 2048, .n_layer = 16, .n_ff = 8192,
      .n_head = 32, .n_head_kv = 8, .n_ctx_train = 131072, .rope_freq_base = 500000.0f,
@@ -58,6 +65,10 @@ static const eb_preset presets[] = {
      .vocab = "llama-spm", .n_vocab = 32000, .n_embd = 256, .n_layer = 2, .n_ff = 512,
      .n_head = 4, .n_head_kv = 2, .n_ctx_train = 2048, .rope_freq_base = 10000.0f,
      .rms_eps = 1e-5f, .test_only = true},
+    {.name = "tiny-t5", .display = "tiny T5 (test)", .abbrev = "tiny-T5", .arch = "t5",
+     .vocab = "llama-spm", .n_vocab = 32128, .n_embd = 128, .n_layer = 2, .n_ff = 256,
+     .n_head = 4, .n_head_kv = 4, .head_dim = 32, .n_ctx_train = 512, .rms_eps = 1e-6f,
+     .encoder_decoder = true, .rel_buckets = 32, .test_only = true},
     {.name = "tiny-qwen2", .display = "tiny Qwen 2 (test)", .abbrev = "tiny-Q2", .arch = "qwen2",
      .vocab = "qwen2", .n_vocab = 151936, .n_embd = 64, .n_layer = 2, .n_ff = 128,
      .n_head = 4, .n_head_kv = 2, .n_ctx_train = 2048, .rope_freq_base = 1000000.0f,

@@ -444,7 +444,12 @@ eb_status eb_ppl_run(const eb_engine_ops *e, const eb_ppl_config *cfg, eb_ppl_re
     st = e->model_load(rc.model_path, &lp, &m, err);
     if (st == EB_OK) {
         e->model_info(m, &res->run.model);
-        if (res->n_ctx > res->run.model.n_ctx_train && res->run.model.n_ctx_train > 0)
+        if (res->run.model.has_encoder)
+            st = eb_fail(err, EB_E_UNSUPPORTED,
+                         "%s is an encoder-decoder model (%s): perplexity here scores a "
+                         "decoder-only model's next-token predictions over the corpus",
+                         rc.model_path, res->run.model.arch);
+        else if (res->n_ctx > res->run.model.n_ctx_train && res->run.model.n_ctx_train > 0)
             st = eb_fail(err, EB_E_CONTEXT,
                          "%s supports a context of %d tokens; -c %d is more than that",
                          rc.model_path, res->run.model.n_ctx_train, res->n_ctx);

@@ -36,6 +36,7 @@ typedef enum tensor_role {
     ROLE_NORM,
     ROLE_BIAS,
     ROLE_ROPE_FREQS,
+    ROLE_REL_B, /* T5 relative position bias: kept in F32, as llama.cpp does */
 } tensor_role;
 
 typedef struct tensor_spec {
@@ -60,10 +61,55 @@ static int head_dim(const eb_preset *p)
     return p->head_dim ? p->head_dim : p->n_embd / p->n_head;
 }
 
+/* T5 (llama.cpp's "t5"): an encoder stack and a decoder stack with
+ * cross-attention, gated feed-forward, the relative position bias in the
+ * first layer of each stack. */
+static void for_each_t5_tensor(const eb_preset *p, spec_fn fn, void *user)
+{
+    const int64_t E = p->n_embd, q = (int64_t)head_dim(p) * p->n_head;
+    char n[64];
+    emit(fn, user, "token_embd.weight", ROLE_TOKEN_EMBD, E, p->n_vocab, -1);
+    for (int stack = 0; stack < 2; stack++) {
+        const char *st = stack ? "dec" : "enc";
+        for (int i = 0; i < p->n_layer; i++) {
+#define T(fmt, role, a, b)                                                                         \
+    do {                                                                                           \
+        snprintf(n, sizeof n, "%s.blk.%d." fmt, st, i);                                            \
+        emit(fn, user, n, role, a, b, i);                                                          \
+    } while (0)
+            T("attn_norm.weight", ROLE_NORM, E, 1);
+            if (i == 0) T("attn_rel_b.weight", ROLE_REL_B, p->n_head, p->rel_buckets);
+            T("attn_q.weight", ROLE_ATTN_Q, E, q);
+            T("attn_k.weight", ROLE_ATTN_K, E, q);
+            T("attn_v.weight", ROLE_ATTN_V, E, q);
+            T("attn_o.weight", ROLE_ATTN_OUT, q, E);
+            if (stack) {
+                T("cross_attn_norm.weight", ROLE_NORM, E, 1);
+                T("cross_attn_q.weight", ROLE_ATTN_Q, E, q);
+                T("cross_attn_k.weight", ROLE_ATTN_K, E, q);
+                T("cross_attn_v.weight", ROLE_ATTN_V, E, q);
+                T("cross_attn_o.weight", ROLE_ATTN_OUT, q, E);
+            }
+            T("ffn_norm.weight", ROLE_NORM, E, 1);
+            T("ffn_gate.weight", ROLE_FFN_GATE, E, p->n_ff);
+            T("ffn_up.weight", ROLE_FFN_UP, E, p->n_ff);
+            T("ffn_down.weight", ROLE_FFN_DOWN, p->n_ff, E);
+#undef T
+        }
+        snprintf(n, sizeof n, "%s.output_norm.weight", st);
+        emit(fn, user, n, ROLE_NORM, E, 1, -1);
+    }
+    if (!p->tied_embeddings) emit(fn, user, "output.weight", ROLE_OUTPUT, E, p->n_vocab, -1);
+}
+
 /* The tensors llama.cpp's loader expects for the preset's architecture, in
  * the order the converters write them. */
 static void for_each_tensor(const eb_preset *p, spec_fn fn, void *user)
 {
+    if (p->encoder_decoder) {
+        for_each_t5_tensor(p, fn, user);
+        return;
+    }
     const int64_t E = p->n_embd, hd = head_dim(p);
     const int64_t q = hd * p->n_head, kv = hd * p->n_head_kv;
     char n[64];
@@ -149,7 +195,7 @@ static bool use_more_bits(int i, int n)
  * the type's blocks, so a synthetic file has the tensor types a real one has. */
 static enum ggml_type tensor_type(const eb_preset *p, eb_synth_type t, const tensor_spec *s)
 {
-    if (s->ne1 == 1) return GGML_TYPE_F32;
+    if (s->ne1 == 1 || s->role == ROLE_REL_B) return GGML_TYPE_F32;
     enum ggml_type ty = base_type(t);
     if (t == EB_SYNTH_F16) return ty;
     if (s->role == ROLE_OUTPUT || (p->tied_embeddings && s->role == ROLE_TOKEN_EMBD)) {
@@ -216,7 +262,7 @@ typedef struct shape_acc {
     const eb_preset *p;
     eb_synth_type t;
     eb_model_shape *s;
-    uint64_t embd_bytes, embd_row, embd_params, output_params;
+    uint64_t embd_bytes, embd_row, embd_params, output_params, encoder_bytes, encoder_matmul;
     uint64_t type_bytes[GGML_TYPE_COUNT];
 } shape_acc;
 
@@ -235,7 +281,10 @@ static void shape_cb(void *user, const tensor_spec *s)
         return;
     }
     if (s->role == ROLE_OUTPUT) a->output_params = params;
-    if (s->ne1 > 1) {
+    bool encoder = strncmp(s->name, "enc.", 4) == 0;
+    if (encoder) a->encoder_bytes += bytes;
+    if (encoder && s->ne1 > 1 && s->role != ROLE_REL_B) a->encoder_matmul += params;
+    if (s->ne1 > 1 && s->role != ROLE_REL_B) {
         a->s->matmul_params += params;
         if (s->role != ROLE_OUTPUT) a->type_bytes[ty] += bytes;
     }
@@ -249,6 +298,14 @@ void eb_preset_shape(const eb_preset *p, eb_synth_type t, eb_model_shape *out)
     if (p->tied_embeddings) out->matmul_params += a.embd_params;
     out->output_params = a.output_params ? a.output_params : a.embd_params;
     out->streamed_bytes = out->weights_bytes - (p->tied_embeddings ? 0 : a.embd_bytes - a.embd_row);
+    if (p->encoder_decoder) {
+        /* as eb_model_shape_read: the prompt runs the encoder, a token the
+         * decoder and the output matrix */
+        out->has_encoder = true;
+        out->streamed_bytes -= a.encoder_bytes;
+        out->matmul_params = a.encoder_matmul;
+        out->output_params = 0;
+    }
     out->kv_bytes_per_pos =
         (uint64_t)p->n_layer * (uint64_t)p->n_head_kv * 2u * (uint64_t)head_dim(p) * 2u;
     out->n_layer = p->n_layer;
@@ -392,6 +449,82 @@ static eb_status copy_vocab(struct gguf_context *dst, const eb_preset *p, const 
 
 /* ---- metadata -------------------------------------------------------------- */
 
+/* A SentencePiece unigram vocabulary of T5's layout and exact size, from
+ * llama.cpp's llama-spm pieces: <pad> 0, </s> 1, <unk> 2, then the pieces
+ * with their scores, <extra_id_99> .. <extra_id_0>, and padding entries to
+ * the embedding's size, as the converter writes Flan-T5's. */
+static eb_status t5_vocab(struct gguf_context *dst, const eb_preset *p, const char *vocab_dir,
+                          eb_error *err)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf",
+             vocab_dir ? vocab_dir : EB_DEFAULT_VOCAB_DIR, p->vocab);
+    struct gguf_init_params gp = {.no_alloc = true, .ctx = NULL};
+    struct gguf_context *src = gguf_init_from_file(path, gp);
+    if (!src) return eb_fail(err, EB_E_IO, "cannot read tokenizer vocabulary %s", path);
+    int64_t kt = gguf_find_key(src, "tokenizer.ggml.tokens");
+    int64_t ks = gguf_find_key(src, "tokenizer.ggml.scores");
+    int64_t ky = gguf_find_key(src, "tokenizer.ggml.token_type");
+    const size_t n = (size_t)p->n_vocab, n_extra = 100;
+    size_t n_src = kt >= 0 ? gguf_get_arr_n(src, kt) : 0;
+    if (kt < 0 || ks < 0 || ky < 0 || n_src < 4 || n_src - 3 + 3 + n_extra > n) {
+        gguf_free(src);
+        return eb_fail(err, EB_E_NOT_GGUF, "%s: no pieces with scores and types for %s", path,
+                       p->name);
+    }
+    const char **strs = calloc(n, sizeof *strs);
+    char(*own)[24] = calloc(n, sizeof *own);
+    float *scores = calloc(n, sizeof *scores);
+    int32_t *types = calloc(n, sizeof *types);
+    if (!strs || !own || !scores || !types) {
+        free(strs);
+        free(own);
+        free(scores);
+        free(types);
+        gguf_free(src);
+        return eb_fail(err, EB_E_NO_MEMORY, "vocabulary for %s", p->name);
+    }
+    const float *src_scores = gguf_get_arr_data(src, ks);
+    const int32_t *src_types = gguf_get_arr_data(src, ky);
+    strs[0] = "<pad>";
+    strs[1] = "</s>";
+    strs[2] = "<unk>";
+    types[0] = types[1] = 3; /* CONTROL */
+    types[2] = 2;            /* UNKNOWN */
+    size_t i = 3;
+    for (size_t k = 3; k < n_src; k++, i++) {
+        strs[i] = gguf_get_arr_str(src, kt, k);
+        scores[i] = src_scores[k];
+        types[i] = src_types[k];
+    }
+    for (size_t e = 0; e < n_extra; e++, i++) {
+        snprintf(own[i], sizeof own[i], "<extra_id_%zu>", n_extra - 1 - e);
+        strs[i] = own[i];
+        types[i] = 4; /* USER_DEFINED */
+    }
+    for (; i < n; i++) {
+        snprintf(own[i], sizeof own[i], "[PAD%zu]", i);
+        strs[i] = own[i];
+        scores[i] = -1000.0f;
+        types[i] = 5; /* UNUSED */
+    }
+    gguf_set_val_str(dst, "tokenizer.ggml.model", "t5");
+    gguf_set_arr_str(dst, "tokenizer.ggml.tokens", strs, n);
+    gguf_set_arr_data(dst, "tokenizer.ggml.scores", GGUF_TYPE_FLOAT32, scores, n);
+    gguf_set_arr_data(dst, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, types, n);
+    gguf_set_val_u32(dst, "tokenizer.ggml.eos_token_id", 1);
+    gguf_set_val_u32(dst, "tokenizer.ggml.unknown_token_id", 2);
+    gguf_set_val_u32(dst, "tokenizer.ggml.padding_token_id", 0);
+    gguf_set_val_bool(dst, "tokenizer.ggml.add_bos_token", false);
+    gguf_set_val_bool(dst, "tokenizer.ggml.add_eos_token", true);
+    free(strs);
+    free(own);
+    free(scores);
+    free(types);
+    gguf_free(src);
+    return EB_OK;
+}
+
 static void set_u32(struct gguf_context *g, const eb_preset *p, const char *suffix, uint32_t v)
 {
     char k[128];
@@ -428,9 +561,15 @@ static void set_metadata(struct gguf_context *g, const eb_preset *p, eb_synth_ty
     set_u32(g, p, "attention.head_count", (uint32_t)p->n_head);
     set_u32(g, p, "attention.head_count_kv", (uint32_t)p->n_head_kv);
     set_u32(g, p, "vocab_size", (uint32_t)p->n_vocab);
-    set_u32(g, p, "rope.dimension_count", (uint32_t)hd);
-    set_f32(g, p, "rope.freq_base", p->rope_freq_base);
     set_f32(g, p, "attention.layer_norm_rms_epsilon", p->rms_eps);
+    if (p->encoder_decoder) {
+        /* T5: relative positions instead of RoPE; decoding starts at <pad> */
+        set_u32(g, p, "attention.relative_buckets_count", (uint32_t)p->rel_buckets);
+        set_u32(g, p, "decoder_start_token_id", 0);
+    } else {
+        set_u32(g, p, "rope.dimension_count", (uint32_t)hd);
+        set_f32(g, p, "rope.freq_base", p->rope_freq_base);
+    }
     if (p->head_dim) {
         set_u32(g, p, "attention.key_length", (uint32_t)hd);
         set_u32(g, p, "attention.value_length", (uint32_t)hd);
@@ -547,6 +686,12 @@ static void write_tensor_cb(void *user, const tensor_spec *s)
         w->st = eb_fail(w->err, EB_E_IO, "%s: write failed: %s", w->path, strerror(errno));
 }
 
+static void count_tensor_cb(void *user, const tensor_spec *s)
+{
+    (void)s;
+    (*(size_t *)user)++;
+}
+
 eb_status eb_synth_write(const eb_preset *p, eb_synth_type t, const char *path,
                          const eb_synth_options *opt, eb_error *err)
 {
@@ -556,7 +701,8 @@ eb_status eb_synth_write(const eb_preset *p, eb_synth_type t, const char *path,
     if (!opt) opt = &defaults;
 
     write_ctx w = {.p = p, .t = t, .opt = opt, .rng = opt->seed, .err = err, .path = path};
-    size_t n_tensors = 4 + (size_t)p->n_layer * 16;
+    size_t n_tensors = 0;
+    for_each_tensor(p, count_tensor_cb, &n_tensors);
     struct ggml_init_params ip = {
         .mem_size = n_tensors * ggml_tensor_overhead(), .mem_buffer = NULL, .no_alloc = true};
     w.gctx = ggml_init(ip);
@@ -567,7 +713,8 @@ eb_status eb_synth_write(const eb_preset *p, eb_synth_type t, const char *path,
         return eb_fail(err, EB_E_NO_MEMORY, "synth: cannot allocate metadata");
     }
     set_metadata(w.g, p, t, opt->seed);
-    eb_status st = copy_vocab(w.g, p, opt->vocab_dir, err);
+    eb_status st = p->encoder_decoder ? t5_vocab(w.g, p, opt->vocab_dir, err)
+                                      : copy_vocab(w.g, p, opt->vocab_dir, err);
     if (st == EB_OK) for_each_tensor(p, add_tensor_cb, &w);
 
     char part[1100];

@@ -62,15 +62,48 @@ static void test_all_presets(void **state)
 static void test_study_models_present(void **state)
 {
     (void)state;
-    const char *names[] = {"qwen2-0.5b",   "llama-3.2-1b", "qwen2-1.5b", "gemma-2-2b",
-                           "llama-3.2-3b", "phi-3.5-mini", "yi-1.5-6b",  "internlm-2.5-7b",
-                           "llama-3.1-8b", "gemma-2-9b"};
+    /* the study's eleven models */
+    const char *names[] = {"qwen2-0.5b",      "flan-t5-large", "llama-3.2-1b", "qwen2-1.5b",
+                           "gemma-2-2b",      "llama-3.2-3b",  "phi-3.5-mini", "yi-1.5-6b",
+                           "internlm-2.5-7b", "llama-3.1-8b",  "gemma-2-9b"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const eb_preset *p = eb_preset_find(names[i]);
         assert_non_null(p);
         assert_true(p->published_params > 0);
     }
     assert_null(eb_preset_find("no-such-model"));
+}
+
+/* Flan-T5 Large by hand: embeddings and the untied output 32,128 x 1024
+ * each; per encoder layer q, k, v, o 1024 x 1024 and gate, up, down
+ * 1024 x 2816, two norms; per decoder layer the same plus cross-attention
+ * (four more 1024 x 1024 and a norm); the relative position bias 16 x 32 in
+ * the first layer of each stack; two output norms. */
+static void test_flan_t5_large_shape(void **state)
+{
+    (void)state;
+    const eb_preset *p = eb_preset_find("flan-t5-large");
+    assert_non_null(p);
+    assert_true(p->encoder_decoder);
+    assert_string_equal(p->abbrev, "FT5-L");
+    const uint64_t E = 1024, F = 2816, V = 32128;
+    const uint64_t attn = 4 * E * E, ffn = 3 * E * F;
+    const uint64_t enc = 24 * (attn + ffn + 2 * E), dec = 24 * (2 * attn + ffn + 3 * E);
+    const uint64_t expect = 2 * V * E + enc + dec + 2 * 16 * 32 + 2 * E;
+    assert_true(eb_preset_n_params(p) == expect);
+    double rel = ((double)expect - 0.783e9) / 0.783e9;
+    assert_true(rel < 0.01 && rel > -0.01);
+    assert_int_equal(p->n_vocab, 32128);
+    assert_int_equal(p->rel_buckets, 32);
+    /* the roofline's view: the prompt runs the encoder's matrices, a
+     * generated token streams the decoder, the output matrix and one
+     * embedding row */
+    eb_model_shape s;
+    eb_preset_shape(p, EB_SYNTH_F16, &s);
+    assert_true(s.has_encoder);
+    assert_true(s.matmul_params == 24 * (attn + ffn));
+    assert_true(s.streamed_bytes ==
+                2 * (24 * (2 * attn + ffn) + V * E + E) + 4 * (24 * 3 * E + E + 16 * 32));
 }
 
 static void test_quant_sizes_ordered(void **state)
@@ -91,6 +124,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_study_models_present),
+        cmocka_unit_test(test_flan_t5_large_shape),
         cmocka_unit_test(test_quant_sizes_ordered),
         cmocka_unit_test(test_all_presets),
     };

@@ -35,6 +35,8 @@ typedef struct eb_preset {
     float attn_softcap;       /* Gemma 2; 0 = none */
     float final_softcap;      /* Gemma 2; 0 = none */
     int sliding_window;       /* Gemma 2; 0 = none */
+    bool encoder_decoder;     /* T5: an encoder and a decoder stack of n_layer each */
+    int rel_buckets;          /* T5 relative position buckets */
     double published_params;  /* the model card's figure; 0 for test presets */
     bool test_only;           /* tiny presets for tests */
 } eb_preset;
