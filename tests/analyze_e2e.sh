@@ -5,12 +5,8 @@
 set -u
 eb=$1
 fx="$(cd "$(dirname "$0")" && pwd)/fixtures"
-work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+. "$(dirname "$0")/e2e_common.sh"
 export EDGEBENCH_STORE="sqlite:$work/a.db"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
 . "$(dirname "$0")/two_orins.sh"
 "$eb" results --view runs --format json >"$work/runs.json"
 
@@ -96,5 +92,4 @@ EDGEBENCH_STORE="sqlite:$work/noenergy.db" "$eb" analyze cost --format csv >"$wo
   grep -q "not available: no energy sensor" "$work/c.csv" && ! grep -q ",0," "$work/c.csv" && ok "no energy sensor: not available, never 0" || bad "no energy: $(cat "$work/c.csv")"
 "$eb" analyze sideways >/dev/null 2>&1; [ $? -eq 2 ] && "$eb" analyze breakeven --device-a x >/dev/null 2>&1; [ $? -eq 2 ] && ok "bad analysis arguments: exit 2" || bad "bad arguments"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,13 +3,8 @@
 # preset, and a one-line error with a non-zero exit for each bad input.
 set -u
 eb=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 # a store of its own: results of earlier test runs must not count
-export EDGEBENCH_STORE="sqlite:$work/store.db"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/e2e_common.sh"
 
 # expect_error NAME EXIT-CODE PATTERN -- ARGS...: a non-zero exit, one line on
 # stderr that matches PATTERN, and no crash.
@@ -125,5 +120,4 @@ expect_error "sensors bad option" 2 "unknown option" -- sensors --frobnicate
 expect_error "unknown command" 2 "unknown command" -- frobnicate
 expect_error "synth without output" 2 "required" -- model synth --preset tiny-llama
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -8,12 +8,8 @@ set -u
 eb=$1
 lp_bin=$2
 here="$(cd "$(dirname "$0")" && pwd)"
-work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+. "$(dirname "$0")/e2e_common.sh"
 export EDGEBENCH_STORE="sqlite:$work/q.db"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
 
 corpus="$here/../../shared/data/wikitext-2-raw/wiki.test.raw"
 if [ ! -r "$corpus" ]; then
@@ -156,5 +152,4 @@ expect "no corpus" -m "$llama" && ok "no corpus given" || bad "no corpus"
 "$eb" model quantize "$llama" "$work/x.gguf" Q9_9 >/dev/null 2>"$work/err"
 [ $? -eq 2 ] && grep -q "unknown weight type 'Q9_9'" "$work/err" && ok "unknown type: refused" || bad "unknown type"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -7,12 +7,8 @@
 set -u
 eb=$1
 fx="$(cd "$(dirname "$0")" && pwd)/fixtures"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/e2e_common.sh"
 export EDGEBENCH_STORE="sqlite:$work/r.db"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
 ORIN_REPS=2 . "$(dirname "$0")/two_orins.sh"
 "$eb" run -m "$model" -n 32 --reps 2 --idle-s 0 --keep-timeline -q >/dev/null 2>>"$work/err"
 
@@ -76,5 +72,4 @@ EDGEBENCH_STORE="sqlite:$work/empty.db" "$eb" report -o "$work/empty" 2>"$work/e
   grep -q "0 figure(s)" "$work/err" && grep -q "no measured runs" "$work/empty/index.html" && ok "an empty store: a page that says so" || bad "empty report: $(cat "$work/err")"
 "$eb" report 2>/dev/null; [ $? -eq 2 ] && ok "no -o: exit 2" || bad "report without -o"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

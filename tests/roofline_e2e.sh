@@ -4,14 +4,8 @@
 # reporting its efficiency against the stored probe, --ceilings and
 # --no-store, a sweep's trials getting the ceilings, `analyze roofline`,
 # `model plan` before and after a run, the report's Fig. 19, bad input.
-set -u
 eb=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export EDGEBENCH_STORE="sqlite:$work/store.db"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/e2e_common.sh"
 
 probe() { "$eb" device probe -t 1,2 --types Q4_0,F16 --shape 512x64x512 --disk-mib 16 \
   --disk-dir "$work" --format json -o "$1" -q 2>"$work/err"; }
@@ -151,5 +145,4 @@ PY
 "$eb" model plan -m "$work/missing.gguf" 2>"$work/err" >/dev/null
 [ $? -ne 0 ] && grep -q "missing.gguf" "$work/err" && ok "model plan: a missing file named" || bad "plan file: $(cat "$work/err")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -5,11 +5,9 @@
 # and a store that cannot be reached costs no result (fallback, then import).
 set -u
 eb=$1 llama_bench=$2 pg=${EB_TEST_PG_E2E:-}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+orig_store=${EDGEBENCH_STORE-}
+. "$(dirname "$0")/e2e_common.sh"
+export EDGEBENCH_STORE="$orig_store"
 model="$work/tiny.gguf"
 "$eb" model synth --preset tiny-llama --type Q4_0 -o "$model" 2>/dev/null || bad "synth tiny-llama"
 db="sqlite:$work/e2e.db"
@@ -113,5 +111,4 @@ else
   bad "EB_TEST_PG_E2E not set: PostgreSQL not tested"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

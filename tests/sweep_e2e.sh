@@ -6,13 +6,8 @@
 set -u
 eb=$1
 fx="$(cd "$(dirname "$0")" && pwd)/fixtures"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 # a store of its own: results of earlier test runs must not count
-export EDGEBENCH_STORE="sqlite:$work/store.db"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/e2e_common.sh"
 cp -r "$fx/pi5" "$work/dev"
 gov=$work/dev/sys/devices/system/cpu/cpufreq/policy0/scaling_governor
 common="preset = tiny-llama
@@ -158,5 +153,4 @@ ex="$(dirname "$0")/../examples"
 EDGEBENCH_JETSON_CLOCKS=/bin/true "$eb" sweep "$ex/study-orin-gpu.ini" --sysfs-root "$fx/jetson-orin-nano" --dry-run >"$work/dry" 2>&1 &&
   grep -q "60 trials, 60 to run" "$work/dry" && ok "examples/study-orin-gpu.ini: 60 trials" || bad "study-orin: $(tail -2 "$work/dry")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,14 +3,8 @@
 # preset (llama.cpp's t5 architecture, a SentencePiece unigram vocabulary)
 # runs with the prompt as the encoder pass and generation from the decoder
 # start token, phases and token counts as for decoder-only models.
-set -u
 eb=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export EDGEBENCH_STORE="sqlite:$work/store.db"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/e2e_common.sh"
 
 "$eb" model list >"$work/list.txt"
 grep -q "^flan-t5-large .*FT5-L .*t5" "$work/list.txt" &&
@@ -56,5 +50,4 @@ printf 'Some text for the corpus.\n%.0s' $(seq 1 200) >"$work/corpus.txt"
 rc=$?
 [ "$rc" -ne 0 ] && grep -q "encoder-decoder" "$work/err" && ok "ppl refuses an encoder-decoder model" || bad "ppl t5 (exit $rc): $(cat "$work/err")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
