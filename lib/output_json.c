@@ -78,13 +78,12 @@ static cJSON *config_json(const eb_run_result *r)
     return o;
 }
 
-/* A number, or null where NaN (not available). */
-static void add_num(cJSON *o, const char *k, double v)
+void eb_json_number(cJSON *o, const char *key, double v)
 {
-    if (isnan(v))
-        cJSON_AddNullToObject(o, k);
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
     else
-        cJSON_AddNumberToObject(o, k, v);
+        cJSON_AddNullToObject(o, key);
 }
 
 static cJSON *spans_json(const eb_run_result *r, const eb_rep *w)
@@ -93,10 +92,10 @@ static cJSON *spans_json(const eb_run_result *r, const eb_rep *w)
     int nch = r->sampler ? eb_sampler_n_channels(r->sampler) : 0;
     for (int sp = 0; sp < EB_SPAN_COUNT; sp++) {
         cJSON *s = cJSON_AddObjectToObject(o, eb_span_name((eb_span)sp));
-        add_num(s, "t_start_s", w->t_start[sp] - r->run_t0);
-        add_num(s, "t_end_s", w->t_end[sp] - r->run_t0);
+        eb_json_number(s, "t_start_s", w->t_start[sp] - r->run_t0);
+        eb_json_number(s, "t_end_s", w->t_end[sp] - r->run_t0);
         for (int m = 0; m < EB_PM_COUNT; m++)
-            add_num(s, eb_pm_name((eb_pm)m), w->pm[sp][m]);
+            eb_json_number(s, eb_pm_name((eb_pm)m), w->pm[sp][m]);
         if (!w->channel || nch == 0) continue;
         cJSON *chs = cJSON_AddObjectToObject(s, "channels");
         for (int c = 0; c < nch; c++) {
@@ -104,9 +103,9 @@ static cJSON *spans_json(const eb_run_result *r, const eb_rep *w)
             const double *v = w->channel + ((size_t)c * EB_SPAN_COUNT + (size_t)sp) * 3;
             cJSON *one = cJSON_AddObjectToObject(chs, ch->name);
             bool energy = ch->kind == EB_CH_ENERGY || ch->kind == EB_CH_POWER;
-            add_num(one, energy ? "mean_w" : "mean", v[0]);
-            add_num(one, energy ? "peak_w" : "max", v[1]);
-            if (energy) add_num(one, "energy_j", v[2]);
+            eb_json_number(one, energy ? "mean_w" : "mean", v[0]);
+            eb_json_number(one, energy ? "peak_w" : "max", v[1]);
+            if (energy) eb_json_number(one, "energy_j", v[2]);
         }
     }
     return o;
@@ -163,7 +162,7 @@ static cJSON *measurement_json(const eb_run_result *r)
     cJSON_AddBoolToObject(o, "energy_is_estimate", r->energy_estimate);
     if (r->pm_reason[EB_PM_ENERGY_J][0])
         cJSON_AddStringToObject(o, "energy_not_available", r->pm_reason[EB_PM_ENERGY_J]);
-    add_num(o, "idle_power_w", r->idle_w);
+    eb_json_number(o, "idle_power_w", r->idle_w);
     cJSON_AddNumberToObject(o, "idle_s", r->idle_t1 - r->idle_t0);
     cJSON_AddStringToObject(o, "governors", r->governors);
     cJSON_AddStringToObject(o, "cpus_online", r->cpus_online);
@@ -226,14 +225,6 @@ static eb_status emit(FILE *f, cJSON *root, bool pretty, eb_error *err)
     return ok ? EB_OK : eb_fail(err, EB_E_IO, "cannot write JSON output");
 }
 
-static void num_or_null(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 /* The run against the device's ceilings; a side without one says why. */
 static cJSON *roofline_json(const eb_run_result *r)
 {
@@ -244,23 +235,23 @@ static cJSON *roofline_json(const eb_run_result *r)
     }
     const eb_roofline *rl = &r->roofline;
     cJSON *g = cJSON_AddObjectToObject(o, "generation");
-    num_or_null(g, "mean_depth", rl->gen_depth);
-    num_or_null(g, "bytes_per_token", rl->gen_bytes_per_token);
-    num_or_null(g, "bandwidth_gbs", rl->ceil.bw_gbs);
+    eb_json_number(g, "mean_depth", rl->gen_depth);
+    eb_json_number(g, "bytes_per_token", rl->gen_bytes_per_token);
+    eb_json_number(g, "bandwidth_gbs", rl->ceil.bw_gbs);
     if (rl->ceil.bw_threads) cJSON_AddNumberToObject(g, "bandwidth_threads", rl->ceil.bw_threads);
-    num_or_null(g, "max_tps", rl->gen_max_tps);
-    num_or_null(g, "measured_tps", rl->gen_tps);
-    num_or_null(g, "efficiency", rl->gen_efficiency);
+    eb_json_number(g, "max_tps", rl->gen_max_tps);
+    eb_json_number(g, "measured_tps", rl->gen_tps);
+    eb_json_number(g, "efficiency", rl->gen_efficiency);
     if (rl->gen_reason[0]) cJSON_AddStringToObject(g, "not_available", rl->gen_reason);
     cJSON *p = cJSON_AddObjectToObject(o, "prefill");
-    num_or_null(p, "flops_per_token", rl->prefill_flops_per_token);
+    eb_json_number(p, "flops_per_token", rl->prefill_flops_per_token);
     cJSON_AddStringToObject(p, "kernel_type", rl->ceil.gflops_type);
-    num_or_null(p, "kernel_gflops", rl->ceil.gflops);
+    eb_json_number(p, "kernel_gflops", rl->ceil.gflops);
     if (rl->ceil.gflops_threads)
         cJSON_AddNumberToObject(p, "kernel_threads", rl->ceil.gflops_threads);
-    num_or_null(p, "max_tps", rl->prefill_max_tps);
-    num_or_null(p, "measured_tps", rl->prefill_tps);
-    num_or_null(p, "efficiency", rl->prefill_efficiency);
+    eb_json_number(p, "max_tps", rl->prefill_max_tps);
+    eb_json_number(p, "measured_tps", rl->prefill_tps);
+    eb_json_number(p, "efficiency", rl->prefill_efficiency);
     if (rl->prefill_reason[0]) cJSON_AddStringToObject(p, "not_available", rl->prefill_reason);
     return o;
 }

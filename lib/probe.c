@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "edgebench/output.h"
 #include "edgebench/util.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -427,14 +428,6 @@ eb_status eb_probe_run(const eb_engine_ops *engine, const eb_probe_options *opt,
     return st;
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 cJSON *eb_probe_to_json(const eb_probe_result *res)
 {
     cJSON *rec = cJSON_CreateObject();
@@ -447,7 +440,7 @@ cJSON *eb_probe_to_json(const eb_probe_result *res)
     cJSON_AddStringToObject(b, "engine_version", res->engine_version);
     cJSON *p = cJSON_AddObjectToObject(rec, "probe");
     cJSON_AddNumberToObject(p, "duration_s", res->duration_s);
-    add_num(p, "busy_cpus_before", res->busy_cpus_before);
+    eb_json_number(p, "busy_cpus_before", res->busy_cpus_before);
     cJSON_AddNumberToObject(p, "llc_bytes", (double)res->llc_bytes);
     cJSON_AddNumberToObject(p, "buffer_bytes", (double)res->buffer_bytes);
     cJSON_AddNumberToObject(p, "passes", res->passes);
@@ -457,9 +450,9 @@ cJSON *eb_probe_to_json(const eb_probe_result *res)
     for (int i = 0; i < res->n_mem; i++) {
         cJSON *m = cJSON_CreateObject();
         cJSON_AddNumberToObject(m, "threads", res->mem[i].threads);
-        add_num(m, "best_gbs", res->mem[i].best_gbs);
-        add_num(m, "median_gbs", res->mem[i].median_gbs);
-        add_num(m, "slowest_gbs", res->mem[i].slowest_gbs);
+        eb_json_number(m, "best_gbs", res->mem[i].best_gbs);
+        eb_json_number(m, "median_gbs", res->mem[i].median_gbs);
+        eb_json_number(m, "slowest_gbs", res->mem[i].slowest_gbs);
         cJSON_AddNumberToObject(m, "passes", res->mem[i].n_passes);
         cJSON_AddItemToArray(mem, m);
     }
@@ -472,8 +465,8 @@ cJSON *eb_probe_to_json(const eb_probe_result *res)
         cJSON_AddNumberToObject(o, "m", res->mm_m);
         cJSON_AddNumberToObject(o, "n", res->mm_n);
         cJSON_AddNumberToObject(o, "k", res->mm_k);
-        add_num(o, "best_gflops", k->best_gflops);
-        add_num(o, "median_gflops", k->median_gflops);
+        eb_json_number(o, "best_gflops", k->best_gflops);
+        eb_json_number(o, "median_gflops", k->median_gflops);
         if (k->variant[0]) cJSON_AddStringToObject(o, "weights_buffer", k->variant);
         if (k->reason[0]) cJSON_AddStringToObject(o, "reason", k->reason);
         cJSON_AddItemToArray(ker, o);
@@ -482,8 +475,8 @@ cJSON *eb_probe_to_json(const eb_probe_result *res)
     cJSON_AddBoolToObject(d, "measured", res->disk.measured);
     if (res->disk.dir[0]) cJSON_AddStringToObject(d, "dir", res->disk.dir);
     cJSON_AddNumberToObject(d, "bytes", (double)res->disk.bytes);
-    add_num(d, "cold_gbs", res->disk.cold_gbs);
-    add_num(d, "cached_gbs", res->disk.cached_gbs);
+    eb_json_number(d, "cold_gbs", res->disk.cold_gbs);
+    eb_json_number(d, "cached_gbs", res->disk.cached_gbs);
     if (res->disk.reason[0]) cJSON_AddStringToObject(d, "reason", res->disk.reason);
     return rec;
 }

@@ -23,6 +23,9 @@ eb_status eb_write_timeline(FILE *f, const eb_run_result *res, eb_error *err);
 struct cJSON;
 struct cJSON *eb_result_to_json(const eb_run_result *res, bool with_timeline);
 struct cJSON *eb_timeline_to_json(const eb_run_result *res);
+/* Adds a number, or null where it is NaN or infinite (not available): how
+ * every edgebench record writes a measurement. */
+void eb_json_number(struct cJSON *o, const char *key, double v);
 
 eb_status eb_write_result(FILE *f, eb_format fmt, const eb_run_result *res, eb_error *err);
 
