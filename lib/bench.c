@@ -226,10 +226,7 @@ void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run
     snprintf(res->engine_backend, sizeof res->engine_backend, "%s", e->backend());
     snprintf(res->engine_system_info, sizeof res->engine_system_info, "%s", e->system_info());
     snprintf(res->edgebench_version, sizeof res->edgebench_version, "%s", EB_VERSION);
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(res->started_at, sizeof res->started_at, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    eb_utc_iso8601(time(NULL), res->started_at, sizeof res->started_at);
 }
 
 /* Tokens of the prompt: the text through the model's tokenizer, or random

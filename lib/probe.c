@@ -339,10 +339,7 @@ eb_status eb_probe_run(const eb_engine_ops *engine, const eb_probe_options *opt,
     eb_status ist = engine->init(err); /* the engine's logging, quiet */
     if (ist != EB_OK) return ist;
     eb_device_info_read(opt->root, &res->device);
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(res->started_at, sizeof res->started_at, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    eb_utc_iso8601(time(NULL), res->started_at, sizeof res->started_at);
     snprintf(res->engine, sizeof res->engine, "%s", engine->name);
     snprintf(res->engine_version, sizeof res->engine_version, "%s", engine->version());
     res->passes = opt->passes > 0 ? opt->passes : 5;

@@ -54,6 +54,14 @@ static void p_str(params *p, const char *s)
     p->v[p->n++] = s;
 }
 
+/* A row id, or NULL for 0 (none) */
+static void p_id(params *p, long long id)
+{
+    if (id) snprintf(p->buf[p->n], sizeof p->buf[p->n], "%lld", id);
+    p->v[p->n] = id ? p->buf[p->n] : NULL;
+    p->n++;
+}
+
 static void p_num(params *p, double d)
 {
     if (!isfinite(d)) {
@@ -204,9 +212,7 @@ static eb_status put_model(eb_store *s, const cJSON *rec, long long *id, eb_erro
     /* The roofline's shape, also for a model stored before it was recorded. */
     if (st == EB_OK && s->version >= 4 && cJSON_GetObjectItemCaseSensitive(c, "streamed_bytes")) {
         params p = {0};
-        char idb[24];
-        snprintf(idb, sizeof idb, "%lld", *id);
-        p_str(&p, idb);
+        p_id(&p, *id);
         p_json(&p, c, "matmul_params");
         p_json(&p, c, "output_params");
         p_json(&p, c, "streamed_bytes");
@@ -231,19 +237,14 @@ static eb_status put_trial(eb_store *s, const cJSON *rec, long long ids[3], long
     const cJSON *cfg = jobj(result, "config");
     const cJSON *plan_cfg = jobj(rec, "config");
     const cJSON *meas = jobj(result, "measurement");
-    char idb[3][24], now[32];
-    time_t t = time(NULL);
-    struct tm tmv;
-    gmtime_r(&t, &tmv);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    char now[32];
+    eb_utc_iso8601(time(NULL), now, sizeof now);
     params p = {0};
     p_json(&p, rec, "trial_key");
     const char *source = jtext(rec, "source", p.buf[p.n], sizeof p.buf[p.n]);
     p_str(&p, source ? source : "sweep");
-    for (int i = 0; i < 3; i++) {
-        snprintf(idb[i], sizeof idb[i], "%lld", ids[i]);
-        p_str(&p, ids[i] ? idb[i] : NULL);
-    }
+    for (int i = 0; i < 3; i++)
+        p_id(&p, ids[i]);
     p_json(&p, rec, "plan");
     p_json(&p, rec, "section");
     const char *status = jtext(rec, "status", p.buf[p.n], sizeof p.buf[p.n]);
@@ -575,16 +576,11 @@ static eb_status put_quality(eb_store *s, const cJSON *rec, const long long ids[
     const cJSON *result = jobj(rec, "result"), *q = jobj(result, "quality");
     if (!q) return eb_fail(err, EB_E_INVALID_ARG, "a perplexity record without \"quality\"");
     const cJSON *b = jobj(q, "versus_base");
-    char idb[3][24], now[32], sql[2048];
-    time_t t = time(NULL);
-    struct tm tmv;
-    gmtime_r(&t, &tmv);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    char now[32], sql[2048];
+    eb_utc_iso8601(time(NULL), now, sizeof now);
     params p = {0};
-    for (int i = 0; i < 3; i++) {
-        snprintf(idb[i], sizeof idb[i], "%lld", ids[i]);
-        p_str(&p, ids[i] ? idb[i] : NULL);
-    }
+    for (int i = 0; i < 3; i++)
+        p_id(&p, ids[i]);
     p_json(&p, rec, "source");
     const char *started = jtext(rec, "started_at", p.buf[p.n], sizeof p.buf[p.n]);
     if (!started) started = jtext(result, "started_at", p.buf[p.n], sizeof p.buf[p.n]);
@@ -650,16 +646,11 @@ static eb_status put_probe(eb_store *s, const cJSON *rec, const long long ids[3]
                        s->version);
     const cJSON *pr = jobj(rec, "probe");
     if (!pr) return eb_fail(err, EB_E_INVALID_ARG, "a probe record without \"probe\"");
-    char idb[2][24], now[32];
-    time_t t = time(NULL);
-    struct tm tmv;
-    gmtime_r(&t, &tmv);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    char now[32];
+    eb_utc_iso8601(time(NULL), now, sizeof now);
     params p = {0};
-    for (int i = 0; i < 2; i++) {
-        snprintf(idb[i], sizeof idb[i], "%lld", ids[i]);
-        p_str(&p, ids[i] ? idb[i] : NULL);
-    }
+    for (int i = 0; i < 2; i++)
+        p_id(&p, ids[i]);
     p_json(&p, rec, "started_at");
     p_str(&p, now);
     p_json(&p, pr, "duration_s");

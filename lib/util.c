@@ -20,6 +20,13 @@ double eb_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+void eb_utc_iso8601(time_t t, char *out, size_t cap)
+{
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+}
+
 void eb_path_join(char *out, size_t cap, const char *root, const char *path)
 {
     if (!root || !root[0] || (root[0] == '/' && root[1] == '\0')) {

@@ -298,9 +298,7 @@ static cJSON *trial_record(const eb_plan *plan, const eb_trial *t, time_t starte
 {
     cJSON *rec = cJSON_CreateObject();
     char ts[32];
-    struct tm tmv;
-    gmtime_r(&started, &tmv);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    eb_utc_iso8601(started, ts, sizeof ts);
     cJSON_AddStringToObject(rec, "trial_key", t->key_hex);
     cJSON_AddNumberToObject(rec, "trial_index", (double)t->index);
     cJSON_AddStringToObject(rec, "section", t->section);

@@ -5,10 +5,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "edgebench/error.h"
 
 /* Seconds on CLOCK_MONOTONIC. */
 double eb_now(void);
+
+/* t as ISO 8601 UTC ("2026-11-24T03:36:26Z"): how records date things. */
+void eb_utc_iso8601(time_t t, char *out, size_t cap);
 
 /* Joins root and an absolute path ("/" or NULL root means the path itself). */
 void eb_path_join(char *out, size_t cap, const char *root, const char *path);
