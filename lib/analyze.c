@@ -183,32 +183,25 @@ static bool push(eb_samples *s, double v)
     return true;
 }
 
-static int column(const eb_table *t, const char *name)
-{
-    for (size_t c = 0; c < t->ncol; c++)
-        if (strcmp(t->name[c], name) == 0) return (int)c;
-    return -1;
-}
-
 static const char *cell(const eb_table *t, size_t r, int c)
 {
-    const char *v = c >= 0 ? t->cell[r * t->ncol + (size_t)c] : NULL;
+    const char *v = eb_table_cell(t, r, c);
     return v ? v : "";
 }
 
 eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_error *err)
 {
     memset(out, 0, sizeof *out);
-    int c_dev = column(runs, "device"), c_model = column(runs, "model"),
-        c_quant = column(runs, "quant"), c_gov = column(runs, "governor"),
-        c_pm = column(runs, "power_mode"), c_tp = column(runs, "threads_prefill"),
-        c_tg = column(runs, "threads_gen"), c_warm = column(runs, "warmup"),
-        c_status = column(runs, "status");
+    int c_dev = eb_table_column(runs, "device"), c_model = eb_table_column(runs, "model"),
+        c_quant = eb_table_column(runs, "quant"), c_gov = eb_table_column(runs, "governor"),
+        c_pm = eb_table_column(runs, "power_mode"), c_tp = eb_table_column(runs, "threads_prefill"),
+        c_tg = eb_table_column(runs, "threads_gen"), c_warm = eb_table_column(runs, "warmup"),
+        c_status = eb_table_column(runs, "status");
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
         return eb_fail(err, EB_E_INTERNAL, "analysis: the runs table lacks its key columns");
     int c_av[EB_AV_COUNT];
     for (int v = 0; v < EB_AV_COUNT; v++)
-        c_av[v] = column(runs, av_columns[v]);
+        c_av[v] = eb_table_column(runs, av_columns[v]);
     size_t cap = 0;
     for (size_t r = 0; r < runs->nrow; r++) {
         if (atoi(cell(runs, r, c_warm)) != 0) continue;

@@ -6,28 +6,10 @@
 
 #include "edgebench/analyze.h"
 
-static int column(const eb_table *t, const char *name)
-{
-    for (size_t c = 0; c < t->ncol; c++)
-        if (strcmp(t->name[c], name) == 0) return (int)c;
-    return -1;
-}
-
-static const char *cell(const eb_table *t, size_t r, int c)
-{
-    return c >= 0 ? t->cell[r * t->ncol + (size_t)c] : NULL;
-}
-
 static const char *text(const eb_table *t, size_t r, int c)
 {
-    const char *v = cell(t, r, c);
+    const char *v = eb_table_cell(t, r, c);
     return v ? v : "";
-}
-
-static double num(const eb_table *t, size_t r, int c)
-{
-    const char *v = cell(t, r, c);
-    return v && *v ? strtod(v, NULL) : NAN;
 }
 
 eb_status eb_probe_points_from_table(const eb_table *probes, const char *device,
@@ -35,9 +17,9 @@ eb_status eb_probe_points_from_table(const eb_table *probes, const char *device,
 {
     *out = NULL;
     *n = 0;
-    int c_dev = column(probes, "device"), c_m = column(probes, "measure"),
-        c_ty = column(probes, "weight_type"), c_th = column(probes, "threads"),
-        c_v = column(probes, "value"), c_det = column(probes, "detail");
+    int c_dev = eb_table_column(probes, "device"), c_m = eb_table_column(probes, "measure"),
+        c_ty = eb_table_column(probes, "weight_type"), c_th = eb_table_column(probes, "threads"),
+        c_v = eb_table_column(probes, "value"), c_det = eb_table_column(probes, "detail");
     if (c_m < 0 || c_th < 0 || c_v < 0)
         return eb_fail(err, EB_E_INTERNAL, "roofline: the probes table lacks its columns");
     if (probes->nrow == 0) return EB_OK;
@@ -49,7 +31,7 @@ eb_status eb_probe_points_from_table(const eb_table *probes, const char *device,
         snprintf(q->measure, sizeof q->measure, "%s", text(probes, r, c_m));
         snprintf(q->type, sizeof q->type, "%s", text(probes, r, c_ty));
         q->threads = atoi(text(probes, r, c_th));
-        q->value = num(probes, r, c_v);
+        q->value = eb_table_number(probes, r, c_v);
         q->repacked = strstr(text(probes, r, c_det), "REPACK") != NULL;
     }
     *out = p;
@@ -61,16 +43,20 @@ eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
 {
     *out = NULL;
     *n = 0;
-    int c_id = column(trials, "trial_id"), c_dev = column(trials, "device"),
-        c_model = column(trials, "model"), c_quant = column(trials, "quant"),
-        c_main = column(trials, "main_type"), c_np = column(trials, "n_params"),
-        c_mm = column(trials, "matmul_params"), c_op = column(trials, "output_params"),
-        c_sb = column(trials, "streamed_bytes"), c_kv = column(trials, "kv_bytes_per_pos"),
-        c_syn = column(trials, "synthetic"), c_tp = column(trials, "threads_prefill"),
-        c_tg = column(trials, "threads_gen"), c_gov = column(trials, "governor"),
-        c_pm = column(trials, "power_mode"), c_st = column(trials, "status"),
-        c_npr = column(trials, "n_prompt"), c_ng = column(trials, "n_gen"),
-        c_ptps = column(trials, "prefill_tps"), c_gtps = column(trials, "gen_tps");
+    int c_id = eb_table_column(trials, "trial_id"), c_dev = eb_table_column(trials, "device"),
+        c_model = eb_table_column(trials, "model"), c_quant = eb_table_column(trials, "quant"),
+        c_main = eb_table_column(trials, "main_type"), c_np = eb_table_column(trials, "n_params"),
+        c_mm = eb_table_column(trials, "matmul_params"),
+        c_op = eb_table_column(trials, "output_params"),
+        c_sb = eb_table_column(trials, "streamed_bytes"),
+        c_kv = eb_table_column(trials, "kv_bytes_per_pos"),
+        c_syn = eb_table_column(trials, "synthetic"),
+        c_tp = eb_table_column(trials, "threads_prefill"),
+        c_tg = eb_table_column(trials, "threads_gen"), c_gov = eb_table_column(trials, "governor"),
+        c_pm = eb_table_column(trials, "power_mode"), c_st = eb_table_column(trials, "status"),
+        c_npr = eb_table_column(trials, "n_prompt"), c_ng = eb_table_column(trials, "n_gen"),
+        c_ptps = eb_table_column(trials, "prefill_tps"),
+        c_gtps = eb_table_column(trials, "gen_tps");
     if (c_dev < 0 || c_sb < 0 || c_gtps < 0)
         return eb_fail(err, EB_E_INTERNAL, "roofline: the trials table lacks its columns");
     if (trials->nrow == 0) return EB_OK;
@@ -84,6 +70,7 @@ eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
         if (c_st >= 0 && strcmp(text(trials, r, c_st), "ok") != 0) continue;
         eb_roofline_point *q = &pts[(*n)++];
         q->trial_id = atoll(text(trials, r, c_id));
+        q->row = r;
         snprintf(q->device, sizeof q->device, "%s", text(trials, r, c_dev));
         snprintf(q->model, sizeof q->model, "%s", text(trials, r, c_model));
         snprintf(q->quant, sizeof q->quant, "%s", text(trials, r, c_quant));
@@ -92,29 +79,30 @@ eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
         q->threads_prefill = atoi(text(trials, r, c_tp));
         q->threads_gen = atoi(text(trials, r, c_tg));
         q->synthetic = atoi(text(trials, r, c_syn)) != 0;
-        q->n_prompt = num(trials, r, c_npr);
-        q->n_gen = num(trials, r, c_ng);
-        double np = num(trials, r, c_np), mm = num(trials, r, c_mm), sb = num(trials, r, c_sb),
-               kv = num(trials, r, c_kv);
+        q->n_prompt = eb_table_number(trials, r, c_npr);
+        q->n_gen = eb_table_number(trials, r, c_ng);
+        double np = eb_table_number(trials, r, c_np), mm = eb_table_number(trials, r, c_mm),
+               sb = eb_table_number(trials, r, c_sb), kv = eb_table_number(trials, r, c_kv);
         q->has_shape = isfinite(mm) && isfinite(sb);
         q->shape.n_params = isfinite(np) ? (uint64_t)np : 0;
         q->shape.matmul_params = q->has_shape ? (uint64_t)mm : 0;
         q->shape.streamed_bytes = q->has_shape ? (uint64_t)sb : 0;
-        double op = num(trials, r, c_op);
+        double op = eb_table_number(trials, r, c_op);
         q->shape.output_params = q->has_shape && isfinite(op) ? (uint64_t)op : 0;
         q->shape.kv_bytes_per_pos = isfinite(kv) ? (uint64_t)kv : 0;
         snprintf(q->shape.main_type, sizeof q->shape.main_type, "%s", text(trials, r, c_main));
         /* this device's points, newest first as the view gives them (pp
          * holds every row of probes, in order) */
         size_t nd = 0;
-        int c_pdev = column(probes, "device");
+        int c_pdev = eb_table_column(probes, "device");
         for (size_t i = 0; i < npp; i++)
             if (strcmp(text(probes, i, c_pdev), q->device) == 0) dev[nd++] = pp[i];
         eb_ceilings c;
         eb_ceilings_pick(dev, nd, q->threads_gen, q->threads_prefill, q->shape.main_type, &c);
         eb_roofline_compute(&q->shape, &c, isfinite(q->n_prompt) ? (int)lround(q->n_prompt) : 0,
-                            isfinite(q->n_gen) ? (int)lround(q->n_gen) : 0, num(trials, r, c_ptps),
-                            num(trials, r, c_gtps), &q->rl);
+                            isfinite(q->n_gen) ? (int)lround(q->n_gen) : 0,
+                            eb_table_number(trials, r, c_ptps), eb_table_number(trials, r, c_gtps),
+                            &q->rl);
         if (!q->has_shape) {
             snprintf(q->rl.gen_reason, sizeof q->rl.gen_reason,
                      "the model's shape was not stored with this trial (stored by an older "

@@ -1,5 +1,6 @@
 /* Opening a store, its schema and migrations, and the table type results
  * come back in. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,25 @@ eb_status eb_table_init(eb_table *t, size_t ncol, const char *const *names,
         }
     }
     return EB_OK;
+}
+
+int eb_table_column(const eb_table *t, const char *name)
+{
+    for (size_t c = 0; c < t->ncol; c++)
+        if (strcmp(t->name[c], name) == 0) return (int)c;
+    return -1;
+}
+
+const char *eb_table_cell(const eb_table *t, size_t row, int col)
+{
+    return col >= 0 && (size_t)col < t->ncol && row < t->nrow ? t->cell[row * t->ncol + (size_t)col]
+                                                              : NULL;
+}
+
+double eb_table_number(const eb_table *t, size_t row, int col)
+{
+    const char *v = eb_table_cell(t, row, col);
+    return v && *v ? strtod(v, NULL) : NAN;
 }
 
 eb_status eb_table_add_row(eb_table *t, char *const *cells)

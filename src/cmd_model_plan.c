@@ -120,24 +120,15 @@ static bool same_model(const plan_args *a, const char *path, const eb_roofline_p
     return path && !strcmp(path, a->file);
 }
 
-static int column(const eb_table *t, const char *name)
+/* A column of a stored trial's row by name. */
+static const char *row_text(const eb_table *t, size_t r, const char *name)
 {
-    for (size_t c = 0; c < t->ncol; c++)
-        if (!strcmp(t->name[c], name)) return (int)c;
-    return -1;
+    return eb_table_cell(t, r, eb_table_column(t, name));
 }
 
-static double cell_num(const eb_table *t, size_t r, const char *name)
+static double row_num(const eb_table *t, size_t r, const char *name)
 {
-    int c = column(t, name);
-    const char *v = c >= 0 ? t->cell[r * t->ncol + (size_t)c] : NULL;
-    return v ? atof(v) : NAN;
-}
-
-static const char *cell_text(const eb_table *t, size_t r, const char *name)
-{
-    int c = column(t, name);
-    return c >= 0 ? t->cell[r * t->ncol + (size_t)c] : NULL;
+    return eb_table_number(t, r, eb_table_column(t, name));
 }
 
 static void say_ratio(FILE *f, const char *what, double measured, double predicted,
@@ -328,22 +319,20 @@ int cmd_model_plan(int argc, char **argv)
     size_t shown = 0;
     for (size_t i = 0; i < n_rp; i++) {
         const eb_roofline_point *p = &rp[i];
-        size_t row = 0;
-        for (; row < rl_trials.nrow; row++)
-            if (atoll(cell_text(&rl_trials, row, "trial_id")) == p->trial_id) break;
-        if (row == rl_trials.nrow || !same_model(&a, cell_text(&rl_trials, row, "path"), p,
-                                                 cell_text(&rl_trials, row, "preset"), type))
+        size_t row = p->row;
+        if (!same_model(&a, row_text(&rl_trials, row, "path"), p,
+                        row_text(&rl_trials, row, "preset"), type))
             continue;
         eb_ceilings tc;
         eb_ceilings_pick(pts, n_pts, p->threads_gen, p->threads_prefill, shape.main_type, &tc);
-        double n_ctx = cell_num(&rl_trials, row, "n_ctx");
+        double n_ctx = row_num(&rl_trials, row, "n_ctx");
         eb_prediction tp;
         eb_predict(&shape, &tc, cold ? cold->value : NAN, cached ? cached->value : NAN, file_bytes,
                    isfinite(n_ctx) ? (int)n_ctx : a.n_ctx,
                    isfinite(p->n_prompt) ? (int)lround(p->n_prompt) : a.n_prompt,
                    isfinite(p->n_gen) ? (int)lround(p->n_gen) : a.n_gen, &tp);
-        double rss = cell_num(&rl_trials, row, "peak_rss_mib") * 1048576.0;
-        double load = cell_num(&rl_trials, row, "load_s");
+        double rss = row_num(&rl_trials, row, "peak_rss_mib") * 1048576.0;
+        double load = row_num(&rl_trials, row, "load_s");
         if (json) {
             cJSON *t = cJSON_CreateObject();
             cJSON_AddNumberToObject(t, "trial_id", (double)p->trial_id);

@@ -18,13 +18,6 @@ static void short_model(const char *model, char *out, size_t cap)
         out[--n] = '\0';
 }
 
-static int column(const eb_table *t, const char *name)
-{
-    for (size_t c = 0; c < t->ncol; c++)
-        if (!strcmp(t->name[c], name)) return (int)c;
-    return -1;
-}
-
 /* Fig. 11: the newest perplexity of each model, type and corpus. */
 static void perplexity_chart(report *r, const eb_table *q)
 {
@@ -33,9 +26,10 @@ static void perplexity_chart(report *r, const eb_table *q)
                .ylabel = "perplexity",
                .series = {"perplexity"},
                .n_series = 1};
-    int model = column(q, "model"), quant = column(q, "quant"), corpus = column(q, "corpus"),
-        ctx = column(q, "n_ctx"), ppl = column(q, "ppl"), dev = column(q, "device"),
-        synth = column(q, "synthetic");
+    int model = eb_table_column(q, "model"), quant = eb_table_column(q, "quant"),
+        corpus = eb_table_column(q, "corpus"), ctx = eb_table_column(q, "n_ctx"),
+        ppl = eb_table_column(q, "ppl"), dev = eb_table_column(q, "device"),
+        synth = eb_table_column(q, "synthetic");
     bool any_synthetic = false;
     for (size_t i = q->nrow; model >= 0 && i-- > 0;) {
         const char *const *row = (const char *const *)q->cell + i * q->ncol;

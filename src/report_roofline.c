@@ -14,20 +14,13 @@
 /* The device's highest probed figure of a measure (NAN when none). */
 static double best_probe(const eb_table *probes, const char *device, const char *measure)
 {
-    int c_dev = -1, c_m = -1, c_v = -1;
-    for (size_t c = 0; c < probes->ncol; c++) {
-        if (!strcmp(probes->name[c], "device")) c_dev = (int)c;
-        if (!strcmp(probes->name[c], "measure")) c_m = (int)c;
-        if (!strcmp(probes->name[c], "value")) c_v = (int)c;
-    }
+    int c_dev = eb_table_column(probes, "device"), c_m = eb_table_column(probes, "measure"),
+        c_v = eb_table_column(probes, "value");
     double best = NAN;
-    for (size_t i = 0; c_dev >= 0 && c_m >= 0 && c_v >= 0 && i < probes->nrow; i++) {
-        const char *const *row = (const char *const *)probes->cell + i * probes->ncol;
-        if (!row[c_dev] || strcmp(row[c_dev], device) || !row[c_m] || strcmp(row[c_m], measure) ||
-            !row[c_v])
-            continue;
-        double v = atof(row[c_v]);
-        if (!(v <= best)) best = v;
+    for (size_t i = 0; i < probes->nrow; i++) {
+        const char *d = eb_table_cell(probes, i, c_dev), *m = eb_table_cell(probes, i, c_m);
+        double v = eb_table_number(probes, i, c_v);
+        if (d && !strcmp(d, device) && m && !strcmp(m, measure) && !(v <= best)) best = v;
     }
     return best;
 }

@@ -146,6 +146,7 @@ eb_status eb_probe_points_from_table(const eb_table *probes, const char *device,
 /* A stored trial against its device's ceilings. */
 typedef struct eb_roofline_point {
     long long trial_id;
+    size_t row; /* its row in the trials table, for its other columns */
     char device[256], model[256], quant[32], governor[128], power_mode[64];
     int threads_prefill, threads_gen;
     bool synthetic;

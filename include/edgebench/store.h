@@ -74,6 +74,12 @@ void eb_table_free(eb_table *t);
 eb_status eb_table_init(eb_table *t, size_t ncol, const char *const *names,
                         const unsigned char *numeric);
 eb_status eb_table_add_row(eb_table *t, char *const *cells);
+/* Reading a table: a column's index by name (-1 when absent); a cell's text
+ * (NULL for SQL NULL or an absent column); a cell as a number (NAN then, and
+ * for an empty cell). */
+int eb_table_column(const eb_table *t, const char *name);
+const char *eb_table_cell(const eb_table *t, size_t row, int col);
+double eb_table_number(const eb_table *t, size_t row, int col);
 
 typedef enum eb_results_view {
     EB_VIEW_TRIALS,      /* one row per trial with means of the measured runs */
