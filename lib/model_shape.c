@@ -1,6 +1,5 @@
 /* A model's shape for the roofline, read from the GGUF file's metadata and
  * tensor table without reading any weights. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,11 +126,8 @@ eb_status eb_model_shape_read(const char *path, eb_model_shape *out, eb_error *e
         if (type_bytes[t] > 0 && (main_t < 0 || type_bytes[t] > type_bytes[main_t])) main_t = t;
     if (main_t >= 0) {
         out->main_type_bytes = type_bytes[main_t];
-        const char *name = ggml_type_name((enum ggml_type)main_t);
-        size_t i = 0;
-        for (; name[i] && i + 1 < sizeof out->main_type; i++)
-            out->main_type[i] = (char)toupper((unsigned char)name[i]);
-        out->main_type[i] = '\0';
+        eb_kernel_type(ggml_type_name((enum ggml_type)main_t), out->main_type,
+                       sizeof out->main_type);
     }
     gguf_free(g);
     ggml_free(meta);

@@ -19,21 +19,8 @@
 #include <unistd.h>
 
 #include "edgebench/output.h"
+#include "edgebench/stats.h"
 #include "edgebench/util.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-    double s[EB_PROBE_MAX_PASSES];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 /* Sizes such as "32768K" or "8M". */
 static uint64_t parse_size(const char *s)
@@ -173,14 +160,12 @@ eb_status eb_probe_memory(uint64_t bytes, int threads, int passes, double min_se
     free(w);
     free(buf);
     if (st == EB_OK) {
+        eb_stats sum;
+        eb_stats_compute(gbs, (size_t)n, &sum);
         out->n_passes = n;
-        out->slowest_gbs = gbs[0];
-        for (int p = 0; p < n; p++) {
-            if (gbs[p] > out->best_gbs) out->best_gbs = gbs[p];
-            if (gbs[p] < out->slowest_gbs) out->slowest_gbs = gbs[p];
-        }
-        qsort(gbs, (size_t)n, sizeof *gbs, cmp_double);
-        out->median_gbs = n % 2 ? gbs[n / 2] : (gbs[n / 2 - 1] + gbs[n / 2]) / 2;
+        out->best_gbs = sum.max;
+        out->median_gbs = sum.median;
+        out->slowest_gbs = sum.min;
         /* the sums are used, so the reads cannot be optimised away */
         out->sink = sink;
     }
@@ -404,12 +389,12 @@ eb_status eb_probe_run(const eb_engine_ops *engine, const eb_probe_options *opt,
                 break;
             }
             double flop = 2.0 * res->mm_m * (double)res->mm_n * res->mm_k, g[EB_PROBE_MAX_PASSES];
-            k->best_gflops = 0;
-            for (int p = 0; p < res->passes; p++) {
+            for (int p = 0; p < res->passes; p++)
                 g[p] = flop / pass_s[p] / 1e9;
-                if (g[p] > k->best_gflops) k->best_gflops = g[p];
-            }
-            k->median_gflops = median(g, res->passes);
+            eb_stats sum;
+            eb_stats_compute(g, (size_t)res->passes, &sum);
+            k->best_gflops = sum.max;
+            k->median_gflops = sum.median;
         }
     }
     if (st == EB_OK && opt->disk_dir) {

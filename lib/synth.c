@@ -3,7 +3,6 @@
  * that no F16 intermediate and no whole tensor is ever held in memory. */
 #include "edgebench/synth.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -319,11 +318,7 @@ void eb_preset_shape(const eb_preset *p, eb_synth_type t, eb_model_shape *out)
     for (int i = 0; i < GGML_TYPE_COUNT; i++)
         if (a.type_bytes[i] > a.type_bytes[main_t]) main_t = i;
     out->main_type_bytes = a.type_bytes[main_t];
-    const char *name = ggml_type_name((enum ggml_type)main_t);
-    size_t i = 0;
-    for (; name[i] && i + 1 < sizeof out->main_type; i++)
-        out->main_type[i] = (char)toupper((unsigned char)name[i]);
-    out->main_type[i] = '\0';
+    eb_kernel_type(ggml_type_name((enum ggml_type)main_t), out->main_type, sizeof out->main_type);
 }
 
 static const char *const type_names[EB_SYNTH_TYPE_COUNT] = {"F16", "Q8_0", "Q4_0", "Q4_K_M"};
