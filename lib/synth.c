@@ -340,15 +340,25 @@ bool eb_synth_type_parse(const char *s, eb_synth_type *out)
 
 /* ---- vocabulary ---------------------------------------------------------- */
 
+/* The tokenizer vocabulary the preset names, from llama.cpp's files; path
+ * gets its name for messages. NULL (with err) when it cannot be read. */
+static struct gguf_context *open_vocab(const eb_preset *p, const char *vocab_dir, char *path,
+                                       size_t cap, eb_error *err)
+{
+    snprintf(path, cap, "%s/ggml-vocab-%s.gguf", vocab_dir ? vocab_dir : EB_DEFAULT_VOCAB_DIR,
+             p->vocab);
+    struct gguf_init_params gp = {.no_alloc = true, .ctx = NULL};
+    struct gguf_context *src = gguf_init_from_file(path, gp);
+    if (!src) eb_fail(err, EB_E_IO, "cannot read tokenizer vocabulary %s", path);
+    return src;
+}
+
 static eb_status copy_vocab(struct gguf_context *dst, const eb_preset *p, const char *vocab_dir,
                             eb_error *err)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf",
-             vocab_dir ? vocab_dir : EB_DEFAULT_VOCAB_DIR, p->vocab);
-    struct gguf_init_params gp = {.no_alloc = true, .ctx = NULL};
-    struct gguf_context *src = gguf_init_from_file(path, gp);
-    if (!src) return eb_fail(err, EB_E_IO, "cannot read tokenizer vocabulary %s", path);
+    struct gguf_context *src = open_vocab(p, vocab_dir, path, sizeof path, err);
+    if (!src) return EB_E_IO;
 
     int64_t tok_id = gguf_find_key(src, "tokenizer.ggml.tokens");
     if (tok_id < 0) {
@@ -452,11 +462,8 @@ static eb_status t5_vocab(struct gguf_context *dst, const eb_preset *p, const ch
                           eb_error *err)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf",
-             vocab_dir ? vocab_dir : EB_DEFAULT_VOCAB_DIR, p->vocab);
-    struct gguf_init_params gp = {.no_alloc = true, .ctx = NULL};
-    struct gguf_context *src = gguf_init_from_file(path, gp);
-    if (!src) return eb_fail(err, EB_E_IO, "cannot read tokenizer vocabulary %s", path);
+    struct gguf_context *src = open_vocab(p, vocab_dir, path, sizeof path, err);
+    if (!src) return EB_E_IO;
     int64_t kt = gguf_find_key(src, "tokenizer.ggml.tokens");
     int64_t ks = gguf_find_key(src, "tokenizer.ggml.scores");
     int64_t ky = gguf_find_key(src, "tokenizer.ggml.token_type");

@@ -131,6 +131,15 @@ static double row_num(const eb_table *t, size_t r, const char *name)
     return eb_table_number(t, r, eb_table_column(t, name));
 }
 
+/* Ends a limit's line: what the device's stored trials make of it. */
+static void say_expected(FILE *f, double max_tps, int decimals, const eb_stats *eff)
+{
+    if (eff->n > 0)
+        fprintf(f, "; expected %.*f tok/s at this device's median efficiency %.0f%% (%zu trials)",
+                decimals, max_tps * eff->median, 100 * eff->median, eff->n);
+    fputc('\n', f);
+}
+
 static void say_ratio(FILE *f, const char *what, double measured, double predicted,
                       const char *unit)
 {
@@ -262,12 +271,7 @@ int cmd_model_plan(int argc, char **argv)
                     "GFLOP per token)",
                     pr.rl.prefill_max_tps, ceil.gflops_type, ceil.gflops, ceil.gflops_threads,
                     pr.rl.prefill_flops_per_token / 1e9);
-            if (ps.n > 0)
-                fprintf(o,
-                        "; expected %.1f tok/s at this device's median efficiency %.0f%% "
-                        "(%zu trials)",
-                        pr.rl.prefill_max_tps * ps.median, 100 * ps.median, ps.n);
-            fputc('\n', o);
+            say_expected(o, pr.rl.prefill_max_tps, 1, &ps);
         } else {
             fprintf(o, "prefill n/a (%s)\n", pr.rl.prefill_reason);
         }
@@ -277,12 +281,7 @@ int cmd_model_plan(int argc, char **argv)
                     "token at depth %.0f)",
                     pr.rl.gen_max_tps, ceil.bw_gbs, ceil.bw_threads,
                     pr.rl.gen_bytes_per_token / 1048576.0, pr.rl.gen_depth);
-            if (gs.n > 0)
-                fprintf(o,
-                        "; expected %.2f tok/s at this device's median efficiency %.0f%% "
-                        "(%zu trials)",
-                        pr.rl.gen_max_tps * gs.median, 100 * gs.median, gs.n);
-            fputc('\n', o);
+            say_expected(o, pr.rl.gen_max_tps, 2, &gs);
         } else {
             fprintf(o, "generation n/a (%s)\n", pr.rl.gen_reason);
         }
