@@ -196,7 +196,8 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         c_quant = eb_table_column(runs, "quant"), c_gov = eb_table_column(runs, "governor"),
         c_pm = eb_table_column(runs, "power_mode"), c_tp = eb_table_column(runs, "threads_prefill"),
         c_tg = eb_table_column(runs, "threads_gen"), c_warm = eb_table_column(runs, "warmup"),
-        c_status = eb_table_column(runs, "status");
+        c_status = eb_table_column(runs, "status"),
+        c_gpu = eb_table_column(runs, "gpu_layers_offloaded");
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
         return eb_fail(err, EB_E_INTERNAL, "analysis: the runs table lacks its key columns");
     int c_av[EB_AV_COUNT];
@@ -214,13 +215,15 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         snprintf(key.power_mode, sizeof key.power_mode, "%s", cell(runs, r, c_pm));
         key.threads_prefill = atoi(cell(runs, r, c_tp));
         key.threads_gen = atoi(cell(runs, r, c_tg));
+        key.gpu_layers = atoi(cell(runs, r, c_gpu));
         eb_config *c = NULL;
         for (size_t i = 0; i < out->n && !c; i++) {
             eb_config *x = &out->c[i];
             if (!strcmp(x->device, key.device) && !strcmp(x->model, key.model) &&
                 !strcmp(x->quant, key.quant) && !strcmp(x->governor, key.governor) &&
                 !strcmp(x->power_mode, key.power_mode) &&
-                x->threads_prefill == key.threads_prefill && x->threads_gen == key.threads_gen)
+                x->threads_prefill == key.threads_prefill && x->threads_gen == key.threads_gen &&
+                x->gpu_layers == key.gpu_layers)
                 c = x;
         }
         if (!c) {

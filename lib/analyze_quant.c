@@ -29,7 +29,8 @@ static bool same_settings(const eb_config *a, const eb_config *b)
 {
     return !strcmp(a->device, b->device) && !strcmp(a->model, b->model) &&
            a->threads_prefill == b->threads_prefill && a->threads_gen == b->threads_gen &&
-           !strcmp(a->governor, b->governor) && !strcmp(a->power_mode, b->power_mode);
+           !strcmp(a->governor, b->governor) && !strcmp(a->power_mode, b->power_mode) &&
+           a->gpu_layers == b->gpu_layers;
 }
 
 /* ---- the quality view, by column name ---- */
@@ -148,6 +149,7 @@ eb_status eb_quant_effects(const eb_config_set *set, const eb_table *quality, eb
         snprintf(e->power_mode, sizeof e->power_mode, "%s", c->power_mode);
         e->threads_prefill = c->threads_prefill;
         e->threads_gen = c->threads_gen;
+        e->gpu_layers = c->gpu_layers;
         e->has_runs = true;
         e->synthetic = strstr(c->model, "synthetic") != NULL;
         for (int k = 0; k < EB_QE_COUNT; k++) {

@@ -124,6 +124,8 @@ static const struct {
     [EB_PM_GPU_MEM] = {"gpu_memory_mib", "MiB"},
     [EB_PM_CPU_FREQ] = {"cpu_freq_mhz", "MHz"},
     [EB_PM_TEMP_MAX] = {"temp_max_c", "C"},
+    [EB_PM_GPU_LOAD] = {"gpu_load_pct", "%"},
+    [EB_PM_GPU_FREQ] = {"gpu_freq_mhz", "MHz"},
 };
 
 const char *eb_pm_name(eb_pm m)

@@ -14,6 +14,7 @@
 struct eb_model {
     struct llama_model *model;
     char path[1024];
+    eb_offload offload; /* what the load did with --ngl */
 };
 
 struct eb_context {
@@ -36,10 +37,19 @@ struct eb_context {
  * warnings and errors since the last call are kept to explain a failure
  * (EDGEBENCH_ENGINE_LOG=1 shows the whole log). */
 static char last_log[1024];
+/* llama.cpp states how many layers it put on the GPU only in its log
+ * ("offloaded 29/29 layers to GPU"): kept from the last load. */
+static int logged_offloaded = -1, logged_offload_total = -1;
 
 static void log_cb(enum ggml_log_level level, const char *text, void *user)
 {
     (void)user;
+    const char *off = strstr(text, "offloaded ");
+    int done, total;
+    if (off && strstr(off, "layers to GPU") && sscanf(off, "offloaded %d/%d", &done, &total) == 2) {
+        logged_offloaded = done;
+        logged_offload_total = total;
+    }
     if (level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
         size_t used = strlen(last_log), n = strlen(text);
         while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
@@ -70,9 +80,56 @@ static const char *llama_sysinfo(void)
     return llama_print_system_info();
 }
 
+static eb_status llama_init(eb_error *err);
+
+static bool is_accelerator(ggml_backend_dev_t d)
+{
+    enum ggml_backend_dev_type t = ggml_backend_dev_type(d);
+    return t == GGML_BACKEND_DEVICE_TYPE_GPU || t == GGML_BACKEND_DEVICE_TYPE_IGPU;
+}
+
+/* The backends that have a device here, e.g. "CUDA,CPU": a CUDA build on a
+ * machine without a GPU says "CPU". */
 static const char *llama_backend_name(void)
 {
-    return llama_supports_gpu_offload() ? "GPU" : "CPU";
+    static char names[96];
+    llama_init(NULL);
+    names[0] = '\0';
+    for (size_t i = 0; i < ggml_backend_reg_count(); i++) {
+        ggml_backend_reg_t reg = ggml_backend_reg_get(i);
+        if (ggml_backend_reg_dev_count(reg) == 0) continue;
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", used ? "," : "",
+                 ggml_backend_reg_name(reg));
+    }
+    return names[0] ? names : "CPU";
+}
+
+/* Which devices llama.cpp offloads to (it takes every GPU when none is
+ * named) and how many layers went there. */
+static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload *o)
+{
+    memset(o, 0, sizeof *o);
+    o->requested = n_gpu_layers;
+    o->layers_total = llama_model_n_layer(m) + 1; /* the output layer counts as one */
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t d = ggml_backend_dev_get(i);
+        if (!is_accelerator(d)) continue;
+        size_t free_b = 0, total_b = 0, used = strlen(o->devices);
+        ggml_backend_dev_memory(d, &free_b, &total_b);
+        snprintf(o->devices + used, sizeof o->devices - used, "%s%s (%s, %.0f MiB)",
+                 used ? "; " : "", ggml_backend_dev_name(d), ggml_backend_dev_description(d),
+                 (double)total_b / 1048576.0);
+        o->n_devices++;
+    }
+    if (o->n_devices == 0 || n_gpu_layers == 0 || !llama_supports_gpu_offload()) return;
+    if (logged_offloaded >= 0) {
+        o->layers_offloaded = logged_offloaded;
+        o->layers_total = logged_offload_total;
+    } else { /* the log line is missing: llama.cpp's own rule */
+        o->layers_offloaded =
+            n_gpu_layers < 0 || n_gpu_layers > o->layers_total ? o->layers_total : n_gpu_layers;
+    }
 }
 
 static eb_status llama_init(eb_error *err)
@@ -99,6 +156,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
         mp.load_mode = LLAMA_LOAD_MODE_NONE;
     }
     last_log[0] = '\0';
+    logged_offloaded = logged_offload_total = -1;
     struct llama_model *m = llama_model_load_from_file(path, mp);
     if (!m) {
         if (strstr(last_log, "unknown model architecture"))
@@ -115,6 +173,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     }
     em->model = m;
     snprintf(em->path, sizeof em->path, "%s", path);
+    offload_of(m, mp.n_gpu_layers, &em->offload);
     *out = em;
     return EB_OK;
 }
@@ -158,6 +217,7 @@ static void llama_info(const eb_model *em, eb_model_info *out)
     meta_str(m, "edgebench.synthetic", buf, sizeof buf);
     out->synthetic = strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0;
     meta_str(m, "edgebench.preset", out->preset, sizeof out->preset);
+    out->offload = em->offload;
 }
 
 static void llama_vocab_info_(const eb_model *em, eb_vocab_info *out)

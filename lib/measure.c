@@ -116,8 +116,8 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
     if (!w->channel) return;
     for (int s = 0; s < EB_SPAN_COUNT; s++) {
         double a = w->t_start[s], b = w->t_end[s];
-        double freq_sum = 0, temp_max = -INFINITY, gpu_max = -INFINITY;
-        int n_freq = 0;
+        double freq_sum = 0, temp_max = -INFINITY, gpu_max = -INFINITY, gfreq_sum = 0, load_sum = 0;
+        int n_freq = 0, n_gfreq = 0, n_load = 0;
         for (int c = 0; c < nch; c++) {
             double *out = w->channel + ((size_t)c * EB_SPAN_COUNT + (size_t)s) * 3;
             double mean = NAN, max = NAN, j = NAN;
@@ -130,15 +130,20 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
             out[0] = mean;
             out[1] = max;
             out[2] = j;
-            if (ch->kind == EB_CH_FREQ && !isnan(mean)) freq_sum += mean, n_freq++;
+            /* CPU clocks are the cpufreq policies; a GPU's clock is apart. */
+            bool cpu_clock = strncmp(ch->name, "cpufreq:", 8) == 0;
+            if (ch->kind == EB_CH_FREQ && !isnan(mean) && cpu_clock) freq_sum += mean, n_freq++;
+            if (ch->kind == EB_CH_FREQ && !isnan(mean) && !cpu_clock) gfreq_sum += mean, n_gfreq++;
+            if (ch->kind == EB_CH_LOAD && !isnan(mean)) load_sum += mean, n_load++;
             if (ch->kind == EB_CH_TEMP && max > temp_max) temp_max = max;
-            if (ch->kind == EB_CH_MEMORY && strncmp(ch->name, "nvml:", 5) == 0 && max > gpu_max)
-                gpu_max = max;
+            if (ch->kind == EB_CH_MEMORY && c > 0 && max > gpu_max) gpu_max = max;
             if (c == 0 && !isnan(max)) w->pm[s][EB_PM_SAMPLED_RSS_MAX] = max;
         }
         if (n_freq) w->pm[s][EB_PM_CPU_FREQ] = freq_sum / n_freq;
         if (temp_max > -INFINITY) w->pm[s][EB_PM_TEMP_MAX] = temp_max;
         if (gpu_max > -INFINITY) w->pm[s][EB_PM_GPU_MEM] = gpu_max;
+        if (n_gfreq) w->pm[s][EB_PM_GPU_FREQ] = gfreq_sum / n_gfreq;
+        if (n_load) w->pm[s][EB_PM_GPU_LOAD] = load_sum / n_load;
     }
 }
 
@@ -220,7 +225,9 @@ eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
     set_reason(res, EB_PM_MEM_AVAILABLE, "no MemAvailable in /proc/meminfo");
     set_reason(res, EB_PM_SWAP_USED, "no SwapTotal in /proc/meminfo");
     set_reason(res, EB_PM_NVMAP, "not a Jetson (no NvMapMemUsed in /proc/meminfo)");
-    set_reason(res, EB_PM_GPU_MEM, "no NVML GPU");
+    set_reason(res, EB_PM_GPU_MEM, "no GPU memory sensor (no NVML GPU, no Jetson NvMapMemUsed)");
+    set_reason(res, EB_PM_GPU_LOAD, "no GPU load sensor (no NVML GPU, no Jetson GPU load file)");
+    set_reason(res, EB_PM_GPU_FREQ, "no GPU clock (no NVML GPU, no Jetson GPU devfreq)");
     set_reason(res, EB_PM_CPU_FREQ, "no cpufreq (common in VMs)");
     set_reason(res, EB_PM_TEMP_MAX, "no thermal zones");
 

@@ -19,7 +19,7 @@ eb_status eb_write_csv(FILE *f, const eb_run_result *r, eb_error *err)
 {
     fputs("started_at,hostname,cpu_model,engine_version,model_path,model_arch,model_quant,"
           "model_n_params,synthetic,preset,n_prompt,n_gen,n_ctx,threads_prefill,threads_gen,"
-          "n_batch,n_gpu_layers,rep,warmup",
+          "n_batch,n_gpu_layers,gpu_layers_offloaded,rep,warmup",
           f);
     for (int m = 0; m < EB_M_COUNT; m++)
         fprintf(f, ",%s", eb_metric_name((eb_metric)m));
@@ -46,9 +46,9 @@ eb_status eb_write_csv(FILE *f, const eb_run_result *r, eb_error *err)
         fprintf(f, ",%llu,%s,", (unsigned long long)r->model.n_params,
                 r->model.synthetic ? "true" : "false");
         csv_str(f, r->model.preset);
-        fprintf(f, ",%d,%d,%d,%d,%d,%d,%d,%d,%s", w->n_prompt, w->n_gen, c->n_ctx,
-                c->threads_prefill, c->threads_gen, c->n_batch, c->n_gpu_layers, w->index,
-                w->warmup ? "true" : "false");
+        fprintf(f, ",%d,%d,%d,%d,%d,%d,%d,%d,%d,%s", w->n_prompt, w->n_gen, c->n_ctx,
+                c->threads_prefill, c->threads_gen, c->n_batch, c->n_gpu_layers,
+                r->model.offload.layers_offloaded, w->index, w->warmup ? "true" : "false");
         for (int m = 0; m < EB_M_COUNT; m++) {
             double v = eb_rep_metric(w, (eb_metric)m);
             if (isnan(v))

@@ -20,6 +20,17 @@ static cJSON *engine_json(const eb_run_result *r)
     return o;
 }
 
+/* Where the layers ran: asked (--ngl), done, and on which GPUs. */
+static cJSON *offload_json(const eb_offload *f)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "requested", f->requested);
+    cJSON_AddNumberToObject(o, "layers_offloaded", f->layers_offloaded);
+    cJSON_AddNumberToObject(o, "layers_total", f->layers_total);
+    cJSON_AddStringToObject(o, "devices", f->devices);
+    return o;
+}
+
 static cJSON *model_json(const eb_run_result *r)
 {
     const eb_model_info *m = &r->model;
@@ -69,6 +80,7 @@ static cJSON *config_json(const eb_run_result *r)
     cJSON_AddNumberToObject(o, "n_batch", c->n_batch);
     cJSON_AddNumberToObject(o, "n_ubatch", c->n_ubatch);
     cJSON_AddNumberToObject(o, "n_gpu_layers", c->n_gpu_layers);
+    cJSON_AddItemToObject(o, "offload", offload_json(&r->model.offload));
     cJSON_AddNumberToObject(o, "reps", c->reps);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);

@@ -204,6 +204,15 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
             "generation %d, batch %d, GPU layers %d\n",
             r->n_prompt, eb_prompt_source(c), c->n_gen, c->n_ctx, c->threads_prefill,
             c->threads_gen, c->n_batch, c->n_gpu_layers);
+    const eb_offload *o = &r->model.offload;
+    if (o->layers_offloaded > 0)
+        fprintf(f, "offload %d/%d layers on %s\n", o->layers_offloaded, o->layers_total,
+                o->devices);
+    else if (c->n_gpu_layers != 0)
+        fprintf(f, "offload none: %s\n",
+                o->n_devices == 0
+                    ? "this build found no GPU (backend CPU); every layer ran on the CPU"
+                    : "llama.cpp offloaded no layer");
     int measured = 0, warm = 0;
     for (int i = 0; i < r->n_reps; i++)
         r->reps[i].warmup ? warm++ : measured++;

@@ -40,7 +40,8 @@ const eb_source_ops *const eb_power_backends[] = {&eb_source_rapl,    &eb_source
                                                   &eb_source_nvml,    &eb_source_cpu_estimate};
 const size_t eb_power_backend_count = sizeof eb_power_backends / sizeof eb_power_backends[0];
 
-const eb_source_ops *const eb_state_backends[] = {&eb_source_cpufreq, &eb_source_thermal};
+const eb_source_ops *const eb_state_backends[] = {&eb_source_cpufreq, &eb_source_thermal,
+                                                  &eb_source_jetson_gpu, &eb_source_nvmap};
 const size_t eb_state_backend_count = sizeof eb_state_backends / sizeof eb_state_backends[0];
 
 const char *eb_probe_name(eb_probe p)
@@ -58,6 +59,6 @@ const char *eb_probe_name(eb_probe p)
 
 const char *eb_channel_unit(eb_channel_kind k)
 {
-    static const char *const units[] = {"J", "W", "MiB", "MHz", "C"};
+    static const char *const units[] = {"J", "W", "MiB", "MHz", "C", "%"};
     return (unsigned)k < sizeof units / sizeof units[0] ? units[k] : "?";
 }

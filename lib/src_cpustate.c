@@ -1,7 +1,12 @@
 /* CPU frequency per cpufreq policy (scaling_cur_freq, kHz) and temperature
  * per thermal zone (temp, millidegrees), sampled beside power so that each
- * phase has its clock and its heat. Neither is part of the energy total. */
+ * phase has its clock and its heat. And the Jetson's integrated GPU, which
+ * NVML does not see: its clock from devfreq (cur_freq, Hz), its load
+ * (permille) and the unified memory its driver holds (NvMapMemUsed in
+ * /proc/meminfo, kB), sampled so that the memory timeline shows when the GPU
+ * takes memory and when the process does. None is part of the energy total. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +63,21 @@ static eb_probe finish(fd_source *s, const eb_source_ops *ops, eb_source **out, 
     return EB_PROBE_FOUND;
 }
 
+static bool add_fd(fd_source *s, const char *path, eb_channel_kind kind, double scale,
+                   const char *name)
+{
+    int c = s->base.n_channels;
+    if (c >= EB_MAX_CHANNELS) return false;
+    int fd = eb_sysfs_open(path);
+    if (fd < 0) return false;
+    s->fd[c] = fd;
+    s->scale[c] = scale;
+    snprintf(s->base.channels[c].name, sizeof s->base.channels[c].name, "%s", name);
+    s->base.channels[c].kind = kind;
+    s->base.n_channels++;
+    return true;
+}
+
 static eb_probe cpufreq_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
 {
     char dir[1024], names[EB_MAX_CHANNELS][16];
@@ -71,14 +91,10 @@ static eb_probe cpufreq_probe(const eb_probe_ctx *ctx, eb_source **out, char *re
     if (!s) return EB_PROBE_ABSENT;
     for (int i = 0; i < n; i++) {
         char p[1200];
+        char name[64];
         snprintf(p, sizeof p, "%s/%s/scaling_cur_freq", dir, names[i]);
-        int fd = eb_sysfs_open(p);
-        if (fd < 0) continue;
-        int c = s->base.n_channels++;
-        s->fd[c] = fd;
-        s->scale[c] = 1e-3; /* kHz -> MHz */
-        snprintf(s->base.channels[c].name, sizeof s->base.channels[c].name, "cpufreq:%s", names[i]);
-        s->base.channels[c].kind = EB_CH_FREQ;
+        snprintf(name, sizeof name, "cpufreq:%s", names[i]);
+        add_fd(s, p, EB_CH_FREQ, 1e-3, name); /* kHz -> MHz */
     }
     return finish(s, &eb_source_cpufreq, out, reason, cap, dir);
 }
@@ -98,16 +114,67 @@ static eb_probe thermal_probe(const eb_probe_ctx *ctx, eb_source **out, char *re
         char p[1200], type[40];
         snprintf(p, sizeof p, "%s/%s/type", dir, names[i]);
         if (!eb_read_line(p, type, sizeof type)) snprintf(type, sizeof type, "%s", names[i]);
+        char name[64];
         snprintf(p, sizeof p, "%s/%s/temp", dir, names[i]);
-        int fd = eb_sysfs_open(p);
-        if (fd < 0) continue;
-        int c = s->base.n_channels++;
-        s->fd[c] = fd;
-        s->scale[c] = 1e-3; /* millidegrees -> degrees */
-        snprintf(s->base.channels[c].name, sizeof s->base.channels[c].name, "thermal:%s", type);
-        s->base.channels[c].kind = EB_CH_TEMP;
+        snprintf(name, sizeof name, "thermal:%.50s", type);
+        add_fd(s, p, EB_CH_TEMP, 1e-3, name); /* millidegrees -> degrees */
     }
     return finish(s, &eb_source_thermal, out, reason, cap, dir);
+}
+
+/* A devfreq device that is the GPU: named after its node (17000000.gpu)
+ * or its Tegra GPU generation. */
+static bool is_gpu_devfreq(const char *name)
+{
+    return strstr(name, "gpu") || strstr(name, "ga10b") || strstr(name, "gv11b") ||
+           strstr(name, "gp10b");
+}
+
+/* Where JetPack releases put the GPU's load file, after the devfreq
+ * device's own link. */
+static const char *const load_paths[] = {
+    "/sys/devices/platform/bus@0/17000000.gpu/load",
+    "/sys/devices/platform/17000000.gpu/load",
+    "/sys/devices/platform/17000000.ga10b/load",
+    "/sys/devices/17000000.ga10b/load",
+    "/sys/devices/platform/gpu.0/load",
+    "/sys/devices/gpu.0/load",
+};
+
+static eb_probe jetson_gpu_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
+{
+    char dir[1024];
+    eb_path_join(dir, sizeof dir, ctx->root, "/sys/class/devfreq");
+    fd_source *s = calloc(1, sizeof *s);
+    if (!s) return EB_PROBE_ABSENT;
+    bool have_load = false;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || !is_gpu_devfreq(e->d_name)) continue;
+        char p[1400], name[64];
+        snprintf(p, sizeof p, "%s/%s/cur_freq", dir, e->d_name);
+        snprintf(name, sizeof name, "gpufreq:%.50s", e->d_name);
+        add_fd(s, p, EB_CH_FREQ, 1e-6, name); /* Hz -> MHz */
+        snprintf(p, sizeof p, "%s/%s/device/load", dir, e->d_name);
+        snprintf(name, sizeof name, "gpuload:%.50s", e->d_name);
+        if (!have_load) have_load = add_fd(s, p, EB_CH_LOAD, 0.1, name); /* permille -> % */
+    }
+    if (d) closedir(d);
+    for (size_t i = 0; !have_load && i < sizeof load_paths / sizeof load_paths[0]; i++) {
+        char p[1024];
+        eb_path_join(p, sizeof p, ctx->root, load_paths[i]);
+        have_load = add_fd(s, p, EB_CH_LOAD, 0.1, "gpuload:gpu");
+    }
+    if (s->base.n_channels == 0) {
+        free(s);
+        snprintf(reason, cap, "no GPU devfreq device in %s and no GPU load file (not a Jetson)",
+                 dir);
+        return EB_PROBE_ABSENT;
+    }
+    s->base.ops = &eb_source_jetson_gpu;
+    *out = &s->base;
+    return EB_PROBE_FOUND;
 }
 
 static bool fd_read(eb_source *src, double *values)
@@ -143,5 +210,63 @@ const eb_source_ops eb_source_thermal = {
     .min_interval_s = 0.1,
     .probe = thermal_probe,
     .read = fd_read,
+    .close = fd_close,
+};
+
+const eb_source_ops eb_source_jetson_gpu = {
+    .name = "jetson-gpu",
+    .description = "Jetson GPU clock (devfreq) and load",
+    .probe = jetson_gpu_probe,
+    .read = fd_read,
+    .close = fd_close,
+};
+
+/* NvMapMemUsed from /proc/meminfo, re-read in place: no allocation. */
+static bool nvmap_kb(int fd, double *kb)
+{
+    char buf[4096];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return false;
+    buf[n] = '\0';
+    const char *p = strstr(buf, "NvMapMemUsed:");
+    if (!p) return false;
+    *kb = strtod(p + strlen("NvMapMemUsed:"), NULL);
+    return true;
+}
+
+static eb_probe nvmap_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
+{
+    char path[1024];
+    eb_path_join(path, sizeof path, ctx->root, "/proc/meminfo");
+    fd_source *s = calloc(1, sizeof *s);
+    if (!s) return EB_PROBE_ABSENT;
+    double kb;
+    if (!add_fd(s, path, EB_CH_MEMORY, 1.0 / 1024.0, "nvmap:NvMapMemUsed") ||
+        !nvmap_kb(s->fd[0], &kb)) {
+        if (s->base.n_channels) close(s->fd[0]);
+        free(s);
+        snprintf(reason, cap, "no NvMapMemUsed in %s (not a Jetson)", path);
+        return EB_PROBE_ABSENT;
+    }
+    s->base.ops = &eb_source_nvmap;
+    *out = &s->base;
+    return EB_PROBE_FOUND;
+}
+
+static bool nvmap_read(eb_source *src, double *values)
+{
+    fd_source *s = (fd_source *)src;
+    double kb;
+    values[0] = nvmap_kb(s->fd[0], &kb) ? kb * s->scale[0] : (double)NAN;
+    return true;
+}
+
+/* /proc/meminfo is long; a read takes tens of microseconds. */
+const eb_source_ops eb_source_nvmap = {
+    .name = "nvmap",
+    .description = "Jetson unified memory held by the GPU driver (NvMapMemUsed)",
+    .min_interval_s = 0.02,
+    .probe = nvmap_probe,
+    .read = nvmap_read,
     .close = fd_close,
 };

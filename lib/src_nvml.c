@@ -2,7 +2,8 @@
  * links against nor needs the driver. Per GPU: the energy counter (mJ,
  * Volta and later) as the GPU's part of the total, instant power (field
  * 186; GetPowerUsage is a 1 s average on Ampere and later) and memory in
- * use. $EDGEBENCH_NVML_LIB names another library (the tests' stand-in). */
+ * use, and its load (utilization) and SM clock. $EDGEBENCH_NVML_LIB names another library (the
+ * tests' stand-in). */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,12 +16,16 @@
 #define NVML_ERROR_NOT_SUPPORTED 3
 #define NVML_ERROR_NO_PERMISSION 4
 #define NVML_FI_DEV_POWER_INSTANT 186
+#define NVML_CLOCK_SM 1
 #define MAX_GPUS 4
 
 typedef void *nvml_device;
 typedef struct nvml_memory {
     unsigned long long total, free, used;
 } nvml_memory;
+typedef struct nvml_utilization {
+    unsigned int gpu, memory; /* percent of the last sample period */
+} nvml_utilization;
 typedef union nvml_value {
     double d;
     unsigned int ui;
@@ -51,9 +56,18 @@ typedef struct nvml_api {
     int (*energy)(nvml_device, unsigned long long *);
     int (*memory)(nvml_device, nvml_memory *);
     int (*fields)(nvml_device, int, nvml_field_value *);
+    int (*utilization)(nvml_device, nvml_utilization *);
+    int (*clock)(nvml_device, int, unsigned int *);
 } nvml_api;
 
-typedef enum gpu_ch { GPU_ENERGY, GPU_POWER_INSTANT, GPU_POWER_AVG, GPU_MEMORY } gpu_ch;
+typedef enum gpu_ch {
+    GPU_ENERGY,
+    GPU_POWER_INSTANT,
+    GPU_POWER_AVG,
+    GPU_MEMORY,
+    GPU_LOAD,
+    GPU_CLOCK
+} gpu_ch;
 
 typedef struct nvml_state {
     eb_source base;
@@ -104,7 +118,11 @@ static void add(nvml_state *s, nvml_device d, gpu_ch what, const char *label, un
     if (c >= EB_MAX_CHANNELS) return;
     eb_channel *ch = &s->base.channels[c];
     snprintf(ch->name, sizeof ch->name, "nvml:%u:%s:%.24s", gpu, label, gname);
-    ch->kind = what == GPU_ENERGY ? EB_CH_ENERGY : what == GPU_MEMORY ? EB_CH_MEMORY : EB_CH_POWER;
+    static const eb_channel_kind kinds[] = {
+        [GPU_ENERGY] = EB_CH_ENERGY,   [GPU_POWER_INSTANT] = EB_CH_POWER,
+        [GPU_POWER_AVG] = EB_CH_POWER, [GPU_MEMORY] = EB_CH_MEMORY,
+        [GPU_LOAD] = EB_CH_LOAD,       [GPU_CLOCK] = EB_CH_FREQ};
+    ch->kind = kinds[what];
     ch->in_total = in_total;
     s->dev[c] = d;
     s->what[c] = what;
@@ -138,6 +156,8 @@ static eb_probe nvml_probe(const eb_probe_ctx *ctx, eb_source **out, char *reaso
     SYM(energy, "nvmlDeviceGetTotalEnergyConsumption");
     SYM(memory, "nvmlDeviceGetMemoryInfo");
     SYM(fields, "nvmlDeviceGetFieldValues");
+    SYM(utilization, "nvmlDeviceGetUtilizationRates");
+    SYM(clock, "nvmlDeviceGetClockInfo");
     eb_probe result = EB_PROBE_ABSENT;
     if (!s->api.init || !s->api.shutdown || !s->api.count || !s->api.handle) {
         snprintf(reason, cap, "%s lacks nvmlInit_v2/nvmlDeviceGetCount_v2", libname);
@@ -175,6 +195,12 @@ static eb_probe nvml_probe(const eb_probe_ctx *ctx, eb_source **out, char *reaso
         nvml_memory m;
         if (s->api.memory && s->api.memory(d, &m) == NVML_SUCCESS)
             add(s, d, GPU_MEMORY, "memory-used", g, gname, false);
+        nvml_utilization u;
+        if (s->api.utilization && s->api.utilization(d, &u) == NVML_SUCCESS)
+            add(s, d, GPU_LOAD, "load", g, gname, false);
+        unsigned int mhz;
+        if (s->api.clock && s->api.clock(d, NVML_CLOCK_SM, &mhz) == NVML_SUCCESS)
+            add(s, d, GPU_CLOCK, "sm-clock", g, gname, false);
     }
     if (s->base.n_channels == 0) {
         snprintf(reason, cap, "NVML reports neither energy, power nor memory (not supported)");
@@ -198,6 +224,7 @@ static bool nvml_read(eb_source *src, double *values)
         unsigned int mw;
         double imw;
         nvml_memory m;
+        nvml_utilization u;
         double v = -1;
         switch (s->what[c]) {
         case GPU_ENERGY:
@@ -211,6 +238,12 @@ static bool nvml_read(eb_source *src, double *values)
             break;
         case GPU_MEMORY:
             if (s->api.memory(s->dev[c], &m) == NVML_SUCCESS) v = (double)m.used / 1048576.0;
+            break;
+        case GPU_LOAD:
+            if (s->api.utilization(s->dev[c], &u) == NVML_SUCCESS) v = u.gpu;
+            break;
+        case GPU_CLOCK:
+            if (s->api.clock(s->dev[c], NVML_CLOCK_SM, &mw) == NVML_SUCCESS) v = mw;
             break;
         }
         values[c] = v >= 0 ? v : NAN;
@@ -228,7 +261,7 @@ static void nvml_close(eb_source *src)
 
 const eb_source_ops eb_source_nvml = {
     .name = "nvml",
-    .description = "NVIDIA GPU energy, power and memory (NVML)",
+    .description = "NVIDIA GPU energy, power, memory, load and clock (NVML)",
     .probe = nvml_probe,
     .read = nvml_read,
     .close = nvml_close,

@@ -297,6 +297,17 @@ static eb_status put_trial(eb_store *s, const cJSON *rec, long long ids[3], long
     free(cfg_text);
     free(sys_text);
     free(rec_text);
+    const cJSON *off = jobj(cfg, "offload");
+    if (st == EB_OK && off && s->version >= 5) {
+        params q = {0};
+        p_id(&q, *trial_id);
+        p_json(&q, off, "layers_offloaded");
+        p_json(&q, off, "devices");
+        st = eb_sq_exec_num(s,
+                            "UPDATE trials SET gpu_layers_offloaded = $2,"
+                            " offload_devices = NULLIF($3, '') WHERE id = $1",
+                            q.n, q.v, q.num, err);
+    }
     return st;
 }
 

@@ -27,7 +27,8 @@ static const view_columns lb_view = {{"l.hostname", "l.board_model"},
 
 static const char trials_sql[] =
     "SELECT t.id AS trial_id, t.started_at, d.hostname AS device, m.name AS model, m.quant,"
-    " t.threads_prefill, t.threads_gen, t.n_prompt, t.n_gen, t.governor, t.power_mode, t.status,"
+    " t.threads_prefill, t.threads_gen, t.n_prompt, t.n_gen, t.governor, t.power_mode,"
+    " t.n_gpu_layers, t.gpu_layers_offloaded, t.offload_devices, t.status,"
     " (SELECT count(*) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS runs,"
     " (SELECT avg(r.load_s) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS load_s,"
     " (SELECT avg(r.prefill_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0)"
@@ -52,7 +53,8 @@ static const char trials_sql[] =
 static const char runs_sql[] =
     "SELECT t.id AS trial_id, r.rep, r.warmup, t.status, t.started_at,"
     " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
-    " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, r.n_prompt, r.n_gen, r.load_s,"
+    " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, t.n_gpu_layers,"
+    " t.gpu_layers_offloaded, r.n_prompt, r.n_gen, r.load_s,"
     " r.prefill_s, r.gen_s, r.e2e_s, r.ttft_s, r.prefill_tps, r.gen_tps, r.itl_p50_s,"
     " r.itl_p99_s, r.peak_rss_mib,"
     " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'run'"
@@ -156,21 +158,20 @@ static const char roofline_sql[] =
 eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
                            eb_table *out, eb_error *err)
 {
-    if (view == EB_VIEW_LLAMA_BENCH && s->version < 2)
+    /* The schema version each view needs and what an older store lacks. */
+    int need = view == EB_VIEW_LLAMA_BENCH                          ? 2
+               : view == EB_VIEW_QUALITY                            ? 3
+               : view == EB_VIEW_PROBES || view == EB_VIEW_ROOFLINE ? 4
+                                                                    : 5;
+    const char *lacks = need == 2   ? "no llama-bench view"
+                        : need == 3 ? "no quality table"
+                        : need == 4 ? "no probes"
+                                    : "no GPU offload columns";
+    if (s->version < need)
         return eb_fail(err, EB_E_UNSUPPORTED,
-                       "store %s (schema %d) has no llama-bench view: open it with write "
-                       "access once to migrate it",
-                       s->name, s->version);
-    if (view == EB_VIEW_QUALITY && s->version < 3)
-        return eb_fail(err, EB_E_UNSUPPORTED,
-                       "store %s (schema %d) has no quality table: open it with write access "
-                       "once to migrate it",
-                       s->name, s->version);
-    if ((view == EB_VIEW_PROBES || view == EB_VIEW_ROOFLINE) && s->version < 4)
-        return eb_fail(err, EB_E_UNSUPPORTED,
-                       "store %s (schema %d) has no probes: open it with write access once to "
+                       "store %s (schema %d) has %s: open it with write access once to "
                        "migrate it",
-                       s->name, s->version);
+                       s->name, s->version, lacks);
     const view_columns *vc = view == EB_VIEW_LLAMA_BENCH ? &lb_view
                              : view == EB_VIEW_QUALITY   ? &quality_view
                              : view == EB_VIEW_PROBES    ? &probes_view

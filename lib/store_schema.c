@@ -104,6 +104,11 @@ static const char schema_v4[] =
     " value DOUBLE PRECISION, median DOUBLE PRECISION, unit TEXT NOT NULL, detail TEXT,"
     " PRIMARY KEY (probe_id, measure, weight_type, threads));\n";
 
+/* GPU offload: how many layers a trial's load put on a GPU, and which GPUs
+ * (NULL on the CPU), beside the n_gpu_layers it asked for. */
+static const char schema_v5[] = "ALTER TABLE trials ADD COLUMN gpu_layers_offloaded INTEGER;\n"
+                                "ALTER TABLE trials ADD COLUMN offload_devices TEXT;\n";
+
 static eb_status summarize_all(eb_store *s, eb_error *err)
 {
     eb_table t;
@@ -120,10 +125,8 @@ static const struct migration {
     const char *sql;
     eb_status (*after)(eb_store *s, eb_error *err);
 } migrations[] = {
-    {schema_v1, NULL},
-    {schema_v2, summarize_all},
-    {schema_v3, NULL},
-    {schema_v4, NULL},
+    {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL},
+    {schema_v4, NULL}, {schema_v5, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

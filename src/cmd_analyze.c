@@ -46,8 +46,11 @@ static void usage(FILE *f)
 
 static void describe(const eb_config *c, char *out, size_t cap)
 {
-    snprintf(out, cap, "threads %d/%d%s%s%s%s", c->threads_prefill, c->threads_gen,
-             c->governor[0] ? " " : "", c->governor, c->power_mode[0] ? " " : "", c->power_mode);
+    int n = snprintf(out, cap, "threads %d/%d%s%s%s%s", c->threads_prefill, c->threads_gen,
+                     c->governor[0] ? " " : "", c->governor, c->power_mode[0] ? " " : "",
+                     c->power_mode);
+    if (c->gpu_layers > 0 && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, " GPU %d layers", c->gpu_layers);
 }
 
 static char *fmt(char *buf, size_t cap, double v)
@@ -498,7 +501,9 @@ static int quant_effect(const eb_config_set *set, const analyze_opts *o, out_tab
     for (size_t i = 0; i < n && ot->ok; i++) {
         const eb_quant_effect *e = &qe[i];
         char b[13][40], cfg[300] = "", note[400] = "";
-        eb_config c = {.threads_prefill = e->threads_prefill, .threads_gen = e->threads_gen};
+        eb_config c = {.threads_prefill = e->threads_prefill,
+                       .threads_gen = e->threads_gen,
+                       .gpu_layers = e->gpu_layers};
         snprintf(c.governor, sizeof c.governor, "%s", e->governor);
         snprintf(c.power_mode, sizeof c.power_mode, "%s", e->power_mode);
         if (e->has_runs) describe(&c, cfg, sizeof cfg);

@@ -44,12 +44,14 @@ static void label_of(const eb_config *c, bool with_config, char *out, size_t cap
     const char *eq = strchr(c->governor, '=');
     snprintf(gov, sizeof gov, "%.*s", (int)strcspn(eq ? eq + 1 : c->governor, " "),
              eq ? eq + 1 : c->governor);
+    char gpu[24] = "";
+    if (c->gpu_layers > 0) snprintf(gpu, sizeof gpu, " GPU%d", c->gpu_layers);
     if (with_config)
-        snprintf(out, cap, "%s %s @%s %d/%d%s%s%s%s", model, c->quant, c->device,
+        snprintf(out, cap, "%s %s @%s %d/%d%s%s%s%s%s", model, c->quant, c->device,
                  c->threads_prefill, c->threads_gen, gov[0] ? " " : "", gov,
-                 c->power_mode[0] ? " " : "", c->power_mode);
+                 c->power_mode[0] ? " " : "", c->power_mode, gpu);
     else
-        snprintf(out, cap, "%s %s @%s", model, c->quant, c->device);
+        snprintf(out, cap, "%s %s @%s%s", model, c->quant, c->device, gpu);
 }
 
 /* Which configurations a figure shows: all, one weight type, or those run
@@ -195,6 +197,21 @@ static void versus_threads(report *r, const eb_config_set *set, const char *id, 
     chart_free(&c);
 }
 
+/* The legend of a sampled memory channel; NULL for other channels. */
+static const char *memory_series_name(const char *channel)
+{
+    static char name[96];
+    unsigned gpu;
+    if (!channel) return NULL;
+    if (strstr(channel, "process:rss")) return "process RSS [MiB]";
+    if (strncmp(channel, "nvmap:", 6) == 0) return "Jetson unified memory (NvMapMemUsed) [MiB]";
+    if (sscanf(channel, "nvml:%u:memory-used", &gpu) == 1 && strstr(channel, ":memory-used")) {
+        snprintf(name, sizeof name, "GPU %u memory in use (NVML) [MiB]", gpu);
+        return name;
+    }
+    return NULL;
+}
+
 static void memory_timeline(report *r, eb_store *s)
 {
     long long id = 0;
@@ -213,26 +230,34 @@ static void memory_timeline(report *r, eb_store *s)
                .title = title,
                .ylabel = "MiB",
                .xlabel = "time since the run started [s]",
-               .lines = true,
-               .series = {"process RSS [MiB]"},
-               .n_series = 1};
-    size_t n_rss = 0, seen = 0;
-    for (size_t i = 0; i < t.nrow; i++) {
-        const char *ch = t.cell[i * t.ncol + 2];
-        n_rss += ch && strstr(ch, "process:rss") && t.cell[i * t.ncol + 3];
-    }
-    size_t step = n_rss / 500 + 1; /* evenly thinned to the chart's capacity */
-    for (size_t i = 0; i < t.nrow && c.n < 512; i++) {
-        const char *ch = t.cell[i * t.ncol + 2], *v = t.cell[i * t.ncol + 3];
-        if (!ch || !strstr(ch, "process:rss") || !v) continue;
-        if (seen++ % step != 0) continue;
-        double x = atof(t.cell[i * t.ncol + 1]), val[REPORT_MAX_SERIES] = {atof(v)};
-        for (int k = 1; k < REPORT_MAX_SERIES; k++)
-            val[k] = NAN;
-        chart_add(&c, "rss", x, val);
-    }
-    report_chart(r, &c, "Resident memory of the benchmark process, sampled by the sampler.",
-                 "the stored timeline has no process memory channel");
+               .lines = true};
+    /* Every memory series: the process, and a GPU's own memory (NVML) or the
+     * Jetson's unified memory, so that a GPU run shows which side holds
+     * memory during load and which during inference. */
+    size_t count[REPORT_MAX_SERIES] = {0}, seen[REPORT_MAX_SERIES] = {0};
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < t.nrow; i++) {
+            const char *ch = t.cell[i * t.ncol + 2], *v = t.cell[i * t.ncol + 3];
+            const char *name = memory_series_name(ch);
+            if (!name || !v) continue;
+            int k = chart_series(&c, name);
+            if (k < 0) continue;
+            if (pass == 0) {
+                count[k]++;
+                continue;
+            }
+            /* each series evenly thinned to its share of the chart */
+            size_t step = count[k] * (size_t)c.n_series / 500 + 1;
+            if (seen[k]++ % step != 0 || c.n >= 512) continue;
+            double x = atof(t.cell[i * t.ncol + 1]), val[REPORT_MAX_SERIES];
+            for (int q = 0; q < REPORT_MAX_SERIES; q++)
+                val[q] = q == k ? atof(v) : NAN;
+            chart_add(&c, "memory", x, val);
+        }
+    report_chart(r, &c,
+                 "Resident memory of the benchmark process, and the GPU's memory where a GPU "
+                 "sensor is found (NVML, or the Jetson's NvMapMemUsed), sampled by the sampler.",
+                 "the stored timeline has no memory channel");
     chart_free(&c);
     eb_table_free(&t);
 }

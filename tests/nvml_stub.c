@@ -1,6 +1,7 @@
 /* A stand-in for libnvidia-ml.so.1 with the same entry points, so the NVML
  * backend is tested without a GPU. $NVML_STUB selects a behaviour: "ok"
- * (default: one GPU drawing a constant 75 W, 1 GiB in use), "no_permission",
+ * (default: one GPU drawing a constant 75 W, 1 GiB in use, 87% busy at 1755 MHz),
+ * "no_permission",
  * "no_energy" (a pre-Volta GPU: power only) or "no_gpu". */
 #include <stdlib.h>
 #include <string.h>
@@ -101,5 +102,22 @@ int nvmlDeviceGetFieldValues(void *dev, int count, stub_field *v)
         v[i].value_type = 1; /* unsigned int */
         v[i].value.ui = STUB_POWER_MW;
     }
+    return 0;
+}
+typedef struct {
+    unsigned int gpu, memory;
+} stub_utilization;
+int nvmlDeviceGetUtilizationRates(void *dev, stub_utilization *u)
+{
+    (void)dev;
+    u->gpu = 87;
+    u->memory = 41;
+    return 0;
+}
+int nvmlDeviceGetClockInfo(void *dev, int type, unsigned int *mhz)
+{
+    (void)dev;
+    if (type != 1) return 3; /* only the SM clock */
+    *mhz = 1755;
     return 0;
 }

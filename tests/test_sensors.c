@@ -242,8 +242,9 @@ static void test_sampler_on_jetson_fixture(void **state)
     eb_sampler *s;
     eb_error err;
     assert_int_equal(eb_sampler_create(&cfg, &s, &err), EB_OK);
-    /* RSS, 3 INA3221 rails, 2 cpufreq policies, 4 thermal zones */
-    assert_int_equal(eb_sampler_n_channels(s), 1 + 3 + 2 + 4);
+    /* RSS, 3 INA3221 rails, 2 cpufreq policies, 4 thermal zones, the GPU's
+     * clock and load, unified memory */
+    assert_int_equal(eb_sampler_n_channels(s), 1 + 3 + 2 + 4 + 2 + 1);
     assert_string_equal(eb_sampler_channel(s, 0)->name, "process:rss");
     assert_true(eb_sampler_has_total(s));
     assert_false(eb_sampler_total_is_estimate(s));

@@ -211,26 +211,32 @@ static void test_nvml_through_stub(void **state)
     (void)state;
     char reason[256];
     eb_source *s = probe_nvml("ok", EB_PROBE_FOUND, reason, sizeof reason);
-    assert_int_equal(s->n_channels, 3);
+    assert_int_equal(s->n_channels, 5);
     assert_int_equal(s->channels[0].kind, EB_CH_ENERGY);
     assert_true(s->channels[0].in_total);
     assert_int_equal(s->channels[1].kind, EB_CH_POWER);
     assert_false(s->channels[1].in_total); /* the counter already covers it */
     assert_int_equal(s->channels[2].kind, EB_CH_MEMORY);
+    assert_int_equal(s->channels[3].kind, EB_CH_LOAD);
+    assert_int_equal(s->channels[4].kind, EB_CH_FREQ);
+    assert_false(s->channels[3].in_total || s->channels[4].in_total);
     assert_non_null(strstr(s->channels[0].name, "Stub GPU"));
-    double v0[3], v1[3];
+    assert_non_null(strstr(s->channels[4].name, "sm-clock"));
+    double v0[5], v1[5];
     assert_true(s->ops->read(s, v0));
     struct timespec ts = {0, 100 * 1000 * 1000};
     nanosleep(&ts, NULL);
     assert_true(s->ops->read(s, v1));
     assert_close(v1[1], 75.0, 1e-9);   /* field 186, mW -> W */
     assert_close(v1[2], 1024.0, 1e-9); /* bytes -> MiB */
+    assert_close(v1[3], 87.0, 1e-9);   /* utilization.gpu, % */
+    assert_close(v1[4], 1755.0, 1e-9); /* SM clock, MHz */
     double w = (v1[0] - v0[0]) / 0.1;  /* mJ counter -> J */
     assert_true(w > 60 && w < 100);
     s->ops->close(s);
 
     s = probe_nvml("no_energy", EB_PROBE_FOUND, reason, sizeof reason);
-    assert_int_equal(s->n_channels, 2);
+    assert_int_equal(s->n_channels, 4);
     assert_int_equal(s->channels[0].kind, EB_CH_POWER);
     assert_true(s->channels[0].in_total); /* power is the GPU's part now */
     s->ops->close(s);
@@ -313,6 +319,66 @@ static void test_one_whole_device_total(void **state)
     eb_sampler_free(s);
 }
 
+static eb_source *probe_in(const eb_source_ops *ops, const char *root, eb_probe expect)
+{
+    eb_probe_ctx ctx = {.root = root};
+    eb_source *src = NULL;
+    char reason[512] = "";
+    assert_int_equal(ops->probe(&ctx, &src, reason, sizeof reason), expect);
+    if (expect != EB_PROBE_FOUND) assert_non_null(strstr(reason, "not a Jetson"));
+    return src;
+}
+
+/* The Jetson's GPU clock and load, and its unified memory, from the fixture's
+ * files: 306000000 Hz, 125 permille, NvMapMemUsed 123456 kB. */
+static void test_jetson_gpu_sources(void **state)
+{
+    (void)state;
+    eb_source *g = probe_in(&eb_source_jetson_gpu, FIXTURES "/jetson-orin-nano", EB_PROBE_FOUND);
+    assert_int_equal(g->n_channels, 2);
+    assert_string_equal(g->channels[0].name, "gpufreq:17000000.gpu");
+    assert_int_equal(g->channels[0].kind, EB_CH_FREQ);
+    assert_string_equal(g->channels[1].name, "gpuload:gpu");
+    assert_int_equal(g->channels[1].kind, EB_CH_LOAD);
+    assert_false(g->channels[0].in_total || g->channels[1].in_total);
+    double v[2];
+    assert_true(g->ops->read(g, v));
+    assert_close(v[0], 306.0, 1e-9);
+    assert_close(v[1], 12.5, 1e-9);
+    g->ops->close(g);
+
+    eb_source *m = probe_in(&eb_source_nvmap, FIXTURES "/jetson-orin-nano", EB_PROBE_FOUND);
+    assert_int_equal(m->n_channels, 1);
+    assert_int_equal(m->channels[0].kind, EB_CH_MEMORY);
+    assert_true(m->ops->read(m, v));
+    assert_close(v[0], 123456.0 / 1024.0, 1e-9);
+    m->ops->close(m);
+
+    /* A later JetPack: the load file through the devfreq device's link. */
+    char root[] = "/tmp/eb-jetson-XXXXXX", cmd[1024];
+    assert_non_null(mkdtemp(root));
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/sys/class/devfreq/17000000.ga10b/device && "
+             "echo 918000000 > %s/sys/class/devfreq/17000000.ga10b/cur_freq && "
+             "echo 999 > %s/sys/class/devfreq/17000000.ga10b/device/load && "
+             "mkdir -p %s/sys/class/devfreq/3d00000.cpu-emc && "
+             "echo 1 > %s/sys/class/devfreq/3d00000.cpu-emc/cur_freq",
+             root, root, root, root, root);
+    assert_int_equal(system(cmd), 0);
+    g = probe_in(&eb_source_jetson_gpu, root, EB_PROBE_FOUND);
+    assert_int_equal(g->n_channels, 2); /* the memory controller's devfreq is not the GPU */
+    assert_string_equal(g->channels[1].name, "gpuload:17000000.ga10b");
+    assert_true(g->ops->read(g, v));
+    assert_close(v[0], 918.0, 1e-9);
+    assert_close(v[1], 99.9, 1e-9);
+    g->ops->close(g);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+
+    probe_in(&eb_source_jetson_gpu, FIXTURES "/vm", EB_PROBE_ABSENT);
+    probe_in(&eb_source_nvmap, FIXTURES "/vm", EB_PROBE_ABSENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_pi5_source_on_its_own_cadence),
         cmocka_unit_test(test_vcgencmd_fallback),
         cmocka_unit_test(test_nvml_through_stub),
+        cmocka_unit_test(test_jetson_gpu_sources),
         cmocka_unit_test(test_cpu_estimate_only_when_nothing_measures),
         cmocka_unit_test(test_one_whole_device_total),
     };

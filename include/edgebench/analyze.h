@@ -77,6 +77,7 @@ typedef struct eb_samples {
 typedef struct eb_config {
     char device[256], model[256], quant[32], governor[128], power_mode[64];
     int threads_prefill, threads_gen;
+    int gpu_layers; /* layers offloaded to a GPU; 0: CPU only */
     eb_samples s[EB_AV_COUNT];
 } eb_config;
 
@@ -124,7 +125,7 @@ enum {
 typedef struct eb_quant_effect {
     char device[256], model[256], quant[32], base_quant[32]; /* base_quant "" when none */
     char governor[128], power_mode[64];
-    int threads_prefill, threads_gen;
+    int threads_prefill, threads_gen, gpu_layers;
     bool has_runs; /* false: only perplexity is stored for this model and type */
     bool synthetic;
     double value[EB_QE_COUNT], base[EB_QE_COUNT];

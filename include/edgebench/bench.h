@@ -101,9 +101,11 @@ typedef enum eb_pm {
     EB_PM_MEM_AVAILABLE,
     EB_PM_SWAP_USED,
     EB_PM_NVMAP,    /* Jetson unified memory in use */
-    EB_PM_GPU_MEM,  /* NVML, largest sample */
+    EB_PM_GPU_MEM,  /* GPU memory (NVML, or Jetson NvMap sampled), largest sample */
     EB_PM_CPU_FREQ, /* mean over policies of each policy's mean */
     EB_PM_TEMP_MAX, /* hottest zone */
+    EB_PM_GPU_LOAD, /* mean GPU load (NVML utilization, Jetson load), percent */
+    EB_PM_GPU_FREQ, /* mean GPU clock (NVML SM clock, Jetson devfreq) */
     EB_PM_COUNT
 } eb_pm;
 

@@ -12,6 +12,15 @@
 typedef struct eb_model eb_model;     /* engine-owned */
 typedef struct eb_context eb_context; /* engine-owned */
 
+/* What a load did with the GPU layers asked for (--ngl). */
+typedef struct eb_offload {
+    int requested;        /* n_gpu_layers as given; -1: all */
+    int layers_offloaded; /* as llama.cpp reported it; 0 on the CPU */
+    int layers_total;     /* repeating layers + the output layer */
+    int n_devices;        /* GPUs the engine found */
+    char devices[256];    /* "CUDA0 (NVIDIA H100 80GB HBM3, 81079 MiB)"; "" without a GPU */
+} eb_offload;
+
 typedef struct eb_model_info {
     char path[1024];
     char arch[64];
@@ -30,6 +39,7 @@ typedef struct eb_model_info {
     bool has_encoder;
     bool synthetic;  /* random weights written by `edgebench model synth` */
     char preset[64]; /* synthetic preset name */
+    eb_offload offload;
 } eb_model_info;
 
 typedef struct eb_load_params {
@@ -80,7 +90,7 @@ typedef struct eb_engine_ops {
     const char *(*version)(void);       /* engine build, e.g. commit */
     const char *(*build_options)(void); /* compile options of the engine */
     const char *(*system_info)(void);   /* CPU features the engine uses */
-    const char *(*backend)(void);       /* "CPU", "CUDA", ... */
+    const char *(*backend)(void);       /* backends with a device: "CPU", "CUDA,CPU" */
     eb_status (*init)(eb_error *err);
     eb_status (*model_load)(const char *path, const eb_load_params *params, eb_model **out,
                             eb_error *err);

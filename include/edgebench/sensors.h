@@ -22,9 +22,10 @@ typedef enum eb_channel_kind {
     EB_CH_MEMORY, /* memory in use, MiB (e.g. GPU memory) */
     EB_CH_FREQ,   /* clock frequency, MHz */
     EB_CH_TEMP,   /* temperature, degrees Celsius */
+    EB_CH_LOAD,   /* utilisation, percent (a GPU's load) */
 } eb_channel_kind;
 
-/* "J", "W", "MiB", "MHz" or "C". */
+/* "J", "W", "MiB", "MHz", "C" or "%". */
 const char *eb_channel_unit(eb_channel_kind k);
 
 typedef struct eb_channel {
@@ -80,11 +81,13 @@ extern const eb_source_ops eb_source_nvml;
 extern const eb_source_ops eb_source_cpu_estimate; /* only when nothing measures */
 extern const eb_source_ops eb_source_cpufreq;
 extern const eb_source_ops eb_source_thermal;
+extern const eb_source_ops eb_source_jetson_gpu; /* devfreq clock and load */
+extern const eb_source_ops eb_source_nvmap;      /* Jetson unified memory */
 
 /* Power backends in the order they are tried; the estimate comes last. */
 extern const eb_source_ops *const eb_power_backends[];
 extern const size_t eb_power_backend_count;
-/* Frequency and temperature sources, sampled beside power. */
+/* Frequency, temperature, GPU load and unified memory, sampled beside power. */
 extern const eb_source_ops *const eb_state_backends[];
 extern const size_t eb_state_backend_count;
 
