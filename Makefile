@@ -5,7 +5,7 @@ BUILD      ?= build
 GENERATOR  ?= Ninja
 CMAKE_ARGS ?=
 
-.PHONY: all deps llama configure build run check asan format clean
+.PHONY: all deps llama configure build run check asan cuda cuda-check format clean
 
 all: build
 
@@ -33,6 +33,16 @@ check: build
 
 asan:
 	$(MAKE) check BUILD=build-asan CMAKE_ARGS="-DEDGEBENCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+
+# llama.cpp with its CUDA backend (needs nvcc; EDGEBENCH_CUDA_ARCHS picks the
+# GPU architectures, default 90, e.g. 87 for a Jetson Orin) and edgebench
+# against it in build-cuda, then its checks. Not part of CI: the CUDA kernels
+# take long to compile on a small machine, and CI has no GPU.
+cuda:
+	EDGEBENCH_CUDA=ON $(MAKE) build BUILD=build-cuda
+
+cuda-check: cuda
+	tests/cuda_build.sh build-cuda/edgebench
 
 format:
 	clang-format -i include/edgebench/*.h lib/*.c lib/*.h src/*.c src/*.h tests/*.c
