@@ -56,7 +56,8 @@ eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
         c_pm = eb_table_column(trials, "power_mode"), c_st = eb_table_column(trials, "status"),
         c_npr = eb_table_column(trials, "n_prompt"), c_ng = eb_table_column(trials, "n_gen"),
         c_ptps = eb_table_column(trials, "prefill_tps"),
-        c_gtps = eb_table_column(trials, "gen_tps");
+        c_gtps = eb_table_column(trials, "gen_tps"),
+        c_gpu = eb_table_column(trials, "gpu_layers_offloaded");
     if (c_dev < 0 || c_sb < 0 || c_gtps < 0)
         return eb_fail(err, EB_E_INTERNAL, "roofline: the trials table lacks its columns");
     if (trials->nrow == 0) return EB_OK;
@@ -68,6 +69,8 @@ eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
     eb_probe_point *dev = npp ? calloc(npp, sizeof *dev) : NULL;
     for (size_t r = 0; st == EB_OK && r < trials->nrow; r++) {
         if (c_st >= 0 && strcmp(text(trials, r, c_st), "ok") != 0) continue;
+        /* the probe measures the CPU: a run with layers on a GPU is not under it */
+        if (c_gpu >= 0 && atoi(text(trials, r, c_gpu)) > 0) continue;
         eb_roofline_point *q = &pts[(*n)++];
         q->trial_id = atoll(text(trials, r, c_id));
         q->row = r;

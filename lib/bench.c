@@ -523,6 +523,12 @@ void eb_run_roofline(eb_run_result *res, const eb_probe_point *points, size_t n)
                  "the model's shape could not be read from its file");
         return;
     }
+    if (res->model.offload.layers_offloaded > 0) {
+        snprintf(res->roofline_note, sizeof res->roofline_note,
+                 "%d of %d layers ran on a GPU; the device probe measures the CPU",
+                 res->model.offload.layers_offloaded, res->model.offload.layers_total);
+        return;
+    }
     eb_ceilings c;
     eb_ceilings_pick(points, n, res->config.threads_gen, res->config.threads_prefill,
                      res->shape.main_type, &c);

@@ -144,7 +144,7 @@ static const char roofline_sql[] =
     " m.streamed_bytes,"
     " m.kv_bytes_per_pos, m.synthetic, m.preset, m.path, m.file_size_bytes, t.n_ctx,"
     " t.threads_prefill, t.threads_gen, t.governor,"
-    " t.power_mode, t.status,"
+    " t.power_mode, t.gpu_layers_offloaded, t.status,"
     " (SELECT avg(r.n_prompt) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS n_prompt,"
     " (SELECT avg(r.n_gen) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS n_gen,"
     " (SELECT avg(r.prefill_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0)"
@@ -159,10 +159,10 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                            eb_table *out, eb_error *err)
 {
     /* The schema version each view needs and what an older store lacks. */
-    int need = view == EB_VIEW_LLAMA_BENCH                          ? 2
-               : view == EB_VIEW_QUALITY                            ? 3
-               : view == EB_VIEW_PROBES || view == EB_VIEW_ROOFLINE ? 4
-                                                                    : 5;
+    int need = view == EB_VIEW_LLAMA_BENCH ? 2
+               : view == EB_VIEW_QUALITY   ? 3
+               : view == EB_VIEW_PROBES    ? 4
+                                           : 5;
     const char *lacks = need == 2   ? "no llama-bench view"
                         : need == 3 ? "no quality table"
                         : need == 4 ? "no probes"

@@ -87,4 +87,8 @@ text = json.dumps(rows)
 assert "GPU 3 layers" in text, text
 PY
 
+"$eb" analyze roofline >"$work/roof.txt" 2>"$work/err"
+[ "$(grep -c "tiny Llama" "$work/roof.txt")" -eq 2 ] && ! grep -q "GPU 3 layers" "$work/roof.txt" &&
+  ok "analyze roofline leaves out the run with layers on a GPU (the probe measures the CPU)" || bad "roofline: $(cat "$work/roof.txt" "$work/err")"
+
 finish
