@@ -75,13 +75,22 @@ fi
 log "verified $tgz ($NLC_INTEGRITY)"
 
 work="$prefix.work"
-rm -rf "$work/package" "$work/verify" "$work/src"
+rm -rf "$work/package" "$work/verify"
 mkdir -p "$work"
 tar -xzf "$tgz" -C "$work" package/llama/gitRelease.bundle package/llama/llama.cpp.info.json
 bundle="$work/package/llama/gitRelease.bundle"
 git init -q "$work/verify"
 git -C "$work/verify" bundle verify "$bundle" >&2
-git clone -q "$bundle" "$work/src" 2>/dev/null
+# An interrupted build resumes (the CUDA kernels take an hour on two cores):
+# a checkout left at the pinned commit, unmodified, is kept with its build
+# directory, so ninja builds only what is missing. Anything else starts over.
+if [ "$(git -C "$work/src" rev-parse HEAD 2>/dev/null)" = "$LLAMA_COMMIT" ] &&
+  [ -z "$(git -C "$work/src" status --porcelain 2>/dev/null)" ]; then
+  log "resuming the build in $work"
+else
+  rm -rf "$work/src" "$work/build"
+  git clone -q "$bundle" "$work/src" 2>/dev/null
+fi
 head=$(git -C "$work/src" rev-parse HEAD)
 if [ "$head" != "$LLAMA_COMMIT" ]; then
   log "bundle HEAD is $head, expected $LLAMA_COMMIT"
@@ -92,7 +101,11 @@ tag=$(sed -n 's/.*"tag": *"\([^"]*\)".*/\1/p' "$work/package/llama/llama.cpp.inf
 log "building llama.cpp $tag ($head) with ${opts[*]}"
 # Libraries and tools find each other relative to themselves, so the
 # install can be copied as it is.
-cmake -S "$work/src" -B "$work/build" -G Ninja "${opts[@]}" \
+# The tools link against libggml-cuda, which needs the driver's libcuda.so.1:
+# a machine with the toolkit but no driver (a build host) leaves it to run time.
+link=()
+[ "$cuda" = ON ] && link=(-DCMAKE_EXE_LINKER_FLAGS=-Wl,--allow-shlib-undefined)
+cmake -S "$work/src" -B "$work/build" -G Ninja "${opts[@]}" "${link[@]}" \
   -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DCMAKE_INSTALL_RPATH='$ORIGIN:$ORIGIN/../lib' \
   -DLLAMA_BUILD_NUMBER=1 -DLLAMA_BUILD_COMMIT="${head:0:8}" >&2
 cmake --build "$work/build" -j "$jobs" --target llama llama-bench llama-perplexity llama-quantize >&2

@@ -15,16 +15,8 @@ grep -q "GGML_CUDA=ON" "$prefix/build-info.txt" && [ -f "$prefix/lib/libggml-cud
 readelf -d "$prefix/lib/libggml.so" | grep -q "libggml-cuda.so" &&
   ok "libggml loads libggml-cuda" || bad "libggml does not need libggml-cuda"
 
-gpu=0
-if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
-  gpu=1
-elif ! ldconfig -p | grep -q "libcuda.so.1 "; then
-  # no driver: the toolkit's stub stands in for libcuda.so.1
-  stub=$(ls /usr/local/cuda/lib64/stubs/libcuda.so /usr/local/cuda/targets/*/lib/stubs/libcuda.so 2>/dev/null | head -1)
-  [ -n "$stub" ] || { bad "no GPU, no driver and no stub libcuda.so"; finish; exit; }
-  mkdir -p "$work/stub" && ln -s "$stub" "$work/stub/libcuda.so.1"
-  export LD_LIBRARY_PATH="$work/stub${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
+. "$(dirname "$0")/cuda_env.sh"
+gpu=$cuda_gpu
 
 "$eb" run --preset tiny-llama --type Q4_0 -n 16 --reps 2 --warmup 1 --ngl 99 --idle-s 0 \
   --keep-timeline --format json -o "$work/r.json" -q 2>"$work/err"
