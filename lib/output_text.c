@@ -89,6 +89,9 @@ static void memory_cpu_rows(FILE *f, const eb_run_result *r)
     pm_row(f, r, EB_SPAN_PREFILL, EB_PM_CPU_FREQ, "CPU clock [MHz]", 0);
     pm_row(f, r, EB_SPAN_GEN, EB_PM_CPU_FREQ, "CPU clock [MHz]", 0);
     pm_row(f, r, EB_SPAN_GEN, EB_PM_TEMP_MAX, "max temperature [C]", 1);
+    pm_row(f, r, EB_SPAN_PREFILL, EB_PM_GPU_LOAD, "GPU load [%]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_GPU_LOAD, "GPU load [%]", 1);
+    pm_row(f, r, EB_SPAN_GEN, EB_PM_GPU_FREQ, "GPU clock [MHz]", 0);
 }
 
 static void sampler_lines(FILE *f, const eb_run_result *r)

@@ -29,6 +29,10 @@ for c in ("gpufreq:17000000.gpu [MHz]", "gpuload:gpu [%]", "nvmap:NvMapMemUsed [
     assert c in cols, cols
 PY
 
+"$eb" run "${tiny[@]}" --sysfs-root "$fixtures/jetson-orin-nano" --idle-s 0 --no-store >"$work/jt.txt" 2>&1
+grep -q "generation  GPU load \[%\] *12.5" "$work/jt.txt" && grep -q "generation  GPU clock \[MHz\] *306" "$work/jt.txt" &&
+  ok "text output: GPU load and clock rows" || bad "GPU rows: $(cat "$work/jt.txt")"
+
 # 2. NVML (the stub): load, SM clock and memory of a discrete GPU
 EDGEBENCH_NVML_LIB="$nvml_stub" "$eb" run "${tiny[@]}" --keep-timeline --idle-s 0 --ngl 99 \
   --format json -o "$work/nvml.json" 2>"$work/err"
