@@ -130,13 +130,11 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
             out[0] = mean;
             out[1] = max;
             out[2] = j;
-            /* CPU clocks are the cpufreq policies; a GPU's clock is apart. */
-            bool cpu_clock = strncmp(ch->name, "cpufreq:", 8) == 0;
-            if (ch->kind == EB_CH_FREQ && !isnan(mean) && cpu_clock) freq_sum += mean, n_freq++;
-            if (ch->kind == EB_CH_FREQ && !isnan(mean) && !cpu_clock) gfreq_sum += mean, n_gfreq++;
-            if (ch->kind == EB_CH_LOAD && !isnan(mean)) load_sum += mean, n_load++;
+            if (ch->kind == EB_CH_FREQ && !isnan(mean) && !ch->gpu) freq_sum += mean, n_freq++;
+            if (ch->kind == EB_CH_FREQ && !isnan(mean) && ch->gpu) gfreq_sum += mean, n_gfreq++;
+            if (ch->kind == EB_CH_LOAD && !isnan(mean) && ch->gpu) load_sum += mean, n_load++;
             if (ch->kind == EB_CH_TEMP && max > temp_max) temp_max = max;
-            if (ch->kind == EB_CH_MEMORY && c > 0 && max > gpu_max) gpu_max = max;
+            if (ch->kind == EB_CH_MEMORY && ch->gpu && max > gpu_max) gpu_max = max;
             if (c == 0 && !isnan(max)) w->pm[s][EB_PM_SAMPLED_RSS_MAX] = max;
         }
         if (n_freq) w->pm[s][EB_PM_CPU_FREQ] = freq_sum / n_freq;

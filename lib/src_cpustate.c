@@ -6,7 +6,6 @@
  * /proc/meminfo, kB), sampled so that the memory timeline shows when the GPU
  * takes memory and when the process does. None is part of the energy total. */
 #include <dirent.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +171,8 @@ static eb_probe jetson_gpu_probe(const eb_probe_ctx *ctx, eb_source **out, char 
                  dir);
         return EB_PROBE_ABSENT;
     }
+    for (int c = 0; c < s->base.n_channels; c++)
+        s->base.channels[c].gpu = true;
     s->base.ops = &eb_source_jetson_gpu;
     *out = &s->base;
     return EB_PROBE_FOUND;
@@ -224,13 +225,12 @@ const eb_source_ops eb_source_jetson_gpu = {
 /* NvMapMemUsed from /proc/meminfo, re-read in place: no allocation. */
 static bool nvmap_kb(int fd, double *kb)
 {
-    char buf[4096];
+    char buf[8192], v[32];
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
     if (n <= 0) return false;
     buf[n] = '\0';
-    const char *p = strstr(buf, "NvMapMemUsed:");
-    if (!p) return false;
-    *kb = strtod(p + strlen("NvMapMemUsed:"), NULL);
+    if (!eb_text_field(buf, "NvMapMemUsed", ":", v, sizeof v)) return false;
+    *kb = strtod(v, NULL);
     return true;
 }
 
@@ -248,6 +248,7 @@ static eb_probe nvmap_probe(const eb_probe_ctx *ctx, eb_source **out, char *reas
         snprintf(reason, cap, "no NvMapMemUsed in %s (not a Jetson)", path);
         return EB_PROBE_ABSENT;
     }
+    s->base.channels[0].gpu = true;
     s->base.ops = &eb_source_nvmap;
     *out = &s->base;
     return EB_PROBE_FOUND;

@@ -124,6 +124,7 @@ static void add(nvml_state *s, nvml_device d, gpu_ch what, const char *label, un
         [GPU_LOAD] = EB_CH_LOAD,       [GPU_CLOCK] = EB_CH_FREQ};
     ch->kind = kinds[what];
     ch->in_total = in_total;
+    ch->gpu = true;
     s->dev[c] = d;
     s->what[c] = what;
     s->base.n_channels++;

@@ -40,6 +40,7 @@ typedef struct eb_channel {
      * every other source is a part. */
     bool whole_device;
     bool estimate; /* a model, not a measurement */
+    bool gpu;      /* describes a GPU (its clock, load, memory), not the CPU or process */
 } eb_channel;
 
 struct eb_source;
