@@ -122,13 +122,10 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
                  (double)total_b / 1048576.0);
         o->n_devices++;
     }
-    if (o->n_devices == 0 || n_gpu_layers == 0 || !llama_supports_gpu_offload()) return;
+    /* llama.cpp logs the line on every load where a GPU can take layers */
     if (logged_offloaded >= 0) {
         o->layers_offloaded = logged_offloaded;
         o->layers_total = logged_offload_total;
-    } else { /* the log line is missing: llama.cpp's own rule */
-        o->layers_offloaded =
-            n_gpu_layers < 0 || n_gpu_layers > o->layers_total ? o->layers_total : n_gpu_layers;
     }
 }
 
