@@ -37,16 +37,16 @@ asan:
 # llama.cpp with its CUDA backend (needs nvcc; EDGEBENCH_CUDA_ARCHS picks the
 # GPU architectures, default 90, e.g. 87 for a Jetson Orin) and edgebench
 # against it in build-cuda, then the whole suite with the CUDA build's own
-# checks (tests/cuda_build.sh). Not part of CI: the CUDA kernels
+# checks (tests/e2e/cuda_build.sh). Not part of CI: the CUDA kernels
 # take long to compile on a small machine, and CI has no GPU.
 cuda:
 	EDGEBENCH_CUDA=ON $(MAKE) build BUILD=build-cuda
 
 cuda-check: cuda
-	. tests/cuda_env.sh && ctest --test-dir build-cuda --output-on-failure -j2
+	. tests/support/cuda_env.sh && ctest --test-dir build-cuda --output-on-failure -j2
 
 format:
-	clang-format -i include/edgebench/*.h lib/*.c lib/*.h src/*.c src/*.h tests/*.c
+	clang-format -i include/edgebench/*.h lib/*/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/support/*.c
 
 clean:
 	rm -rf build build-asan

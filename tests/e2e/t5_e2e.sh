@@ -4,7 +4,7 @@
 # runs with the prompt as the encoder pass and generation from the decoder
 # start token, phases and token counts as for decoder-only models.
 eb=$1
-. "$(dirname "$0")/e2e_common.sh"
+. "$(dirname "$0")/../support/e2e_common.sh"
 
 "$eb" model list >"$work/list.txt"
 grep -q "^flan-t5-large .*FT5-L .*t5" "$work/list.txt" &&

@@ -14,11 +14,11 @@
 #include "edgebench/synth.h"
 #include "edgebench/util.h"
 
-static eb_status check_value(const char *where, int line, const eb_opt *o, const char *v,
+static eb_status check_value(const char *where, int line, const eb_param *o, const char *v,
                              const char *root, eb_error *err)
 {
     char offered[512];
-    if (o->type == EB_OT_PATH && access(v, R_OK) != 0)
+    if (o->type == EB_PT_PATH && access(v, R_OK) != 0)
         return eb_fail(err, EB_E_IO, "%s:%d: %s=%s: %s", where, line, o->key, v, strerror(errno));
     if (strcmp(o->key, "preset") == 0 && !eb_preset_find(v))
         return eb_fail(err, EB_E_INVALID_ARG,
@@ -55,15 +55,15 @@ eb_status eb_plan_check_device(const eb_plan *p, const char *root, eb_error *err
     const char *where = p->path[0] ? p->path : "command line";
     for (int s = -1; s < p->n_sections; s++) {
         const eb_plan_section *sec = s < 0 ? &p->global : &p->sections[s];
-        for (size_t k = 0; k < eb_opt_count; k++) {
+        for (size_t k = 0; k < eb_param_count; k++) {
             if (!sec->value[k]) continue;
-            char *items[1024];
-            int n = eb_plan_split(&eb_opts[k], sec->value[k], items, 1024, err);
+            char *items[EB_PLAN_MAX_VALUES];
+            int n = eb_plan_split(&eb_params[k], sec->value[k], items, EB_PLAN_MAX_VALUES, err);
             if (n < 0) return EB_E_INVALID_ARG;
             eb_status st = EB_OK;
             for (int i = 0; i < n; i++) {
                 if (st == EB_OK)
-                    st = check_value(where, sec->value_line[k], &eb_opts[k], items[i], root, err);
+                    st = check_value(where, sec->value_line[k], &eb_params[k], items[i], root, err);
                 free(items[i]);
             }
             if (st != EB_OK) return st;

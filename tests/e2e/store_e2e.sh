@@ -6,7 +6,7 @@
 set -u
 eb=$1 llama_bench=$2 pg=${EB_TEST_PG_E2E:-}
 orig_store=${EDGEBENCH_STORE-}
-. "$(dirname "$0")/e2e_common.sh"
+. "$(dirname "$0")/../support/e2e_common.sh"
 export EDGEBENCH_STORE="$orig_store"
 model="$work/tiny.gguf"
 "$eb" model synth --preset tiny-llama --type Q4_0 -o "$model" 2>/dev/null || bad "synth tiny-llama"

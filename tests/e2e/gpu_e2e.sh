@@ -6,8 +6,8 @@
 # one model apart.
 eb=$1
 nvml_stub=$2
-. "$(dirname "$0")/e2e_common.sh"
-fixtures="$(dirname "$0")/fixtures"
+. "$(dirname "$0")/../support/e2e_common.sh"
+fixtures="$(dirname "$0")/../fixtures"
 tiny=(--preset tiny-llama --type Q4_0 -n 8 --reps 2 --warmup 0 -t 2 -q)
 
 # 1. Jetson: the GPU's clock, load and unified memory per phase and in the timeline

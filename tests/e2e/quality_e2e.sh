@@ -7,14 +7,14 @@
 set -u
 eb=$1
 lp_bin=$2
-here="$(cd "$(dirname "$0")" && pwd)"
-. "$(dirname "$0")/e2e_common.sh"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+. "$(dirname "$0")/../support/e2e_common.sh"
 export EDGEBENCH_STORE="sqlite:$work/q.db"
 
 corpus="$here/../../shared/data/wikitext-2-raw/wiki.test.raw"
 if [ ! -r "$corpus" ]; then
   corpus="$work/corpus.txt"
-  for i in 1 2 3 4 5 6; do cat "$here"/../README.md "$here"/../lib/*.c; done >"$corpus"
+  for i in 1 2 3 4 5 6; do cat "$here"/../README.md "$here"/../lib/*/*.c; done >"$corpus"
   echo "# WikiText-2 not found beside the repository; using a text made of its own files"
 fi
 head -n 1500 "$corpus" >"$work/wiki.txt"

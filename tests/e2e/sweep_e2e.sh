@@ -5,9 +5,9 @@
 # the missing trials, a stale state file restored, and plan errors.
 set -u
 eb=$1
-fx="$(cd "$(dirname "$0")" && pwd)/fixtures"
+fx="$(cd "$(dirname "$0")/.." && pwd)/fixtures"
 # a store of its own: results of earlier test runs must not count
-. "$(dirname "$0")/e2e_common.sh"
+. "$(dirname "$0")/../support/e2e_common.sh"
 cp -r "$fx/pi5" "$work/dev"
 gov=$work/dev/sys/devices/system/cpu/cpufreq/policy0/scaling_governor
 common="preset = tiny-llama
@@ -147,7 +147,7 @@ printf '[global]\npreset = tiny-llama\ngovernor = performance\n' >"$work/vmgov.i
 [ $? -eq 2 ] && grep -q "'--format' cannot be used in a sweep" "$work/err" && ok "run sweep: --format refused" || bad "run sweep format: $(cat "$work/err")"
 
 # 6. the example plans that reproduce the study's matrices expand and check
-ex="$(dirname "$0")/../examples"
+ex="$(dirname "$0")/../../examples"
 "$eb" sweep "$ex/study-rpi5.ini" --sysfs-root "$fx/pi5" --dry-run >"$work/dry" 2>&1 &&
   grep -q "240 trials, 240 to run" "$work/dry" && ok "examples/study-rpi5.ini: 240 trials" || bad "study-rpi5: $(tail -2 "$work/dry")"
 EDGEBENCH_JETSON_CLOCKS=/bin/true "$eb" sweep "$ex/study-orin-gpu.ini" --sysfs-root "$fx/jetson-orin-nano" --dry-run >"$work/dry" 2>&1 &&

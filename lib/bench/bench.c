@@ -10,6 +10,7 @@
 
 #include "edgebench/gguf_check.h"
 #include "edgebench/memory.h"
+#include "edgebench/params.h"
 #include "edgebench/util.h"
 #include "edgebench/vcio.h"
 #include "measure.h"
@@ -28,59 +29,20 @@ void eb_run_config_defaults(eb_run_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (cpus < 1) cpus = 1;
+    /* The defaults the table cannot hold as text: all online CPUs, and the
+     * study's prompt; every other one is its row's. */
     cfg->prompt_text = eb_default_prompt;
-    cfg->n_gen = 100;
-    cfg->n_ctx = 512;
     cfg->threads_gen = (int)cpus;
     cfg->threads_prefill = (int)cpus;
-    cfg->n_batch = 2048;
-    cfg->n_ubatch = 512;
-    cfg->n_gpu_layers = 0;
-    cfg->reps = 4;
-    cfg->warmup = 1;
-    cfg->seed = 42;
-    cfg->root = "/";
-    cfg->sample_interval_s = 0.010;
-    cfg->idle_s = 2.0;
-    cfg->cool_max_wait_s = 300;
+    eb_params_config_defaults(cfg);
 }
-
-#define CHECK_RANGE(field, lo, hi, what)                                                           \
-    do {                                                                                           \
-        if (cfg->field < (lo) || cfg->field > (hi))                                                \
-            return eb_fail(err, EB_E_INVALID_ARG, "%s must be between %ld and %ld, got %ld", what, \
-                           (long)(lo), (long)(hi), (long)cfg->field);                              \
-    } while (0)
 
 eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
 {
     if (!cfg->model_path || !cfg->model_path[0])
         return eb_fail(err, EB_E_INVALID_ARG, "no model given (-m FILE.gguf)");
-    CHECK_RANGE(n_gen, 1, 1 << 20, "generation tokens (-n)");
-    CHECK_RANGE(n_ctx, 8, 1 << 24, "context (-c)");
-    CHECK_RANGE(threads_gen, 1, 1024, "generation threads (-t)");
-    CHECK_RANGE(threads_prefill, 1, 1024, "prefill threads (-T)");
-    CHECK_RANGE(n_batch, 1, 1 << 20, "batch (-b)");
-    CHECK_RANGE(n_ubatch, 1, 1 << 20, "micro-batch (--ubatch)");
-    CHECK_RANGE(n_gpu_layers, -1, 100000, "GPU layers (--ngl)");
-    CHECK_RANGE(reps, 1, 100000, "repetitions (--reps)");
-    CHECK_RANGE(warmup, 0, 1000, "warm-up runs (--warmup)");
-    CHECK_RANGE(n_prompt_random, 0, 1 << 24, "random prompt tokens (--n-prompt)");
-    if (!(cfg->sample_interval_s >= 0.001 && cfg->sample_interval_s <= 1.0))
-        return eb_fail(err, EB_E_INVALID_ARG, "sample interval must be 1..1000 ms, got %g ms",
-                       cfg->sample_interval_s * 1000);
-    if (!(cfg->idle_s >= 0 && cfg->idle_s <= 600))
-        return eb_fail(err, EB_E_INVALID_ARG, "idle time must be 0..600 s, got %g", cfg->idle_s);
-    if (!(cfg->pause_s >= 0 && cfg->pause_s <= 3600))
-        return eb_fail(err, EB_E_INVALID_ARG, "pause must be 0..3600 s, got %g", cfg->pause_s);
-    if (!(cfg->cool_below_c >= 0 && cfg->cool_below_c <= 150))
-        return eb_fail(err, EB_E_INVALID_ARG, "cool-below must be 0..150 C, got %g",
-                       cfg->cool_below_c);
-    if (!(cfg->cool_max_wait_s >= 0 && cfg->cool_max_wait_s <= 3600))
-        return eb_fail(err, EB_E_INVALID_ARG, "cool-max-wait must be 0..3600 s, got %g",
-                       cfg->cool_max_wait_s);
-    if (!(cfg->tdp_w >= 0 && cfg->tdp_w <= 10000))
-        return eb_fail(err, EB_E_INVALID_ARG, "TDP must be 0..10000 W, got %g", cfg->tdp_w);
+    eb_status st = eb_params_validate(cfg, err);
+    if (st != EB_OK) return st;
     if (cfg->meter_csv && access(cfg->meter_csv, R_OK) != 0)
         return eb_fail(err, EB_E_IO, "meter log %s: %s", cfg->meter_csv, strerror(errno));
     if (cfg->n_prompt_random == 0 && (!cfg->prompt_text || !cfg->prompt_text[0]))

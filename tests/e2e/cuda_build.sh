@@ -6,7 +6,7 @@
 # with the toolkit's stub in place of the driver: the CUDA backend finds no
 # device, every layer stays on the CPU, and the output says so.
 eb=${1:?usage: tests/cuda_build.sh BUILD_DIR/edgebench}
-. "$(dirname "$0")/e2e_common.sh"
+. "$(dirname "$0")/../support/e2e_common.sh"
 
 prefix=$(cat "$(dirname "$eb")/llama-prefix")
 grep -q "GGML_CUDA=ON" "$prefix/build-info.txt" && [ -f "$prefix/lib/libggml-cuda.so" ] &&
@@ -15,7 +15,7 @@ grep -q "GGML_CUDA=ON" "$prefix/build-info.txt" && [ -f "$prefix/lib/libggml-cud
 readelf -d "$prefix/lib/libggml.so" | grep -q "libggml-cuda.so" &&
   ok "libggml loads libggml-cuda" || bad "libggml does not need libggml-cuda"
 
-. "$(dirname "$0")/cuda_env.sh"
+. "$(dirname "$0")/../support/cuda_env.sh"
 gpu=$cuda_gpu
 
 "$eb" run --preset tiny-llama --type Q4_0 -n 16 --reps 2 --warmup 1 --ngl 99 --idle-s 0 \

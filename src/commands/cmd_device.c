@@ -127,7 +127,7 @@ static void write_text(FILE *f, const eb_probe_result *r)
 static bool parse_list(const char *key, const char *text, char **items, int cap, int *n)
 {
     eb_error err = {0};
-    *n = eb_plan_split(eb_opt_find(key), text, items, cap, &err);
+    *n = eb_plan_split(eb_param_plan_key(key), text, items, cap, &err);
     if (*n < 0) fprintf(stderr, "edgebench device probe: invalid_argument: %s\n", err.msg);
     return *n >= 0;
 }

@@ -1,7 +1,7 @@
 /* The sweep executor: each trial of an expanded plan in its own
  * `edgebench run` process, device knobs set and restored, durable results. */
-#ifndef EDGEBENCH_SWEEP_H
-#define EDGEBENCH_SWEEP_H
+#ifndef EDGEBENCH_CLI_SWEEP_EXEC_H
+#define EDGEBENCH_CLI_SWEEP_EXEC_H
 
 #include <stdbool.h>
 #include "edgebench/plan.h"

@@ -6,10 +6,10 @@
 # and finds every figure (and notices one that is missing).
 set -u
 eb=$1
-fx="$(cd "$(dirname "$0")" && pwd)/fixtures"
-. "$(dirname "$0")/e2e_common.sh"
+fx="$(cd "$(dirname "$0")/.." && pwd)/fixtures"
+. "$(dirname "$0")/../support/e2e_common.sh"
 export EDGEBENCH_STORE="sqlite:$work/r.db"
-ORIN_REPS=2 . "$(dirname "$0")/two_orins.sh"
+ORIN_REPS=2 . "$(dirname "$0")/../support/two_orins.sh"
 "$eb" run -m "$model" -n 32 --reps 2 --idle-s 0 --keep-timeline -q >/dev/null 2>>"$work/err"
 
 "$eb" report -o "$work/rep" --device-a orin-b --price-a 500 --device-b orin-a --price-b 100 2>"$work/err"

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "edgebench/params.h"
 #include "edgebench/plan.h"
-#include "sweep.h"
+#include "sweep_exec.h"
 
 static void sweep_usage(FILE *f)
 {
@@ -26,13 +27,7 @@ static void sweep_usage(FILE *f)
                "A plan has a [global] section and one section per experiment. Any key may\n"
                "hold a list (a,b,c) and integer keys a range (1-4, 32-128:32); each\n"
                "experiment runs the product of its values. Keys:\n");
-    for (size_t i = 0; i < eb_opt_count; i++) {
-        const eb_opt *o = &eb_opts[i];
-        char flag[48] = "";
-        if (o->run_flag) snprintf(flag, sizeof flag, "(run --%s)", o->run_flag);
-        fprintf(f, "  %-16s %-24s %s%s%s%s\n", o->key, flag, o->help, o->def ? " [" : "",
-                o->def ? o->def : "", o->def ? "]" : "");
-    }
+    eb_params_plan_help(f);
 }
 
 static int prepare_and_run(eb_plan *plan, const sweep_opts *o)
@@ -112,13 +107,13 @@ int cmd_sweep(int argc, char **argv)
 }
 
 /* A value that asks for several: a list, or a range of an integer key. */
-static bool is_multi(const eb_opt *o, const char *v)
+static bool is_multi(const eb_param *o, const char *v)
 {
-    if (o->single) return false;
+    if (o->flags & EB_PF_SINGLE) return false;
     if (strchr(v, ',')) return true;
     long a, b;
     char tail;
-    return o->type == EB_OT_INT && sscanf(v, "%ld-%ld%c", &a, &b, &tail) >= 2 && a >= 0;
+    return o->type == EB_PT_INT && sscanf(v, "%ld-%ld%c", &a, &b, &tail) >= 2 && a >= 0;
 }
 
 int cli_run_sweep(int argc, char **argv, bool *handled)
@@ -129,8 +124,8 @@ int cli_run_sweep(int argc, char **argv, bool *handled)
         const char *eq = strchr(argv[i], '=');
         char flag[64];
         snprintf(flag, sizeof flag, "%.*s", eq ? (int)(eq - argv[i]) : 63, argv[i]);
-        const eb_opt *o = eb_opt_by_flag(flag);
-        if (o && is_multi(o, eq ? eq + 1 : argv[i + 1])) multi = true;
+        const eb_param *o = eb_param_by_flag(flag);
+        if (o && o->scope != EB_PS_CLI && is_multi(o, eq ? eq + 1 : argv[i + 1])) multi = true;
     }
     if (!multi) return EXIT_OK;
     *handled = true;
@@ -143,12 +138,12 @@ int cli_run_sweep(int argc, char **argv, bool *handled)
         const char *a = argv[i], *eq = strchr(a, '=');
         char flag[64];
         snprintf(flag, sizeof flag, "%.*s", eq ? (int)(eq - a) : 63, a);
-        const eb_opt *o = eb_opt_by_flag(flag);
+        const eb_param *o = eb_param_by_flag(flag);
         if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             so.quiet = true;
         } else if (strcmp(flag, "--results") == 0 && (eq || i + 1 < argc)) {
             so.results = eq ? eq + 1 : argv[++i];
-        } else if (o && (eq || i + 1 < argc)) {
+        } else if (o && o->scope != EB_PS_CLI && (eq || i + 1 < argc)) {
             const char *v = eq ? eq + 1 : argv[++i];
             st = eb_plan_set(&plan, NULL, o->key, v, i, &err);
         } else {
@@ -160,11 +155,12 @@ int cli_run_sweep(int argc, char **argv, bool *handled)
     }
     /* Sweeps from the command line do not pause for 30 s unless asked, and
      * run the default preset without a model, as `run` does. */
-    if (st == EB_OK && !plan.global.value[eb_opt_find("pause") - eb_opts])
-        st = eb_plan_set(&plan, NULL, "pause", "0", 0, &err);
-    if (st == EB_OK && !plan.global.value[eb_opt_find("model") - eb_opts] &&
-        !plan.global.value[eb_opt_find("preset") - eb_opts])
-        st = eb_plan_set(&plan, NULL, "preset", "qwen2-0.5b", 0, &err);
+    const eb_param *pause = eb_param_plan_key("pause"), *preset = eb_param_plan_key("preset");
+    if (st == EB_OK && !plan.global.value[eb_param_index(pause)])
+        st = eb_plan_set(&plan, NULL, "pause", pause->def, 0, &err);
+    if (st == EB_OK && !plan.global.value[eb_param_index(eb_param_plan_key("model"))] &&
+        !plan.global.value[eb_param_index(preset)])
+        st = eb_plan_set(&plan, NULL, "preset", preset->def, 0, &err);
     if (st != EB_OK) {
         eb_plan_free(&plan);
         return cli_report("run", &err);

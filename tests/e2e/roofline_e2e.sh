@@ -5,7 +5,7 @@
 # --no-store, a sweep's trials getting the ceilings, `analyze roofline`,
 # `model plan` before and after a run, the report's Fig. 19, bad input.
 eb=$1
-. "$(dirname "$0")/e2e_common.sh"
+. "$(dirname "$0")/../support/e2e_common.sh"
 
 probe() { "$eb" device probe -t 1,2 --types Q4_0,F16 --shape 512x64x512 --disk-mib 16 \
   --disk-dir "$work" --format json -o "$1" -q 2>"$work/err"; }

@@ -4,10 +4,10 @@
 # so energy is known; every figure is checked against the stored runs.
 set -u
 eb=$1
-fx="$(cd "$(dirname "$0")" && pwd)/fixtures"
-. "$(dirname "$0")/e2e_common.sh"
+fx="$(cd "$(dirname "$0")/.." && pwd)/fixtures"
+. "$(dirname "$0")/../support/e2e_common.sh"
 export EDGEBENCH_STORE="sqlite:$work/a.db"
-. "$(dirname "$0")/two_orins.sh"
+. "$(dirname "$0")/../support/two_orins.sh"
 "$eb" results --view runs --format json >"$work/runs.json"
 
 "$eb" analyze optimal --format json >"$work/opt.json" 2>"$work/err" && python3 - "$work/runs.json" "$work/opt.json" <<'PY' && ok "optimal: best per objective from the stored means, with p-values" || bad "optimal: $(cat "$work/err")"

@@ -4,7 +4,7 @@
 set -u
 eb=$1
 # a store of its own: results of earlier test runs must not count
-. "$(dirname "$0")/e2e_common.sh"
+. "$(dirname "$0")/../support/e2e_common.sh"
 
 # expect_error NAME EXIT-CODE PATTERN -- ARGS...: a non-zero exit, one line on
 # stderr that matches PATTERN, and no crash.
@@ -53,11 +53,11 @@ printf 'Tell me a story about a cat.' >"$work/prompt.txt"
 "$eb" --help >/dev/null && "$eb" run --help | grep -q -- "--threads-prefill" && ok "--help" || bad "--help"
 
 # A model larger than the memory available: a warning before loading, and the run goes on.
-"$eb" run -m "$model" -n 4 --reps 1 --warmup 0 -q --root "$(dirname "$0")/fixtures/lowmem" >/dev/null 2>"$work/err" &&
+"$eb" run -m "$model" -n 4 --reps 1 --warmup 0 -q --root "$(dirname "$0")/../fixtures/lowmem" >/dev/null 2>"$work/err" &&
   grep -q "larger than the memory available" "$work/err" && ok "low-memory warning" || bad "low-memory warning"
 
 # Energy, per-phase memory and the timeline, on a fixture Jetson whose power is known
-fx="$(dirname "$0")/fixtures"
+fx="$(dirname "$0")/../fixtures"
 "$eb" run "${common[@]}" --sysfs-root "$fx/jetson-orin-nano" --idle-s 0.2 --timeline "$work/tl.csv" \
   --format json -o "$work/e.json" 2>/dev/null
 python3 - "$work/e.json" "$work/tl.csv" <<'PY' && ok "energy per phase, action per token, timeline" || bad "energy json/timeline"
@@ -108,7 +108,7 @@ expect_error "absurd tokens" 2 "generation tokens" -- run -m "$model" -n 9999999
 expect_error "not a number" 2 "expects an integer" -- run -m "$model" -n ten
 expect_error "unknown option" 2 "unknown option" -- run --frobnicate
 expect_error "missing value" 2 "needs a value" -- run -m
-expect_error "unknown format" 2 "format must be" -- run -m "$model" --format xml
+expect_error "unknown format" 2 "--format expects one of text|json|jsonl|csv" -- run -m "$model" --format xml
 expect_error "unknown preset" 2 "unknown preset" -- run --preset no-such-model
 expect_error "empty prompt file" 2 "is empty" -- run -m "$model" -f "$work/empty.txt"
 expect_error "sample interval" 2 "sample interval must be 1..1000 ms" -- run -m "$model" --sample-ms 0

@@ -1,4 +1,6 @@
-#include "sweep_knobs.h"
+#include "edgebench/knobs.h"
+
+#include <cjson/cJSON.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "edgebench/knobs.h"
 #include "edgebench/memory.h"
+#include "edgebench/plan.h"
 #include "edgebench/util.h"
 
 /* Runs a device tool ($env or name on PATH) with fixed arguments, no shell;
@@ -45,11 +47,12 @@ static bool nvpmodel_set(int id)
     return run_tool("EDGEBENCH_NVPMODEL", "nvpmodel", args, NULL, 0) == 0;
 }
 
-eb_status sweep_knobs_begin(sweep_knobs *k, const char *root, const char *state, eb_error *err)
+eb_status eb_knob_session_begin(eb_knob_session *k, const char *root, const char *state,
+                                bool *restored_before, eb_error *err)
 {
     memset(k, 0, sizeof *k);
     k->root = root;
-    k->state = state;
+    snprintf(k->state, sizeof k->state, "%s", state);
     k->nvp_original = -1;
     snprintf(k->clocks_file, sizeof k->clocks_file, "%s.clocks", state);
     bool restored;
@@ -63,15 +66,11 @@ eb_status sweep_knobs_begin(sweep_knobs *k, const char *root, const char *state,
         unlink(k->clocks_file);
         restored = true;
     }
-    if (restored)
-        fprintf(stderr,
-                "edgebench sweep: restored device settings left by an earlier sweep that "
-                "did not finish (%s)\n",
-                state);
+    if (restored_before) *restored_before = restored;
     return EB_OK;
 }
 
-static bool save_once(sweep_knobs *k, char *why, size_t cap)
+static bool save_once(eb_knob_session *k, char *why, size_t cap)
 {
     if (k->saved) return true;
     eb_error err = {0};
@@ -85,11 +84,9 @@ static bool save_once(sweep_knobs *k, char *why, size_t cap)
     return true;
 }
 
-static void drop_caches(const sweep_knobs *k, const eb_trial *t, cJSON *sys)
+static void drop_caches(const eb_knob_session *k, const eb_trial *t, cJSON *sys)
 {
-    const char *v = eb_trial_get(t, "drop_caches");
-    if (v && (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
-              strcmp(v, "0") == 0)) {
+    if (!eb_trial_bool(t, "drop_caches")) {
         cJSON_AddStringToObject(sys, "drop_caches", "off");
         return;
     }
@@ -118,7 +115,7 @@ static void drop_caches(const sweep_knobs *k, const eb_trial *t, cJSON *sys)
     }
 }
 
-bool sweep_knobs_apply(sweep_knobs *k, const eb_trial *t, cJSON *sys, char *why, size_t cap)
+bool eb_knob_session_apply(eb_knob_session *k, const eb_trial *t, cJSON *sys, char *why, size_t cap)
 {
     eb_error err = {0};
     const char *gov = eb_trial_get(t, "governor");
@@ -141,8 +138,7 @@ bool sweep_knobs_apply(sweep_knobs *k, const eb_trial *t, cJSON *sys, char *why,
     }
     const char *clocks = eb_trial_get(t, "jetson_clocks");
     if (clocks) {
-        bool on = strcmp(clocks, "on") == 0 || strcmp(clocks, "true") == 0 ||
-                  strcmp(clocks, "yes") == 0 || strcmp(clocks, "1") == 0;
+        bool on = eb_trial_bool(t, "jetson_clocks");
         if (!k->clocks_stored) {
             const char *args[] = {"--store", k->clocks_file, NULL};
             k->clocks_stored =
@@ -162,24 +158,26 @@ bool sweep_knobs_apply(sweep_knobs *k, const eb_trial *t, cJSON *sys, char *why,
     return true;
 }
 
-void sweep_knobs_end(sweep_knobs *k)
+eb_status eb_knob_session_end(eb_knob_session *k, eb_error *err)
 {
     if (k->clocks_stored) {
         const char *args[] = {"--restore", k->clocks_file, NULL};
         run_tool("EDGEBENCH_JETSON_CLOCKS", "jetson_clocks", args, NULL, 0);
         unlink(k->clocks_file);
     }
-    if (!k->saved) return;
+    if (!k->saved) return EB_OK;
     bool restored;
-    int nvp;
-    eb_error err = {0};
-    if (eb_knobs_restore(k->state, k->root, &restored, &nvp, &err) != EB_OK)
-        fprintf(stderr, "edgebench sweep: io_error: restoring governors: %s\n", err.msg);
+    int nvp = -1;
+    eb_error e2 = {0};
+    if (eb_knobs_restore(k->state, k->root, &restored, &nvp, &e2) != EB_OK)
+        return eb_fail(err, e2.status, "restoring governors: %s", e2.msg);
     if (nvp >= 0 && !nvpmodel_set(nvp))
-        fprintf(stderr, "edgebench sweep: could not set the power mode back to %d\n", nvp);
+        return eb_fail(err, EB_E_IO, "could not set the power mode back to %d (nvpmodel -m %d)",
+                       nvp, nvp);
+    return EB_OK;
 }
 
-uint64_t sweep_oom_kills(void)
+uint64_t eb_oom_kills(void)
 {
     char cg[512], path[1100], buf[2048], v[32];
     if (!eb_read_line("/proc/self/cgroup", cg, sizeof cg) || strncmp(cg, "0::", 3) != 0) return 0;

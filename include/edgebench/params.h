@@ -1,0 +1,140 @@
+/* Every parameter of `edgebench run` and of sweep plans, in one table.
+ * From it come run's option parsing and --help, sweep --help, plan keys and
+ * their validation, the trial key, and the argv a sweep hands each trial
+ * process. Adding a parameter is one row here (lib/bench/params.c), the
+ * field it sets, and its use. */
+#ifndef EDGEBENCH_PARAMS_H
+#define EDGEBENCH_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "edgebench/bench.h"
+#include "edgebench/error.h"
+
+typedef enum eb_param_type {
+    EB_PT_INT,
+    EB_PT_NUM,
+    EB_PT_BOOL,   /* on/off, true/false, yes/no, 1/0, any case (eb_parse_bool) */
+    EB_PT_CHOICE, /* one of choices, any case */
+    EB_PT_STR,
+    EB_PT_PATH, /* a file that must exist */
+} eb_param_type;
+
+typedef enum eb_param_scope {
+    EB_PS_RUN,   /* a plan key handed to each trial's `edgebench run` */
+    EB_PS_KNOB,  /* a plan key: a device knob the sweep sets before the trial */
+    EB_PS_SWEEP, /* a plan key: how the sweep runs */
+    EB_PS_CLI,   /* an `edgebench run` option only, not a plan key */
+} eb_param_scope;
+
+/* Where the parsed value goes: a field of eb_run_options. */
+typedef enum eb_field_kind {
+    EB_FK_NONE, /* the sweep reads the plan's text itself */
+    EB_FK_INT,
+    EB_FK_U64,
+    EB_FK_DOUBLE,
+    EB_FK_STR, /* const char *, pointing into argv or the defaults */
+    EB_FK_BOOL,
+} eb_field_kind;
+
+enum {
+    EB_PF_SINGLE = 1 << 0,      /* never a list (text that may hold commas) */
+    EB_PF_GLOBAL_ONLY = 1 << 1, /* plan key allowed in [global] only */
+    EB_PF_NOT_IN_KEY = 1 << 2,  /* not part of the trial key (where results go) */
+    /* Added after trial keys were first stored: left out of the key while
+     * unset, so a new parameter does not change the keys of stored trials. */
+    EB_PF_KEY_WHEN_SET = 1 << 3,
+};
+
+typedef struct eb_param {
+    const char *key;     /* plan key; also the name in messages */
+    eb_param_scope scope;
+    eb_param_type type;
+    const char *flag;    /* long option of `edgebench run`, NULL if none */
+    char short_flag;     /* its short form, 0 if none */
+    const char *alias;   /* another long option for the same row, or NULL */
+    double min, max;     /* EB_PT_INT, EB_PT_NUM: the accepted range */
+    const char *choices; /* EB_PT_CHOICE: "a|b|c" */
+    const char *def;     /* default applied by `run`; NULL: none (or computed) */
+    const char *sweep_def; /* default a sweep applies instead, NULL: def */
+    const char *def_doc;   /* how a computed default reads in help, NULL: def */
+    unsigned flags;        /* EB_PF_* */
+    eb_field_kind field;
+    size_t offset;       /* of the field in eb_run_options */
+    double scale;        /* EB_FK_DOUBLE: field = value x scale (0: 1) */
+    const char *label;   /* what it is, in range messages ("generation tokens") */
+    const char *unit;    /* shown after ranges ("ms"), or NULL */
+    const char *metavar; /* in help ("N", "FILE"), NULL: from the type */
+    const char *help;
+} eb_param;
+
+/* Capacity of per-parameter arrays (plan sections, trials, options). */
+#define EB_PARAM_MAX 128
+
+extern const eb_param eb_params[];
+extern const size_t eb_param_count;
+
+/* The row of a key (plan keys and run-only options), or NULL. */
+const eb_param *eb_param_find(const char *key);
+/* The row of a plan key only (not run-only options), or NULL. */
+const eb_param *eb_param_plan_key(const char *key);
+/* The plan key closest to an unknown one (edit distance), or NULL. */
+const eb_param *eb_param_suggest(const char *key);
+/* The row a `run` flag ("-t", "--threads", "--threads=4") belongs to. */
+const eb_param *eb_param_by_flag(const char *flag);
+/* Index of a row in eb_params. */
+size_t eb_param_index(const eb_param *p);
+
+/* The one boolean parser: on/off, true/false, yes/no, 1/0 in any case. */
+bool eb_parse_bool(const char *s, bool *out);
+
+/* Checks one value of a parameter: its type and range or choices.
+ * Messages name the key: "threads must be an integer in [1, 1024], got 'x'". */
+eb_status eb_param_check(const eb_param *p, const char *value, eb_error *err);
+
+/* What `edgebench run` takes: the run's configuration and the front end's
+ * own options, every field set from the table. */
+typedef struct eb_run_options {
+    eb_run_config cfg;
+    const char *preset;
+    const char *type;
+    const char *quant; /* the model quantized to this type first */
+    const char *format;
+    const char *output;
+    const char *timeline;
+    const char *store;
+    const char *fallback;
+    const char *ceilings; /* a probe file instead of the store's newest probe */
+    const char *pairs;    /* --thread-pairs G:P,... */
+    bool no_store;
+    bool quiet;
+    bool help;
+    int memory_limit_mib;
+    bool given[EB_PARAM_MAX]; /* which rows were given (not defaults) */
+} eb_run_options;
+
+/* Every field at its row's default (and the computed ones: all CPUs, the
+ * study's prompt). */
+void eb_run_options_defaults(eb_run_options *o);
+
+/* Sets a row's field from text (the type's syntax is checked; ranges of
+ * run-configuration fields are checked by eb_run_config_validate, those of
+ * front-end fields here). Text stays referenced, not copied. */
+eb_status eb_param_set(const eb_param *p, const char *text, eb_run_options *o, eb_error *err);
+
+/* The table's defaults for the run's configuration (eb_run_config_defaults
+ * calls it), and its ranges checked on a configuration, each message naming
+ * the option: "generation tokens (-n/--n-gen) must be between 1 and ...". */
+void eb_params_config_defaults(eb_run_config *cfg);
+eb_status eb_params_validate(const eb_run_config *cfg, eb_error *err);
+
+/* Parses `edgebench run` options (argv[0] is the command's name) into o,
+ * which eb_run_options_defaults has filled. Never prints. */
+eb_status eb_run_options_parse(int argc, char **argv, eb_run_options *o, eb_error *err);
+
+/* `edgebench run --help`'s option lines and `sweep --help`'s key lines. */
+void eb_params_run_help(FILE *f);
+void eb_params_plan_help(FILE *f);
+
+#endif

@@ -1,0 +1,60 @@
+/* A sweep's bookkeeping, apart from running processes: the journal (every
+ * record as a JSON line, fsync'd), which trials are already complete, the
+ * record of a trial, the trials that share one process (isolation=model),
+ * and the `edgebench run` arguments each trial gets from the parameter
+ * table. */
+#ifndef EDGEBENCH_SWEEP_H
+#define EDGEBENCH_SWEEP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "edgebench/error.h"
+#include "edgebench/plan.h"
+#include "edgebench/sysinfo.h"
+
+struct cJSON;
+
+/* Trial keys known complete (status ok) in a journal: a sorted set, so a
+ * lookup costs log(n) whatever the journal's size. */
+typedef struct eb_keyset {
+    uint64_t *keys;
+    size_t n, cap;
+} eb_keyset;
+
+/* Reads the journal at path line by line (memory bounded by one line); a
+ * missing file is an empty set, a line cut short by a crash is skipped.
+ * *n_lines counts the records read. */
+eb_status eb_journal_done_keys(const char *path, eb_keyset *ks, size_t *n_lines, eb_error *err);
+bool eb_keyset_has(const eb_keyset *ks, const char *key_hex);
+eb_status eb_keyset_add(eb_keyset *ks, const char *key_hex, eb_error *err);
+void eb_keyset_free(eb_keyset *ks);
+
+/* Appends one record as a line and makes it durable before returning. */
+bool eb_journal_append(int fd, const struct cJSON *rec);
+
+/* The values a trial sets, by key. */
+struct cJSON *eb_trial_config_json(const eb_trial *t);
+/* The record of one trial as the journal and the store take it; sys and
+ * result (either may be NULL) are taken over. */
+struct cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t started, bool ok,
+                              const char *reason, double seconds, struct cJSON *sys,
+                              const eb_device_info *device, struct cJSON *result);
+
+/* Tells whether trial i of a plan is complete (journal or store). */
+typedef bool (*eb_trial_done_fn)(void *user, const eb_trial *t);
+/* isolation=model: how many trials from i on run in one process sharing one
+ * model load: consecutive, in one section, not done, differing only in
+ * thread counts (at most max). 1 for isolation=trial. */
+size_t eb_plan_group_size(const eb_plan *plan, size_t i, size_t max, eb_trial_done_fn done,
+                          void *user);
+
+/* The `edgebench run` options of a trial, from the table: every run-scope
+ * key it sets (or whose sweep default differs from run's) as --flag=value.
+ * Without thread keys when skip_threads (a group's --thread-pairs carries
+ * them). A NULL-terminated array of new strings; *argc its length. */
+char **eb_trial_run_args(const eb_trial *t, bool skip_threads, int *argc, eb_error *err);
+void eb_trial_run_args_free(char **args);
+
+#endif

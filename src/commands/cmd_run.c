@@ -1,0 +1,297 @@
+/* edgebench run */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_ceilings.h"
+#include "cli_store.h"
+#include "edgebench/bench.h"
+#include "edgebench/gguf_check.h"
+#include "edgebench/memory.h"
+#include "edgebench/output.h"
+#include "edgebench/params.h"
+#include "edgebench/synth.h"
+#include "edgebench/util.h"
+
+static void run_usage(FILE *f)
+{
+    fprintf(f, "usage: edgebench run [options]\n"
+               "Runs the study's protocol: load, prefill and generation, repeated, with a warm-up\n"
+               "reported apart from the statistics. Without -m it runs a synthetic preset.\n\n");
+    eb_params_run_help(f);
+    fprintf(f, "A list or range as a value (-t 1,2,4  -n 32-128:32) runs a sweep of every\n"
+               "combination, one process each, results to --results FILE (JSONL); see\n"
+               "'edgebench sweep --help'.\n");
+}
+
+typedef struct run_cli {
+    eb_run_options o;
+    eb_format format;
+    char *prompt_buf;
+} run_cli;
+
+static bool given(const run_cli *rc, const char *key)
+{
+    return rc->o.given[eb_param_index(eb_param_find(key))];
+}
+
+static eb_status read_prompt_file(run_cli *rc, eb_error *err)
+{
+    FILE *f = fopen(rc->o.cfg.prompt_file, "rb");
+    if (!f)
+        return eb_fail(err, EB_E_IO, "prompt file %s: %s", rc->o.cfg.prompt_file, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    rc->prompt_buf = malloc(cap);
+    while (rc->prompt_buf) {
+        n += fread(rc->prompt_buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1) break;
+        char *grown = realloc(rc->prompt_buf, cap *= 2);
+        if (!grown) {
+            free(rc->prompt_buf);
+            rc->prompt_buf = NULL;
+        }
+        rc->prompt_buf = grown;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!rc->prompt_buf) return eb_fail(err, EB_E_NO_MEMORY, "prompt file %s", rc->o.cfg.prompt_file);
+    if (bad) return eb_fail(err, EB_E_IO, "prompt file %s: read error", rc->o.cfg.prompt_file);
+    rc->prompt_buf[n] = '\0';
+    if (n == 0)
+        return eb_fail(err, EB_E_INVALID_ARG, "prompt file %s is empty", rc->o.cfg.prompt_file);
+    rc->o.cfg.prompt_text = rc->prompt_buf;
+    return EB_OK;
+}
+
+static void progress(void *user, const char *what, int rep, int total)
+{
+    if (*(bool *)user) return;
+    fprintf(stderr, "edgebench: %s %d/%d\n", what, rep, total);
+}
+
+/* A model larger than the memory available will page from storage: say so
+ * before loading rather than after minutes of swapping. */
+static void warn_memory(const char *path, const char *root)
+{
+    eb_gguf_summary gs;
+    uint64_t total = 0, avail = 0;
+    if (eb_gguf_check(path, &gs, NULL) != EB_OK ||
+        eb_meminfo_read(root, &total, &avail, NULL) != EB_OK)
+        return;
+    if (gs.file_size / 1024 > avail)
+        fprintf(stderr,
+                "edgebench run: warning: the model (%.1f MiB) is larger than the memory available "
+                "(%.1f MiB); expect paging and slow loads\n",
+                (double)gs.file_size / 1048576.0, (double)avail / 1024.0);
+}
+
+/* The run as a trial record in the results store. */
+static cli_stored store_result(const run_cli *rc, const eb_run_result *res, const eb_error *failure)
+{
+    cJSON *result = eb_result_to_json(res, rc->o.cfg.keep_timeline);
+    cJSON *rec = cJSON_CreateObject();
+    if (!result || !rec) {
+        cJSON_Delete(result);
+        cJSON_Delete(rec);
+        fprintf(stderr, "edgebench run: no_memory: the result was not stored\n");
+        return CLI_LOST;
+    }
+    /* a run's key: what it ran, so results of one configuration group */
+    char *cfg = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(result, "config"));
+    uint64_t h = eb_fnv1a(EB_FNV1A_OFFSET, rc->o.cfg.model_path);
+    h = eb_fnv1a(h, cfg ? cfg : "");
+    free(cfg);
+    char key[24];
+    snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+    cJSON_AddStringToObject(rec, "trial_key", key);
+    cJSON_AddStringToObject(rec, "source", "run");
+    cJSON_AddStringToObject(rec, "status", failure ? "failed" : "ok");
+    if (failure) cJSON_AddStringToObject(rec, "reason", failure->msg);
+    cJSON_AddStringToObject(rec, "started_at", res->started_at);
+    cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(&res->device));
+    cJSON_AddItemToObject(rec, "result", result);
+    cli_store cs;
+    cli_store_begin(&cs, rc->o.store, rc->o.fallback ? rc->o.fallback : "edgebench-fallback.jsonl",
+                    "run");
+    cs.verbose = !rc->o.quiet;
+    cli_stored how = cli_store_put(&cs, rec, rc->o.quiet);
+    cli_store_end(&cs);
+    cJSON_Delete(rec);
+    return how;
+}
+
+/* The run against the device's probed ceilings. Missing ceilings are said
+ * in the result; they never fail the run. */
+static void attach_roofline(const run_cli *rc, eb_run_result *res)
+{
+    eb_probe_point *pts = NULL;
+    size_t n = 0;
+    eb_error err = {0};
+    eb_status st = EB_OK;
+    if (rc->o.ceilings) {
+        st = cli_ceilings_file(rc->o.ceilings, &pts, &n, &err);
+    } else if (rc->o.no_store) {
+        snprintf(res->roofline_note, sizeof res->roofline_note,
+                 "--no-store: the device's ceilings are read from the store (or give --ceilings "
+                 "FILE)");
+        return;
+    } else {
+        eb_store *s = NULL;
+        const char *spec = rc->o.store && rc->o.store[0] ? rc->o.store : eb_store_default_spec();
+        st = eb_store_open(spec, &s, &err);
+        if (st == EB_OK) st = cli_ceilings_store(s, &res->device, &pts, &n, &err);
+        eb_store_close(s);
+    }
+    if (st != EB_OK) {
+        snprintf(res->roofline_note, sizeof res->roofline_note, "ceilings not read: %s", err.msg);
+        fprintf(stderr, "edgebench run: warning: %s\n", res->roofline_note);
+        free(pts);
+        return;
+    }
+    eb_run_roofline(res, pts, n);
+    free(pts);
+}
+
+/* One eb_run: its result written, its timeline, and its record stored.
+ * Whatever was measured is written, even when a later repetition failed. */
+static int run_and_report(run_cli *rc, FILE *out)
+{
+    eb_run_result res;
+    eb_error err = {0};
+    eb_status st = eb_run(&eb_engine_llama, &rc->o.cfg, &res, progress, &rc->o.quiet, &err);
+    int code = EXIT_OK;
+    if (res.n_reps > 0) attach_roofline(rc, &res);
+    if (res.n_reps > 0) {
+        eb_error werr = {0};
+        if (eb_write_result(out, rc->format, &res, &werr) != EB_OK) code = cli_report("run", &werr);
+    }
+    if (rc->o.timeline && res.n_reps > 0) {
+        eb_error terr = {0};
+        FILE *tf = fopen(rc->o.timeline, "w");
+        eb_status ts =
+            tf ? eb_write_timeline(tf, &res, &terr)
+               : eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc->o.timeline, strerror(errno));
+        if (tf && fclose(tf) != 0 && ts == EB_OK)
+            ts = eb_fail(&terr, EB_E_IO, "timeline %s: %s", rc->o.timeline, strerror(errno));
+        if (ts != EB_OK) code = cli_report("run", &terr);
+    }
+    if (res.n_reps > 0 && !rc->o.no_store &&
+        store_result(rc, &res, st == EB_OK ? NULL : &err) != CLI_STORED && code == EXIT_OK)
+        code = EXIT_FAILURE_RUN;
+    if (st != EB_OK) {
+        if (res.n_reps > 0)
+            fprintf(stderr,
+                    "edgebench run: %d repetition(s) finished before the failure are above\n",
+                    res.n_reps);
+        code = cli_report("run", &err);
+    }
+    eb_run_result_free(&res);
+    return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    bool swept;
+    int sc = cli_run_sweep(argc, argv, &swept);
+    if (swept) return sc;
+    run_cli rc = {.format = EB_FMT_TEXT};
+    eb_run_options_defaults(&rc.o);
+    eb_error err = {0};
+    if (eb_run_options_parse(argc, argv, &rc.o, &err) != EB_OK) return cli_report("run", &err);
+    if (rc.o.help) {
+        run_usage(stdout);
+        return EXIT_OK;
+    }
+    eb_format_parse(rc.o.format, &rc.format); /* checked as a choice of the table */
+
+    char model_path[1024];
+    eb_status st = EB_OK;
+    if (rc.o.cfg.prompt_file) st = read_prompt_file(&rc, &err);
+    if (st == EB_OK && rc.o.cfg.model_path && given(&rc, "preset"))
+        st = eb_fail(&err, EB_E_INVALID_ARG, "give either -m FILE or --preset NAME, not both");
+    if (st == EB_OK && !rc.o.cfg.model_path) {
+        const eb_preset *p = eb_preset_find(rc.o.preset);
+        eb_synth_type t = EB_SYNTH_Q4_0;
+        if (!p)
+            st = eb_fail(&err, EB_E_INVALID_ARG, "unknown preset '%s' (see 'edgebench model list')",
+                         rc.o.preset);
+        else if (!eb_synth_type_parse(rc.o.type, &t))
+            st = eb_fail(&err, EB_E_INVALID_ARG,
+                         "--type must be F16, Q8_0, Q4_0 or Q4_K_M, got '%s'", rc.o.type);
+        /* Check the rest of the options before spending time on the model. */
+        rc.o.cfg.model_path = p ? p->name : "";
+        if (st == EB_OK) st = eb_run_config_validate(&rc.o.cfg, &err);
+        if (st == EB_OK) st = cli_synth_cached(p, t, model_path, sizeof model_path, rc.o.quiet, &err);
+        if (st == EB_OK) rc.o.cfg.model_path = model_path;
+    } else if (st == EB_OK && given(&rc, "type")) {
+        st = eb_fail(&err, EB_E_INVALID_ARG, "--type applies to --preset only");
+    }
+    char quantized[1024];
+    if (st == EB_OK && rc.o.quant) {
+        st = cli_quantized(rc.o.cfg.model_path, rc.o.quant, rc.o.cfg.threads_prefill, quantized,
+                           sizeof quantized, rc.o.quiet, &err);
+        if (st == EB_OK) rc.o.cfg.model_path = quantized;
+    }
+    if (st != EB_OK) {
+        free(rc.prompt_buf);
+        return cli_report("run", &err);
+    }
+
+    FILE *out = stdout;
+    if (rc.o.output && !(out = fopen(rc.o.output, "w"))) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", rc.o.output, strerror(errno));
+        free(rc.prompt_buf);
+        return cli_report("run", &err);
+    }
+    warn_memory(rc.o.cfg.model_path, rc.o.cfg.root);
+    if (rc.o.cfg.cpu_affinity && !cli_set_affinity(rc.o.cfg.cpu_affinity, &err)) {
+        if (out != stdout) fclose(out);
+        free(rc.prompt_buf);
+        return cli_report("run", &err);
+    }
+    if (rc.o.memory_limit_mib > 0) {
+        struct rlimit rl = {(rlim_t)rc.o.memory_limit_mib << 20, (rlim_t)rc.o.memory_limit_mib << 20};
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            fprintf(stderr, "edgebench run: warning: --memory-limit: %s\n", strerror(errno));
+    }
+
+    int code = EXIT_OK;
+    if (!rc.o.pairs) {
+        code = run_and_report(&rc, out);
+    } else {
+        /* isolation=model: one configuration after another, one model load */
+        eb_model_keeper keeper = {0};
+        rc.o.cfg.keeper = &keeper;
+        for (const char *p = rc.o.pairs; p && *p && code == EXIT_OK;) {
+            int g = 0, pf = 0, used = 0;
+            if (sscanf(p, "%d:%d%n", &g, &pf, &used) != 2 || g < 1 || pf < 1) {
+                fprintf(stderr,
+                        "edgebench run: invalid_argument: --thread-pairs wants GEN:PREFILL,... "
+                        "(e.g. 1:1,2:2), got '%s'\n",
+                        rc.o.pairs);
+                code = EXIT_USAGE;
+                break;
+            }
+            if (p != rc.o.pairs) eb_cool_down(&rc.o.cfg);
+            rc.o.cfg.threads_gen = g;
+            rc.o.cfg.threads_prefill = pf;
+            code = run_and_report(&rc, out);
+            fflush(out);
+            p += used;
+            if (*p == ',') p++;
+        }
+        eb_model_keeper_release(&keeper);
+    }
+    if (out != stdout && fclose(out) != 0) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", rc.o.output, strerror(errno));
+        code = cli_report("run", &err);
+    }
+    free(rc.prompt_buf);
+    return code;
+}
