@@ -1,0 +1,377 @@
+/* The parameter table: one boolean parser, every row well formed, every
+ * run key round-tripping plan -> trial argv -> run options, trial keys as
+ * stored before the table, and the knob bugs of mixed-case booleans
+ * (jetson_clocks = ON, drop_caches = OFF, keep_timeline = yes). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "assert_close.h"
+#include "edgebench/knobs.h"
+#include "edgebench/params.h"
+#include "edgebench/plan.h"
+#include "edgebench/sweep.h"
+#include "edgebench/util.h"
+
+static void test_bool_parser(void **state)
+{
+    (void)state;
+    const char *yes[] = {"on", "ON", "On", "true", "TRUE", "yes", "Yes", "1"};
+    const char *no[] = {"off", "OFF", "false", "False", "no", "NO", "0"};
+    bool b;
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+        b = false;
+        assert_true(eb_parse_bool(yes[i], &b));
+        assert_true(b);
+    }
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+        b = true;
+        assert_true(eb_parse_bool(no[i], &b));
+        assert_false(b);
+    }
+    assert_false(eb_parse_bool("maybe", &b));
+    assert_false(eb_parse_bool("", &b));
+    assert_false(eb_parse_bool(NULL, &b));
+}
+
+/* Keys, flags and short flags are unique; defaults pass their own row's
+ * check; run keys have a field. */
+static void test_rows_well_formed(void **state)
+{
+    (void)state;
+    assert_true(eb_param_count <= EB_PARAM_MAX);
+    for (size_t i = 0; i < eb_param_count; i++) {
+        const eb_param *p = &eb_params[i];
+        assert_non_null(p->key);
+        assert_non_null(p->help);
+        for (size_t j = i + 1; j < eb_param_count; j++) {
+            const eb_param *q = &eb_params[j];
+            assert_string_not_equal(p->key, q->key);
+            if (p->flag && q->flag) assert_string_not_equal(p->flag, q->flag);
+            if (p->short_flag && q->short_flag) assert_int_not_equal(p->short_flag, q->short_flag);
+        }
+        if (p->type == EB_PT_INT || p->type == EB_PT_NUM) assert_true(p->min <= p->max);
+        eb_error err = {0};
+        if (p->def) {
+            if (eb_param_check(p, p->def, &err) != EB_OK) print_message("%s: %s\n", p->key, err.msg);
+            assert_int_equal(eb_param_check(p, p->def, &err), EB_OK);
+        }
+        if (p->sweep_def) assert_int_equal(eb_param_check(p, p->sweep_def, &err), EB_OK);
+        if (p->scope == EB_PS_RUN) {
+            assert_non_null(p->flag);
+            assert_int_not_equal(p->field, EB_FK_NONE);
+        }
+        if (p->scope == EB_PS_CLI) assert_null(eb_param_plan_key(p->key));
+        if (p->flag) {
+            char f[64];
+            snprintf(f, sizeof f, "--%s", p->flag);
+            assert_ptr_equal(eb_param_by_flag(f), p);
+        }
+    }
+}
+
+static char sample_file[256];
+
+/* A valid value other than the default, for each row. */
+static const char *sample(const eb_param *p, char *buf, size_t cap)
+{
+    switch (p->type) {
+    case EB_PT_INT:
+        snprintf(buf, cap, "%.0f", p->min + 1 <= p->max ? p->min + 1 : p->min);
+        break;
+    case EB_PT_NUM:
+        snprintf(buf, cap, "%g", p->min + 1.5 <= p->max ? p->min + 1.5 : p->min);
+        break;
+    case EB_PT_BOOL:
+        snprintf(buf, cap, "%s", p->def && strcmp(p->def, "on") == 0 ? "Off" : "YES");
+        break;
+    case EB_PT_CHOICE:
+        snprintf(buf, cap, "%s", strrchr(p->choices, '|') + 1);
+        break;
+    case EB_PT_PATH:
+        snprintf(buf, cap, "%s", sample_file);
+        break;
+    case EB_PT_STR:
+        snprintf(buf, cap, "value-of-%s", p->key);
+        break;
+    }
+    return buf;
+}
+
+/* Plan -> trial -> argv -> run options, for every key a trial hands on. */
+static void test_every_run_key_round_trips(void **state)
+{
+    (void)state;
+    snprintf(sample_file, sizeof sample_file, "%s/eb-params-%d.txt", P_tmpdir, (int)getpid());
+    FILE *f = fopen(sample_file, "w");
+    assert_non_null(f);
+    fputs("a prompt\n", f);
+    fclose(f);
+    size_t n_run = 0;
+    for (size_t i = 0; i < eb_param_count; i++) {
+        const eb_param *p = &eb_params[i];
+        if (p->scope != EB_PS_RUN) continue;
+        n_run++;
+        char buf[256];
+        const char *v = sample(p, buf, sizeof buf);
+        eb_plan plan;
+        memset(&plan, 0, sizeof plan);
+        eb_error err = {0};
+        assert_int_equal(eb_plan_set(&plan, "s", p->key, v, 1, &err), EB_OK);
+        assert_int_equal(eb_plan_expand(&plan, &err), EB_OK);
+        assert_int_equal(plan.n_trials, 1);
+        int argc = 0;
+        char **args = eb_trial_run_args(&plan.trials[0], false, &argc, &err);
+        assert_non_null(args);
+        char *argv[EB_PARAM_MAX + 2] = {"run"};
+        for (int a = 0; a < argc; a++)
+            argv[a + 1] = args[a];
+        eb_run_options o;
+        eb_run_options_defaults(&o);
+        if (eb_run_options_parse(argc + 1, argv, &o, &err) != EB_OK)
+            print_message("%s=%s: %s\n", p->key, v, err.msg);
+        assert_true(o.given[i]);
+        const char *field = (const char *)&o + p->offset;
+        bool b = false;
+        switch (p->field) {
+        case EB_FK_INT:
+            assert_int_equal(*(const int *)field, atoi(v));
+            break;
+        case EB_FK_U64:
+            assert_int_equal(*(const uint64_t *)field, strtoull(v, NULL, 10));
+            break;
+        case EB_FK_DOUBLE:
+            assert_close(*(const double *)field, atof(v) * (p->scale ? p->scale : 1), 1e-12);
+            break;
+        case EB_FK_STR:
+            assert_string_equal(*(const char *const *)field, v);
+            break;
+        case EB_FK_BOOL:
+            assert_true(eb_parse_bool(v, &b));
+            assert_int_equal(*(const bool *)field, b);
+            break;
+        case EB_FK_NONE:
+            fail();
+        }
+        /* and the configuration passes the library's own validation */
+        o.cfg.model_path = sample_file;
+        eb_error verr = {0};
+        if (p->offset < sizeof(eb_run_config) && strcmp(p->key, "n_prompt") != 0 &&
+            strcmp(p->key, "ctx") != 0)
+            assert_int_equal(eb_params_validate(&o.cfg, &verr), EB_OK);
+        eb_trial_run_args_free(args);
+        eb_plan_free(&plan);
+    }
+    assert_true(n_run >= 20);
+    unlink(sample_file);
+}
+
+/* A sweep's own default travels in the argv (the study's 30 s pause), and
+ * unset keys with run's default do not. */
+static void test_sweep_defaults_in_argv(void **state)
+{
+    (void)state;
+    eb_plan plan;
+    memset(&plan, 0, sizeof plan);
+    eb_error err = {0};
+    assert_int_equal(eb_plan_set(&plan, NULL, "preset", "tiny-llama", 1, &err), EB_OK);
+    assert_int_equal(eb_plan_expand(&plan, &err), EB_OK);
+    int argc = 0;
+    char **args = eb_trial_run_args(&plan.trials[0], false, &argc, &err);
+    assert_int_equal(argc, 2);
+    assert_string_equal(args[0], "--preset=tiny-llama");
+    assert_string_equal(args[1], "--pause=30");
+    assert_string_equal(eb_trial_value(&plan.trials[0], "timeout"), "3600");
+    assert_string_equal(eb_trial_value(&plan.trials[0], "pause"), "30");
+    eb_trial_run_args_free(args);
+    eb_plan_free(&plan);
+}
+
+/* The key of a trial is what it was before the table held run-only
+ * options: stores and journals keep resuming. */
+static void test_trial_key_unchanged(void **state)
+{
+    (void)state;
+    eb_plan plan;
+    memset(&plan, 0, sizeof plan);
+    eb_error err = {0};
+    assert_int_equal(eb_plan_set(&plan, NULL, "preset", "tiny-llama", 1, &err), EB_OK);
+    assert_int_equal(eb_plan_set(&plan, NULL, "threads", "2", 2, &err), EB_OK);
+    assert_int_equal(eb_plan_expand(&plan, &err), EB_OK);
+    assert_string_equal(plan.trials[0].key_hex, "a6c0135500fd27d9");
+    eb_plan_free(&plan);
+}
+
+static void test_cli_only_rows_are_not_plan_keys(void **state)
+{
+    (void)state;
+    eb_plan plan;
+    memset(&plan, 0, sizeof plan);
+    eb_error err = {0};
+    assert_int_not_equal(eb_plan_set(&plan, NULL, "format", "json", 1, &err), EB_OK);
+    assert_non_null(strstr(err.msg, "unknown key 'format'"));
+    eb_plan_free(&plan);
+    eb_run_options o;
+    eb_run_options_defaults(&o);
+    char *argv[] = {"run", "--format", "xml"};
+    assert_int_not_equal(eb_run_options_parse(3, argv, &o, &err), EB_OK);
+    assert_non_null(strstr(err.msg, "--format expects one of text|json|jsonl|csv, got 'xml'"));
+    char *argv2[] = {"run", "-q", "--no-store", "--root", "/tmp", "--keep-timeline=off", "-t", "3"};
+    eb_run_options_defaults(&o);
+    assert_int_equal(eb_run_options_parse(8, argv2, &o, &err), EB_OK);
+    assert_true(o.quiet && o.no_store);
+    assert_string_equal(o.cfg.root, "/tmp");
+    assert_false(o.cfg.keep_timeline);
+    assert_int_equal(o.cfg.threads_gen, 3);
+    assert_string_equal(o.format, "text");
+    assert_string_equal(o.type, "Q4_0");
+    assert_false(o.given[eb_param_index(eb_param_find("type"))]);
+}
+
+/* Ranges come from the table, in run's validation as in plans. */
+static void test_ranges_from_the_table(void **state)
+{
+    (void)state;
+    eb_run_config c;
+    eb_run_config_defaults(&c);
+    assert_int_equal(c.n_gen, 100);
+    assert_int_equal(c.n_ctx, 512);
+    assert_int_equal(c.reps, 4);
+    assert_close(c.sample_interval_s, 0.010, 1e-12);
+    assert_close(c.pause_s, 0, 0);
+    eb_error err = {0};
+    c.n_gen = 0;
+    assert_int_not_equal(eb_params_validate(&c, &err), EB_OK);
+    assert_non_null(strstr(err.msg, "generation tokens (-n/--n-gen) must be between 1 and"));
+    c.n_gen = 100;
+    c.sample_interval_s = 0.0001;
+    assert_int_not_equal(eb_params_validate(&c, &err), EB_OK);
+    assert_non_null(strstr(err.msg, "sample interval must be 1..1000 ms"));
+}
+
+/* A stand-in for jetson_clocks, nvpmodel and swapoff/swapon: logs its
+ * arguments. */
+static char tool_log[256], tool[256], root[256];
+
+static void make_tools(void)
+{
+    snprintf(root, sizeof root, "%s/eb-params-root-%d", P_tmpdir, (int)getpid());
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/proc/sys/vm", root);
+    assert_int_equal(eb_mkdirs(dir, NULL), EB_OK);
+    snprintf(tool_log, sizeof tool_log, "%s/tool.log", root);
+    snprintf(tool, sizeof tool, "%s/tool.sh", root);
+    FILE *f = fopen(tool, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\necho \"$(basename \"$0\") $*\" >> '%s'\n", tool_log);
+    fclose(f);
+    chmod(tool, 0755);
+    setenv("EDGEBENCH_JETSON_CLOCKS", tool, 1);
+    setenv("EDGEBENCH_NVPMODEL", tool, 1);
+    unlink(tool_log);
+}
+
+static cJSON *apply(const char *key, const char *value, bool *ok)
+{
+    eb_plan plan;
+    memset(&plan, 0, sizeof plan);
+    eb_error err = {0};
+    assert_int_equal(eb_plan_set(&plan, NULL, "preset", "tiny-llama", 1, &err), EB_OK);
+    assert_int_equal(eb_plan_set(&plan, NULL, key, value, 2, &err), EB_OK);
+    assert_int_equal(eb_plan_expand(&plan, &err), EB_OK);
+    char state_file[300];
+    snprintf(state_file, sizeof state_file, "%s/state", root);
+    eb_knob_session k;
+    bool restored = true;
+    assert_int_equal(eb_knob_session_begin(&k, root, state_file, &restored, &err), EB_OK);
+    assert_false(restored);
+    cJSON *sys = cJSON_CreateObject();
+    char why[512] = "";
+    *ok = eb_knob_session_apply(&k, &plan.trials[0], sys, why, sizeof why);
+    if (!*ok) print_message("apply: %s\n", why);
+    assert_int_equal(eb_knob_session_end(&k, &err), EB_OK);
+    eb_plan_free(&plan);
+    return sys;
+}
+
+static void test_jetson_clocks_upper_case_on(void **state)
+{
+    (void)state;
+    make_tools();
+    bool ok;
+    cJSON_Delete(apply("jetson_clocks", "ON", &ok));
+    assert_true(ok);
+    char log[2048];
+    assert_int_equal(eb_read_text(tool_log, log, sizeof log, NULL), EB_OK);
+    /* store the settings, pin the clocks (no arguments), restore at the end */
+    char *lines[4] = {0};
+    int n = 0;
+    for (char *l = strtok(log, "\n"); l && n < 4; l = strtok(NULL, "\n"))
+        lines[n++] = l;
+    assert_int_equal(n, 3);
+    assert_non_null(strstr(lines[0], "--store"));
+    assert_string_equal(lines[1], "tool.sh ");
+    assert_non_null(strstr(lines[2], "--restore"));
+}
+
+static void test_drop_caches_upper_case_off(void **state)
+{
+    (void)state;
+    make_tools();
+    bool ok;
+    cJSON *sys = apply("drop_caches", "OFF", &ok);
+    assert_true(ok);
+    assert_string_equal(cJSON_GetObjectItem(sys, "drop_caches")->valuestring, "off");
+    cJSON_Delete(sys);
+    sys = apply("drop_caches", "Yes", &ok);
+    assert_string_not_equal(cJSON_GetObjectItem(sys, "drop_caches")->valuestring, "off");
+    cJSON_Delete(sys);
+}
+
+static void test_keep_timeline_yes(void **state)
+{
+    (void)state;
+    eb_plan plan;
+    memset(&plan, 0, sizeof plan);
+    eb_error err = {0};
+    assert_int_equal(eb_plan_set(&plan, NULL, "keep_timeline", "yes", 1, &err), EB_OK);
+    assert_int_equal(eb_plan_expand(&plan, &err), EB_OK);
+    assert_true(eb_trial_bool(&plan.trials[0], "keep_timeline"));
+    int argc = 0;
+    char **args = eb_trial_run_args(&plan.trials[0], false, &argc, &err);
+    char *argv[EB_PARAM_MAX + 2] = {"run"};
+    for (int a = 0; a < argc; a++)
+        argv[a + 1] = args[a];
+    eb_run_options o;
+    eb_run_options_defaults(&o);
+    assert_int_equal(eb_run_options_parse(argc + 1, argv, &o, &err), EB_OK);
+    assert_true(o.cfg.keep_timeline);
+    eb_trial_run_args_free(args);
+    eb_plan_free(&plan);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bool_parser),
+        cmocka_unit_test(test_rows_well_formed),
+        cmocka_unit_test(test_every_run_key_round_trips),
+        cmocka_unit_test(test_sweep_defaults_in_argv),
+        cmocka_unit_test(test_trial_key_unchanged),
+        cmocka_unit_test(test_cli_only_rows_are_not_plan_keys),
+        cmocka_unit_test(test_ranges_from_the_table),
+        cmocka_unit_test(test_jetson_clocks_upper_case_on),
+        cmocka_unit_test(test_drop_caches_upper_case_off),
+        cmocka_unit_test(test_keep_timeline_yes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
