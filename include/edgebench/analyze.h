@@ -164,4 +164,9 @@ typedef struct eb_roofline_point {
 eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
                              eb_roofline_point **out, size_t *n, eb_error *err);
 
+/* A configuration as the tables name it: "threads 2/1 powersave 15W GPU 29
+ * layers" (prefill/generation threads, governor, power mode, GPU layers). */
+void eb_config_label(int threads_prefill, int threads_gen, const char *governor,
+                     const char *power_mode, int gpu_layers, char *out, size_t cap);
+
 #endif

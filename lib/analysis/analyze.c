@@ -306,3 +306,12 @@ eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_se
     eb_table_free(&runs);
     return st;
 }
+
+void eb_config_label(int threads_prefill, int threads_gen, const char *governor,
+                     const char *power_mode, int gpu_layers, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "threads %d/%d%s%s%s%s", threads_prefill, threads_gen,
+                     governor[0] ? " " : "", governor, power_mode[0] ? " " : "", power_mode);
+    if (gpu_layers > 0 && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, " GPU %d layers", gpu_layers);
+}

@@ -441,7 +441,7 @@ static const char checker[] =
 int cmd_report(int argc, char **argv)
 {
     analyze_opts o;
-    analyze_defaults(&o);
+    eb_analysis_defaults(&o);
     const char *dir = NULL;
     static const struct option opts[] = {{"output", 1, NULL, 'o'},
                                          {"store", 1, NULL, 0},
@@ -495,8 +495,8 @@ int cmd_report(int argc, char **argv)
     eb_config_set set = {0};
     eb_table quality = {0}, rl_trials = {0}, probes = {0};
     if (eb_store_configs(s, &o.f, &set, &err) != EB_OK ||
-        analyze_load_quality(s, &o, &quality, &err) != EB_OK ||
-        analyze_load_roofline(s, &o, &rl_trials, &probes, &err) != EB_OK) {
+        eb_analysis_load_quality(s, &o, &quality, &err) != EB_OK ||
+        eb_analysis_load_roofline(s, &o, &rl_trials, &probes, &err) != EB_OK) {
         eb_config_set_free(&set);
         eb_table_free(&quality);
         eb_table_free(&rl_trials);

@@ -48,11 +48,11 @@ void report_heading(report *r, const char *text);
 void report_text(report *r, const char *text);
 void chart_free(chart *c);
 
-struct analyze_opts;
+struct eb_analysis_opts;
 struct eb_config_set;
 /* Figs. 11 and 12 and the quantization-effect table (src/report_quality.c). */
-void report_quality(report *r, const struct eb_config_set *set, const struct analyze_opts *o);
+void report_quality(report *r, const struct eb_config_set *set, const struct eb_analysis_opts *o);
 /* The roofline figure per device and its table (src/report_roofline.c). */
-void report_roofline(report *r, const struct analyze_opts *o);
+void report_roofline(report *r, const struct eb_analysis_opts *o);
 
 #endif

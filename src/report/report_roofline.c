@@ -100,7 +100,10 @@ void report_roofline(report *r, const analyze_opts *o)
     report_heading(r, "Physical limits");
     eb_roofline_point *pts = NULL;
     size_t n = 0;
-    if (analyze_roofline_points(o, &pts, &n) != EXIT_OK || n == 0) {
+    eb_error err = {0};
+    eb_status st = eb_analysis_roofline_points(o, &pts, &n, &err);
+    if (st != EB_OK) cli_report("report", &err);
+    if (st != EB_OK || n == 0) {
         report_missing(r, "fig19_roofline", "Fig. 19: roofline",
                        "no trials with a stored model shape (schema 4), or no trials at all");
         free(pts);
@@ -115,7 +118,7 @@ void report_roofline(report *r, const analyze_opts *o)
     }
     free(pts);
     eb_table t = {0};
-    if (analyze_roofline(o, &t) == EXIT_OK) {
+    if (analyze_table("roofline", NULL, o, &t) == EXIT_OK) {
         report_text(r, "Each trial against its device's probed ceilings ('edgebench device "
                        "probe'); efficiency = measured / predicted maximum.");
         report_table(r, "Table: roofline (analyze roofline)", &t);

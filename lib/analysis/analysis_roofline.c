@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze_cli.h"
-#include "cli.h"
+#include "edgebench/analysis.h"
 #include "edgebench/util.h"
 
-eb_status analyze_load_roofline(eb_store *s, const analyze_opts *o, eb_table *trials,
+eb_status eb_analysis_load_roofline(eb_store *s, const eb_analysis_opts *o, eb_table *trials,
                                 eb_table *probes, eb_error *err)
 {
     memset(trials, 0, sizeof *trials);
@@ -23,15 +22,13 @@ eb_status analyze_load_roofline(eb_store *s, const analyze_opts *o, eb_table *tr
     return st;
 }
 
-int analyze_roofline_points(const analyze_opts *o, eb_roofline_point **pts, size_t *n)
+eb_status eb_analysis_roofline_points(const eb_analysis_opts *o, eb_roofline_point **pts, size_t *n,
+                                      eb_error *err)
 {
     *pts = NULL;
     *n = 0;
-    if (!o->roofline_trials || !o->probes || o->roofline_trials->ncol == 0) return EXIT_OK;
-    eb_error err = {0};
-    if (eb_roofline_points(o->roofline_trials, o->probes, pts, n, &err) != EB_OK)
-        return cli_report("analyze", &err);
-    return EXIT_OK;
+    if (!o->roofline_trials || !o->probes || o->roofline_trials->ncol == 0) return EB_OK;
+    return eb_roofline_points(o->roofline_trials, o->probes, pts, n, err);
 }
 
 static char *fmt(char *buf, size_t cap, double v)
@@ -41,7 +38,7 @@ static char *fmt(char *buf, size_t cap, double v)
     return buf;
 }
 
-int analyze_roofline(const analyze_opts *o, eb_table *out)
+eb_status eb_analysis_roofline(const eb_analysis_opts *o, eb_table *out, eb_error *err)
 {
     static const char *const names[] = {"device",
                                         "model",
@@ -61,16 +58,15 @@ int analyze_roofline(const analyze_opts *o, eb_table *out)
     static const unsigned char kinds[] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0};
     eb_roofline_point *pts = NULL;
     size_t n = 0;
-    int code = analyze_roofline_points(o, &pts, &n);
-    if (code != EXIT_OK) return code;
+    eb_status st = eb_analysis_roofline_points(o, &pts, &n, err);
+    if (st != EB_OK) return st;
     bool ok = eb_table_init(out, 15, names, kinds) == EB_OK;
     for (size_t i = 0; ok && i < n; i++) {
         const eb_roofline_point *p = &pts[i];
         const eb_roofline *rl = &p->rl;
         char b[10][40], cfg[300], kernel[64] = "", note[600] = "";
-        snprintf(cfg, sizeof cfg, "threads %d/%d%s%s%s%s", p->threads_prefill, p->threads_gen,
-                 p->governor[0] ? " " : "", p->governor, p->power_mode[0] ? " " : "",
-                 p->power_mode);
+        eb_config_label(p->threads_prefill, p->threads_gen, p->governor, p->power_mode, 0, cfg,
+                        sizeof cfg);
         if (isfinite(rl->ceil.gflops))
             snprintf(kernel, sizeof kernel, "%s x%d", rl->ceil.gflops_type,
                      rl->ceil.gflops_threads);
@@ -104,9 +100,6 @@ int analyze_roofline(const analyze_opts *o, eb_table *out)
         ok = eb_table_add_row(out, cells) == EB_OK;
     }
     free(pts);
-    if (!ok) {
-        fprintf(stderr, "edgebench analyze: no_memory: analysis: out of memory\n");
-        return EXIT_FAILURE_RUN;
-    }
-    return EXIT_OK;
+    if (!ok) return eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
+    return EB_OK;
 }

@@ -1,0 +1,53 @@
+/* The analyses' tables, as `analyze` prints them and `report` draws them:
+ * optimal, pareto, usability, battery, cost, breakeven, quant-effect and
+ * roofline, from the configurations of the store's measured runs. */
+#ifndef EDGEBENCH_ANALYSIS_H
+#define EDGEBENCH_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "edgebench/analyze.h"
+#include "edgebench/error.h"
+#include "edgebench/roofline.h"
+#include "edgebench/store.h"
+
+typedef struct eb_analysis_opts {
+    const char *spec, *format;
+    eb_results_filter f;
+    double words_per_s, words_per_token, capacity_wh, cents_per_kwh, cloud_in, cloud_out;
+    const char *device_a, *device_b, *ratios, *utilisations, *pick;
+    double price_a, price_b;
+    double alpha;
+    double bootstrap_d; /* --bootstrap as parsed; bootstrap is its whole value */
+    int bootstrap;
+    const eb_table *quality; /* the store's quality view, for quant-effect (may be NULL) */
+    /* roofline: the store's roofline and probes views (may be NULL) */
+    const eb_table *roofline_trials, *probes;
+} eb_analysis_opts;
+
+/* The study's assumptions: reading 4 words/s at 0.75 words/token, an
+ * 18.84 Wh battery, 20 cents/kWh, and so on. */
+void eb_analysis_defaults(eb_analysis_opts *o);
+
+/* kind: optimal, pareto, usability, battery, cost, breakeven, quant-effect
+ * or roofline. A bad option (breakeven without its devices) is
+ * EB_E_INVALID_ARG, no data to compare EB_E_NOT_AVAILABLE. */
+eb_status eb_analysis_table(const char *kind, const eb_config_set *set, const eb_analysis_opts *o,
+                            eb_table *out, eb_error *err);
+
+/* The quality view for quant-effect (an empty table on a store without
+ * one); the caller frees it. */
+eb_status eb_analysis_load_quality(eb_store *s, const eb_analysis_opts *o, eb_table *out,
+                                   eb_error *err);
+/* The roofline and probes views for roofline (empty tables on a store
+ * without them); the caller frees both. */
+eb_status eb_analysis_load_roofline(eb_store *s, const eb_analysis_opts *o, eb_table *trials,
+                                    eb_table *probes, eb_error *err);
+/* Every trial against its device's ceilings. */
+eb_status eb_analysis_roofline(const eb_analysis_opts *o, eb_table *out, eb_error *err);
+/* Stored trials that are the points of a roofline (the caller frees *pts). */
+eb_status eb_analysis_roofline_points(const eb_analysis_opts *o, eb_roofline_point **pts,
+                                      size_t *n, eb_error *err);
+
+#endif

@@ -1,0 +1,467 @@
+/* The analyses' tables as `analyze` and `report` show them: optimal,
+ * pareto, usability, battery, cost, breakeven, quant-effect and roofline,
+ * built from the store's configurations. Each says "not available" where
+ * a measurement is missing, never 0. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgebench/analysis.h"
+#include "edgebench/util.h"
+
+static void describe(const eb_config *c, char *out, size_t cap)
+{
+    eb_config_label(c->threads_prefill, c->threads_gen, c->governor, c->power_mode, c->gpu_layers,
+                    out, cap);
+}
+
+static char *fmt(char *buf, size_t cap, double v)
+{
+    if (!isfinite(v)) return NULL;
+    eb_format_double(buf, cap, v); /* exact in CSV/JSON; tables round for reading */
+    return buf;
+}
+
+typedef struct out_table {
+    eb_table t;
+    bool ok;
+} out_table;
+
+static void add(out_table *o, char **cells)
+{
+    if (o->ok && eb_table_add_row(&o->t, cells) != EB_OK) o->ok = false;
+}
+
+static const char NO_ENERGY[] = "not available: no energy sensor";
+
+static void optimal(const eb_config_set *set, const eb_analysis_opts *o, out_table *ot)
+{
+    static const struct {
+        int av;
+        bool higher;
+        const char *objective, *unit;
+    } goals[] = {
+        {EB_AV_PREFILL_TPS, true, "prefill throughput", "tokens/s"},
+        {EB_AV_GEN_TPS, true, "generation throughput", "tokens/s"},
+        {EB_AV_PREFILL_JPT, false, "prefill energy per token", "J/token"},
+        {EB_AV_GEN_JPT, false, "generation energy per token", "J/token"},
+        {EB_AV_PREFILL_ACTION, false, "prefill action per token", "J*s/token"},
+        {EB_AV_GEN_ACTION, false, "generation action per token", "J*s/token"},
+    };
+    const char *names[] = {
+        "device",  "model",       "quant",        "objective",    "best",
+        "value",   "unit",        "runs",         "runner_up",    "runner_up_value",
+        "p_value", "significant", "diff_ci95_lo", "diff_ci95_hi", "within_noise_of_best"};
+    const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0};
+    ot->ok = eb_table_init(&ot->t, 15, names, kinds) == EB_OK;
+    for (size_t i = 0; i < set->n; i++) {
+        if (!eb_config_first_of_group(set, i)) continue;
+        const eb_config *g = &set->c[i];
+        for (size_t k = 0; k < sizeof goals / sizeof goals[0]; k++) {
+            const eb_config *second,
+                *best = eb_config_best(set, g, goals[k].av, goals[k].higher, &second);
+            char d1[256] = "", d2[256] = "", v1[32], v2[32], pv[32], nr[16], sig[96];
+            char lo[32], hi[32], near[1024] = "";
+            char *cells[15] = {(char *)g->device, (char *)g->model, (char *)g->quant,
+                               (char *)goals[k].objective};
+            if (!best) {
+                cells[4] = (char *)(goals[k].av >= EB_AV_PREFILL_JPT ? NO_ENERGY
+                                                                     : "not available: no runs");
+                add(ot, cells);
+                continue;
+            }
+            describe(best, d1, sizeof d1);
+            cells[4] = d1;
+            cells[5] = fmt(v1, sizeof v1, eb_samples_mean(&best->s[goals[k].av]));
+            cells[6] = (char *)goals[k].unit;
+            snprintf(nr, sizeof nr, "%zu", best->s[goals[k].av].n);
+            cells[7] = nr;
+            if (second) {
+                describe(second, d2, sizeof d2);
+                cells[8] = d2;
+                cells[9] = fmt(v2, sizeof v2, eb_samples_mean(&second->s[goals[k].av]));
+                double p = eb_welch_p(best->s[goals[k].av].v, best->s[goals[k].av].n,
+                                      second->s[goals[k].av].v, second->s[goals[k].av].n);
+                cells[10] = fmt(pv, sizeof pv, p);
+                snprintf(sig, sizeof sig, "%s",
+                         p < o->alpha ? "yes" : "no: within run-to-run noise");
+                cells[11] = sig;
+                double l, h;
+                if (o->bootstrap > 0 &&
+                    eb_bootstrap_diff_ci(best->s[goals[k].av].v, best->s[goals[k].av].n,
+                                         second->s[goals[k].av].v, second->s[goals[k].av].n,
+                                         o->bootstrap, 42, &l, &h)) {
+                    cells[12] = fmt(lo, sizeof lo, l);
+                    cells[13] = fmt(hi, sizeof hi, h);
+                }
+            } else {
+                cells[11] = "only one configuration";
+            }
+            /* every other configuration the test cannot tell from the best */
+            size_t len = 0;
+            int n_near = 0;
+            for (size_t j = 0; j < set->n; j++) {
+                const eb_config *x = &set->c[j];
+                const eb_samples *xs = &x->s[goals[k].av], *bs = &best->s[goals[k].av];
+                if (x == best || !eb_config_same_group(g, x) || xs->n == 0) continue;
+                if (eb_welch_p(bs->v, bs->n, xs->v, xs->n) < o->alpha) continue;
+                char d[256];
+                describe(x, d, sizeof d);
+                if (len < sizeof near)
+                    len += (size_t)snprintf(near + len, sizeof near - len, "%s%s",
+                                            n_near ? "; " : "", d);
+                n_near++;
+            }
+            cells[14] = n_near ? near : "none";
+            add(ot, cells);
+        }
+    }
+}
+
+static void pareto(const eb_config_set *set, out_table *ot)
+{
+    const char *names[] = {"device",  "model",           "quant",   "config",
+                           "gen_tps", "gen_j_per_token", "on_front"};
+    const unsigned char kinds[] = {0, 0, 0, 0, 1, 1, 0};
+    ot->ok = eb_table_init(&ot->t, 7, names, kinds) == EB_OK;
+    double *x = calloc(set->n + 1, sizeof *x), *y = calloc(set->n + 1, sizeof *y);
+    bool *front = calloc(set->n + 1, sizeof *front);
+    if (!x || !y || !front) ot->ok = false;
+    for (size_t i = 0; ot->ok && i < set->n; i++) {
+        x[i] = eb_samples_mean(&set->c[i].s[EB_AV_GEN_TPS]);
+        y[i] = eb_samples_mean(&set->c[i].s[EB_AV_GEN_JPT]);
+    }
+    /* fronts are per device, model and weight type */
+    for (size_t i = 0; ot->ok && i < set->n; i++) {
+        if (!eb_config_first_of_group(set, i)) continue;
+        size_t n = 0, idx[4096];
+        double gx[4096], gy[4096];
+        bool gf[4096];
+        for (size_t j = 0; j < set->n && n < 4096; j++)
+            if (eb_config_same_group(&set->c[j], &set->c[i])) {
+                idx[n] = j;
+                gx[n] = x[j];
+                gy[n++] = y[j];
+            }
+        eb_pareto(gx, gy, n, gf);
+        for (size_t k = 0; k < n; k++)
+            front[idx[k]] = gf[k];
+    }
+    for (size_t i = 0; ot->ok && i < set->n; i++) {
+        const eb_config *c = &set->c[i];
+        char d[256], v1[32], v2[32];
+        describe(c, d, sizeof d);
+        char *cells[] = {(char *)c->device,
+                         (char *)c->model,
+                         (char *)c->quant,
+                         d,
+                         fmt(v1, sizeof v1, x[i]),
+                         fmt(v2, sizeof v2, y[i]),
+                         isfinite(y[i]) ? (front[i] ? "yes" : "no") : (char *)NO_ENERGY};
+        add(ot, cells);
+    }
+    free(x);
+    free(y);
+    free(front);
+}
+
+/* usability, battery and cost: one row per group from its best config */
+static void per_group(const eb_config_set *set, const eb_analysis_opts *o, const char *kind,
+                      out_table *ot)
+{
+    bool usab = !strcmp(kind, "usability"), batt = !strcmp(kind, "battery");
+    const char *un[] = {"device", "model", "quant", "config", "gen_tps", "needed_tps", "meets"};
+    const char *bn[] = {"device", "model", "quant", "config", "energy_per_run_j", "runs", "hours"};
+    const char *cn[] = {"device",
+                        "model",
+                        "quant",
+                        "config_in",
+                        "cents_per_m_input",
+                        "cloud_over_edge_input",
+                        "config_out",
+                        "cents_per_m_output",
+                        "cloud_over_edge_output"};
+    const unsigned char uk[] = {0, 0, 0, 0, 1, 1, 0}, bk[] = {0, 0, 0, 0, 1, 1, 1},
+                        ck[] = {0, 0, 0, 0, 1, 1, 0, 1, 1};
+    ot->ok = usab   ? eb_table_init(&ot->t, 7, un, uk) == EB_OK
+             : batt ? eb_table_init(&ot->t, 7, bn, bk) == EB_OK
+                    : eb_table_init(&ot->t, 9, cn, ck) == EB_OK;
+    double need = eb_reading_tokens_per_s(o->words_per_s, o->words_per_token);
+    for (size_t i = 0; i < set->n; i++) {
+        if (!eb_config_first_of_group(set, i)) continue;
+        const eb_config *g = &set->c[i], *second;
+        char d1[256] = "", d2[256] = "", a[32], b[32], c[32], e[32], f[32], m[160];
+        char *cells[9] = {(char *)g->device, (char *)g->model, (char *)g->quant};
+        if (usab) {
+            const eb_config *best = eb_config_best(set, g, EB_AV_GEN_TPS, true, &second);
+            if (!best) continue;
+            describe(best, d1, sizeof d1);
+            double tps = eb_samples_mean(&best->s[EB_AV_GEN_TPS]);
+            snprintf(m, sizeof m, "%s (%+.1f%%)", tps >= need ? "yes" : "no",
+                     (tps / need - 1) * 100);
+            cells[3] = d1;
+            cells[4] = fmt(a, sizeof a, tps);
+            cells[5] = fmt(b, sizeof b, need);
+            cells[6] = m;
+        } else if (batt) {
+            const eb_config *best = eb_config_best(set, g, EB_AV_RUN_ENERGY, false, &second);
+            if (!best) {
+                cells[3] = (char *)NO_ENERGY;
+            } else {
+                describe(best, d1, sizeof d1);
+                double ej = eb_samples_mean(&best->s[EB_AV_RUN_ENERGY]);
+                double runs = eb_battery_runs(o->capacity_wh, ej);
+                cells[3] = d1;
+                cells[4] = fmt(a, sizeof a, ej);
+                cells[5] = fmt(b, sizeof b, runs);
+                cells[6] = fmt(c, sizeof c, runs * eb_samples_mean(&best->s[EB_AV_E2E_S]) / 3600);
+            }
+        } else {
+            const eb_config *bi = eb_config_best(set, g, EB_AV_PREFILL_JPT, false, &second);
+            const eb_config *bo = eb_config_best(set, g, EB_AV_GEN_JPT, false, &second);
+            cells[3] = cells[6] = (char *)NO_ENERGY;
+            if (bi) {
+                describe(bi, d1, sizeof d1);
+                double ci = eb_cost_per_mtok_cents(eb_samples_mean(&bi->s[EB_AV_PREFILL_JPT]),
+                                                   o->cents_per_kwh);
+                cells[3] = d1;
+                cells[4] = fmt(a, sizeof a, ci);
+                cells[5] = fmt(b, sizeof b, o->cloud_in / ci);
+            }
+            if (bo) {
+                describe(bo, d2, sizeof d2);
+                double co = eb_cost_per_mtok_cents(eb_samples_mean(&bo->s[EB_AV_GEN_JPT]),
+                                                   o->cents_per_kwh);
+                cells[6] = d2;
+                cells[7] = fmt(e, sizeof e, co);
+                cells[8] = fmt(f, sizeof f, o->cloud_out / co);
+            }
+        }
+        add(ot, cells);
+    }
+}
+
+/* The configuration of a device (and the model/quant filters) that the
+ * break-even uses: the fastest in generation, or the least energy. */
+static const eb_config *pick(const eb_config_set *set, const char *device, bool fastest)
+{
+    const eb_config *best = NULL;
+    for (size_t i = 0; i < set->n; i++) {
+        const eb_config *c = &set->c[i];
+        if (strcmp(c->device, device) != 0 || c->s[EB_AV_GEN_JPT].n == 0 ||
+            c->s[EB_AV_PREFILL_JPT].n == 0)
+            continue;
+        int av = fastest ? EB_AV_GEN_TPS : EB_AV_GEN_JPT;
+        double m = eb_samples_mean(&c->s[av]);
+        if (!best ||
+            (fastest ? m > eb_samples_mean(&best->s[av]) : m < eb_samples_mean(&best->s[av])))
+            best = c;
+    }
+    return best;
+}
+
+static eb_status breakeven(const eb_config_set *set, const eb_analysis_opts *o, out_table *ot,
+                           eb_error *err)
+{
+    if (!o->device_a || !o->device_b || !(o->price_a >= 0) || !(o->price_b >= 0)) {
+        return eb_fail(err, EB_E_INVALID_ARG, "breakeven needs --device-a, "
+                        "--price-a, --device-b and --price-b");
+    }
+    bool fastest = !o->pick || strcmp(o->pick, "least-energy") != 0;
+    const eb_config *a = pick(set, o->device_a, fastest), *b = pick(set, o->device_b, fastest);
+    for (int k = 0; k < 2; k++)
+        if (!(k ? b : a)) {
+            return eb_fail(err, EB_E_NOT_AVAILABLE, "no runs with prefill and generation "
+                    "energy for device '%s' (check --device-%c and the filters)",
+                    k ? o->device_b : o->device_a, k ? 'b' : 'a');
+        }
+    eb_device_costs ca = {o->price_a, eb_samples_mean(&a->s[EB_AV_PREFILL_TPS]),
+                          eb_samples_mean(&a->s[EB_AV_GEN_TPS]),
+                          eb_samples_mean(&a->s[EB_AV_PREFILL_JPT]),
+                          eb_samples_mean(&a->s[EB_AV_GEN_JPT])};
+    eb_device_costs cb = {o->price_b, eb_samples_mean(&b->s[EB_AV_PREFILL_TPS]),
+                          eb_samples_mean(&b->s[EB_AV_GEN_TPS]),
+                          eb_samples_mean(&b->s[EB_AV_PREFILL_JPT]),
+                          eb_samples_mean(&b->s[EB_AV_GEN_JPT])};
+    /* a is the dearer device */
+    if (ca.price < cb.price) {
+        eb_device_costs t = ca;
+        ca = cb;
+        cb = t;
+        const eb_config *tc = a;
+        a = b;
+        b = tc;
+    }
+    const char *names[] = {"dearer",        "cheaper",     "input_tokens",
+                           "output_tokens", "utilisation", "years"};
+    const unsigned char kinds[] = {0, 0, 1, 1, 1, 1};
+    ot->ok = eb_table_init(&ot->t, 6, names, kinds) == EB_OK;
+    char da[300], db[300];
+    describe(a, da, sizeof da);
+    describe(b, db, sizeof db);
+    char la[600], lb[600];
+    snprintf(la, sizeof la, "%s (%s, %s)", a->device, a->model, da);
+    snprintf(lb, sizeof lb, "%s (%s, %s)", b->device, b->model, db);
+    for (const char *r = o->ratios; r && *r;) {
+        double in, out;
+        int used = 0;
+        if (sscanf(r, "%lf:%lf%n", &in, &out, &used) != 2 || in < 0 || out < 0) {
+            return eb_fail(err, EB_E_INVALID_ARG, "--ratios wants IN:OUT,... got "
+                    "'%s'",
+                    o->ratios);
+        }
+        for (const char *u = o->utilisations; *u;) {
+            char *end;
+            double mu = strtod(u, &end);
+            if (end == u || mu <= 0 || mu > 1) {
+                return eb_fail(err, EB_E_INVALID_ARG, "--utilisations wants "
+                        "values in (0, 1], got '%s'",
+                        o->utilisations);
+            }
+            char bi[32], bo[32], bm[32], by[32];
+            double years = eb_breakeven_years(&ca, &cb, in, out, mu, o->cents_per_kwh / 100);
+            char *cells[] = {la,
+                             lb,
+                             fmt(bi, sizeof bi, in),
+                             fmt(bo, sizeof bo, out),
+                             fmt(bm, sizeof bm, mu),
+                             isinf(years) ? "never" : fmt(by, sizeof by, years)};
+            add(ot, cells);
+            u = *end == ',' ? end + 1 : end;
+            if (!*end) break;
+        }
+        r += used;
+        if (*r == ',')
+            r++;
+        else
+            break;
+    }
+    return EB_OK;
+}
+
+/* Each quantized configuration against its 16-bit base: factors > 1 mean
+ * more (memory, throughput, energy, perplexity) than the base. */
+static eb_status quant_effect(const eb_config_set *set, const eb_analysis_opts *o, out_table *ot,
+                              eb_error *err)
+{
+    const char *names[] = {"device",
+                           "model",
+                           "quant",
+                           "base",
+                           "config",
+                           "peak_rss_factor",
+                           "prefill_tps_factor",
+                           "gen_tps_factor",
+                           "prefill_j_per_token_factor",
+                           "gen_j_per_token_factor",
+                           "ppl",
+                           "base_ppl",
+                           "ppl_factor",
+                           "kl_mean",
+                           "top1_agreement",
+                           "note"};
+    static const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+    ot->ok = eb_table_init(&ot->t, 16, names, kinds) == EB_OK;
+    eb_quant_effect *qe = NULL;
+    size_t n = 0;
+    if (eb_quant_effects(set, o->quality, &qe, &n, err) != EB_OK) {
+        free(qe);
+        return err->status;
+    }
+    for (size_t i = 0; i < n && ot->ok; i++) {
+        const eb_quant_effect *e = &qe[i];
+        char b[13][40], cfg[300] = "", note[400] = "";
+        eb_config c = {.threads_prefill = e->threads_prefill,
+                       .threads_gen = e->threads_gen,
+                       .gpu_layers = e->gpu_layers};
+        snprintf(c.governor, sizeof c.governor, "%s", e->governor);
+        snprintf(c.power_mode, sizeof c.power_mode, "%s", e->power_mode);
+        if (e->has_runs) describe(&c, cfg, sizeof cfg);
+        char *cells[16] = {(char *)e->device, (char *)e->model, (char *)e->quant,
+                           e->base_quant[0] ? (char *)e->base_quant : NULL, cfg[0] ? cfg : NULL};
+        for (int k = 0; k < EB_QE_COUNT; k++)
+            cells[5 + k] = fmt(b[k], sizeof b[k], e->value[k] / e->base[k]);
+        cells[10] = fmt(b[5], sizeof b[5], e->ppl);
+        cells[11] = fmt(b[6], sizeof b[6], e->base_ppl);
+        cells[12] = fmt(b[7], sizeof b[7], e->ppl / e->base_ppl);
+        cells[13] = fmt(b[8], sizeof b[8], e->kl_mean);
+        cells[14] = fmt(b[9], sizeof b[9], e->top1);
+        size_t len = 0;
+#define NOTE(...)                                                                                  \
+    len += (size_t)snprintf(note + len, len < sizeof note ? sizeof note - len : 0, __VA_ARGS__)
+        if (!e->base_quant[0])
+            NOTE("no F16/BF16/F32 base stored; ");
+        else if (e->has_runs && isnan(e->base[EB_QE_GEN_TPS]))
+            NOTE("no %s runs with these settings; ", e->base_quant);
+        if (!e->has_runs)
+            NOTE("no runs stored, perplexity only; ");
+        else if (isnan(e->value[EB_QE_GEN_JPT]) || isnan(e->base[EB_QE_GEN_JPT]))
+            NOTE("energy not available: no energy sensor; ");
+        if (isnan(e->ppl))
+            NOTE("no perplexity stored ('edgebench ppl'); ");
+        else if (isnan(e->base_ppl))
+            NOTE("no base perplexity on the same corpus and context; ");
+        if (e->synthetic) NOTE("synthetic weights: perplexity and KL mean nothing; ");
+#undef NOTE
+        if (len >= 2 && len < sizeof note) note[len - 2] = '\0';
+        cells[15] = note[0] ? note : NULL;
+        add(ot, cells);
+    }
+    free(qe);
+    return EB_OK;
+}
+
+eb_status eb_analysis_load_quality(eb_store *s, const eb_analysis_opts *o, eb_table *out, eb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (eb_store_schema_version(s) < 3) return EB_OK;
+    return eb_store_results(s, EB_VIEW_QUALITY, &o->f, out, err);
+}
+
+eb_status eb_analysis_table(const char *kind, const eb_config_set *set, const eb_analysis_opts *o,
+                            eb_table *out, eb_error *err)
+{
+    out_table ot = {0};
+    eb_status st = EB_OK;
+    if (!strcmp(kind, "optimal"))
+        optimal(set, o, &ot);
+    else if (!strcmp(kind, "pareto"))
+        pareto(set, &ot);
+    else if (!strcmp(kind, "breakeven"))
+        st = breakeven(set, o, &ot, err);
+    else if (!strcmp(kind, "quant-effect"))
+        st = quant_effect(set, o, &ot, err);
+    else if (!strcmp(kind, "roofline")) {
+        st = eb_analysis_roofline(o, &ot.t, err);
+        ot.ok = st == EB_OK;
+    } else
+        per_group(set, o, kind, &ot);
+    if (st == EB_OK && !ot.ok) st = eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
+    if (st != EB_OK) {
+        eb_table_free(&ot.t);
+        return st;
+    }
+    *out = ot.t;
+    return EB_OK;
+}
+
+void eb_analysis_defaults(eb_analysis_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = "table";
+    o->words_per_s = 4;
+    o->words_per_token = 0.75;
+    o->capacity_wh = 18.84;
+    o->cents_per_kwh = 20;
+    o->cloud_in = 15;
+    o->cloud_out = 60;
+    o->price_a = o->price_b = -1;
+    o->alpha = 0.05;
+    o->bootstrap = 2000;
+    o->bootstrap_d = 2000;
+    o->ratios = "10:1,1:1,1:10";
+    o->utilisations = "0.25,0.5,0.75,1";
+}
+
