@@ -7,13 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "assert_close.h"
 
-#include "edgebench/analyze.h"
+#include "edgebench/analysis.h"
 
 static void test_study_figures(void **state)
 {
@@ -134,12 +135,53 @@ static void test_configs_from_runs(void **state)
     eb_table_free(&t);
 }
 
+/* The analysis tables from the library: a usability table with a row per
+ * configuration, a breakeven without its devices refused naming the
+ * options, and the configuration label. */
+static void test_analysis_tables(void **state)
+{
+    (void)state;
+    const char *names[] = {"device", "model", "quant", "governor", "power_mode", "threads_prefill",
+                           "threads_gen", "warmup", "status", "gen_tps", "gen_j_per_token"};
+    eb_table t;
+    assert_int_equal(eb_table_init(&t, 11, names, NULL), EB_OK);
+    char *rows[][11] = {
+        {"pi", "m", "Q4_0", "ondemand", NULL, "4", "4", "0", "ok", "10", "1"},
+        {"pi", "m", "Q4_0", "ondemand", NULL, "4", "4", "0", "ok", "12", "1.5"},
+        {"pi", "m", "Q4_0", "powersave", NULL, "2", "1", "0", "ok", "3", "2"},
+    };
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(eb_table_add_row(&t, rows[i]), EB_OK);
+    eb_config_set set;
+    eb_error err = {0};
+    assert_int_equal(eb_configs_from_runs(&t, &set, &err), EB_OK);
+    eb_analysis_opts o;
+    eb_analysis_defaults(&o);
+    eb_table u = {0};
+    assert_int_equal(eb_analysis_table("usability", &set, &o, &u, &err), EB_OK);
+    /* one row per device and model: its fastest configuration, which a
+     * reader at 4 words/s can follow */
+    assert_int_equal(u.nrow, 1);
+    assert_string_equal(u.cell[3], "threads 4/4 ondemand");
+    assert_close(atof(u.cell[4]), 11, 1e-9);
+    assert_true(strncmp(u.cell[6], "yes", 3) == 0);
+    eb_table_free(&u);
+    assert_int_equal(eb_analysis_table("breakeven", &set, &o, &u, &err), EB_E_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "breakeven needs --device-a"));
+    char label[128];
+    eb_config_label(2, 1, "powersave", "15W", 29, label, sizeof label);
+    assert_string_equal(label, "threads 2/1 powersave 15W GPU 29 layers");
+    eb_config_set_free(&set);
+    eb_table_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_study_figures), cmocka_unit_test(test_breakeven),
         cmocka_unit_test(test_welch),         cmocka_unit_test(test_bootstrap),
         cmocka_unit_test(test_pareto),        cmocka_unit_test(test_configs_from_runs),
+        cmocka_unit_test(test_analysis_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
