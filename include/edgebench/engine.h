@@ -136,4 +136,12 @@ typedef struct eb_engine_ops {
 
 extern const eb_engine_ops eb_engine_llama;
 
+/* Every engine edgebench can drive, the first being the default: the
+ * front end asks the registry, never a backend by name. */
+extern const eb_engine_ops *const eb_engines[];
+extern const size_t eb_engine_count;
+const eb_engine_ops *eb_engine_default(void);
+/* The engine of a name ("llama.cpp"), or NULL. */
+const eb_engine_ops *eb_engine_find(const char *name);
+
 #endif

@@ -123,9 +123,21 @@ const char *eb_store_default_spec(void)
     return env && env[0] ? env : "sqlite:edgebench.db";
 }
 
-static bool is_pg(const char *spec)
+const eb_store_backend *const eb_store_backends[] = {&eb_store_postgresql, &eb_store_sqlite};
+const size_t eb_store_backend_count = sizeof eb_store_backends / sizeof eb_store_backends[0];
+
+const eb_store_backend *eb_store_backend_for(const char *spec, const char **target)
 {
-    return strncmp(spec, "postgresql:", 11) == 0 || strncmp(spec, "postgres:", 9) == 0;
+    for (size_t i = 0; i < eb_store_backend_count; i++) {
+        const eb_store_backend *be = eb_store_backends[i];
+        for (const char *const *p = be->prefixes; *p; p++)
+            if (strncmp(spec, *p, strlen(*p)) == 0) {
+                if (target) *target = be->strip_prefix ? spec + strlen(*p) : spec;
+                return be;
+            }
+    }
+    if (target) *target = spec;
+    return eb_store_backends[eb_store_backend_count - 1]; /* a plain file name */
 }
 
 /* Replaces out[from, to) with "***". */
@@ -143,7 +155,7 @@ static void mask(char *out, size_t cap, size_t from, size_t to)
 void eb_store_redact(const char *spec, char *out, size_t cap)
 {
     snprintf(out, cap, "%s", spec ? spec : "");
-    if (!is_pg(out)) return;
+    if (!eb_store_backend_for(out, NULL)->spec_has_secrets) return;
     /* URI form: scheme://user:PASSWORD@host */
     char *scheme = strstr(out, "://");
     if (scheme) {
@@ -181,15 +193,12 @@ eb_status eb_store_open_version(const char *spec, int max_version, eb_store **ou
     if (!s) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
     eb_store_redact(spec, s->name, sizeof s->name);
     const char *target = spec;
-    if (is_pg(spec)) {
-        s->be = &eb_store_postgresql;
-    } else {
-        s->be = &eb_store_sqlite;
-        if (strncmp(spec, "sqlite:", 7) == 0) target = spec + 7;
-        if (!target[0]) {
-            free(s);
-            return eb_fail(err, EB_E_INVALID_ARG, "store '%s': no file after 'sqlite:'", spec);
-        }
+    s->be = eb_store_backend_for(spec, &target);
+    if (!target[0]) {
+        eb_fail(err, EB_E_INVALID_ARG, "store '%s': no %s target after its prefix", spec,
+                s->be->name);
+        free(s);
+        return EB_E_INVALID_ARG;
     }
     eb_status st = s->be->open(s, target, err);
     if (st == EB_OK) st = eb_store_migrate(s, max_version, err);

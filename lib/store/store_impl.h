@@ -25,10 +25,22 @@ typedef struct eb_store_backend {
      * processes creating or migrating one store take turns */
     const char *begin_exclusive;
     const char *begin;
+    /* spec prefixes that choose this backend, NULL-terminated */
+    const char *const *prefixes;
+    bool strip_prefix;     /* open() gets the spec without its prefix */
+    bool spec_has_secrets; /* passwords may sit in the spec: redact it */
+    /* counts of edgebench's meta table and of all tables, for read_version */
+    const char *tables_sql;
 } eb_store_backend;
 
+/* Every backend; a spec with none of their prefixes is a file for the last
+ * one (sqlite). */
+extern const eb_store_backend *const eb_store_backends[];
+extern const size_t eb_store_backend_count;
 extern const eb_store_backend eb_store_sqlite;
 extern const eb_store_backend eb_store_postgresql;
+/* The backend a spec names, and where its target starts. */
+const eb_store_backend *eb_store_backend_for(const char *spec, const char **target);
 
 struct eb_store {
     const eb_store_backend *be;

@@ -129,4 +129,11 @@ const eb_store_backend eb_store_postgresql = {
     /* an advisory lock serialises schema changes between devices */
     .begin_exclusive = "BEGIN; SELECT pg_advisory_xact_lock(7302451)",
     .begin = "BEGIN",
+    .prefixes = (const char *const[]){"postgresql:", "postgres:", NULL},
+    .strip_prefix = false, /* libpq takes the whole URI */
+    .spec_has_secrets = true,
+    .tables_sql = "SELECT (SELECT count(*) FROM information_schema.tables WHERE"
+                  " table_schema = current_schema() AND table_name = 'eb_meta'),"
+                  " (SELECT count(*) FROM information_schema.tables WHERE"
+                  " table_schema = current_schema())",
 };

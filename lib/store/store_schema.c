@@ -160,15 +160,8 @@ static eb_status exec_schema(eb_store *s, const char *sql, eb_error *err)
  * tables but is not an edgebench store. */
 static eb_status read_version(eb_store *s, int *version, eb_error *err)
 {
-    const char *probe = s->be == &eb_store_sqlite
-                            ? "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                              " AND name = 'eb_meta'), (SELECT count(*) FROM sqlite_master)"
-                            : "SELECT (SELECT count(*) FROM information_schema.tables WHERE"
-                              " table_schema = current_schema() AND table_name = 'eb_meta'),"
-                              " (SELECT count(*) FROM information_schema.tables WHERE"
-                              " table_schema = current_schema())";
     eb_table t;
-    eb_status st = s->be->query(s, probe, 0, NULL, NULL, &t, err);
+    eb_status st = s->be->query(s, s->be->tables_sql, 0, NULL, NULL, &t, err);
     if (st != EB_OK) return st;
     long long has_meta = atoll(t.cell[0]), n_tables = atoll(t.cell[1]);
     eb_table_free(&t);

@@ -144,4 +144,9 @@ const eb_store_backend eb_store_sqlite = {
     .query = sq_query,
     .begin_exclusive = "BEGIN IMMEDIATE",
     .begin = "BEGIN IMMEDIATE",
+    .prefixes = (const char *const[]){"sqlite:", NULL},
+    .strip_prefix = true,
+    .spec_has_secrets = false,
+    .tables_sql = "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                  " AND name = 'eb_meta'), (SELECT count(*) FROM sqlite_master)",
 };

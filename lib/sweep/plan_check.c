@@ -25,7 +25,7 @@ static eb_status check_value(const char *where, int line, const eb_param *o, con
                        "%s:%d: preset=%s is not a preset (see 'edgebench model list')", where, line,
                        v);
     if (strcmp(o->key, "quant") == 0) {
-        const char *const *t = eb_engine_llama.quant_types();
+        const char *const *t = eb_engine_default()->quant_types();
         while (*t && strcasecmp(*t, v) != 0)
             t++;
         if (!*t)

@@ -119,5 +119,5 @@ eb_status cli_quantized(const char *src, const char *type, int threads, char *pa
         fprintf(stderr, "edgebench: %s as %s (quantized by llama.cpp on first use, cached after)\n",
                 src, type);
     bool created = false;
-    return eb_quantize_cached(&eb_engine_llama, src, type, threads, path, cap, &created, err);
+    return eb_quantize_cached(eb_engine_default(), src, type, threads, path, cap, &created, err);
 }

@@ -285,7 +285,7 @@ static int probe(int argc, char **argv)
     o.progress_user = &quiet;
     eb_probe_result *res = code == EXIT_OK ? calloc(1, sizeof *res) : NULL;
     if (code == EXIT_OK && !res) code = cli_report("device probe", &err);
-    if (code == EXIT_OK && eb_probe_run(&eb_engine_llama, &o, res, &err) != EB_OK)
+    if (code == EXIT_OK && eb_probe_run(eb_engine_default(), &o, res, &err) != EB_OK)
         code = cli_report("device probe", &err);
     if (code == EXIT_OK) {
         FILE *out = output ? fopen(output, "w") : stdout;

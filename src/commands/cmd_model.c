@@ -161,7 +161,7 @@ static int model_quantize(int argc, char **argv)
                    "Writes IN with its weights quantized to TYPE by the pinned llama.cpp's\n"
                    "quantizer (its per-tensor rules). An existing OUT is kept unless --force.\n"
                    "TYPE:");
-            for (const char *const *t = eb_engine_llama.quant_types(); *t; t++)
+            for (const char *const *t = eb_engine_default()->quant_types(); *t; t++)
                 printf(" %s", *t);
             printf(
                 "\n(IQ1_*, IQ2_XXS/XS/S and Q2_K_S need an importance matrix and are refused)\n");
@@ -193,7 +193,7 @@ static int model_quantize(int argc, char **argv)
      * existing OUT stays until the new one is whole. */
     char part[1100];
     snprintf(part, sizeof part, "%s.part", pos[1]);
-    if (eb_engine_llama.quantize(pos[0], part, pos[2], (int)threads, &err) != EB_OK) {
+    if (eb_engine_default()->quantize(pos[0], part, pos[2], (int)threads, &err) != EB_OK) {
         unlink(part);
         return cli_report("model quantize", &err);
     }

@@ -352,7 +352,7 @@ int cmd_ppl(int argc, char **argv)
         return cli_report("ppl", &err);
     }
     eb_ppl_result res;
-    eb_status st = eb_ppl_run(&eb_engine_llama, &pc.cfg, &res, &err);
+    eb_status st = eb_ppl_run(eb_engine_default(), &pc.cfg, &res, &err);
     int code = EXIT_OK;
     if (st == EB_OK) {
         if (pc.json) {

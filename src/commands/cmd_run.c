@@ -164,7 +164,7 @@ static int run_and_report(run_cli *rc, FILE *out)
 {
     eb_run_result res;
     eb_error err = {0};
-    eb_status st = eb_run(&eb_engine_llama, &rc->o.cfg, &res, progress, &rc->o.quiet, &err);
+    eb_status st = eb_run(eb_engine_default(), &rc->o.cfg, &res, progress, &rc->o.quiet, &err);
     int code = EXIT_OK;
     if (res.n_reps > 0) attach_roofline(rc, &res);
     if (res.n_reps > 0) {
