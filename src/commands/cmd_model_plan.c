@@ -150,6 +150,96 @@ static void say_ratio(FILE *f, const char *what, double measured, double predict
         fprintf(f, "    %-22s measured %10.4g %-8s predicted n/a\n", what, measured, unit);
 }
 
+/* What the prediction says, for a person. */
+static void print_prediction(FILE *o, const plan_args *a, const char *name, const eb_model_shape *sp,
+                             const eb_device_info *dev, int threads, const eb_prediction *p,
+                             const eb_ceilings *cl, const eb_probe_point *cold,
+                             const eb_probe_point *cached, const eb_stats *ps, const eb_stats *gs)
+{
+    const eb_model_shape shape = *sp;
+    const eb_prediction pr = *p;
+    const eb_ceilings ceil = *cl;
+    fprintf(o, "model   %s\n", name);
+    fprintf(o,
+            "        %.3f B parameters (%.3f B in matrix products), %d layers, context %d, "
+            "%d-token prompt, %d generated, %d threads\n",
+            (double)shape.n_params / 1e9, (double)shape.matmul_params / 1e9, shape.n_layer,
+            a->n_ctx, a->n_prompt, a->n_gen, threads);
+    fprintf(o, "device  %s, %.0f MiB RAM (%.0f MiB available)\n\n", cli_device_key(dev),
+            (double)dev->ram_total_kb / 1024.0, (double)dev->ram_available_kb / 1024.0);
+    fprintf(o,
+            "memory  %.1f MiB = weights %.1f + repacked copy %.1f + KV cache %.1f + "
+            "activations %.1f (runtime overhead not included)%s\n",
+            pr.memory_bytes / 1048576.0, pr.weights_bytes / 1048576.0,
+            pr.repacked_bytes / 1048576.0, pr.kv_bytes / 1048576.0,
+            pr.compute_bytes / 1048576.0,
+            pr.memory_bytes > dev->ram_available_kb * 1024.0
+                ? ": MORE than is available now; expect paging"
+                : "");
+    if (isfinite(pr.load_cold_s))
+        fprintf(o,
+                "load    %.2f s from disk (cold, %.3f GB/s), %.2f s from the page cache "
+                "(%.2f GB/s); reading the file only (no repacking, no context)\n",
+                pr.load_cold_s, cold->value, pr.load_cached_s, cached->value);
+    else if (isfinite(pr.load_cached_s))
+        fprintf(o, "load    n/a from disk (no cold read probed), %.2f s from the page cache\n",
+                pr.load_cached_s);
+    else
+        fprintf(o, "load    n/a (no disk probe stored: edgebench device probe)\n");
+    if (isfinite(pr.rl.prefill_max_tps)) {
+        fprintf(o,
+                "prefill at most %.1f tok/s (%s kernel %.1f GFLOP/s at %d threads / %.2f "
+                "GFLOP per token)",
+                pr.rl.prefill_max_tps, ceil.gflops_type, ceil.gflops, ceil.gflops_threads,
+                pr.rl.prefill_flops_per_token / 1e9);
+        say_expected(o, pr.rl.prefill_max_tps, 1, ps);
+    } else {
+        fprintf(o, "prefill n/a (%s)\n", pr.rl.prefill_reason);
+    }
+    if (isfinite(pr.rl.gen_max_tps)) {
+        fprintf(o,
+                "generation at most %.2f tok/s (%.2f GB/s at %d threads / %.1f MiB per "
+                "token at depth %.0f)",
+                pr.rl.gen_max_tps, ceil.bw_gbs, ceil.bw_threads,
+                pr.rl.gen_bytes_per_token / 1048576.0, pr.rl.gen_depth);
+        say_expected(o, pr.rl.gen_max_tps, 2, gs);
+    } else {
+        fprintf(o, "generation n/a (%s)\n", pr.rl.gen_reason);
+    }
+}
+
+/* The same as JSON. */
+static void prediction_json(cJSON *root, const char *name, const eb_device_info *dev, int threads,
+                            const eb_prediction *p, const eb_stats *ps, const eb_stats *gs)
+{
+    const eb_prediction pr = *p;
+    cJSON_AddStringToObject(root, "model", name);
+    cJSON_AddStringToObject(root, "device", cli_device_key(dev));
+    cJSON_AddNumberToObject(root, "threads", threads);
+    cJSON *m = cJSON_AddObjectToObject(root, "memory_bytes");
+    cJSON_AddNumberToObject(m, "total", pr.memory_bytes);
+    cJSON_AddNumberToObject(m, "weights", pr.weights_bytes);
+    cJSON_AddNumberToObject(m, "repacked_copy", pr.repacked_bytes);
+    cJSON_AddNumberToObject(m, "kv_cache", pr.kv_bytes);
+    cJSON_AddNumberToObject(m, "activations", pr.compute_bytes);
+    cJSON *l = cJSON_AddObjectToObject(root, "load_s");
+    if (isfinite(pr.load_cold_s)) cJSON_AddNumberToObject(l, "cold", pr.load_cold_s);
+    if (isfinite(pr.load_cached_s)) cJSON_AddNumberToObject(l, "cached", pr.load_cached_s);
+    if (isfinite(pr.rl.prefill_max_tps))
+        cJSON_AddNumberToObject(root, "prefill_max_tps", pr.rl.prefill_max_tps);
+    else
+        cJSON_AddStringToObject(root, "prefill_not_available", pr.rl.prefill_reason);
+    if (isfinite(pr.rl.gen_max_tps))
+        cJSON_AddNumberToObject(root, "gen_max_tps", pr.rl.gen_max_tps);
+    else
+        cJSON_AddStringToObject(root, "gen_not_available", pr.rl.gen_reason);
+    if (ps->n > 0 && isfinite(pr.rl.prefill_max_tps))
+        cJSON_AddNumberToObject(root, "prefill_expected_tps",
+                                pr.rl.prefill_max_tps * ps->median);
+    if (gs->n > 0 && isfinite(pr.rl.gen_max_tps))
+        cJSON_AddNumberToObject(root, "gen_expected_tps", pr.rl.gen_max_tps * gs->median);
+}
+
 int cmd_model_plan(int argc, char **argv)
 {
     plan_args a = {.n_ctx = 512, .n_prompt = 64, .n_gen = 100, .format = "text"};
@@ -223,95 +313,26 @@ int cmd_model_plan(int argc, char **argv)
     eb_roofline_point *rp = NULL;
     size_t n_rp = 0;
     eb_roofline_points(&rl_trials, &probes, &rp, &n_rp, &err);
-    double ge[4096], pe[4096];
+    /* sized from the trials found: every stored trial counts */
+    double *ge = calloc(n_rp + 1, sizeof *ge), *pe = calloc(n_rp + 1, sizeof *pe);
     size_t n_ge = 0, n_pe = 0;
-    for (size_t i = 0; i < n_rp; i++) {
-        if (isfinite(rp[i].rl.gen_efficiency) && n_ge < 4096) ge[n_ge++] = rp[i].rl.gen_efficiency;
-        if (isfinite(rp[i].rl.prefill_efficiency) && n_pe < 4096)
-            pe[n_pe++] = rp[i].rl.prefill_efficiency;
+    for (size_t i = 0; ge && pe && i < n_rp; i++) {
+        if (isfinite(rp[i].rl.gen_efficiency)) ge[n_ge++] = rp[i].rl.gen_efficiency;
+        if (isfinite(rp[i].rl.prefill_efficiency)) pe[n_pe++] = rp[i].rl.prefill_efficiency;
     }
     eb_stats gs, ps;
     eb_stats_compute(ge, n_ge, &gs);
     eb_stats_compute(pe, n_pe, &ps);
+    free(ge);
+    free(pe);
 
     FILE *o = stdout;
     bool json = !strcmp(a.format, "json");
     cJSON *root = json ? cJSON_CreateObject() : NULL;
-    if (!json) {
-        fprintf(o, "model   %s\n", name);
-        fprintf(o,
-                "        %.3f B parameters (%.3f B in matrix products), %d layers, context %d, "
-                "%d-token prompt, %d generated, %d threads\n",
-                (double)shape.n_params / 1e9, (double)shape.matmul_params / 1e9, shape.n_layer,
-                a.n_ctx, a.n_prompt, a.n_gen, threads);
-        fprintf(o, "device  %s, %.0f MiB RAM (%.0f MiB available)\n\n", cli_device_key(&dev),
-                (double)dev.ram_total_kb / 1024.0, (double)dev.ram_available_kb / 1024.0);
-        fprintf(o,
-                "memory  %.1f MiB = weights %.1f + repacked copy %.1f + KV cache %.1f + "
-                "activations %.1f (runtime overhead not included)%s\n",
-                pr.memory_bytes / 1048576.0, pr.weights_bytes / 1048576.0,
-                pr.repacked_bytes / 1048576.0, pr.kv_bytes / 1048576.0,
-                pr.compute_bytes / 1048576.0,
-                pr.memory_bytes > dev.ram_available_kb * 1024.0
-                    ? ": MORE than is available now; expect paging"
-                    : "");
-        if (isfinite(pr.load_cold_s))
-            fprintf(o,
-                    "load    %.2f s from disk (cold, %.3f GB/s), %.2f s from the page cache "
-                    "(%.2f GB/s); reading the file only (no repacking, no context)\n",
-                    pr.load_cold_s, cold->value, pr.load_cached_s, cached->value);
-        else if (isfinite(pr.load_cached_s))
-            fprintf(o, "load    n/a from disk (no cold read probed), %.2f s from the page cache\n",
-                    pr.load_cached_s);
-        else
-            fprintf(o, "load    n/a (no disk probe stored: edgebench device probe)\n");
-        if (isfinite(pr.rl.prefill_max_tps)) {
-            fprintf(o,
-                    "prefill at most %.1f tok/s (%s kernel %.1f GFLOP/s at %d threads / %.2f "
-                    "GFLOP per token)",
-                    pr.rl.prefill_max_tps, ceil.gflops_type, ceil.gflops, ceil.gflops_threads,
-                    pr.rl.prefill_flops_per_token / 1e9);
-            say_expected(o, pr.rl.prefill_max_tps, 1, &ps);
-        } else {
-            fprintf(o, "prefill n/a (%s)\n", pr.rl.prefill_reason);
-        }
-        if (isfinite(pr.rl.gen_max_tps)) {
-            fprintf(o,
-                    "generation at most %.2f tok/s (%.2f GB/s at %d threads / %.1f MiB per "
-                    "token at depth %.0f)",
-                    pr.rl.gen_max_tps, ceil.bw_gbs, ceil.bw_threads,
-                    pr.rl.gen_bytes_per_token / 1048576.0, pr.rl.gen_depth);
-            say_expected(o, pr.rl.gen_max_tps, 2, &gs);
-        } else {
-            fprintf(o, "generation n/a (%s)\n", pr.rl.gen_reason);
-        }
-    } else {
-        cJSON_AddStringToObject(root, "model", name);
-        cJSON_AddStringToObject(root, "device", cli_device_key(&dev));
-        cJSON_AddNumberToObject(root, "threads", threads);
-        cJSON *m = cJSON_AddObjectToObject(root, "memory_bytes");
-        cJSON_AddNumberToObject(m, "total", pr.memory_bytes);
-        cJSON_AddNumberToObject(m, "weights", pr.weights_bytes);
-        cJSON_AddNumberToObject(m, "repacked_copy", pr.repacked_bytes);
-        cJSON_AddNumberToObject(m, "kv_cache", pr.kv_bytes);
-        cJSON_AddNumberToObject(m, "activations", pr.compute_bytes);
-        cJSON *l = cJSON_AddObjectToObject(root, "load_s");
-        if (isfinite(pr.load_cold_s)) cJSON_AddNumberToObject(l, "cold", pr.load_cold_s);
-        if (isfinite(pr.load_cached_s)) cJSON_AddNumberToObject(l, "cached", pr.load_cached_s);
-        if (isfinite(pr.rl.prefill_max_tps))
-            cJSON_AddNumberToObject(root, "prefill_max_tps", pr.rl.prefill_max_tps);
-        else
-            cJSON_AddStringToObject(root, "prefill_not_available", pr.rl.prefill_reason);
-        if (isfinite(pr.rl.gen_max_tps))
-            cJSON_AddNumberToObject(root, "gen_max_tps", pr.rl.gen_max_tps);
-        else
-            cJSON_AddStringToObject(root, "gen_not_available", pr.rl.gen_reason);
-        if (ps.n > 0 && isfinite(pr.rl.prefill_max_tps))
-            cJSON_AddNumberToObject(root, "prefill_expected_tps",
-                                    pr.rl.prefill_max_tps * ps.median);
-        if (gs.n > 0 && isfinite(pr.rl.gen_max_tps))
-            cJSON_AddNumberToObject(root, "gen_expected_tps", pr.rl.gen_max_tps * gs.median);
-    }
+    if (!json)
+        print_prediction(o, &a, name, &shape, &dev, threads, &pr, &ceil, cold, cached, &ps, &gs);
+    else
+        prediction_json(root, name, &dev, threads, &pr, &ps, &gs);
 
     /* the model's stored trials against the same prediction at their settings */
     cJSON *cmp = json ? cJSON_AddArrayToObject(root, "stored_trials") : NULL;
