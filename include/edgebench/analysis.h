@@ -47,7 +47,7 @@ eb_status eb_analysis_load_roofline(eb_store *s, const eb_analysis_opts *o, eb_t
 /* Every trial against its device's ceilings. */
 eb_status eb_analysis_roofline(const eb_analysis_opts *o, eb_table *out, eb_error *err);
 /* Stored trials that are the points of a roofline (the caller frees *pts). */
-eb_status eb_analysis_roofline_points(const eb_analysis_opts *o, eb_roofline_point **pts,
-                                      size_t *n, eb_error *err);
+eb_status eb_analysis_roofline_points(const eb_analysis_opts *o, eb_roofline_point **pts, size_t *n,
+                                      eb_error *err);
 
 #endif

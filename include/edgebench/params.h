@@ -48,15 +48,15 @@ enum {
 };
 
 typedef struct eb_param {
-    const char *key;     /* plan key; also the name in messages */
+    const char *key; /* plan key; also the name in messages */
     eb_param_scope scope;
     eb_param_type type;
-    const char *flag;    /* long option of `edgebench run`, NULL if none */
-    char short_flag;     /* its short form, 0 if none */
-    const char *alias;   /* another long option for the same row, or NULL */
-    double min, max;     /* EB_PT_INT, EB_PT_NUM: the accepted range */
-    const char *choices; /* EB_PT_CHOICE: "a|b|c" */
-    const char *def;     /* default applied by `run`; NULL: none (or computed) */
+    const char *flag;      /* long option of `edgebench run`, NULL if none */
+    char short_flag;       /* its short form, 0 if none */
+    const char *alias;     /* another long option for the same row, or NULL */
+    double min, max;       /* EB_PT_INT, EB_PT_NUM: the accepted range */
+    const char *choices;   /* EB_PT_CHOICE: "a|b|c" */
+    const char *def;       /* default applied by `run`; NULL: none (or computed) */
     const char *sweep_def; /* default a sweep applies instead, NULL: def */
     const char *def_doc;   /* how a computed default reads in help, NULL: def */
     unsigned flags;        /* EB_PF_* */

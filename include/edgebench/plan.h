@@ -27,7 +27,7 @@ typedef struct eb_trial {
     size_t index;
     const char *section;
     char *value[EB_PARAM_MAX]; /* one value per key after expansion; NULL: default */
-    uint64_t key;    /* hash of the whole configuration */
+    uint64_t key;              /* hash of the whole configuration */
     char key_hex[17];
 } eb_trial;
 

@@ -10,7 +10,7 @@
 #include "edgebench/util.h"
 
 eb_status eb_analysis_load_roofline(eb_store *s, const eb_analysis_opts *o, eb_table *trials,
-                                eb_table *probes, eb_error *err)
+                                    eb_table *probes, eb_error *err)
 {
     memset(trials, 0, sizeof *trials);
     memset(probes, 0, sizeof *probes);

@@ -266,16 +266,18 @@ static eb_status breakeven(const eb_config_set *set, const eb_analysis_opts *o, 
                            eb_error *err)
 {
     if (!o->device_a || !o->device_b || !(o->price_a >= 0) || !(o->price_b >= 0)) {
-        return eb_fail(err, EB_E_INVALID_ARG, "breakeven needs --device-a, "
-                        "--price-a, --device-b and --price-b");
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "breakeven needs --device-a, "
+                       "--price-a, --device-b and --price-b");
     }
     bool fastest = !o->pick || strcmp(o->pick, "least-energy") != 0;
     const eb_config *a = pick(set, o->device_a, fastest), *b = pick(set, o->device_b, fastest);
     for (int k = 0; k < 2; k++)
         if (!(k ? b : a)) {
-            return eb_fail(err, EB_E_NOT_AVAILABLE, "no runs with prefill and generation "
-                    "energy for device '%s' (check --device-%c and the filters)",
-                    k ? o->device_b : o->device_a, k ? 'b' : 'a');
+            return eb_fail(err, EB_E_NOT_AVAILABLE,
+                           "no runs with prefill and generation "
+                           "energy for device '%s' (check --device-%c and the filters)",
+                           k ? o->device_b : o->device_a, k ? 'b' : 'a');
         }
     eb_device_costs ca = {o->price_a, eb_samples_mean(&a->s[EB_AV_PREFILL_TPS]),
                           eb_samples_mean(&a->s[EB_AV_GEN_TPS]),
@@ -308,17 +310,19 @@ static eb_status breakeven(const eb_config_set *set, const eb_analysis_opts *o, 
         double in, out;
         int used = 0;
         if (sscanf(r, "%lf:%lf%n", &in, &out, &used) != 2 || in < 0 || out < 0) {
-            return eb_fail(err, EB_E_INVALID_ARG, "--ratios wants IN:OUT,... got "
-                    "'%s'",
-                    o->ratios);
+            return eb_fail(err, EB_E_INVALID_ARG,
+                           "--ratios wants IN:OUT,... got "
+                           "'%s'",
+                           o->ratios);
         }
         for (const char *u = o->utilisations; *u;) {
             char *end;
             double mu = strtod(u, &end);
             if (end == u || mu <= 0 || mu > 1) {
-                return eb_fail(err, EB_E_INVALID_ARG, "--utilisations wants "
-                        "values in (0, 1], got '%s'",
-                        o->utilisations);
+                return eb_fail(err, EB_E_INVALID_ARG,
+                               "--utilisations wants "
+                               "values in (0, 1], got '%s'",
+                               o->utilisations);
             }
             char bi[32], bo[32], bm[32], by[32];
             double years = eb_breakeven_years(&ca, &cb, in, out, mu, o->cents_per_kwh / 100);
@@ -413,7 +417,8 @@ static eb_status quant_effect(const eb_config_set *set, const eb_analysis_opts *
     return EB_OK;
 }
 
-eb_status eb_analysis_load_quality(eb_store *s, const eb_analysis_opts *o, eb_table *out, eb_error *err)
+eb_status eb_analysis_load_quality(eb_store *s, const eb_analysis_opts *o, eb_table *out,
+                                   eb_error *err)
 {
     memset(out, 0, sizeof *out);
     if (eb_store_schema_version(s) < 3) return EB_OK;
@@ -464,4 +469,3 @@ void eb_analysis_defaults(eb_analysis_opts *o)
     o->ratios = "10:1,1:1,1:10";
     o->utilisations = "0.25,0.5,0.75,1";
 }
-

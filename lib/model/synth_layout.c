@@ -304,4 +304,3 @@ bool eb_synth_type_parse(const char *s, eb_synth_type *out)
         }
     return false;
 }
-

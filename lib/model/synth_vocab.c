@@ -125,7 +125,6 @@ static eb_status copy_vocab(struct gguf_context *dst, const eb_preset *p, const 
     return st;
 }
 
-
 /* A SentencePiece unigram vocabulary of T5's layout and exact size, from
  * llama.cpp's llama-spm pieces: <pad> 0, </s> 1, <unk> 2, then the pieces
  * with their scores, <extra_id_99> .. <extra_id_0>, and padding entries to
@@ -202,5 +201,6 @@ static eb_status t5_vocab(struct gguf_context *dst, const eb_preset *p, const ch
 eb_status eb_synth_vocab(struct gguf_context *dst, const eb_preset *p, const char *vocab_dir,
                          eb_error *err)
 {
-    return p->encoder_decoder ? t5_vocab(dst, p, vocab_dir, err) : copy_vocab(dst, p, vocab_dir, err);
+    return p->encoder_decoder ? t5_vocab(dst, p, vocab_dir, err)
+                              : copy_vocab(dst, p, vocab_dir, err);
 }

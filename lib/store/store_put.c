@@ -11,7 +11,6 @@
 #include "edgebench/util.h"
 #include "store_put_impl.h"
 
-
 eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, eb_error *err)
 {
     long long ids[3] = {0}, id = 0;
@@ -65,4 +64,3 @@ eb_status eb_store_put(eb_store *s, const char *record_json, long long *trial_id
     cJSON_Delete(rec);
     return st;
 }
-

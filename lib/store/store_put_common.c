@@ -15,7 +15,6 @@ const char sp_insert_lb_test[] =
     " stddev_ns, avg_ts, stddev_ts, samples_ns, samples_ts) VALUES ($1, $2, $3, $4, $5, $6, $7,"
     " $8, $9, $10, $11, $12)";
 
-
 /* Text of a JSON value for a parameter: strings as they are, numbers as
  * their shortest exact text, booleans 1/0; NULL for null, absent or NaN. */
 const char *sp_jtext(const cJSON *o, const char *key, char *buf, size_t cap)
@@ -33,7 +32,6 @@ const cJSON *sp_jobj(const cJSON *o, const char *key)
     const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
     return cJSON_IsObject(v) ? v : NULL;
 }
-
 
 void sp_p_json(params *p, const cJSON *o, const char *key)
 {
@@ -101,7 +99,7 @@ static void sp_fingerprint(const cJSON *o, const char *const *keys, char out[17]
 
 /* Inserts unless the fingerprint is known; either way gives the id. */
 eb_status sp_upsert(eb_store *s, const char *table, const cJSON *o, const char *const *columns,
-                        const char *const *fp_keys, long long *id, eb_error *err)
+                    const char *const *fp_keys, long long *id, eb_error *err)
 {
     char fp[17];
     sp_fingerprint(o, fp_keys, fp);
@@ -238,4 +236,3 @@ eb_status sp_put_model(eb_store *s, const cJSON *rec, long long *id, eb_error *e
     cJSON_Delete(c);
     return st;
 }
-

@@ -46,7 +46,7 @@ static const char *const quality_base_cols[][2] = {
 /* A perplexity record: one row of the quality table. */
 
 eb_status sp_put_quality(eb_store *s, const cJSON *rec, const long long ids[3], long long *id,
-                             eb_error *err)
+                         eb_error *err)
 {
     if (s->version < 3)
         return eb_fail(err, EB_E_UNSUPPORTED, "store %s: schema %d has no quality table", s->name,
@@ -95,9 +95,9 @@ bool sp_is_kind(const cJSON *rec, const char *kind)
 }
 
 static eb_status sp_put_probe_row(eb_store *s, const char *probe_id, const char *measure,
-                               const char *type, const cJSON *threads, const cJSON *best,
-                               const cJSON *median, const char *unit, const char *detail,
-                               eb_error *err)
+                                  const char *type, const cJSON *threads, const cJSON *best,
+                                  const cJSON *median, const char *unit, const char *detail,
+                                  eb_error *err)
 {
     if (!cJSON_IsNumber(best) || !isfinite(best->valuedouble)) return EB_OK;
     params p = {0};
@@ -117,7 +117,7 @@ static eb_status sp_put_probe_row(eb_store *s, const char *probe_id, const char 
 
 /* A device probe: one probe_runs row and a row per measurement. */
 eb_status sp_put_probe(eb_store *s, const cJSON *rec, const long long ids[3], long long *id,
-                           eb_error *err)
+                       eb_error *err)
 {
     if (s->version < 4)
         return eb_fail(err, EB_E_UNSUPPORTED, "store %s: schema %d has no probe tables", s->name,
@@ -156,9 +156,10 @@ eb_status sp_put_probe(eb_store *s, const cJSON *rec, const long long ids[3], lo
         char bb[40];
         const char *b = sp_jtext(pr, "buffer_bytes", bb, sizeof bb);
         snprintf(detail, sizeof detail, "buffer %s bytes", b ? b : "?");
-        st = sp_put_probe_row(s, pid, "mem_read", "", cJSON_GetObjectItemCaseSensitive(m, "threads"),
-                           cJSON_GetObjectItemCaseSensitive(m, "best_gbs"),
-                           cJSON_GetObjectItemCaseSensitive(m, "median_gbs"), "GB/s", detail, err);
+        st = sp_put_probe_row(
+            s, pid, "mem_read", "", cJSON_GetObjectItemCaseSensitive(m, "threads"),
+            cJSON_GetObjectItemCaseSensitive(m, "best_gbs"),
+            cJSON_GetObjectItemCaseSensitive(m, "median_gbs"), "GB/s", detail, err);
     }
     const cJSON *ker = cJSON_GetObjectItemCaseSensitive(pr, "kernels");
     cJSON_ArrayForEach(m, ker)
@@ -181,11 +182,11 @@ eb_status sp_put_probe(eb_store *s, const cJSON *rec, const long long ids[3], lo
     const char *dir = d ? sp_jtext(d, "dir", detail, sizeof detail) : NULL;
     if (st == EB_OK && d)
         st = sp_put_probe_row(s, pid, "disk_cold", "", NULL,
-                           cJSON_GetObjectItemCaseSensitive(d, "cold_gbs"), NULL, "GB/s", dir, err);
+                              cJSON_GetObjectItemCaseSensitive(d, "cold_gbs"), NULL, "GB/s", dir,
+                              err);
     if (st == EB_OK && d)
         st = sp_put_probe_row(s, pid, "disk_cached", "", NULL,
-                           cJSON_GetObjectItemCaseSensitive(d, "cached_gbs"), NULL, "GB/s", dir,
-                           err);
+                              cJSON_GetObjectItemCaseSensitive(d, "cached_gbs"), NULL, "GB/s", dir,
+                              err);
     return st;
 }
-

@@ -11,7 +11,7 @@
 #include "store_put_impl.h"
 
 eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long long *trial_id,
-                           eb_error *err)
+                       eb_error *err)
 {
     const cJSON *result = sp_jobj(rec, "result");
     const cJSON *cfg = sp_jobj(result, "config");

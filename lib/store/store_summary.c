@@ -11,8 +11,8 @@
 #include "store_put_impl.h"
 
 static eb_status sp_put_summary(eb_store *s, const char *tid, const char *test, const eb_table *t,
-                             int col_s, int col_n, int col_threads, const char *n_prompt,
-                             const char *n_gen, const char *n_depth, eb_error *err)
+                                int col_s, int col_n, int col_threads, const char *n_prompt,
+                                const char *n_gen, const char *n_depth, eb_error *err)
 {
     size_t n = 0;
     double sum_ns = 0, sum_ts = 0, sq_ns = 0, sq_ts = 0;

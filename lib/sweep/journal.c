@@ -65,7 +65,9 @@ eb_status eb_journal_done_keys(const char *path, eb_keyset *ks, size_t *n_lines,
     memset(ks, 0, sizeof *ks);
     *n_lines = 0;
     FILE *f = fopen(path, "r");
-    if (!f) return errno == ENOENT ? EB_OK : eb_fail(err, EB_E_IO, "journal %s: %s", path, strerror(errno));
+    if (!f)
+        return errno == ENOENT ? EB_OK
+                               : eb_fail(err, EB_E_IO, "journal %s: %s", path, strerror(errno));
     char *line = NULL;
     size_t lcap = 0;
     eb_status st = EB_OK;
@@ -108,8 +110,8 @@ cJSON *eb_trial_config_json(const eb_trial *t)
 }
 
 cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t started, bool ok,
-                       const char *reason, double seconds, cJSON *sys,
-                       const eb_device_info *device, cJSON *result)
+                       const char *reason, double seconds, cJSON *sys, const eb_device_info *device,
+                       cJSON *result)
 {
     cJSON *rec = cJSON_CreateObject();
     char ts[32];

@@ -343,10 +343,9 @@ static bool record_group(sweep_run *r, size_t i, size_t n_group, time_t started,
         const char *reason = ok               ? NULL
                              : out->reason[0] ? out->reason
                                               : "not run: an earlier trial of its group failed";
-        cJSON *rec = eb_trial_record(r->plan, m, started, ok, reason,
-                                     out->seconds / (double)n_group,
-                                     k + 1 < n_group ? cJSON_Duplicate(sys, 1) : sys,
-                                     &r->ss->device, result);
+        cJSON *rec = eb_trial_record(
+            r->plan, m, started, ok, reason, out->seconds / (double)n_group,
+            k + 1 < n_group ? cJSON_Duplicate(sys, 1) : sys, &r->ss->device, result);
         bool journaled = eb_journal_append(r->fd, rec);
         if (!journaled)
             fprintf(stderr, "\nedgebench sweep: io_error: results %s: %s\n", r->ss->results,
@@ -385,7 +384,8 @@ static size_t run_group(sweep_run *r, size_t i, int *code)
         eb_run_config_defaults(&pc);
         pc.root = r->o->root;
         pc.pause_s = atof(eb_trial_value(t, "pause"));
-        pc.cool_below_c = eb_trial_value(t, "cool_below") ? atof(eb_trial_value(t, "cool_below")) : 0;
+        pc.cool_below_c =
+            eb_trial_value(t, "cool_below") ? atof(eb_trial_value(t, "cool_below")) : 0;
         pc.cool_max_wait_s = atof(eb_trial_value(t, "cool_max_wait"));
         cJSON_AddNumberToObject(sys, "pause_before_s", eb_cool_down(&pc));
     }
@@ -512,8 +512,8 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
     fprintf(stderr,
             "edgebench sweep: %zu ok, %zu failed, %zu already done, %zu not run; %s; %zu stored "
             "in %s, journal %s\n",
-            r.n_ok, r.n_failed, r.skipped, plan->n_trials - r.n_ok - r.n_failed - r.skipped,
-            total, n_stored, store_name, results);
+            r.n_ok, r.n_failed, r.skipped, plan->n_trials - r.n_ok - r.n_failed - r.skipped, total,
+            n_stored, store_name, results);
     state_close(&ss);
     if (stop_signal) {
         fprintf(stderr, "edgebench sweep: interrupted; '--resume' runs the rest\n");

@@ -133,7 +133,8 @@ int analyze_option(analyze_opts *o, const char *name, const char *value, const c
 int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts *o, eb_table *out)
 {
     eb_error err = {0};
-    return eb_analysis_table(kind, set, o, out, &err) == EB_OK ? EXIT_OK : cli_report("analyze", &err);
+    return eb_analysis_table(kind, set, o, out, &err) == EB_OK ? EXIT_OK
+                                                               : cli_report("analyze", &err);
 }
 
 /* What an analysis assumed and used, in words. */

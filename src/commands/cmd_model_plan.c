@@ -151,10 +151,11 @@ static void say_ratio(FILE *f, const char *what, double measured, double predict
 }
 
 /* What the prediction says, for a person. */
-static void print_prediction(FILE *o, const plan_args *a, const char *name, const eb_model_shape *sp,
-                             const eb_device_info *dev, int threads, const eb_prediction *p,
-                             const eb_ceilings *cl, const eb_probe_point *cold,
-                             const eb_probe_point *cached, const eb_stats *ps, const eb_stats *gs)
+static void print_prediction(FILE *o, const plan_args *a, const char *name,
+                             const eb_model_shape *sp, const eb_device_info *dev, int threads,
+                             const eb_prediction *p, const eb_ceilings *cl,
+                             const eb_probe_point *cold, const eb_probe_point *cached,
+                             const eb_stats *ps, const eb_stats *gs)
 {
     const eb_model_shape shape = *sp;
     const eb_prediction pr = *p;
@@ -171,8 +172,7 @@ static void print_prediction(FILE *o, const plan_args *a, const char *name, cons
             "memory  %.1f MiB = weights %.1f + repacked copy %.1f + KV cache %.1f + "
             "activations %.1f (runtime overhead not included)%s\n",
             pr.memory_bytes / 1048576.0, pr.weights_bytes / 1048576.0,
-            pr.repacked_bytes / 1048576.0, pr.kv_bytes / 1048576.0,
-            pr.compute_bytes / 1048576.0,
+            pr.repacked_bytes / 1048576.0, pr.kv_bytes / 1048576.0, pr.compute_bytes / 1048576.0,
             pr.memory_bytes > dev->ram_available_kb * 1024.0
                 ? ": MORE than is available now; expect paging"
                 : "");
@@ -234,8 +234,7 @@ static void prediction_json(cJSON *root, const char *name, const eb_device_info 
     else
         cJSON_AddStringToObject(root, "gen_not_available", pr.rl.gen_reason);
     if (ps->n > 0 && isfinite(pr.rl.prefill_max_tps))
-        cJSON_AddNumberToObject(root, "prefill_expected_tps",
-                                pr.rl.prefill_max_tps * ps->median);
+        cJSON_AddNumberToObject(root, "prefill_expected_tps", pr.rl.prefill_max_tps * ps->median);
     if (gs->n > 0 && isfinite(pr.rl.gen_max_tps))
         cJSON_AddNumberToObject(root, "gen_expected_tps", pr.rl.gen_max_tps * gs->median);
 }

@@ -60,7 +60,8 @@ static eb_status read_prompt_file(run_cli *rc, eb_error *err)
     }
     int bad = ferror(f);
     fclose(f);
-    if (!rc->prompt_buf) return eb_fail(err, EB_E_NO_MEMORY, "prompt file %s", rc->o.cfg.prompt_file);
+    if (!rc->prompt_buf)
+        return eb_fail(err, EB_E_NO_MEMORY, "prompt file %s", rc->o.cfg.prompt_file);
     if (bad) return eb_fail(err, EB_E_IO, "prompt file %s: read error", rc->o.cfg.prompt_file);
     rc->prompt_buf[n] = '\0';
     if (n == 0)
@@ -227,7 +228,8 @@ int cmd_run(int argc, char **argv)
         /* Check the rest of the options before spending time on the model. */
         rc.o.cfg.model_path = p ? p->name : "";
         if (st == EB_OK) st = eb_run_config_validate(&rc.o.cfg, &err);
-        if (st == EB_OK) st = cli_synth_cached(p, t, model_path, sizeof model_path, rc.o.quiet, &err);
+        if (st == EB_OK)
+            st = cli_synth_cached(p, t, model_path, sizeof model_path, rc.o.quiet, &err);
         if (st == EB_OK) rc.o.cfg.model_path = model_path;
     } else if (st == EB_OK && given(&rc, "type")) {
         st = eb_fail(&err, EB_E_INVALID_ARG, "--type applies to --preset only");
@@ -256,7 +258,8 @@ int cmd_run(int argc, char **argv)
         return cli_report("run", &err);
     }
     if (rc.o.memory_limit_mib > 0) {
-        struct rlimit rl = {(rlim_t)rc.o.memory_limit_mib << 20, (rlim_t)rc.o.memory_limit_mib << 20};
+        struct rlimit rl = {(rlim_t)rc.o.memory_limit_mib << 20,
+                            (rlim_t)rc.o.memory_limit_mib << 20};
         if (setrlimit(RLIMIT_AS, &rl) != 0)
             fprintf(stderr, "edgebench run: warning: --memory-limit: %s\n", strerror(errno));
     }

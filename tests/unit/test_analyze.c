@@ -141,8 +141,9 @@ static void test_configs_from_runs(void **state)
 static void test_analysis_tables(void **state)
 {
     (void)state;
-    const char *names[] = {"device", "model", "quant", "governor", "power_mode", "threads_prefill",
-                           "threads_gen", "warmup", "status", "gen_tps", "gen_j_per_token"};
+    const char *names[] = {"device",     "model",           "quant",          "governor",
+                           "power_mode", "threads_prefill", "threads_gen",    "warmup",
+                           "status",     "gen_tps",         "gen_j_per_token"};
     eb_table t;
     assert_int_equal(eb_table_init(&t, 11, names, NULL), EB_OK);
     char *rows[][11] = {
@@ -178,9 +179,9 @@ static void test_analysis_tables(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_study_figures), cmocka_unit_test(test_breakeven),
-        cmocka_unit_test(test_welch),         cmocka_unit_test(test_bootstrap),
-        cmocka_unit_test(test_pareto),        cmocka_unit_test(test_configs_from_runs),
+        cmocka_unit_test(test_study_figures),   cmocka_unit_test(test_breakeven),
+        cmocka_unit_test(test_welch),           cmocka_unit_test(test_bootstrap),
+        cmocka_unit_test(test_pareto),          cmocka_unit_test(test_configs_from_runs),
         cmocka_unit_test(test_analysis_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

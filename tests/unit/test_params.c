@@ -62,7 +62,8 @@ static void test_rows_well_formed(void **state)
         if (p->type == EB_PT_INT || p->type == EB_PT_NUM) assert_true(p->min <= p->max);
         eb_error err = {0};
         if (p->def) {
-            if (eb_param_check(p, p->def, &err) != EB_OK) print_message("%s: %s\n", p->key, err.msg);
+            if (eb_param_check(p, p->def, &err) != EB_OK)
+                print_message("%s: %s\n", p->key, err.msg);
             assert_int_equal(eb_param_check(p, p->def, &err), EB_OK);
         }
         if (p->sweep_def) assert_int_equal(eb_param_check(p, p->sweep_def, &err), EB_OK);
