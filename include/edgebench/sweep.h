@@ -42,6 +42,9 @@ struct cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t sta
                               const char *reason, double seconds, struct cJSON *sys,
                               const eb_device_info *device, struct cJSON *result);
 
+/* The most trials one process runs for isolation=model. */
+#define EB_GROUP_MAX_TRIALS 64
+
 /* Tells whether trial i of a plan is complete (journal or store). */
 typedef bool (*eb_trial_done_fn)(void *user, const eb_trial *t);
 /* isolation=model: how many trials from i on run in one process sharing one

@@ -389,7 +389,7 @@ static size_t run_group(sweep_run *r, size_t i, int *code)
         pc.cool_max_wait_s = atof(eb_trial_value(t, "cool_max_wait"));
         cJSON_AddNumberToObject(sys, "pause_before_s", eb_cool_down(&pc));
     }
-    size_t n_group = eb_plan_group_size(r->plan, i, 64, trial_done, &r->ss->done);
+    size_t n_group = eb_plan_group_size(r->plan, i, EB_GROUP_MAX_TRIALS, trial_done, &r->ss->done);
     char pairs[1024];
     group_pairs(r->plan, i, n_group, pairs, sizeof pairs);
     trial_outcome out = {0};

@@ -132,6 +132,60 @@ static bool parse_list(const char *key, const char *text, char **items, int cap,
     return *n >= 0;
 }
 
+/* The probe's result written out and stored; an exit code. */
+static int write_and_store(const eb_probe_result *res, const char *output, const char *format,
+                           bool no_store, const char *store, const char *fallback, bool quiet)
+{
+    int code = EXIT_OK;
+    eb_error err = {0};
+    FILE *out = output ? fopen(output, "w") : stdout;
+    cJSON *rec = eb_probe_to_json(res);
+    if (!out) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", output, strerror(errno));
+        code = cli_report("device probe", &err);
+    } else if (strcmp(format, "json") == 0) {
+        char *t = cJSON_Print(rec);
+        if (t) fprintf(out, "%s\n", t);
+        free(t);
+    } else {
+        write_text(out, res);
+    }
+    if (out && out != stdout && fclose(out) != 0) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", output, strerror(errno));
+        code = cli_report("device probe", &err);
+    }
+    if (!no_store && rec) {
+        cli_store cs;
+        cli_store_begin(&cs, store, fallback ? fallback : "edgebench-fallback.jsonl",
+                        "device probe");
+        cs.verbose = !quiet;
+        cs.what = "probe";
+        if (cli_store_put(&cs, rec, quiet) != CLI_STORED && code == EXIT_OK)
+            code = EXIT_FAILURE_RUN;
+        cli_store_end(&cs);
+    }
+    cJSON_Delete(rec);
+    return code;
+}
+
+/* --types Q4_0,Q4_K: at most EB_PROBE_MAX_TYPES names. */
+static bool parse_types(const char *arg, char **items, int *n)
+{
+    for (const char *p = arg;;) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= 16 || *n >= EB_PROBE_MAX_TYPES) {
+            fprintf(stderr,
+                    "edgebench device probe: invalid_argument: --types takes up to %d "
+                    "names such as Q4_0,Q4_K, got '%s'\n",
+                    EB_PROBE_MAX_TYPES, arg);
+            return false;
+        }
+        items[(*n)++] = strndup(p, len);
+        if (!p[len]) return true;
+        p += len + 1;
+    }
+}
+
 static int probe(int argc, char **argv)
 {
     static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
@@ -170,20 +224,7 @@ static int probe(int argc, char **argv)
                 code = EXIT_USAGE;
             break;
         case O_TYPES:
-            for (const char *p = optarg; code == EXIT_OK;) {
-                size_t len = strcspn(p, ",");
-                if (len == 0 || len >= 16 || n_ty >= EB_PROBE_MAX_TYPES) {
-                    fprintf(stderr,
-                            "edgebench device probe: invalid_argument: --types takes up to %d "
-                            "names such as Q4_0,Q4_K, got '%s'\n",
-                            EB_PROBE_MAX_TYPES, optarg);
-                    code = EXIT_USAGE;
-                    break;
-                }
-                type_items[n_ty++] = strndup(p, len);
-                if (!p[len]) break;
-                p += len + 1;
-            }
+            if (!parse_types(optarg, type_items, &n_ty)) code = EXIT_USAGE;
             break;
         case O_SHAPE:
             if (sscanf(optarg, "%dx%dx%d", &o.mm_m, &o.mm_n, &o.mm_k) != 3 || o.mm_m < 1 ||
@@ -287,35 +328,8 @@ static int probe(int argc, char **argv)
     if (code == EXIT_OK && !res) code = cli_report("device probe", &err);
     if (code == EXIT_OK && eb_probe_run(eb_engine_default(), &o, res, &err) != EB_OK)
         code = cli_report("device probe", &err);
-    if (code == EXIT_OK) {
-        FILE *out = output ? fopen(output, "w") : stdout;
-        cJSON *rec = eb_probe_to_json(res);
-        if (!out) {
-            eb_fail(&err, EB_E_IO, "output %s: %s", output, strerror(errno));
-            code = cli_report("device probe", &err);
-        } else if (strcmp(format, "json") == 0) {
-            char *t = cJSON_Print(rec);
-            if (t) fprintf(out, "%s\n", t);
-            free(t);
-        } else {
-            write_text(out, res);
-        }
-        if (out && out != stdout && fclose(out) != 0) {
-            eb_fail(&err, EB_E_IO, "output %s: %s", output, strerror(errno));
-            code = cli_report("device probe", &err);
-        }
-        if (!no_store && rec) {
-            cli_store cs;
-            cli_store_begin(&cs, store, fallback ? fallback : "edgebench-fallback.jsonl",
-                            "device probe");
-            cs.verbose = !quiet;
-            cs.what = "probe";
-            if (cli_store_put(&cs, rec, quiet) != CLI_STORED && code == EXIT_OK)
-                code = EXIT_FAILURE_RUN;
-            cli_store_end(&cs);
-        }
-        cJSON_Delete(rec);
-    }
+    if (code == EXIT_OK)
+        code = write_and_store(res, output, format, no_store, store, fallback, quiet);
     for (int i = 0; i < n_ti; i++)
         free(thread_items[i]);
     for (int i = 0; i < n_ty; i++)

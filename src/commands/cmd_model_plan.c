@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "edgebench/params.h"
 #include "cli_ceilings.h"
 #include "edgebench/analyze.h"
 #include "edgebench/roofline.h"
@@ -241,14 +242,18 @@ static void prediction_json(cJSON *root, const char *name, const eb_device_info 
 
 int cmd_model_plan(int argc, char **argv)
 {
-    plan_args a = {.n_ctx = 512, .n_prompt = 64, .n_gen = 100, .format = "text"};
+    /* run's defaults, from the parameter table */
+    plan_args a = {.n_ctx = atoi(eb_param_find("ctx")->def),
+                   .n_prompt = 64,
+                   .n_gen = atoi(eb_param_find("n_gen")->def),
+                   .format = "text"};
     int code = parse(argc, argv, &a);
     if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
     eb_error err = {0};
     eb_model_shape shape;
     char name[300];
     uint64_t file_bytes = 0;
-    const char *type = a.type ? a.type : "Q4_0";
+    const char *type = a.type ? a.type : eb_param_find("type")->def;
     if (a.preset) {
         const eb_preset *p = eb_preset_find(a.preset);
         eb_synth_type t;

@@ -218,7 +218,7 @@ int cmd_run(int argc, char **argv)
         st = eb_fail(&err, EB_E_INVALID_ARG, "give either -m FILE or --preset NAME, not both");
     if (st == EB_OK && !rc.o.cfg.model_path) {
         const eb_preset *p = eb_preset_find(rc.o.preset);
-        eb_synth_type t = EB_SYNTH_Q4_0;
+        eb_synth_type t = EB_SYNTH_TYPE_COUNT; /* from --type below */
         if (!p)
             st = eb_fail(&err, EB_E_INVALID_ARG, "unknown preset '%s' (see 'edgebench model list')",
                          rc.o.preset);
