@@ -194,7 +194,7 @@ typedef struct eb_run_result {
     bool energy_estimate;
     double idle_w; /* NaN when not measured */
     double idle_t0, idle_t1;
-    char governors[256]; /* per policy at the start, e.g. "policy0=ondemand" */
+    char *governors; /* every policy at the start, e.g. "policy0=ondemand" (owned) */
     char cpus_online[64];
     /* The model's shape (read from the file) and, when the caller had the
      * device's probed ceilings, the run against them (eb_run_roofline). */

@@ -13,15 +13,17 @@
 struct cJSON;
 struct eb_trial;
 
-#define EB_MAX_POLICIES 32
-
-/* cpufreq policies under root ("policy0", ...); returns the count. */
-int eb_cpufreq_policies(const char *root, char names[][16], int max);
+/* Every cpufreq policy under root, in policy order ("policy0", "policy4",
+ * ..., "policy127"), in a new array the caller frees; returns the count (0
+ * when there is none, -1 when out of memory). */
+int eb_cpufreq_policies(const char *root, char (**names)[16]);
 /* True when every policy offers gov; offered gets the first policy's list. */
 bool eb_governor_offered(const char *root, const char *gov, char *offered, size_t cap);
+/* Sets gov on every policy and reads each back; any that differs fails. */
 eb_status eb_governor_set_all(const char *root, const char *gov, eb_error *err);
-/* "policy0=ondemand policy4=schedutil" */
-void eb_governors_describe(const char *root, char *out, size_t cap);
+/* "policy0=ondemand policy4=schedutil", every policy, in a new string the
+ * caller frees (NULL when out of memory). */
+char *eb_governors_describe(const char *root);
 
 /* The id of a power mode name in <root>/etc/nvpmodel.conf; -1 if unknown. */
 int eb_nvpmodel_id(const char *root, const char *name);

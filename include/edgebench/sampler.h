@@ -28,6 +28,8 @@ typedef struct eb_probe_report {
     const char *description;
     eb_probe result;
     char reason[256];
+    /* channels the source found but did not keep, and why; "" when none */
+    char left_out[640];
 } eb_probe_report;
 
 eb_status eb_sampler_create(const eb_sampler_config *cfg, eb_sampler **out, eb_error *err);

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EB_MAX_CHANNELS 16
+/* Channels one source keeps: a few hundred, more than a 128-CPU server has
+ * clocks or a board has rails. A source that finds more keeps the first
+ * ones and says which it left out (eb_source.left_out). */
+#define EB_MAX_CHANNELS 256
 
 typedef enum eb_probe {
     EB_PROBE_FOUND,
@@ -72,7 +75,13 @@ typedef struct eb_source {
     const eb_source_ops *ops;
     int n_channels;
     eb_channel channels[EB_MAX_CHANNELS];
+    int n_left_out;     /* channels found but not kept */
+    char left_out[512]; /* their names, "(and N more)" past this text */
 } eb_source;
+
+/* Room for one more channel; when there is none, name is recorded as left
+ * out and false returned. */
+bool eb_source_room(eb_source *s, const char *name);
 
 extern const eb_source_ops eb_source_rapl;
 extern const eb_source_ops eb_source_hwmon;

@@ -15,7 +15,7 @@ typedef struct eb_device_info {
     char kernel[256];
     char os[256];
     char arch[64];
-    char cpu_topology[512];      /* "policy0: cpus 0-3 max 2400 MHz; ..." */
+    char cpu_topology[2048];     /* "policy0: cpus 0-3 max 2400 MHz; ..." (says what it left out) */
     char governors_offered[256]; /* of the first cpufreq policy */
     char power_modes[256];       /* Jetson nvpmodel modes "0=15W 1=7W" */
     char gpu[256];               /* NVIDIA driver's model line, else "" */

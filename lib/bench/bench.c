@@ -174,6 +174,8 @@ void eb_run_result_free(eb_run_result *res)
         free(res->reps[i].channel);
     }
     free(res->reps);
+    free(res->governors);
+    res->governors = NULL;
     eb_sampler_free(res->sampler);
     res->sampler = NULL;
     res->reps = NULL;

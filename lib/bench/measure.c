@@ -71,7 +71,8 @@ void eb_measure_cpu_header(const char *root, eb_run_result *res)
     char path[1024];
     eb_path_join(path, sizeof path, root, "/sys/devices/system/cpu/online");
     if (!eb_read_line(path, res->cpus_online, sizeof res->cpus_online)) res->cpus_online[0] = '\0';
-    eb_governors_describe(root, res->governors, sizeof res->governors);
+    free(res->governors);
+    res->governors = eb_governors_describe(root);
 }
 
 /* Energy of [a, b] from the chosen total. */

@@ -151,9 +151,9 @@ bool eb_knob_session_apply(eb_knob_session *k, const eb_trial *t, cJSON *sys, ch
             return false;
         }
     }
-    char govs[512];
-    eb_governors_describe(k->root, govs, sizeof govs);
-    cJSON_AddStringToObject(sys, "governors", govs);
+    char *govs = eb_governors_describe(k->root);
+    cJSON_AddStringToObject(sys, "governors", govs ? govs : "");
+    free(govs);
     drop_caches(k, t, sys);
     return true;
 }

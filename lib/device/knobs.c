@@ -17,19 +17,32 @@ static int cmp_policy(const void *a, const void *b)
     return atoi((const char *)a + 6) - atoi((const char *)b + 6);
 }
 
-int eb_cpufreq_policies(const char *root, char names[][16], int max)
+int eb_cpufreq_policies(const char *root, char (**names)[16])
 {
+    *names = NULL;
     char dir[1024];
     eb_path_join(dir, sizeof dir, root, CPUFREQ);
     DIR *d = opendir(dir);
     if (!d) return 0;
-    int n = 0;
+    int n = 0, cap = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < max)
-        if (strncmp(e->d_name, "policy", 6) == 0 && strlen(e->d_name) < 16)
-            snprintf(names[n++], 16, "%s", e->d_name);
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "policy", 6) != 0 || strlen(e->d_name) >= 16) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char(*grown)[16] = realloc(*names, (size_t)cap * 16);
+            if (!grown) {
+                closedir(d);
+                free(*names);
+                *names = NULL;
+                return -1;
+            }
+            *names = grown;
+        }
+        snprintf((*names)[n++], 16, "%s", e->d_name);
+    }
     closedir(d);
-    qsort(names, (size_t)n, 16, cmp_policy);
+    if (n) qsort(*names, (size_t)n, 16, cmp_policy); /* policy2 before policy10 */
     return n;
 }
 
@@ -52,17 +65,20 @@ static bool word_in(const char *list, const char *w)
 
 bool eb_governor_offered(const char *root, const char *gov, char *offered, size_t cap)
 {
-    char pol[EB_MAX_POLICIES][16], list[512];
-    int n = eb_cpufreq_policies(root, pol, EB_MAX_POLICIES);
+    char(*pol)[16], list[512];
+    int n = eb_cpufreq_policies(root, &pol);
     if (offered && cap) offered[0] = '\0';
-    if (n == 0) return false;
-    for (int i = 0; i < n; i++) {
-        if (!policy_file(root, pol[i], "scaling_available_governors", list, sizeof list))
-            return false;
+    bool ok = n > 0;
+    for (int i = 0; ok && i < n; i++) {
+        if (!policy_file(root, pol[i], "scaling_available_governors", list, sizeof list)) {
+            ok = false;
+            break;
+        }
         if (i == 0 && offered) snprintf(offered, cap, "%s", list);
-        if (!word_in(list, gov)) return false;
+        ok = word_in(list, gov);
     }
-    return true;
+    free(pol);
+    return ok;
 }
 
 static eb_status write_policy(const char *root, const char *policy, const char *gov, eb_error *err)
@@ -85,24 +101,34 @@ eb_status eb_governor_set_all(const char *root, const char *gov, eb_error *err)
     if (!eb_governor_offered(root, gov, offered, sizeof offered))
         return eb_fail(err, EB_E_INVALID_ARG, "governor '%s' is not offered (offered: %s)", gov,
                        offered[0] ? offered : "none: no cpufreq");
-    char pol[EB_MAX_POLICIES][16];
-    int n = eb_cpufreq_policies(root, pol, EB_MAX_POLICIES);
-    for (int i = 0; i < n; i++) {
-        eb_status st = write_policy(root, pol[i], gov, err);
-        if (st != EB_OK) return st;
-    }
-    return EB_OK;
+    char(*pol)[16];
+    int n = eb_cpufreq_policies(root, &pol);
+    if (n < 0) return eb_fail(err, EB_E_NO_MEMORY, "cpufreq policies");
+    eb_status st = EB_OK;
+    for (int i = 0; i < n && st == EB_OK; i++)
+        st = write_policy(root, pol[i], gov, err);
+    /* every policy, read back: a trial is a powersave trial only when all are */
+    char now[64];
+    for (int i = 0; i < n && st == EB_OK; i++)
+        if (!policy_file(root, pol[i], "scaling_governor", now, sizeof now) || strcmp(now, gov))
+            st = eb_fail(err, EB_E_IO, "%s: governor reads '%s' after writing '%s' (%d policies)",
+                         pol[i], now, gov, n);
+    free(pol);
+    return st;
 }
 
-void eb_governors_describe(const char *root, char *out, size_t cap)
+char *eb_governors_describe(const char *root)
 {
-    char pol[EB_MAX_POLICIES][16], gov[64];
-    int n = eb_cpufreq_policies(root, pol, EB_MAX_POLICIES);
-    size_t len = 0;
-    out[0] = '\0';
-    for (int i = 0; i < n && len < cap; i++)
+    char(*pol)[16], gov[64];
+    int n = eb_cpufreq_policies(root, &pol);
+    size_t cap = (size_t)(n > 0 ? n : 0) * (16 + 64 + 2) + 1, len = 0;
+    char *out = malloc(cap);
+    if (out) out[0] = '\0';
+    for (int i = 0; out && i < n; i++)
         if (policy_file(root, pol[i], "scaling_governor", gov, sizeof gov))
             len += (size_t)snprintf(out + len, cap - len, "%s%s=%s", len ? " " : "", pol[i], gov);
+    free(pol);
+    return out;
 }
 
 int eb_nvpmodel_id(const char *root, const char *name)
@@ -123,16 +149,21 @@ int eb_nvpmodel_id(const char *root, const char *name)
 eb_status eb_knobs_save(const char *state_path, const char *root, int nvpmodel_id, eb_error *err)
 {
     if (access(state_path, F_OK) == 0) return EB_OK; /* the first state is the one to keep */
-    char pol[EB_MAX_POLICIES][16], gov[64];
-    int n = eb_cpufreq_policies(root, pol, EB_MAX_POLICIES);
+    char(*pol)[16], gov[64];
+    int n = eb_cpufreq_policies(root, &pol);
+    if (n < 0) return eb_fail(err, EB_E_NO_MEMORY, "cpufreq policies");
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp", state_path);
     FILE *f = fopen(tmp, "w");
-    if (!f) return eb_fail(err, EB_E_IO, "state file %s: %s", tmp, strerror(errno));
+    if (!f) {
+        free(pol);
+        return eb_fail(err, EB_E_IO, "state file %s: %s", tmp, strerror(errno));
+    }
     fprintf(f, "# edgebench sweep: device settings to restore\nroot=%s\n", root);
     for (int i = 0; i < n; i++)
         if (policy_file(root, pol[i], "scaling_governor", gov, sizeof gov))
             fprintf(f, "%s=%s\n", pol[i], gov);
+    free(pol);
     if (nvpmodel_id >= 0) fprintf(f, "nvpmodel=%d\n", nvpmodel_id);
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok &= fclose(f) == 0;

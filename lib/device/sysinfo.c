@@ -120,10 +120,13 @@ void eb_device_info_read(const char *root, eb_device_info *out)
 /* "policy0: cpus 0-3 max 2400 MHz; policy4: cpus 4-7 max 1800 MHz" */
 static void read_topology(const char *root, eb_device_info *out)
 {
-    char names[EB_MAX_POLICIES][16];
-    int n = eb_cpufreq_policies(root, names, EB_MAX_POLICIES);
+    char(*names)[16];
+    int n = eb_cpufreq_policies(root, &names);
     size_t len = 0;
-    for (int i = 0; i < n && len < sizeof out->cpu_topology; i++) {
+    int shown = 0;
+    for (int i = 0; i < n; i++, shown++) {
+        /* room for this policy and for saying how many are left out */
+        if (len + 96 >= sizeof out->cpu_topology) break;
         char rel[128], cpus[128] = "", maxf[32] = "";
         snprintf(rel, sizeof rel, "/sys/devices/system/cpu/cpufreq/%s/related_cpus", names[i]);
         read_file_at(root, rel, cpus, sizeof cpus);
@@ -148,6 +151,10 @@ static void read_topology(const char *root, eb_device_info *out)
         read_file_at(root, rel, out->governors_offered, sizeof out->governors_offered);
         out->governors_offered[strcspn(out->governors_offered, "\n")] = '\0';
     }
+    if (shown < n)
+        snprintf(out->cpu_topology + len, sizeof out->cpu_topology - len,
+                 "; and %d more policies (policy list left out here: %d in all)", n - shown, n);
+    free(names);
 }
 
 /* "0=15W 1=7W" from /etc/nvpmodel.conf's POWER_MODEL lines */

@@ -176,7 +176,7 @@ static cJSON *measurement_json(const eb_run_result *r)
         cJSON_AddStringToObject(o, "energy_not_available", r->pm_reason[EB_PM_ENERGY_J]);
     eb_json_number(o, "idle_power_w", r->idle_w);
     cJSON_AddNumberToObject(o, "idle_s", r->idle_t1 - r->idle_t0);
-    cJSON_AddStringToObject(o, "governors", r->governors);
+    cJSON_AddStringToObject(o, "governors", r->governors ? r->governors : "");
     cJSON_AddStringToObject(o, "cpus_online", r->cpus_online);
     if (!r->sampler) {
         cJSON_AddNullToObject(o, "sampler");
@@ -197,6 +197,7 @@ static cJSON *measurement_json(const eb_run_result *r)
         cJSON_AddStringToObject(one, "source", p->source);
         cJSON_AddStringToObject(one, "result", eb_probe_name(p->result));
         cJSON_AddStringToObject(one, "detail", p->reason);
+        if (p->left_out[0]) cJSON_AddStringToObject(one, "left_out", p->left_out);
         cJSON_AddItemToArray(probes, one);
     }
     cJSON *chs = cJSON_AddArrayToObject(s, "channels");

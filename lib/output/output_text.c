@@ -110,6 +110,7 @@ static void sampler_lines(FILE *f, const eb_run_result *r)
     for (size_t i = 0; i < eb_sampler_probe_count(r->sampler); i++) {
         const eb_probe_report *p = eb_sampler_probe(r->sampler, i);
         fprintf(f, "    %-13s %-13s %s\n", p->source, eb_probe_name(p->result), p->reason);
+        if (p->left_out[0]) fprintf(f, "    %-13s left out: %s\n", "", p->left_out);
     }
     if (r->energy_source[0])
         fprintf(f, "  energy from %s%s\n", r->energy_source,
@@ -264,9 +265,9 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
     }
     roofline_lines(f, r);
     sampler_lines(f, r);
-    if (r->governors[0] || r->cpus_online[0])
+    if ((r->governors && r->governors[0]) || r->cpus_online[0])
         fprintf(f, "  CPUs online %s; governors %s\n", r->cpus_online[0] ? r->cpus_online : "?",
-                r->governors[0] ? r->governors : "n/a (no cpufreq)");
+                r->governors && r->governors[0] ? r->governors : "n/a (no cpufreq)");
     if (r->n_reps > 0 && r->reps[r->n_reps - 1].has_throttled) {
         char d[256];
         eb_throttled_describe(r->reps[r->n_reps - 1].throttled, d, sizeof d);

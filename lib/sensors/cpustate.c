@@ -29,24 +29,35 @@ static int name_cmp(const void *a, const void *b)
     return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
-/* Entries of dir starting with prefix, in natural order; returns the count. */
-static int list_prefixed(const char *dir, const char *prefix, char names[][64], int max)
+/* Every entry of dir starting with prefix, in natural order, in a new
+ * array of new strings (eb_free_names); returns the count, -1 without dir. */
+static int list_prefixed(const char *dir, const char *prefix, char ***names)
 {
+    *names = NULL;
     DIR *d = opendir(dir);
     if (!d) return -1;
-    char *tmp[EB_MAX_CHANNELS * 4];
-    int n = 0;
+    int n = 0, cap = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < (int)(sizeof tmp / sizeof tmp[0]))
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) tmp[n++] = strdup(e->d_name);
-    closedir(d);
-    qsort(tmp, (size_t)n, sizeof tmp[0], name_cmp);
-    int kept = 0;
-    for (int i = 0; i < n; i++) {
-        if (tmp[i] && kept < max) snprintf(names[kept++], 64, "%s", tmp[i]);
-        free(tmp[i]);
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **grown = realloc(*names, (size_t)cap * sizeof *grown);
+            if (!grown) break;
+            *names = grown;
+        }
+        if (((*names)[n] = strdup(e->d_name))) n++;
     }
-    return kept;
+    closedir(d);
+    if (n) qsort(*names, (size_t)n, sizeof **names, name_cmp);
+    return n;
+}
+
+static void free_names(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
 static eb_probe finish(fd_source *s, const eb_source_ops *ops, eb_source **out, char *reason,
@@ -66,7 +77,7 @@ static bool add_fd(fd_source *s, const char *path, eb_channel_kind kind, double 
                    const char *name)
 {
     int c = s->base.n_channels;
-    if (c >= EB_MAX_CHANNELS) return false;
+    if (!eb_source_room(&s->base, name)) return false;
     int fd = eb_sysfs_open(path);
     if (fd < 0) return false;
     s->fd[c] = fd;
@@ -79,15 +90,18 @@ static bool add_fd(fd_source *s, const char *path, eb_channel_kind kind, double 
 
 static eb_probe cpufreq_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
 {
-    char dir[1024], names[EB_MAX_CHANNELS][16];
+    char dir[1024], (*names)[16];
     eb_path_join(dir, sizeof dir, ctx->root, "/sys/devices/system/cpu/cpufreq");
-    int n = eb_cpufreq_policies(ctx->root, names, EB_MAX_CHANNELS);
+    int n = eb_cpufreq_policies(ctx->root, &names);
     if (n <= 0) {
         snprintf(reason, cap, "no cpufreq policies in %s (common in VMs)", dir);
         return EB_PROBE_ABSENT;
     }
     fd_source *s = calloc(1, sizeof *s);
-    if (!s) return EB_PROBE_ABSENT;
+    if (!s) {
+        free(names);
+        return EB_PROBE_ABSENT;
+    }
     for (int i = 0; i < n; i++) {
         char p[1200];
         char name[64];
@@ -95,20 +109,25 @@ static eb_probe cpufreq_probe(const eb_probe_ctx *ctx, eb_source **out, char *re
         snprintf(name, sizeof name, "cpufreq:%s", names[i]);
         add_fd(s, p, EB_CH_FREQ, 1e-3, name); /* kHz -> MHz */
     }
+    free(names);
     return finish(s, &eb_source_cpufreq, out, reason, cap, dir);
 }
 
 static eb_probe thermal_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
 {
-    char dir[1024], names[EB_MAX_CHANNELS][64];
+    char dir[1024], **names;
     eb_path_join(dir, sizeof dir, ctx->root, "/sys/class/thermal");
-    int n = list_prefixed(dir, "thermal_zone", names, EB_MAX_CHANNELS);
+    int n = list_prefixed(dir, "thermal_zone", &names);
     if (n <= 0) {
+        free_names(names, 0);
         snprintf(reason, cap, "no thermal zones in %s", dir);
         return EB_PROBE_ABSENT;
     }
     fd_source *s = calloc(1, sizeof *s);
-    if (!s) return EB_PROBE_ABSENT;
+    if (!s) {
+        free_names(names, n);
+        return EB_PROBE_ABSENT;
+    }
     for (int i = 0; i < n; i++) {
         char p[1200], type[40];
         snprintf(p, sizeof p, "%s/%s/type", dir, names[i]);
@@ -118,6 +137,7 @@ static eb_probe thermal_probe(const eb_probe_ctx *ctx, eb_source **out, char *re
         snprintf(name, sizeof name, "thermal:%.50s", type);
         add_fd(s, p, EB_CH_TEMP, 1e-3, name); /* millidegrees -> degrees */
     }
+    free_names(names, n);
     return finish(s, &eb_source_thermal, out, reason, cap, dir);
 }
 

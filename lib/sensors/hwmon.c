@@ -24,7 +24,9 @@ typedef struct hwmon_state {
 static int add_channel(hwmon_state *s, const char *dev, const char *label, hw_kind k, int fa,
                        int fb, bool total)
 {
-    if (s->base.n_channels >= EB_MAX_CHANNELS) {
+    char name[64];
+    snprintf(name, sizeof name, "%s:%s", dev, label);
+    if (!eb_source_room(&s->base, name)) {
         close(fa);
         if (fb >= 0) close(fb);
         return -1;
@@ -40,11 +42,33 @@ static int add_channel(hwmon_state *s, const char *dev, const char *label, hw_ki
     return c;
 }
 
+/* The highest sensor index among the chip's files (power12_input: 12). */
+static int max_index(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int max = -1;
+    struct dirent *e;
+    static const char *const prefixes[] = {"power", "energy", "curr", "in"};
+    while ((e = readdir(d)))
+        for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++) {
+            size_t len = strlen(prefixes[k]);
+            if (strncmp(e->d_name, prefixes[k], len) != 0) continue;
+            char *end;
+            long n = strtol(e->d_name + len, &end, 10);
+            if (end != e->d_name + len && *end == '_' && n > max && n < 100000) max = (int)n;
+        }
+    closedir(d);
+    return max;
+}
+
 static void scan_device(hwmon_state *s, const char *path, const char *dev, int *denied)
 {
     char p[1400], label[48];
     bool ina = strcmp(dev, "ina3221") == 0;
-    for (int n = 0; n <= 16; n++) {
+    int last = max_index(path);
+    for (int n = 0; n <= last; n++) {
+        bool have_power = false;
         static const char *const kinds[] = {"power", "power", "energy"};
         static const char *const suffix[] = {"input", "average", "input"};
         for (int k = 0; k < 3; k++) {
@@ -58,10 +82,18 @@ static void scan_device(hwmon_state *s, const char *path, const char *dev, int *
             }
             snprintf(p, sizeof p, "%s/power%d_label", path, n);
             if (k == 2) snprintf(p, sizeof p, "%s/energy%d_label", path, n);
-            if (!eb_read_line(p, label, sizeof label)) snprintf(label, sizeof label, "%s", file);
-            add_channel(s, dev, label, k == 2 ? HW_ENERGY_UJ : HW_POWER_UW, fd, -1, false);
+            bool labelled = eb_read_line(p, label, sizeof label);
+            /* drivers such as the INA3221's label the rail on in%d */
+            snprintf(p, sizeof p, "%s/in%d_label", path, n);
+            if (!labelled && !eb_read_line(p, label, sizeof label))
+                snprintf(label, sizeof label, "%s", file);
+            add_channel(s, dev, label, k == 2 ? HW_ENERGY_UJ : HW_POWER_UW, fd, -1,
+                        ina && strcmp(label, "VDD_IN") == 0);
+            have_power = true;
             break; /* one of input/average per index */
         }
+        /* a rail with its own power file is one channel, not a second V x I one */
+        if (have_power) continue;
         char pc[1400], pv[1400];
         snprintf(pc, sizeof pc, "%s/curr%d_input", path, n);
         snprintf(pv, sizeof pv, "%s/in%d_input", path, n);
@@ -85,6 +117,11 @@ static void scan_device(hwmon_state *s, const char *path, const char *dev, int *
     }
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
 static eb_probe hwmon_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
 {
     char dir[1024];
@@ -103,10 +140,24 @@ static eb_probe hwmon_probe(const eb_probe_ctx *ctx, eb_source **out, char *reas
     int denied = 0;
     struct dirent *e;
     char names[256] = "";
+    /* in number order (hwmon2 before hwmon10), whatever the directory's */
+    int *nums = NULL, n_nums = 0, cap_nums = 0;
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, "hwmon", 5) != 0) continue;
+        char *end;
+        long v = strncmp(e->d_name, "hwmon", 5) == 0 ? strtol(e->d_name + 5, &end, 10) : -1;
+        if (v < 0 || *end) continue;
+        if (n_nums == cap_nums) {
+            cap_nums = cap_nums ? cap_nums * 2 : 16;
+            int *grown = realloc(nums, (size_t)cap_nums * sizeof *grown);
+            if (!grown) break;
+            nums = grown;
+        }
+        nums[n_nums++] = (int)v;
+    }
+    if (n_nums) qsort(nums, (size_t)n_nums, sizeof *nums, cmp_int);
+    for (int i = 0; i < n_nums; i++) {
         char path[1400], name[32];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(path, sizeof path, "%s/hwmon%d", dir, nums[i]);
         char np[1500];
         snprintf(np, sizeof np, "%s/name", path);
         if (!eb_read_line(np, name, sizeof name)) continue;
@@ -114,6 +165,7 @@ static eb_probe hwmon_probe(const eb_probe_ctx *ctx, eb_source **out, char *reas
         snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
         scan_device(s, path, name, &denied);
     }
+    free(nums);
     closedir(d);
     if (s->base.n_channels == 0) {
         free(s);

@@ -17,7 +17,6 @@
 #define NVML_ERROR_NO_PERMISSION 4
 #define NVML_FI_DEV_POWER_INSTANT 186
 #define NVML_CLOCK_SM 1
-#define MAX_GPUS 4
 
 typedef void *nvml_device;
 typedef struct nvml_memory {
@@ -115,9 +114,11 @@ static void add(nvml_state *s, nvml_device d, gpu_ch what, const char *label, un
                 const char *gname, bool in_total)
 {
     int c = s->base.n_channels;
-    if (c >= EB_MAX_CHANNELS) return;
+    char name[64];
+    snprintf(name, sizeof name, "nvml:%u:%s:%.24s", gpu, label, gname);
+    if (!eb_source_room(&s->base, name)) return;
     eb_channel *ch = &s->base.channels[c];
-    snprintf(ch->name, sizeof ch->name, "nvml:%u:%s:%.24s", gpu, label, gname);
+    snprintf(ch->name, sizeof ch->name, "%s", name);
     static const eb_channel_kind kinds[] = {
         [GPU_ENERGY] = EB_CH_ENERGY,   [GPU_POWER_INSTANT] = EB_CH_POWER,
         [GPU_POWER_AVG] = EB_CH_POWER, [GPU_MEMORY] = EB_CH_MEMORY,
@@ -177,7 +178,7 @@ static eb_probe nvml_probe(const eb_probe_ctx *ctx, eb_source **out, char *reaso
         s->api.shutdown();
         goto fail;
     }
-    for (unsigned int g = 0; g < n && g < MAX_GPUS; g++) {
+    for (unsigned int g = 0; g < n; g++) {
         nvml_device d;
         if (s->api.handle(g, &d) != NVML_SUCCESS) continue;
         char gname[96] = "GPU";

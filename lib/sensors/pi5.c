@@ -9,7 +9,9 @@
 #include "edgebench/sensors.h"
 #include "edgebench/vcio.h"
 
-#define MAX_RAILS 24
+/* The Pi 5 PMIC reports 12 rails; a reading with more than this is refused
+ * rather than summed without some of them. */
+#define MAX_RAILS 64
 
 typedef struct pi5_state {
     eb_source base;
@@ -42,7 +44,8 @@ bool eb_pmic_parse(const char *text, eb_pmic_reading *out)
                 int k = 0;
                 while (k < n && strcmp(rails[k].name, name) != 0)
                     k++;
-                if (k == n && n < MAX_RAILS) {
+                if (k == n && n == MAX_RAILS) return false;
+                if (k == n) {
                     snprintf(rails[n].name, sizeof rails[n].name, "%s", name);
                     rails[n].has_a = rails[n].has_v = false;
                     n++;

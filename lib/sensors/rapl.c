@@ -40,25 +40,34 @@ static eb_probe rapl_probe(const eb_probe_ctx *ctx, eb_source **out, char *reaso
         snprintf(reason, cap, "no %s (no RAPL: not Intel/AMD, or a VM)", dir);
         return EB_PROBE_ABSENT;
     }
-    char *zones[64];
-    int nz = 0;
+    char **zones = NULL;
+    int nz = 0, zcap = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && nz < 64)
-        if (strncmp(e->d_name, "intel-rapl", 10) == 0) zones[nz++] = strdup(e->d_name);
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "intel-rapl", 10) != 0) continue;
+        if (nz == zcap) {
+            zcap = zcap ? zcap * 2 : 16;
+            char **grown = realloc(zones, (size_t)zcap * sizeof *grown);
+            if (!grown) break;
+            zones = grown;
+        }
+        if ((zones[nz] = strdup(e->d_name))) nz++;
+    }
     closedir(d);
-    qsort(zones, (size_t)nz, sizeof zones[0], zone_cmp);
+    if (nz) qsort(zones, (size_t)nz, sizeof zones[0], zone_cmp);
 
     rapl_state *s = calloc(1, sizeof *s);
     if (!s) {
         for (int i = 0; i < nz; i++)
             free(zones[i]);
+        free(zones);
         snprintf(reason, cap, "out of memory");
         return EB_PROBE_ABSENT;
     }
     int denied = 0;
     bool has_psys = false;
     char names[EB_MAX_CHANNELS][32];
-    for (int i = 0; i < nz && s->base.n_channels < EB_MAX_CHANNELS; i++) {
+    for (int i = 0; i < nz; i++) {
         char p[1400], name[32];
         snprintf(p, sizeof p, "%s/%s/name", dir, zones[i]);
         if (!eb_read_line(p, name, sizeof name)) continue;
@@ -67,6 +76,12 @@ static eb_probe rapl_probe(const eb_probe_ctx *ctx, eb_source **out, char *reaso
         for (int k = 0; k < s->base.n_channels; k++)
             if (strcmp(names[k], name) == 0) dup = true;
         if (mmio && dup) continue;
+        /* the dram and core zones of each package share a name */
+        char label[64];
+        snprintf(label, sizeof label, dup ? "%s@%s" : "%s", name, zones[i]);
+        char chname[72];
+        snprintf(chname, sizeof chname, "rapl:%s", label);
+        if (!eb_source_room(&s->base, chname)) continue;
         snprintf(p, sizeof p, "%s/%s/energy_uj", dir, zones[i]);
         int fd = eb_sysfs_open(p);
         if (fd < 0) {
@@ -80,13 +95,14 @@ static eb_probe rapl_probe(const eb_probe_ctx *ctx, eb_source **out, char *reaso
         char rbuf[32];
         s->range_uj[c] = eb_read_line(p, rbuf, sizeof rbuf) ? strtoull(rbuf, NULL, 10) : 0;
         eb_channel *ch = &s->base.channels[c];
-        snprintf(ch->name, sizeof ch->name, "rapl:%s", name);
+        snprintf(ch->name, sizeof ch->name, "%s", chname);
         ch->kind = EB_CH_ENERGY;
         ch->in_total = strncmp(name, "package", 7) == 0 || strcmp(name, "dram") == 0;
         if (strcmp(name, "psys") == 0) has_psys = true;
     }
     for (int i = 0; i < nz; i++)
         free(zones[i]);
+    free(zones);
     if (has_psys)
         for (int c = 0; c < s->base.n_channels; c++)
             s->base.channels[c].in_total = s->base.channels[c].whole_device =

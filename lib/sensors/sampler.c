@@ -16,9 +16,11 @@
 #include "edgebench/stats.h"
 #include "edgebench/util.h"
 
-#define MAX_SOURCES 12
+/* One source per backend at most: eb_sampler_create refuses a build whose
+ * backend lists are longer. Slow sources beyond MAX_SERIES - 1 share the
+ * fast series (sampled more often, nothing lost). */
+#define MAX_SOURCES 32
 #define MAX_SERIES 6
-#define MAX_CHANNELS (1 + EB_MAX_CHANNELS * 4)
 
 /* One time series: the fast one (RSS and every fast source, on the main
  * sampler thread) or a slow source's own. */
@@ -54,10 +56,10 @@ struct eb_sampler {
     size_t n_sources;
     series ser[MAX_SERIES];
     int n_series;
-    int n_channels;
-    eb_channel channels[MAX_CHANNELS];
-    int ch_series[MAX_CHANNELS];
-    int ch_col[MAX_CHANNELS];
+    int n_channels, cap_channels; /* sized from what the sources found */
+    eb_channel *channels;
+    int *ch_series;
+    int *ch_col;
     int statm_fd;
     double page_mib;
     _Atomic int stop;
@@ -152,8 +154,18 @@ static void probe_all(eb_sampler *s, const eb_source_ops *const *ops, size_t n_o
         s->sources[s->n_sources++] = src;
         for (int c = 0; c < src->n_channels; c++)
             if (src->channels[c].in_total) *have_total = true;
-        snprintf(rep->reason, sizeof rep->reason, "%d channel%s", src->n_channels,
-                 src->n_channels == 1 ? "" : "s");
+        snprintf(rep->reason, sizeof rep->reason, "%d channel%s%s", src->n_channels,
+                 src->n_channels == 1 ? "" : "s", src->n_left_out ? ", some left out" : "");
+        if (src->n_left_out) {
+            size_t named = 0;
+            for (const char *p = src->left_out; *p; p++)
+                named += *p == ',';
+            named += src->left_out[0] != '\0';
+            snprintf(rep->left_out, sizeof rep->left_out,
+                     "%d channel%s past the %d a source keeps: %s%s", src->n_left_out,
+                     src->n_left_out == 1 ? "" : "s", EB_MAX_CHANNELS, src->left_out,
+                     (int)named < src->n_left_out ? " (and more)" : "");
+        }
     }
 }
 
@@ -166,14 +178,22 @@ static void choose_total(eb_sampler *s)
             if (s->sources[k]->channels[c].in_total && s->sources[k]->channels[c].whole_device)
                 whole = s->sources[k];
     size_t len = 0;
+    int unnamed = 0;
     for (size_t k = 0; k < s->n_sources; k++)
         for (int c = 0; c < s->sources[k]->n_channels; c++) {
             eb_channel *ch = &s->sources[k]->channels[c];
             if (whole && s->sources[k] != whole) ch->in_total = false;
-            if (ch->in_total && len < sizeof s->total_source)
+            if (!ch->in_total) continue;
+            /* room kept for the count of channels not named */
+            if (len + strlen(ch->name) + 4 < sizeof s->total_source - 32)
                 len += (size_t)snprintf(s->total_source + len, sizeof s->total_source - len, "%s%s",
                                         len ? " + " : "", ch->name);
+            else
+                unnamed++;
         }
+    if (unnamed)
+        snprintf(s->total_source + len, sizeof s->total_source - len, " + %d more channels",
+                 unnamed);
 }
 
 static eb_status series_alloc(series *se, size_t cap, eb_error *err)
@@ -195,6 +215,7 @@ static eb_status series_alloc(series *se, size_t cap, eb_error *err)
 
 static int add_channel(eb_sampler *s, const eb_channel *ch, int ser, int col)
 {
+    if (s->n_channels >= s->cap_channels) return -1; /* sized before: never */
     int c = s->n_channels++;
     s->channels[c] = *ch;
     s->ch_series[c] = ser;
@@ -216,10 +237,25 @@ eb_status eb_sampler_create(const eb_sampler_config *cfg, eb_sampler **out, eb_e
     eb_path_join(path, sizeof path, s->cfg.root, "/proc/self/statm");
     s->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
 
+    if (eb_power_backend_count + eb_state_backend_count > MAX_SOURCES) {
+        eb_sampler_free(s);
+        return eb_fail(err, EB_E_INTERNAL, "sampler: %zu sensor backends, room for %d",
+                       eb_power_backend_count + eb_state_backend_count, MAX_SOURCES);
+    }
     bool have_total = false;
     if (!cfg->no_power) probe_all(s, eb_power_backends, eb_power_backend_count, &have_total);
     if (!cfg->no_state) probe_all(s, eb_state_backends, eb_state_backend_count, &have_total);
     choose_total(s);
+    s->cap_channels = 1;
+    for (size_t k = 0; k < s->n_sources; k++)
+        s->cap_channels += s->sources[k]->n_channels;
+    s->channels = calloc((size_t)s->cap_channels, sizeof *s->channels);
+    s->ch_series = calloc((size_t)s->cap_channels, sizeof *s->ch_series);
+    s->ch_col = calloc((size_t)s->cap_channels, sizeof *s->ch_col);
+    if (!s->channels || !s->ch_series || !s->ch_col) {
+        eb_sampler_free(s);
+        return eb_fail(err, EB_E_NO_MEMORY, "sampler: %d channels", s->cap_channels);
+    }
 
     /* Series 0: RSS plus every fast source; one more per slow source. */
     series *fast = &s->ser[s->n_series++];
@@ -270,6 +306,9 @@ void eb_sampler_free(eb_sampler *s)
             munmap(s->ser[i].map, s->ser[i].map_len);
             pthread_mutex_destroy(&s->ser[i].lock);
         }
+    free(s->channels);
+    free(s->ch_series);
+    free(s->ch_col);
     free(s);
 }
 

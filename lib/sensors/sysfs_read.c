@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -61,4 +63,15 @@ const char *eb_channel_unit(eb_channel_kind k)
 {
     static const char *const units[] = {"J", "W", "MiB", "MHz", "C", "%"};
     return (unsigned)k < sizeof units / sizeof units[0] ? units[k] : "?";
+}
+
+bool eb_source_room(eb_source *s, const char *name)
+{
+    if (s->n_channels < EB_MAX_CHANNELS) return true;
+    size_t len = strlen(s->left_out), n = strlen(name);
+    /* keep room for the count that closes the list */
+    if (len + n + 2 < sizeof s->left_out - 24)
+        snprintf(s->left_out + len, sizeof s->left_out - len, "%s%s", len ? ", " : "", name);
+    s->n_left_out++;
+    return false;
 }

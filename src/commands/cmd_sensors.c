@@ -84,11 +84,11 @@ static void print_memory(const char *root)
 
 static void print_cpu(const char *root)
 {
-    char path[1024], v[256], pol[EB_MAX_POLICIES][16];
+    char path[1024], v[256], (*pol)[16];
     fprintf(stdout, "cpu\n");
     eb_path_join(path, sizeof path, root, "/sys/devices/system/cpu/online");
     fprintf(stdout, "    online %s\n", eb_read_line(path, v, sizeof v) ? v : "n/a");
-    int n = eb_cpufreq_policies(root, pol, EB_MAX_POLICIES);
+    int n = eb_cpufreq_policies(root, &pol);
     for (int p = 0; p < n; p++) {
         const char *files[] = {"scaling_governor", "scaling_available_governors",
                                "scaling_cur_freq"};
@@ -102,6 +102,7 @@ static void print_cpu(const char *root)
         fprintf(stdout, "    %s: governor %s (offered: %s), %.0f MHz\n", pol[p], val[0], val[1],
                 val[2][0] ? atof(val[2]) / 1000 : NAN);
     }
+    free(pol);
     if (n == 0) fprintf(stdout, "    governors n/a (no cpufreq policies: common in VMs)\n");
     uint32_t flags;
     if (eb_throttled_read(root, &flags)) {
@@ -188,6 +189,7 @@ int cmd_sensors(int argc, char **argv)
         const eb_probe_report *p = eb_sampler_probe(s, i);
         fprintf(stdout, "  %-13s %-13s %s: %s\n", p->source, eb_probe_name(p->result),
                 p->description, p->reason);
+        if (p->left_out[0]) fprintf(stdout, "  %-13s left out: %s\n", "", p->left_out);
     }
     fprintf(stdout, "channels\n");
     for (int c = 0; c < eb_sampler_n_channels(s); c++)

@@ -153,4 +153,33 @@ ex="$(dirname "$0")/../../examples"
 EDGEBENCH_JETSON_CLOCKS=/bin/true "$eb" sweep "$ex/study-orin-gpu.ini" --sysfs-root "$fx/jetson-orin-nano" --dry-run >"$work/dry" 2>&1 &&
   grep -q "60 trials, 60 to run" "$work/dry" && ok "examples/study-orin-gpu.ini: 60 trials" || bad "study-orin: $(tail -2 "$work/dry")"
 
+# A 128-CPU server: the governor goes to every one of its 128 policies, the
+# record names them all, and every policy is given back.
+bash "$(dirname "$0")/../support/make_server_fixture.sh" "$work/server" 128
+cat >"$work/server.ini" <<INI
+[global]
+$common
+governor = powersave
+INI
+"$eb" sweep "$work/server.ini" --sysfs-root "$work/server" --state "$work/sstate" --results "$work/server.jsonl" -q 2>"$work/err"
+rc=$?
+python3 - "$work/server.jsonl" <<'PY' && [ "$rc" -eq 0 ] && ok "128 policies: the governor on all, the record names all 128" || bad "server sweep (exit $rc): $(cat "$work/err")"
+import json, sys
+rec = json.loads(open(sys.argv[1]).readline())
+assert rec["status"] == "ok", rec
+govs = rec["system"]["governors"].split()
+assert len(govs) == 128 and all(g.endswith("=powersave") for g in govs), govs[-3:]
+assert govs[-1] == "policy127=powersave"
+PY
+left=$(for f in "$work"/server/sys/devices/system/cpu/cpufreq/policy*/scaling_governor; do echo "$(cat "$f")"; done | sort -u)
+[ "$left" = ondemand ] && ok "every policy given back" || bad "governors after the sweep: $left"
+"$eb" sensors --sysfs-root "$work/server" >"$work/sensors.txt" 2>&1
+grep -q "cpufreq .*128 channels" "$work/sensors.txt" && grep -q "thermal .*64 channels" "$work/sensors.txt" &&
+  grep -q "hwmon .*64 channels" "$work/sensors.txt" && ! grep -q "left out" "$work/sensors.txt" &&
+  ok "sensors: 128 clocks, 64 zones, 64 rails, nothing left out" || bad "sensors on the server: $(head -12 "$work/sensors.txt")"
+bash "$(dirname "$0")/../support/make_server_fixture.sh" "$work/big" 300
+"$eb" sensors --sysfs-root "$work/big" >"$work/sensors.txt" 2>&1
+grep -q "left out: 44 channels past the 256 a source keeps: cpufreq:policy256" "$work/sensors.txt" &&
+  ok "300 policies: the 44 past the cap are named" || bad "sensors past the cap: $(grep -A1 cpufreq "$work/sensors.txt" | head -3)"
+
 finish

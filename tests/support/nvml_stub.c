@@ -2,7 +2,8 @@
  * backend is tested without a GPU. $NVML_STUB selects a behaviour: "ok"
  * (default: one GPU drawing a constant 75 W, 1 GiB in use, 87% busy at 1755 MHz),
  * "no_permission",
- * "no_energy" (a pre-Volta GPU: power only) or "no_gpu". */
+ * "no_energy" (a pre-Volta GPU: power only) or "no_gpu". $NVML_STUB_GPUS sets
+ * how many GPUs it has (default 1), each the same. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,7 +55,8 @@ const char *nvmlErrorString(int rc)
 }
 int nvmlDeviceGetCount_v2(unsigned int *n)
 {
-    *n = mode("no_gpu") ? 0 : 1;
+    const char *g = getenv("NVML_STUB_GPUS");
+    *n = mode("no_gpu") ? 0 : g && atoi(g) > 0 ? (unsigned int)atoi(g) : 1;
     return 0;
 }
 int nvmlDeviceGetHandleByIndex_v2(unsigned int i, void **dev)
