@@ -78,6 +78,9 @@ typedef struct eb_config {
     char device[256], model[256], quant[32], governor[128], power_mode[64];
     int threads_prefill, threads_gen;
     int gpu_layers; /* layers offloaded to a GPU; 0: CPU only */
+    /* its energy is the CPU-load x TDP estimate: labelled so everywhere,
+     * and ranked apart from measured configurations */
+    bool energy_estimate;
     eb_samples s[EB_AV_COUNT];
 } eb_config;
 
@@ -95,7 +98,8 @@ eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_se
                            eb_error *err);
 double eb_samples_mean(const eb_samples *s); /* NAN when empty */
 
-/* A group is one device, model and weight type. */
+/* A group is one device, model and weight type, measured or estimated
+ * energy apart. */
 bool eb_config_same_group(const eb_config *a, const eb_config *b);
 /* Whether set->c[i] is the first configuration of its group. */
 bool eb_config_first_of_group(const eb_config_set *set, size_t i);
@@ -165,8 +169,12 @@ eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
                              eb_roofline_point **out, size_t *n, eb_error *err);
 
 /* A configuration as the tables name it: "threads 2/1 powersave 15W GPU 29
- * layers" (prefill/generation threads, governor, power mode, GPU layers). */
+ * layers" (prefill/generation threads, governor, power mode, GPU layers),
+ * ending "energy ESTIMATE" when its energy is the CPU-load x TDP model. */
 void eb_config_label(int threads_prefill, int threads_gen, const char *governor,
-                     const char *power_mode, int gpu_layers, char *out, size_t cap);
+                     const char *power_mode, int gpu_layers, bool energy_estimate, char *out,
+                     size_t cap);
+/* How many configurations of a set have estimated energy. */
+size_t eb_configs_estimated(const eb_config_set *set);
 
 #endif

@@ -65,8 +65,8 @@ eb_status eb_analysis_roofline(const eb_analysis_opts *o, eb_table *out, eb_erro
         const eb_roofline_point *p = &pts[i];
         const eb_roofline *rl = &p->rl;
         char b[10][40], cfg[300], kernel[64] = "", note[600] = "";
-        eb_config_label(p->threads_prefill, p->threads_gen, p->governor, p->power_mode, 0, cfg,
-                        sizeof cfg);
+        eb_config_label(p->threads_prefill, p->threads_gen, p->governor, p->power_mode, 0, false,
+                        cfg, sizeof cfg);
         if (isfinite(rl->ceil.gflops))
             snprintf(kernel, sizeof kernel, "%s x%d", rl->ceil.gflops_type,
                      rl->ceil.gflops_threads);

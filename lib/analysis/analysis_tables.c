@@ -14,7 +14,7 @@
 static void describe(const eb_config *c, char *out, size_t cap)
 {
     eb_config_label(c->threads_prefill, c->threads_gen, c->governor, c->power_mode, c->gpu_layers,
-                    out, cap);
+                    c->energy_estimate, out, cap);
 }
 
 static char *fmt(char *buf, size_t cap, double v)

@@ -197,7 +197,8 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         c_pm = eb_table_column(runs, "power_mode"), c_tp = eb_table_column(runs, "threads_prefill"),
         c_tg = eb_table_column(runs, "threads_gen"), c_warm = eb_table_column(runs, "warmup"),
         c_status = eb_table_column(runs, "status"),
-        c_gpu = eb_table_column(runs, "gpu_layers_offloaded");
+        c_gpu = eb_table_column(runs, "gpu_layers_offloaded"),
+        c_est = eb_table_column(runs, "energy_estimate");
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
         return eb_fail(err, EB_E_INTERNAL, "analysis: the runs table lacks its key columns");
     int c_av[EB_AV_COUNT];
@@ -216,6 +217,7 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         key.threads_prefill = atoi(cell(runs, r, c_tp));
         key.threads_gen = atoi(cell(runs, r, c_tg));
         key.gpu_layers = atoi(cell(runs, r, c_gpu));
+        key.energy_estimate = atoi(cell(runs, r, c_est)) != 0;
         eb_config *c = NULL;
         for (size_t i = 0; i < out->n && !c; i++) {
             eb_config *x = &out->c[i];
@@ -223,7 +225,7 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
                 !strcmp(x->quant, key.quant) && !strcmp(x->governor, key.governor) &&
                 !strcmp(x->power_mode, key.power_mode) &&
                 x->threads_prefill == key.threads_prefill && x->threads_gen == key.threads_gen &&
-                x->gpu_layers == key.gpu_layers)
+                x->gpu_layers == key.gpu_layers && x->energy_estimate == key.energy_estimate)
                 c = x;
         }
         if (!c) {
@@ -262,7 +264,7 @@ void eb_config_set_free(eb_config_set *set)
 bool eb_config_same_group(const eb_config *a, const eb_config *b)
 {
     return !strcmp(a->device, b->device) && !strcmp(a->model, b->model) &&
-           !strcmp(a->quant, b->quant);
+           !strcmp(a->quant, b->quant) && a->energy_estimate == b->energy_estimate;
 }
 
 bool eb_config_first_of_group(const eb_config_set *set, size_t i)
@@ -308,10 +310,21 @@ eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_se
 }
 
 void eb_config_label(int threads_prefill, int threads_gen, const char *governor,
-                     const char *power_mode, int gpu_layers, char *out, size_t cap)
+                     const char *power_mode, int gpu_layers, bool energy_estimate, char *out,
+                     size_t cap)
 {
     int n = snprintf(out, cap, "threads %d/%d%s%s%s%s", threads_prefill, threads_gen,
                      governor[0] ? " " : "", governor, power_mode[0] ? " " : "", power_mode);
     if (gpu_layers > 0 && n >= 0 && (size_t)n < cap)
-        snprintf(out + n, cap - (size_t)n, " GPU %d layers", gpu_layers);
+        n += snprintf(out + n, cap - (size_t)n, " GPU %d layers", gpu_layers);
+    if (energy_estimate && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, ", energy ESTIMATE");
+}
+
+size_t eb_configs_estimated(const eb_config_set *set)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < set->n; i++)
+        n += set->c[i].energy_estimate;
+    return n;
 }

@@ -5,6 +5,10 @@
 
 #include "store_impl.h"
 
+/* A trial whose energy is the CPU-load x TDP model, not a measurement: its
+ * energy source is the estimate's channel (lib/sensors/estimate.c). */
+#define EB_ESTIMATE_SQL "(CASE WHEN t.energy_source LIKE 'estimate:%' THEN 1 ELSE 0 END)"
+
 /* Columns a filter compares, per view. */
 typedef struct view_columns {
     const char *device[2], *model[2], *quant, *governor, *status, *time, *threads;
@@ -44,7 +48,8 @@ static const char trials_sql[] =
     " (SELECT avg(x.value) FROM run_measures x JOIN runs r ON r.id = x.run_id WHERE"
     " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'run' AND x.measure = 'mean_power_w')"
     " AS mean_power_w,"
-    " t.energy_source, d.board_model AS board, m.synthetic, t.source, t.reason"
+    " t.energy_source, " EB_ESTIMATE_SQL " AS energy_estimate,"
+    " d.board_model AS board, m.synthetic, t.source, t.reason"
     " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
     " LEFT JOIN models m ON m.id = t.model_id";
 
@@ -54,7 +59,8 @@ static const char runs_sql[] =
     "SELECT t.id AS trial_id, r.rep, r.warmup, t.status, t.started_at,"
     " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
     " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, t.n_gpu_layers,"
-    " t.gpu_layers_offloaded, r.n_prompt, r.n_gen, r.load_s,"
+    " t.gpu_layers_offloaded, " EB_ESTIMATE_SQL " AS energy_estimate, r.n_prompt, r.n_gen,"
+    " r.load_s,"
     " r.prefill_s, r.gen_s, r.e2e_s, r.ttft_s, r.prefill_tps, r.gen_tps, r.itl_p50_s,"
     " r.itl_p99_s, r.peak_rss_mib,"
     " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = 'run'"

@@ -15,7 +15,7 @@ typedef eb_analysis_opts analyze_opts;
 int analyze_option(analyze_opts *o, const char *name, const char *value, const char *cmd);
 /* eb_analysis_table with its error said on stderr; an exit code. */
 int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts *o, eb_table *out);
-void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size_t n_configs,
-                          bool as_comment);
+void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o,
+                          const eb_config_set *set, bool as_comment);
 
 #endif

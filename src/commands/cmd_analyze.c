@@ -138,12 +138,19 @@ int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts
 }
 
 /* What an analysis assumed and used, in words. */
-void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o, size_t n_configs,
-                          bool as_comment)
+void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o,
+                          const eb_config_set *set, bool as_comment)
 {
     const char *p = as_comment ? "# " : "";
     fprintf(f, "%sanalysis: %s over %zu configuration(s) of measured runs (warm-ups left out)\n", p,
-            kind, n_configs);
+            kind, set->n);
+    size_t est = eb_configs_estimated(set);
+    if (est > 0)
+        fprintf(f,
+                "%senergy: %zu of %zu configuration(s) had no power sensor and carry the CPU-load "
+                "x TDP ESTIMATE (--tdp), marked 'energy ESTIMATE' and ranked apart from measured "
+                "ones\n",
+                p, est, set->n);
     if (!strcmp(kind, "optimal"))
         fprintf(f,
                 "%sinputs: mean of the runs per configuration; Welch's t-test against the "
@@ -296,7 +303,7 @@ int cmd_analyze(int argc, char **argv)
     int code = analyze_table(kind, &set, &o, &table);
     if (code == EXIT_OK) {
         bool readable = !strcmp(o.format, "table") || !strcmp(o.format, "md");
-        analyze_state_inputs(readable ? stdout : stderr, kind, &o, set.n, !readable);
+        analyze_state_inputs(readable ? stdout : stderr, kind, &o, &set, !readable);
         if (readable) fputc('\n', stdout);
         if (eb_table_write(stdout, &table, o.format, kind, &err) != EB_OK)
             code = cli_report("analyze", &err);

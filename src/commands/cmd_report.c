@@ -44,8 +44,9 @@ static void label_of(const eb_config *c, bool with_config, char *out, size_t cap
     const char *eq = strchr(c->governor, '=');
     snprintf(gov, sizeof gov, "%.*s", (int)strcspn(eq ? eq + 1 : c->governor, " "),
              eq ? eq + 1 : c->governor);
-    char gpu[24] = "";
+    char gpu[40] = "";
     if (c->gpu_layers > 0) snprintf(gpu, sizeof gpu, " GPU%d", c->gpu_layers);
+    if (c->energy_estimate) snprintf(gpu + strlen(gpu), sizeof gpu - strlen(gpu), " (est.)");
     if (with_config)
         snprintf(out, cap, "%s %s @%s %d/%d%s%s%s%s%s", model, c->quant, c->device,
                  c->threads_prefill, c->threads_gen, gov[0] ? " " : "", gov,
@@ -67,6 +68,23 @@ static bool shown(const config_filter *f, const eb_config *c)
            ((!f->quant || !strcmp(c->quant, f->quant)) && (!f->power_mode || c->power_mode[0]));
 }
 
+static const char ESTIMATE_NOTE[] =
+    " Configurations marked (est.) had no power sensor: their energy is the CPU-load x TDP "
+    "ESTIMATE, not a measurement.";
+
+/* The caption, with the note on estimates when the figure shows any. */
+static const char *with_estimate_note(const char *caption, bool estimated, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s", caption, estimated ? ESTIMATE_NOTE : "");
+    return buf;
+}
+
+static bool is_energy(int av)
+{
+    return av == EB_AV_PREFILL_JPT || av == EB_AV_GEN_JPT || av == EB_AV_PREFILL_ACTION ||
+           av == EB_AV_GEN_ACTION || av == EB_AV_RUN_ENERGY;
+}
+
 /* Per configuration (those the filter passes): the means of up to two
  * measures. */
 static void per_config_of(report *r, const eb_config_set *set, const config_filter *f,
@@ -79,6 +97,7 @@ static void per_config_of(report *r, const eb_config_set *set, const config_filt
                .ylabel = ylabel,
                .series = {s1, s2},
                .n_series = av2 >= 0 ? 2 : 1};
+    bool estimated = false;
     for (size_t i = 0; i < set->n; i++) {
         if (!shown(f, &set->c[i])) continue;
         char label[700];
@@ -86,8 +105,13 @@ static void per_config_of(report *r, const eb_config_set *set, const config_filt
         double v[2] = {eb_samples_mean(&set->c[i].s[av1]),
                        av2 >= 0 ? eb_samples_mean(&set->c[i].s[av2]) : NAN};
         chart_add(&c, label, (double)i, v);
+        estimated |= set->c[i].energy_estimate;
     }
-    report_chart(r, &c, caption, why);
+    char cap[1200];
+    report_chart(r, &c,
+                 with_estimate_note(caption, estimated && (is_energy(av1) || is_energy(av2)), cap,
+                                    sizeof cap),
+                 why);
     chart_free(&c);
 }
 
@@ -150,6 +174,7 @@ static void per_model(report *r, const eb_config_set *set, const char *id, const
                       const char *caption, const char *why)
 {
     chart c = {.id = id, .title = title, .ylabel = ylabel, .series = {series}, .n_series = 1};
+    bool estimated = false;
     for (size_t i = 0; i < set->n; i++) {
         if (!eb_config_first_of_group(set, i)) continue;
         const eb_config *b = eb_config_best(set, &set->c[i], av, higher, NULL);
@@ -157,8 +182,10 @@ static void per_model(report *r, const eb_config_set *set, const char *id, const
         char label[600];
         label_of(&set->c[i], false, label, sizeof label);
         chart_add(&c, label, (double)i, &best);
+        estimated |= set->c[i].energy_estimate && is_energy(av);
     }
-    report_chart(r, &c, caption, why);
+    char cap[1200];
+    report_chart(r, &c, with_estimate_note(caption, estimated, cap, sizeof cap), why);
     chart_free(&c);
 }
 
@@ -294,7 +321,14 @@ static void breakeven(report *r, const eb_config_set *set, const analyze_opts *o
         v[s] = y && strcmp(y, "never") != 0 ? atof(y) : NAN;
         chart_add(&c, key, atof(t.cell[i * t.ncol + 4]), v);
     }
-    report_chart(r, &c, "Years until the dearer device's lower energy cost pays its extra price.",
+    bool estimated = false;
+    for (size_t i = 0; i < t.nrow * t.ncol; i++)
+        estimated |= t.cell[i] && strstr(t.cell[i], "energy ESTIMATE") != NULL;
+    char cap[1200];
+    report_chart(r, &c,
+                 with_estimate_note(
+                     "Years until the dearer device's lower energy cost pays its extra price.",
+                     estimated, cap, sizeof cap),
                  "the dearer device never saves energy in these runs");
     chart_free(&c);
     report_table(r, "Break-even (years)", &t);
@@ -313,7 +347,7 @@ static void tables(report *r, const eb_config_set *set, const analyze_opts *o)
         size_t len = 0;
         FILE *mem = open_memstream(&text, &len);
         if (mem) {
-            analyze_state_inputs(mem, kinds[k], o, set->n, false);
+            analyze_state_inputs(mem, kinds[k], o, set, false);
             fclose(mem);
             report_text(r, text);
         }
@@ -329,10 +363,17 @@ static void from_table(report *r, const eb_config_set *set, const analyze_opts *
 {
     eb_table t;
     if (analyze_table(kind, set, o, &t) != EXIT_OK) return;
+    bool estimated = false;
     for (size_t i = 0; i < t.nrow; i++) {
         char label[600];
-        snprintf(label, sizeof label, "%s %s @ %s", t.cell[i * t.ncol + 1], t.cell[i * t.ncol + 2],
-                 t.cell[i * t.ncol]);
+        bool est = false;
+        for (size_t k = 0; k < t.ncol; k++) {
+            const char *x = t.cell[i * t.ncol + k];
+            est |= x && strstr(x, "energy ESTIMATE") != NULL;
+        }
+        estimated |= est;
+        snprintf(label, sizeof label, "%s %s @ %s%s", t.cell[i * t.ncol + 1],
+                 t.cell[i * t.ncol + 2], t.cell[i * t.ncol], est ? " (est.)" : "");
         double v[REPORT_MAX_SERIES];
         for (int s = 0; s < c->n_series; s++) {
             const char *x = t.cell[i * t.ncol + (size_t)cols[s]];
@@ -340,7 +381,8 @@ static void from_table(report *r, const eb_config_set *set, const analyze_opts *
         }
         chart_add(c, label, (double)i, v);
     }
-    report_chart(r, c, caption, NO_ENERGY);
+    char cap[1200];
+    report_chart(r, c, with_estimate_note(caption, estimated, cap, sizeof cap), NO_ENERGY);
     chart_free(c);
     eb_table_free(&t);
 }

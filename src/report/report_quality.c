@@ -113,7 +113,7 @@ void report_quality(report *r, const eb_config_set *set, const analyze_opts *o)
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
     if (mem) {
-        analyze_state_inputs(mem, "quant-effect", o, set->n, false);
+        analyze_state_inputs(mem, "quant-effect", o, set, false);
         fclose(mem);
         report_text(r, text);
     }

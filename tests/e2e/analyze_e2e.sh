@@ -92,4 +92,29 @@ EDGEBENCH_STORE="sqlite:$work/noenergy.db" "$eb" analyze cost --format csv >"$wo
   grep -q "not available: no energy sensor" "$work/c.csv" && ! grep -q ",0," "$work/c.csv" && ok "no energy sensor: not available, never 0" || bad "no energy: $(cat "$work/c.csv")"
 "$eb" analyze sideways >/dev/null 2>&1; [ $? -eq 2 ] && "$eb" analyze breakeven --device-a x >/dev/null 2>&1; [ $? -eq 2 ] && ok "bad analysis arguments: exit 2" || bad "bad arguments"
 
+# Estimated energy (--tdp on a machine without power sensors) beside
+# measured energy: every table says which is which and ranks them apart.
+est="sqlite:$work/est.db"
+cp "$work/a.db" "$work/est.db"
+EDGEBENCH_STORE=$est "$eb" run -m "$model" -n 4 --reps 2 --warmup 0 --idle-s 0 --tdp 15 \
+  --sysfs-root "$fx/vm" -q >/dev/null 2>"$work/err" || bad "estimate run: $(cat "$work/err")"
+EDGEBENCH_STORE=$est "$eb" analyze optimal >"$work/opt.txt" 2>&1
+grep -q "energy: 1 of 5 configuration(s) had no power sensor and carry the CPU-load x TDP ESTIMATE" "$work/opt.txt" &&
+  ok "optimal: the inputs line says which energy is estimated" || bad "optimal inputs: $(head -5 "$work/opt.txt")"
+EDGEBENCH_STORE=$est "$eb" analyze optimal --format json >"$work/opt.json" 2>/dev/null
+python3 - "$work/opt.json" <<'PY' && ok "optimal: estimated rows marked, measured rows not" || bad "optimal labels: $(head -c 600 "$work/opt.json")"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+est = [r for r in rows if r["device"] == "fixture-vm"]
+meas = [r for r in rows if r["device"] != "fixture-vm"]
+assert est and meas
+assert all("energy ESTIMATE" in r["best"] for r in est), est
+assert not any("ESTIMATE" in (r["best"] or "") for r in meas)
+PY
+for kind in cost battery pareto; do
+  EDGEBENCH_STORE=$est "$eb" analyze $kind --format csv >"$work/k.csv" 2>/dev/null
+  grep "fixture-vm" "$work/k.csv" | grep -q "energy ESTIMATE" && ! grep "orin-a" "$work/k.csv" | grep -q ESTIMATE &&
+    ok "$kind: estimated energy marked" || bad "$kind: $(cat "$work/k.csv")"
+done
+
 finish

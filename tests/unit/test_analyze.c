@@ -170,8 +170,56 @@ static void test_analysis_tables(void **state)
     assert_int_equal(eb_analysis_table("breakeven", &set, &o, &u, &err), EB_E_INVALID_ARG);
     assert_non_null(strstr(err.msg, "breakeven needs --device-a"));
     char label[128];
-    eb_config_label(2, 1, "powersave", "15W", 29, label, sizeof label);
+    eb_config_label(2, 1, "powersave", "15W", 29, false, label, sizeof label);
     assert_string_equal(label, "threads 2/1 powersave 15W GPU 29 layers");
+    eb_config_set_free(&set);
+    eb_table_free(&t);
+}
+
+/* Estimated and measured energy of one device and model are two groups:
+ * never ranked against each other, the estimate labelled. */
+static void test_estimates_apart(void **state)
+{
+    (void)state;
+    const char *names[] = {"device",     "model",           "quant",           "governor",
+                           "power_mode", "threads_prefill", "threads_gen",     "warmup",
+                           "status",     "gen_tps",         "gen_j_per_token", "energy_estimate"};
+    eb_table t;
+    assert_int_equal(eb_table_init(&t, 12, names, NULL), EB_OK);
+    char *rows[][12] = {
+        {"pi", "m", "Q4_0", "", NULL, "4", "4", "0", "ok", "10", "1", "0"},
+        {"pi", "m", "Q4_0", "", NULL, "4", "4", "0", "ok", "10", "0.1", "1"},
+    };
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(eb_table_add_row(&t, rows[i]), EB_OK);
+    eb_config_set set;
+    eb_error err = {0};
+    assert_int_equal(eb_configs_from_runs(&t, &set, &err), EB_OK);
+    assert_int_equal(set.n, 2);
+    assert_false(eb_config_same_group(&set.c[0], &set.c[1]));
+    assert_int_equal(eb_configs_estimated(&set), 1);
+    eb_analysis_opts o;
+    eb_analysis_defaults(&o);
+    eb_table opt = {0};
+    assert_int_equal(eb_analysis_table("optimal", &set, &o, &opt, &err), EB_OK);
+    int best = eb_table_column(&opt, "best"), obj = eb_table_column(&opt, "objective");
+    int n_energy = 0;
+    for (size_t r = 0; r < opt.nrow; r++) {
+        const char *ob = opt.cell[r * opt.ncol + (size_t)obj];
+        if (!ob || !strstr(ob, "energy per token")) continue;
+        n_energy++;
+    }
+    /* one energy row per group: the estimate's 0.1 J never beats the measured 1 J */
+    assert_true(n_energy >= 2);
+    bool marked = false, plain = false;
+    for (size_t r = 0; r < opt.nrow; r++) {
+        const char *b = opt.cell[r * opt.ncol + (size_t)best];
+        if (!b) continue;
+        marked |= strstr(b, "energy ESTIMATE") != NULL;
+        plain |= strstr(b, "ESTIMATE") == NULL;
+    }
+    assert_true(marked && plain);
+    eb_table_free(&opt);
     eb_config_set_free(&set);
     eb_table_free(&t);
 }
@@ -182,7 +230,7 @@ int main(void)
         cmocka_unit_test(test_study_figures),   cmocka_unit_test(test_breakeven),
         cmocka_unit_test(test_welch),           cmocka_unit_test(test_bootstrap),
         cmocka_unit_test(test_pareto),          cmocka_unit_test(test_configs_from_runs),
-        cmocka_unit_test(test_analysis_tables),
+        cmocka_unit_test(test_analysis_tables), cmocka_unit_test(test_estimates_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
