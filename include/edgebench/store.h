@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "edgebench/error.h"
@@ -52,8 +53,27 @@ eb_status eb_store_trial_done(eb_store *s, const char *trial_key, const char *ho
 
 /* Reads a file of records into the store: llama-bench output (-o json or
  * jsonl) or edgebench records (a fallback file, a run's --format json).
- * *n_trials (may be NULL) gets how many trials were stored. */
+ * *n_trials (may be NULL) gets how many trials were stored. JSON lines are
+ * read one at a time (memory bounded by one record) and committed in
+ * batches; a record already stored (by its content hash) is skipped, so an
+ * import cut short by a crash is run again and stores only the rest. */
 eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_error *err);
+
+typedef struct eb_import_progress {
+    size_t records; /* read so far */
+    size_t stored;  /* of them, new (committed) */
+    uint64_t bytes_done, bytes_total;
+    double elapsed_s;
+} eb_import_progress;
+typedef void (*eb_import_progress_fn)(void *user, const eb_import_progress *p);
+/* eb_store_import with a progress callback at each committed batch. */
+eb_status eb_store_import_progress(eb_store *s, const char *path, eb_import_progress_fn fn,
+                                   void *user, size_t *n_trials, eb_error *err);
+
+/* Several records in one transaction: each eb_store_put between these is
+ * a savepoint (a bad record is rolled back alone), committed together. */
+eb_status eb_store_batch_begin(eb_store *s, eb_error *err);
+eb_status eb_store_batch_end(eb_store *s, eb_error *err);
 
 /* Appends a record as one JSON line to a local file and syncs it: where a
  * sweep goes on when the store cannot be written; eb_store_import reads it. */

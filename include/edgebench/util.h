@@ -72,5 +72,7 @@ void eb_format_double(char *buf, size_t cap, double v);
 /* SHA-256 of a file as 64 hex digits, remembered in the cache directory by
  * the file's identity and modification time. */
 eb_status eb_file_sha256(const char *path, char hex[65], eb_error *err);
+/* SHA-256 of a text as 64 hex digits: content keys of stored records. */
+void eb_sha256_text(const char *text, size_t len, char hex[65]);
 
 #endif

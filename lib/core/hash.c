@@ -79,3 +79,17 @@ eb_status eb_file_sha256(const char *path, char hex[65], eb_error *err)
     }
     return st;
 }
+
+void eb_sha256_text(const char *text, size_t len, char hex[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(ctx, text, len) == 1 && EVP_DigestFinal_ex(ctx, md, &n) == 1 &&
+              n == 32;
+    EVP_MD_CTX_free(ctx);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", ok ? md[i] : 0);
+    hex[64] = '\0';
+}

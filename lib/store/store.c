@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edgebench/util.h"
 #include "store_impl.h"
 
 /* ---- tables ---- */
@@ -79,22 +80,29 @@ void eb_table_free(eb_table *t)
 
 /* ---- small query helpers ---- */
 
+eb_status eb_sq_query(eb_store *s, const char *sql, int n, const char *const *p,
+                      const unsigned char *numeric, eb_table *out, eb_error *err)
+{
+    if (s->trace) s->trace(s->trace_user, sql, n, p);
+    return s->be->query(s, sql, n, p, numeric, out, err);
+}
+
 eb_status eb_sq_exec(eb_store *s, const char *sql, int n, const char *const *p, eb_error *err)
 {
-    return s->be->query(s, sql, n, p, NULL, NULL, err);
+    return eb_sq_query(s, sql, n, p, NULL, NULL, err);
 }
 
 eb_status eb_sq_exec_num(eb_store *s, const char *sql, int n, const char *const *p,
                          const unsigned char *numeric, eb_error *err)
 {
-    return s->be->query(s, sql, n, p, numeric, NULL, err);
+    return eb_sq_query(s, sql, n, p, numeric, NULL, err);
 }
 
 eb_status eb_sq_id_num(eb_store *s, const char *sql, int n, const char *const *p,
                        const unsigned char *numeric, long long *id, eb_error *err)
 {
     eb_table t;
-    eb_status st = s->be->query(s, sql, n, p, numeric, &t, err);
+    eb_status st = eb_sq_query(s, sql, n, p, numeric, &t, err);
     if (st != EB_OK) return st;
     *id = t.nrow > 0 && t.ncol > 0 && t.cell[0] ? atoll(t.cell[0]) : 0;
     eb_table_free(&t);
@@ -220,4 +228,31 @@ void eb_store_close(eb_store *s)
     if (!s) return;
     s->be->close(s);
     free(s);
+}
+
+eb_status eb_store_set_record_hash(eb_store *s, const char *table, long long id,
+                                   const char *record_json, eb_error *err)
+{
+    if (s->version < 6) return EB_OK;
+    char hex[65], ids[32], sql[96];
+    eb_sha256_text(record_json, strlen(record_json), hex);
+    snprintf(ids, sizeof ids, "%lld", id);
+    snprintf(sql, sizeof sql, "UPDATE %s SET record_hash = $2 WHERE id = $1", table);
+    const char *p[] = {ids, hex};
+    return eb_sq_exec(s, sql, 2, p, err);
+}
+
+eb_status eb_store_batch_begin(eb_store *s, eb_error *err)
+{
+    if (s->in_batch) return EB_OK;
+    eb_status st = s->be->exec(s, s->be->begin, err);
+    s->in_batch = st == EB_OK;
+    return st;
+}
+
+eb_status eb_store_batch_end(eb_store *s, eb_error *err)
+{
+    if (!s->in_batch) return EB_OK;
+    s->in_batch = false;
+    return s->be->exec(s, "COMMIT", err);
 }

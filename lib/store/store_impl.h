@@ -47,7 +47,21 @@ struct eb_store {
     void *conn;
     int version;
     char name[1024];
+    bool in_batch; /* eb_store_batch_begin: records go in as savepoints of one transaction */
+    /* Sees every statement with parameters that goes through eb_sq_query:
+     * the tests check each one's query plan. */
+    void (*trace)(void *user, const char *sql, int n, const char *const *params);
+    void *trace_user;
 };
+
+/* Every parameterised statement of the store goes through here. */
+eb_status eb_sq_query(eb_store *s, const char *sql, int n, const char *const *p,
+                      const unsigned char *numeric, eb_table *out, eb_error *err);
+
+/* Sets the content hash (SHA-256 of record_json) of a trial or quality row
+ * just written; schema 6 and later. */
+eb_status eb_store_set_record_hash(eb_store *s, const char *table, long long id,
+                                   const char *record_json, eb_error *err);
 
 /* Runs a query and returns its first cell as a long long (0 when none). */
 eb_status eb_sq_id(eb_store *s, const char *sql, int n, const char *const *p, long long *id,

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,32 @@ static cJSON *as_record(const cJSON *o)
     return NULL;
 }
 
+/* Whether a record with this canonical text is already stored: by its
+ * content hash (an index) from schema 6 on. */
+static eb_status already_stored(eb_store *s, bool quality, const char *canon, bool *seen,
+                                eb_error *err)
+{
+    long long n = 0;
+    eb_status st;
+    if (s->version >= 6) {
+        char hex[65];
+        eb_sha256_text(canon, strlen(canon), hex);
+        const char *p[] = {hex};
+        st = eb_sq_id(s,
+                      quality ? "SELECT count(*) FROM quality WHERE record_hash = $1"
+                              : "SELECT count(*) FROM trials WHERE record_hash = $1",
+                      1, p, &n, err);
+    } else {
+        const char *p[] = {canon};
+        st = eb_sq_id(s,
+                      quality ? "SELECT count(*) FROM quality WHERE record_json = $1"
+                              : "SELECT count(*) FROM trials WHERE record_json = $1",
+                      1, p, &n, err);
+    }
+    *seen = n > 0;
+    return st;
+}
+
 static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size_t *n,
                             eb_error *err)
 {
@@ -158,12 +185,8 @@ static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size
     cJSON *tl = cJSON_IsObject(result) ? cJSON_DetachItemFromObject(result, "timeline") : NULL;
     char *canon = cJSON_PrintUnformatted(rec);
     if (tl) cJSON_AddItemToObject(result, "timeline", tl);
-    long long seen = 0;
-    const char *p[] = {canon};
-    eb_status st = canon ? eb_sq_id(s,
-                                    quality ? "SELECT count(*) FROM quality WHERE record_json = $1"
-                                            : "SELECT count(*) FROM trials WHERE record_json = $1",
-                                    1, p, &seen, err)
+    bool seen = false;
+    eb_status st = canon ? already_stored(s, quality, canon, &seen, err)
                          : eb_fail(err, EB_E_NO_MEMORY, "import: out of memory");
     free(canon);
     if (st == EB_OK && !seen) {
@@ -174,54 +197,125 @@ static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size
     return st;
 }
 
-eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_error *err)
+/* A file that is one JSON value (llama-bench's array, a run's pretty JSON):
+ * read whole, as its records come whole. */
+static eb_status import_whole(eb_store *s, const char *path, size_t *n, eb_error *err)
 {
-    size_t n = 0;
-    if (n_trials) *n_trials = 0;
     eb_error rerr = {0};
     char *all = eb_read_file(path, &rerr);
     if (!all) return eb_fail(err, EB_E_IO, "import %s", rerr.msg);
-    eb_status st = EB_OK;
-    /* the whole file as one value only when nothing follows it (JSONL has more) */
     cJSON *whole = cJSON_ParseWithOpts(all, NULL, 1);
+    free(all);
     char where[1100];
+    eb_status st = EB_OK;
     if (cJSON_IsArray(whole)) {
-        /* llama-bench -o json: an array of tests */
         const cJSON *o;
         int i = 0;
         cJSON_ArrayForEach(o, whole)
         {
             snprintf(where, sizeof where, "%s: element %d", path, ++i);
-            st = import_one(s, o, where, &n, err);
-            if (st != EB_OK) break;
+            if ((st = import_one(s, o, where, n, err)) != EB_OK) break;
         }
     } else if (cJSON_IsObject(whole)) {
         snprintf(where, sizeof where, "%s", path);
-        st = import_one(s, whole, where, &n, err);
+        st = import_one(s, whole, where, n, err);
     } else {
-        /* JSON lines; a line cut short by a crash ends the import there */
-        int line_no = 0;
-        for (char *line = all, *next; line && *line && st == EB_OK; line = next) {
-            next = strchr(line, '\n');
-            if (next) *next++ = '\0';
-            line_no++;
-            if (strspn(line, " \t\r") == strlen(line)) continue;
-            cJSON *o = cJSON_Parse(line);
-            snprintf(where, sizeof where, "%s:%d", path, line_no);
-            if (!o)
-                st = eb_fail(err, EB_E_INVALID_ARG,
-                             "%s: not valid JSON (%zu record%s stored "
-                             "before it)",
-                             where, n, n == 1 ? "" : "s");
-            else
-                st = import_one(s, o, where, &n, err);
-            cJSON_Delete(o);
-        }
+        st = eb_fail(err, EB_E_INVALID_ARG, "%s: not JSON, JSON lines or a llama-bench result",
+                     path);
     }
     cJSON_Delete(whole);
-    free(all);
+    return st;
+}
+
+/* Records per committed batch, and the longest a batch stays open: short
+ * enough that a sweep writing the same SQLite store waits little. */
+#define IMPORT_BATCH_RECORDS 200
+#define IMPORT_BATCH_SECONDS 0.5
+
+eb_status eb_store_import_progress(eb_store *s, const char *path, eb_import_progress_fn fn,
+                                   void *user, size_t *n_trials, eb_error *err)
+{
+    size_t n = 0;
+    if (n_trials) *n_trials = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return eb_fail(err, EB_E_IO, "import %s: %s", path, strerror(errno));
+    eb_import_progress pr = {0};
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0) pr.bytes_total = (uint64_t)sb.st_size;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int line_no = 0;
+    /* JSON lines when the first line that is not blank is a whole object */
+    while ((len = getline(&line, &cap, f)) > 0 && strspn(line, " \t\r\n") == (size_t)len)
+        line_no++;
+    cJSON *first = len > 0 && line[strspn(line, " \t")] == '{' ? cJSON_Parse(line) : NULL;
+    if (!first) {
+        free(line);
+        fclose(f);
+        eb_status st = import_whole(s, path, &n, err);
+        if (n_trials) *n_trials = n;
+        return st;
+    }
+    double t0 = eb_now(), t_batch = t0;
+    size_t in_batch = 0;
+    eb_status st = eb_store_batch_begin(s, err);
+    char where[1100];
+    for (cJSON *o = first; st == EB_OK && len > 0; len = getline(&line, &cap, f)) {
+        line_no++;
+        pr.bytes_done += (uint64_t)len;
+        if (!o && strspn(line, " \t\r\n") == (size_t)len) continue;
+        if (!o) o = cJSON_Parse(line);
+        snprintf(where, sizeof where, "%s:%d", path, line_no);
+        if (!o) {
+            /* a line cut short by a crash ends the import there */
+            eb_error e2 = {0};
+            if (eb_store_batch_end(s, &e2) != EB_OK) n -= in_batch;
+            st =
+                eb_fail(err, EB_E_INVALID_ARG, "%s: not valid JSON (%zu record%s stored before it)",
+                        where, n, n == 1 ? "" : "s");
+            break;
+        }
+        size_t before = n;
+        st = import_one(s, o, where, &n, err);
+        cJSON_Delete(o);
+        o = NULL;
+        pr.records++;
+        in_batch += n - before;
+        if (st == EB_OK &&
+            (in_batch >= IMPORT_BATCH_RECORDS || eb_now() - t_batch >= IMPORT_BATCH_SECONDS)) {
+            st = eb_store_batch_end(s, err);
+            if (st == EB_OK) {
+                in_batch = 0;
+                t_batch = eb_now();
+                pr.stored = n;
+                pr.elapsed_s = t_batch - t0;
+                if (fn) fn(user, &pr);
+                st = eb_store_batch_begin(s, err);
+            }
+        }
+    }
+    if (s->in_batch) {
+        /* what was stored before a failing record is kept */
+        eb_error e2 = {0};
+        eb_status end = eb_store_batch_end(s, st == EB_OK ? err : &e2);
+        if (end != EB_OK) {
+            n -= in_batch;
+            if (st == EB_OK) st = end;
+        }
+    }
+    pr.stored = n;
+    pr.elapsed_s = eb_now() - t0;
+    if (fn && st == EB_OK) fn(user, &pr);
+    free(line);
+    fclose(f);
     if (n_trials) *n_trials = n;
     return st;
+}
+
+eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_error *err)
+{
+    return eb_store_import_progress(s, path, NULL, NULL, n_trials, err);
 }
 
 eb_status eb_fallback_append(const char *path, const char *record_json, eb_error *err)

@@ -11,23 +11,40 @@
 #include "edgebench/util.h"
 #include "store_put_impl.h"
 
+/* A record is a transaction of its own, or a savepoint in a batch. */
+static eb_status begin_record(eb_store *s, eb_error *err)
+{
+    return s->in_batch ? s->be->exec(s, "SAVEPOINT eb_record", err)
+                       : s->be->exec(s, s->be->begin, err);
+}
+
+static eb_status end_record(eb_store *s, eb_status st, eb_error *err)
+{
+    if (!s->in_batch) return eb_sq_end(s, st, err);
+    if (st == EB_OK) return s->be->exec(s, "RELEASE SAVEPOINT eb_record", err);
+    eb_error ignored = {0};
+    s->be->exec(s, "ROLLBACK TO SAVEPOINT eb_record", &ignored);
+    s->be->exec(s, "RELEASE SAVEPOINT eb_record", &ignored);
+    return st;
+}
+
 eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, eb_error *err)
 {
     long long ids[3] = {0}, id = 0;
-    eb_status st = s->be->exec(s, s->be->begin, err);
+    eb_status st = begin_record(s, err);
     if (st != EB_OK) return st;
     st = sp_put_device(s, rec, &ids[0], err);
     if (st == EB_OK) st = sp_put_build(s, rec, &ids[1], err);
     if (st == EB_OK) st = sp_put_model(s, rec, &ids[2], err);
     if (sp_is_kind(rec, "probe")) {
         if (st == EB_OK) st = sp_put_probe(s, rec, ids, &id, err);
-        st = eb_sq_end(s, st, err);
+        st = end_record(s, st, err);
         if (st == EB_OK && trial_id) *trial_id = id;
         return st;
     }
     if (sp_is_kind(rec, "perplexity")) {
         if (st == EB_OK) st = sp_put_quality(s, rec, ids, &id, err);
-        st = eb_sq_end(s, st, err);
+        st = end_record(s, st, err);
         if (st == EB_OK && trial_id) *trial_id = id;
         return st;
     }
@@ -48,7 +65,7 @@ eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, 
         else if (st == EB_OK)
             st = eb_store_summarize_trial(s, id, err);
     }
-    st = eb_sq_end(s, st, err);
+    st = end_record(s, st, err);
     if (st == EB_OK && trial_id) *trial_id = id;
     return st;
 }

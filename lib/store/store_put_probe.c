@@ -84,6 +84,7 @@ eb_status sp_put_quality(eb_store *s, const cJSON *rec, const long long ids[3], 
     snprintf(sql + n, sizeof sql - n, ") RETURNING id");
     eb_status st = rec_text ? eb_sq_id_num(s, sql, p.n, p.v, p.num, id, err)
                             : eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    if (st == EB_OK) st = eb_store_set_record_hash(s, "quality", *id, rec_text, err);
     free(rec_text);
     return st;
 }

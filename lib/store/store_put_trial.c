@@ -74,6 +74,7 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
             " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
             " $24, $25, $26) RETURNING id",
             p.n, p.v, p.num, trial_id, err);
+    if (st == EB_OK) st = eb_store_set_record_hash(s, "trials", *trial_id, rec_text, err);
     free(cfg_text);
     free(sys_text);
     free(rec_text);

@@ -244,7 +244,7 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                               ? " ORDER BY pr.id DESC, p.measure, p.weight_type, p.threads"
                               : " ORDER BY l.trial_id, l.test");
     if (f->limit > 0) snprintf(sql + n, cap - n, " LIMIT %lld", f->limit);
-    eb_status st = s->be->query(s, sql, np, p, NULL, out, err);
+    eb_status st = eb_sq_query(s, sql, np, p, NULL, out, err);
     free(sql);
     if (st != EB_OK) return st;
     /* SQLite types cells, not columns: a column is numeric when its name
@@ -267,10 +267,10 @@ eb_status eb_store_timeline(eb_store *s, long long trial_id, eb_table *out, eb_e
     char tid[24];
     snprintf(tid, sizeof tid, "%lld", trial_id);
     const char *p[] = {tid};
-    return s->be->query(s,
-                        "SELECT trial_id, t_s, channel, value FROM timelines WHERE trial_id ="
-                        " CAST($1 AS BIGINT) ORDER BY t_s, channel",
-                        1, p, NULL, out, err);
+    return eb_sq_query(s,
+                       "SELECT trial_id, t_s, channel, value FROM timelines WHERE trial_id ="
+                       " CAST($1 AS BIGINT) ORDER BY t_s, channel",
+                       1, p, NULL, out, err);
 }
 
 eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err)

@@ -109,6 +109,41 @@ static const char schema_v4[] =
 static const char schema_v5[] = "ALTER TABLE trials ADD COLUMN gpu_layers_offloaded INTEGER;\n"
                                 "ALTER TABLE trials ADD COLUMN offload_devices TEXT;\n";
 
+/* Content hashes of the stored records, so that an import finds a record
+ * already stored by an index instead of comparing texts with every row. */
+static const char schema_v6[] = "ALTER TABLE trials ADD COLUMN record_hash TEXT;\n"
+                                "CREATE INDEX trials_record_hash ON trials (record_hash);\n"
+                                "ALTER TABLE quality ADD COLUMN record_hash TEXT;\n"
+                                "CREATE INDEX quality_record_hash ON quality (record_hash);\n";
+
+/* The hashes of records stored before schema 6, a chunk at a time so that
+ * memory stays bounded however large the store. */
+static eb_status hash_table(eb_store *s, const char *table, eb_error *err)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT id, record_json FROM %s WHERE record_hash IS NULL ORDER BY id LIMIT 500",
+             table);
+    for (;;) {
+        eb_table t;
+        eb_status st = s->be->query(s, sql, 0, NULL, NULL, &t, err);
+        if (st != EB_OK) return st;
+        size_t n = t.nrow;
+        for (size_t i = 0; st == EB_OK && i < n; i++) {
+            const char *text = t.cell[i * 2 + 1] ? t.cell[i * 2 + 1] : "";
+            st = eb_store_set_record_hash(s, table, atoll(t.cell[i * 2]), text, err);
+        }
+        eb_table_free(&t);
+        if (st != EB_OK || n < 500) return st;
+    }
+}
+
+static eb_status hash_all(eb_store *s, eb_error *err)
+{
+    eb_status st = hash_table(s, "trials", err);
+    return st == EB_OK ? hash_table(s, "quality", err) : st;
+}
+
 static eb_status summarize_all(eb_store *s, eb_error *err)
 {
     eb_table t;
@@ -126,7 +161,7 @@ static const struct migration {
     eb_status (*after)(eb_store *s, eb_error *err);
 } migrations[] = {
     {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL},
-    {schema_v4, NULL}, {schema_v5, NULL},
+    {schema_v4, NULL}, {schema_v5, NULL},          {schema_v6, hash_all},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

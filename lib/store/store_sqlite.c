@@ -10,9 +10,56 @@
 #include "edgebench/util.h"
 #include "store_impl.h"
 
+/* Prepared statements kept for reuse: a trial's record is a few hundred
+ * inserts of a dozen shapes, and parsing each again was most of the cost
+ * of storing one. A cache, not a limit: a statement not in it is prepared. */
+#define SQ_STMT_CACHE 64
+
+typedef struct sq_conn {
+    sqlite3 *db;
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+    } cache[SQ_STMT_CACHE];
+    int next; /* the slot replaced next */
+} sq_conn;
+
+static sqlite3 *db_of(const eb_store *s)
+{
+    return s->conn ? ((sq_conn *)s->conn)->db : NULL;
+}
+
+static sqlite3_stmt *prepare(sq_conn *c, const char *sql)
+{
+    for (int i = 0; i < SQ_STMT_CACHE; i++)
+        if (c->cache[i].sql && strcmp(c->cache[i].sql, sql) == 0) {
+            sqlite3_reset(c->cache[i].st);
+            sqlite3_clear_bindings(c->cache[i].st);
+            return c->cache[i].st;
+        }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) return NULL;
+    char *copy = strdup(sql);
+    if (!copy) return st; /* used once, finalized by the caller's reset path */
+    int k = c->next;
+    c->next = (c->next + 1) % SQ_STMT_CACHE;
+    if (c->cache[k].st) sqlite3_finalize(c->cache[k].st);
+    free(c->cache[k].sql);
+    c->cache[k].sql = copy;
+    c->cache[k].st = st;
+    return st;
+}
+
+static bool cached(const sq_conn *c, const sqlite3_stmt *st)
+{
+    for (int i = 0; i < SQ_STMT_CACHE; i++)
+        if (c->cache[i].st == st) return true;
+    return false;
+}
+
 static eb_status sq_fail(eb_store *s, eb_error *err, const char *what)
 {
-    sqlite3 *db = s->conn;
+    sqlite3 *db = db_of(s);
     int code = db ? sqlite3_errcode(db) : SQLITE_ERROR;
     eb_status st = code == SQLITE_NOMEM ? EB_E_NO_MEMORY : EB_E_IO;
     const char *hint = code == SQLITE_FULL       ? " (disk full)"
@@ -26,9 +73,11 @@ static eb_status sq_fail(eb_store *s, eb_error *err, const char *what)
 
 static eb_status sq_open(eb_store *s, const char *target, eb_error *err)
 {
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    s->conn = db;
+    sq_conn *c = calloc(1, sizeof *c);
+    if (!c) return eb_fail(err, EB_E_NO_MEMORY, "store %s: out of memory", s->name);
+    s->conn = c;
+    int rc = sqlite3_open_v2(target, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    sqlite3 *db = c->db;
     if (rc != SQLITE_OK) return sq_fail(s, err, "cannot open");
     /* Several processes (two sweeps, a report) may share the file. */
     sqlite3_busy_timeout(db, 60000);
@@ -54,14 +103,22 @@ static eb_status sq_open(eb_store *s, const char *target, eb_error *err)
 
 static void sq_close(eb_store *s)
 {
-    if (s->conn) sqlite3_close(s->conn);
+    sq_conn *c = s->conn;
+    if (c) {
+        for (int i = 0; i < SQ_STMT_CACHE; i++) {
+            if (c->cache[i].st) sqlite3_finalize(c->cache[i].st);
+            free(c->cache[i].sql);
+        }
+        if (c->db) sqlite3_close(c->db);
+        free(c);
+    }
     s->conn = NULL;
 }
 
 static eb_status sq_exec(eb_store *s, const char *sql, eb_error *err)
 {
     char *msg = NULL;
-    int rc = sqlite3_exec(s->conn, sql, NULL, NULL, &msg);
+    int rc = sqlite3_exec(db_of(s), sql, NULL, NULL, &msg);
     sqlite3_free(msg);
     return rc == SQLITE_OK ? EB_OK : sq_fail(s, err, "statement failed");
 }
@@ -74,12 +131,24 @@ static char *real_text(double v)
     return strdup(buf);
 }
 
+/* Done with a statement: a cached one is reset (so that it holds no lock or
+ * read transaction), any other finalized. */
+static void release(sq_conn *c, sqlite3_stmt *st)
+{
+    if (cached(c, st)) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        sqlite3_finalize(st);
+    }
+}
+
 static eb_status sq_query(eb_store *s, const char *sql, int n, const char *const *params,
                           const unsigned char *numeric, eb_table *out, eb_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->conn, sql, -1, &st, NULL) != SQLITE_OK)
-        return sq_fail(s, err, "cannot prepare a statement");
+    sq_conn *conn = s->conn;
+    sqlite3_stmt *st = prepare(conn, sql);
+    if (!st) return sq_fail(s, err, "cannot prepare a statement");
     for (int i = 0; i < n; i++) {
         char name[16];
         snprintf(name, sizeof name, "$%d", i + 1);
@@ -102,7 +171,7 @@ static eb_status sq_query(eb_store *s, const char *sql, int n, const char *const
     if (out) {
         const char **names = calloc(ncol ? ncol : 1, sizeof *names);
         if (!names) {
-            sqlite3_finalize(st);
+            release(conn, st);
             return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
         }
         for (size_t c = 0; c < ncol; c++)
@@ -130,7 +199,7 @@ static eb_status sq_query(eb_store *s, const char *sql, int n, const char *const
     }
     free(row);
     if (result == EB_OK && rc != SQLITE_DONE) result = sq_fail(s, err, "statement failed");
-    sqlite3_finalize(st);
+    release(conn, st);
     if (result != EB_OK && out) eb_table_free(out);
     return result;
 }

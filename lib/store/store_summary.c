@@ -67,11 +67,11 @@ eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *er
     eb_status st = eb_sq_exec(s, "DELETE FROM lb_tests WHERE trial_id = $1", 1, p, err);
     eb_table t;
     if (st == EB_OK)
-        st = s->be->query(s,
-                          "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
-                          " t.threads_gen FROM runs r JOIN trials t ON t.id = r.trial_id WHERE"
-                          " r.trial_id = $1 AND r.warmup = 0 AND t.status = 'ok' ORDER BY r.rep",
-                          1, p, NULL, &t, err);
+        st = eb_sq_query(s,
+                         "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
+                         " t.threads_gen FROM runs r JOIN trials t ON t.id = r.trial_id WHERE"
+                         " r.trial_id = $1 AND r.warmup = 0 AND t.status = 'ok' ORDER BY r.rep",
+                         1, p, NULL, &t, err);
     if (st != EB_OK) return st;
     if (t.nrow > 0) {
         const char *np = t.cell[1], *ng = t.cell[3];

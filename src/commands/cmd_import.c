@@ -21,6 +21,29 @@ static void usage(FILE *f)
           f);
 }
 
+/* A long import says how far it is, at most every 2 s, with an ETA from the
+ * bytes read. */
+typedef struct progress_state {
+    const char *path;
+    double last;
+    bool quiet, shown;
+} progress_state;
+
+static void progress(void *user, const eb_import_progress *p)
+{
+    progress_state *ps = user;
+    if (ps->quiet || p->elapsed_s < 2 || p->elapsed_s - ps->last < 2) return;
+    ps->last = p->elapsed_s;
+    ps->shown = true;
+    double frac = p->bytes_total ? (double)p->bytes_done / (double)p->bytes_total : 0;
+    double eta = frac > 0 ? p->elapsed_s * (1 - frac) / frac : 0;
+    fprintf(stderr,
+            "edgebench import: %s: %zu records read, %zu stored, %.0f%% in %.0f s, ETA %.0f s "
+            "(%.1f ms a record)\n",
+            ps->path, p->records, p->stored, 100 * frac, p->elapsed_s, eta,
+            p->records ? 1000 * p->elapsed_s / (double)p->records : 0);
+}
+
 int cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {{"store", required_argument, NULL, 's'},
@@ -56,7 +79,8 @@ int cmd_import(int argc, char **argv)
     int code = EXIT_OK;
     for (int i = optind; i < argc; i++) {
         size_t n = 0;
-        eb_status st = eb_store_import(s, argv[i], &n, &err);
+        progress_state ps = {.path = argv[i], .quiet = quiet};
+        eb_status st = eb_store_import_progress(s, argv[i], progress, &ps, &n, &err);
         if (!quiet || st != EB_OK)
             fprintf(stderr, "edgebench import: %s: %zu trial%s stored in %s\n", argv[i], n,
                     n == 1 ? "" : "s", eb_store_name(s));
