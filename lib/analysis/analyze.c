@@ -189,8 +189,49 @@ static const char *cell(const eb_table *t, size_t r, int c)
     return v ? v : "";
 }
 
+static bool same_config(const eb_config *x, const eb_config *k)
+{
+    return !strcmp(x->device, k->device) && !strcmp(x->model, k->model) &&
+           !strcmp(x->quant, k->quant) && !strcmp(x->governor, k->governor) &&
+           !strcmp(x->power_mode, k->power_mode) && x->threads_prefill == k->threads_prefill &&
+           x->threads_gen == k->threads_gen && x->gpu_layers == k->gpu_layers &&
+           x->energy_estimate == k->energy_estimate;
+}
+
+static uint64_t config_hash(const eb_config *k)
+{
+    uint64_t h = EB_FNV1A_OFFSET;
+    h = eb_fnv1a(h, k->device);
+    h = eb_fnv1a(h, k->model);
+    h = eb_fnv1a(h, k->quant);
+    h = eb_fnv1a(h, k->governor);
+    h = eb_fnv1a(h, k->power_mode);
+    int nums[] = {k->threads_prefill, k->threads_gen, k->gpu_layers, k->energy_estimate};
+    return eb_fnv1a_bytes(h, nums, sizeof nums);
+}
+
+/* Slots hold a configuration's index + 1 (0: empty); the table is kept at
+ * most half full, rebuilt twice as large when it fills. */
+static bool grow_slots(size_t **slots, size_t *n_slots, const eb_config_set *set)
+{
+    size_t n = *n_slots ? *n_slots * 2 : 1024;
+    size_t *s = calloc(n, sizeof *s);
+    if (!s) return false;
+    for (size_t i = 0; i < set->n; i++) {
+        size_t k = config_hash(&set->c[i]) & (n - 1);
+        while (s[k])
+            k = (k + 1) & (n - 1);
+        s[k] = i + 1;
+    }
+    free(*slots);
+    *slots = s;
+    *n_slots = n;
+    return true;
+}
+
 eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_error *err)
 {
+    size_t *slots = NULL, n_slots = 0;
     memset(out, 0, sizeof *out);
     int c_dev = eb_table_column(runs, "device"), c_model = eb_table_column(runs, "model"),
         c_quant = eb_table_column(runs, "quant"), c_gov = eb_table_column(runs, "governor"),
@@ -218,38 +259,39 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         key.threads_gen = atoi(cell(runs, r, c_tg));
         key.gpu_layers = atoi(cell(runs, r, c_gpu));
         key.energy_estimate = atoi(cell(runs, r, c_est)) != 0;
+        /* found by a hash of the key: one step per run however many
+         * configurations the store holds */
+        uint64_t h = config_hash(&key);
+        size_t slot = 0;
         eb_config *c = NULL;
-        for (size_t i = 0; i < out->n && !c; i++) {
-            eb_config *x = &out->c[i];
-            if (!strcmp(x->device, key.device) && !strcmp(x->model, key.model) &&
-                !strcmp(x->quant, key.quant) && !strcmp(x->governor, key.governor) &&
-                !strcmp(x->power_mode, key.power_mode) &&
-                x->threads_prefill == key.threads_prefill && x->threads_gen == key.threads_gen &&
-                x->gpu_layers == key.gpu_layers && x->energy_estimate == key.energy_estimate)
-                c = x;
-        }
+        if (out->n * 2 >= n_slots && !grow_slots(&slots, &n_slots, out)) goto nomem;
+        for (slot = h & (n_slots - 1); slots[slot]; slot = (slot + 1) & (n_slots - 1))
+            if (same_config(&out->c[slots[slot] - 1], &key)) {
+                c = &out->c[slots[slot] - 1];
+                break;
+            }
         if (!c) {
             if (out->n == cap) {
                 cap = cap ? cap * 2 : 16;
                 eb_config *g = realloc(out->c, cap * sizeof *g);
-                if (!g) {
-                    eb_config_set_free(out);
-                    return eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
-                }
+                if (!g) goto nomem;
                 out->c = g;
             }
             c = &out->c[out->n++];
             *c = key;
+            slots[slot] = out->n;
         }
         for (int v = 0; v < EB_AV_COUNT; v++) {
             const char *x = c_av[v] >= 0 ? runs->cell[r * runs->ncol + (size_t)c_av[v]] : NULL;
-            if (x && !push(&c->s[v], strtod(x, NULL))) {
-                eb_config_set_free(out);
-                return eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
-            }
+            if (x && !push(&c->s[v], strtod(x, NULL))) goto nomem;
         }
     }
+    free(slots);
     return EB_OK;
+nomem:
+    free(slots);
+    eb_config_set_free(out);
+    return eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
 }
 
 void eb_config_set_free(eb_config_set *set)
