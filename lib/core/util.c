@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,12 @@ uint64_t eb_fnv1a_bytes(uint64_t h, const void *data, size_t len)
 
 void eb_format_double(char *buf, size_t cap, double v)
 {
+    /* whole numbers (counts, sizes, most of a store's cells): the same text
+     * "%.15g" gives, without the floating-point formatter */
+    if (fabs(v) < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v))) {
+        snprintf(buf, cap, "%lld", (long long)v);
+        return;
+    }
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, cap, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) return;
