@@ -5,7 +5,7 @@ BUILD      ?= build
 GENERATOR  ?= Ninja
 CMAKE_ARGS ?=
 
-.PHONY: all deps llama configure build run check asan cuda cuda-check format clean
+.PHONY: all deps llama configure build run check asan cuda cuda-check arm64 arm64-check format clean
 
 all: build
 
@@ -45,8 +45,28 @@ cuda:
 cuda-check: cuda
 	. tests/support/cuda_env.sh && ctest --test-dir build-cuda --output-on-failure -j2
 
+# edgebench and llama.cpp cross-built for 64-bit Arm (Cortex-A76 features:
+# dotprod, fp16; EDGEBENCH_ARM_ARCH for others) into build-arm64, llama.cpp
+# cached like the native build; arm64-check runs the unit tests and the
+# end-to-end scripts that make sense there under qemu-aarch64.
+ARM64_BUILD ?= build-arm64
+arm64: build
+	@scripts/deps.sh arm64
+	@mkdir -p $(ARM64_BUILD)
+	@EDGEBENCH_TARGET=arm64 scripts/llama-setup.sh | tail -n 1 > $(ARM64_BUILD)/llama-prefix.tmp
+	@mv $(ARM64_BUILD)/llama-prefix.tmp $(ARM64_BUILD)/llama-prefix
+	cmake -S . -B $(ARM64_BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/aarch64-linux-gnu.cmake \
+	  -DLLAMA_PREFIX="$$(cat $(ARM64_BUILD)/llama-prefix)" -DEDGEBENCH_WERROR=ON \
+	  -DEB_NATIVE_EDGEBENCH=$(CURDIR)/$(BUILD)/edgebench $(CMAKE_ARGS)
+	cmake --build $(ARM64_BUILD) -j
+
+arm64-check: arm64
+	@scripts/arm64-binfmt.sh
+	ctest --test-dir $(ARM64_BUILD) --output-on-failure -j2
+
 format:
 	clang-format -i include/edgebench/*.h lib/*/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/support/*.c
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-arm64

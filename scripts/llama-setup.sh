@@ -12,6 +12,11 @@
 #   EDGEBENCH_CUDA_ARCHS  CUDA architectures (default: 90 if CUDA is ON)
 #   EDGEBENCH_NATIVE  ON (default) to build with this CPU's instruction set
 #   EDGEBENCH_JOBS    parallel build jobs (default: nproc)
+#   EDGEBENCH_TARGET  arm64 to cross-build for 64-bit Arm with Debian's
+#                     crossbuild-essential-arm64 (default: this machine)
+#   EDGEBENCH_ARM_ARCH  the Arm features of that build (default
+#                     armv8.2-a+dotprod+fp16: Cortex-A76 of a Raspberry Pi 5,
+#                     and the Orin's A78AE; +i8mm for cores that have it)
 set -euo pipefail
 
 NLC_VERSION=3.22.1
@@ -25,6 +30,8 @@ cuda=${EDGEBENCH_CUDA:-OFF}
 native=${EDGEBENCH_NATIVE:-ON}
 jobs=${EDGEBENCH_JOBS:-$(nproc)}
 cuda_archs=${EDGEBENCH_CUDA_ARCHS:-90}
+target=${EDGEBENCH_TARGET:-}
+arm_arch=${EDGEBENCH_ARM_ARCH:-armv8.2-a+dotprod+fp16}
 
 log() { echo "llama-setup: $*" >&2; }
 
@@ -41,11 +48,24 @@ opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
   -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_CURL=OFF
   -DGGML_NATIVE="$native" -DGGML_CUDA="$cuda")
 [ "$cuda" = ON ] && opts+=(-DCMAKE_CUDA_ARCHITECTURES="$cuda_archs")
+cc=cc
+if [ "$target" = arm64 ]; then
+  cc=aarch64-linux-gnu-gcc
+  command -v "$cc" >/dev/null || { log "EDGEBENCH_TARGET=arm64 needs $cc (crossbuild-essential-arm64; scripts/deps.sh arm64)"; exit 1; }
+  native=OFF
+  opts=("${opts[@]/-DGGML_NATIVE=*/-DGGML_NATIVE=OFF}")
+  opts+=(-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64
+    -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++
+    -DCMAKE_FIND_ROOT_PATH=/usr/aarch64-linux-gnu -DGGML_CPU_ARM_ARCH="$arm_arch")
+elif [ -n "$target" ]; then
+  log "EDGEBENCH_TARGET=$target: only arm64 is known"
+  exit 1
+fi
 
 # A native build is only valid on a CPU with the same instruction set.
 cpuflags=""
 [ "$native" = ON ] && cpuflags=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo || true)
-compiler=$(cc --version | head -1)
+compiler=$($cc --version | head -1)
 key_src="$NLC_VERSION $LLAMA_COMMIT ${opts[*]} $compiler $cpuflags"
 key=$(printf '%s' "$key_src" | sha256sum | cut -c1-16)
 prefix="$cache/llama.cpp/$NLC_VERSION-$key"
@@ -122,6 +142,7 @@ node_llama_cpp=$NLC_VERSION
 llama_cpp_tag=$tag
 llama_cpp_commit=$head
 build_options=${opts[*]}
+target=${target:-native}
 INFO
 rm -rf "$work"
 touch "$prefix/.complete"

@@ -836,7 +836,10 @@ static void default_text(const eb_param *p, const char *def, char *out, size_t c
 static void range_text(const eb_param *p, char *out, size_t cap)
 {
     out[0] = '\0';
-    if (p->type == EB_PT_INT || p->type == EB_PT_NUM)
+    if (p->type == EB_PT_INT)
+        snprintf(out, cap, " [%.0f..%.0f%s%s]", p->min, p->max, p->unit ? " " : "",
+                 p->unit ? p->unit : "");
+    else if (p->type == EB_PT_NUM)
         snprintf(out, cap, " [%g..%g%s%s]", p->min, p->max, p->unit ? " " : "",
                  p->unit ? p->unit : "");
 }

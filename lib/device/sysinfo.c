@@ -45,6 +45,50 @@ static int count_cpu_list(const char *list)
     return count;
 }
 
+/* Arm's part numbers (CPU implementer 0x41) of the cores edge boards use. */
+static const char *arm_part_name(const char *part)
+{
+    static const struct {
+        const char *part, *name;
+    } parts[] = {{"0xd03", "Cortex-A53"}, {"0xd04", "Cortex-A35"}, {"0xd05", "Cortex-A55"},
+                 {"0xd07", "Cortex-A57"}, {"0xd08", "Cortex-A72"}, {"0xd09", "Cortex-A73"},
+                 {"0xd0a", "Cortex-A75"}, {"0xd0b", "Cortex-A76"}, {"0xd0d", "Cortex-A77"},
+                 {"0xd41", "Cortex-A78"}, {"0xd42", "Cortex-A78AE"}, {"0xd44", "Cortex-X1"},
+                 {"0xd46", "Cortex-A510"}, {"0xd47", "Cortex-A710"}, {"0xd4b", "Cortex-A78C"},
+                 {"0xd0c", "Neoverse-N1"}, {"0xd40", "Neoverse-V1"}, {"0xd49", "Neoverse-N2"}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (strcmp(parts[i].part, part) == 0) return parts[i].name;
+    return NULL;
+}
+
+/* "ARM Cortex-A76", or each kind of core of a big.LITTLE CPU in the order
+ * the processors list them ("ARM Cortex-A55 + Cortex-A76"); false when the
+ * text has no Arm part numbers. */
+static bool arm_cpu_name(const char *cpuinfo, char *out, size_t cap)
+{
+    size_t len = 0;
+    char seen[8][16];
+    int n_seen = 0;
+    for (const char *p = cpuinfo; (p = strstr(p, "CPU part")); p++) {
+        const char *colon = strchr(p, ':');
+        if (!colon) break;
+        char part[16];
+        snprintf(part, sizeof part, "%.*s", (int)strcspn(colon + 1 + strspn(colon + 1, " \t"), "\n"),
+                 colon + 1 + strspn(colon + 1, " \t"));
+        bool dup = false;
+        for (int i = 0; i < n_seen; i++)
+            dup |= strcmp(seen[i], part) == 0;
+        if (dup || n_seen == 8) continue;
+        snprintf(seen[n_seen++], sizeof seen[0], "%s", part);
+        const char *name = arm_part_name(part);
+        char unknown[40];
+        if (!name) snprintf(unknown, sizeof unknown, "part %s", part);
+        len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "%s%s",
+                                len ? " + " : "ARM ", name ? name : unknown);
+    }
+    return n_seen > 0;
+}
+
 void eb_device_info_read(const char *root, eb_device_info *out)
 {
     memset(out, 0, sizeof *out);
@@ -56,25 +100,13 @@ void eb_device_info_read(const char *root, eb_device_info *out)
     out->hostname[strcspn(out->hostname, "\n")] = '\0';
 
     read_file_at(root, "/proc/cpuinfo", buf, 65536);
-    if (!eb_text_field(buf, "model name", " \t:", out->cpu_model, sizeof out->cpu_model) &&
-        !eb_text_field(buf, "Model", " \t:", out->cpu_model, sizeof out->cpu_model) &&
-        !eb_text_field(buf, "Hardware", " \t:", out->cpu_model, sizeof out->cpu_model)) {
-        char part[32] = "", impl[32] = "";
-        /* Arm cores name themselves only by implementer and part number. */
-        if (eb_text_field(buf, "CPU part", " \t:", part, sizeof part)) {
-            eb_text_field(buf, "CPU implementer", " \t:", impl, sizeof impl);
-            const char *name = strcmp(part, "0xd0b") == 0   ? "Cortex-A76"
-                               : strcmp(part, "0xd42") == 0 ? "Cortex-A78AE"
-                               : strcmp(part, "0xd08") == 0 ? "Cortex-A72"
-                               : strcmp(part, "0xd03") == 0 ? "Cortex-A53"
-                                                            : NULL;
-            if (name)
-                snprintf(out->cpu_model, sizeof out->cpu_model, "ARM %s", name);
-            else
-                snprintf(out->cpu_model, sizeof out->cpu_model, "implementer %s part %s", impl,
-                         part);
-        }
-    }
+    /* Arm cores name themselves only by implementer and part number (a
+     * Jetson's "model name" is a generic "ARMv8 Processor", a Pi's "Model"
+     * the board): the part numbers are the CPU's name. */
+    if (!arm_cpu_name(buf, out->cpu_model, sizeof out->cpu_model) &&
+        !eb_text_field(buf, "model name", " \t:", out->cpu_model, sizeof out->cpu_model) &&
+        !eb_text_field(buf, "Model", " \t:", out->cpu_model, sizeof out->cpu_model))
+        eb_text_field(buf, "Hardware", " \t:", out->cpu_model, sizeof out->cpu_model);
 
     free(buf);
 

@@ -151,8 +151,18 @@ static void test_device_info_fixtures(void **state)
 
     eb_device_info_read(FIXTURES "/pi5", &d);
     assert_string_equal(d.board_model, "Raspberry Pi 5 Model B Rev 1.0");
-    assert_string_equal(d.cpu_model, "Raspberry Pi 5 Model B Rev 1.0");
+    assert_string_equal(d.cpu_model, "ARM Cortex-A76"); /* the CPU, not the board again */
     assert_int_equal(d.n_cpus_online, 4);
+    assert_non_null(strstr(d.cpu_topology, "policy0: cpus 0-3"));
+
+    /* JetPack's cpuinfo calls every core "ARMv8 Processor": the part says A78AE */
+    eb_device_info_read(FIXTURES "/jetson-orin-nano", &d);
+    assert_string_equal(d.board_model, "NVIDIA Jetson Orin Nano Developer Kit");
+    assert_string_equal(d.cpu_model, "ARM Cortex-A78AE");
+    assert_int_equal(d.n_cpus_online, 6);
+    /* one cpufreq policy per cluster */
+    assert_non_null(strstr(d.cpu_topology, "policy0: cpus 0-3"));
+    assert_non_null(strstr(d.cpu_topology, "policy4: cpus 4-5"));
 }
 
 static void test_memory_fixtures(void **state)
