@@ -56,7 +56,8 @@ if [ "$target" = arm64 ]; then
   opts=("${opts[@]/-DGGML_NATIVE=*/-DGGML_NATIVE=OFF}")
   opts+=(-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64
     -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++
-    -DCMAKE_FIND_ROOT_PATH=/usr/aarch64-linux-gnu -DGGML_CPU_ARM_ARCH="$arm_arch")
+    -DCMAKE_FIND_ROOT_PATH=/usr/aarch64-linux-gnu -DGGML_CPU_ARM_ARCH="$arm_arch"
+    -DLLAMA_OPENSSL=OFF) # no downloads; and the host's libssl is not the target's
 elif [ -n "$target" ]; then
   log "EDGEBENCH_TARGET=$target: only arm64 is known"
   exit 1

@@ -195,7 +195,7 @@ typedef struct eb_run_result {
     double idle_w; /* NaN when not measured */
     double idle_t0, idle_t1;
     char *governors; /* every policy at the start, e.g. "policy0=ondemand" (owned) */
-    char cpus_online[64];
+    char cpus_online[1024];
     /* The model's shape (read from the file) and, when the caller had the
      * device's probed ceilings, the run against them (eb_run_roofline). */
     bool has_shape;

@@ -107,7 +107,10 @@ typedef enum eb_results_view {
     EB_VIEW_LLAMA_BENCH, /* llama-bench's rows: one per prompt or generation test */
     EB_VIEW_QUALITY,     /* perplexity runs, with KL divergence against a base */
     EB_VIEW_PROBES,      /* device probes: one row per measurement, newest first */
-    EB_VIEW_ROOFLINE     /* trials with their model's shape, for the limits */
+    EB_VIEW_ROOFLINE,    /* trials with their model's shape, for the limits */
+    /* measured runs of ok trials with only what the analyses group and
+     * average: the runs view's lookups a fleet's store cannot afford */
+    EB_VIEW_ANALYSIS
 } eb_results_view;
 
 typedef struct eb_results_filter {

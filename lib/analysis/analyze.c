@@ -344,7 +344,7 @@ eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_se
 {
     memset(out, 0, sizeof *out);
     eb_table runs;
-    eb_status st = eb_store_results(s, EB_VIEW_RUNS, f, &runs, err);
+    eb_status st = eb_store_results(s, EB_VIEW_ANALYSIS, f, &runs, err);
     if (st != EB_OK) return st;
     st = eb_configs_from_runs(&runs, out, err);
     eb_table_free(&runs);

@@ -50,12 +50,12 @@ static const char *arm_part_name(const char *part)
 {
     static const struct {
         const char *part, *name;
-    } parts[] = {{"0xd03", "Cortex-A53"}, {"0xd04", "Cortex-A35"}, {"0xd05", "Cortex-A55"},
-                 {"0xd07", "Cortex-A57"}, {"0xd08", "Cortex-A72"}, {"0xd09", "Cortex-A73"},
-                 {"0xd0a", "Cortex-A75"}, {"0xd0b", "Cortex-A76"}, {"0xd0d", "Cortex-A77"},
-                 {"0xd41", "Cortex-A78"}, {"0xd42", "Cortex-A78AE"}, {"0xd44", "Cortex-X1"},
-                 {"0xd46", "Cortex-A510"}, {"0xd47", "Cortex-A710"}, {"0xd4b", "Cortex-A78C"},
-                 {"0xd0c", "Neoverse-N1"}, {"0xd40", "Neoverse-V1"}, {"0xd49", "Neoverse-N2"}};
+    } parts[] = {{"0xd03", "Cortex-A53"},  {"0xd04", "Cortex-A35"},   {"0xd05", "Cortex-A55"},
+                 {"0xd07", "Cortex-A57"},  {"0xd08", "Cortex-A72"},   {"0xd09", "Cortex-A73"},
+                 {"0xd0a", "Cortex-A75"},  {"0xd0b", "Cortex-A76"},   {"0xd0d", "Cortex-A77"},
+                 {"0xd41", "Cortex-A78"},  {"0xd42", "Cortex-A78AE"}, {"0xd44", "Cortex-X1"},
+                 {"0xd46", "Cortex-A510"}, {"0xd47", "Cortex-A710"},  {"0xd4b", "Cortex-A78C"},
+                 {"0xd0c", "Neoverse-N1"}, {"0xd40", "Neoverse-V1"},  {"0xd49", "Neoverse-N2"}};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         if (strcmp(parts[i].part, part) == 0) return parts[i].name;
     return NULL;
@@ -73,7 +73,8 @@ static bool arm_cpu_name(const char *cpuinfo, char *out, size_t cap)
         const char *colon = strchr(p, ':');
         if (!colon) break;
         char part[16];
-        snprintf(part, sizeof part, "%.*s", (int)strcspn(colon + 1 + strspn(colon + 1, " \t"), "\n"),
+        snprintf(part, sizeof part, "%.*s",
+                 (int)strcspn(colon + 1 + strspn(colon + 1, " \t"), "\n"),
                  colon + 1 + strspn(colon + 1, " \t"));
         bool dup = false;
         for (int i = 0; i < n_seen; i++)
@@ -83,8 +84,8 @@ static bool arm_cpu_name(const char *cpuinfo, char *out, size_t cap)
         const char *name = arm_part_name(part);
         char unknown[40];
         if (!name) snprintf(unknown, sizeof unknown, "part %s", part);
-        len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "%s%s",
-                                len ? " + " : "ARM ", name ? name : unknown);
+        len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "%s%s", len ? " + " : "ARM ",
+                                name ? name : unknown);
     }
     return n_seen > 0;
 }

@@ -61,19 +61,36 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
     cJSON_Delete(copy);
     sp_p_str(&p, cfg_text);
     sp_p_str(&p, sys_text);
-    sp_p_str(&p, rec_text);
+    /* from schema 7 the record has a table of its own */
+    bool own_table = s->version >= 7;
+    if (!own_table) sp_p_str(&p, rec_text);
     eb_status st = rec_text ? EB_OK : eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
     if (st == EB_OK)
         st = eb_sq_id_num(
             s,
-            "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan,"
-            " section, status, reason, started_at, stored_at, duration_s, n_prompt,"
-            " n_gen, n_ctx, threads_prefill, threads_gen, n_batch, n_ubatch,"
-            " n_gpu_layers, governor, power_mode, energy_source, config_json,"
-            " system_json, record_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-            " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
-            " $24, $25, $26) RETURNING id",
+            own_table
+                ? "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan,"
+                  " section, status, reason, started_at, stored_at, duration_s, n_prompt,"
+                  " n_gen, n_ctx, threads_prefill, threads_gen, n_batch, n_ubatch,"
+                  " n_gpu_layers, governor, power_mode, energy_source, config_json,"
+                  " system_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+                  " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
+                  " $24, $25) RETURNING id"
+                : "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan,"
+                  " section, status, reason, started_at, stored_at, duration_s, n_prompt,"
+                  " n_gen, n_ctx, threads_prefill, threads_gen, n_batch, n_ubatch,"
+                  " n_gpu_layers, governor, power_mode, energy_source, config_json,"
+                  " system_json, record_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+                  " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
+                  " $24, $25, $26) RETURNING id",
             p.n, p.v, p.num, trial_id, err);
+    if (st == EB_OK && own_table) {
+        char tid[24];
+        snprintf(tid, sizeof tid, "%lld", *trial_id);
+        const char *q[] = {tid, rec_text};
+        st = eb_sq_exec(s, "INSERT INTO trial_records (trial_id, record_json) VALUES ($1, $2)", 2,
+                        q, err);
+    }
     if (st == EB_OK) st = eb_store_set_record_hash(s, "trials", *trial_id, rec_text, err);
     free(cfg_text);
     free(sys_text);
@@ -122,7 +139,9 @@ eb_status sp_put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_error
         const cJSON *o = sp_jobj(spans, span_keys[sp]), *m;
         cJSON_ArrayForEach(m, o)
         {
-            if (!cJSON_IsNumber(m) && !cJSON_IsNull(m)) continue;
+            /* a measure not taken is no row (the views read it as NULL):
+             * most rows of a machine without power sensors were such */
+            if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble)) continue;
             if (strcmp(m->string, "t_start_s") == 0 || strcmp(m->string, "t_end_s") == 0) continue;
             params q = {0};
             sp_p_str(&q, rid);

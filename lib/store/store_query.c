@@ -106,6 +106,39 @@ static const char runs_sql[] =
     " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
     " LEFT JOIN models m ON m.id = t.model_id";
 
+#define EB_MEASURE_SQL(span, m)                                                                    \
+    " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = '" span "'"           \
+    " AND x.measure = '" m "')"
+#define EB_PER_TOKEN_SQL(span, c, n)                                                               \
+    " (SELECT c.value / NULLIF(r." n ", 0) FROM run_counters c WHERE c.run_id = r.id"              \
+    " AND c.span = '" span "' AND c.counter = '" c "' AND c.status = 'ok')"
+
+/* What eb_store_configs reads: measured runs of ok trials, the columns the
+ * analyses use and no more. */
+static const char analysis_sql[] =
+    "SELECT t.id AS trial_id, r.rep, r.warmup, t.status,"
+    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
+    " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, t.gpu_layers_offloaded,"
+    " " EB_ESTIMATE_SQL " AS energy_estimate, r.prefill_tps, r.gen_tps, r.e2e_s, r.load_s,"
+    " r.peak_rss_mib, r.prefill_s, r.gen_s," EB_MEASURE_SQL(
+        "prefill",
+        "energy_per_token_j") " AS prefill_j_per_token," EB_MEASURE_SQL("generation",
+                                                                        "energy_per_token_j") " AS "
+                                                                                              "gen_"
+                                                                                              "j_"
+                                                                                              "per_"
+                                                                                              "toke"
+                                                                                              "n"
+                                                                                              "," EB_MEASURE_SQL("prefill", "action_per_token_js") " AS prefill_action_js," EB_MEASURE_SQL("generation",
+                                                                                                                                                                                           "action_per_token_js") " AS gen_action_js," EB_MEASURE_SQL("run",
+                                                                                                                                                                                                                                                      "energy_j") " AS run_energy_j," EB_PER_TOKEN_SQL("generation", "cache_misses", "n_gen") " AS gen_cache_misses_per_token," EB_PER_TOKEN_SQL("generation",
+                                                                                                                                                                                                                                                                                                                                                                                                 "context_switches", "n_gen") " AS gen_context_switches_per_token," EB_PER_TOKEN_SQL("prefill",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                     "cache_misses",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                     "n_prompt") " AS prefill_cache_misses_per_token," EB_PER_TOKEN_SQL("prefill", "context_switches",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        "n_prompt") " AS prefill_context_switches_per_token"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                    " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                    " LEFT JOIN models m ON m.id = t.model_id";
+
 static const char lb_sql[] = "SELECT l.* FROM llama_bench l";
 
 static const view_columns quality_view = {{"d.hostname", "d.board_model"},
@@ -187,11 +220,14 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                        : view == EB_VIEW_QUALITY  ? quality_sql
                        : view == EB_VIEW_PROBES   ? probes_sql
                        : view == EB_VIEW_ROOFLINE ? roofline_sql
+                       : view == EB_VIEW_ANALYSIS ? analysis_sql
                                                   : lb_sql;
     size_t cap = strlen(base) + 2048;
     char *sql = malloc(cap);
     if (!sql) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
-    size_t n = (size_t)snprintf(sql, cap, "%s WHERE 1 = 1", base);
+    size_t n =
+        (size_t)snprintf(sql, cap, "%s WHERE %s", base,
+                         view == EB_VIEW_ANALYSIS ? "r.warmup = 0 AND t.status = 'ok'" : "1 = 1");
     const char *p[8];
     char like[2][300], threads[24];
     int np = 0;
@@ -236,13 +272,13 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
         p[np++] = threads;
         n += (size_t)snprintf(sql + n, cap - n, " AND %s = CAST($%d AS INTEGER)", vc->threads, np);
     }
-    n += (size_t)snprintf(sql + n, cap - n, "%s",
-                          view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE ? " ORDER BY t.id"
-                          : view == EB_VIEW_RUNS    ? " ORDER BY t.id, r.rep"
-                          : view == EB_VIEW_QUALITY ? " ORDER BY q.id"
-                          : view == EB_VIEW_PROBES
-                              ? " ORDER BY pr.id DESC, p.measure, p.weight_type, p.threads"
-                              : " ORDER BY l.trial_id, l.test");
+    n += (size_t)snprintf(
+        sql + n, cap - n, "%s",
+        view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE ? " ORDER BY t.id"
+        : view == EB_VIEW_RUNS || view == EB_VIEW_ANALYSIS ? " ORDER BY t.id, r.rep"
+        : view == EB_VIEW_QUALITY                          ? " ORDER BY q.id"
+        : view == EB_VIEW_PROBES ? " ORDER BY pr.id DESC, p.measure, p.weight_type, p.threads"
+                                 : " ORDER BY l.trial_id, l.test");
     if (f->limit > 0) snprintf(sql + n, cap - n, " LIMIT %lld", f->limit);
     eb_status st = eb_sq_query(s, sql, np, p, NULL, out, err);
     free(sql);

@@ -174,7 +174,7 @@ static void test_round_trip(void **state)
     assert_non_null(timeline);
 
     /* the whole record, exactly (less the timeline, which has its table) */
-    eb_table t = query(s, "SELECT record_json FROM trials", NULL);
+    eb_table t = query(s, "SELECT record_json FROM trial_records", NULL);
     assert_int_equal(t.nrow, 1);
     cJSON *back = cJSON_Parse(t.cell[0]);
     assert_true(cJSON_Compare(rec, back, true));
@@ -276,10 +276,11 @@ static void test_round_trip(void **state)
                          " x.measure = '%s'",
                          span->string, m->string);
                 t = query(s, sql, idx);
-                assert_int_equal(t.nrow, 1);
-                assert_cell(t.cell[0], m, m->string);
+                /* a measure not taken is no row: the views read it as NULL */
+                assert_int_equal(t.nrow, cJSON_IsNumber(m) ? 1 : 0);
+                if (t.nrow) assert_cell(t.cell[0], m, m->string);
                 eb_table_free(&t);
-                n_measures++;
+                n_measures += cJSON_IsNumber(m);
             }
         }
         const cJSON *cspan;
