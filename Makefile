@@ -63,7 +63,7 @@ arm64: build
 
 arm64-check: arm64
 	@scripts/arm64-binfmt.sh
-	ctest --test-dir $(ARM64_BUILD) --output-on-failure -j2
+	ctest --test-dir $(ARM64_BUILD) --output-on-failure -j2 -L arm64
 
 format:
 	clang-format -i include/edgebench/*.h lib/*/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/support/*.c
