@@ -154,6 +154,7 @@ static cJSON *rep_json(const eb_run_result *r, const eb_rep *w, bool with_sample
                 if (tokens > 0) cJSON_AddNumberToObject(one, "per_token", cv->value[k] / tokens);
             } else {
                 cJSON_AddNullToObject(one, "value");
+                if (tokens > 0) cJSON_AddNullToObject(one, "per_token"); /* same keys always */
             }
         }
     }

@@ -56,12 +56,15 @@ INI
 "$eb" sweep "$work/fail.ini" --results "$work/fail.jsonl" -q 2>"$work/err"
 rc=$?
 python3 - "$work/fail.jsonl" <<'PY' && [ "$rc" -eq 1 ] && ok "timeout and out-of-memory trials recorded as failed; the next one runs" || bad "failures (exit $rc): $(cat "$work/fail.jsonl" "$work/err")"
-import json, sys
+import json, os, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
-assert [r["status"] for r in recs] == ["failed", "failed", "ok"], [r.get("reason") for r in recs]
+# qemu-user ignores setrlimit(RLIMIT_AS): the memory limit is not enforced there
+want = ["failed", "ok", "ok"] if os.environ.get("EB_EMULATED") else ["failed", "failed", "ok"]
+assert [r["status"] for r in recs] == want, [r.get("reason") for r in recs]
 assert recs[0]["reason"].startswith("timeout: killed after 1 s")
-assert recs[1]["reason"], recs[1]
+assert os.environ.get("EB_EMULATED") or recs[1]["reason"], recs[1]
 PY
+[ -n "${EB_EMULATED:-}" ] && echo "skip - memory_limit failing a trial: qemu-user ignores setrlimit(RLIMIT_AS) ($EB_EMULATED)"
 
 # 3. SIGINT part-way, then --resume runs exactly the rest
 cat >"$work/long.ini" <<INI
