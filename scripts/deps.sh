@@ -38,7 +38,7 @@ pkgs=(build-essential cmake ninja-build pkg-config git openssl npm
 [ "$os" = debian12 ] && pkgs+=(chromium)
 if [ "$mode" = arm64 ]; then
   [ "$arch" = amd64 ] || { log "cross-building for arm64 is set up on an x86-64 Debian 12 machine (this is $arch)"; exit 1; }
-  pkgs+=(crossbuild-essential-arm64 qemu-user qemu-user-binfmt
+  pkgs+=(crossbuild-essential-arm64 qemu-user qemu-user-binfmt file
     libcjson-dev:arm64 libcmocka-dev:arm64 libinih-dev:arm64 libsqlite3-dev:arm64
     libssl-dev:arm64 libpq5:arm64 libc6:arm64 libgomp1:arm64 libstdc++6:arm64 libgcc-s1:arm64)
   # libpq-dev is not multi-arch: the build uses its headers with libpq5:arm64
