@@ -122,27 +122,43 @@ static const char analysis_sql
          " " EB_ESTIMATE_SQL " AS energy_estimate, r.prefill_tps, r.gen_tps, r.e2e_s, r.load_s,"
          " r.peak_rss_mib, r.prefill_s, r.gen_s," EB_MEASURE_SQL(
              "prefill",
-             "energy_per_token_j") " AS prefill_j_per_token," EB_MEASURE_SQL("generation", "energy_"
-                                                                                           "per_"
-                                                                                           "token_"
-                                                                                           "j") " A"
-                                                                                                "S "
-                                                                                                "ge"
-                                                                                                "n_"
-                                                                                                "j_"
-                                                                                                "pe"
-                                                                                                "r_"
-                                                                                                "to"
-                                                                                                "ke"
-                                                                                                "n"
-                                                                                                "," EB_MEASURE_SQL(
-                                                                                                    "prefill", "action_per_token_js") " AS prefill_action_js," EB_MEASURE_SQL("generation", "action_per_token_js") " AS gen_action_js," EB_MEASURE_SQL("run", "energy_j") " AS run_energy_j," EB_PER_TOKEN_SQL("generation", "cache_misses", "n_gen") " AS gen_cache_misses_per_token," EB_PER_TOKEN_SQL("generation",
-                                                                                                                                                                                                                                                                                                                                                                                                         "context_switches",
-                                                                                                                                                                                                                                                                                                                                                                                                         "n_gen") " AS gen_context_switches_per_token," EB_PER_TOKEN_SQL("prefill", "cache_misses", "n_prompt") " AS prefill_cache_misses_per_token," EB_PER_TOKEN_SQL("prefill",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                       "context_switches",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                       "n_prompt") " AS prefill_context_switches_per_token"
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                   " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                   " LEFT JOIN models m ON m.id = t.model_id";
+             "energy_per_token_j") " AS prefill_j_per_token," EB_MEASURE_SQL("generation",
+                                                                             "energy_"
+                                                                             "per_"
+                                                                             "token_"
+                                                                             "j") " A"
+                                                                                  "S "
+                                                                                  "ge"
+                                                                                  "n_"
+                                                                                  "j_"
+                                                                                  "pe"
+                                                                                  "r_"
+                                                                                  "to"
+                                                                                  "ke"
+                                                                                  "n"
+                                                                                  "," EB_MEASURE_SQL("prefill", "action_per_token_js") " AS prefill_action_js," EB_MEASURE_SQL("generation", "action_per_token_js") " AS gen_action_js," EB_MEASURE_SQL("run", "energy_j") " AS run_energy_j," EB_PER_TOKEN_SQL("generation", "cache_misses", "n_gen") " AS gen_cache_misses_per_token," EB_PER_TOKEN_SQL(
+                                                                                      "generation",
+                                                                                      "context_"
+                                                                                      "switches",
+                                                                                      "n_gen") " AS"
+                                                                                               " ge"
+                                                                                               "n_"
+                                                                                               "con"
+                                                                                               "tex"
+                                                                                               "t_"
+                                                                                               "swi"
+                                                                                               "tch"
+                                                                                               "es_"
+                                                                                               "per"
+                                                                                               "_to"
+                                                                                               "ken"
+                                                                                               "," EB_PER_TOKEN_SQL("prefill",
+                                                                                                                    "cache_misses",
+                                                                                                                    "n_prompt") " AS prefill_cache_misses_per_token," EB_PER_TOKEN_SQL("prefill",
+                                                                                                                                                                                       "context_switches",
+                                                                                                                                                                                       "n_prompt") " AS prefill_context_switches_per_token"
+                                                                                                                                                                                                   " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
+                                                                                                                                                                                                   " LEFT JOIN models m ON m.id = t.model_id";
 
 static const char lb_sql[] = "SELECT l.* FROM llama_bench l";
 

@@ -1,0 +1,285 @@
+/* Values of the parameter table: the boolean parser, checks, fields set
+ * from text, defaults, validation, and `run`'s option parsing. */
+#include "edgebench/params.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "edgebench/util.h"
+
+bool eb_parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"on", "true", "yes", "1"};
+    static const char *const no[] = {"off", "false", "no", "0"};
+    if (!s) return false;
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcasecmp(s, yes[i]) == 0) return *out = true, true;
+        if (strcasecmp(s, no[i]) == 0) return *out = false, true;
+    }
+    return false;
+}
+
+static bool choice_ok(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *c = choices; *c;) {
+        size_t len = strcspn(c, "|");
+        if (len == n && strncasecmp(c, v, n) == 0) return true;
+        c += len + (c[len] == '|');
+    }
+    return false;
+}
+
+static bool parse_number(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d)) return false;
+    *out = d;
+    return true;
+}
+
+/* What a value of the row must be, for messages: "an integer in [1, 1024]". */
+static void expectation(const eb_param *p, char *out, size_t cap)
+{
+    switch (p->type) {
+    case EB_PT_INT:
+        snprintf(out, cap, "an integer in [%.0f, %.0f]", p->min, p->max);
+        break;
+    case EB_PT_NUM:
+        snprintf(out, cap, "a number in [%g, %g]", p->min, p->max);
+        break;
+    case EB_PT_BOOL:
+        snprintf(out, cap, "on or off (true/false, yes/no, 1/0)");
+        break;
+    case EB_PT_CHOICE:
+        snprintf(out, cap, "one of %s", p->choices);
+        break;
+    case EB_PT_STR:
+    case EB_PT_PATH:
+        snprintf(out, cap, "text");
+        break;
+    }
+}
+
+static bool syntax_ok(const eb_param *p, const char *v)
+{
+    long l;
+    double d;
+    bool b;
+    switch (p->type) {
+    case EB_PT_INT:
+        return eb_parse_long(v, LONG_MIN, LONG_MAX, &l);
+    case EB_PT_NUM:
+        return parse_number(v, &d);
+    case EB_PT_BOOL:
+        return eb_parse_bool(v, &b);
+    case EB_PT_CHOICE:
+        return choice_ok(p->choices, v);
+    case EB_PT_STR:
+    case EB_PT_PATH:
+        return true;
+    }
+    return true;
+}
+
+static bool in_range(const eb_param *p, const char *v)
+{
+    long l;
+    double d;
+    if (p->type == EB_PT_INT) return eb_parse_long(v, (long)p->min, (long)p->max, &l);
+    if (p->type == EB_PT_NUM) return parse_number(v, &d) && d >= p->min && d <= p->max;
+    return true;
+}
+
+static eb_status check_value(const eb_param *p, const char *v, bool range, eb_error *err)
+{
+    if (syntax_ok(p, v) && (!range || in_range(p, v))) return EB_OK;
+    char want[96];
+    expectation(p, want, sizeof want);
+    return eb_fail(err, EB_E_INVALID_ARG, "%s must be %s, got '%s'", p->key, want, v);
+}
+
+eb_status eb_param_check(const eb_param *p, const char *v, eb_error *err)
+{
+    return check_value(p, v, true, err);
+}
+
+static bool is_config_field(const eb_param *p)
+{
+    return p->field != EB_FK_NONE && p->offset < sizeof(eb_run_config);
+}
+
+/* Writes a checked value into its field; base is an eb_run_options, or an
+ * eb_run_config for configuration fields (the options' first member). */
+static void store_field(const eb_param *p, const char *text, void *base)
+{
+    char *field = (char *)base + p->offset;
+    long l = 0;
+    double d = 0;
+    bool b = false;
+    switch (p->field) {
+    case EB_FK_NONE:
+        break;
+    case EB_FK_INT:
+        eb_parse_long(text, INT_MIN, INT_MAX, &l);
+        *(int *)field = (int)l;
+        break;
+    case EB_FK_U64:
+        eb_parse_long(text, 0, LONG_MAX, &l);
+        *(uint64_t *)field = (uint64_t)l;
+        break;
+    case EB_FK_DOUBLE:
+        parse_number(text, &d);
+        *(double *)field = d * (p->scale ? p->scale : 1.0);
+        break;
+    case EB_FK_STR:
+        *(const char **)field = text;
+        break;
+    case EB_FK_BOOL:
+        eb_parse_bool(text, &b);
+        *(bool *)field = b;
+        break;
+    }
+}
+
+eb_status eb_param_set(const eb_param *p, const char *text, eb_run_options *o, eb_error *err)
+{
+    /* Front-end fields are checked whole here; the run's configuration is
+     * range-checked by eb_run_config_validate, which names the option. */
+    eb_status st = check_value(p, text, !is_config_field(p), err);
+    if (st != EB_OK) return st;
+    long l;
+    if ((p->field == EB_FK_INT && !eb_parse_long(text, INT_MIN, INT_MAX, &l)) ||
+        (p->field == EB_FK_U64 && !eb_parse_long(text, 0, LONG_MAX, &l)))
+        return check_value(p, text, true, err);
+    store_field(p, text, o);
+    return EB_OK;
+}
+
+void eb_params_config_defaults(eb_run_config *cfg)
+{
+    for (size_t i = 0; i < eb_param_count; i++)
+        if (eb_params[i].def && is_config_field(&eb_params[i]))
+            store_field(&eb_params[i], eb_params[i].def, cfg);
+}
+
+static void flag_name(const eb_param *p, char *out, size_t cap)
+{
+    if (!p->flag)
+        snprintf(out, cap, "%s", p->key);
+    else if (p->short_flag)
+        snprintf(out, cap, "-%c/--%s", p->short_flag, p->flag);
+    else
+        snprintf(out, cap, "--%s", p->flag);
+}
+
+eb_status eb_params_validate(const eb_run_config *cfg, eb_error *err)
+{
+    for (size_t i = 0; i < eb_param_count; i++) {
+        const eb_param *p = &eb_params[i];
+        if (!is_config_field(p) || (p->type != EB_PT_INT && p->type != EB_PT_NUM)) continue;
+        const char *field = (const char *)cfg + p->offset;
+        double v = p->field == EB_FK_INT      ? *(const int *)field
+                   : p->field == EB_FK_U64    ? (double)*(const uint64_t *)field
+                   : p->field == EB_FK_DOUBLE ? *(const double *)field / (p->scale ? p->scale : 1)
+                                              : 0;
+        if (v >= p->min && v <= p->max) continue;
+        char flag[64];
+        flag_name(p, flag, sizeof flag);
+        const char *label = p->label ? p->label : p->key;
+        if (p->type == EB_PT_INT)
+            return eb_fail(err, EB_E_INVALID_ARG, "%s (%s) must be between %.0f and %.0f, got %.0f",
+                           label, flag, p->min, p->max, v);
+        return eb_fail(err, EB_E_INVALID_ARG, "%s must be %g..%g%s%s, got %g (%s)", label, p->min,
+                       p->max, p->unit ? " " : "", p->unit ? p->unit : "", v, flag);
+    }
+    return EB_OK;
+}
+
+void eb_run_options_defaults(eb_run_options *o)
+{
+    memset(o, 0, sizeof *o);
+    eb_run_config_defaults(&o->cfg);
+    for (size_t i = 0; i < eb_param_count; i++) {
+        const eb_param *p = &eb_params[i];
+        if (p->def && p->field != EB_FK_NONE && !is_config_field(p)) store_field(p, p->def, o);
+    }
+}
+
+/* getopt's long options and short-option string, made from the table. */
+static eb_status build_getopt(struct option **longs, char **shorts, eb_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < eb_param_count; i++)
+        n += eb_params[i].flag ? 1 + (eb_params[i].alias != NULL) : 0;
+    *longs = calloc(n + 1, sizeof **longs);
+    *shorts = calloc(3 * eb_param_count + 2, 1);
+    if (!*longs || !*shorts) return eb_fail(err, EB_E_NO_MEMORY, "run options");
+    size_t k = 0, s = 0;
+    (*shorts)[s++] = ':';
+    for (size_t i = 0; i < eb_param_count; i++) {
+        const eb_param *p = &eb_params[i];
+        if (!p->flag) continue;
+        /* a boolean is a switch: --no-store, --keep-timeline=off */
+        int has_arg = p->type == EB_PT_BOOL ? optional_argument : required_argument;
+        (*longs)[k++] = (struct option){p->flag, has_arg, NULL, 256 + (int)i};
+        if (p->alias) (*longs)[k++] = (struct option){p->alias, has_arg, NULL, 256 + (int)i};
+        if (p->short_flag) {
+            (*shorts)[s++] = p->short_flag;
+            if (p->type != EB_PT_BOOL) (*shorts)[s++] = ':';
+        }
+    }
+    return EB_OK;
+}
+
+static const eb_param *by_short(int c)
+{
+    for (size_t i = 0; i < eb_param_count; i++)
+        if (eb_params[i].flag && eb_params[i].short_flag == c) return &eb_params[i];
+    return NULL;
+}
+
+eb_status eb_run_options_parse(int argc, char **argv, eb_run_options *o, eb_error *err)
+{
+    struct option *longs = NULL;
+    char *shorts = NULL;
+    eb_status st = build_getopt(&longs, &shorts, err);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while (st == EB_OK && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        const eb_param *p = c >= 256 ? &eb_params[c - 256] : by_short(c);
+        if (c == ':') {
+            st = eb_fail(err, EB_E_INVALID_ARG, "option '%s' needs a value", argv[optind - 1]);
+        } else if (c == '?' || !p) {
+            st = eb_fail(err, EB_E_INVALID_ARG, "unknown option '%s' (see --help)",
+                         argv[optind - 1]);
+        } else {
+            const char *v = optarg ? optarg : p->type == EB_PT_BOOL ? "on" : "";
+            eb_error e2 = {0};
+            st = eb_param_set(p, v, o, &e2);
+            if (st != EB_OK) {
+                char flag[64], want[96];
+                flag_name(p, flag, sizeof flag);
+                expectation(p, want, sizeof want);
+                eb_fail(err, st, "%s expects %s, got '%s'", flag, want, v);
+            }
+            o->given[eb_param_index(p)] = true;
+        }
+    }
+    if (st == EB_OK && optind < argc)
+        st = eb_fail(err, EB_E_INVALID_ARG, "unexpected argument '%s'", argv[optind]);
+    free(longs);
+    free(shorts);
+    return st;
+}
