@@ -20,6 +20,7 @@ typedef struct eb_model_keeper {
     struct eb_model *model;
     char path[1024];
     int n_gpu_layers;
+    char load_mode[16];
 } eb_model_keeper;
 void eb_model_keeper_release(eb_model_keeper *k);
 
@@ -38,8 +39,16 @@ typedef struct eb_run_config {
     int n_batch;
     int n_ubatch;
     int n_gpu_layers;
-    int reps;   /* measured repetitions */
-    int warmup; /* warm-up repetitions before them, reported apart */
+    /* llama-bench's settings, by its names */
+    const char *type_k, *type_v; /* KV cache types ("f16", "q8_0", ...) */
+    const char *flash_attn;      /* "auto", "on", "off" */
+    int n_depth;                 /* tokens in the cache before the prompt */
+    const char *load_mode;       /* "mmap", "no-mmap", "mlock", ... */
+    bool cold_load;              /* the model's pages dropped before each load */
+    bool cpu_strict;             /* engine threads pinned one per CPU */
+    int poll;                    /* engine threads' busy-wait level, 0..100 */
+    int reps;                    /* measured repetitions */
+    int warmup;                  /* warm-up repetitions before them, reported apart */
     uint64_t seed;
     const char *root; /* filesystem root for /proc and /sys reads */
     /* Measurement */
@@ -138,6 +147,10 @@ typedef struct eb_rep {
     double *channel;
     double pause_before_s; /* cool-down waited before this run */
     bool model_reused;     /* the model was already loaded (a keeper) */
+    double depth_fill_s;   /* untimed prefill of the n_depth tokens before the prompt */
+    /* --cold-load: share of the model file in the page cache after dropping
+     * it, just before the load (NaN: not asked, or it could not be read) */
+    double cold_resident_pct;
     bool has_throttled;
     uint32_t throttled; /* Raspberry Pi flags, OR of the start and end reads */
 } eb_rep;
@@ -203,6 +216,11 @@ typedef struct eb_run_result {
     bool has_roofline;
     eb_roofline roofline;
     char roofline_note[256]; /* why there is no roofline */
+    /* The context as the engine made it (KV types and size, flash
+     * attention used), and why a cold load was not cold */
+    bool has_ctx_info;
+    eb_ctx_info ctx_info;
+    char cold_load_note[256];
 } eb_run_result;
 
 typedef void (*eb_run_progress_fn)(void *user, const char *what, int rep, int total);

@@ -45,7 +45,8 @@ typedef struct eb_model_info {
 typedef struct eb_load_params {
     int n_gpu_layers;
     bool use_mmap;
-    bool no_alloc; /* metadata only: shape checks without reading weights */
+    const char *load_mode; /* llama-bench's names ("mmap", "none", "mlock", ...); NULL: use_mmap */
+    bool no_alloc;         /* metadata only: shape checks without reading weights */
 } eb_load_params;
 
 typedef struct eb_ctx_params {
@@ -54,8 +55,21 @@ typedef struct eb_ctx_params {
     int n_ubatch;
     int threads_gen;
     int threads_prefill;
-    int n_seq_max; /* parallel sequences (perplexity evaluates several); 0 = 1 */
+    int n_seq_max;               /* parallel sequences (perplexity evaluates several); 0 = 1 */
+    const char *type_k, *type_v; /* KV cache types by ggml's names; NULL: f16 */
+    const char *flash_attn;      /* "auto", "on", "off"; NULL: auto */
+    bool cpu_strict;             /* threads pinned one per CPU of the affinity mask */
+    bool poll_set;               /* poll applies; else ggml's default */
+    int poll;                    /* threads' busy-wait level 0..100 */
 } eb_ctx_params;
+
+/* What the engine made of a context's settings, as it reported them. */
+typedef struct eb_ctx_info {
+    char type_k[16], type_v[16]; /* "" when the engine did not say */
+    double kv_mib, k_mib, v_mib; /* KV cache buffers; NaN when not reported */
+    uint32_t kv_cells;           /* cache positions */
+    int flash_attn;              /* as used: 1 on, 0 off, -1 not reported */
+} eb_ctx_info;
 
 /* What the tokenizer adds and a fingerprint of its vocabulary (every token's
  * text), to tell whether two models share one. */
@@ -118,6 +132,8 @@ typedef struct eb_engine_ops {
     /* The logits of batch entry i of the last evaluation (NULL when it kept
      * none): n_vocab floats. */
     const float *(*logits)(eb_context *ctx, int32_t i);
+    /* The context's KV cache and flash attention as the engine set them up. */
+    void (*context_info)(const eb_context *ctx, eb_ctx_info *out);
     /* Forgets every sequence in the context's cache. */
     void (*memory_clear)(eb_context *ctx);
     /* Writes a copy of the model file in with weights of the given type

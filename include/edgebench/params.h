@@ -54,6 +54,7 @@ typedef struct eb_param {
     const char *flag;      /* long option of `edgebench run`, NULL if none */
     char short_flag;       /* its short form, 0 if none */
     const char *alias;     /* another long option for the same row, or NULL */
+    const char *lb_flag;   /* llama-bench's single-dash form ("ctk" for -ctk), or NULL */
     double min, max;       /* EB_PT_INT, EB_PT_NUM: the accepted range */
     const char *choices;   /* EB_PT_CHOICE: "a|b|c" */
     const char *def;       /* default applied by `run`; NULL: none (or computed) */
@@ -68,6 +69,9 @@ typedef struct eb_param {
     const char *metavar; /* in help ("N", "FILE"), NULL: from the type */
     const char *help;
 } eb_param;
+
+/* KV cache types llama-bench offers (-ctk/-ctv), by ggml's names. */
+#define EB_KV_TYPES "f16|bf16|f32|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl"
 
 /* Capacity of per-parameter arrays (plan sections, trials, options). */
 #define EB_PARAM_MAX 128
@@ -127,6 +131,11 @@ eb_status eb_param_set(const eb_param *p, const char *text, eb_run_options *o, e
  * calls it), and its ranges checked on a configuration, each message naming
  * the option: "generation tokens (-n/--n-gen) must be between 1 and ...". */
 void eb_params_config_defaults(eb_run_config *cfg);
+/* The settings that only make sense together: a quantized V cache with
+ * flash attention off (llama.cpp refuses it), depth + prompt + generation
+ * beyond the context. n_prompt 0: not known yet (a text prompt). */
+eb_status eb_settings_check(const char *type_v, const char *flash_attn, int n_depth, int n_prompt,
+                            int n_gen, int n_ctx, eb_error *err);
 eb_status eb_params_validate(const eb_run_config *cfg, eb_error *err);
 
 /* Parses `edgebench run` options (argv[0] is the command's name) into o,

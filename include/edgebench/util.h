@@ -72,6 +72,10 @@ void eb_format_double(char *buf, size_t cap, double v);
 /* SHA-256 of a file as 64 hex digits, remembered in the cache directory by
  * the file's identity and modification time. */
 eb_status eb_file_sha256(const char *path, char hex[65], eb_error *err);
+/* Asks the kernel to drop a file's pages from the page cache
+ * (POSIX_FADV_DONTNEED: clean pages no process maps go), then measures the
+ * share still resident (mincore), in percent. */
+eb_status eb_file_drop_cache(const char *path, double *resident_pct, eb_error *err);
 /* SHA-256 of a text as 64 hex digits: content keys of stored records. */
 void eb_sha256_text(const char *text, size_t len, char hex[65]);
 

@@ -47,11 +47,13 @@ eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
         return eb_fail(err, EB_E_IO, "meter log %s: %s", cfg->meter_csv, strerror(errno));
     if (cfg->n_prompt_random == 0 && (!cfg->prompt_text || !cfg->prompt_text[0]))
         return eb_fail(err, EB_E_INVALID_ARG, "the prompt is empty");
-    if (cfg->n_prompt_random > 0 && cfg->n_prompt_random + cfg->n_gen > cfg->n_ctx)
+    if (cfg->n_prompt_random > 0 && cfg->n_depth == 0 &&
+        cfg->n_prompt_random + cfg->n_gen > cfg->n_ctx)
         return eb_fail(err, EB_E_CONTEXT,
                        "context of %d tokens cannot hold %d prompt + %d generated tokens",
                        cfg->n_ctx, cfg->n_prompt_random, cfg->n_gen);
-    return EB_OK;
+    return eb_settings_check(cfg->type_v, cfg->flash_attn, cfg->n_depth, cfg->n_prompt_random,
+                             cfg->n_gen, cfg->n_ctx, err);
 }
 
 const char *eb_phase_name(eb_phase p)
@@ -253,6 +255,29 @@ void eb_span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span
     eb_measure_span_memory(cfg->root, rep->pm[s]);
 }
 
+/* The cache filled with n_depth tokens before the prompt, as llama-bench's
+ * -d does (random ids): untimed, between the load and prefill spans; the
+ * memory it takes stays resident and counts in the spans after it. */
+static eb_status fill_depth(const eb_engine_ops *e, eb_context *c, const eb_run_config *cfg,
+                            const eb_model_info *info, eb_rep *rep, eb_error *err)
+{
+    if (info->has_encoder)
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "n_depth=%d: an encoder-decoder model has no cache to fill before its "
+                       "prompt",
+                       cfg->n_depth);
+    int32_t *t = malloc((size_t)cfg->n_depth * sizeof *t);
+    if (!t) return eb_fail(err, EB_E_NO_MEMORY, "depth of %d tokens", cfg->n_depth);
+    uint64_t rng = cfg->seed ^ 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < cfg->n_depth; i++)
+        t[i] = (int32_t)(eb_rng_next(&rng) % (uint64_t)(info->n_vocab > 0 ? info->n_vocab : 1));
+    double t0 = eb_now();
+    eb_status st = e->prefill(c, t, cfg->n_depth, err);
+    rep->depth_fill_s = eb_now() - t0;
+    free(t);
+    return st;
+}
+
 /* One repetition: load, prefill, generate, each timed on CLOCK_MONOTONIC
  * after the engine has synchronised. Memory is read between the spans,
  * outside their timings. */
@@ -260,13 +285,20 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
                          const eb_counters *ctr, eb_rep *rep, int32_t **prompt, int32_t *n_prompt,
                          eb_error *err)
 {
-    const eb_load_params lp = {.n_gpu_layers = cfg->n_gpu_layers, .use_mmap = true};
+    const eb_load_params lp = {
+        .n_gpu_layers = cfg->n_gpu_layers, .use_mmap = true, .load_mode = cfg->load_mode};
     const eb_ctx_params cp = {.n_ctx = cfg->n_ctx,
                               .n_batch = cfg->n_batch,
                               .n_ubatch =
                                   cfg->n_ubatch < cfg->n_batch ? cfg->n_ubatch : cfg->n_batch,
                               .threads_gen = cfg->threads_gen,
-                              .threads_prefill = cfg->threads_prefill};
+                              .threads_prefill = cfg->threads_prefill,
+                              .type_k = cfg->type_k,
+                              .type_v = cfg->type_v,
+                              .flash_attn = cfg->flash_attn,
+                              .cpu_strict = cfg->cpu_strict,
+                              .poll_set = true,
+                              .poll = cfg->poll};
     eb_model *m = NULL;
     eb_context *c = NULL;
     eb_sampler *smp = res->sampler;
@@ -275,12 +307,28 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     uint32_t thr0 = 0, thr1 = 0;
     rep->has_throttled = eb_throttled_read(cfg->root, &thr0);
 
+    eb_model_keeper *k = cfg->keeper;
+    const char *load_mode = cfg->load_mode ? cfg->load_mode : "mmap";
+    rep->model_reused = k && k->model && k->engine == e && k->n_gpu_layers == cfg->n_gpu_layers &&
+                        strcmp(k->path, cfg->model_path) == 0 &&
+                        strcmp(k->load_mode, load_mode) == 0 && !cfg->cold_load;
+    rep->cold_resident_pct = NAN;
+    if (cfg->cold_load) {
+        /* a mapped model keeps its pages: it goes first */
+        if (k) eb_model_keeper_release(k);
+        eb_error cerr = {0};
+        if (eb_file_drop_cache(cfg->model_path, &rep->cold_resident_pct, &cerr) != EB_OK)
+            snprintf(res->cold_load_note, sizeof res->cold_load_note, "%s", cerr.msg);
+        else if (rep->cold_resident_pct > 1.0)
+            snprintf(res->cold_load_note, sizeof res->cold_load_note,
+                     "%.0f%% of the model file stayed in the page cache (mapped or dirty "
+                     "elsewhere): that load was not cold",
+                     rep->cold_resident_pct);
+    }
+
     eb_counter_raw c0, c1, c2, c2b, c3;
     eb_counters_read(ctr, &c0);
     double t0 = eb_span_begin(cfg, smp, rep, EB_SPAN_LOAD);
-    eb_model_keeper *k = cfg->keeper;
-    rep->model_reused = k && k->model && k->engine == e && k->n_gpu_layers == cfg->n_gpu_layers &&
-                        strcmp(k->path, cfg->model_path) == 0;
     eb_status st = EB_OK;
     if (rep->model_reused) {
         m = k->model;
@@ -292,11 +340,16 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
             k->model = m;
             k->n_gpu_layers = cfg->n_gpu_layers;
             snprintf(k->path, sizeof k->path, "%s", cfg->model_path);
+            snprintf(k->load_mode, sizeof k->load_mode, "%s", load_mode);
         }
     }
     if (st == EB_OK) st = e->context_new(m, &cp, &c, err);
     double t1 = eb_now();
     if (st != EB_OK) goto done;
+    if (e->context_info) {
+        e->context_info(c, &res->ctx_info);
+        res->has_ctx_info = true;
+    }
 
     if (!*prompt) {
         e->model_info(m, &res->model);
@@ -305,16 +358,18 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         st = prompt_tokens(e, m, cfg, &res->model, prompt, n_prompt, err);
         if (st != EB_OK) goto done;
         res->n_prompt = *n_prompt;
-        if (*n_prompt + cfg->n_gen > cfg->n_ctx) {
-            st = eb_fail(
-                err, EB_E_CONTEXT,
-                "context of %d tokens cannot hold the %d-token prompt + %d generated tokens",
-                cfg->n_ctx, *n_prompt, cfg->n_gen);
+        if (cfg->n_depth + *n_prompt + cfg->n_gen > cfg->n_ctx) {
+            st = eb_fail(err, EB_E_CONTEXT,
+                         "context of %d tokens cannot hold %s%d-token prompt + %d generated "
+                         "tokens",
+                         cfg->n_ctx, cfg->n_depth ? "the depth + the " : "the ",
+                         cfg->n_depth + *n_prompt, cfg->n_gen);
             goto done;
         }
         t1 = eb_now(); /* tokenizing is not part of loading */
     }
     eb_span_end(cfg, smp, rep, EB_SPAN_LOAD, t1);
+    if (cfg->n_depth > 0 && (st = fill_depth(e, c, cfg, &res->model, rep, err)) != EB_OK) goto done;
 
     double t1b = eb_span_begin(cfg, smp, rep, EB_SPAN_PREFILL);
     eb_counters_read(ctr, &c1);

@@ -54,6 +54,7 @@ void eb_params_run_help(FILE *f)
         range_text(p, range, sizeof range);
         fprintf(f, "  %-28s %s%s%s\n", lhs, p->help, range, def);
         if (p->alias) fprintf(f, "      --%-24s the same as --%s\n", p->alias, p->flag);
+        if (p->lb_flag) fprintf(f, "      -%-25s the same (llama-bench's flag)\n", p->lb_flag);
     }
 }
 

@@ -206,6 +206,30 @@ eb_status eb_params_validate(const eb_run_config *cfg, eb_error *err)
     return EB_OK;
 }
 
+static bool kv_type_quantized(const char *t)
+{
+    return t && strcasecmp(t, "f16") != 0 && strcasecmp(t, "bf16") != 0 &&
+           strcasecmp(t, "f32") != 0;
+}
+
+eb_status eb_settings_check(const char *type_v, const char *flash_attn, int n_depth, int n_prompt,
+                            int n_gen, int n_ctx, eb_error *err)
+{
+    /* llama.cpp's own rule (llama_init_from_model): a quantized V cache
+     * needs flash attention; auto turns it on, off is refused there. */
+    if (kv_type_quantized(type_v) && flash_attn && strcasecmp(flash_attn, "off") == 0)
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "type_v=%s needs flash attention: flash_attn=off is refused by llama.cpp "
+                       "(use flash_attn=on or auto, or type_v=f16)",
+                       type_v);
+    if ((n_depth > 0 || n_prompt > 0) && (long long)n_depth + n_prompt + n_gen > n_ctx)
+        return eb_fail(err, EB_E_CONTEXT,
+                       "context of %d tokens (ctx) cannot hold n_depth=%d + n_prompt=%d%s + "
+                       "n_gen=%d tokens",
+                       n_ctx, n_depth, n_prompt, n_prompt ? "" : " (and the prompt)", n_gen);
+    return EB_OK;
+}
+
 void eb_run_options_defaults(eb_run_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -249,10 +273,34 @@ static const eb_param *by_short(int c)
     return NULL;
 }
 
-eb_status eb_run_options_parse(int argc, char **argv, eb_run_options *o, eb_error *err)
+/* llama-bench's single-dash long flags (-ctk q8_0, -fa on) read as their
+ * rows' long options; the rest of argv is left as it is. */
+static char **llama_bench_flags(int argc, char **argv)
+{
+    char **out = calloc((size_t)argc + 1, sizeof *out);
+    if (!out) return NULL;
+    for (int i = 0; i < argc; i++) {
+        out[i] = argv[i];
+        if (i == 0 || argv[i][0] != '-' || argv[i][1] == '-') continue;
+        for (size_t k = 0; k < eb_param_count; k++) {
+            const eb_param *p = &eb_params[k];
+            if (p->lb_flag && strcmp(argv[i] + 1, p->lb_flag) == 0) {
+                static char flags[EB_PARAM_MAX][48];
+                snprintf(flags[k], sizeof flags[k], "--%s", p->flag);
+                out[i] = flags[k];
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+eb_status eb_run_options_parse(int argc, char **argv_in, eb_run_options *o, eb_error *err)
 {
     struct option *longs = NULL;
     char *shorts = NULL;
+    char **argv = llama_bench_flags(argc, argv_in);
+    if (!argv) return eb_fail(err, EB_E_NO_MEMORY, "run options");
     eb_status st = build_getopt(&longs, &shorts, err);
     optind = 1;
     opterr = 0;
@@ -281,5 +329,6 @@ eb_status eb_run_options_parse(int argc, char **argv, eb_run_options *o, eb_erro
         st = eb_fail(err, EB_E_INVALID_ARG, "unexpected argument '%s'", argv[optind]);
     free(longs);
     free(shorts);
+    free(argv);
     return st;
 }

@@ -1,4 +1,7 @@
 /* The llama.cpp engine: the only file that includes llama.h. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@ struct eb_context {
     bool enc_dec, need_start;
     llama_token dec_start;
     eb_error pending; /* a failure inside greedy_next, given by the next decode */
+    eb_ctx_info info; /* KV cache and flash attention as created */
 };
 
 /* llama.cpp logs to stderr by default; the library must not print, so the
@@ -40,10 +44,40 @@ static char last_log[1024];
 /* llama.cpp states how many layers it put on the GPU only in its log
  * ("offloaded 29/29 layers to GPU"): kept from the last load. */
 static int logged_offloaded = -1, logged_offload_total = -1;
+/* Likewise the KV cache's size and types, and what flash attention "auto"
+ * resolved to: kept from the last context's creation. */
+static eb_ctx_info logged_ctx;
+
+static void ctx_log(const char *text)
+{
+    const char *kv = strstr(text, "llama_kv_cache: size = ");
+    double mib, k, v;
+    unsigned cells;
+    char tk[16], tv[16];
+    if (kv && sscanf(kv, "llama_kv_cache: size = %lf MiB (%u cells", &mib, &cells) == 2) {
+        const char *kp = strstr(kv, "K ("), *vp = strstr(kv, "V (");
+        if (kp && vp && sscanf(kp, "K (%15[^)]): %lf", tk, &k) == 2 &&
+            sscanf(vp, "V (%15[^)]): %lf", tv, &v) == 2) {
+            /* a model with sliding-window layers has two caches: summed */
+            bool first = isnan(logged_ctx.kv_mib);
+            logged_ctx.kv_mib = (first ? 0 : logged_ctx.kv_mib) + mib;
+            logged_ctx.k_mib = (first ? 0 : logged_ctx.k_mib) + k;
+            logged_ctx.v_mib = (first ? 0 : logged_ctx.v_mib) + v;
+            logged_ctx.kv_cells = cells;
+            snprintf(logged_ctx.type_k, sizeof logged_ctx.type_k, "%s", tk);
+            snprintf(logged_ctx.type_v, sizeof logged_ctx.type_v, "%s", tv);
+        }
+    }
+    if (strstr(text, "Flash Attention enabled") || strstr(text, "flash_attn = enabled"))
+        logged_ctx.flash_attn = 1;
+    else if (strstr(text, "Flash Attention not supported") || strstr(text, "flash_attn = disabled"))
+        logged_ctx.flash_attn = 0;
+}
 
 static void log_cb(enum ggml_log_level level, const char *text, void *user)
 {
     (void)user;
+    ctx_log(text);
     const char *off = strstr(text, "offloaded ");
     int done, total;
     if (off && strstr(off, "layers to GPU") && sscanf(off, "offloaded %d/%d", &done, &total) == 2) {
@@ -148,6 +182,11 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     struct llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = p ? p->n_gpu_layers : 0;
     if (p && !p->use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
+    if (p && p->load_mode) {
+        const char *lm = strcmp(p->load_mode, "no-mmap") == 0 ? "none" : p->load_mode;
+        mp.load_mode =
+            strcmp(lm, "auto") == 0 ? LLAMA_LOAD_MODE_AUTO : llama_load_mode_from_str(lm);
+    }
     if (p && p->no_alloc) {
         mp.no_alloc = true; /* llama.cpp maps nothing in this mode */
         mp.load_mode = LLAMA_LOAD_MODE_NONE;
@@ -254,6 +293,34 @@ static void llama_ctx_free(eb_context *c)
     free(c);
 }
 
+static enum ggml_type ggml_type_by_name(const char *name)
+{
+    for (int t = 0; t < GGML_TYPE_COUNT; t++) {
+        const char *n = ggml_type_name((enum ggml_type)t);
+        if (n && strcasecmp(n, name) == 0) return (enum ggml_type)t;
+    }
+    return GGML_TYPE_COUNT;
+}
+
+/* Strict placement pins the pool's threads one per CPU of the process's
+ * affinity (what --cpus set), as llama-bench's -C mask with --cpu-strict. */
+static void thread_placement(const eb_ctx_params *p, struct ggml_threadpool_params *tp)
+{
+    if (p->poll_set) tp->poll = (uint32_t)p->poll;
+    tp->strict_cpu = p->cpu_strict;
+    if (!p->cpu_strict) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return;
+    for (int c = 0; c < GGML_MAX_N_THREADS && c < CPU_SETSIZE; c++)
+        tp->cpumask[c] = CPU_ISSET(c, &set);
+}
+
+static void llama_ctx_info(const eb_context *c, eb_ctx_info *out)
+{
+    *out = c->info;
+}
+
 static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context **out,
                                eb_error *err)
 {
@@ -264,6 +331,20 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     cp.n_threads = p->threads_gen;
     cp.n_threads_batch = p->threads_prefill;
     cp.n_seq_max = (uint32_t)(p->n_seq_max > 0 ? p->n_seq_max : 1);
+    if (p->type_k && (cp.type_k = ggml_type_by_name(p->type_k)) == GGML_TYPE_COUNT)
+        return eb_fail(err, EB_E_INVALID_ARG, "type_k=%s is not a ggml type", p->type_k);
+    if (p->type_v && (cp.type_v = ggml_type_by_name(p->type_v)) == GGML_TYPE_COUNT)
+        return eb_fail(err, EB_E_INVALID_ARG, "type_v=%s is not a ggml type", p->type_v);
+    if (p->flash_attn)
+        cp.flash_attn_type = strcasecmp(p->flash_attn, "on") == 0 ? LLAMA_FLASH_ATTN_TYPE_ENABLED
+                             : strcasecmp(p->flash_attn, "off") == 0
+                                 ? LLAMA_FLASH_ATTN_TYPE_DISABLED
+                                 : LLAMA_FLASH_ATTN_TYPE_AUTO;
+    memset(&logged_ctx, 0, sizeof logged_ctx);
+    logged_ctx.kv_mib = logged_ctx.k_mib = logged_ctx.v_mib = NAN;
+    logged_ctx.flash_attn = cp.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_AUTO
+                                ? -1
+                                : cp.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_ENABLED;
     bool enc_dec = llama_model_has_encoder(em->model);
     /* the encoder takes the whole prompt in one micro-batch */
     if (enc_dec && cp.n_ubatch < cp.n_ctx) cp.n_ubatch = cp.n_batch = cp.n_ctx;
@@ -280,8 +361,11 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
         return eb_fail(err, EB_E_NO_MEMORY, "context handle");
     }
     ec->ctx = c;
+    ec->info = logged_ctx;
     struct ggml_threadpool_params tg = ggml_threadpool_params_default(p->threads_gen);
     struct ggml_threadpool_params tb = ggml_threadpool_params_default(p->threads_prefill);
+    thread_placement(p, &tg);
+    thread_placement(p, &tb);
     ec->pool_gen = ggml_threadpool_new(&tg);
     ec->pool_prefill = ggml_threadpool_new(&tb);
     if (!ec->pool_gen || !ec->pool_prefill) {
@@ -510,6 +594,7 @@ const eb_engine_ops eb_engine_llama = {
     .perf = llama_perf_,
     .eval_batch = llama_eval_batch,
     .logits = llama_logits_,
+    .context_info = llama_ctx_info,
     .memory_clear = llama_memory_clear_,
     .quantize = llama_quantize_,
     .quant_types = llama_quant_types,

@@ -1,5 +1,6 @@
 /* JSON (every per-repetition sample) and JSONL (one object per repetition). */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -64,6 +65,45 @@ static cJSON *model_json(const eb_run_result *r)
     return o;
 }
 
+static void add_lower(cJSON *o, const char *key, const char *v)
+{
+    char buf[32];
+    size_t i = 0;
+    for (; v && v[i] && i + 1 < sizeof buf; i++)
+        buf[i] = (char)tolower((unsigned char)v[i]);
+    buf[i] = '\0';
+    cJSON_AddStringToObject(o, key, buf);
+}
+
+/* llama-bench's settings, by its field names, and what llama.cpp made of
+ * them (the KV cache it allocated, whether flash attention ran). */
+static void settings_json(cJSON *o, const eb_run_result *r)
+{
+    const eb_run_config *c = &r->config;
+    add_lower(o, "type_k", c->type_k ? c->type_k : "f16");
+    add_lower(o, "type_v", c->type_v ? c->type_v : "f16");
+    add_lower(o, "flash_attn", c->flash_attn ? c->flash_attn : "auto");
+    const eb_ctx_info *ci = &r->ctx_info;
+    if (r->has_ctx_info && ci->flash_attn >= 0)
+        cJSON_AddBoolToObject(o, "flash_attn_used", ci->flash_attn == 1);
+    else
+        cJSON_AddNullToObject(o, "flash_attn_used");
+    cJSON_AddNumberToObject(o, "n_depth", c->n_depth);
+    add_lower(o, "load_mode", c->load_mode ? c->load_mode : "mmap");
+    cJSON_AddBoolToObject(o, "cold_load", c->cold_load);
+    if (r->cold_load_note[0]) cJSON_AddStringToObject(o, "cold_load_note", r->cold_load_note);
+    cJSON_AddBoolToObject(o, "cpu_strict", c->cpu_strict);
+    cJSON_AddNumberToObject(o, "poll", c->poll);
+    if (!r->has_ctx_info) return;
+    cJSON *kv = cJSON_AddObjectToObject(o, "kv_cache");
+    if (ci->type_k[0]) cJSON_AddStringToObject(kv, "type_k", ci->type_k);
+    if (ci->type_v[0]) cJSON_AddStringToObject(kv, "type_v", ci->type_v);
+    eb_json_number(kv, "size_mib", ci->kv_mib);
+    eb_json_number(kv, "k_mib", ci->k_mib);
+    eb_json_number(kv, "v_mib", ci->v_mib);
+    if (ci->kv_cells) cJSON_AddNumberToObject(kv, "cells", ci->kv_cells);
+}
+
 static cJSON *config_json(const eb_run_result *r)
 {
     const eb_run_config *c = &r->config;
@@ -81,6 +121,7 @@ static cJSON *config_json(const eb_run_result *r)
     cJSON_AddNumberToObject(o, "n_ubatch", c->n_ubatch);
     cJSON_AddNumberToObject(o, "n_gpu_layers", c->n_gpu_layers);
     cJSON_AddItemToObject(o, "offload", offload_json(&r->model.offload));
+    settings_json(o, r);
     cJSON_AddNumberToObject(o, "reps", c->reps);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
@@ -129,6 +170,8 @@ static cJSON *rep_json(const eb_run_result *r, const eb_rep *w, bool with_sample
     cJSON_AddNumberToObject(o, "index", w->index);
     cJSON_AddBoolToObject(o, "warmup", w->warmup);
     if (w->model_reused) cJSON_AddBoolToObject(o, "model_reused", true);
+    if (r->config.n_depth > 0) cJSON_AddNumberToObject(o, "depth_fill_s", w->depth_fill_s);
+    if (r->config.cold_load) eb_json_number(o, "cold_resident_pct", w->cold_resident_pct);
     cJSON_AddNumberToObject(o, "n_prompt", w->n_prompt);
     cJSON_AddNumberToObject(o, "n_gen", w->n_gen);
     for (int m = 0; m < EB_M_COUNT; m++)

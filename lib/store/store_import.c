@@ -31,6 +31,36 @@ static void copy_num(cJSON *to, const char *to_key, const cJSON *from, const cha
     if (cJSON_IsNumber(v)) cJSON_AddNumberToObject(to, to_key, v->valuedouble);
 }
 
+/* llama-bench's settings in edgebench's terms: flash_attn -1/0/1 (or a
+ * boolean before it had auto) as auto/on/off, use_mmap (before load_mode)
+ * as mmap/none, cpu_mask "0x0" as no mask. */
+static void lb_settings(cJSON *cfg, const cJSON *row)
+{
+    const cJSON *v;
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(row, "type_k")))
+        cJSON_AddStringToObject(cfg, "type_k", v->valuestring);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(row, "type_v")))
+        cJSON_AddStringToObject(cfg, "type_v", v->valuestring);
+    v = cJSON_GetObjectItemCaseSensitive(row, "flash_attn");
+    if (cJSON_IsBool(v) || cJSON_IsNumber(v)) {
+        int fa = cJSON_IsBool(v) ? cJSON_IsTrue(v) : (int)v->valuedouble;
+        cJSON_AddStringToObject(cfg, "flash_attn", fa > 0 ? "on" : fa == 0 ? "off" : "auto");
+    }
+    copy_num(cfg, "n_depth", row, "n_depth");
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(row, "load_mode")))
+        cJSON_AddStringToObject(cfg, "load_mode", v->valuestring);
+    else if (cJSON_IsBool(v = cJSON_GetObjectItemCaseSensitive(row, "use_mmap")))
+        cJSON_AddStringToObject(cfg, "load_mode", cJSON_IsTrue(v) ? "mmap" : "none");
+    v = cJSON_GetObjectItemCaseSensitive(row, "cpu_strict");
+    if (cJSON_IsBool(v) || cJSON_IsNumber(v))
+        cJSON_AddBoolToObject(cfg, "cpu_strict",
+                              cJSON_IsBool(v) ? cJSON_IsTrue(v) : v->valuedouble != 0);
+    copy_num(cfg, "poll", row, "poll");
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(row, "cpu_mask")) &&
+        strcmp(v->valuestring, "0x0") != 0)
+        cJSON_AddStringToObject(cfg, "cpus", v->valuestring);
+}
+
 /* One llama-bench row (one test) as an edgebench record. */
 static cJSON *from_llama_bench(const cJSON *row)
 {
@@ -82,6 +112,7 @@ static cJSON *from_llama_bench(const cJSON *row)
     copy_num(cfg, "n_batch", row, "n_batch");
     copy_num(cfg, "n_ubatch", row, "n_ubatch");
     copy_num(cfg, "n_gpu_layers", row, "n_gpu_layers");
+    lb_settings(cfg, row);
     cJSON *reps = cJSON_AddArrayToObject(res, "reps");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(row, "samples_ns");
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(row, "samples_ts");

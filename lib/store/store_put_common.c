@@ -106,6 +106,14 @@ eb_status sp_upsert(eb_store *s, const char *table, const cJSON *o, const char *
     params p = {0};
     sp_p_str(&p, fp);
     char sql[2048];
+    /* Looked up first: the row is almost always there, and an INSERT ... ON
+     * CONFLICT of a key another writer's open transaction inserted waits for
+     * that transaction (PostgreSQL), which would queue writers behind each
+     * other. */
+    snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE fingerprint = $1", table);
+    *id = 0;
+    eb_status found = eb_sq_id(s, sql, 1, p.v, id, err);
+    if (found != EB_OK || *id) return found;
     size_t n = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (fingerprint", table);
     for (const char *const *c = columns; *c; c++) {
         n += (size_t)snprintf(sql + n, sizeof sql - n, ", %s", *c);

@@ -10,6 +10,58 @@
 #include "edgebench/util.h"
 #include "store_put_impl.h"
 
+/* llama-bench's settings (schema 8), by its field names. */
+static const char settings_columns[] =
+    ", type_k, type_v, flash_attn, flash_attn_used, n_depth, load_mode, cold_load, cpu_strict,"
+    " poll, cpu_mask, kv_cache_mib";
+
+/* --cpus 0-3,6 as llama-bench's mask, 0x4f; a mask stays as it is. */
+static void cpu_mask_param(params *p, const cJSON *cfg, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, "cpus");
+    if (!cJSON_IsString(v) || strncmp(v->valuestring, "0x", 2) == 0) {
+        sp_p_json(p, cfg, "cpus");
+        return;
+    }
+    unsigned char bits[1024 / 8] = {0};
+    int top = -1;
+    for (const char *c = v->valuestring; *c;) {
+        char *end;
+        long a = strtol(c, &end, 10), b = a;
+        if (end == c || a < 0 || a >= 1024) break;
+        if (*end == '-') b = strtol(end + 1, &end, 10);
+        for (long i = a; i <= b && i < 1024; i++) {
+            bits[i / 8] |= (unsigned char)(1u << (i % 8));
+            if (i > top) top = (int)i;
+        }
+        c = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') break;
+    }
+    if (top < 0) {
+        sp_p_str(p, NULL);
+        return;
+    }
+    size_t n = (size_t)snprintf(out, cap, "0x");
+    for (int nib = top / 4; nib >= 0 && n + 1 < cap; nib--)
+        out[n++] = "0123456789abcdef"[(bits[nib / 2] >> (nib % 2 * 4)) & 0xf];
+    out[n] = '\0';
+    sp_p_str(p, out);
+}
+
+/* A run's config holds them (older records do not: NULL); a failed
+ * trial's plan config holds those its plan set. */
+static void put_settings(params *p, const cJSON *cfg, bool is_result, char *mask, size_t cap)
+{
+    static const char *const keys[] = {"type_k",          "type_v",     "flash_attn",
+                                       "flash_attn_used", "n_depth",    "load_mode",
+                                       "cold_load",       "cpu_strict", "poll"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        sp_p_json(p, cfg, keys[i]);
+    cpu_mask_param(p, cfg, mask, cap);
+    const cJSON *kv = is_result ? sp_jobj(cfg, "kv_cache") : NULL;
+    sp_p_json(p, kv, "size_mib");
+}
+
 eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long long *trial_id,
                        eb_error *err)
 {
@@ -64,26 +116,22 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
     /* from schema 7 the record has a table of its own */
     bool own_table = s->version >= 7;
     if (!own_table) sp_p_str(&p, rec_text);
+    /* from schema 8 llama-bench's settings have columns */
+    char mask[1024 / 4 + 4]; /* 1024 CPUs */
+    if (s->version >= 8) put_settings(&p, cfg ? cfg : plan_cfg, cfg != NULL, mask, sizeof mask);
+    char sql[1536];
+    size_t n = (size_t)snprintf(
+        sql, sizeof sql, "%s%s%s) VALUES ($1",
+        "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan, section,"
+        " status, reason, started_at, stored_at, duration_s, n_prompt, n_gen, n_ctx,"
+        " threads_prefill, threads_gen, n_batch, n_ubatch, n_gpu_layers, governor, power_mode,"
+        " energy_source, config_json, system_json",
+        own_table ? "" : ", record_json", s->version >= 8 ? settings_columns : "");
+    for (int i = 2; i <= p.n; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ", $%d", i);
+    snprintf(sql + n, sizeof sql - n, ") RETURNING id");
     eb_status st = rec_text ? EB_OK : eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
-    if (st == EB_OK)
-        st = eb_sq_id_num(
-            s,
-            own_table
-                ? "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan,"
-                  " section, status, reason, started_at, stored_at, duration_s, n_prompt,"
-                  " n_gen, n_ctx, threads_prefill, threads_gen, n_batch, n_ubatch,"
-                  " n_gpu_layers, governor, power_mode, energy_source, config_json,"
-                  " system_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-                  " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
-                  " $24, $25) RETURNING id"
-                : "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan,"
-                  " section, status, reason, started_at, stored_at, duration_s, n_prompt,"
-                  " n_gen, n_ctx, threads_prefill, threads_gen, n_batch, n_ubatch,"
-                  " n_gpu_layers, governor, power_mode, energy_source, config_json,"
-                  " system_json, record_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-                  " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,"
-                  " $24, $25, $26) RETURNING id",
-            p.n, p.v, p.num, trial_id, err);
+    if (st == EB_OK) st = eb_sq_id_num(s, sql, p.n, p.v, p.num, trial_id, err);
     if (st == EB_OK && own_table) {
         char tid[24];
         snprintf(tid, sizeof tid, "%lld", *trial_id);
@@ -111,6 +159,123 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
 
 static const char *const span_keys[] = {"load", "prefill", "generation", "run"};
 
+/* Rows of one table go in many to a statement: one statement each would
+ * cost a round trip each on PostgreSQL (a run has a hundred measures and
+ * counters, a long timeline tens of thousands of samples). Every row shares
+ * the first parameter (the trial's or run's id). */
+#define RB_ROWS 128
+#define RB_WIDTH 4
+typedef struct row_batch {
+    const char *head; /* "INSERT INTO t (id, a, b, c) VALUES " */
+    int width;        /* parameters a row after the shared $1 */
+    int rows, n;      /* complete rows; parameters so far, $1 included */
+    const char *p[1 + RB_WIDTH * RB_ROWS];
+    unsigned char is_num[1 + RB_WIDTH * RB_ROWS];
+    char num[RB_WIDTH * RB_ROWS][32];
+} row_batch;
+
+static row_batch *rb_new(const char *head, int width, const char *shared_id)
+{
+    row_batch *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->head = head;
+    b->width = width;
+    b->p[0] = shared_id;
+    b->n = 1;
+    return b;
+}
+
+static void rb_text(row_batch *b, const char *text)
+{
+    b->p[b->n++] = text;
+}
+
+static void rb_number(row_batch *b, double d)
+{
+    if (!isfinite(d)) {
+        b->p[b->n++] = NULL;
+        return;
+    }
+    char *buf = b->num[b->n - 1];
+    eb_format_double(buf, sizeof b->num[0], d);
+    b->is_num[b->n] = 1;
+    b->p[b->n++] = buf;
+}
+
+static eb_status rb_flush(eb_store *s, row_batch *b, eb_error *err)
+{
+    if (b->rows == 0) return EB_OK;
+    char sql[256 + RB_ROWS * (8 + RB_WIDTH * 8)];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "%s", b->head);
+    for (int r = 0; r < b->rows; r++) {
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s($1", r ? ", " : "");
+        for (int c = 0; c < b->width; c++)
+            n += (size_t)snprintf(sql + n, sizeof sql - n, ", $%d", 2 + r * b->width + c);
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ")");
+    }
+    eb_status st = eb_sq_exec_num(s, sql, b->n, b->p, b->is_num, err);
+    b->rows = 0;
+    b->n = 1;
+    memset(b->is_num + 1, 0, sizeof b->is_num - 1);
+    return st;
+}
+
+static eb_status rb_end_row(eb_store *s, row_batch *b, eb_error *err)
+{
+    return ++b->rows == RB_ROWS ? rb_flush(s, b, err) : EB_OK;
+}
+
+static eb_status put_measures(eb_store *s, const char *rid, const cJSON *rep, eb_error *err)
+{
+    row_batch *b =
+        rb_new("INSERT INTO run_measures (run_id, span, measure, value) VALUES ", 3, rid);
+    if (!b) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    const cJSON *spans = sp_jobj(rep, "spans");
+    eb_status st = EB_OK;
+    for (int sp = 0; st == EB_OK && sp < 4; sp++) {
+        const cJSON *o = sp_jobj(spans, span_keys[sp]), *m;
+        cJSON_ArrayForEach(m, o)
+        {
+            /* a measure not taken is no row (the views read it as NULL):
+             * most rows of a machine without power sensors were such */
+            if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble)) continue;
+            if (strcmp(m->string, "t_start_s") == 0 || strcmp(m->string, "t_end_s") == 0) continue;
+            rb_text(b, span_keys[sp]);
+            rb_text(b, m->string);
+            rb_number(b, m->valuedouble);
+            if ((st = rb_end_row(s, b, err)) != EB_OK) break;
+        }
+    }
+    if (st == EB_OK) st = rb_flush(s, b, err);
+    free(b);
+    return st;
+}
+
+static eb_status put_counters(eb_store *s, const char *rid, const cJSON *rep, eb_error *err)
+{
+    row_batch *b =
+        rb_new("INSERT INTO run_counters (run_id, span, counter, status, value) VALUES ", 4, rid);
+    if (!b) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    const cJSON *counters = sp_jobj(rep, "counters");
+    eb_status st = EB_OK;
+    for (int sp = 0; st == EB_OK && sp < 3; sp++) {
+        const cJSON *o = sp_jobj(counters, span_keys[sp]), *c;
+        cJSON_ArrayForEach(c, o)
+        {
+            const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
+            const cJSON *value = cJSON_GetObjectItemCaseSensitive(c, "value");
+            rb_text(b, span_keys[sp]);
+            rb_text(b, c->string);
+            rb_text(b, cJSON_IsString(status) ? status->valuestring : "unknown");
+            rb_number(b, cJSON_IsNumber(value) ? value->valuedouble : NAN);
+            if ((st = rb_end_row(s, b, err)) != EB_OK) break;
+        }
+    }
+    if (st == EB_OK) st = rb_flush(s, b, err);
+    free(b);
+    return st;
+}
+
 eb_status sp_put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_error *err)
 {
     static const char *const cols[] = {
@@ -134,71 +299,8 @@ eb_status sp_put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_error
                                 p.n, p.v, p.num, &run_id, err);
     char rid[24];
     snprintf(rid, sizeof rid, "%lld", run_id);
-    const cJSON *spans = sp_jobj(rep, "spans");
-    for (int sp = 0; st == EB_OK && sp < 4; sp++) {
-        const cJSON *o = sp_jobj(spans, span_keys[sp]), *m;
-        cJSON_ArrayForEach(m, o)
-        {
-            /* a measure not taken is no row (the views read it as NULL):
-             * most rows of a machine without power sensors were such */
-            if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble)) continue;
-            if (strcmp(m->string, "t_start_s") == 0 || strcmp(m->string, "t_end_s") == 0) continue;
-            params q = {0};
-            sp_p_str(&q, rid);
-            sp_p_str(&q, span_keys[sp]);
-            sp_p_str(&q, m->string);
-            sp_p_num(&q, cJSON_IsNumber(m) ? m->valuedouble : NAN);
-            st = eb_sq_exec_num(s,
-                                "INSERT INTO run_measures (run_id, span, measure, value) VALUES"
-                                " ($1, $2, $3, $4)",
-                                q.n, q.v, q.num, err);
-            if (st != EB_OK) break;
-        }
-    }
-    const cJSON *counters = sp_jobj(rep, "counters");
-    for (int sp = 0; st == EB_OK && sp < 3; sp++) {
-        const cJSON *o = sp_jobj(counters, span_keys[sp]), *c;
-        cJSON_ArrayForEach(c, o)
-        {
-            params q = {0};
-            sp_p_str(&q, rid);
-            sp_p_str(&q, span_keys[sp]);
-            sp_p_str(&q, c->string);
-            sp_p_json(&q, c, "status");
-            if (!q.v[3]) q.v[3] = "unknown";
-            sp_p_json(&q, c, "value");
-            st = eb_sq_exec_num(s,
-                                "INSERT INTO run_counters (run_id, span, counter, status, value)"
-                                " VALUES ($1, $2, $3, $4, $5)",
-                                q.n, q.v, q.num, err);
-            if (st != EB_OK) break;
-        }
-    }
-    return st;
-}
-
-/* Timeline rows go in many to a statement: a long run has tens of
- * thousands of samples, and one statement each would cost a round trip
- * each (PostgreSQL). */
-#define TL_BATCH 128
-typedef struct tl_batch {
-    const char *p[1 + 3 * TL_BATCH];
-    unsigned char is_num[1 + 3 * TL_BATCH];
-    char num[2 * TL_BATCH][32];
-    int rows;
-} tl_batch;
-
-static eb_status sp_tl_flush(eb_store *s, tl_batch *b, eb_error *err)
-{
-    if (b->rows == 0) return EB_OK;
-    char sql[64 + TL_BATCH * 24];
-    size_t n = (size_t)snprintf(sql, sizeof sql,
-                                "INSERT INTO timelines (trial_id, t_s, channel, value) VALUES ");
-    for (int r = 0; r < b->rows; r++)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s($1, $%d, $%d, $%d)", r ? ", " : "",
-                              2 + 3 * r, 3 + 3 * r, 4 + 3 * r);
-    eb_status st = eb_sq_exec_num(s, sql, 1 + 3 * b->rows, b->p, b->is_num, err);
-    b->rows = 0;
+    if (st == EB_OK) st = put_measures(s, rid, rep, err);
+    if (st == EB_OK) st = put_counters(s, rid, rep, err);
     return st;
 }
 
@@ -211,9 +313,8 @@ eb_status sp_put_timeline(eb_store *s, long long trial_id, const cJSON *tl, eb_e
     int ncol = cJSON_GetArraySize(cols);
     char tid[24];
     snprintf(tid, sizeof tid, "%lld", trial_id);
-    tl_batch *b = calloc(1, sizeof *b);
+    row_batch *b = rb_new("INSERT INTO timelines (trial_id, t_s, channel, value) VALUES ", 3, tid);
     if (!b) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
-    b->p[0] = tid;
     eb_status st = EB_OK;
     cJSON_ArrayForEach(row, rows)
     {
@@ -222,20 +323,16 @@ eb_status sp_put_timeline(eb_store *s, long long trial_id, const cJSON *tl, eb_e
         const cJSON *name = cols->child ? cols->child->next : NULL, *v = t->next;
         for (int c = 1; c < ncol && st == EB_OK && name; c++, name = name->next) {
             if (v && cJSON_IsString(name) && cJSON_IsNumber(v)) {
-                int r = b->rows++;
-                eb_format_double(b->num[2 * r], sizeof b->num[2 * r], t->valuedouble);
-                eb_format_double(b->num[2 * r + 1], sizeof b->num[2 * r + 1], v->valuedouble);
-                b->p[1 + 3 * r] = b->num[2 * r];
-                b->p[2 + 3 * r] = name->valuestring;
-                b->p[3 + 3 * r] = b->num[2 * r + 1];
-                b->is_num[1 + 3 * r] = b->is_num[3 + 3 * r] = 1;
-                if (b->rows == TL_BATCH) st = sp_tl_flush(s, b, err);
+                rb_number(b, t->valuedouble);
+                rb_text(b, name->valuestring);
+                rb_number(b, v->valuedouble);
+                st = rb_end_row(s, b, err);
             }
             if (v) v = v->next;
         }
         if (st != EB_OK) break;
     }
-    if (st == EB_OK) st = sp_tl_flush(s, b, err);
+    if (st == EB_OK) st = rb_flush(s, b, err);
     free(b);
     return st;
 }

@@ -29,6 +29,11 @@ static const view_columns lb_view = {{"l.hostname", "l.board_model"},
                                      "l.test_time",
                                      "l.n_threads"};
 
+/* llama-bench's settings of a trial (schema 8), beside its threads. */
+#define EB_SETTINGS_SQL                                                                            \
+    " t.n_ctx, t.type_k, t.type_v, t.flash_attn, t.flash_attn_used, t.n_depth, t.load_mode,"       \
+    " t.cold_load, t.cpu_strict, t.poll, t.kv_cache_mib"
+
 static const char trials_sql[] =
     "SELECT t.id AS trial_id, t.started_at, d.hostname AS device, m.name AS model, m.quant,"
     " t.threads_prefill, t.threads_gen, t.n_prompt, t.n_gen, t.governor, t.power_mode,"
@@ -49,7 +54,7 @@ static const char trials_sql[] =
     " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'run' AND x.measure = 'mean_power_w')"
     " AS mean_power_w,"
     " t.energy_source, " EB_ESTIMATE_SQL " AS energy_estimate,"
-    " d.board_model AS board, m.synthetic, t.source, t.reason"
+    " d.board_model AS board, m.synthetic, t.source, t.reason," EB_SETTINGS_SQL
     " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
     " LEFT JOIN models m ON m.id = t.model_id";
 
@@ -59,7 +64,8 @@ static const char runs_sql[] =
     "SELECT t.id AS trial_id, r.rep, r.warmup, t.status, t.started_at,"
     " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
     " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, t.n_gpu_layers,"
-    " t.gpu_layers_offloaded, " EB_ESTIMATE_SQL " AS energy_estimate, r.n_prompt, r.n_gen,"
+    " t.gpu_layers_offloaded," EB_SETTINGS_SQL ", " EB_ESTIMATE_SQL " AS energy_estimate,"
+    " r.n_prompt, r.n_gen,"
     " r.load_s,"
     " r.prefill_s, r.gen_s, r.e2e_s, r.ttft_s, r.prefill_tps, r.gen_tps, r.itl_p50_s,"
     " r.itl_p99_s, r.peak_rss_mib,"
@@ -115,50 +121,28 @@ static const char runs_sql[] =
 
 /* What eb_store_configs reads: measured runs of ok trials, the columns the
  * analyses use and no more. */
-static const char analysis_sql
-    [] = "SELECT t.id AS trial_id, r.rep, r.warmup, t.status,"
-         " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
-         " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, t.gpu_layers_offloaded,"
-         " " EB_ESTIMATE_SQL " AS energy_estimate, r.prefill_tps, r.gen_tps, r.e2e_s, r.load_s,"
-         " r.peak_rss_mib, r.prefill_s, r.gen_s," EB_MEASURE_SQL(
-             "prefill",
-             "energy_per_token_j") " AS prefill_j_per_token," EB_MEASURE_SQL("generation",
-                                                                             "energy_"
-                                                                             "per_"
-                                                                             "token_"
-                                                                             "j") " A"
-                                                                                  "S "
-                                                                                  "ge"
-                                                                                  "n_"
-                                                                                  "j_"
-                                                                                  "pe"
-                                                                                  "r_"
-                                                                                  "to"
-                                                                                  "ke"
-                                                                                  "n"
-                                                                                  "," EB_MEASURE_SQL("prefill", "action_per_token_js") " AS prefill_action_js," EB_MEASURE_SQL("generation", "action_per_token_js") " AS gen_action_js," EB_MEASURE_SQL("run", "energy_j") " AS run_energy_j," EB_PER_TOKEN_SQL("generation", "cache_misses", "n_gen") " AS gen_cache_misses_per_token," EB_PER_TOKEN_SQL(
-                                                                                      "generation",
-                                                                                      "context_"
-                                                                                      "switches",
-                                                                                      "n_gen") " AS"
-                                                                                               " ge"
-                                                                                               "n_"
-                                                                                               "con"
-                                                                                               "tex"
-                                                                                               "t_"
-                                                                                               "swi"
-                                                                                               "tch"
-                                                                                               "es_"
-                                                                                               "per"
-                                                                                               "_to"
-                                                                                               "ken"
-                                                                                               "," EB_PER_TOKEN_SQL("prefill",
-                                                                                                                    "cache_misses",
-                                                                                                                    "n_prompt") " AS prefill_cache_misses_per_token," EB_PER_TOKEN_SQL("prefill",
-                                                                                                                                                                                       "context_switches",
-                                                                                                                                                                                       "n_prompt") " AS prefill_context_switches_per_token"
-                                                                                                                                                                                                   " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
-                                                                                                                                                                                                   " LEFT JOIN models m ON m.id = t.model_id";
+/* clang-format off */
+static const char analysis_sql[] =
+    "SELECT t.id AS trial_id, r.rep, r.warmup, t.status,"
+    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
+    " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, t.gpu_layers_offloaded,"
+    EB_SETTINGS_SQL ","
+    " " EB_ESTIMATE_SQL " AS energy_estimate, r.prefill_tps, r.gen_tps, r.e2e_s, r.load_s,"
+    " r.peak_rss_mib, r.prefill_s, r.gen_s,"
+    EB_MEASURE_SQL("prefill", "energy_per_token_j") " AS prefill_j_per_token,"
+    EB_MEASURE_SQL("generation", "energy_per_token_j") " AS gen_j_per_token,"
+    EB_MEASURE_SQL("prefill", "action_per_token_js") " AS prefill_action_js,"
+    EB_MEASURE_SQL("generation", "action_per_token_js") " AS gen_action_js,"
+    EB_MEASURE_SQL("run", "energy_j") " AS run_energy_j,"
+    EB_PER_TOKEN_SQL("generation", "cache_misses", "n_gen") " AS gen_cache_misses_per_token,"
+    EB_PER_TOKEN_SQL("generation", "context_switches", "n_gen")
+    " AS gen_context_switches_per_token,"
+    EB_PER_TOKEN_SQL("prefill", "cache_misses", "n_prompt") " AS prefill_cache_misses_per_token,"
+    EB_PER_TOKEN_SQL("prefill", "context_switches", "n_prompt")
+    " AS prefill_context_switches_per_token"
+    " FROM runs r JOIN trials t ON t.id = r.trial_id LEFT JOIN devices d ON d.id = t.device_id"
+    " LEFT JOIN models m ON m.id = t.model_id";
+/* clang-format on */
 
 static const char lb_sql[] = "SELECT l.* FROM llama_bench l";
 
@@ -219,14 +203,15 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                            eb_table *out, eb_error *err)
 {
     /* The schema version each view needs and what an older store lacks. */
-    int need = view == EB_VIEW_LLAMA_BENCH ? 2
+    int need = view == EB_VIEW_LLAMA_BENCH ? 8
                : view == EB_VIEW_QUALITY   ? 3
                : view == EB_VIEW_PROBES    ? 4
-                                           : 5;
-    const char *lacks = need == 2   ? "no llama-bench view"
-                        : need == 3 ? "no quality table"
+               : view == EB_VIEW_ROOFLINE  ? 5
+                                           : 8;
+    const char *lacks = need == 3   ? "no quality table"
                         : need == 4 ? "no probes"
-                                    : "no GPU offload columns";
+                        : need == 5 ? "no GPU offload columns"
+                                    : "no columns for llama-bench's settings";
     if (s->version < need)
         return eb_fail(err, EB_E_UNSUPPORTED,
                        "store %s (schema %d) has %s: open it with write access once to "

@@ -125,6 +125,41 @@ static const char schema_v7[] =
     "INSERT INTO trial_records (trial_id, record_json) SELECT id, record_json FROM trials;\n"
     "ALTER TABLE trials DROP COLUMN record_json;\n";
 
+/* llama-bench's settings as columns of their own, and its view with its
+ * fields for them (values as llama-bench prints them: flash_attn -1/0/1,
+ * cpu_mask 0x0 for none). Trials stored before have NULL: the view reads
+ * llama.cpp's defaults of the time (f16 cache, mmap, no depth). */
+static const char schema_v8[] =
+    "ALTER TABLE trials ADD COLUMN type_k TEXT;\n"
+    "ALTER TABLE trials ADD COLUMN type_v TEXT;\n"
+    "ALTER TABLE trials ADD COLUMN flash_attn TEXT;\n"
+    "ALTER TABLE trials ADD COLUMN flash_attn_used INTEGER;\n"
+    "ALTER TABLE trials ADD COLUMN n_depth INTEGER;\n"
+    "ALTER TABLE trials ADD COLUMN load_mode TEXT;\n"
+    "ALTER TABLE trials ADD COLUMN cold_load INTEGER;\n"
+    "ALTER TABLE trials ADD COLUMN cpu_strict INTEGER;\n"
+    "ALTER TABLE trials ADD COLUMN poll INTEGER;\n"
+    "ALTER TABLE trials ADD COLUMN cpu_mask TEXT;\n"
+    "ALTER TABLE trials ADD COLUMN kv_cache_mib DOUBLE PRECISION;\n"
+    "DROP VIEW llama_bench;\n"
+    "CREATE VIEW llama_bench AS SELECT b.engine_commit AS build_commit, 0 AS build_number,"
+    " d.cpu_model AS cpu_info, d.gpu AS gpu_info, b.backend AS backends,"
+    " m.path AS model_filename, m.description AS model_type,"
+    " m.weights_size_bytes AS model_size, m.n_params AS model_n_params, t.n_batch, t.n_ubatch,"
+    " l.n_threads, COALESCE(t.cpu_mask, '0x0') AS cpu_mask,"
+    " COALESCE(t.cpu_strict, 0) AS cpu_strict, COALESCE(t.poll, 50) AS poll,"
+    " COALESCE(t.type_k, 'f16') AS type_k, COALESCE(t.type_v, 'f16') AS type_v,"
+    " t.n_gpu_layers,"
+    " (CASE t.flash_attn WHEN 'on' THEN 1 WHEN 'off' THEN 0 WHEN 'auto' THEN -1 ELSE 0 END)"
+    " AS flash_attn, COALESCE(t.load_mode, 'mmap') AS load_mode,"
+    " l.n_prompt, l.n_gen, l.n_depth, t.started_at AS test_time,"
+    " l.avg_ns, l.stddev_ns, l.avg_ts, l.stddev_ts, l.samples_ns, l.samples_ts,"
+    " t.id AS trial_id, l.test, d.hostname, d.board_model, m.quant, m.synthetic, t.governor,"
+    " t.power_mode, t.flash_attn_used, t.cold_load, t.kv_cache_mib, t.source"
+    " FROM lb_tests l JOIN trials t ON t.id = l.trial_id"
+    " LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN builds b ON b.id = t.build_id"
+    " LEFT JOIN models m ON m.id = t.model_id;\n";
+
 /* The hashes of records stored before schema 6, a chunk at a time so that
  * memory stays bounded however large the store. */
 static eb_status hash_table(eb_store *s, const char *table, eb_error *err)
@@ -170,7 +205,7 @@ static const struct migration {
     eb_status (*after)(eb_store *s, eb_error *err);
 } migrations[] = {
     {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL}, {schema_v4, NULL},
-    {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL},
+    {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL}, {schema_v8, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -66,18 +66,28 @@ eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *er
     const char *p[] = {tid};
     eb_status st = eb_sq_exec(s, "DELETE FROM lb_tests WHERE trial_id = $1", 1, p, err);
     eb_table t;
+    /* the depth column exists from schema 8 (this also runs in the
+     * migration to 2, on the tables of then) */
     if (st == EB_OK)
-        st = eb_sq_query(s,
-                         "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
-                         " t.threads_gen FROM runs r JOIN trials t ON t.id = r.trial_id WHERE"
-                         " r.trial_id = $1 AND r.warmup = 0 AND t.status = 'ok' ORDER BY r.rep",
-                         1, p, NULL, &t, err);
+        st = eb_sq_query(
+            s,
+            s->version >= 8 ? "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
+                              " t.threads_gen, COALESCE(t.n_depth, 0) FROM runs r JOIN trials t"
+                              " ON t.id = r.trial_id WHERE r.trial_id = $1 AND r.warmup = 0 AND"
+                              " t.status = 'ok' ORDER BY r.rep"
+                            : "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
+                              " t.threads_gen, 0 FROM runs r JOIN trials t ON t.id = r.trial_id"
+                              " WHERE r.trial_id = $1 AND r.warmup = 0 AND t.status = 'ok'"
+                              " ORDER BY r.rep",
+            1, p, NULL, &t, err);
     if (st != EB_OK) return st;
     if (t.nrow > 0) {
-        const char *np = t.cell[1], *ng = t.cell[3];
-        st = sp_put_summary(s, tid, "pp", &t, 0, 1, 4, np, "0", "0", err);
-        /* generation follows the prompt: its depth is the prompt's length */
-        if (st == EB_OK) st = sp_put_summary(s, tid, "tg", &t, 2, 3, 5, "0", ng, np, err);
+        const char *np = t.cell[1], *ng = t.cell[3], *depth = t.cell[6] ? t.cell[6] : "0";
+        char tg_depth[24];
+        snprintf(tg_depth, sizeof tg_depth, "%lld", atoll(depth) + atoll(np ? np : "0"));
+        st = sp_put_summary(s, tid, "pp", &t, 0, 1, 4, np, "0", depth, err);
+        /* generation follows the prompt: its depth is the depth + the prompt */
+        if (st == EB_OK) st = sp_put_summary(s, tid, "tg", &t, 2, 3, 5, "0", ng, tg_depth, err);
     }
     eb_table_free(&t);
     return st;

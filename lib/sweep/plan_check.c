@@ -69,10 +69,20 @@ eb_status eb_plan_check_device(const eb_plan *p, const char *root, eb_error *err
             if (st != EB_OK) return st;
         }
     }
-    /* Every trial needs a model. */
-    for (size_t i = 0; i < p->n_trials; i++)
-        if (!eb_trial_get(&p->trials[i], "model") && !eb_trial_get(&p->trials[i], "preset"))
+    /* Every trial needs a model, and settings that go together. */
+    for (size_t i = 0; i < p->n_trials; i++) {
+        const eb_trial *t = &p->trials[i];
+        if (!eb_trial_get(t, "model") && !eb_trial_get(t, "preset"))
             return eb_fail(err, EB_E_INVALID_ARG, "%s: [%s] has neither model nor preset", where,
-                           p->trials[i].section);
+                           t->section);
+        eb_error e2 = {0};
+        if (eb_settings_check(eb_trial_value(t, "type_v"), eb_trial_value(t, "flash_attn"),
+                              atoi(eb_trial_value(t, "n_depth")),
+                              eb_trial_get(t, "n_prompt") ? atoi(eb_trial_get(t, "n_prompt")) : 0,
+                              atoi(eb_trial_value(t, "n_gen")), atoi(eb_trial_value(t, "ctx")),
+                              &e2) != EB_OK)
+            return eb_fail(err, e2.status, "%s: [%s] trial %zu: %s", where, t->section, i + 1,
+                           e2.msg);
+    }
     return EB_OK;
 }

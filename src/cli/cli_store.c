@@ -46,6 +46,7 @@ cli_stored cli_store_put(cli_store *cs, cJSON *rec, bool quiet)
     }
     eb_error err = {0};
     eb_status st = EB_OK;
+    double t0 = eb_now();
     /* A store that failed is tried again for the next record: a server
      * back up, or space freed, takes the records again. */
     if (!cs->store) st = eb_store_open(cs->spec, &cs->store, &err);
@@ -53,6 +54,7 @@ cli_stored cli_store_put(cli_store *cs, cJSON *rec, bool quiet)
     if (st == EB_OK) st = eb_store_put(cs->store, text, &id, &err);
     if (st == EB_OK) {
         cs->n_stored++;
+        cs->store_s += eb_now() - t0;
         if (!quiet && cs->verbose)
             fprintf(stderr, "edgebench %s: stored as %s %lld in %s\n", cs->cmd,
                     cs->what ? cs->what : "trial", id, eb_store_name(cs->store));

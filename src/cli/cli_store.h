@@ -17,6 +17,7 @@ typedef struct cli_store {
     bool verbose;         /* say where each record went */
     const char *what;     /* what a record is called: "trial" (default), "probe" */
     size_t n_stored, n_fallback;
+    double store_s; /* wall time spent opening the store and writing the stored records */
 } cli_store;
 
 typedef enum cli_stored { CLI_STORED, CLI_FALLBACK, CLI_LOST } cli_stored;

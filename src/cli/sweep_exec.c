@@ -514,6 +514,11 @@ int sweep_execute(eb_plan *plan, const sweep_opts *o)
             "in %s, journal %s\n",
             r.n_ok, r.n_failed, r.skipped, plan->n_trials - r.n_ok - r.n_failed - r.skipped, total,
             n_stored, store_name, results);
+    /* what the store cost the sweep, so writers sharing one store can be
+     * compared with a sweep alone (bench/store-writers) */
+    if (n_stored)
+        fprintf(stderr, "edgebench sweep: store writes %.1f ms a trial (%zu trials, %.2f s)\n",
+                ss.cs.store_s * 1000.0 / (double)n_stored, n_stored, ss.cs.store_s);
     state_close(&ss);
     if (stop_signal) {
         fprintf(stderr, "edgebench sweep: interrupted; '--resume' runs the rest\n");
