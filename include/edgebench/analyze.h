@@ -81,8 +81,18 @@ typedef struct eb_config {
     /* its energy is the CPU-load x TDP estimate: labelled so everywhere,
      * and ranked apart from measured configurations */
     bool energy_estimate;
+    /* llama-bench's settings where they differ from the defaults, as a
+     * label ("ctx 8192, KV q8_0/q8_0, flash attention on, depth 512"): a
+     * configuration of its own, "" for the defaults */
+    char settings[160];
     eb_samples s[EB_AV_COUNT];
 } eb_config;
+
+/* The settings label of one row of the analysis view (see eb_config). */
+void eb_settings_label(const char *n_ctx, const char *type_k, const char *type_v,
+                       const char *flash_attn, const char *n_depth, const char *load_mode,
+                       const char *cold_load, const char *cpu_strict, const char *poll, char *out,
+                       size_t cap);
 
 typedef struct eb_config_set {
     eb_config *c;

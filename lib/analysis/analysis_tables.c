@@ -15,6 +15,8 @@ static void describe(const eb_config *c, char *out, size_t cap)
 {
     eb_config_label(c->threads_prefill, c->threads_gen, c->governor, c->power_mode, c->gpu_layers,
                     c->energy_estimate, out, cap);
+    size_t n = strlen(out);
+    if (c->settings[0] && n < cap) snprintf(out + n, cap - n, ", %s", c->settings);
 }
 
 static char *fmt(char *buf, size_t cap, double v)

@@ -195,7 +195,33 @@ static bool same_config(const eb_config *x, const eb_config *k)
            !strcmp(x->quant, k->quant) && !strcmp(x->governor, k->governor) &&
            !strcmp(x->power_mode, k->power_mode) && x->threads_prefill == k->threads_prefill &&
            x->threads_gen == k->threads_gen && x->gpu_layers == k->gpu_layers &&
-           x->energy_estimate == k->energy_estimate;
+           x->energy_estimate == k->energy_estimate && !strcmp(x->settings, k->settings);
+}
+
+void eb_settings_label(const char *n_ctx, const char *type_k, const char *type_v,
+                       const char *flash_attn, const char *n_depth, const char *load_mode,
+                       const char *cold_load, const char *cpu_strict, const char *poll, char *out,
+                       size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (n < cap) n += (size_t)snprintf(out + n, cap - n, "%s", n ? ", " : "");                 \
+        if (n < cap) n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__);                         \
+    } while (0)
+    /* NULL or empty: a trial stored before the column (the default then) */
+    if (n_ctx && n_ctx[0] && atoi(n_ctx) != 512) ADD("ctx %d", atoi(n_ctx));
+    const char *k = type_k && type_k[0] ? type_k : "f16", *v = type_v && type_v[0] ? type_v : "f16";
+    if (strcmp(k, "f16") != 0 || strcmp(v, "f16") != 0) ADD("KV %s/%s", k, v);
+    if (flash_attn && flash_attn[0] && strcmp(flash_attn, "auto") != 0)
+        ADD("flash attention %s", flash_attn);
+    if (n_depth && atoi(n_depth) > 0) ADD("depth %d", atoi(n_depth));
+    if (load_mode && load_mode[0] && strcmp(load_mode, "mmap") != 0) ADD("load %s", load_mode);
+    if (cold_load && atoi(cold_load) != 0) ADD("cold load");
+    if (cpu_strict && atoi(cpu_strict) != 0) ADD("strict CPU placement");
+    if (poll && poll[0] && atoi(poll) != 50) ADD("poll %d", atoi(poll));
+#undef ADD
 }
 
 static uint64_t config_hash(const eb_config *k)
@@ -206,6 +232,7 @@ static uint64_t config_hash(const eb_config *k)
     h = eb_fnv1a(h, k->quant);
     h = eb_fnv1a(h, k->governor);
     h = eb_fnv1a(h, k->power_mode);
+    h = eb_fnv1a(h, k->settings);
     int nums[] = {k->threads_prefill, k->threads_gen, k->gpu_layers, k->energy_estimate};
     return eb_fnv1a_bytes(h, nums, sizeof nums);
 }
@@ -240,6 +267,12 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         c_status = eb_table_column(runs, "status"),
         c_gpu = eb_table_column(runs, "gpu_layers_offloaded"),
         c_est = eb_table_column(runs, "energy_estimate");
+    static const char *const set_cols[] = {"n_ctx",      "type_k",     "type_v",
+                                           "flash_attn", "n_depth",    "load_mode",
+                                           "cold_load",  "cpu_strict", "poll"};
+    int c_set[9];
+    for (int i = 0; i < 9; i++)
+        c_set[i] = eb_table_column(runs, set_cols[i]);
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
         return eb_fail(err, EB_E_INTERNAL, "analysis: the runs table lacks its key columns");
     int c_av[EB_AV_COUNT];
@@ -259,6 +292,10 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         key.threads_gen = atoi(cell(runs, r, c_tg));
         key.gpu_layers = atoi(cell(runs, r, c_gpu));
         key.energy_estimate = atoi(cell(runs, r, c_est)) != 0;
+        eb_settings_label(cell(runs, r, c_set[0]), cell(runs, r, c_set[1]), cell(runs, r, c_set[2]),
+                          cell(runs, r, c_set[3]), cell(runs, r, c_set[4]), cell(runs, r, c_set[5]),
+                          cell(runs, r, c_set[6]), cell(runs, r, c_set[7]), cell(runs, r, c_set[8]),
+                          key.settings, sizeof key.settings);
         /* found by a hash of the key: one step per run however many
          * configurations the store holds */
         uint64_t h = config_hash(&key);

@@ -48,9 +48,10 @@ static void label_of(const eb_config *c, bool with_config, char *out, size_t cap
     if (c->gpu_layers > 0) snprintf(gpu, sizeof gpu, " GPU%d", c->gpu_layers);
     if (c->energy_estimate) snprintf(gpu + strlen(gpu), sizeof gpu - strlen(gpu), " (est.)");
     if (with_config)
-        snprintf(out, cap, "%s %s @%s %d/%d%s%s%s%s%s", model, c->quant, c->device,
+        snprintf(out, cap, "%s %s @%s %d/%d%s%s%s%s%s%s%s", model, c->quant, c->device,
                  c->threads_prefill, c->threads_gen, gov[0] ? " " : "", gov,
-                 c->power_mode[0] ? " " : "", c->power_mode, gpu);
+                 c->power_mode[0] ? " " : "", c->power_mode, gpu, c->settings[0] ? ", " : "",
+                 c->settings);
     else
         snprintf(out, cap, "%s %s @%s%s", model, c->quant, c->device, gpu);
 }

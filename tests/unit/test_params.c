@@ -338,6 +338,56 @@ static void test_drop_caches_upper_case_off(void **state)
     cJSON_Delete(sys);
 }
 
+/* llama-bench's single-dash flags set the same rows as the long ones. */
+static void test_llama_bench_flags(void **state)
+{
+    (void)state;
+    char *argv[] = {"run", "-ctk", "q8_0", "-ctv",         "q4_0",   "-fa", "on", "-d",
+                    "512", "-lm",  "none", "--cpu-strict", "--poll", "0",   NULL};
+    eb_run_options o;
+    eb_run_options_defaults(&o);
+    eb_error err = {0};
+    assert_int_equal(eb_run_options_parse(14, argv, &o, &err), EB_OK);
+    assert_string_equal(o.cfg.type_k, "q8_0");
+    assert_string_equal(o.cfg.type_v, "q4_0");
+    assert_string_equal(o.cfg.flash_attn, "on");
+    assert_int_equal(o.cfg.n_depth, 512);
+    assert_string_equal(o.cfg.load_mode, "none");
+    assert_true(o.cfg.cpu_strict);
+    assert_int_equal(o.cfg.poll, 0);
+    /* the argv given is left as it was */
+    assert_string_equal(argv[1], "-ctk");
+    /* defaults: llama.cpp's */
+    eb_run_options_defaults(&o);
+    assert_string_equal(o.cfg.type_k, "f16");
+    assert_string_equal(o.cfg.flash_attn, "auto");
+    assert_string_equal(o.cfg.load_mode, "mmap");
+    assert_int_equal(o.cfg.poll, 50);
+    assert_int_equal(o.cfg.n_depth, 0);
+}
+
+/* Settings that only go together, named by key and value. */
+static void test_settings_check(void **state)
+{
+    (void)state;
+    eb_error err = {0};
+    assert_int_equal(eb_settings_check("q8_0", "off", 0, 0, 8, 512, &err), EB_E_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "type_v=q8_0"));
+    assert_non_null(strstr(err.msg, "flash_attn=off"));
+    assert_int_equal(eb_settings_check("q8_0", "auto", 0, 0, 8, 512, &err), EB_OK);
+    assert_int_equal(eb_settings_check("bf16", "off", 0, 0, 8, 512, &err), EB_OK);
+    assert_int_equal(eb_settings_check("f16", "auto", 400, 100, 13, 512, &err), EB_E_CONTEXT);
+    assert_non_null(strstr(err.msg, "n_depth=400 + n_prompt=100"));
+    assert_int_equal(eb_settings_check("f16", "auto", 400, 100, 12, 512, &err), EB_OK);
+    /* a text prompt's length is not known yet: the depth alone is checked */
+    assert_int_equal(eb_settings_check("f16", "auto", 510, 0, 8, 512, &err), EB_E_CONTEXT);
+    assert_int_equal(eb_settings_check("f16", "auto", 0, 0, 800, 512, &err), EB_OK);
+    /* a new row unset keeps the trial key of a plan that never named it */
+    const eb_param *p = eb_param_find("type_k");
+    assert_non_null(p);
+    assert_true(p->flags & EB_PF_KEY_WHEN_SET);
+}
+
 static void test_keep_timeline_yes(void **state)
 {
     (void)state;
@@ -373,6 +423,8 @@ int main(void)
         cmocka_unit_test(test_jetson_clocks_upper_case_on),
         cmocka_unit_test(test_drop_caches_upper_case_off),
         cmocka_unit_test(test_keep_timeline_yes),
+        cmocka_unit_test(test_llama_bench_flags),
+        cmocka_unit_test(test_settings_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

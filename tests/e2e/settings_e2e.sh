@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# llama-bench's settings with the real binary: each reaches llama.cpp (the KV
+# cache it allocated, flash attention it ran), the record, the store's
+# columns and its llama-bench view; llama-bench's own output imports into
+# them; a q8_0 cache saves the memory llama.cpp's KV size says; bad values
+# and combinations are refused naming the key and value.
+eb=$1
+. "$(dirname "$0")/../support/e2e_common.sh"
+tiny=(--preset tiny-llama --type Q4_0 -n 8 --reps 2 --warmup 0 -t 2 --idle-s 0 -q)
+
+# 1. every setting, llama-bench's flags, to llama.cpp and the record
+"$eb" run "${tiny[@]}" -ctk q8_0 -ctv q8_0 -fa on -d 48 --n-prompt 16 --cpu-strict --poll 10 \
+  -lm no-mmap --cpus 0-1 --format json -o "$work/s.json" 2>"$work/err"
+rc=$?
+python3 - "$work/s.json" <<'PY' && [ "$rc" -eq 0 ] && ok "settings reach llama.cpp: q8_0/q8_0 cache allocated, flash attention on, depth 48 filled before each prompt" || bad "settings run (exit $rc): $(cat "$work/err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+c = r["config"]
+want = {"type_k": "q8_0", "type_v": "q8_0", "flash_attn": "on", "flash_attn_used": True,
+        "n_depth": 48, "load_mode": "no-mmap", "cpu_strict": True, "poll": 10}
+for k, v in want.items():
+    assert c[k] == v, (k, c[k], v)
+kv = c["kv_cache"]
+assert kv["type_k"] == "q8_0" and kv["type_v"] == "q8_0", kv
+assert kv["cells"] == 512 and kv["size_mib"] > 0, kv
+for rep in r["reps"]:
+    assert rep["depth_fill_s"] > 0, rep
+PY
+
+# 2. the store's columns, the llama-bench view (its values: flash_attn 1,
+#    cpu_mask as a hex mask) and the depth of each test
+"$eb" results --format json >"$work/trials.json" 2>"$work/err"
+"$eb" results --view llama-bench --format json >"$work/lb.json" 2>>"$work/err"
+python3 - "$work/trials.json" "$work/lb.json" <<'PY' && ok "store: settings columns; llama-bench view type_k q8_0, flash_attn 1, cpu_mask 0x3, pp at depth 48, tg at 64" || bad "store view: $(cat "$work/err")"
+import json, sys
+t = json.load(open(sys.argv[1]))[-1]
+assert t["type_k"] == "q8_0" and t["type_v"] == "q8_0" and t["flash_attn"] == "on", t
+assert int(t["n_depth"]) == 48 and int(t["cpu_strict"]) == 1 and int(t["poll"]) == 10, t
+assert t["load_mode"] == "no-mmap" and float(t["kv_cache_mib"]) > 0, t
+rows = {x["test"]: x for x in json.load(open(sys.argv[2]))}
+pp, tg = rows["pp"], rows["tg"]
+for x in (pp, tg):
+    assert x["type_k"] == "q8_0" and int(x["flash_attn"]) == 1, x
+    assert int(x["cpu_strict"]) == 1 and int(x["poll"]) == 10 and x["cpu_mask"] == "0x3", x
+assert int(pp["n_depth"]) == 48 and int(tg["n_depth"]) == 48 + 16, (pp, tg)
+PY
+
+# 3. llama-bench's own output fills the same columns
+cat >"$work/lb-out.json" <<'J'
+[{"build_commit": "7ef75a5", "build_number": 1, "cpu_info": "Cortex-A76", "gpu_info": "",
+  "backends": "CPU", "model_filename": "m.gguf", "model_type": "llama 1B Q4_0",
+  "model_size": 1000, "model_n_params": 2000, "n_batch": 2048, "n_ubatch": 512,
+  "n_threads": 4, "cpu_mask": "0xf", "cpu_strict": true, "poll": 0, "type_k": "q4_0",
+  "type_v": "q8_0", "n_gpu_layers": 0, "flash_attn": 1, "load_mode": "mlock",
+  "n_prompt": 512, "n_gen": 0, "n_depth": 1024, "test_time": "2026-11-30T10:00:00Z",
+  "avg_ns": 1000000000, "stddev_ns": 1000, "avg_ts": 512.0, "stddev_ts": 1.0,
+  "samples_ns": [1000000000], "samples_ts": [512.0]}]
+J
+"$eb" import -q "$work/lb-out.json" 2>"$work/err"
+"$eb" results --view llama-bench --format json >"$work/lb2.json" 2>>"$work/err"
+python3 - "$work/lb2.json" <<'PY' && ok "llama-bench import: type_k q4_0, type_v q8_0, fa 1, depth 1024, mlock, cpu_mask 0xf, strict, poll 0" || bad "llama-bench import: $(cat "$work/err")"
+import json, sys
+x = [r for r in json.load(open(sys.argv[1])) if r["source"] == "llama-bench"][0]
+assert x["type_k"] == "q4_0" and x["type_v"] == "q8_0" and int(x["flash_attn"]) == 1, x
+assert int(x["n_depth"]) == 1024 and x["load_mode"] == "mlock" and x["cpu_mask"] == "0xf", x
+assert int(x["cpu_strict"]) == 1 and int(x["poll"]) == 0, x
+PY
+
+# 4. a q8_0 cache at context 8192 saves what llama.cpp's KV sizes say
+for t in f16 q8_0; do
+  "$eb" run --preset tiny-llama --type Q4_0 -n 4 --reps 2 --warmup 0 -t 1 --idle-s 0 -q -c 8192 \
+    -ctk $t -ctv $t --no-store --format json -o "$work/kv-$t.json" 2>"$work/err" || bad "kv $t: $(cat "$work/err")"
+done
+python3 - "$work/kv-f16.json" "$work/kv-q8_0.json" <<'PY' && ok "q8_0 KV cache at ctx 8192: $(cat "$work/kv.txt")" || bad "KV saving: $(cat "$work/kv.txt" 2>/dev/null)"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+pred = a["config"]["kv_cache"]["size_mib"] - b["config"]["kv_cache"]["size_mib"]
+peak = lambda r: min(x["peak_rss_mib"] for x in r["reps"])
+meas = peak(a) - peak(b)
+open(sys.argv[1].rsplit("/", 1)[0] + "/kv.txt", "w").write(
+    "measured %.2f MiB less peak memory, predicted %.2f MiB" % (meas, pred))
+assert pred > 3 and abs(meas - pred) <= 0.10 * pred, (meas, pred)
+PY
+
+# 5. cold load: the file's pages dropped before each load, and said
+"$eb" run "${tiny[@]}" --cold-load --format json -o "$work/cold.json" 2>"$work/err"
+python3 - "$work/cold.json" <<'PY' && ok "cold load: the model file out of the page cache before each load" || bad "cold load: $(cat "$work/err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["config"]["cold_load"] is True
+for rep in r["reps"]:
+    assert rep["cold_resident_pct"] is not None and rep["cold_resident_pct"] <= 1.0, rep
+PY
+
+# 6. a sweep over the cache type: each trial's run gets it, the analyses
+#    keep the two apart and say which is which
+printf '[global]\npreset = tiny-llama\nn_gen = 8\nreps = 2\nwarmup = 0\nidle_s = 0\npause = 0\ndrop_caches = off\nthreads = 1\nn_prompt = 16\nn_depth = 32\ntype_k = f16, q8_0\n' >"$work/kv.ini"
+"$eb" sweep "$work/kv.ini" --results "$work/kv.jsonl" --store "sqlite:$work/kv.db" -q 2>"$work/err"
+rc=$?
+"$eb" analyze optimal --store "sqlite:$work/kv.db" --format csv >"$work/opt.csv" 2>>"$work/err"
+[ "$rc" -eq 0 ] && grep -q "KV q8_0/f16, depth 32" "$work/opt.csv" && grep -q "depth 32" "$work/opt.csv" &&
+  [ "$(grep -c "depth 32" "$work/opt.csv")" -ge 2 ] &&
+  ok "sweep over type_k: two configurations, labelled 'KV q8_0/f16, depth 32' and 'depth 32'" ||
+  bad "sweep/analyze (exit $rc): $(cat "$work/err") $(cat "$work/opt.csv")"
+
+# 7. refusals name the key and the value
+expect_error() { # NAME PATTERN ARGS...
+  local name=$1 pat=$2
+  shift 2
+  "$eb" "$@" >"$work/out" 2>&1
+  local rc=$?
+  [ "$rc" -ne 0 ] && grep -q -- "$pat" "$work/out" && ok "refused: $name" || bad "$name (exit $rc): $(cat "$work/out")"
+}
+expect_error "unknown cache type" "cache-type-k expects one of f16|bf16|f32|q8_0" run "${tiny[@]}" -ctk q3_k
+expect_error "quantized V without flash attention" "type_v=q8_0 needs flash attention" run "${tiny[@]}" -ctv q8_0 -fa off
+expect_error "depth + prompt beyond the context" "cannot hold n_depth=500 + n_prompt=64" run "${tiny[@]}" -d 500 --n-prompt 64 -c 512
+expect_error "poll out of range" "poll level (--poll) must be between 0 and 100" run "${tiny[@]}" --poll 101
+printf '[global]\npreset = tiny-llama\ntype_v = q8_0, f16\nflash_attn = off\n' >"$work/bad.ini"
+expect_error "plan: quantized V with flash_attn = off" "bad.ini: \[global\] trial 1: type_v=q8_0 needs flash attention" sweep "$work/bad.ini" --dry-run
+printf '[global]\npreset = tiny-llama\ntype_k = q3_k\n' >"$work/bad2.ini"
+expect_error "plan: unknown cache type" "type_k" sweep "$work/bad2.ini" --dry-run
+
+finish
