@@ -50,4 +50,9 @@ eb_status eb_analysis_roofline(const eb_analysis_opts *o, eb_table *out, eb_erro
 eb_status eb_analysis_roofline_points(const eb_analysis_opts *o, eb_roofline_point **pts, size_t *n,
                                       eb_error *err);
 
+/* Where each model stopped fitting, from the trials view (eb_store_results
+ * EB_VIEW_TRIALS): per device, model, weight type and KV cache types, the
+ * largest context that ran, the smallest that failed and why. */
+eb_status eb_fit_table(const eb_table *trials, eb_table *out, eb_error *err);
+
 #endif

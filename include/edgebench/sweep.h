@@ -60,4 +60,10 @@ size_t eb_plan_group_size(const eb_plan *plan, size_t i, size_t max, eb_trial_do
 char **eb_trial_run_args(const eb_trial *t, bool skip_threads, int *argc, eb_error *err);
 void eb_trial_run_args_free(char **args);
 
+/* Why a trial process failed, from its stderr text: the trial's own error
+ * line, led by the memory failure it shows ("out of memory: allocation of
+ * 101.8 MiB failed under the address-space limit of 200 MiB
+ * (memory_limit)"); memory_limit_mib 0: none set. */
+void eb_failure_reason(const char *log, int memory_limit_mib, char *out, size_t cap);
+
 #endif

@@ -222,8 +222,15 @@ eb_status sp_put_model(eb_store *s, const cJSON *rec, long long *id, eb_error *e
         cJSON_AddStringToObject(c, "sha256", hash->valuestring);
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(c, "sha256");
     bool hashed = cJSON_IsString(h) && h->valuestring[0];
-    eb_status st =
-        sp_upsert(s, "models", c, model_cols, hashed ? model_fp_hashed : model_fp_plain, id, err);
+    /* a failed trial's model as planned, never loaded: known by its name */
+    static const char *const model_fp_planned[] = {"not_loaded", "name",      "preset", "quant",
+                                                   "path",       "synthetic", NULL};
+    bool planned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "not_loaded"));
+    eb_status st = sp_upsert(s, "models", c, model_cols,
+                             hashed    ? model_fp_hashed
+                             : planned ? model_fp_planned
+                                       : model_fp_plain,
+                             id, err);
     /* The roofline's shape, also for a model stored before it was recorded. */
     if (st == EB_OK && s->version >= 4 && cJSON_GetObjectItemCaseSensitive(c, "streamed_bytes")) {
         params p = {0};

@@ -68,6 +68,8 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
     const cJSON *result = sp_jobj(rec, "result");
     const cJSON *cfg = sp_jobj(result, "config");
     const cJSON *plan_cfg = sp_jobj(rec, "config");
+    /* a failed trial's configuration as it was to run (plan + defaults) */
+    const cJSON *planned = sp_jobj(rec, "planned");
     const cJSON *meas = sp_jobj(result, "measurement");
     char now[32];
     eb_utc_iso8601(time(NULL), now, sizeof now);
@@ -95,7 +97,7 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
         if (cfg)
             sp_p_json(&p, cfg, cfg_keys[i]);
         else
-            sp_p_json(&p, plan_cfg, plan_keys[i]);
+            sp_p_json(&p, planned ? planned : plan_cfg, plan_keys[i]);
     }
     const char *gov = sp_jtext(plan_cfg, "governor", p.buf[p.n], sizeof p.buf[p.n]);
     if (!gov) gov = sp_jtext(meas, "governors", p.buf[p.n], sizeof p.buf[p.n]);
@@ -118,7 +120,8 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
     if (!own_table) sp_p_str(&p, rec_text);
     /* from schema 8 llama-bench's settings have columns */
     char mask[1024 / 4 + 4]; /* 1024 CPUs */
-    if (s->version >= 8) put_settings(&p, cfg ? cfg : plan_cfg, cfg != NULL, mask, sizeof mask);
+    if (s->version >= 8)
+        put_settings(&p, cfg ? cfg : planned ? planned : plan_cfg, cfg != NULL, mask, sizeof mask);
     char sql[1536];
     size_t n = (size_t)snprintf(
         sql, sizeof sql, "%s%s%s) VALUES ($1",

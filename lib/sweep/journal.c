@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "edgebench/sweep.h"
+#include "edgebench/synth.h"
 #include "edgebench/util.h"
 
 static bool parse_key(const char *hex, uint64_t *out)
@@ -101,12 +102,69 @@ bool eb_journal_append(int fd, const cJSON *rec)
     return ok;
 }
 
+static bool is_thread_key_name(const char *key)
+{
+    return strcmp(key, "threads") == 0 || strcmp(key, "threads_prefill") == 0;
+}
+
+static bool is_thread_key(const eb_param *p)
+{
+    return is_thread_key_name(p->key);
+}
+
 cJSON *eb_trial_config_json(const eb_trial *t)
 {
     cJSON *c = cJSON_CreateObject();
     for (size_t k = 0; k < eb_param_count; k++)
         if (t->value[k]) cJSON_AddStringToObject(c, eb_params[k].key, t->value[k]);
     return c;
+}
+
+/* A failed trial keeps its whole configuration: every run parameter as the
+ * trial ran it (the plan's value, else the default; threads: all online
+ * CPUs), and the model it was to run, so that it lists and groups with the
+ * trials that worked. */
+static cJSON *planned_config(const eb_trial *t, const eb_device_info *device)
+{
+    cJSON *c = cJSON_CreateObject();
+    for (size_t k = 0; k < eb_param_count; k++) {
+        const eb_param *p = &eb_params[k];
+        if (p->scope != EB_PS_RUN) continue;
+        const char *v = eb_trial_value(t, p->key);
+        if (v) {
+            cJSON_AddStringToObject(c, p->key, v);
+        } else if (is_thread_key_name(p->key) && device && device->n_cpus_online > 0) {
+            cJSON_AddNumberToObject(c, p->key, device->n_cpus_online);
+        }
+    }
+    /* threads_prefill follows threads unless set */
+    if (!eb_trial_get(t, "threads_prefill") && eb_trial_get(t, "threads"))
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "threads_prefill",
+                                               cJSON_CreateString(eb_trial_get(t, "threads")));
+    return c;
+}
+
+static cJSON *planned_model(const eb_trial *t)
+{
+    cJSON *m = cJSON_CreateObject();
+    const char *path = eb_trial_get(t, "model"), *preset = eb_trial_value(t, "preset");
+    const eb_preset *ps = !path && preset ? eb_preset_find(preset) : NULL;
+    if (path) {
+        const char *base = strrchr(path, '/');
+        cJSON_AddStringToObject(m, "path", path);
+        cJSON_AddStringToObject(m, "name", base ? base + 1 : path);
+        if (eb_trial_get(t, "quant")) cJSON_AddStringToObject(m, "quant", eb_trial_get(t, "quant"));
+    } else if (ps) {
+        char name[160];
+        /* the name the preset's file carries (general.name) */
+        snprintf(name, sizeof name, "%s (synthetic, random weights)", ps->display);
+        cJSON_AddStringToObject(m, "name", name);
+        cJSON_AddStringToObject(m, "quant", eb_trial_value(t, "type"));
+        cJSON_AddStringToObject(m, "preset", ps->name);
+        cJSON_AddBoolToObject(m, "synthetic", true);
+    }
+    cJSON_AddBoolToObject(m, "not_loaded", true);
+    return m;
 }
 
 cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t started, bool ok,
@@ -127,16 +185,14 @@ cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t started, b
     cJSON_AddNumberToObject(rec, "duration_s", seconds);
     cJSON_AddItemToObject(rec, "system", sys ? sys : cJSON_CreateObject());
     cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(device));
+    if (!ok) cJSON_AddItemToObject(rec, "planned", planned_config(t, device));
+    const cJSON *rm = cJSON_GetObjectItemCaseSensitive(result, "model");
+    if (!ok && !cJSON_IsObject(rm)) cJSON_AddItemToObject(rec, "model", planned_model(t));
     if (result)
         cJSON_AddItemToObject(rec, "result", result);
     else
         cJSON_AddNullToObject(rec, "result");
     return rec;
-}
-
-static bool is_thread_key(const eb_param *p)
-{
-    return strcmp(p->key, "threads") == 0 || strcmp(p->key, "threads_prefill") == 0;
 }
 
 size_t eb_plan_group_size(const eb_plan *plan, size_t i, size_t max, eb_trial_done_fn done,

@@ -61,18 +61,6 @@ typedef struct trial_outcome {
     cJSON *result;
 } trial_outcome;
 
-static void last_line(const char *path, char *out, size_t cap)
-{
-    char buf[8192];
-    out[0] = '\0';
-    if (eb_read_text(path, buf, sizeof buf, NULL) != EB_OK) return;
-    size_t n = strlen(buf);
-    while (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    char *l = strrchr(buf, '\n');
-    snprintf(out, cap, "%s", l ? l + 1 : buf);
-}
-
 static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, double timeout_s,
                       const char *pairs, const char *ceilings, trial_outcome *out)
 {
@@ -143,8 +131,11 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
         nanosleep(&ts, NULL);
     }
     out->seconds = eb_now() - t0;
-    char last[400];
-    last_line(err_path, last, sizeof last);
+    char last[480];
+    char *log = eb_read_file(err_path, NULL);
+    const char *limit = eb_trial_get(t, "memory_limit");
+    eb_failure_reason(log, limit ? atoi(limit) : 0, last, sizeof last);
+    free(log);
     if (timed_out) {
         snprintf(out->reason, sizeof out->reason, "timeout: killed after %.0f s", timeout_s);
     } else if (WIFSIGNALED(status)) {
@@ -154,8 +145,7 @@ static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, d
                  oom ? "out of memory: killed by the kernel" : "killed", sig, strsignal(sig),
                  last[0] ? "; last message: " : "", last);
     } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-        snprintf(out->reason, sizeof out->reason, "exit %d: %s", WEXITSTATUS(status),
-                 last[0] ? last : "no message");
+        snprintf(out->reason, sizeof out->reason, "exit %d: %s", WEXITSTATUS(status), last);
     } else {
         out->ok = true;
     }

@@ -36,10 +36,31 @@ static void usage(FILE *f)
           "              divergence ('edgebench ppl --kl-base') (the study's Figs. 11-12)\n"
           "  roofline    each trial against its device's probed ceilings ('edgebench device\n"
           "              probe'): generation vs memory bandwidth, prefill vs the kernels\n"
+          "  fit         where each model stopped fitting: per device, model, type and KV cache\n"
+          "              type, the largest context that ran and the smallest that failed, and why\n"
           "Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
           "        --format table|csv|json|jsonl|md|sql, --alpha 0.05, --bootstrap 2000\n"
           "        (optimal: resamples for the interval of best minus runner-up; 0: none)\n",
           f);
+}
+
+/* Failed trials included: the trials view, not the measured runs. */
+static int analyze_fit(eb_store *s, const analyze_opts *o)
+{
+    eb_error err = {0};
+    eb_table trials = {0}, fit = {0};
+    eb_status st = eb_store_results(s, EB_VIEW_TRIALS, &o->f, &trials, &err);
+    eb_store_close(s);
+    if (st == EB_OK) st = eb_fit_table(&trials, &fit, &err);
+    eb_table_free(&trials);
+    if (st == EB_OK && fit.nrow == 0) {
+        fprintf(stderr, "edgebench analyze: not available: no trials in the store match (see "
+                        "'edgebench results')\n");
+        return EXIT_FAILURE_RUN;
+    }
+    if (st == EB_OK) st = eb_table_write(stdout, &fit, o->format, "fit", &err);
+    eb_table_free(&fit);
+    return st == EB_OK ? EXIT_OK : cli_report("analyze", &err);
 }
 
 /* ---- groups of configurations: one device, model and weight type ---- */
@@ -217,14 +238,14 @@ int cmd_analyze(int argc, char **argv)
     }
     const char *kind = argv[1];
     static const char *const kinds[] = {"optimal",   "pareto",       "usability", "battery", "cost",
-                                        "breakeven", "quant-effect", "roofline",  NULL};
+                                        "breakeven", "quant-effect", "roofline",  "fit",     NULL};
     bool known = false;
     for (const char *const *k = kinds; *k; k++)
         known = known || !strcmp(*k, kind);
     if (!known) {
         fprintf(stderr,
                 "edgebench analyze: invalid_argument: unknown analysis '%s' (optimal, "
-                "pareto, usability, battery, cost, breakeven, quant-effect or roofline)\n",
+                "pareto, usability, battery, cost, breakeven, quant-effect, roofline or fit)\n",
                 kind);
         return EXIT_USAGE;
     }
@@ -273,6 +294,7 @@ int cmd_analyze(int argc, char **argv)
     eb_error err = {0};
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
+    if (!strcmp(kind, "fit")) return analyze_fit(s, &o);
     eb_config_set set = {0};
     eb_table quality = {0}, rl_trials = {0}, probes = {0};
     eb_status st = eb_store_configs(s, &o.f, &set, &err);

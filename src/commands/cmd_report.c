@@ -396,6 +396,7 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
               "Largest peak resident set of any configuration (VmHWM, reset per phase).",
               "no memory readings");
     memory_timeline(r, s);
+    report_fit(r, s);
 
     report_heading(r, "Latency and throughput");
     versus_threads(r, set, "fig5_gen_vs_threads", "Fig. 5a: generation throughput vs threads",

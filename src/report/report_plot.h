@@ -54,5 +54,8 @@ struct eb_config_set;
 void report_quality(report *r, const struct eb_config_set *set, const struct eb_analysis_opts *o);
 /* The roofline figure per device and its table (src/report_roofline.c). */
 void report_roofline(report *r, const struct eb_analysis_opts *o);
+/* Where each model stopped fitting (src/report/report_fit.c). */
+struct eb_store;
+void report_fit(report *r, struct eb_store *s);
 
 #endif

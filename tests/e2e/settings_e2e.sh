@@ -103,7 +103,32 @@ rc=$?
   ok "sweep over type_k: two configurations, labelled 'KV q8_0/f16, depth 32' and 'depth 32'" ||
   bad "sweep/analyze (exit $rc): $(cat "$work/err") $(cat "$work/opt.csv")"
 
-# 7. refusals name the key and the value
+# 7. failures are results: a trial over its memory keeps its configuration
+#    (model, type, threads, context, settings) and names the allocation
+if [ -n "${EB_EMULATED:-}" ]; then
+  echo "skip - memory_limit failing a trial: qemu-user ignores setrlimit(RLIMIT_AS) ($EB_EMULATED)"
+else
+  printf '[global]\npreset = tiny-llama\ntype = Q4_0\nn_gen = 8\nreps = 1\nwarmup = 0\nidle_s = 0\npause = 0\ndrop_caches = off\nthreads = 1\nmemory_limit = 200\nctx = 512, 100000\ntype_k = q8_0\n' >"$work/oom.ini"
+  "$eb" sweep "$work/oom.ini" --results "$work/oom.jsonl" --store "sqlite:$work/oom.db" -q 2>"$work/err"
+  "$eb" results --store "sqlite:$work/oom.db" --format json >"$work/oom.json" 2>>"$work/err"
+  "$eb" analyze fit --store "sqlite:$work/oom.db" --format json >"$work/fit.json" 2>>"$work/err"
+  python3 - "$work/oom.json" "$work/fit.json" <<'PY' && ok "failed trial: model, Q4_0, 1 thread, ctx 100000, q8_0 kept; analyze fit: ran at 512, failed at 100000; reason 'out of memory: allocation of ... MiB failed under the address-space limit of 200 MiB'" || bad "failed trial: $(cat "$work/err") $(cat "$work/oom.json")"
+import json, sys
+t = [x for x in json.load(open(sys.argv[1])) if x["status"] == "failed"][0]
+fit = json.load(open(sys.argv[2]))
+assert len(fit) == 1 and fit[0]["kv_cache"] == "q8_0/f16", fit
+assert fit[0]["largest_ctx_ran"] == 512 and fit[0]["smallest_ctx_failed"] == 100000, fit
+assert "out of memory" in fit[0]["why"], fit
+assert t["model"].startswith("tiny Llama") and t["quant"] == "Q4_0", t
+assert int(t["threads_gen"]) == 1 and int(t["threads_prefill"]) == 1 and int(t["n_ctx"]) == 100000, t
+assert t["type_k"] == "q8_0", t
+assert "out of memory: allocation of" in t["reason"], t["reason"]
+assert "address-space limit of 200 MiB (memory_limit)" in t["reason"], t["reason"]
+assert "control-looking" not in t["reason"], t["reason"]
+PY
+fi
+
+# 8. refusals name the key and the value
 expect_error() { # NAME PATTERN ARGS...
   local name=$1 pat=$2
   shift 2

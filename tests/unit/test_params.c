@@ -388,6 +388,35 @@ static void test_settings_check(void **state)
     assert_true(p->flags & EB_PF_KEY_WHEN_SET);
 }
 
+/* A failed trial's reason: its own error line, led by the allocation that
+ * failed, never the warning printed last. */
+static void test_failure_reason(void **state)
+{
+    (void)state;
+    char out[512];
+    const char *log = "llama_model_loader: control-looking token: 128247 '</s>' was not "
+                      "control-type\n"
+                      "edgebench run: engine: llama.cpp could not create a context of 100000 "
+                      "tokens: ggml_aligned_malloc: insufficient memory (attempted to allocate "
+                      "101.76 MB)\n"
+                      "load_tensors: a warning printed after it\n";
+    eb_failure_reason(log, 200, out, sizeof out);
+    assert_non_null(strstr(out, "out of memory: allocation of 101.8 MiB failed under the "
+                                "address-space limit of 200 MiB (memory_limit); edgebench run:"));
+    assert_null(strstr(out, "control-looking"));
+    assert_null(strstr(out, "a warning printed after it"));
+    eb_failure_reason("ggml: failed to allocate CPU buffer of size 1048576\n", 0, out, sizeof out);
+    assert_string_equal(out, "out of memory: allocation of 1.0 MiB failed; ggml: failed to "
+                             "allocate CPU buffer of size 1048576");
+    eb_failure_reason("terminate called after throwing an instance of 'std::bad_alloc'\n", 0, out,
+                      sizeof out);
+    assert_non_null(strstr(out, "out of memory: allocation failed (std::bad_alloc)"));
+    eb_failure_reason("edgebench run: invalid_argument: no model\n", 0, out, sizeof out);
+    assert_string_equal(out, "edgebench run: invalid_argument: no model");
+    eb_failure_reason("", 0, out, sizeof out);
+    assert_string_equal(out, "no message");
+}
+
 static void test_keep_timeline_yes(void **state)
 {
     (void)state;
@@ -425,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_keep_timeline_yes),
         cmocka_unit_test(test_llama_bench_flags),
         cmocka_unit_test(test_settings_check),
+        cmocka_unit_test(test_failure_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
