@@ -46,7 +46,7 @@ opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
   -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF
   -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_CURL=OFF
-  -DGGML_NATIVE="$native" -DGGML_CUDA="$cuda")
+  -DGGML_NATIVE="$native" -DGGML_CUDA="$cuda" -DGGML_RPC=ON)
 [ "$cuda" = ON ] && opts+=(-DCMAKE_CUDA_ARCHITECTURES="$cuda_archs")
 cc=cc
 if [ "$target" = arm64 ]; then
@@ -129,12 +129,15 @@ link=()
 cmake -S "$work/src" -B "$work/build" -G Ninja "${opts[@]}" "${link[@]}" \
   -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DCMAKE_INSTALL_RPATH='$ORIGIN:$ORIGIN/../lib' \
   -DLLAMA_BUILD_NUMBER=1 -DLLAMA_BUILD_COMMIT="${head:0:8}" >&2
-cmake --build "$work/build" -j "$jobs" --target llama llama-bench llama-perplexity llama-quantize >&2
+# llama-batched-bench is the reference for --parallel (bench/fidelity);
+# ggml-rpc-server is the RPC backend's server
+tools=(llama-bench llama-perplexity llama-quantize llama-batched-bench ggml-rpc-server)
+cmake --build "$work/build" -j "$jobs" --target llama "${tools[@]}" >&2
 rm -rf "$prefix"
 mkdir -p "$prefix/bin" "$prefix/lib" "$prefix/include" "$prefix/share/edgebench/vocab"
 cp -a "$work/build/bin/"*.so* "$prefix/lib/"
 cp "$work/src/include/llama.h" "$work/src/ggml/include/"*.h "$prefix/include/"
-for t in llama-bench llama-perplexity llama-quantize; do
+for t in "${tools[@]}"; do
   cp "$work/build/bin/$t" "$prefix/bin/"
 done
 cp "$work/src/models"/ggml-vocab-*.gguf "$prefix/share/edgebench/vocab/"

@@ -78,6 +78,7 @@ typedef struct eb_config {
     char device[256], model[256], quant[32], governor[128], power_mode[64];
     int threads_prefill, threads_gen;
     int gpu_layers; /* layers offloaded to a GPU; 0: CPU only */
+    int n_parallel; /* sequences decoded together (its t/s: all of them) */
     /* its energy is the CPU-load x TDP estimate: labelled so everywhere,
      * and ranked apart from measured configurations */
     bool energy_estimate;
@@ -91,8 +92,8 @@ typedef struct eb_config {
 /* The settings label of one row of the analysis view (see eb_config). */
 void eb_settings_label(const char *n_ctx, const char *type_k, const char *type_v,
                        const char *flash_attn, const char *n_depth, const char *load_mode,
-                       const char *cold_load, const char *cpu_strict, const char *poll, char *out,
-                       size_t cap);
+                       const char *cold_load, const char *cpu_strict, const char *poll,
+                       const char *n_parallel, const char *sustain_s, char *out, size_t cap);
 
 typedef struct eb_config_set {
     eb_config *c;

@@ -47,6 +47,9 @@ typedef struct eb_run_config {
     bool cold_load;              /* the model's pages dropped before each load */
     bool cpu_strict;             /* engine threads pinned one per CPU */
     int poll;                    /* engine threads' busy-wait level, 0..100 */
+    int n_parallel;              /* sequences decoded together (llama-batched-bench) */
+    double sustain_s;            /* > 0: measured runs back to back for this long */
+    double window_s;             /* a sustained run's figures per window of this length */
     int reps;                    /* measured repetitions */
     int warmup;                  /* warm-up repetitions before them, reported apart */
     uint64_t seed;
@@ -178,6 +181,17 @@ const char *eb_metric_name(eb_metric m);
 const char *eb_metric_unit(eb_metric m);
 double eb_rep_metric(const eb_rep *rep, eb_metric m);
 
+/* One window of a sustained run (--duration): the measured repetitions
+ * whose generation ended in it. NaN: not measured. */
+typedef struct eb_window {
+    double t0_s, t1_s; /* from the start of the first measured run */
+    int n_reps;
+    double gen_tps, prefill_tps;
+    double temp_max_c, cpu_freq_mhz, gen_mean_w;
+    bool has_throttled;
+    uint32_t throttled; /* Raspberry Pi flags, OR over the window */
+} eb_window;
+
 typedef struct eb_run_result {
     eb_run_config config;
     eb_model_info model;
@@ -193,6 +207,12 @@ typedef struct eb_run_result {
     int n_reps; /* filled so far: warm-ups then measured */
     eb_rep *reps;
     eb_stats stats[EB_M_COUNT]; /* over the measured repetitions only */
+    /* --duration: per window, the last window's generation t/s over the
+     * first's, and when a window first fell below 95% of the first (NaN:
+     * never) */
+    eb_window *windows;
+    int n_windows;
+    double sustain_ratio, below95_s;
     uint64_t process_peak_rss_kb;
     int perf_event_paranoid; /* -99 if unknown */
 

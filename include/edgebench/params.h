@@ -133,9 +133,10 @@ eb_status eb_param_set(const eb_param *p, const char *text, eb_run_options *o, e
 void eb_params_config_defaults(eb_run_config *cfg);
 /* The settings that only make sense together: a quantized V cache with
  * flash attention off (llama.cpp refuses it), depth + prompt + generation
- * beyond the context. n_prompt 0: not known yet (a text prompt). */
+ * beyond the context (each of n_parallel sequences gets ctx / n_parallel).
+ * n_prompt 0: not known yet (a text prompt). */
 eb_status eb_settings_check(const char *type_v, const char *flash_attn, int n_depth, int n_prompt,
-                            int n_gen, int n_ctx, eb_error *err);
+                            int n_gen, int n_ctx, int n_parallel, eb_error *err);
 eb_status eb_params_validate(const eb_run_config *cfg, eb_error *err);
 
 /* Parses `edgebench run` options (argv[0] is the command's name) into o,

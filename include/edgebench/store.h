@@ -128,6 +128,11 @@ typedef struct eb_results_filter {
 eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
                            eb_table *out, eb_error *err);
 
+/* Every window of the sustained runs (--duration), with its trial's
+ * device, model, type and settings: trial_id, device, model, quant,
+ * threads_gen, n_parallel, t_start_s, t_end_s, runs, gen_tps, ... */
+eb_status eb_store_windows(eb_store *s, eb_table *out, eb_error *err);
+
 /* The newest trial that has a stored timeline (0: none). */
 eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err);
 /* Timeline samples of one trial: columns trial_id, rep, t_s, channel, value. */

@@ -200,8 +200,8 @@ static bool same_config(const eb_config *x, const eb_config *k)
 
 void eb_settings_label(const char *n_ctx, const char *type_k, const char *type_v,
                        const char *flash_attn, const char *n_depth, const char *load_mode,
-                       const char *cold_load, const char *cpu_strict, const char *poll, char *out,
-                       size_t cap)
+                       const char *cold_load, const char *cpu_strict, const char *poll,
+                       const char *n_parallel, const char *sustain_s, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = '\0';
@@ -221,6 +221,8 @@ void eb_settings_label(const char *n_ctx, const char *type_k, const char *type_v
     if (cold_load && atoi(cold_load) != 0) ADD("cold load");
     if (cpu_strict && atoi(cpu_strict) != 0) ADD("strict CPU placement");
     if (poll && poll[0] && atoi(poll) != 50) ADD("poll %d", atoi(poll));
+    if (n_parallel && atoi(n_parallel) > 1) ADD("%d sequences in parallel", atoi(n_parallel));
+    if (sustain_s && atof(sustain_s) > 0) ADD("sustained %g s", atof(sustain_s));
 #undef ADD
 }
 
@@ -267,11 +269,11 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         c_status = eb_table_column(runs, "status"),
         c_gpu = eb_table_column(runs, "gpu_layers_offloaded"),
         c_est = eb_table_column(runs, "energy_estimate");
-    static const char *const set_cols[] = {"n_ctx",      "type_k",     "type_v",
-                                           "flash_attn", "n_depth",    "load_mode",
-                                           "cold_load",  "cpu_strict", "poll"};
-    int c_set[9];
-    for (int i = 0; i < 9; i++)
+    static const char *const set_cols[] = {"n_ctx",   "type_k",     "type_v",    "flash_attn",
+                                           "n_depth", "load_mode",  "cold_load", "cpu_strict",
+                                           "poll",    "n_parallel", "sustain_s"};
+    int c_set[11];
+    for (int i = 0; i < 11; i++)
         c_set[i] = eb_table_column(runs, set_cols[i]);
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
         return eb_fail(err, EB_E_INTERNAL, "analysis: the runs table lacks its key columns");
@@ -295,7 +297,9 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         eb_settings_label(cell(runs, r, c_set[0]), cell(runs, r, c_set[1]), cell(runs, r, c_set[2]),
                           cell(runs, r, c_set[3]), cell(runs, r, c_set[4]), cell(runs, r, c_set[5]),
                           cell(runs, r, c_set[6]), cell(runs, r, c_set[7]), cell(runs, r, c_set[8]),
-                          key.settings, sizeof key.settings);
+                          cell(runs, r, c_set[9]), cell(runs, r, c_set[10]), key.settings,
+                          sizeof key.settings);
+        key.n_parallel = atoi(cell(runs, r, c_set[9])) > 1 ? atoi(cell(runs, r, c_set[9])) : 1;
         /* found by a hash of the key: one step per run however many
          * configurations the store holds */
         uint64_t h = config_hash(&key);

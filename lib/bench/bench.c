@@ -13,6 +13,7 @@
 #include "edgebench/params.h"
 #include "edgebench/util.h"
 #include "edgebench/vcio.h"
+#include "bench_parallel.h"
 #include "measure.h"
 
 /* A short story to summarise, in the spirit of the study's prompt (which was
@@ -53,7 +54,7 @@ eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
                        "context of %d tokens cannot hold %d prompt + %d generated tokens",
                        cfg->n_ctx, cfg->n_prompt_random, cfg->n_gen);
     return eb_settings_check(cfg->type_v, cfg->flash_attn, cfg->n_depth, cfg->n_prompt_random,
-                             cfg->n_gen, cfg->n_ctx, err);
+                             cfg->n_gen, cfg->n_ctx, cfg->n_parallel, err);
 }
 
 const char *eb_phase_name(eb_phase p)
@@ -177,6 +178,9 @@ void eb_run_result_free(eb_run_result *res)
     }
     free(res->reps);
     free(res->governors);
+    free(res->windows);
+    res->windows = NULL;
+    res->n_windows = 0;
     res->governors = NULL;
     eb_sampler_free(res->sampler);
     res->sampler = NULL;
@@ -272,7 +276,8 @@ static eb_status fill_depth(const eb_engine_ops *e, eb_context *c, const eb_run_
     for (int i = 0; i < cfg->n_depth; i++)
         t[i] = (int32_t)(eb_rng_next(&rng) % (uint64_t)(info->n_vocab > 0 ? info->n_vocab : 1));
     double t0 = eb_now();
-    eb_status st = e->prefill(c, t, cfg->n_depth, err);
+    eb_status st = cfg->n_parallel > 1 ? eb_parallel_fill(e, c, cfg, t, cfg->n_depth, err)
+                                       : e->prefill(c, t, cfg->n_depth, err);
     rep->depth_fill_s = eb_now() - t0;
     free(t);
     return st;
@@ -298,7 +303,9 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
                               .flash_attn = cfg->flash_attn,
                               .cpu_strict = cfg->cpu_strict,
                               .poll_set = true,
-                              .poll = cfg->poll};
+                              .poll = cfg->poll,
+                              .n_seq_max = cfg->n_parallel};
+    const int n_par = cfg->n_parallel > 1 ? cfg->n_parallel : 1;
     eb_model *m = NULL;
     eb_context *c = NULL;
     eb_sampler *smp = res->sampler;
@@ -358,6 +365,14 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         st = prompt_tokens(e, m, cfg, &res->model, prompt, n_prompt, err);
         if (st != EB_OK) goto done;
         res->n_prompt = *n_prompt;
+        eb_error cerr = {0};
+        if (cfg->n_parallel > 1 &&
+            eb_settings_check(cfg->type_v, cfg->flash_attn, cfg->n_depth, *n_prompt, cfg->n_gen,
+                              cfg->n_ctx, cfg->n_parallel, &cerr) != EB_OK) {
+            *err = cerr;
+            st = cerr.status;
+            goto done;
+        }
         if (cfg->n_depth + *n_prompt + cfg->n_gen > cfg->n_ctx) {
             st = eb_fail(err, EB_E_CONTEXT,
                          "context of %d tokens cannot hold %s%d-token prompt + %d generated "
@@ -373,7 +388,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
 
     double t1b = eb_span_begin(cfg, smp, rep, EB_SPAN_PREFILL);
     eb_counters_read(ctr, &c1);
-    st = e->prefill(c, *prompt, *n_prompt, err);
+    st = n_par > 1 ? eb_parallel_prefill(e, c, cfg, *prompt, *n_prompt, err)
+                   : e->prefill(c, *prompt, *n_prompt, err);
     double t2 = eb_now();
     eb_counters_read(ctr, &c2);
     if (st != EB_OK) goto done;
@@ -388,9 +404,16 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     eb_counters_read(ctr, &c2b);
     double first = 0, prev = t2b;
     for (int i = 0; i < cfg->n_gen; i++) {
-        int32_t tok = e->greedy_next(c); /* end-of-sequence is ignored, as in the study */
-        if (i == 0) first = eb_now();
-        st = e->decode_one(c, tok, err);
+        if (n_par > 1) {
+            /* every sequence's token in one batch: the first is known
+             * once its logits are read, inside the step */
+            if (i == 0) first = eb_now();
+            st = eb_parallel_step(e, c, cfg, res->model.n_vocab, cfg->n_depth + *n_prompt + i, err);
+        } else {
+            int32_t tok = e->greedy_next(c); /* end-of-sequence is ignored, as in the study */
+            if (i == 0) first = eb_now();
+            st = e->decode_one(c, tok, err);
+        }
         if (st != EB_OK) goto done;
         double now = eb_now();
         rep->itl_s[i] = now - prev;
@@ -414,8 +437,10 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     rep->e2e_s = t3 - t0;
     rep->ttft_s = rep->load_s + rep->prefill_s;
     rep->first_token_s = (first - t2b) + rep->prefill_s;
-    rep->prefill_tps = rep->prefill_s > 0 ? rep->n_prompt / rep->prefill_s : 0;
-    rep->gen_tps = rep->gen_s > 0 ? rep->n_gen / rep->gen_s : 0;
+    /* with --parallel, the aggregate of every sequence (llama-batched-bench's
+     * S_PP and S_TG); a stream's share is that / n_parallel */
+    rep->prefill_tps = rep->prefill_s > 0 ? (double)n_par * rep->n_prompt / rep->prefill_s : 0;
+    rep->gen_tps = rep->gen_s > 0 ? (double)n_par * rep->n_gen / rep->gen_s : 0;
     rep_latency_percentiles(rep);
     /* The repetition's peak is the largest of its spans'; its memory
      * readings are those at its end. */
@@ -479,8 +504,9 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
 
     eb_measure_cpu_header(cfg->root, res);
 
-    const int total = cfg->warmup + cfg->reps;
-    res->reps = calloc((size_t)total, sizeof *res->reps);
+    const bool sustained = cfg->sustain_s > 0;
+    int total = cfg->warmup + cfg->reps, cap = total;
+    res->reps = calloc((size_t)cap, sizeof *res->reps);
     if (!res->reps) return eb_fail(err, EB_E_NO_MEMORY, "%d repetitions", total);
 
     if ((st = eb_measure_begin(cfg, res, progress, user, err)) != EB_OK) return st;
@@ -490,7 +516,23 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     eb_counters_open(&ctr, cfg->root);
     res->perf_event_paranoid = ctr.paranoid;
     int32_t *prompt = NULL, n_prompt = 0;
+    double t_measured = 0;
     for (int i = 0; i < total; i++) {
+        /* sustained: measured runs back to back until the duration is over */
+        if (sustained && i == cfg->warmup) t_measured = eb_now();
+        if (sustained && i + 1 == total && eb_now() - t_measured < cfg->sustain_s) {
+            if (total == cap) {
+                eb_rep *g = realloc(res->reps, (size_t)cap * 2 * sizeof *g);
+                if (!g) {
+                    st = eb_fail(err, EB_E_NO_MEMORY, "%d repetitions", cap * 2);
+                    break;
+                }
+                memset(g + cap, 0, (size_t)cap * sizeof *g);
+                res->reps = g;
+                cap *= 2;
+            }
+            total++;
+        }
         eb_rep *rep = &res->reps[i];
         rep->index = i;
         rep->warmup = i < cfg->warmup;
@@ -531,6 +573,8 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
         eb_stats_compute(vals, n, &res->stats[m]);
     }
     free(vals);
+    if (sustained && eb_sustained_windows(res) != EB_OK && st == EB_OK)
+        st = eb_fail(err, EB_E_NO_MEMORY, "sustained windows");
     return st;
 }
 

@@ -28,4 +28,7 @@ eb_status eb_measure_begin(const eb_run_config *cfg, eb_run_result *res,
 double eb_span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s);
 void eb_span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s, double t);
 
+/* --duration: the measured runs per window (lib/bench/sustained.c). */
+eb_status eb_sustained_windows(eb_run_result *res);
+
 #endif

@@ -213,8 +213,15 @@ static bool kv_type_quantized(const char *t)
 }
 
 eb_status eb_settings_check(const char *type_v, const char *flash_attn, int n_depth, int n_prompt,
-                            int n_gen, int n_ctx, eb_error *err)
+                            int n_gen, int n_ctx, int n_parallel, eb_error *err)
 {
+    /* llama.cpp gives each of n_parallel sequences ctx / n_parallel */
+    if (n_parallel > 1 && (long long)(n_depth + n_prompt + n_gen) * n_parallel > n_ctx)
+        return eb_fail(err, EB_E_CONTEXT,
+                       "n_parallel=%d sequences of n_depth=%d + n_prompt=%d%s + n_gen=%d tokens "
+                       "do not fit ctx=%d (each sequence gets ctx/%d = %d)",
+                       n_parallel, n_depth, n_prompt, n_prompt ? "" : " (and the prompt)", n_gen,
+                       n_ctx, n_parallel, n_ctx / n_parallel);
     /* llama.cpp's own rule (llama_init_from_model): a quantized V cache
      * needs flash attention; auto turns it on, off is refused there. */
     if (kv_type_quantized(type_v) && flash_attn && strcasecmp(flash_attn, "off") == 0)

@@ -94,6 +94,8 @@ static void settings_json(cJSON *o, const eb_run_result *r)
     if (r->cold_load_note[0]) cJSON_AddStringToObject(o, "cold_load_note", r->cold_load_note);
     cJSON_AddBoolToObject(o, "cpu_strict", c->cpu_strict);
     cJSON_AddNumberToObject(o, "poll", c->poll);
+    cJSON_AddNumberToObject(o, "n_parallel", c->n_parallel > 1 ? c->n_parallel : 1);
+    if (c->sustain_s > 0) cJSON_AddNumberToObject(o, "duration", c->sustain_s);
     if (!r->has_ctx_info) return;
     cJSON *kv = cJSON_AddObjectToObject(o, "kv_cache");
     if (ci->type_k[0]) cJSON_AddStringToObject(kv, "type_k", ci->type_k);
@@ -313,6 +315,36 @@ static cJSON *roofline_json(const eb_run_result *r)
     return o;
 }
 
+/* --duration: the windows, the last-to-first ratio and the drop below 95%. */
+static cJSON *sustained_json(const eb_run_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "duration_s", r->config.sustain_s);
+    cJSON_AddNumberToObject(o, "window_s", r->config.window_s);
+    eb_json_number(o, "last_to_first_gen_tps", r->sustain_ratio);
+    /* null: no window fell below 95% of the first */
+    eb_json_number(o, "below_95pct_after_s", r->below95_s);
+    cJSON *ws = cJSON_AddArrayToObject(o, "windows");
+    for (int k = 0; k < r->n_windows; k++) {
+        const eb_window *w = &r->windows[k];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "t_start_s", w->t0_s);
+        cJSON_AddNumberToObject(x, "t_end_s", w->t1_s);
+        cJSON_AddNumberToObject(x, "runs", w->n_reps);
+        eb_json_number(x, "gen_tps", w->gen_tps);
+        eb_json_number(x, "prefill_tps", w->prefill_tps);
+        eb_json_number(x, "temp_max_c", w->temp_max_c);
+        eb_json_number(x, "cpu_freq_mhz", w->cpu_freq_mhz);
+        eb_json_number(x, "gen_mean_power_w", w->gen_mean_w);
+        if (w->has_throttled)
+            cJSON_AddNumberToObject(x, "throttled", w->throttled);
+        else
+            cJSON_AddNullToObject(x, "throttled");
+        cJSON_AddItemToArray(ws, x);
+    }
+    return o;
+}
+
 cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
 {
     cJSON *root = cJSON_CreateObject();
@@ -350,6 +382,7 @@ cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
     }
     cJSON_AddItemToObject(root, "measurement", measurement_json(r));
     cJSON_AddItemToObject(root, "roofline", roofline_json(r));
+    if (r->config.sustain_s > 0) cJSON_AddItemToObject(root, "sustained", sustained_json(r));
     cJSON_AddNumberToObject(root, "perf_event_paranoid", r->perf_event_paranoid);
     cJSON_AddNumberToObject(root, "process_peak_rss_mib", (double)r->process_peak_rss_kb / 1024.0);
     cJSON *tl = with_timeline ? eb_timeline_to_json(r) : NULL;

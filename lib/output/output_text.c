@@ -154,7 +154,69 @@ static void counter_row(FILE *f, const eb_run_result *r, eb_phase ph, eb_counter
                 eb_counter_status_name(why));
 }
 
+/* The settings at parity with llama-bench, where they are not llama.cpp's
+ * defaults, and what llama.cpp made of them. */
+static void settings_line(FILE *f, const eb_run_result *r)
+{
+    const eb_run_config *c = &r->config;
+    const eb_ctx_info *ci = &r->ctx_info;
+    char kv[96] = "";
+    if (r->has_ctx_info && isfinite(ci->kv_mib))
+        snprintf(kv, sizeof kv, "KV cache %s/%s %.2f MiB", ci->type_k, ci->type_v, ci->kv_mib);
+    fprintf(f, "        %s%sflash attention %s%s", kv, kv[0] ? ", " : "",
+            c->flash_attn ? c->flash_attn : "auto",
+            r->has_ctx_info && ci->flash_attn >= 0 ? (ci->flash_attn ? " (ran: on)" : " (ran: off)")
+                                                   : "");
+    if (c->n_depth > 0) fprintf(f, ", depth %d", c->n_depth);
+    if (c->n_parallel > 1)
+        fprintf(f, ", %d sequences in parallel (tokens/s below: all of them together)",
+                c->n_parallel);
+    if (c->load_mode && strcmp(c->load_mode, "mmap") != 0) fprintf(f, ", load %s", c->load_mode);
+    if (c->cold_load) fprintf(f, ", cold load");
+    if (c->cpu_strict) fprintf(f, ", strict CPU placement");
+    if (c->poll != 50) fprintf(f, ", poll %d", c->poll);
+    fputc('\n', f);
+    if (r->cold_load_note[0]) fprintf(f, "        cold load: %s\n", r->cold_load_note);
+}
+
 /* How close the run came to the device's own limits. */
+static void na_or(FILE *f, int decimals, double v)
+{
+    if (isfinite(v))
+        fprintf(f, " %9.*f", decimals, v);
+    else
+        fprintf(f, " %9s", "n/a");
+}
+
+/* --duration: a row per window, then how the throughput held. */
+static void sustained_lines(FILE *f, const eb_run_result *r)
+{
+    if (r->config.sustain_s <= 0) return;
+    fprintf(f, "\n  sustained %.0f s, per %.0f s window:\n", r->config.sustain_s,
+            r->config.window_s);
+    fprintf(f, "  %7s %7s %5s %9s %9s %9s %9s %9s %s\n", "from s", "to s", "runs", "gen t/s",
+            "pp t/s", "temp C", "CPU MHz", "gen W", "throttled");
+    for (int k = 0; k < r->n_windows; k++) {
+        const eb_window *w = &r->windows[k];
+        fprintf(f, "  %7.0f %7.0f %5d", w->t0_s, w->t1_s, w->n_reps);
+        na_or(f, 2, w->gen_tps);
+        na_or(f, 2, w->prefill_tps);
+        na_or(f, 1, w->temp_max_c);
+        na_or(f, 0, w->cpu_freq_mhz);
+        na_or(f, 2, w->gen_mean_w);
+        if (w->has_throttled)
+            fprintf(f, " 0x%x\n", w->throttled);
+        else
+            fprintf(f, " n/a\n");
+    }
+    if (isfinite(r->sustain_ratio))
+        fprintf(f, "  last window / first: %.3f of the generation t/s; ", r->sustain_ratio);
+    if (isfinite(r->below95_s))
+        fprintf(f, "below 95%% of the first window from %.0f s\n", r->below95_s);
+    else
+        fprintf(f, "never below 95%% of the first window\n");
+}
+
 static void roofline_lines(FILE *f, const eb_run_result *r)
 {
     if (!r->has_roofline) {
@@ -208,6 +270,7 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
             "generation %d, batch %d, GPU layers %d\n",
             r->n_prompt, eb_prompt_source(c), c->n_gen, c->n_ctx, c->threads_prefill,
             c->threads_gen, c->n_batch, c->n_gpu_layers);
+    settings_line(f, r);
     const eb_offload *o = &r->model.offload;
     if (o->layers_offloaded > 0)
         fprintf(f, "offload %d/%d layers on %s\n", o->layers_offloaded, o->layers_total,
@@ -264,6 +327,7 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
                 i + 1, w->load_s, w->prefill_tps, w->gen_tps, eb_rep_metric(w, EB_M_PEAK_RSS_MB));
     }
     roofline_lines(f, r);
+    sustained_lines(f, r);
     sampler_lines(f, r);
     if ((r->governors && r->governors[0]) || r->cpus_online[0])
         fprintf(f, "  CPUs online %s; governors %s\n", r->cpus_online[0] ? r->cpus_online : "?",

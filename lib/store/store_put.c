@@ -59,6 +59,8 @@ eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, 
     if (s->version >= 2) {
         const cJSON *tl = sp_jobj(result, "timeline");
         if (st == EB_OK && tl) st = sp_put_timeline(s, id, tl, err);
+        const cJSON *sus = sp_jobj(result, "sustained");
+        if (st == EB_OK && sus && s->version >= 8) st = sp_put_windows(s, id, sus, err);
         const cJSON *lb = cJSON_GetObjectItemCaseSensitive(rec, "llama_bench_tests");
         if (st == EB_OK && cJSON_IsArray(lb))
             st = sp_put_lb_tests(s, id, lb, err);

@@ -13,7 +13,7 @@
 /* llama-bench's settings (schema 8), by its field names. */
 static const char settings_columns[] =
     ", type_k, type_v, flash_attn, flash_attn_used, n_depth, load_mode, cold_load, cpu_strict,"
-    " poll, cpu_mask, kv_cache_mib";
+    " poll, n_parallel, sustain_s, cpu_mask, kv_cache_mib";
 
 /* --cpus 0-3,6 as llama-bench's mask, 0x4f; a mask stays as it is. */
 static void cpu_mask_param(params *p, const cJSON *cfg, char *out, size_t cap)
@@ -52,9 +52,9 @@ static void cpu_mask_param(params *p, const cJSON *cfg, char *out, size_t cap)
  * trial's plan config holds those its plan set. */
 static void put_settings(params *p, const cJSON *cfg, bool is_result, char *mask, size_t cap)
 {
-    static const char *const keys[] = {"type_k",          "type_v",     "flash_attn",
-                                       "flash_attn_used", "n_depth",    "load_mode",
-                                       "cold_load",       "cpu_strict", "poll"};
+    static const char *const keys[] = {"type_k",  "type_v",     "flash_attn", "flash_attn_used",
+                                       "n_depth", "load_mode",  "cold_load",  "cpu_strict",
+                                       "poll",    "n_parallel", "duration"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         sp_p_json(p, cfg, keys[i]);
     cpu_mask_param(p, cfg, mask, cap);
@@ -304,6 +304,32 @@ eb_status sp_put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_error
     snprintf(rid, sizeof rid, "%lld", run_id);
     if (st == EB_OK) st = put_measures(s, rid, rep, err);
     if (st == EB_OK) st = put_counters(s, rid, rep, err);
+    return st;
+}
+
+/* result.sustained.windows: a row each */
+eb_status sp_put_windows(eb_store *s, long long trial_id, const cJSON *sustained, eb_error *err)
+{
+    const cJSON *ws = cJSON_GetObjectItemCaseSensitive(sustained, "windows"), *w;
+    char tid[24];
+    snprintf(tid, sizeof tid, "%lld", trial_id);
+    eb_status st = EB_OK;
+    cJSON_ArrayForEach(w, ws)
+    {
+        static const char *const keys[] = {"t_start_s",    "t_end_s",          "runs",
+                                           "gen_tps",      "prefill_tps",      "temp_max_c",
+                                           "cpu_freq_mhz", "gen_mean_power_w", "throttled"};
+        params q = {0};
+        sp_p_str(&q, tid);
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            sp_p_json(&q, w, keys[i]);
+        st = eb_sq_exec_num(s,
+                            "INSERT INTO sustained_windows (trial_id, t_start_s, t_end_s, runs,"
+                            " gen_tps, prefill_tps, temp_max_c, cpu_freq_mhz, gen_mean_power_w,"
+                            " throttled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                            q.n, q.v, q.num, err);
+        if (st != EB_OK) break;
+    }
     return st;
 }
 

@@ -32,7 +32,7 @@ static const view_columns lb_view = {{"l.hostname", "l.board_model"},
 /* llama-bench's settings of a trial (schema 8), beside its threads. */
 #define EB_SETTINGS_SQL                                                                            \
     " t.n_ctx, t.type_k, t.type_v, t.flash_attn, t.flash_attn_used, t.n_depth, t.load_mode,"       \
-    " t.cold_load, t.cpu_strict, t.poll, t.kv_cache_mib"
+    " t.cold_load, t.cpu_strict, t.poll, t.n_parallel, t.sustain_s, t.kv_cache_mib"
 
 static const char trials_sql[] =
     "SELECT t.id AS trial_id, t.started_at, d.hostname AS device, m.name AS model, m.quant,"
@@ -313,6 +313,22 @@ eb_status eb_store_timeline(eb_store *s, long long trial_id, eb_table *out, eb_e
                        "SELECT trial_id, t_s, channel, value FROM timelines WHERE trial_id ="
                        " CAST($1 AS BIGINT) ORDER BY t_s, channel",
                        1, p, NULL, out, err);
+}
+
+eb_status eb_store_windows(eb_store *s, eb_table *out, eb_error *err)
+{
+    if (s->version < 8)
+        return eb_fail(err, EB_E_UNSUPPORTED, "store %s (schema %d) holds no sustained runs",
+                       s->name, s->version);
+    return eb_sq_query(s,
+                       "SELECT w.trial_id, COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS"
+                       " device, m.name AS model, m.quant, t.threads_gen, t.n_parallel,"
+                       " t.sustain_s, w.t_start_s, w.t_end_s, w.runs, w.gen_tps, w.prefill_tps,"
+                       " w.temp_max_c, w.cpu_freq_mhz, w.gen_mean_power_w, w.throttled"
+                       " FROM sustained_windows w JOIN trials t ON t.id = w.trial_id"
+                       " LEFT JOIN devices d ON d.id = t.device_id"
+                       " LEFT JOIN models m ON m.id = t.model_id ORDER BY w.trial_id, w.t_start_s",
+                       0, NULL, NULL, out, err);
 }
 
 eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err)

@@ -20,7 +20,10 @@ static eb_status sp_put_summary(eb_store *s, const char *tid, const char *test, 
     for (size_t i = 0; i < t->nrow; i++) {
         const char *sec = t->cell[i * t->ncol + col_s], *tok = t->cell[i * t->ncol + col_n];
         if (!sec || !tok || atof(sec) <= 0) continue;
-        double x = atof(sec) * 1e9, y = atof(tok) / atof(sec);
+        /* with --parallel the runs hold a stream's tokens: all of them count */
+        const char *par = t->ncol > 7 ? t->cell[i * t->ncol + 7] : NULL;
+        double streams = par && atoi(par) > 1 ? atoi(par) : 1;
+        double x = atof(sec) * 1e9, y = streams * atof(tok) / atof(sec);
         cJSON_AddItemToArray(ns, cJSON_CreateNumber(llround(x)));
         cJSON_AddItemToArray(ts, cJSON_CreateNumber(y));
         sum_ns += x;
@@ -71,14 +74,15 @@ eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *er
     if (st == EB_OK)
         st = eb_sq_query(
             s,
-            s->version >= 8 ? "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
-                              " t.threads_gen, COALESCE(t.n_depth, 0) FROM runs r JOIN trials t"
-                              " ON t.id = r.trial_id WHERE r.trial_id = $1 AND r.warmup = 0 AND"
-                              " t.status = 'ok' ORDER BY r.rep"
-                            : "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
-                              " t.threads_gen, 0 FROM runs r JOIN trials t ON t.id = r.trial_id"
-                              " WHERE r.trial_id = $1 AND r.warmup = 0 AND t.status = 'ok'"
-                              " ORDER BY r.rep",
+            s->version >= 8
+                ? "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
+                  " t.threads_gen, COALESCE(t.n_depth, 0), t.n_parallel FROM runs r JOIN trials t"
+                  " ON t.id = r.trial_id WHERE r.trial_id = $1 AND r.warmup = 0 AND"
+                  " t.status = 'ok' ORDER BY r.rep"
+                : "SELECT r.prefill_s, r.n_prompt, r.gen_s, r.n_gen, t.threads_prefill,"
+                  " t.threads_gen, 0 FROM runs r JOIN trials t ON t.id = r.trial_id"
+                  " WHERE r.trial_id = $1 AND r.warmup = 0 AND t.status = 'ok'"
+                  " ORDER BY r.rep",
             1, p, NULL, &t, err);
     if (st != EB_OK) return st;
     if (t.nrow > 0) {

@@ -80,7 +80,7 @@ eb_status eb_plan_check_device(const eb_plan *p, const char *root, eb_error *err
                               atoi(eb_trial_value(t, "n_depth")),
                               eb_trial_get(t, "n_prompt") ? atoi(eb_trial_get(t, "n_prompt")) : 0,
                               atoi(eb_trial_value(t, "n_gen")), atoi(eb_trial_value(t, "ctx")),
-                              &e2) != EB_OK)
+                              atoi(eb_trial_value(t, "n_parallel")), &e2) != EB_OK)
             return eb_fail(err, e2.status, "%s: [%s] trial %zu: %s", where, t->section, i + 1,
                            e2.msg);
     }

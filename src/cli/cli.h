@@ -20,6 +20,7 @@ int cmd_report(int argc, char **argv);
 int cmd_ppl(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_model_plan(int argc, char **argv); /* `model plan` */
+int cmd_model_fit(int argc, char **argv);  /* `model fit` */
 /* `edgebench run` with a list or range as a value runs a sweep; *handled
  * says whether it did. */
 int cli_run_sweep(int argc, char **argv, bool *handled);

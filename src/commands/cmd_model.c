@@ -19,7 +19,10 @@ static void model_usage(FILE *f)
                "       edgebench model path --preset NAME [--type TYPE]\n"
                "       edgebench model quantize IN.gguf OUT.gguf TYPE [--force] [-t N]\n"
                "       edgebench model plan (--preset NAME [--type TYPE] | -m FILE) [options]\n"
+               "       edgebench model fit (--preset NAME [--type TYPE] | -m FILE) [options]\n"
                "       edgebench model list\n\n"
+               "fit finds the largest context this device allocates and runs, by trying them\n"
+               "in child processes (see 'model fit --help').\n"
                "plan predicts memory, load time and tokens/s on this device from the model's\n"
                "shape and the device's probed ceilings (see 'model plan --help').\n"
                "path prints the cached synthetic model for (preset, type), generating it\n"
@@ -219,6 +222,7 @@ int cmd_model(int argc, char **argv)
     if (strcmp(argv[1], "path") == 0) return model_path(argc - 1, argv + 1);
     if (strcmp(argv[1], "quantize") == 0) return model_quantize(argc - 1, argv + 1);
     if (strcmp(argv[1], "plan") == 0) return cmd_model_plan(argc - 1, argv + 1);
+    if (strcmp(argv[1], "fit") == 0) return cmd_model_fit(argc - 1, argv + 1);
     fprintf(stderr, "edgebench model: invalid_argument: unknown subcommand '%s'\n", argv[1]);
     return EXIT_USAGE;
 }

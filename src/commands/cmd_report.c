@@ -225,6 +225,42 @@ static void versus_threads(report *r, const eb_config_set *set, const char *id, 
     chart_free(&c);
 }
 
+/* --parallel: generation t/s of all sequences together and of one stream,
+ * against the number of sequences (drawn only when a run had several). */
+static void versus_parallel(report *r, const eb_config_set *set)
+{
+    bool any = false;
+    for (size_t i = 0; i < set->n; i++)
+        any |= set->c[i].n_parallel > 1;
+    if (!any) return;
+    chart c = {.id = "fig5e_parallel",
+               .title = "Fig. 5e: generation throughput vs sequences decoded together",
+               .ylabel = "tokens/s",
+               .xlabel = "sequences in parallel",
+               .lines = true};
+    for (size_t i = 0; i < set->n; i++) {
+        const eb_config *x = &set->c[i];
+        char base[300], key[340];
+        label_of(x, false, base, sizeof base);
+        double all = eb_samples_mean(&x->s[EB_AV_GEN_TPS]);
+        for (int per_stream = 0; per_stream < 2; per_stream++) {
+            snprintf(key, sizeof key, "%s, %s", base, per_stream ? "per stream" : "all streams");
+            int s = chart_series(&c, key);
+            if (s < 0) continue;
+            double v[REPORT_MAX_SERIES];
+            for (int k = 0; k < REPORT_MAX_SERIES; k++)
+                v[k] = NAN;
+            v[s] = per_stream ? all / x->n_parallel : all;
+            chart_add(&c, key, x->n_parallel, v);
+        }
+    }
+    report_chart(r, &c,
+                 "Mean generation tokens/s over the measured runs of --parallel N: all N "
+                 "sequences together (llama-batched-bench's S_TG) and one stream's share.",
+                 "no runs with --parallel");
+    chart_free(&c);
+}
+
 /* The legend of a sampled memory channel; NULL for other channels. */
 static const char *memory_series_name(const char *channel)
 {
@@ -407,6 +443,7 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
                    EB_AV_GEN_S, true);
     versus_threads(r, set, "fig5_prefill_latency", "Fig. 5d: prefill latency vs threads", "seconds",
                    EB_AV_PREFILL_S, false);
+    versus_parallel(r, set);
     per_config(r, set, "fig6_cache_misses", "Fig. 6: cache misses per token", "misses/token",
                EB_AV_PREFILL_CACHE_MISSES_PT, "prefill", EB_AV_GEN_CACHE_MISSES_PT, "generation",
                "Last-level cache misses (perf_event) per token of each phase.",
@@ -432,6 +469,7 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
               "Least mean generation energy per token of any configuration.", NO_ENERGY);
     action_figures(r, set);
 
+    report_sustained(r, s);
     report_quality(r, set, o);
     report_roofline(r, o);
 

@@ -371,17 +371,21 @@ static void test_settings_check(void **state)
 {
     (void)state;
     eb_error err = {0};
-    assert_int_equal(eb_settings_check("q8_0", "off", 0, 0, 8, 512, &err), EB_E_INVALID_ARG);
+    assert_int_equal(eb_settings_check("q8_0", "off", 0, 0, 8, 512, 1, &err), EB_E_INVALID_ARG);
     assert_non_null(strstr(err.msg, "type_v=q8_0"));
     assert_non_null(strstr(err.msg, "flash_attn=off"));
-    assert_int_equal(eb_settings_check("q8_0", "auto", 0, 0, 8, 512, &err), EB_OK);
-    assert_int_equal(eb_settings_check("bf16", "off", 0, 0, 8, 512, &err), EB_OK);
-    assert_int_equal(eb_settings_check("f16", "auto", 400, 100, 13, 512, &err), EB_E_CONTEXT);
+    assert_int_equal(eb_settings_check("q8_0", "auto", 0, 0, 8, 512, 1, &err), EB_OK);
+    assert_int_equal(eb_settings_check("bf16", "off", 0, 0, 8, 512, 1, &err), EB_OK);
+    assert_int_equal(eb_settings_check("f16", "auto", 400, 100, 13, 512, 1, &err), EB_E_CONTEXT);
     assert_non_null(strstr(err.msg, "n_depth=400 + n_prompt=100"));
-    assert_int_equal(eb_settings_check("f16", "auto", 400, 100, 12, 512, &err), EB_OK);
+    assert_int_equal(eb_settings_check("f16", "auto", 400, 100, 12, 512, 1, &err), EB_OK);
     /* a text prompt's length is not known yet: the depth alone is checked */
-    assert_int_equal(eb_settings_check("f16", "auto", 510, 0, 8, 512, &err), EB_E_CONTEXT);
-    assert_int_equal(eb_settings_check("f16", "auto", 0, 0, 800, 512, &err), EB_OK);
+    assert_int_equal(eb_settings_check("f16", "auto", 510, 0, 8, 512, 1, &err), EB_E_CONTEXT);
+    assert_int_equal(eb_settings_check("f16", "auto", 0, 0, 800, 512, 1, &err), EB_OK);
+    /* each of n sequences gets ctx / n */
+    assert_int_equal(eb_settings_check("f16", "auto", 0, 100, 28, 512, 4, &err), EB_OK);
+    assert_int_equal(eb_settings_check("f16", "auto", 0, 100, 29, 512, 4, &err), EB_E_CONTEXT);
+    assert_non_null(strstr(err.msg, "n_parallel=4 sequences"));
     /* a new row unset keeps the trial key of a plan that never named it */
     const eb_param *p = eb_param_find("type_k");
     assert_non_null(p);

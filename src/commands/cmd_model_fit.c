@@ -1,0 +1,598 @@
+/* edgebench model fit: the largest context this device can allocate and run
+ * (prefill + a few generated tokens) without swapping, found by search with
+ * real allocations in child processes (an OOM kill is a result), beside
+ * `model plan`'s prediction. Every probe is stored as a trial, failed ones
+ * with their reason, so `analyze fit` and the report show them. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "cli_store.h"
+#include "edgebench/knobs.h"
+#include "edgebench/limits.h"
+#include "edgebench/params.h"
+#include "edgebench/roofline.h"
+#include "edgebench/sweep.h"
+#include "edgebench/synth.h"
+#include "edgebench/sysinfo.h"
+#include "edgebench/util.h"
+
+typedef struct fit_args {
+    const char *file, *preset, *type, *type_k, *type_v, *flash_attn, *store, *format, *root;
+    int memory_mib, min_ctx, max_ctx, n_gen, n_prompt, threads;
+    bool no_store, quiet;
+} fit_args;
+
+typedef struct fit_probe {
+    int ctx;
+    bool ok;
+    double peak_rss_mib, kv_mib;
+    char reason[512];
+} fit_probe;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: edgebench model fit (-m FILE | --preset NAME [--type T]) [options]\n"
+               "The largest context this device allocates and runs (prefill + a few generated\n"
+               "tokens) without swapping: contexts are tried in child processes, doubling from\n"
+               "--min-ctx, then halving the gap between the largest that ran and the smallest\n"
+               "that failed. Beside it, what 'model plan' predicts.\n\n"
+               "  -m, --model FILE       GGUF model file\n"
+               "      --preset NAME      synthetic preset instead (see 'edgebench model list')\n"
+               "      --type T           its weight type (default Q4_0)\n"
+               "  -ctk, --cache-type-k T KV cache type of K (default f16)\n"
+               "  -ctv, --cache-type-v T KV cache type of V (default f16)\n"
+               "  -fa, --flash-attn X    auto, on or off (default auto)\n"
+               "      --memory-limit MIB the memory the model may use: a cgroup of its own\n"
+               "                         (memory.max, no swap) where one can be made, else an\n"
+               "                         address-space limit (said); default: the device's\n"
+               "                         available memory, a run that swaps counting as failed\n"
+               "      --min-ctx N        first context tried (default 256)\n"
+               "      --max-ctx N        largest tried (default 1048576)\n"
+               "  -n, --n-gen N          generated tokens a probe (default 4)\n"
+               "      --n-prompt N       random prompt tokens a probe (default 32)\n"
+               "  -t, --threads N        threads (default all online CPUs)\n"
+               "      --store SPEC       where the probes are stored (default $EDGEBENCH_STORE,\n"
+               "                         else sqlite:edgebench.db); --no-store: nowhere\n"
+               "      --format text|json (default text)\n"
+               "      --sysfs-root DIR   read /proc and /sys (and make cgroups) under DIR\n"
+               "  -q, --quiet            no progress lines\n");
+}
+
+static int parse(int argc, char **argv, fit_args *a)
+{
+    static const struct option opts[] = {{"model", 1, NULL, 'm'},
+                                         {"preset", 1, NULL, 'P'},
+                                         {"type", 1, NULL, 'y'},
+                                         {"cache-type-k", 1, NULL, 'K'},
+                                         {"cache-type-v", 1, NULL, 'V'},
+                                         {"flash-attn", 1, NULL, 'F'},
+                                         {"memory-limit", 1, NULL, 'L'},
+                                         {"min-ctx", 1, NULL, 'a'},
+                                         {"max-ctx", 1, NULL, 'b'},
+                                         {"n-gen", 1, NULL, 'n'},
+                                         {"n-prompt", 1, NULL, 'p'},
+                                         {"threads", 1, NULL, 't'},
+                                         {"store", 1, NULL, 'S'},
+                                         {"no-store", 0, NULL, 'N'},
+                                         {"format", 1, NULL, 'f'},
+                                         {"sysfs-root", 1, NULL, 'R'},
+                                         {"quiet", 0, NULL, 'q'},
+                                         {"help", 0, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    /* llama-bench's single-dash flags, as run takes them */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-ctk")) argv[i] = "--cache-type-k";
+        if (!strcmp(argv[i], "-ctv")) argv[i] = "--cache-type-v";
+        if (!strcmp(argv[i], "-fa")) argv[i] = "--flash-attn";
+    }
+    int c;
+    long v;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:n:t:qh", opts, NULL)) != -1) {
+        const eb_param *row = NULL;
+        int *num = NULL;
+        long lo = 1, hi = 1 << 30;
+        switch (c) {
+        case 'm':
+            a->file = optarg;
+            break;
+        case 'P':
+            a->preset = optarg;
+            break;
+        case 'y':
+            a->type = optarg;
+            break;
+        case 'K':
+            a->type_k = optarg, row = eb_param_find("type_k");
+            break;
+        case 'V':
+            a->type_v = optarg, row = eb_param_find("type_v");
+            break;
+        case 'F':
+            a->flash_attn = optarg, row = eb_param_find("flash_attn");
+            break;
+        case 'L':
+            num = &a->memory_mib, lo = 16;
+            break;
+        case 'a':
+            num = &a->min_ctx, lo = 8, hi = 1 << 24;
+            break;
+        case 'b':
+            num = &a->max_ctx, lo = 8, hi = 1 << 24;
+            break;
+        case 'n':
+            num = &a->n_gen, hi = 1 << 20;
+            break;
+        case 'p':
+            num = &a->n_prompt, hi = 1 << 20;
+            break;
+        case 't':
+            num = &a->threads, hi = 1024;
+            break;
+        case 'S':
+            a->store = optarg;
+            break;
+        case 'N':
+            a->no_store = true;
+            break;
+        case 'f':
+            a->format = optarg;
+            break;
+        case 'R':
+            a->root = optarg;
+            break;
+        case 'q':
+            a->quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            fprintf(stderr, "edgebench model fit: invalid_argument: %s '%s' (see --help)\n",
+                    c == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+        eb_error err = {0};
+        if (row && eb_param_check(row, optarg, &err) != EB_OK) {
+            fprintf(stderr, "edgebench model fit: invalid_argument: %s\n", err.msg);
+            return EXIT_USAGE;
+        }
+        if (num) {
+            if (!eb_parse_long(optarg, lo, hi, &v)) {
+                fprintf(stderr,
+                        "edgebench model fit: invalid_argument: --%s expects an integer in "
+                        "[%ld, %ld], got '%s'\n",
+                        opts[0].name ? argv[optind - 1] + 2 : "", lo, hi, optarg);
+                return EXIT_USAGE;
+            }
+            *num = (int)v;
+        }
+    }
+    if (!a->file == !a->preset) {
+        fprintf(stderr, "edgebench model fit: invalid_argument: give -m FILE or --preset NAME\n");
+        return EXIT_USAGE;
+    }
+    if (strcmp(a->format, "text") && strcmp(a->format, "json")) {
+        fprintf(stderr, "edgebench model fit: invalid_argument: --format expects text or json\n");
+        return EXIT_USAGE;
+    }
+    if (a->min_ctx > a->max_ctx) {
+        fprintf(stderr,
+                "edgebench model fit: invalid_argument: --min-ctx %d is above --max-ctx %d\n",
+                a->min_ctx, a->max_ctx);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+static double swap_used_mib(const char *root)
+{
+    char path[1100], buf[8192], v[32];
+    snprintf(path, sizeof path, "%s/proc/meminfo", root);
+    if (eb_read_text(path, buf, sizeof buf, NULL) != EB_OK) return NAN;
+    double total = eb_text_field(buf, "SwapTotal", ":", v, sizeof v) ? atof(v) : NAN;
+    double free_kb = eb_text_field(buf, "SwapFree", ":", v, sizeof v) ? atof(v) : NAN;
+    return (total - free_kb) / 1024.0;
+}
+
+static double available_mib(const char *root)
+{
+    char path[1100], buf[8192], v[32];
+    snprintf(path, sizeof path, "%s/proc/meminfo", root);
+    if (eb_read_text(path, buf, sizeof buf, NULL) != EB_OK) return NAN;
+    return eb_text_field(buf, "MemAvailable", ":", v, sizeof v) ? atof(v) / 1024.0 : NAN;
+}
+
+/* One context tried in a child `edgebench run`, in the cage when there is
+ * one (else under an address-space limit when asked). */
+static void try_ctx(const char *self, const fit_args *a, const eb_mem_cage *cage,
+                    const char *tmpdir, int ctx, fit_probe *p, cJSON **result)
+{
+    char json_path[1100], err_path[1100], ctx_s[16], gen_s[16], np_s[16], thr_s[16], lim_s[16];
+    snprintf(json_path, sizeof json_path, "%s/probe.json", tmpdir);
+    snprintf(err_path, sizeof err_path, "%s/probe.err", tmpdir);
+    snprintf(ctx_s, sizeof ctx_s, "%d", ctx);
+    snprintf(gen_s, sizeof gen_s, "%d", a->n_gen);
+    snprintf(np_s, sizeof np_s, "%d", a->n_prompt);
+    snprintf(thr_s, sizeof thr_s, "%d", a->threads);
+    snprintf(lim_s, sizeof lim_s, "%d", a->memory_mib);
+    const char *argv[48];
+    int n = 0;
+    argv[n++] = self;
+    argv[n++] = "run";
+    if (a->file) argv[n++] = "-m", argv[n++] = a->file;
+    if (a->preset) argv[n++] = "--preset", argv[n++] = a->preset;
+    if (a->type) argv[n++] = "--type", argv[n++] = a->type;
+    argv[n++] = "--ctx", argv[n++] = ctx_s;
+    argv[n++] = "--n-gen", argv[n++] = gen_s;
+    argv[n++] = "--n-prompt", argv[n++] = np_s;
+    argv[n++] = "--cache-type-k", argv[n++] = a->type_k;
+    argv[n++] = "--cache-type-v", argv[n++] = a->type_v;
+    argv[n++] = "--flash-attn", argv[n++] = a->flash_attn;
+    if (a->threads > 0) argv[n++] = "-t", argv[n++] = thr_s, argv[n++] = "-T", argv[n++] = thr_s;
+    if (a->memory_mib > 0 && cage->kind == EB_CAGE_NONE)
+        argv[n++] = "--memory-limit", argv[n++] = lim_s;
+    if (a->root) argv[n++] = "--sysfs-root", argv[n++] = a->root;
+    argv[n++] = "--reps", argv[n++] = "1", argv[n++] = "--warmup", argv[n++] = "0";
+    argv[n++] = "--idle-s", argv[n++] = "0", argv[n++] = "--no-store", argv[n++] = "-q";
+    argv[n++] = "--format", argv[n++] = "json", argv[n++] = "-o", argv[n++] = json_path;
+    argv[n] = NULL;
+    unlink(json_path);
+    memset(p, 0, sizeof *p);
+    p->ctx = ctx;
+    p->peak_rss_mib = p->kv_mib = NAN;
+    *result = NULL;
+    double swap0 = swap_used_mib(a->root);
+    uint64_t oom0 = eb_mem_cage_oom_kills(cage), sys_oom0 = eb_oom_kills();
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *e = freopen(err_path, "w", stderr);
+        FILE *o = freopen("/dev/null", "w", stdout);
+        (void)e, (void)o;
+        if (!eb_mem_cage_enter(cage)) {
+            fprintf(stderr, "edgebench model fit: cannot enter %s: %s\n", cage->dir,
+                    strerror(errno));
+            _exit(126);
+        }
+        execv(self, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+        snprintf(p->reason, sizeof p->reason, "cannot start %s: %s", self, strerror(errno));
+        return;
+    }
+    double swapped = swap_used_mib(a->root) - swap0;
+    char *log = eb_read_file(err_path, NULL);
+    char why[480];
+    eb_failure_reason(log, cage->kind == EB_CAGE_NONE ? a->memory_mib : 0, why, sizeof why);
+    free(log);
+    if (WIFSIGNALED(status)) {
+        bool oom = eb_mem_cage_oom_kills(cage) > oom0 || eb_oom_kills() > sys_oom0;
+        snprintf(p->reason, sizeof p->reason, "%s (signal %d)%s%s",
+                 oom ? (cage->kind != EB_CAGE_NONE ? "out of memory: killed by the OOM killer at "
+                                                     "the cgroup's limit"
+                                                   : "out of memory: killed by the OOM killer")
+                     : "killed",
+                 WTERMSIG(status), strcmp(why, "no message") ? "; " : "",
+                 strcmp(why, "no message") ? why : "");
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(p->reason, sizeof p->reason, "exit %d: %s", WEXITSTATUS(status), why);
+    }
+    char *buf = eb_read_file(json_path, NULL);
+    cJSON *r = buf ? cJSON_Parse(buf) : NULL;
+    free(buf);
+    if (r) {
+        const cJSON *reps = cJSON_GetObjectItemCaseSensitive(r, "reps");
+        const cJSON *rep = cJSON_GetArrayItem(reps, 0);
+        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(rep, "peak_rss_mib");
+        if (cJSON_IsNumber(pk)) p->peak_rss_mib = pk->valuedouble;
+        const cJSON *kv = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "config"),
+                                             "kv_cache"),
+            "size_mib");
+        if (cJSON_IsNumber(kv)) p->kv_mib = kv->valuedouble;
+    }
+    p->ok = !p->reason[0] && r;
+    if (p->ok && swapped > 16) {
+        p->ok = false;
+        snprintf(p->reason, sizeof p->reason,
+                 "swapped: %.0f MiB went to swap during the run (it did not fit in memory)",
+                 swapped);
+    } else if (!p->ok && !p->reason[0]) {
+        snprintf(p->reason, sizeof p->reason, "no result written");
+    }
+    *result = r;
+}
+
+/* The record of one probe, as a sweep's trial: its configuration (kept
+ * when it failed), the run's result, the reason. */
+static cJSON *probe_record(const fit_args *a, const fit_probe *p, cJSON *result,
+                           const eb_device_info *dev, const char *limit)
+{
+    cJSON *cfg = cJSON_CreateObject();
+    if (a->file) cJSON_AddStringToObject(cfg, "model", a->file);
+    if (a->preset) cJSON_AddStringToObject(cfg, "preset", a->preset);
+    cJSON_AddStringToObject(cfg, "type", a->type);
+    cJSON_AddNumberToObject(cfg, "ctx", p->ctx);
+    cJSON_AddNumberToObject(cfg, "n_prompt", a->n_prompt);
+    cJSON_AddNumberToObject(cfg, "n_gen", a->n_gen);
+    cJSON_AddStringToObject(cfg, "type_k", a->type_k);
+    cJSON_AddStringToObject(cfg, "type_v", a->type_v);
+    cJSON_AddStringToObject(cfg, "flash_attn", a->flash_attn);
+    int threads = a->threads > 0 ? a->threads : dev->n_cpus_online;
+    cJSON_AddNumberToObject(cfg, "threads", threads);
+    cJSON_AddNumberToObject(cfg, "threads_prefill", threads);
+    if (a->memory_mib > 0) cJSON_AddNumberToObject(cfg, "memory_limit", a->memory_mib);
+    char *text = cJSON_PrintUnformatted(cfg);
+    char key[24];
+    snprintf(key, sizeof key, "fit-%016llx",
+             (unsigned long long)eb_fnv1a(EB_FNV1A_OFFSET, text ? text : ""));
+    free(text);
+    cJSON *rec = cJSON_CreateObject();
+    char ts[32];
+    eb_utc_iso8601(time(NULL), ts, sizeof ts);
+    cJSON_AddStringToObject(rec, "trial_key", key);
+    cJSON_AddStringToObject(rec, "source", "model-fit");
+    cJSON_AddStringToObject(rec, "plan", "model fit");
+    cJSON_AddStringToObject(rec, "status", p->ok ? "ok" : "failed");
+    if (!p->ok) cJSON_AddStringToObject(rec, "reason", p->reason);
+    cJSON_AddStringToObject(rec, "started_at", ts);
+    cJSON *sys = cJSON_AddObjectToObject(rec, "system");
+    cJSON_AddStringToObject(sys, "memory_limit", limit);
+    cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(dev));
+    if (!p->ok) {
+        cJSON_AddItemToObject(rec, "planned", cJSON_Duplicate(cfg, 1));
+        if (!cJSON_GetObjectItemCaseSensitive(result, "model")) {
+            cJSON *m = cJSON_AddObjectToObject(rec, "model");
+            const eb_preset *ps = a->preset ? eb_preset_find(a->preset) : NULL;
+            char name[200];
+            if (ps)
+                snprintf(name, sizeof name, "%s (synthetic, random weights)", ps->display);
+            else
+                snprintf(name, sizeof name, "%s",
+                         strrchr(a->file, '/') ? strrchr(a->file, '/') + 1 : a->file);
+            cJSON_AddStringToObject(m, "name", name);
+            cJSON_AddStringToObject(m, "quant", a->type);
+            if (ps) cJSON_AddStringToObject(m, "preset", ps->name);
+            if (a->file) cJSON_AddStringToObject(m, "path", a->file);
+            cJSON_AddBoolToObject(m, "synthetic", ps != NULL);
+            cJSON_AddBoolToObject(m, "not_loaded", true);
+        }
+    }
+    cJSON_AddItemToObject(rec, "config", cfg);
+    if (result)
+        cJSON_AddItemToObject(rec, "result", result);
+    else
+        cJSON_AddNullToObject(rec, "result");
+    return rec;
+}
+
+/* Bytes of one element of a KV cache type (ggml's block sizes). */
+static double kv_type_bytes(const char *t)
+{
+    static const struct {
+        const char *name;
+        double bytes;
+    } k[] = {{"f32", 4},          {"f16", 2},          {"bf16", 2},
+             {"q8_0", 34.0 / 32}, {"q4_0", 18.0 / 32}, {"q4_1", 20.0 / 32},
+             {"q5_0", 22.0 / 32}, {"q5_1", 24.0 / 32}, {"iq4_nl", 18.0 / 32}};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (!strcasecmp(k[i].name, t)) return k[i].bytes;
+    return 2;
+}
+
+/* model plan's memory at a context, the KV cache scaled to its types. */
+static double predicted_mib(const eb_model_shape *shape, const fit_args *a, int ctx)
+{
+    eb_ceilings none = {.bw_gbs = NAN, .gflops = NAN};
+    eb_prediction pr;
+    eb_predict(shape, &none, NAN, NAN, 0, ctx, a->n_prompt, a->n_gen, &pr);
+    double kv_f16 = pr.kv_bytes;
+    double kv = kv_f16 / 2 * (kv_type_bytes(a->type_k) + kv_type_bytes(a->type_v)) / 2;
+    return (pr.memory_bytes - kv_f16 + kv) / 1048576.0;
+}
+
+static int predicted_largest(const eb_model_shape *shape, const fit_args *a, double limit_mib)
+{
+    if (!isfinite(limit_mib) || predicted_mib(shape, a, a->min_ctx) > limit_mib) return 0;
+    int lo = a->min_ctx, hi = a->max_ctx;
+    if (predicted_mib(shape, a, hi) <= limit_mib) return hi;
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        if (predicted_mib(shape, a, mid) <= limit_mib)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int cmd_model_fit(int argc, char **argv)
+{
+    fit_args a = {.type = "Q4_0",
+                  .type_k = "f16",
+                  .type_v = "f16",
+                  .flash_attn = "auto",
+                  .format = "text",
+                  .min_ctx = 256,
+                  .max_ctx = 1 << 20,
+                  .n_gen = 4,
+                  .n_prompt = 32};
+    int code = parse(argc, argv, &a);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    const char *root = a.root ? a.root : "/";
+    eb_error err = {0};
+    eb_model_shape shape;
+    bool has_shape = false;
+    if (a.preset) {
+        const eb_preset *p = eb_preset_find(a.preset);
+        eb_synth_type t;
+        if (!p || !eb_synth_type_parse(a.type, &t)) {
+            fprintf(stderr,
+                    "edgebench model fit: invalid_argument: %s '%s' (see 'edgebench model "
+                    "list')\n",
+                    p ? "unknown --type" : "unknown preset", p ? a.type : a.preset);
+            return EXIT_USAGE;
+        }
+        eb_preset_shape(p, t, &shape);
+        has_shape = true;
+    } else {
+        has_shape = eb_model_shape_read(a.file, &shape, &err) == EB_OK;
+    }
+    char self[1024];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sl <= 0) {
+        fprintf(stderr, "edgebench model fit: io_error: /proc/self/exe: %s\n", strerror(errno));
+        return EXIT_FAILURE_RUN;
+    }
+    self[sl] = '\0';
+    char tmpdir[] = "/tmp/edgebench-fit-XXXXXX";
+    if (!mkdtemp(tmpdir)) {
+        fprintf(stderr, "edgebench model fit: io_error: %s: %s\n", tmpdir, strerror(errno));
+        return EXIT_FAILURE_RUN;
+    }
+    eb_mem_cage cage = {0};
+    if (a.memory_mib > 0) eb_mem_cage_make(root, a.memory_mib, &cage, &err);
+    char limit[700];
+    double limit_mib = a.memory_mib > 0 ? a.memory_mib : available_mib(root);
+    if (a.memory_mib > 0)
+        eb_mem_cage_describe(&cage, limit, sizeof limit);
+    else
+        snprintf(limit, sizeof limit,
+                 "none set: the device's available memory (%.0f MiB), a run that swaps counts as "
+                 "failed",
+                 limit_mib);
+    eb_device_info dev;
+    eb_device_info_read(root, &dev);
+    cli_store cs;
+    cli_store_begin(&cs, a.store, NULL, "model fit");
+    size_t cap = 64, n = 0;
+    fit_probe *probes = calloc(cap, sizeof *probes);
+    if (!probes) return EXIT_FAILURE_RUN;
+    /* doubling until one fails, then bisection to within 1/32 (256 at least) */
+    int ok_ctx = 0, bad_ctx = 0;
+    for (int ctx = a.min_ctx;;) {
+        if (n == cap) {
+            fit_probe *g = realloc(probes, cap * 2 * sizeof *g);
+            if (!g) break;
+            probes = g, cap *= 2;
+        }
+        fit_probe *p = &probes[n++];
+        cJSON *result = NULL;
+        if (!a.quiet) fprintf(stderr, "edgebench model fit: context %d ...", ctx);
+        try_ctx(self, &a, &cage, tmpdir, ctx, p, &result);
+        if (!a.quiet) fprintf(stderr, " %s\n", p->ok ? "ran" : "failed");
+        if (!a.no_store) {
+            cJSON *rec = probe_record(&a, p, result, &dev, limit);
+            cli_store_put(&cs, rec, true);
+            cJSON_Delete(rec);
+        } else {
+            cJSON_Delete(result);
+        }
+        if (p->ok)
+            ok_ctx = ctx;
+        else
+            bad_ctx = ctx;
+        if (!p->ok && ok_ctx == 0) break; /* not even the smallest */
+        int next;
+        if (bad_ctx == 0) {
+            if (ctx >= a.max_ctx) break;
+            next = ctx > a.max_ctx / 2 ? a.max_ctx : ctx * 2;
+        } else {
+            int step = ok_ctx / 32 > 256 ? ok_ctx / 32 : 256;
+            if (bad_ctx - ok_ctx <= step) break;
+            next = ok_ctx + (bad_ctx - ok_ctx) / 2;
+        }
+        ctx = next;
+    }
+    cli_store_end(&cs);
+    eb_mem_cage_remove(&cage);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s/probe.json", tmpdir);
+    unlink(cmd);
+    snprintf(cmd, sizeof cmd, "%s/probe.err", tmpdir);
+    unlink(cmd);
+    rmdir(tmpdir);
+    int predicted = has_shape ? predicted_largest(&shape, &a, limit_mib) : 0;
+    const fit_probe *worst = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!probes[i].ok && probes[i].ctx == bad_ctx) worst = &probes[i];
+    if (!strcmp(a.format, "json")) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "memory_limit", limit);
+        cJSON_AddStringToObject(o, "type_k", a.type_k);
+        cJSON_AddStringToObject(o, "type_v", a.type_v);
+        if (ok_ctx)
+            cJSON_AddNumberToObject(o, "largest_ctx_ran", ok_ctx);
+        else
+            cJSON_AddNullToObject(o, "largest_ctx_ran");
+        if (bad_ctx)
+            cJSON_AddNumberToObject(o, "smallest_ctx_failed", bad_ctx);
+        else
+            cJSON_AddNullToObject(o, "smallest_ctx_failed");
+        if (worst) cJSON_AddStringToObject(o, "why", worst->reason);
+        if (predicted)
+            cJSON_AddNumberToObject(o, "predicted_largest_ctx", predicted);
+        else
+            cJSON_AddNullToObject(o, "predicted_largest_ctx");
+        cJSON *arr = cJSON_AddArrayToObject(o, "probes");
+        for (size_t i = 0; i < n; i++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "ctx", probes[i].ctx);
+            cJSON_AddBoolToObject(x, "ran", probes[i].ok);
+            if (isfinite(probes[i].peak_rss_mib))
+                cJSON_AddNumberToObject(x, "peak_rss_mib", probes[i].peak_rss_mib);
+            if (isfinite(probes[i].kv_mib)) cJSON_AddNumberToObject(x, "kv_mib", probes[i].kv_mib);
+            if (has_shape)
+                cJSON_AddNumberToObject(x, "predicted_mib",
+                                        predicted_mib(&shape, &a, probes[i].ctx));
+            if (!probes[i].ok) cJSON_AddStringToObject(x, "why", probes[i].reason);
+            cJSON_AddItemToArray(arr, x);
+        }
+        char *text = cJSON_Print(o);
+        if (text) puts(text);
+        free(text);
+        cJSON_Delete(o);
+    } else {
+        printf("model fit: %s %s, KV cache %s/%s, flash attention %s\n",
+               a.preset ? a.preset : a.file, a.type, a.type_k, a.type_v, a.flash_attn);
+        printf("limit:     %s\n\n", limit);
+        printf("  %9s  %-6s  %12s  %10s  %14s  %s\n", "context", "result", "peak RSS MiB", "KV MiB",
+               "predicted MiB", "why");
+        for (size_t i = 0; i < n; i++) {
+            const fit_probe *p = &probes[i];
+            char pk[32] = "n/a", kv[32] = "n/a", pr[32] = "n/a";
+            if (isfinite(p->peak_rss_mib)) snprintf(pk, sizeof pk, "%.1f", p->peak_rss_mib);
+            if (isfinite(p->kv_mib)) snprintf(kv, sizeof kv, "%.2f", p->kv_mib);
+            if (has_shape) snprintf(pr, sizeof pr, "%.1f", predicted_mib(&shape, &a, p->ctx));
+            printf("  %9d  %-6s  %12s  %10s  %14s  %.90s\n", p->ctx, p->ok ? "ran" : "FAILED", pk,
+                   kv, pr, p->ok ? "" : p->reason);
+        }
+        printf("\nlargest context that ran: %s", ok_ctx ? "" : "none");
+        if (ok_ctx) printf("%d%s", ok_ctx, bad_ctx ? "" : " (the largest tried: --max-ctx)");
+        if (bad_ctx) printf("; smallest that failed: %d", bad_ctx);
+        printf("\nmodel plan predicts: %s", predicted ? "" : "n/a");
+        if (predicted)
+            printf("%d (weights, KV cache and compute buffers within %.0f MiB; it leaves out "
+                   "the program and allocator overhead)",
+                   predicted, limit_mib);
+        printf("\n");
+    }
+    free(probes);
+    return ok_ctx ? EXIT_OK : EXIT_FAILURE_RUN;
+}
