@@ -54,7 +54,7 @@ static const char trials_sql[] =
     " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'run' AND x.measure = 'mean_power_w')"
     " AS mean_power_w,"
     " t.energy_source, " EB_ESTIMATE_SQL " AS energy_estimate,"
-    " d.board_model AS board, m.synthetic, t.source, t.reason," EB_SETTINGS_SQL
+    " d.board_model AS board, m.synthetic, t.source, t.reason, m.kv_bytes_per_pos," EB_SETTINGS_SQL
     " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
     " LEFT JOIN models m ON m.id = t.model_id";
 

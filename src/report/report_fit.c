@@ -1,11 +1,81 @@
 /* The report's table of where each model stopped fitting: failed trials
  * are results (the context at which a model no longer ran, and why). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "edgebench/analysis.h"
 #include "report_plot.h"
+
+/* Bytes of one cache element of a type, by ggml's block sizes. */
+static double kv_type_bytes(const char *t)
+{
+    static const struct {
+        const char *name;
+        double bytes;
+    } k[] = {{"f32", 4},          {"f16", 2},          {"bf16", 2},
+             {"q8_0", 34.0 / 32}, {"q4_0", 18.0 / 32}, {"q4_1", 20.0 / 32},
+             {"q5_0", 22.0 / 32}, {"q5_1", 24.0 / 32}, {"iq4_nl", 18.0 / 32}};
+    for (size_t i = 0; t && i < sizeof k / sizeof k[0]; i++)
+        if (!strcmp(k[i].name, t)) return k[i].bytes;
+    return 2;
+}
+
+/* Memory against context per KV cache type: each ok trial's peak RSS, the
+ * KV cache llama.cpp allocated, and the KV cache the model's shape
+ * predicts (model plan's bytes per position, scaled to the types). */
+static void memory_vs_context(report *r, const eb_table *t)
+{
+    chart c = {.id = "fig4b_memory_vs_context",
+               .title = "Fig. 4b: memory against context per KV cache type",
+               .ylabel = "MiB",
+               .xlabel = "context (tokens)",
+               .lines = true,
+               .log_x = true};
+    int c_ctx = eb_table_column(t, "n_ctx"), c_k = eb_table_column(t, "type_k"),
+        c_v = eb_table_column(t, "type_v"), c_kv = eb_table_column(t, "kv_cache_mib"),
+        c_rss = eb_table_column(t, "peak_rss_mib"), c_pos = eb_table_column(t, "kv_bytes_per_pos"),
+        c_model = eb_table_column(t, "model"), c_quant = eb_table_column(t, "quant"),
+        c_status = eb_table_column(t, "status");
+    int with_kv = 0;
+    for (size_t i = 0; i < t->nrow; i++) {
+        const char *st = eb_table_cell(t, i, c_status), *m = eb_table_cell(t, i, c_model);
+        double ctx = eb_table_number(t, i, c_ctx), kv = eb_table_number(t, i, c_kv);
+        if (!st || strcmp(st, "ok") || !m || !isfinite(ctx) || !isfinite(kv)) continue;
+        const char *k = eb_table_cell(t, i, c_k), *v = eb_table_cell(t, i, c_v);
+        k = k ? k : "f16", v = v ? v : "f16";
+        char base[300], key[360];
+        snprintf(base, sizeof base, "%.*s %s KV %s/%s", (int)strcspn(m, "("), m,
+                 eb_table_cell(t, i, c_quant) ? eb_table_cell(t, i, c_quant) : "", k, v);
+        double pos = eb_table_number(t, i, c_pos);
+        double pred = isfinite(pos)
+                          ? pos / 2 * (kv_type_bytes(k) + kv_type_bytes(v)) / 2 * ctx / 1048576.0
+                          : NAN;
+        const double vals[3] = {eb_table_number(t, i, c_rss), kv, pred};
+        static const char *const what[3] = {"peak RSS", "KV cache (llama.cpp)",
+                                            "KV cache predicted"};
+        for (int w = 0; w < 3; w++) {
+            snprintf(key, sizeof key, "%s: %s", base, what[w]);
+            int s = chart_series(&c, key);
+            if (s < 0) continue;
+            c.style[s] = w == 2 ? 2 : w == 1 ? 1 : 0;
+            double v8[REPORT_MAX_SERIES];
+            for (int q = 0; q < REPORT_MAX_SERIES; q++)
+                v8[q] = NAN;
+            v8[s] = vals[w];
+            chart_add(&c, key, ctx, v8);
+        }
+        with_kv++;
+    }
+    if (with_kv)
+        report_chart(r, &c,
+                     "Each trial that ran: its peak resident memory, the KV cache llama.cpp "
+                     "allocated, and the KV cache the model's shape predicts (model plan's bytes "
+                     "per position x the types' bytes per element).",
+                     "no trial recorded its KV cache");
+    chart_free(&c);
+}
 
 void report_fit(report *r, eb_store *s)
 {
@@ -31,6 +101,7 @@ void report_fit(report *r, eb_store *s)
                           : "No stored trial failed: every model ran at every context tried "
                             "(the largest is listed).");
     report_table(r, "Where each model stopped fitting", &fit);
+    memory_vs_context(r, &trials);
     eb_table_free(&fit);
     eb_table_free(&trials);
 }
