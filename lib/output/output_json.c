@@ -173,6 +173,18 @@ static cJSON *rep_json(const eb_run_result *r, const eb_rep *w, bool with_sample
     cJSON_AddBoolToObject(o, "warmup", w->warmup);
     if (w->model_reused) cJSON_AddBoolToObject(o, "model_reused", true);
     if (r->config.n_depth > 0) cJSON_AddNumberToObject(o, "depth_fill_s", w->depth_fill_s);
+    if (r->config.n_parallel > 1) {
+        /* one batch per step: every stream's first token comes at once, and
+         * each step is every stream's inter-token latency */
+        cJSON *ps = cJSON_AddObjectToObject(o, "per_stream");
+        cJSON_AddNumberToObject(ps, "streams", r->config.n_parallel);
+        cJSON_AddNumberToObject(ps, "prefill_tps", w->prefill_tps / r->config.n_parallel);
+        cJSON_AddNumberToObject(ps, "gen_tps", w->gen_tps / r->config.n_parallel);
+        cJSON_AddNumberToObject(ps, "ttft_s", w->ttft_s);
+        cJSON_AddNumberToObject(ps, "first_token_s", w->first_token_s);
+        cJSON_AddNumberToObject(ps, "itl_p50_s", w->itl_p50_s);
+        cJSON_AddNumberToObject(ps, "itl_p99_s", w->itl_p99_s);
+    }
     if (r->config.cold_load) eb_json_number(o, "cold_resident_pct", w->cold_resident_pct);
     cJSON_AddNumberToObject(o, "n_prompt", w->n_prompt);
     cJSON_AddNumberToObject(o, "n_gen", w->n_gen);

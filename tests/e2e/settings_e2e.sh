@@ -82,6 +82,21 @@ open(sys.argv[1].rsplit("/", 1)[0] + "/kv.txt", "w").write(
 assert pred > 3 and abs(meas - pred) <= 0.10 * pred, (meas, pred)
 PY
 
+# 4b. load mode reaches llama.cpp: without mmap the weights are anonymous
+#     memory, with it they are the file's pages
+for lm in mmap no-mmap; do
+  "$eb" run --preset tiny-llama --type Q4_0 -n 4 --reps 1 --warmup 0 -t 1 --idle-s 0 -q -lm $lm \
+    --no-store --format json -o "$work/lm-$lm.json" 2>"$work/err" || bad "load mode $lm: $(cat "$work/err")"
+done
+python3 - "$work/lm-mmap.json" "$work/lm-no-mmap.json" <<'PY' && ok "load mode: no-mmap moves the weights from file pages to anonymous memory" || bad "load mode: $(cat "$work/err")"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+w = a["model"]["weights_size_bytes"] / 2**20
+g = lambda r, k: r["reps"][0]["spans"]["generation"][k]
+assert abs((g(b, "rss_anon_mib") - g(a, "rss_anon_mib")) - w) < 0.2 * w, (g(a, "rss_anon_mib"), g(b, "rss_anon_mib"), w)
+assert abs((g(a, "rss_file_mib") - g(b, "rss_file_mib")) - w) < 0.2 * w, (g(a, "rss_file_mib"), g(b, "rss_file_mib"), w)
+PY
+
 # 5. cold load: the file's pages dropped before each load, and said
 "$eb" run "${tiny[@]}" --cold-load --format json -o "$work/cold.json" 2>"$work/err"
 python3 - "$work/cold.json" <<'PY' && ok "cold load: the model file out of the page cache before each load" || bad "cold load: $(cat "$work/err")"

@@ -23,6 +23,9 @@ rep = r["reps"][0]
 # aggregate: 4 streams x 8 tokens over the generation time
 assert abs(rep["gen_tps"] - 4 * 8 / rep["gen_s"]) < 1e-6 * rep["gen_tps"], rep
 assert abs(rep["prefill_tps"] - 4 * 16 / rep["prefill_s"]) < 1e-6 * rep["prefill_tps"], rep
+ps = rep["per_stream"]
+assert ps["streams"] == 4 and abs(ps["gen_tps"] * 4 - rep["gen_tps"]) < 1e-6 * rep["gen_tps"], ps
+assert ps["ttft_s"] == rep["ttft_s"] and ps["itl_p50_s"] > 0, ps
 rows = json.load(open(sys.argv[2]))
 tg = [x for x in rows if x["test"] == "tg"][0]
 assert int(tg["n_parallel"]) == 4, tg
