@@ -13,6 +13,8 @@ int cmd_run(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_sensors(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);

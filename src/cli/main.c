@@ -10,9 +10,11 @@ static const struct command {
     const char *help;
 } commands[] = {
     {"run", cmd_run, "benchmark load, prefill and generation of one model"},
-    {"model", cmd_model, "synthetic models: synth, list"},
+    {"model", cmd_model, "synthetic models: synth, list, plan, fit"},
     {"ppl", cmd_ppl, "perplexity on a corpus, KL divergence against a base model"},
     {"sweep", cmd_sweep, "run a plan of trials (models x types x threads x governors ...)"},
+    {"fleet", cmd_fleet, "one plan for many devices through PostgreSQL: submit, status, cancel"},
+    {"agent", cmd_agent, "this device in a fleet: claim, run and store its trials"},
     {"results", cmd_results, "list and filter stored results (table, CSV, JSON, Markdown, SQL)"},
     {"analyze", cmd_analyze, "optimal configurations, usability, battery, cost, break-even"},
     {"report", cmd_report, "HTML report with the study's figures (gnuplot) and tables"},

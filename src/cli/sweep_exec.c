@@ -54,15 +54,18 @@ static bool trial_done(void *user, const eb_trial *t)
 
 /* ---- one trial ---- */
 
-typedef struct trial_outcome {
-    bool ok, interrupted;
-    char reason[512];
-    double seconds;
-    cJSON *result;
-} trial_outcome;
+void sweep_stop(int sig)
+{
+    stop_signal = sig;
+}
 
-static void run_trial(const char *self, const eb_trial *t, const char *tmpdir, double timeout_s,
-                      const char *pairs, const char *ceilings, trial_outcome *out)
+bool sweep_stopping(void)
+{
+    return stop_signal != 0;
+}
+
+void sweep_run_trial(const char *self, const eb_trial *t, const char *tmpdir, double timeout_s,
+                     const char *pairs, const char *ceilings, trial_outcome *out)
 {
     char json_path[1100], err_path[1100];
     snprintf(json_path, sizeof json_path, "%s/trial.json", tmpdir);
@@ -385,8 +388,8 @@ static size_t run_group(sweep_run *r, size_t i, int *code)
     trial_outcome out = {0};
     time_t started = time(NULL);
     if (knobs_ok && !stop_signal)
-        run_trial(r->self, t, r->tmpdir, atof(eb_trial_value(t, "timeout")) * (double)n_group,
-                  n_group > 1 ? pairs : NULL, r->have_ceilings ? r->ceilings : NULL, &out);
+        sweep_run_trial(r->self, t, r->tmpdir, atof(eb_trial_value(t, "timeout")) * (double)n_group,
+                        n_group > 1 ? pairs : NULL, r->have_ceilings ? r->ceilings : NULL, &out);
     else if (!knobs_ok)
         snprintf(out.reason, sizeof out.reason, "%s", why);
     if (out.interrupted || (stop_signal && knobs_ok && !out.ok)) {
