@@ -5,7 +5,7 @@ BUILD      ?= build
 GENERATOR  ?= Ninja
 CMAKE_ARGS ?=
 
-.PHONY: all deps llama configure build run check asan cuda cuda-check arm64 arm64-check format clean
+.PHONY: all deps llama configure build run check asan cuda cuda-check arm64 arm64-check fleet-roles format clean
 
 all: build
 
@@ -64,6 +64,12 @@ arm64: build
 arm64-check: arm64
 	@scripts/arm64-binfmt.sh
 	ctest --test-dir $(ARM64_BUILD) --output-on-failure -j2 -L arm64
+
+# A PostgreSQL role for one device of a fleet (scripts/fleet-roles.sql):
+# make fleet-roles STORE=postgresql://owner@server/db DEVICE=name
+fleet-roles:
+	@test -n "$(STORE)" -a -n "$(DEVICE)" || { echo "usage: make fleet-roles STORE=postgresql://... DEVICE=name" >&2; exit 2; }
+	psql "$(STORE)" -v ON_ERROR_STOP=1 -v device="$(DEVICE)" -f scripts/fleet-roles.sql
 
 format:
 	clang-format -i include/edgebench/*.h lib/*/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/support/*.c

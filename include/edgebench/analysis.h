@@ -55,4 +55,9 @@ eb_status eb_analysis_roofline_points(const eb_analysis_opts *o, eb_roofline_poi
  * largest context that ran, the smallest that failed and why. */
 eb_status eb_fit_table(const eb_table *trials, eb_table *out, eb_error *err);
 
+/* The fleet's view: configurations measured on two or more devices of one
+ * board, side by side, with the unit-to-unit coefficient of variation of
+ * generation t/s and J/token over the devices' own means. */
+eb_status eb_fleet_spread_table(const eb_config_set *set, eb_table *out, eb_error *err);
+
 #endif

@@ -76,6 +76,7 @@ typedef struct eb_samples {
 /* One configuration on one device: its measured runs. */
 typedef struct eb_config {
     char device[256], model[256], quant[32], governor[128], power_mode[64];
+    char board[128]; /* the device's board (or "" when not known): the fleet's unit-to-unit view */
     int threads_prefill, threads_gen;
     int gpu_layers; /* layers offloaded to a GPU; 0: CPU only */
     int n_parallel; /* sequences decoded together (its t/s: all of them) */
@@ -164,6 +165,7 @@ typedef struct eb_roofline_point {
     long long trial_id;
     size_t row; /* its row in the trials table, for its other columns */
     char device[256], model[256], quant[32], governor[128], power_mode[64];
+    char board[128]; /* the device's board (or "" when not known): the fleet's unit-to-unit view */
     int threads_prefill, threads_gen;
     bool synthetic;
     bool has_shape; /* false: stored before shapes were recorded */

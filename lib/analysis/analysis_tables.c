@@ -443,6 +443,9 @@ eb_status eb_analysis_table(const char *kind, const eb_config_set *set, const eb
     else if (!strcmp(kind, "roofline")) {
         st = eb_analysis_roofline(o, &ot.t, err);
         ot.ok = st == EB_OK;
+    } else if (!strcmp(kind, "fleet")) {
+        st = eb_fleet_spread_table(set, &ot.t, err);
+        ot.ok = st == EB_OK;
     } else
         per_group(set, o, kind, &ot);
     if (st == EB_OK && !ot.ok) st = eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");

@@ -262,6 +262,7 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
 {
     size_t *slots = NULL, n_slots = 0;
     memset(out, 0, sizeof *out);
+    int c_board = eb_table_column(runs, "board");
     int c_dev = eb_table_column(runs, "device"), c_model = eb_table_column(runs, "model"),
         c_quant = eb_table_column(runs, "quant"), c_gov = eb_table_column(runs, "governor"),
         c_pm = eb_table_column(runs, "power_mode"), c_tp = eb_table_column(runs, "threads_prefill"),
@@ -286,6 +287,7 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         if (c_status >= 0 && strcmp(cell(runs, r, c_status), "ok") != 0) continue;
         eb_config key = {0};
         snprintf(key.device, sizeof key.device, "%s", cell(runs, r, c_dev));
+        snprintf(key.board, sizeof key.board, "%s", cell(runs, r, c_board));
         snprintf(key.model, sizeof key.model, "%s", cell(runs, r, c_model));
         snprintf(key.quant, sizeof key.quant, "%s", cell(runs, r, c_quant));
         snprintf(key.governor, sizeof key.governor, "%s", cell(runs, r, c_gov));

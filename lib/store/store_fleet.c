@@ -46,10 +46,16 @@ eb_status eb_fleet_open(const char *spec, eb_store **out, eb_error *err)
     eb_status st = eb_store_open(spec, out, err);
     if (st != EB_OK) return st;
     eb_store *s = *out;
-    /* made once, by whoever comes first (the lock makes the others wait) */
-    st = s->be->exec(s, "BEGIN; SELECT pg_advisory_xact_lock(7261001);", err);
-    if (st == EB_OK) st = s->be->exec(s, fleet_schema, err);
-    st = eb_sq_end(s, st, err);
+    /* made once, by whoever comes first (the lock makes the others wait);
+     * a device's role may not create tables, and need not */
+    long long have = 0;
+    st = eb_sq_id(s, "SELECT count(*) FROM pg_tables WHERE tablename = 'fleet_items'", 0, NULL,
+                  &have, err);
+    if (st == EB_OK && !have) {
+        st = s->be->exec(s, "BEGIN; SELECT pg_advisory_xact_lock(7261001);", err);
+        if (st == EB_OK) st = s->be->exec(s, fleet_schema, err);
+        st = eb_sq_end(s, st, err);
+    }
     if (st != EB_OK) {
         eb_store_close(s);
         *out = NULL;

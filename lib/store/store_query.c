@@ -124,7 +124,8 @@ static const char runs_sql[] =
 /* clang-format off */
 static const char analysis_sql[] =
     "SELECT t.id AS trial_id, r.rep, r.warmup, t.status,"
-    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
+    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, d.board_model AS board,"
+    " m.name AS model, m.quant,"
     " t.threads_prefill, t.threads_gen, t.governor, t.power_mode, t.gpu_layers_offloaded,"
     EB_SETTINGS_SQL ","
     " " EB_ESTIMATE_SQL " AS energy_estimate, r.prefill_tps, r.gen_tps, r.e2e_s, r.load_s,"

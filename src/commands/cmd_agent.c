@@ -194,6 +194,9 @@ static void on_signal(int sig)
     sweep_stop(sig);
 }
 
+/* The fleet's own cost: time in claiming and completing, per trial. */
+static double fleet_s;
+
 static int run_claimed(const agent_opts *o, eb_store **sp, eb_knob_session *knobs, const char *self,
                        const char *tmpdir, const eb_device_info *dev, int journal_fd,
                        eb_fleet_item *item)
@@ -240,9 +243,11 @@ static int run_claimed(const agent_opts *o, eb_store **sp, eb_knob_session *knob
     if (journal_fd >= 0) eb_journal_append(journal_fd, rec);
     bool accepted = false;
     eb_error err = {0};
+    double t_complete = eb_now();
     eb_status st =
         *sp ? eb_fleet_complete(*sp, item, rec, ok, ok ? NULL : out.reason, &accepted, &err)
             : EB_E_IO;
+    fleet_s += eb_now() - t_complete;
     if (st != EB_OK) {
         /* the database away: the record waits, the agent reconnects */
         if (!o->quiet)
@@ -386,8 +391,11 @@ int cmd_agent(int argc, char **argv)
         }
         eb_fleet_item item;
         bool pending_work = false;
-        if (eb_fleet_claim(s, device_id, facts, o.tags, o.lease_s, &item, &pending_work, &err) !=
-            EB_OK) {
+        double t_claim = eb_now();
+        eb_status cst =
+            eb_fleet_claim(s, device_id, facts, o.tags, o.lease_s, &item, &pending_work, &err);
+        if (item.id) fleet_s += eb_now() - t_claim;
+        if (cst != EB_OK) {
             eb_store_close(s);
             s = NULL;
             continue;
@@ -413,7 +421,12 @@ int cmd_agent(int argc, char **argv)
     rmdir(tmpdir);
     free(facts_text);
     cJSON_Delete(facts);
-    if (!o.quiet) fprintf(stderr, "edgebench agent: %zu trial(s) run; stopping\n", ran);
+    if (!o.quiet || ran) {
+        fprintf(stderr, "edgebench agent: %zu trial(s) run; stopping\n", ran);
+        if (ran)
+            fprintf(stderr, "edgebench agent: claim and complete %.1f ms a trial\n",
+                    fleet_s * 1000.0 / (double)ran);
+    }
     if (access(o.pending, F_OK) == 0) {
         fprintf(stderr, "edgebench agent: records still wait in %s: the next start sends them\n",
                 o.pending);

@@ -36,6 +36,9 @@ static void usage(FILE *f)
           "              divergence ('edgebench ppl --kl-base') (the study's Figs. 11-12)\n"
           "  roofline    each trial against its device's probed ceilings ('edgebench device\n"
           "              probe'): generation vs memory bandwidth, prefill vs the kernels\n"
+          "  fleet       configurations measured on two or more devices of one board, side by\n"
+          "              side: mean, min and max generation t/s, and the unit-to-unit coefficient\n"
+          "              of variation of t/s and J/token over the devices' own means\n"
           "  fit         where each model stopped fitting: per device, model, type and KV cache\n"
           "              type, the largest context that ran and the smallest that failed, and why\n"
           "Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
@@ -203,6 +206,13 @@ void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o,
                 "%sinputs: electricity %g cents/kWh; cloud %g / %g cents per million input / "
                 "output tokens; the least-energy configuration per phase; loading left out\n",
                 p, o->cents_per_kwh, o->cloud_in, o->cloud_out);
+    else if (!strcmp(kind, "fleet"))
+        fprintf(f,
+                "%sinputs: each device's mean generation tokens/s and J/token per configuration "
+                "(same board, model, type, threads, governor or power mode, and settings); the "
+                "coefficient of variation is the sample standard deviation over those means / "
+                "their mean; a configuration on one device only is left out\n",
+                p);
     else if (!strcmp(kind, "roofline"))
         fprintf(f,
                 "%sinputs: each trial's mean prefill and generation tokens/s; its model's "
@@ -237,16 +247,18 @@ int cmd_analyze(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *kind = argv[1];
-    static const char *const kinds[] = {"optimal",   "pareto",       "usability", "battery", "cost",
-                                        "breakeven", "quant-effect", "roofline",  "fit",     NULL};
+    static const char *const kinds[] = {
+        "optimal",      "pareto",   "usability", "battery", "cost", "breakeven",
+        "quant-effect", "roofline", "fit",       "fleet",   NULL};
     bool known = false;
     for (const char *const *k = kinds; *k; k++)
         known = known || !strcmp(*k, kind);
     if (!known) {
-        fprintf(stderr,
-                "edgebench analyze: invalid_argument: unknown analysis '%s' (optimal, "
-                "pareto, usability, battery, cost, breakeven, quant-effect, roofline or fit)\n",
-                kind);
+        fprintf(
+            stderr,
+            "edgebench analyze: invalid_argument: unknown analysis '%s' (optimal, "
+            "pareto, usability, battery, cost, breakeven, quant-effect, roofline, fit or fleet)\n",
+            kind);
         return EXIT_USAGE;
     }
     analyze_opts o;

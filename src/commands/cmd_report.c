@@ -374,12 +374,18 @@ static void breakeven(report *r, const eb_config_set *set, const analyze_opts *o
 
 static void tables(report *r, const eb_config_set *set, const analyze_opts *o)
 {
-    static const char *const kinds[] = {"optimal", "usability", "battery", "cost"};
-    static const char *const titles[] = {"Optimal configurations", "Usability (reading speed)",
-                                         "Battery", "Energy cost per million tokens"};
-    for (int k = 0; k < 4; k++) {
+    static const char *const kinds[] = {"optimal", "usability", "battery", "cost", "fleet"};
+    static const char *const titles[] = {
+        "Optimal configurations", "Usability (reading speed)", "Battery",
+        "Energy cost per million tokens",
+        "Fleet: the same configuration on devices of one board (unit-to-unit spread)"};
+    for (int k = 0; k < 5; k++) {
         eb_table t;
         if (analyze_table(kinds[k], set, o, &t) != EXIT_OK) continue;
+        if (k == 4 && t.nrow == 0) { /* one device of each board: no spread to show */
+            eb_table_free(&t);
+            continue;
+        }
         char *text = NULL;
         size_t len = 0;
         FILE *mem = open_memstream(&text, &len);

@@ -100,6 +100,51 @@ echo "$per" | grep -q "b1:2" && echo "$per" | grep -q "b2:2" &&
   ok "per-device: each device ran each trial once ($per)" || bad "per-device: $per"
 [ "$pi" = "b1 " ] && ok "selector board=Raspberry Pi 5: only the Pi 5 ran it" || bad "selector: '$pi'"
 
+# two units of one board (the Pi 5 tree under two hostnames): analyze fleet
+# puts them side by side with their unit-to-unit spread
+for u in x y; do
+  cp -r "$fixtures/pi5" "$work/pi5-$u"
+  mkdir -p "$work/pi5-$u/proc/sys/kernel"
+  echo "pi5-$u" >"$work/pi5-$u/proc/sys/kernel/hostname"
+done
+printf '[global]\npreset = tiny-llama\nn_gen = 8\nreps = 3\nwarmup = 0\nidle_s = 0\npause = 0\ndrop_caches = off\nthreads = 1\nn_prompt = 8\n' >"$work/u.ini"
+"$eb" fleet submit "$work/u.ini" --store "$pg" --per-device --devices "hostname=pi5-x" --name unitx >/dev/null 2>&1
+"$eb" fleet submit "$work/u.ini" --store "$pg" --per-device --devices "hostname=pi5-y" --name unity >/dev/null 2>&1
+for u in x y; do
+  mkdir -p "$work/u$u"
+  (cd "$work/u$u" && timeout 120 "$eb" agent --store "$pg" --once --name "u$u" --sysfs-root "$work/pi5-$u" -q)
+done
+"$eb" analyze fleet --store "$pg" --format json >"$work/fleet.json" 2>"$work/err"
+python3 - "$work/fleet.json" <<'PY' && ok "analyze fleet: pi5-x and pi5-y side by side, CV of t/s $(cat "$work/cv.txt")" || bad "analyze fleet: $(cat "$work/err") $(cat "$work/fleet.json")"
+import json, sys
+rows = [r for r in json.load(open(sys.argv[1])) if "pi5-x" in r["device_names"]]
+assert rows, "no row with both units"
+r = rows[0]
+assert r["devices"] >= 2 and "pi5-y" in r["device_names"], r
+assert r["board"].startswith("Raspberry Pi 5"), r
+assert r["gen_tps_cv"] is not None and r["gen_tps_cv"] >= 0, r
+assert r["gen_tps_min"] <= r["gen_tps_mean"] <= r["gen_tps_max"], r
+open(sys.argv[1].rsplit("/", 1)[0] + "/cv.txt", "w").write("%.4f" % r["gen_tps_cv"])
+PY
+
+# a device's own role (scripts/fleet-roles.sql): it claims and stores, it
+# cannot drop or alter; a password in the spec is never printed or stored
+psql -q "$pg" -v ON_ERROR_STOP=1 -v device=dev1 -f "$(dirname "$0")/../../scripts/fleet-roles.sql" >"$work/roles.txt" 2>&1 ||
+  bad "fleet-roles.sql: $(cat "$work/roles.txt")"
+dev_pg=$(printf '%s' "$pg" | sed 's/user=[^&]*/user=dev1/')"&password=hunter2"
+"$eb" fleet submit "$work/q.ini" --store "$pg" --split --name byrole >/dev/null 2>&1
+mkdir -p "$work/r1"
+(cd "$work/r1" && timeout 120 "$eb" agent --store "$dev_pg" --once --name r1 >"$work/r1/out" 2>&1)
+rc=$?
+"$eb" fleet status --store "$dev_pg" >>"$work/r1/out" 2>&1
+drop=$(psql -qtA "$(printf '%s' "$pg" | sed 's/user=[^&]*/user=dev1/')" -c 'DROP TABLE trials' 2>&1)
+alter=$(psql -qtA "$(printf '%s' "$pg" | sed 's/user=[^&]*/user=dev1/')" -c 'ALTER TABLE fleet_items ADD COLUMN x INTEGER' 2>&1)
+[ "$rc" -eq 0 ] && [ "$(sql "SELECT count(*) FROM fleet_items i JOIN fleet_plans p ON p.id = i.plan_id WHERE p.name = 'byrole' AND i.state = 'done'")" = 2 ] &&
+  echo "$drop" | grep -q "must be owner\|permission denied" && echo "$alter" | grep -q "must be owner\|permission denied" &&
+  ok "a device's role: ran and stored 2 trials; DROP and ALTER refused" || bad "role (exit $rc): $(tail -3 "$work/r1/out"); drop: $drop; alter: $alter"
+! grep -rq hunter2 "$work/r1" && [ "$(sql "SELECT count(*) FROM trial_records WHERE record_json LIKE '%hunter2%'")" = 0 ] &&
+  ok "the password is in no output, journal or stored record" || bad "password leaked: $(grep -rl hunter2 "$work/r1")"
+
 # cancel
 "$eb" fleet submit "$work/q.ini" --store "$pg" --split --name later >/dev/null 2>&1
 "$eb" fleet cancel later --store "$pg" >"$work/cancel.txt" 2>&1
