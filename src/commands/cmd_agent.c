@@ -196,6 +196,7 @@ static void on_signal(int sig)
 
 /* The fleet's own cost: time in claiming and completing, per trial. */
 static double fleet_s;
+static size_t fleet_trials_run;
 
 static int run_claimed(const agent_opts *o, eb_store **sp, eb_knob_session *knobs, const char *self,
                        const char *tmpdir, const eb_device_info *dev, int journal_fd,
@@ -211,6 +212,18 @@ static int run_claimed(const agent_opts *o, eb_store **sp, eb_knob_session *knob
     heartbeat hb;
     beat_start(&hb, o, item);
     bool knobs_ok = eb_knob_session_apply(knobs, &t, sys, why, sizeof why);
+    if (knobs_ok && fleet_trials_run > 0) {
+        /* the pause before a trial, as a sweep has it (the study's 30 s) */
+        eb_run_config pc;
+        eb_run_config_defaults(&pc);
+        pc.root = o->root;
+        pc.pause_s = atof(eb_trial_value(&t, "pause"));
+        pc.cool_below_c =
+            eb_trial_value(&t, "cool_below") ? atof(eb_trial_value(&t, "cool_below")) : 0;
+        pc.cool_max_wait_s = atof(eb_trial_value(&t, "cool_max_wait"));
+        cJSON_AddNumberToObject(sys, "pause_before_s", eb_cool_down(&pc));
+    }
+    fleet_trials_run++;
     trial_outcome out = {0};
     time_t started = time(NULL);
     if (knobs_ok)

@@ -138,7 +138,20 @@ int cmd_fleet(int argc, char **argv)
             code = cli_report("fleet cancel", &err);
     } else {
         eb_table devices, plans;
-        if (eb_fleet_status(s, &devices, &plans, &err) == EB_OK) {
+        if (eb_fleet_status(s, &devices, &plans, &err) == EB_OK && !strcmp(format, "json")) {
+            /* one JSON object: {"devices": [...], "plans": [...]} */
+            printf("{\"devices\": ");
+            if (eb_table_write(stdout, &devices, "json", "fleet_devices", &err) == EB_OK) {
+                printf(", \"plans\": ");
+                if (eb_table_write(stdout, &plans, "json", "fleet_plans", &err) != EB_OK)
+                    code = cli_report("fleet status", &err);
+            } else {
+                code = cli_report("fleet status", &err);
+            }
+            printf("}\n");
+            eb_table_free(&devices);
+            eb_table_free(&plans);
+        } else if (err.status == EB_OK) {
             bool text = !strcmp(format, "table") || !strcmp(format, "md");
             if (text) printf("devices\n");
             if (eb_table_write(stdout, &devices, format, "fleet_devices", &err) != EB_OK)

@@ -85,6 +85,14 @@ rc=$?
 "$eb" fleet status --store "$pg" --format csv >"$work/status.csv" 2>&1
 grep -q "^a3," "$work/status.csv" && grep -q "split10,split" "$work/status.csv" &&
   ok "fleet status: devices and the plan (done 10)" || bad "status: $(cat "$work/status.csv")"
+"$eb" fleet status --store "$pg" --format json >"$work/status.json" 2>&1
+python3 -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+p = [x for x in s['plans'] if x['plan'] == 'split10'][0]
+assert p['done'] == 10 and p['queued'] == 0 and p['failed'] == 0, p
+assert any(d['device'] == 'a3' for d in s['devices']), s['devices']
+" "$work/status.json" && ok "fleet status --format json: one object, devices and plans" || bad "status json: $(cat "$work/status.json")"
 
 # --per-device with two device classes, and a selector
 printf '[global]\npreset = tiny-llama\nn_gen = 4\nreps = 1\nwarmup = 0\nidle_s = 0\npause = 0\ndrop_caches = off\nthreads = 1\nn_prompt = 8, 16\n' >"$work/q.ini"
