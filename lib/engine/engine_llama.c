@@ -44,12 +44,24 @@ static char last_log[1024];
 /* llama.cpp states how many layers it put on the GPU only in its log
  * ("offloaded 29/29 layers to GPU"): kept from the last load. */
 static int logged_offloaded = -1, logged_offload_total = -1;
+/* Its "layer N assigned to device X" lines tell where each layer went: a
+ * build with an RPC or GPU backend logs "offloaded 3/3 layers to GPU" even
+ * when every layer stayed on the CPU. */
+static int logged_layers, logged_layers_away;
 /* Likewise the KV cache's size and types, and what flash attention "auto"
  * resolved to: kept from the last context's creation. */
 static eb_ctx_info logged_ctx;
 
 static void ctx_log(const char *text)
 {
+    const char *as = strstr(text, " assigned to device ");
+    if (as && strstr(text, "load_tensors: layer")) {
+        char dev[64] = "";
+        if (sscanf(as, " assigned to device %63[^, \n]", dev) == 1) {
+            logged_layers++;
+            if (strcmp(dev, "CPU") != 0) logged_layers_away++;
+        }
+    }
     const char *kv = strstr(text, "llama_kv_cache: size = ");
     double mib, k, v;
     unsigned cells;
@@ -158,8 +170,12 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
                  (double)total_b / 1048576.0);
         o->n_devices++;
     }
-    /* llama.cpp logs the line on every load where a GPU can take layers */
-    if (logged_offloaded >= 0) {
+    /* where each layer went, else llama.cpp's summary line (logged on every
+     * load where a GPU or RPC backend could take layers) */
+    if (logged_layers > 0) {
+        o->layers_offloaded = logged_layers_away;
+        o->layers_total = logged_layers;
+    } else if (logged_offloaded >= 0) {
         o->layers_offloaded = logged_offloaded;
         o->layers_total = logged_offload_total;
     }
@@ -195,6 +211,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     }
     last_log[0] = '\0';
     logged_offloaded = logged_offload_total = -1;
+    logged_layers = logged_layers_away = 0;
     struct llama_model *m = llama_model_load_from_file(path, mp);
     if (!m) {
         if (strstr(last_log, "unknown model architecture"))
