@@ -131,16 +131,20 @@ static cJSON *planned_config(const eb_trial *t, const eb_device_info *device)
         const eb_param *p = &eb_params[k];
         if (p->scope != EB_PS_RUN) continue;
         const char *v = eb_trial_value(t, p->key);
-        if (v) {
+        bool b = false;
+        char *end = NULL;
+        double d = v ? strtod(v, &end) : 0;
+        if (v && p->type == EB_PT_BOOL && eb_parse_bool(v, &b)) {
+            cJSON_AddBoolToObject(c, p->key, b);
+        } else if (v && (p->type == EB_PT_INT || p->type == EB_PT_NUM) && end && end != v &&
+                   !*end) {
+            cJSON_AddNumberToObject(c, p->key, d);
+        } else if (v) {
             cJSON_AddStringToObject(c, p->key, v);
         } else if (is_thread_key_name(p->key) && device && device->n_cpus_online > 0) {
             cJSON_AddNumberToObject(c, p->key, device->n_cpus_online);
         }
     }
-    /* threads_prefill follows threads unless set */
-    if (!eb_trial_get(t, "threads_prefill") && eb_trial_get(t, "threads"))
-        cJSON_ReplaceItemInObjectCaseSensitive(c, "threads_prefill",
-                                               cJSON_CreateString(eb_trial_get(t, "threads")));
     return c;
 }
 

@@ -144,8 +144,12 @@ void sweep_run_trial(const char *self, const eb_trial *t, const char *tmpdir, do
     } else if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         bool oom = sig == SIGKILL && eb_oom_kills() > oom0;
-        snprintf(out->reason, sizeof out->reason, "%s (signal %d: %s)%s%s",
-                 oom ? "out of memory: killed by the kernel" : "killed", sig, strsignal(sig),
+        char lim[96] = "";
+        if (limit && atoi(limit) > 0 && !strstr(last, "address-space limit"))
+            snprintf(lim, sizeof lim, " under the address-space limit of %d MiB (memory_limit)",
+                     atoi(limit));
+        snprintf(out->reason, sizeof out->reason, "%s (signal %d: %s)%s%s%s",
+                 oom ? "out of memory: killed by the kernel" : "killed", sig, strsignal(sig), lim,
                  last[0] ? "; last message: " : "", last);
     } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
         snprintf(out->reason, sizeof out->reason, "exit %d: %s", WEXITSTATUS(status), last);

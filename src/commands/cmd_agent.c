@@ -245,9 +245,8 @@ static int run_claimed(const agent_opts *o, eb_store **sp, eb_knob_session *knob
     cJSON *rec = eb_trial_record(plan, &t, started, ok, ok ? NULL : out.reason, out.seconds, sys,
                                  dev, result);
     free(plan);
-    cJSON_ReplaceItemInObjectCaseSensitive(rec, "source", cJSON_CreateString("fleet"));
-    if (!cJSON_GetObjectItemCaseSensitive(rec, "source"))
-        cJSON_AddStringToObject(rec, "source", "fleet");
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "source");
+    cJSON_AddStringToObject(rec, "source", "fleet");
     cJSON *fl = cJSON_AddObjectToObject(rec, "fleet");
     cJSON_AddStringToObject(fl, "plan", item->plan_name);
     cJSON_AddNumberToObject(fl, "item", (double)item->id);

@@ -283,12 +283,20 @@ static void try_ctx(const char *self, const fit_args *a, const eb_mem_cage *cage
     free(log);
     if (WIFSIGNALED(status)) {
         bool oom = eb_mem_cage_oom_kills(cage) > oom0 || eb_oom_kills() > sys_oom0;
-        snprintf(p->reason, sizeof p->reason, "%s (signal %d)%s%s",
+        /* under an address-space limit a failed allocation often aborts
+         * without a word about it (signal 6): the limit is said */
+        bool as_limit =
+            cage->kind == EB_CAGE_NONE && a->memory_mib > 0 && !strstr(why, "address-space limit");
+        char lim[96] = "";
+        if (as_limit)
+            snprintf(lim, sizeof lim, " under the address-space limit of %d MiB (memory_limit)",
+                     a->memory_mib);
+        snprintf(p->reason, sizeof p->reason, "%s (signal %d)%s%s%s",
                  oom ? (cage->kind != EB_CAGE_NONE ? "out of memory: killed by the OOM killer at "
                                                      "the cgroup's limit"
                                                    : "out of memory: killed by the OOM killer")
                      : "killed",
-                 WTERMSIG(status), strcmp(why, "no message") ? "; " : "",
+                 WTERMSIG(status), lim, strcmp(why, "no message") ? "; " : "",
                  strcmp(why, "no message") ? why : "");
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         snprintf(p->reason, sizeof p->reason, "exit %d: %s", WEXITSTATUS(status), why);

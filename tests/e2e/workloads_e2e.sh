@@ -86,16 +86,21 @@ open(sys.argv[1].rsplit("/", 1)[0] + "/fit.txt", "w").write(
         f["largest_ctx_ran"], f["smallest_ctx_failed"], f["why"][:60], f["predicted_largest_ctx"],
         f["memory_limit"][:40]))
 PY
-  # a tree with no cgroup: the address-space limit, and said so
-  "$eb" model fit --preset tiny-llama -t 1 --memory-limit 200 --sysfs-root "$fixtures/vm" --no-store \
-    --format json -q >"$work/fit2.json" 2>"$work/err"
-  python3 - "$work/fit2.json" <<'PY' && ok "model fit without a cgroup: address-space limit, said" || bad "model fit fallback: $(cat "$work/err") $(cat "$work/fit2.json")"
+  # a tree with no cgroup: the address-space limit, and said so (under
+  # AddressSanitizer that limit fails the sanitizer's own mapping first)
+  if [ -n "${EB_SANITIZED:-}" ]; then
+    echo "skip - model fit under an address-space limit: AddressSanitizer's shadow memory does not fit it"
+  else
+    "$eb" model fit --preset tiny-llama -t 1 --memory-limit 200 --sysfs-root "$fixtures/vm" --no-store \
+      --format json -q >"$work/fit2.json" 2>"$work/err"
+    python3 - "$work/fit2.json" <<'PY' && ok "model fit without a cgroup: address-space limit, said" || bad "model fit fallback: $(cat "$work/err") $(cat "$work/fit2.json")"
 import json, sys
 f = json.load(open(sys.argv[1]))
 assert f["memory_limit"].startswith("address-space limit 200 MiB"), f["memory_limit"]
 assert "no cgroup" in f["memory_limit"], f["memory_limit"]
 assert f["smallest_ctx_failed"] is not None and "address-space limit of 200 MiB" in f["why"], f
 PY
+  fi
 fi
 expect_refused "model fit: unknown cache type" "type_k must be one of\|cache-type-k\|type_k" model fit --preset tiny-llama -ctk q3_k
 finish
