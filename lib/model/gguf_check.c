@@ -10,11 +10,18 @@
 
 /* ggml reports parse failures on stderr; the message returned here says it
  * better, and the library must not print. */
+/* ggml's messages while reading are not printed; one that says an
+ * allocation failed is kept, so that a reader out of memory is not told
+ * "truncated" */
+static char alloc_msg[256];
 static void discard_log(enum ggml_log_level level, const char *text, void *user)
 {
     (void)level;
-    (void)text;
     (void)user;
+    if (text && (strstr(text, "alloc") || strstr(text, "memory")) && !alloc_msg[0]) {
+        snprintf(alloc_msg, sizeof alloc_msg, "%s", text);
+        alloc_msg[strcspn(alloc_msg, "\n")] = '\0';
+    }
 }
 
 eb_status eb_gguf_check(const char *path, eb_gguf_summary *out, eb_error *err)
@@ -37,9 +44,14 @@ eb_status eb_gguf_check(const char *path, eb_gguf_summary *out, eb_error *err)
     ggml_log_callback prev_cb;
     void *prev_user;
     ggml_log_get(&prev_cb, &prev_user);
+    alloc_msg[0] = '\0';
     ggml_log_set(discard_log, NULL);
     struct gguf_context *g = gguf_init_from_file(path, gp);
     ggml_log_set(prev_cb, prev_user);
+    if (!g && alloc_msg[0])
+        return eb_fail(err, EB_E_NO_MEMORY,
+                       "%s: out of memory reading its GGUF metadata: allocation failed (%s)", path,
+                       alloc_msg);
     if (!g)
         return eb_fail(err, EB_E_TRUNCATED,
                        "%s: GGUF header or metadata is truncated or corrupt (%llu bytes)", path,
