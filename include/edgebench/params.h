@@ -72,6 +72,9 @@ typedef struct eb_param {
 
 /* KV cache types llama-bench offers (-ctk/-ctv), by ggml's names. */
 #define EB_KV_TYPES "f16|bf16|f32|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl"
+/* Bytes of one cache element of such a type (ggml's block sizes: q8_0 is
+ * 34 bytes per 32); unknown: 2, as f16. */
+double eb_kv_type_bytes(const char *type);
 
 /* Capacity of per-parameter arrays (plan sections, trials, options). */
 #define EB_PARAM_MAX 128

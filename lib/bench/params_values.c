@@ -206,6 +206,19 @@ eb_status eb_params_validate(const eb_run_config *cfg, eb_error *err)
     return EB_OK;
 }
 
+double eb_kv_type_bytes(const char *t)
+{
+    static const struct {
+        const char *name;
+        double bytes;
+    } k[] = {{"f32", 4},          {"f16", 2},          {"bf16", 2},
+             {"q8_0", 34.0 / 32}, {"q4_0", 18.0 / 32}, {"q4_1", 20.0 / 32},
+             {"q5_0", 22.0 / 32}, {"q5_1", 24.0 / 32}, {"iq4_nl", 18.0 / 32}};
+    for (size_t i = 0; t && i < sizeof k / sizeof k[0]; i++)
+        if (!strcasecmp(k[i].name, t)) return k[i].bytes;
+    return 2;
+}
+
 static bool kv_type_quantized(const char *t)
 {
     return t && strcasecmp(t, "f16") != 0 && strcasecmp(t, "bf16") != 0 &&

@@ -390,20 +390,6 @@ static cJSON *probe_record(const fit_args *a, const fit_probe *p, cJSON *result,
     return rec;
 }
 
-/* Bytes of one element of a KV cache type (ggml's block sizes). */
-static double kv_type_bytes(const char *t)
-{
-    static const struct {
-        const char *name;
-        double bytes;
-    } k[] = {{"f32", 4},          {"f16", 2},          {"bf16", 2},
-             {"q8_0", 34.0 / 32}, {"q4_0", 18.0 / 32}, {"q4_1", 20.0 / 32},
-             {"q5_0", 22.0 / 32}, {"q5_1", 24.0 / 32}, {"iq4_nl", 18.0 / 32}};
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
-        if (!strcasecmp(k[i].name, t)) return k[i].bytes;
-    return 2;
-}
-
 /* model plan's memory at a context, the KV cache scaled to its types. */
 static double predicted_mib(const eb_model_shape *shape, const fit_args *a, int ctx)
 {
@@ -411,7 +397,7 @@ static double predicted_mib(const eb_model_shape *shape, const fit_args *a, int 
     eb_prediction pr;
     eb_predict(shape, &none, NAN, NAN, 0, ctx, a->n_prompt, a->n_gen, &pr);
     double kv_f16 = pr.kv_bytes;
-    double kv = kv_f16 / 2 * (kv_type_bytes(a->type_k) + kv_type_bytes(a->type_v)) / 2;
+    double kv = kv_f16 / 2 * (eb_kv_type_bytes(a->type_k) + eb_kv_type_bytes(a->type_v)) / 2;
     return (pr.memory_bytes - kv_f16 + kv) / 1048576.0;
 }
 

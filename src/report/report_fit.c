@@ -6,21 +6,8 @@
 #include <string.h>
 
 #include "edgebench/analysis.h"
+#include "edgebench/params.h"
 #include "report_plot.h"
-
-/* Bytes of one cache element of a type, by ggml's block sizes. */
-static double kv_type_bytes(const char *t)
-{
-    static const struct {
-        const char *name;
-        double bytes;
-    } k[] = {{"f32", 4},          {"f16", 2},          {"bf16", 2},
-             {"q8_0", 34.0 / 32}, {"q4_0", 18.0 / 32}, {"q4_1", 20.0 / 32},
-             {"q5_0", 22.0 / 32}, {"q5_1", 24.0 / 32}, {"iq4_nl", 18.0 / 32}};
-    for (size_t i = 0; t && i < sizeof k / sizeof k[0]; i++)
-        if (!strcmp(k[i].name, t)) return k[i].bytes;
-    return 2;
-}
 
 /* Memory against context per KV cache type: each ok trial's peak RSS, the
  * KV cache llama.cpp allocated, and the KV cache the model's shape
@@ -49,9 +36,9 @@ static void memory_vs_context(report *r, const eb_table *t)
         snprintf(base, sizeof base, "%.*s %s KV %s/%s", (int)strcspn(m, "("), m,
                  eb_table_cell(t, i, c_quant) ? eb_table_cell(t, i, c_quant) : "", k, v);
         double pos = eb_table_number(t, i, c_pos);
-        double pred = isfinite(pos)
-                          ? pos / 2 * (kv_type_bytes(k) + kv_type_bytes(v)) / 2 * ctx / 1048576.0
-                          : NAN;
+        double pred = isfinite(pos) ? pos / 2 * (eb_kv_type_bytes(k) + eb_kv_type_bytes(v)) / 2 *
+                                          ctx / 1048576.0
+                                    : NAN;
         const double vals[3] = {eb_table_number(t, i, c_rss), kv, pred};
         static const char *const what[3] = {"peak RSS", "KV cache (llama.cpp)",
                                             "KV cache predicted"};
