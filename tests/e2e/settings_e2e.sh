@@ -67,19 +67,22 @@ assert int(x["cpu_strict"]) == 1 and int(x["poll"]) == 0, x
 PY
 
 # 4. a q8_0 cache at context 8192 saves what llama.cpp's KV sizes say
+#    (under qemu-user the resident memory is the emulator's as well: the
+#    memory checks are told there, not asserted)
+emulated=${EB_EMULATED:-}
 for t in f16 q8_0; do
   "$eb" run --preset tiny-llama --type Q4_0 -n 4 --reps 2 --warmup 0 -t 1 --idle-s 0 -q -c 8192 \
     -ctk $t -ctv $t --no-store --format json -o "$work/kv-$t.json" 2>"$work/err" || bad "kv $t: $(cat "$work/err")"
 done
-python3 - "$work/kv-f16.json" "$work/kv-q8_0.json" <<'PY' && ok "q8_0 KV cache at ctx 8192: $(cat "$work/kv.txt")" || bad "KV saving: $(cat "$work/kv.txt" 2>/dev/null)"
-import json, sys
+python3 - "$work/kv-f16.json" "$work/kv-q8_0.json" <<'PY' && if [ -n "$emulated" ]; then echo "skip - q8_0 KV saving not asserted under qemu-user (the emulator's memory is in the RSS): $(cat "$work/kv.txt")"; else ok "q8_0 KV cache at ctx 8192: $(cat "$work/kv.txt")"; fi || bad "KV saving: $(cat "$work/kv.txt" 2>/dev/null)"
+import json, os, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 pred = a["config"]["kv_cache"]["size_mib"] - b["config"]["kv_cache"]["size_mib"]
 peak = lambda r: min(x["peak_rss_mib"] for x in r["reps"])
 meas = peak(a) - peak(b)
 open(sys.argv[1].rsplit("/", 1)[0] + "/kv.txt", "w").write(
     "measured %.2f MiB less peak memory, predicted %.2f MiB" % (meas, pred))
-assert pred > 3 and abs(meas - pred) <= 0.10 * pred, (meas, pred)
+assert os.environ.get("EB_EMULATED") or (pred > 3 and abs(meas - pred) <= 0.10 * pred), (meas, pred)
 PY
 
 # 4b. load mode reaches llama.cpp: without mmap the weights are anonymous
@@ -88,9 +91,11 @@ for lm in mmap no-mmap; do
   "$eb" run --preset tiny-llama --type Q4_0 -n 4 --reps 1 --warmup 0 -t 1 --idle-s 0 -q -lm $lm \
     --no-store --format json -o "$work/lm-$lm.json" 2>"$work/err" || bad "load mode $lm: $(cat "$work/err")"
 done
-python3 - "$work/lm-mmap.json" "$work/lm-no-mmap.json" <<'PY' && ok "load mode: no-mmap moves the weights from file pages to anonymous memory" || bad "load mode: $(cat "$work/err")"
-import json, sys
+python3 - "$work/lm-mmap.json" "$work/lm-no-mmap.json" <<'PY' && if [ -n "$emulated" ]; then echo "skip - load mode's memory not asserted under qemu-user (the emulator's mappings are in both)"; else ok "load mode: no-mmap moves the weights from file pages to anonymous memory"; fi || bad "load mode: $(cat "$work/err")"
+import json, os, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
+if os.environ.get("EB_EMULATED"):
+    sys.exit(0)  # the emulator's own mappings are in both
 w = a["model"]["weights_size_bytes"] / 2**20
 g = lambda r, k: r["reps"][0]["spans"]["generation"][k]
 assert abs((g(b, "rss_anon_mib") - g(a, "rss_anon_mib")) - w) < 0.2 * w, (g(a, "rss_anon_mib"), g(b, "rss_anon_mib"), w)
