@@ -22,6 +22,7 @@
 #include "cli_store.h"
 #include "edgebench/knobs.h"
 #include "edgebench/limits.h"
+#include "edgebench/memory.h"
 #include "edgebench/params.h"
 #include "edgebench/roofline.h"
 #include "edgebench/sweep.h"
@@ -92,12 +93,17 @@ static int parse(int argc, char **argv, fit_args *a)
                                          {"quiet", 0, NULL, 'q'},
                                          {"help", 0, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    /* llama-bench's single-dash flags, as run takes them */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-ctk")) argv[i] = "--cache-type-k";
-        if (!strcmp(argv[i], "-ctv")) argv[i] = "--cache-type-v";
-        if (!strcmp(argv[i], "-fa")) argv[i] = "--flash-attn";
-    }
+    /* llama-bench's single-dash flags, as run takes them: the table's */
+    static char long_flags[3][48];
+    static const char *const keys[] = {"type_k", "type_v", "flash_attn"};
+    for (int i = 1; i < argc; i++)
+        for (int k = 0; k < 3; k++) {
+            const eb_param *row = eb_param_find(keys[k]);
+            if (argv[i][0] == '-' && row->lb_flag && !strcmp(argv[i] + 1, row->lb_flag)) {
+                snprintf(long_flags[k], sizeof long_flags[k], "--%s", row->flag);
+                argv[i] = long_flags[k];
+            }
+        }
     int c;
     long v;
     optind = 1;
@@ -199,22 +205,21 @@ static int parse(int argc, char **argv, fit_args *a)
     return EXIT_OK;
 }
 
+/* Swap in use and memory available, MiB (NaN where not read). */
 static double swap_used_mib(const char *root)
 {
-    char path[1100], buf[8192], v[32];
-    snprintf(path, sizeof path, "%s/proc/meminfo", root);
-    if (eb_read_text(path, buf, sizeof buf, NULL) != EB_OK) return NAN;
-    double total = eb_text_field(buf, "SwapTotal", ":", v, sizeof v) ? atof(v) : NAN;
-    double free_kb = eb_text_field(buf, "SwapFree", ":", v, sizeof v) ? atof(v) : NAN;
-    return (total - free_kb) / 1024.0;
+    eb_meminfo m;
+    eb_error err = {0};
+    if (eb_meminfo_full(root ? root : "/", &m, &err) != EB_OK) return NAN;
+    return ((double)m.swap_total_kb - (double)m.swap_free_kb) / 1024.0;
 }
 
 static double available_mib(const char *root)
 {
-    char path[1100], buf[8192], v[32];
-    snprintf(path, sizeof path, "%s/proc/meminfo", root);
-    if (eb_read_text(path, buf, sizeof buf, NULL) != EB_OK) return NAN;
-    return eb_text_field(buf, "MemAvailable", ":", v, sizeof v) ? atof(v) / 1024.0 : NAN;
+    eb_meminfo m;
+    eb_error err = {0};
+    if (eb_meminfo_full(root ? root : "/", &m, &err) != EB_OK || !m.available_kb) return NAN;
+    return (double)m.available_kb / 1024.0;
 }
 
 /* One context tried in a child `edgebench run`, in the cage when there is
