@@ -33,6 +33,8 @@ bool eb_read_line(const char *path, char *out, size_t cap);
 /* Finds "key" at the start of a line of text and copies the rest of the line
  * after the separator characters in seps, trimmed. */
 bool eb_text_field(const char *text, const char *key, const char *seps, char *out, size_t cap);
+/* The first place needle stands in hay, any case (ASCII); NULL if none. */
+const char *eb_strstr_ci(const char *hay, const char *needle);
 
 /* Strict integer parse: the whole string, within [min, max]. */
 bool eb_parse_long(const char *s, long min, long max, long *out);

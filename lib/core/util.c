@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -257,4 +258,12 @@ char *eb_read_file_len(const char *path, size_t *len_out, eb_error *err)
     }
     if (len_out) *len_out = len;
     return all;
+}
+
+const char *eb_strstr_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0) return hay;
+    return n == 0 ? hay : NULL;
 }

@@ -34,7 +34,8 @@ static const char fleet_schema[] =
     /* per-device: one item per trial and device; split: device_id NULL */
     "CREATE UNIQUE INDEX IF NOT EXISTS fleet_items_one ON fleet_items (plan_id, idx,"
     " COALESCE(device_id, 0));\n"
-    "CREATE INDEX IF NOT EXISTS fleet_items_state ON fleet_items (state, plan_id);\n";
+    "CREATE INDEX IF NOT EXISTS fleet_items_state ON fleet_items (state, plan_id);\n"
+    "CREATE INDEX IF NOT EXISTS fleet_items_device ON fleet_items (plan_id, device_id);\n";
 
 eb_status eb_fleet_open(const char *spec, eb_store **out, eb_error *err)
 {
@@ -114,13 +115,6 @@ eb_status eb_fleet_register(eb_store *s, const char *name, const char *facts_jso
                     3, p, device_id, err);
 }
 
-static bool contains_ci(const char *hay, const char *needle)
-{
-    for (size_t n = strlen(needle); *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0) return true;
-    return !needle[0];
-}
-
 /* Does a selector ("board=Raspberry Pi 5,tag=lab,ram_gib>=8") match these
  * facts and tags? Every term must: board, cpu and gpu by substring (any
  * case), hostname and arch exactly, tag among the device's tags. */
@@ -161,7 +155,7 @@ bool eb_fleet_selector_matches(const char *selector, const cJSON *facts, const c
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(facts, field);
             const char *have = cJSON_IsString(v) ? v->valuestring : "";
             bool exact = !strcmp(key, "hostname") || !strcmp(key, "arch");
-            if (exact ? strcmp(have, want) != 0 : !contains_ci(have, want)) return false;
+            if (exact ? strcmp(have, want) != 0 : !eb_strstr_ci(have, want)) return false;
         } else {
             return false; /* an unknown key matches nothing (submit checks them) */
         }
@@ -229,27 +223,38 @@ eb_status eb_fleet_claim(eb_store *s, long long device_id, const cJSON *facts, c
                                " 'active' ORDER BY id",
                                0, NULL, NULL, &plans, err);
     if (st != EB_OK) return st;
-    char ids[4096] = "{";
-    size_t n = 1;
+    /* the plan ids as a PostgreSQL array literal, sized for every plan */
+    size_t cap = 3 + plans.nrow * 22, n = 1;
+    char *ids = malloc(cap);
+    if (!ids) {
+        eb_table_free(&plans);
+        return eb_fail(err, EB_E_NO_MEMORY, "fleet: out of memory");
+    }
+    ids[0] = '{';
     for (size_t i = 0; i < plans.nrow; i++) {
         const char *sel = eb_table_cell(&plans, i, 2);
         if (!eb_fleet_selector_matches(sel, facts, tags)) continue;
-        if (n + 24 >= sizeof ids) break; /* thousands of active plans: the rest next time */
-        n += (size_t)snprintf(ids + n, sizeof ids - n, "%s%s", n > 1 ? "," : "",
+        n += (size_t)snprintf(ids + n, cap - n, "%s%s", n > 1 ? "," : "",
                               eb_table_cell(&plans, i, 0));
-        /* per-device: this device's own items, made the first time it asks */
+        /* per-device: this device's own items, made once, the first time it
+         * asks (not a scan of the plan's trials at every claim) */
         if (!strcmp(eb_table_cell(&plans, i, 1), "per-device") && st == EB_OK) {
             const char *q[] = {eb_table_cell(&plans, i, 0), dev};
             st = eb_sq_exec(s,
                             "INSERT INTO fleet_items (plan_id, idx, device_id) SELECT plan_id,"
                             " idx, CAST($2 AS BIGINT) FROM fleet_trials WHERE plan_id = CAST($1"
-                            " AS BIGINT) ON CONFLICT DO NOTHING",
+                            " AS BIGINT) AND NOT EXISTS (SELECT 1 FROM fleet_items WHERE plan_id"
+                            " = CAST($1 AS BIGINT) AND device_id = CAST($2 AS BIGINT))"
+                            " ON CONFLICT DO NOTHING",
                             2, q, err);
         }
     }
-    snprintf(ids + n, sizeof ids - n, "}");
+    snprintf(ids + n, cap - n, "}");
     eb_table_free(&plans);
-    if (st != EB_OK || n == 1) return st;
+    if (st != EB_OK || n == 1) {
+        free(ids);
+        return st;
+    }
     char tok[33];
     token(tok);
     eb_table t;
@@ -278,7 +283,10 @@ eb_status eb_fleet_claim(eb_store *s, long long device_id, const cJSON *facts, c
     }
     if (st == EB_OK) eb_table_free(&t);
     st = eb_sq_end(s, st, err);
-    if (st != EB_OK) return st;
+    if (st != EB_OK) {
+        free(ids);
+        return st;
+    }
     char iid[24];
     snprintf(iid, sizeof iid, "%lld", item->id);
     if (item->id) {
@@ -297,6 +305,7 @@ eb_status eb_fleet_claim(eb_store *s, long long device_id, const cJSON *facts, c
             item->retry_limit = atoi(eb_table_cell(&t, 0, 4));
         }
         if (st == EB_OK) eb_table_free(&t);
+        free(ids);
         return st;
     }
     /* nothing to claim: is something leased by another still to finish? */
@@ -309,6 +318,7 @@ eb_status eb_fleet_claim(eb_store *s, long long device_id, const cJSON *facts, c
                   " i.attempts < p.retry_limit",
                   2, r, &left, err);
     *pending = left > 0;
+    free(ids);
     return st;
 }
 

@@ -9,13 +9,7 @@
 #include <strings.h>
 
 #include "edgebench/sweep.h"
-
-static const char *find_ci(const char *hay, const char *needle)
-{
-    for (size_t n = strlen(needle); *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0) return hay;
-    return NULL;
-}
+#include "edgebench/util.h"
 
 /* The memory failure a log shows, as "allocation of 101.8 MiB failed". */
 static bool memory_cause(const char *log, char *out, size_t cap)
@@ -23,21 +17,21 @@ static bool memory_cause(const char *log, char *out, size_t cap)
     const char *p;
     double mb;
     unsigned long long bytes;
-    if ((p = find_ci(log, "attempted to allocate")) &&
+    if ((p = eb_strstr_ci(log, "attempted to allocate")) &&
         sscanf(p, "attempted to allocate %lf MB", &mb) == 1) {
         snprintf(out, cap, "allocation of %.1f MiB failed", mb);
         return true;
     }
-    if ((p = find_ci(log, "failed to allocate")) && (p = find_ci(p, "of size ")) &&
+    if ((p = eb_strstr_ci(log, "failed to allocate")) && (p = eb_strstr_ci(p, "of size ")) &&
         sscanf(p, "of size %llu", &bytes) == 1) {
         snprintf(out, cap, "allocation of %.1f MiB failed", (double)bytes / 1048576.0);
         return true;
     }
-    if (find_ci(log, "bad_alloc")) {
+    if (eb_strstr_ci(log, "bad_alloc")) {
         snprintf(out, cap, "allocation failed (std::bad_alloc)");
         return true;
     }
-    if (find_ci(log, "cannot allocate memory") || find_ci(log, "failed to allocate")) {
+    if (eb_strstr_ci(log, "cannot allocate memory") || eb_strstr_ci(log, "failed to allocate")) {
         snprintf(out, cap, "allocation failed");
         return true;
     }
