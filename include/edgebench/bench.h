@@ -8,6 +8,7 @@
 #include "edgebench/counters.h"
 #include "edgebench/engine.h"
 #include "edgebench/error.h"
+#include "edgebench/node.h"
 #include "edgebench/roofline.h"
 #include "edgebench/sampler.h"
 #include "edgebench/stats.h"
@@ -48,6 +49,13 @@ typedef struct eb_run_config {
     bool cpu_strict;             /* engine threads pinned one per CPU */
     int poll;                    /* engine threads' busy-wait level, 0..100 */
     int n_parallel;              /* sequences decoded together (llama-batched-bench) */
+    /* RPC nodes (`edgebench node`) that take the layers: "host:port,..." */
+    const char *rpc;
+    int rpc_nodes;            /* >= 0: only the first this many of rpc (0: none); -1: all */
+    const char *tensor_split; /* shares per node, "3/1"; NULL: each node's --mem, else free memory */
+    const char *link;         /* the link to the nodes, for the record ("1gbit-0.2ms") */
+    double link_mbit;         /* its rate, for the transfer-time estimate; 0: unknown */
+    double link_delay_ms;     /* its one-way delay added, for the record; < 0: unknown */
     double sustain_s;            /* > 0: measured runs back to back for this long */
     double window_s;             /* a sustained run's figures per window of this length */
     int reps;                    /* measured repetitions */
@@ -124,6 +132,16 @@ typedef enum eb_pm {
 const char *eb_pm_name(eb_pm m);
 const char *eb_pm_unit(eb_pm m);
 
+/* One RPC node in one repetition: what our sockets to it moved in each
+ * span (tcp_info) and what its own samples saw (eb_node_window). */
+typedef struct eb_rep_node {
+    double sent0[EB_SPAN_COUNT], recv0[EB_SPAN_COUNT]; /* at the span's start */
+    double sent[EB_SPAN_COUNT], recv[EB_SPAN_COUNT];   /* during it */
+    double rtt_s;
+    eb_node_window win[EB_SPAN_COUNT];
+    bool has_win;
+} eb_rep_node;
+
 typedef struct eb_rep {
     int index;
     bool warmup;
@@ -156,6 +174,13 @@ typedef struct eb_rep {
     double cold_resident_pct;
     bool has_throttled;
     uint32_t throttled; /* Raspberry Pi flags, OR of the start and end reads */
+    /* CPU time of the thread that drives the engine, per span: with RPC
+     * nodes, the local share of compute */
+    double thread_cpu0[EB_SPAN_COUNT], thread_cpu_s[EB_SPAN_COUNT];
+    eb_rep_node *nodes; /* n_nodes of the result, NULL without RPC */
+    /* the generated token ids (one sequence; NULL with --parallel): greedy
+     * runs of one model and seed give the same ids however it is split */
+    int32_t *gen_tokens;
 } eb_rep;
 
 typedef enum eb_metric {
@@ -191,6 +216,37 @@ typedef struct eb_window {
     bool has_throttled;
     uint32_t throttled; /* Raspberry Pi flags, OR over the window */
 } eb_window;
+
+/* One RPC node of a run: its facts, what it held, and per span the mean
+ * over the measured repetitions (NaN: not measured; note says why). */
+typedef struct eb_node_result {
+    char endpoint[128];
+    eb_node_facts facts;
+    double clock_offset_s, clock_uncertainty_s; /* its clock - ours, at connection */
+    double share;                               /* of the layers asked of it (tensor split) */
+    eb_placement placed;
+    double energy_j[EB_SPAN_COUNT], mean_w[EB_SPAN_COUNT], peak_w[EB_SPAN_COUNT];
+    double peak_rss_mib[EB_SPAN_COUNT];
+    double compute_s[EB_SPAN_COUNT]; /* its serving thread's CPU time */
+    double sent_bytes[EB_SPAN_COUNT], recv_bytes[EB_SPAN_COUNT]; /* ours to it, from it */
+    double iface_tx_bytes[EB_SPAN_COUNT], iface_rx_bytes[EB_SPAN_COUNT]; /* its interface, all traffic */
+    double temp_max_c[EB_SPAN_COUNT];
+    double rtt_s; /* our socket's smoothed round trip */
+    eb_node_link *link; /* open during the run */
+} eb_node_result;
+
+/* A span of a distributed run per token (prefill: per prompt token): where
+ * the time went, as estimated from CPU times (the engine thread's here,
+ * each node's serving thread) and the bytes moved. */
+typedef struct eb_dist_span {
+    double wall_s, local_compute_s, nodes_compute_s;
+    double network_wait_s;       /* wall - the computes: an estimate */
+    double bytes;                /* sent + received, every node */
+    double predicted_transfer_s; /* bytes x 8 / link rate; NaN without one */
+    double energy_j;             /* this device + every node, the span */
+    double j_per_token;
+    char energy_note[256];       /* why the total is missing */
+} eb_dist_span;
 
 typedef struct eb_run_result {
     eb_run_config config;
@@ -241,6 +297,13 @@ typedef struct eb_run_result {
     bool has_ctx_info;
     eb_ctx_info ctx_info;
     char cold_load_note[256];
+    /* RPC nodes (config.rpc) and the spans' split of time and energy */
+    int n_nodes;
+    eb_node_result *nodes;
+    char rpc_list[EB_MAX_NODES * 130]; /* the nodes used, "host:port,..." */
+    float tensor_split[EB_MAX_NODES];
+    bool has_split;
+    eb_dist_span dist[EB_SPAN_COUNT];
 } eb_run_result;
 
 typedef void (*eb_run_progress_fn)(void *user, const char *what, int rep, int total);

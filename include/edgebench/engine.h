@@ -21,6 +21,19 @@ typedef struct eb_offload {
     char devices[256];    /* "CUDA0 (NVIDIA H100 80GB HBM3, 81079 MiB)"; "" without a GPU */
 } eb_offload;
 
+/* RPC nodes (llama.cpp's rpc-server) a model can be spread over: at most
+ * llama.cpp's own limit (GGML_RPC_MAX_SERVERS). */
+#define EB_MAX_NODES 16
+
+/* What one RPC node holds after a load and a context's creation, as
+ * llama.cpp logged it. */
+typedef struct eb_placement {
+    char endpoint[128]; /* "host:port" */
+    char device[32];    /* llama.cpp's name for it, "RPC0" */
+    int layers;         /* layers assigned to it (the output layer counts as one) */
+    double model_mib, kv_mib, compute_mib; /* its buffers; NaN: none logged */
+} eb_placement;
+
 typedef struct eb_model_info {
     char path[1024];
     char arch[64];
@@ -47,6 +60,11 @@ typedef struct eb_load_params {
     bool use_mmap;
     const char *load_mode; /* llama-bench's names ("mmap", "none", "mlock", ...); NULL: use_mmap */
     bool no_alloc;         /* metadata only: shape checks without reading weights */
+    /* RPC nodes, "host:port,host:port": their devices take the offloaded
+     * layers, split by tensor_split (EB_MAX_NODES shares, one a node; NULL: llama.cpp's
+     * split by the memory each node reports) */
+    const char *rpc;
+    const float *tensor_split;
 } eb_load_params;
 
 typedef struct eb_ctx_params {
@@ -146,6 +164,9 @@ typedef struct eb_engine_ops {
      * type (e.g. "Q4_K") with k x n activations on threads threads: one
      * untimed pass, then passes timed ones into pass_s (seconds). variant
      * gets where the weights lived (e.g. "CPU_REPACK": a repacked layout). */
+    /* Where the last load and context put things on each RPC node; returns
+     * the count (at most cap). NULL: the engine has no RPC. */
+    int (*placement)(eb_placement *out, int cap);
     eb_status (*matmul_probe)(const char *type, int m, int n, int k, int threads, int passes,
                               double *pass_s, char *variant, size_t variant_cap, eb_error *err);
 } eb_engine_ops;

@@ -18,7 +18,8 @@ typedef enum eb_status {
     EB_E_ENGINE,        /* the inference engine failed */
     EB_E_NO_MEMORY,     /* an allocation failed */
     EB_E_NOT_AVAILABLE, /* a measurement source is absent on this device */
-    EB_E_INTERNAL
+    EB_E_INTERNAL,
+    EB_E_NETWORK /* a node or server could not be reached, or stopped answering */
 } eb_status;
 
 typedef struct eb_error {

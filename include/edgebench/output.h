@@ -26,6 +26,11 @@ struct cJSON *eb_timeline_to_json(const eb_run_result *res);
 /* Adds a number, or null where it is NaN or infinite (not available): how
  * every edgebench record writes a measurement. */
 void eb_json_number(struct cJSON *o, const char *key, double v);
+/* A distributed run's "nodes" (one entry each) and "distributed" (the
+ * per-token split and the totals) into root (lib/output/output_dist.c). */
+void eb_dist_to_json(const eb_run_result *res, struct cJSON *root);
+/* Its text block. */
+void eb_dist_write_text(FILE *f, const eb_run_result *res);
 
 eb_status eb_write_result(FILE *f, eb_format fmt, const eb_run_result *res, eb_error *err);
 

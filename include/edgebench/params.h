@@ -45,6 +45,9 @@ enum {
     /* Added after trial keys were first stored: left out of the key while
      * unset, so a new parameter does not change the keys of stored trials. */
     EB_PF_KEY_WHEN_SET = 1 << 3,
+    /* A plan's values are separated by ';' (each value may hold commas:
+     * a list of nodes). */
+    EB_PF_LIST_SEMI = 1 << 4,
 };
 
 typedef struct eb_param {

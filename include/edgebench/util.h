@@ -10,6 +10,8 @@
 
 /* Seconds on CLOCK_MONOTONIC. */
 double eb_now(void);
+/* CPU time of the calling thread, seconds. */
+double eb_thread_cpu_s(void);
 
 /* t as ISO 8601 UTC ("2026-11-24T03:36:26Z"): how records date things. */
 void eb_utc_iso8601(time_t t, char *out, size_t cap);

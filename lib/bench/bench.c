@@ -14,6 +14,7 @@
 #include "edgebench/util.h"
 #include "edgebench/vcio.h"
 #include "bench_parallel.h"
+#include "distributed.h"
 #include "measure.h"
 
 /* A short story to summarise, in the spirit of the study's prompt (which was
@@ -175,7 +176,13 @@ void eb_run_result_free(eb_run_result *res)
     for (int i = 0; i < res->n_reps; i++) {
         free(res->reps[i].itl_s);
         free(res->reps[i].channel);
+        free(res->reps[i].nodes);
+        free(res->reps[i].gen_tokens);
     }
+    eb_dist_close(res);
+    free(res->nodes);
+    res->nodes = NULL;
+    res->n_nodes = 0;
     free(res->reps);
     free(res->governors);
     free(res->windows);
@@ -247,6 +254,7 @@ double eb_span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_
     /* The span starts before its first sample, so that even a span shorter
      * than the sampling period has a sample of its own (a few microseconds
      * of reading the fast sources are inside its timing). */
+    rep->thread_cpu0[s] = eb_thread_cpu_s();
     rep->t_start[s] = eb_now();
     if (smp) eb_sampler_sample_now(smp);
     return rep->t_start[s];
@@ -255,6 +263,7 @@ double eb_span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_
 void eb_span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span s, double t)
 {
     rep->t_end[s] = t;
+    rep->thread_cpu_s[s] = eb_thread_cpu_s() - rep->thread_cpu0[s];
     if (smp) eb_sampler_sample_now(smp);
     eb_measure_span_memory(cfg->root, rep->pm[s]);
 }
@@ -290,8 +299,13 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
                          const eb_counters *ctr, eb_rep *rep, int32_t **prompt, int32_t *n_prompt,
                          eb_error *err)
 {
-    const eb_load_params lp = {
-        .n_gpu_layers = cfg->n_gpu_layers, .use_mmap = true, .load_mode = cfg->load_mode};
+    /* with RPC nodes every layer goes to them unless --ngl keeps some here */
+    const int ngl = res->n_nodes > 0 && cfg->n_gpu_layers == 0 ? -1 : cfg->n_gpu_layers;
+    const eb_load_params lp = {.n_gpu_layers = ngl,
+                               .use_mmap = true,
+                               .load_mode = cfg->load_mode,
+                               .rpc = res->n_nodes > 0 ? res->rpc_list : NULL,
+                               .tensor_split = res->has_split ? res->tensor_split : NULL};
     const eb_ctx_params cp = {.n_ctx = cfg->n_ctx,
                               .n_batch = cfg->n_batch,
                               .n_ubatch =
@@ -316,7 +330,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
 
     eb_model_keeper *k = cfg->keeper;
     const char *load_mode = cfg->load_mode ? cfg->load_mode : "mmap";
-    rep->model_reused = k && k->model && k->engine == e && k->n_gpu_layers == cfg->n_gpu_layers &&
+    rep->model_reused = k && k->model && k->engine == e && k->n_gpu_layers == ngl &&
                         strcmp(k->path, cfg->model_path) == 0 &&
                         strcmp(k->load_mode, load_mode) == 0 && !cfg->cold_load;
     rep->cold_resident_pct = NAN;
@@ -334,9 +348,11 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     }
 
     eb_counter_raw c0, c1, c2, c2b, c3;
+    eb_status st = eb_dist_rep_start(res, rep, err);
+    if (st != EB_OK) return st;
     eb_counters_read(ctr, &c0);
     double t0 = eb_span_begin(cfg, smp, rep, EB_SPAN_LOAD);
-    eb_status st = EB_OK;
+    eb_dist_mark(res, rep, EB_SPAN_LOAD, false);
     if (rep->model_reused) {
         m = k->model;
     } else {
@@ -345,7 +361,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
             eb_model_keeper_release(k);
             k->engine = e;
             k->model = m;
-            k->n_gpu_layers = cfg->n_gpu_layers;
+            k->n_gpu_layers = ngl;
             snprintf(k->path, sizeof k->path, "%s", cfg->model_path);
             snprintf(k->load_mode, sizeof k->load_mode, "%s", load_mode);
         }
@@ -357,6 +373,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         e->context_info(c, &res->ctx_info);
         res->has_ctx_info = true;
     }
+    eb_dist_after_context(e, res);
 
     if (!*prompt) {
         e->model_info(m, &res->model);
@@ -384,9 +401,11 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         t1 = eb_now(); /* tokenizing is not part of loading */
     }
     eb_span_end(cfg, smp, rep, EB_SPAN_LOAD, t1);
+    eb_dist_mark(res, rep, EB_SPAN_LOAD, true);
     if (cfg->n_depth > 0 && (st = fill_depth(e, c, cfg, &res->model, rep, err)) != EB_OK) goto done;
 
     double t1b = eb_span_begin(cfg, smp, rep, EB_SPAN_PREFILL);
+    eb_dist_mark(res, rep, EB_SPAN_PREFILL, false);
     eb_counters_read(ctr, &c1);
     st = n_par > 1 ? eb_parallel_prefill(e, c, cfg, *prompt, *n_prompt, err)
                    : e->prefill(c, *prompt, *n_prompt, err);
@@ -394,13 +413,16 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     eb_counters_read(ctr, &c2);
     if (st != EB_OK) goto done;
     eb_span_end(cfg, smp, rep, EB_SPAN_PREFILL, t2);
+    eb_dist_mark(res, rep, EB_SPAN_PREFILL, true);
 
     rep->itl_s = calloc((size_t)cfg->n_gen, sizeof *rep->itl_s);
-    if (!rep->itl_s) {
+    if (n_par == 1) rep->gen_tokens = calloc((size_t)cfg->n_gen, sizeof *rep->gen_tokens);
+    if (!rep->itl_s || (n_par == 1 && !rep->gen_tokens)) {
         st = eb_fail(err, EB_E_NO_MEMORY, "latency samples");
         goto done;
     }
     double t2b = eb_span_begin(cfg, smp, rep, EB_SPAN_GEN);
+    eb_dist_mark(res, rep, EB_SPAN_GEN, false);
     eb_counters_read(ctr, &c2b);
     double first = 0, prev = t2b;
     for (int i = 0; i < cfg->n_gen; i++) {
@@ -412,6 +434,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         } else {
             int32_t tok = e->greedy_next(c); /* end-of-sequence is ignored, as in the study */
             if (i == 0) first = eb_now();
+            if (rep->gen_tokens) rep->gen_tokens[i] = tok;
             st = e->decode_one(c, tok, err);
         }
         if (st != EB_OK) goto done;
@@ -422,6 +445,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     double t3 = prev;
     eb_counters_read(ctr, &c3);
     eb_span_end(cfg, smp, rep, EB_SPAN_GEN, t3);
+    eb_dist_mark(res, rep, EB_SPAN_GEN, true);
     rep->t_start[EB_SPAN_RUN] = t0;
     rep->t_end[EB_SPAN_RUN] = t3;
     e->perf(c, &rep->engine_perf);
@@ -501,6 +525,7 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     if ((st = eb_gguf_check(cfg->model_path, &gs, err)) != EB_OK) return st;
     if ((st = e->init(err)) != EB_OK) return st;
     eb_run_fill_header(e, cfg, res);
+    if ((st = eb_dist_open(cfg, res, gs.data_end, err)) != EB_OK) return st;
 
     eb_measure_cpu_header(cfg->root, res);
 
@@ -541,7 +566,14 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
         st = run_one(e, cfg, res, &ctr, rep, &prompt, &n_prompt, err);
         if (st != EB_OK) {
             free(rep->itl_s);
+            free(rep->nodes);
+            free(rep->gen_tokens);
             memset(rep, 0, sizeof *rep);
+            break;
+        }
+        /* the nodes' own figures: the repetition stays if they are lost */
+        if ((st = eb_dist_rep_done(res, rep, err)) != EB_OK) {
+            res->n_reps = i + 1;
             break;
         }
         res->n_reps = i + 1;
@@ -553,6 +585,8 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
      * runs, which stay in res. */
     eb_error merr = {0};
     eb_status mst = eb_measure_finish(res, &merr);
+    eb_dist_finish(res);
+    eb_dist_close(res);
     if (st == EB_OK && mst != EB_OK) {
         st = mst;
         *err = merr;

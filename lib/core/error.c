@@ -29,6 +29,8 @@ const char *eb_status_name(eb_status status)
         return "not_available";
     case EB_E_INTERNAL:
         return "internal";
+    case EB_E_NETWORK:
+        return "network";
     }
     return "unknown";
 }

@@ -11,6 +11,7 @@
 #include "edgebench/engine.h"
 #include "edgebench/util.h"
 #include "engine_kernels.h"
+#include "engine_rpc.h"
 #include "ggml-cpu.h"
 #include "llama.h"
 
@@ -90,6 +91,7 @@ static void log_cb(enum ggml_log_level level, const char *text, void *user)
 {
     (void)user;
     ctx_log(text);
+    eb_rpc_log_line(text);
     const char *off = strstr(text, "offloaded ");
     int done, total;
     if (off && strstr(off, "layers to GPU") && sscanf(off, "offloaded %d/%d", &done, &total) == 2) {
@@ -181,11 +183,20 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
     }
 }
 
+/* ggml aborts the process when an RPC node stops answering (or on an
+ * internal error): say so in one line a sweep can keep as the reason. */
+static void abort_cb(const char *msg)
+{
+    fprintf(stderr, "edgebench: llama.cpp aborted: %s%s\n", msg,
+            strstr(msg, "RPC") ? " (an RPC node stopped answering or was unreachable)" : "");
+}
+
 static eb_status llama_init(eb_error *err)
 {
     static int done;
     (void)err;
     if (!done) {
+        ggml_set_abort_callback(abort_cb);
         llama_log_set(log_cb, NULL);
         llama_backend_init();
         done = 1;
@@ -208,6 +219,23 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     if (p && p->no_alloc) {
         mp.no_alloc = true; /* llama.cpp maps nothing in this mode */
         mp.load_mode = LLAMA_LOAD_MODE_NONE;
+    }
+    ggml_backend_dev_t devs[4 * EB_MAX_NODES + 1];
+    float split[128] = {0};
+    int n_devs = 0;
+    eb_status rs = eb_rpc_devices(p && p->rpc ? p->rpc : "", devs, 4 * EB_MAX_NODES + 1, &n_devs, err);
+    if (rs != EB_OK) return rs;
+    if (p && p->rpc) {
+        if (llama_max_devices() > sizeof split / sizeof *split)
+            return eb_fail(err, EB_E_INTERNAL, "llama.cpp takes %zu devices, more than %zu",
+                           llama_max_devices(), sizeof split / sizeof *split);
+        mp.devices = devs; /* the nodes only: none registered by earlier runs */
+        if (p->tensor_split) {
+            /* one share a device: an rpc-server of one device each */
+            for (int i = 0; i < n_devs && i < EB_MAX_NODES; i++)
+                split[i] = p->tensor_split[i];
+            mp.tensor_split = split;
+        }
     }
     last_log[0] = '\0';
     logged_offloaded = logged_offload_total = -1;
@@ -359,6 +387,7 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
                              : strcasecmp(p->flash_attn, "off") == 0
                                  ? LLAMA_FLASH_ATTN_TYPE_DISABLED
                                  : LLAMA_FLASH_ATTN_TYPE_AUTO;
+    eb_rpc_placement_reset(true);
     memset(&logged_ctx, 0, sizeof logged_ctx);
     logged_ctx.kv_mib = logged_ctx.k_mib = logged_ctx.v_mib = NAN;
     logged_ctx.flash_attn = cp.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_AUTO
@@ -617,5 +646,6 @@ const eb_engine_ops eb_engine_llama = {
     .memory_clear = llama_memory_clear_,
     .quantize = llama_quantize_,
     .quant_types = llama_quant_types,
+    .placement = eb_rpc_placement,
     .matmul_probe = eb_ggml_matmul_probe,
 };

@@ -219,6 +219,8 @@ static cJSON *rep_json(const eb_run_result *r, const eb_rep *w, bool with_sample
     if (w->has_throttled) cJSON_AddNumberToObject(o, "throttled_flags", w->throttled);
     if (with_samples && w->itl_s)
         cJSON_AddItemToObject(o, "itl_s", cJSON_CreateDoubleArray(w->itl_s, w->n_gen));
+    if (with_samples && w->gen_tokens)
+        cJSON_AddItemToObject(o, "gen_tokens", cJSON_CreateIntArray(w->gen_tokens, w->n_gen));
     return o;
 }
 
@@ -395,6 +397,7 @@ cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
     cJSON_AddItemToObject(root, "measurement", measurement_json(r));
     cJSON_AddItemToObject(root, "roofline", roofline_json(r));
     if (r->config.sustain_s > 0) cJSON_AddItemToObject(root, "sustained", sustained_json(r));
+    if (r->n_nodes > 0) eb_dist_to_json(r, root);
     cJSON_AddNumberToObject(root, "perf_event_paranoid", r->perf_event_paranoid);
     cJSON_AddNumberToObject(root, "process_peak_rss_mib", (double)r->process_peak_rss_kb / 1024.0);
     cJSON *tl = with_timeline ? eb_timeline_to_json(r) : NULL;

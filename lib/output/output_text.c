@@ -328,6 +328,7 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
     }
     roofline_lines(f, r);
     sustained_lines(f, r);
+    eb_dist_write_text(f, r);
     sampler_lines(f, r);
     if ((r->governors && r->governors[0]) || r->cpus_online[0])
         fprintf(f, "  CPUs online %s; governors %s\n", r->cpus_online[0] ? r->cpus_online : "?",

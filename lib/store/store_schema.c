@@ -168,6 +168,29 @@ static const char schema_v8[] =
     " LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN builds b ON b.id = t.build_id"
     " LEFT JOIN models m ON m.id = t.model_id;\n";
 
+/* Distributed runs over RPC nodes: the trial's nodes and link, a row a
+ * node and span, and where a token's time and energy went a span. */
+static const char schema_v9[] =
+    "ALTER TABLE trials ADD COLUMN rpc TEXT;\n"
+    "ALTER TABLE trials ADD COLUMN n_nodes INTEGER;\n"
+    "ALTER TABLE trials ADD COLUMN link TEXT;\n"
+    "ALTER TABLE trials ADD COLUMN link_mbit DOUBLE PRECISION;\n"
+    "ALTER TABLE trials ADD COLUMN link_delay_ms DOUBLE PRECISION;\n"
+    "CREATE TABLE trial_nodes (trial_id BIGINT NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
+    " node INTEGER NOT NULL, span TEXT NOT NULL, address TEXT, hostname TEXT, board TEXT, cpu TEXT,"
+    " arch TEXT, mem_limit_mib INTEGER, layers INTEGER, model_mib DOUBLE PRECISION,"
+    " share DOUBLE PRECISION, clock_offset_ms DOUBLE PRECISION,"
+    " clock_uncertainty_ms DOUBLE PRECISION, rtt_ms DOUBLE PRECISION, energy_source TEXT,"
+    " energy_j DOUBLE PRECISION, mean_w DOUBLE PRECISION, peak_rss_mib DOUBLE PRECISION,"
+    " compute_s DOUBLE PRECISION, sent_bytes DOUBLE PRECISION, received_bytes DOUBLE PRECISION,"
+    " PRIMARY KEY (trial_id, node, span));\n"
+    "CREATE TABLE trial_distributed (trial_id BIGINT NOT NULL REFERENCES trials(id) ON DELETE"
+    " CASCADE, span TEXT NOT NULL, wall_s DOUBLE PRECISION, local_compute_s DOUBLE PRECISION,"
+    " nodes_compute_s DOUBLE PRECISION, network_wait_s_estimate DOUBLE PRECISION,"
+    " bytes DOUBLE PRECISION, predicted_transfer_s DOUBLE PRECISION,"
+    " energy_j_all_devices DOUBLE PRECISION, j_per_token_all_devices DOUBLE PRECISION,"
+    " PRIMARY KEY (trial_id, span));\n";
+
 /* The hashes of records stored before schema 6, a chunk at a time so that
  * memory stays bounded however large the store. */
 static eb_status hash_table(eb_store *s, const char *table, eb_error *err)
@@ -214,6 +237,7 @@ static const struct migration {
 } migrations[] = {
     {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL}, {schema_v4, NULL},
     {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL}, {schema_v8, NULL},
+    {schema_v9, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

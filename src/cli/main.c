@@ -14,6 +14,7 @@ static const struct command {
     {"ppl", cmd_ppl, "perplexity on a corpus, KL divergence against a base model"},
     {"sweep", cmd_sweep, "run a plan of trials (models x types x threads x governors ...)"},
     {"fleet", cmd_fleet, "one plan for many devices through PostgreSQL: submit, status, cancel"},
+    {"node", cmd_node, "this device as an RPC node of a distributed run (llama.cpp rpc-server)"},
     {"agent", cmd_agent, "this device in a fleet: claim, run and store its trials"},
     {"results", cmd_results, "list and filter stored results (table, CSV, JSON, Markdown, SQL)"},
     {"analyze", cmd_analyze, "optimal configurations, usability, battery, cost, break-even"},

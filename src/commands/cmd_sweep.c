@@ -110,7 +110,7 @@ int cmd_sweep(int argc, char **argv)
 static bool is_multi(const eb_param *o, const char *v)
 {
     if (o->flags & EB_PF_SINGLE) return false;
-    if (strchr(v, ',')) return true;
+    if (strchr(v, (o->flags & EB_PF_LIST_SEMI) ? ';' : ',')) return true;
     long a, b;
     char tail;
     return o->type == EB_PT_INT && sscanf(v, "%ld-%ld%c", &a, &b, &tail) >= 2 && a >= 0;

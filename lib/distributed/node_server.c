@@ -1,0 +1,374 @@
+/* `edgebench node`: llama.cpp's rpc-server as a child, and a control port
+ * where the coordinator asks for this device's facts, its clock and what
+ * its sensors saw over a window of a trial (node_window.c). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "edgebench/limits.h"
+#include "edgebench/node.h"
+#include "edgebench/sysinfo.h"
+#include "edgebench/util.h"
+#include "node_impl.h"
+
+const char *eb_node_default_server(void)
+{
+    return EB_RPC_SERVER;
+}
+
+static void say(eb_node_log_fn log, void *user, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(eb_node_log_fn log, void *user, const char *fmt, ...)
+{
+    if (!log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log(user, line);
+}
+
+/* Is a TCP socket listening on port (IPv4 or IPv6)? Read from
+ * /proc/net/tcp, so the check sends nothing to the rpc-server. */
+static bool port_listening(int port)
+{
+    const char *files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    for (int f = 0; f < 2; f++) {
+        FILE *fp = fopen(files[f], "r");
+        if (!fp) continue;
+        char line[512];
+        bool found = false;
+        while (!found && fgets(line, sizeof line, fp)) {
+            char local[128];
+            unsigned st;
+            if (sscanf(line, " %*d: %127s %*s %x", local, &st) != 2) continue;
+            const char *colon = strrchr(local, ':');
+            if (colon && st == 0x0A && strtol(colon + 1, NULL, 16) == port) found = true;
+        }
+        fclose(fp);
+        if (found) return true;
+    }
+    return false;
+}
+
+/* The interface that carries host: "lo" for a loopback address, else the
+ * one whose address it is (from getifaddrs-free /proc reading: the route to
+ * it). */
+static void iface_of(const char *host, char *out, size_t cap)
+{
+    out[0] = '\0';
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127) {
+        snprintf(out, cap, "lo");
+        return;
+    }
+    /* a bound address: the interface holding it, by `ip -o addr` semantics
+     * read from /proc/net/fib_trie would be long; the routing table's
+     * device for the address is enough */
+    FILE *fp = fopen("/proc/net/route", "r");
+    if (!fp) return;
+    char line[256], dev[32], best[32] = "";
+    unsigned dst, mask;
+    unsigned best_mask = 0;
+    bool any = false;
+    while (fgets(line, sizeof line, fp)) {
+        if (sscanf(line, "%31s %x %*x %*x %*d %*d %*d %x", dev, &dst, &mask) != 3) continue;
+        if (inet_pton(AF_INET, host, &a) == 1 && (a.s_addr & mask) == dst &&
+            (!any || ntohl(mask) > ntohl(best_mask))) {
+            snprintf(best, sizeof best, "%s", dev);
+            best_mask = mask;
+            any = true;
+        }
+    }
+    fclose(fp);
+    snprintf(out, cap, "%s", best);
+}
+
+static eb_status start_server(const eb_node_config *cfg, eb_mem_cage *cage, pid_t *pid,
+                              eb_error *err)
+{
+    char port_s[16], thr_s[16];
+    snprintf(port_s, sizeof port_s, "%d", cfg->port);
+    snprintf(thr_s, sizeof thr_s, "%d", cfg->threads);
+    const char *argv[10];
+    int n = 0;
+    argv[n++] = cfg->server_path;
+    argv[n++] = "-H", argv[n++] = cfg->host;
+    argv[n++] = "-p", argv[n++] = port_s;
+    if (cfg->threads > 0) argv[n++] = "-t", argv[n++] = thr_s;
+    argv[n] = NULL;
+    if (access(cfg->server_path, X_OK) != 0)
+        return eb_fail(err, EB_E_IO, "rpc-server %s: %s", cfg->server_path, strerror(errno));
+    pid_t p = fork();
+    if (p < 0) return eb_fail(err, EB_E_INTERNAL, "fork: %s", strerror(errno));
+    if (p == 0) {
+        /* its informational output goes where ours does not: stderr */
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+        if (!eb_mem_cage_enter(cage)) _exit(126);
+        if (cfg->mem_mib > 0 && cage->kind == EB_CAGE_NONE) {
+            struct rlimit rl = {(rlim_t)cfg->mem_mib << 20, (rlim_t)cfg->mem_mib << 20};
+            setrlimit(RLIMIT_AS, &rl);
+        }
+        execv(cfg->server_path, (char *const *)argv);
+        _exit(127);
+    }
+    *pid = p;
+    for (int i = 0; i < 200; i++) {
+        if (port_listening(cfg->port)) return EB_OK;
+        int status;
+        if (waitpid(p, &status, WNOHANG) == p)
+            return eb_fail(err, EB_E_ENGINE, "rpc-server %s exited (status %d) before listening on %s:%d",
+                           cfg->server_path, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                           cfg->host, cfg->port);
+        eb_sleep(0.05);
+    }
+    kill(p, SIGTERM);
+    waitpid(p, NULL, 0);
+    return eb_fail(err, EB_E_NETWORK, "rpc-server did not listen on %s:%d within 10 s", cfg->host,
+                   cfg->port);
+}
+
+static int listen_on(const char *host, int port, eb_error *err)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char port_s[16];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    int rc = getaddrinfo(host, port_s, &hints, &ai);
+    if (rc != 0) {
+        eb_fail(err, EB_E_INVALID_ARG, "host '%s': %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 8) != 0) {
+        eb_fail(err, EB_E_NETWORK, "control port %s:%d: %s", host, port, strerror(errno));
+        if (fd >= 0) close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static void facts_fill(const eb_node_config *cfg, const eb_mem_cage *cage, eb_node_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    eb_device_info d;
+    eb_device_info_read(cfg->root, &d);
+    snprintf(f->hostname, sizeof f->hostname, "%s", d.hostname);
+    snprintf(f->board, sizeof f->board, "%s", d.board_model);
+    snprintf(f->cpu, sizeof f->cpu, "%s", d.cpu_model);
+    snprintf(f->arch, sizeof f->arch, "%s", d.arch);
+    f->n_cpus = d.n_cpus_online;
+    f->ram_mib = (double)d.ram_total_kb / 1024.0;
+    f->mem_limit_mib = cfg->mem_mib;
+    if (cfg->mem_mib > 0) eb_mem_cage_describe(cage, f->cage, sizeof f->cage);
+    f->threads = cfg->threads;
+    if (cfg->iface)
+        snprintf(f->iface, sizeof f->iface, "%s", cfg->iface);
+    else
+        iface_of(cfg->host, f->iface, sizeof f->iface);
+}
+
+static double realtime_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* One request line, one reply line. */
+static char *handle(eb_node_state *st, const char *line)
+{
+    cJSON *req = cJSON_Parse(line), *rep = cJSON_CreateObject();
+    const char *cmd = cJSON_GetStringValue(cJSON_GetObjectItem(req, "cmd"));
+    eb_error e = {0};
+    if (!cmd) {
+        cJSON_AddStringToObject(rep, "error", "a request is {\"cmd\": ...}");
+    } else if (strcmp(cmd, "time") == 0) {
+        cJSON_AddNumberToObject(rep, "t", realtime_now());
+    } else if (strcmp(cmd, "hello") == 0) {
+        eb_node_facts_to_json(&st->facts, rep);
+        cJSON_AddNumberToObject(rep, "t", realtime_now());
+    } else if (strcmp(cmd, "begin") == 0) {
+        if (eb_node_trial_begin(st, &e) != EB_OK) cJSON_AddStringToObject(rep, "error", e.msg);
+        else cJSON_AddTrueToObject(rep, "ok");
+        eb_node_facts_to_json(&st->facts, rep);
+    } else if (strcmp(cmd, "window") == 0) {
+        double t0 = cJSON_GetNumberValue(cJSON_GetObjectItem(req, "t0"));
+        double t1 = cJSON_GetNumberValue(cJSON_GetObjectItem(req, "t1"));
+        eb_node_window w;
+        if (isnan(t0) || isnan(t1) || t1 < t0)
+            cJSON_AddStringToObject(rep, "error", "window needs t0 <= t1");
+        else if (eb_node_trial_window(st, t0, t1, &w, &e) != EB_OK)
+            cJSON_AddStringToObject(rep, "error", e.msg);
+        else
+            eb_node_window_to_json(&w, rep);
+    } else if (strcmp(cmd, "end") == 0) {
+        eb_node_trial_end(st);
+        cJSON_AddTrueToObject(rep, "ok");
+    } else {
+        cJSON_AddStringToObject(rep, "error", "unknown cmd (hello, time, begin, window, end)");
+    }
+    char *out = cJSON_PrintUnformatted(rep);
+    cJSON_Delete(req);
+    cJSON_Delete(rep);
+    return out;
+}
+
+typedef struct client {
+    int fd;
+    char *buf;
+    size_t used, cap;
+} client;
+
+/* Reads what arrived; answers each complete line. False: the client left. */
+static bool client_read(eb_node_state *st, client *c)
+{
+    if (c->cap - c->used < 4096) {
+        size_t cap = c->cap ? c->cap * 2 : 8192;
+        char *g = realloc(c->buf, cap);
+        if (!g) return false;
+        c->buf = g;
+        c->cap = cap;
+    }
+    ssize_t n = recv(c->fd, c->buf + c->used, c->cap - c->used - 1, 0);
+    if (n <= 0) return false;
+    c->used += (size_t)n;
+    c->buf[c->used] = '\0';
+    char *nl;
+    while ((nl = memchr(c->buf, '\n', c->used))) {
+        *nl = '\0';
+        char *reply = handle(st, c->buf);
+        if (reply) {
+            size_t len = strlen(reply);
+            reply[len] = '\n'; /* the NUL goes: sent as a line */
+            const char *p = reply;
+            size_t left = len + 1;
+            while (left > 0) {
+                ssize_t w = send(c->fd, p, left, MSG_NOSIGNAL);
+                if (w <= 0) break;
+                p += w, left -= (size_t)w;
+            }
+            free(reply);
+        }
+        size_t rest = c->used - (size_t)(nl + 1 - c->buf);
+        memmove(c->buf, nl + 1, rest);
+        c->used = rest;
+    }
+    return true;
+}
+
+eb_status eb_node_serve(const eb_node_config *cfg, volatile int *stop, eb_node_log_fn log,
+                        void *user, eb_error *err)
+{
+    eb_node_state st;
+    memset(&st, 0, sizeof st);
+    st.cfg = *cfg;
+    st.cfg.host = cfg->host ? cfg->host : "127.0.0.1";
+    if (st.cfg.interval_s <= 0) st.cfg.interval_s = 0.05;
+    int cport = cfg->control_port > 0 ? cfg->control_port : cfg->port + EB_NODE_CONTROL_OFFSET;
+    eb_mem_cage cage = {0};
+    eb_status s = EB_OK;
+    if (cfg->mem_mib > 0 && (s = eb_mem_cage_make(cfg->root, cfg->mem_mib, &cage, err)) != EB_OK)
+        return s;
+    int lfd = listen_on(st.cfg.host, cport, err);
+    if (lfd < 0) {
+        eb_mem_cage_remove(&cage);
+        return err ? err->status : EB_E_NETWORK;
+    }
+    if ((s = start_server(&st.cfg, &cage, &st.server_pid, err)) != EB_OK) {
+        close(lfd);
+        eb_mem_cage_remove(&cage);
+        return s;
+    }
+    facts_fill(&st.cfg, &cage, &st.facts);
+    eb_node_probe_energy(&st);
+    char cage_s[160] = "";
+    if (cfg->mem_mib > 0) snprintf(cage_s, sizeof cage_s, "; memory %d MiB (%s)", cfg->mem_mib, st.facts.cage);
+    say(log, user, "rpc-server pid %d on %s:%d, control on %s:%d, interface %s%s",
+        (int)st.server_pid, st.cfg.host, cfg->port, st.cfg.host, cport,
+        st.facts.iface[0] ? st.facts.iface : "(none found)", cage_s);
+
+    client *clients = NULL;
+    size_t n_clients = 0;
+    struct pollfd *pfd = NULL;
+    while (!*stop) {
+        int status;
+        if (waitpid(st.server_pid, &status, WNOHANG) == st.server_pid) {
+            s = eb_fail(err, EB_E_ENGINE, "rpc-server (pid %d) ended: %s %d", (int)st.server_pid,
+                        WIFSIGNALED(status) ? "signal" : "exit status",
+                        WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            st.server_pid = 0;
+            break;
+        }
+        struct pollfd *g = realloc(pfd, (n_clients + 1) * sizeof *pfd);
+        if (!g) {
+            s = eb_fail(err, EB_E_NO_MEMORY, "poll set");
+            break;
+        }
+        pfd = g;
+        pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+        for (size_t i = 0; i < n_clients; i++)
+            pfd[i + 1] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
+        int r = poll(pfd, n_clients + 1, 200);
+        if (r < 0 && errno != EINTR) {
+            s = eb_fail(err, EB_E_INTERNAL, "poll: %s", strerror(errno));
+            break;
+        }
+        if (r <= 0) continue;
+        for (size_t i = n_clients; i-- > 0;) {
+            if (!(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            if (!client_read(&st, &clients[i])) {
+                close(clients[i].fd);
+                free(clients[i].buf);
+                clients[i] = clients[--n_clients];
+                /* a coordinator gone without "end": its sampler goes too */
+                if (n_clients == 0) eb_node_trial_end(&st);
+            }
+        }
+        if (pfd[0].revents & POLLIN) {
+            int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+            client *cg = fd >= 0 ? realloc(clients, (n_clients + 1) * sizeof *clients) : NULL;
+            if (cg) {
+                clients = cg;
+                clients[n_clients++] = (client){.fd = fd};
+            } else if (fd >= 0) {
+                close(fd);
+            }
+        }
+    }
+    for (size_t i = 0; i < n_clients; i++) {
+        close(clients[i].fd);
+        free(clients[i].buf);
+    }
+    free(clients);
+    free(pfd);
+    close(lfd);
+    eb_node_trial_end(&st);
+    if (st.server_pid > 0) {
+        kill(st.server_pid, SIGTERM);
+        waitpid(st.server_pid, NULL, 0);
+    }
+    eb_mem_cage_remove(&cage);
+    return s;
+}

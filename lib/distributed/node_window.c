@@ -1,0 +1,320 @@
+/* The node's trial sampling: the device's own sensors (the sampler every
+ * run uses) and a thread reading the rpc-server's memory and CPU time and
+ * the interface's byte counters; a window's figures from both. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "edgebench/util.h"
+#include "node_impl.h"
+
+static double read_num(const char *path)
+{
+    char line[64];
+    if (!eb_read_line(path, line, sizeof line)) return NAN;
+    char *end;
+    double v = strtod(line, &end);
+    return end == line ? NAN : v;
+}
+
+/* The serving thread is the rpc-server's main thread (it serves one
+ * client at a time and computes as thread 0 of its pool): its run time in
+ * nanoseconds from schedstat, else its utime + stime ticks. */
+static double server_cpu_s(pid_t pid)
+{
+    char path[96], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
+    if (eb_read_line(path, buf, sizeof buf)) {
+        unsigned long long ns;
+        if (sscanf(buf, "%llu", &ns) == 1) return (double)ns * 1e-9;
+    }
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (!eb_read_line(path, buf, sizeof buf)) return NAN;
+    const char *p = strrchr(buf, ')');
+    unsigned long ut, stt;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) != 2)
+        return NAN;
+    return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double server_rss_mib(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    char *text = eb_read_file(path, NULL);
+    if (!text) return NAN;
+    char v[64];
+    double mib = eb_text_field(text, "VmRSS", ":", v, sizeof v) ? strtod(v, NULL) / 1024.0 : NAN;
+    free(text);
+    return mib;
+}
+
+static void sample_take(eb_node_state *st)
+{
+    eb_node_sample s = {.t = eb_now(),
+                        .rss_mib = server_rss_mib(st->server_pid),
+                        .cpu_s = server_cpu_s(st->server_pid),
+                        .tx = NAN,
+                        .rx = NAN};
+    if (st->facts.iface[0]) {
+        char rel[128], path[1024];
+        snprintf(rel, sizeof rel, "/sys/class/net/%s/statistics/tx_bytes", st->facts.iface);
+        eb_path_join(path, sizeof path, st->cfg.root, rel);
+        s.tx = read_num(path);
+        snprintf(rel, sizeof rel, "/sys/class/net/%s/statistics/rx_bytes", st->facts.iface);
+        eb_path_join(path, sizeof path, st->cfg.root, rel);
+        s.rx = read_num(path);
+    }
+    pthread_mutex_lock(&st->lock);
+    if (st->n == st->cap) {
+        /* grows with the trial: nothing is dropped */
+        size_t cap = st->cap ? st->cap * 2 : 1024;
+        eb_node_sample *g = realloc(st->samples, cap * sizeof *g);
+        if (g) st->samples = g, st->cap = cap;
+    }
+    if (st->n < st->cap) st->samples[st->n++] = s;
+    pthread_mutex_unlock(&st->lock);
+}
+
+static void *sample_loop(void *arg)
+{
+    eb_node_state *st = arg;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    long step_ns = (long)(st->cfg.interval_s * 1e9);
+    while (!st->stop) {
+        sample_take(st);
+        next.tv_nsec += step_ns;
+        while (next.tv_nsec >= 1000000000L)
+            next.tv_nsec -= 1000000000L, next.tv_sec++;
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+    }
+    return NULL;
+}
+
+void eb_node_probe_energy(eb_node_state *st)
+{
+    eb_sampler_config sc = {.interval_s = st->cfg.interval_s, .root = st->cfg.root};
+    eb_sampler *s = NULL;
+    eb_error e = {0};
+    if (eb_sampler_create(&sc, &s, &e) != EB_OK) {
+        snprintf(st->facts.energy_reason, sizeof st->facts.energy_reason, "%s", e.msg);
+        return;
+    }
+    if (eb_sampler_has_total(s)) {
+        snprintf(st->facts.energy_source, sizeof st->facts.energy_source, "%s",
+                 eb_sampler_total_source(s));
+        st->facts.energy_estimate = eb_sampler_total_is_estimate(s);
+    } else {
+        /* the probes' reasons, shortest first is enough to say why */
+        size_t used = 0;
+        for (size_t i = 0; i < eb_sampler_probe_count(s); i++) {
+            const eb_probe_report *r = eb_sampler_probe(s, i);
+            used += (size_t)snprintf(st->facts.energy_reason + used,
+                                     used < sizeof st->facts.energy_reason
+                                         ? sizeof st->facts.energy_reason - used
+                                         : 0,
+                                     "%s%s: %s", used ? "; " : "", r->source, r->reason);
+            if (used >= sizeof st->facts.energy_reason) break;
+        }
+        if (!st->facts.energy_reason[0])
+            snprintf(st->facts.energy_reason, sizeof st->facts.energy_reason, "no power sensor");
+    }
+    eb_sampler_free(s);
+}
+
+eb_status eb_node_trial_begin(eb_node_state *st, eb_error *err)
+{
+    eb_node_trial_end(st);
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    st->wall_minus_mono = (double)rt.tv_sec + (double)rt.tv_nsec * 1e-9 - eb_now();
+    eb_sampler_config sc = {.interval_s = st->cfg.interval_s, .root = st->cfg.root};
+    eb_status s = eb_sampler_create(&sc, &st->sampler, err);
+    if (s == EB_OK) s = eb_sampler_start(st->sampler, err);
+    if (s != EB_OK) {
+        eb_sampler_free(st->sampler);
+        st->sampler = NULL;
+        return s;
+    }
+    pthread_mutex_init(&st->lock, NULL);
+    st->n = 0;
+    st->stop = 0;
+    if (pthread_create(&st->thread, NULL, sample_loop, st) != 0) {
+        eb_sampler_stop(st->sampler);
+        eb_sampler_free(st->sampler);
+        st->sampler = NULL;
+        return eb_fail(err, EB_E_INTERNAL, "node sampling thread");
+    }
+    st->running = true;
+    return EB_OK;
+}
+
+void eb_node_trial_end(eb_node_state *st)
+{
+    if (!st->running) return;
+    st->stop = 1;
+    pthread_join(st->thread, NULL);
+    eb_sampler_stop(st->sampler);
+    eb_sampler_free(st->sampler);
+    st->sampler = NULL;
+    free(st->samples);
+    st->samples = NULL;
+    st->n = st->cap = 0;
+    pthread_mutex_destroy(&st->lock);
+    st->running = false;
+}
+
+/* A cumulative series' value at t, interpolated between samples. */
+static double at(const eb_node_sample *s, size_t n, size_t field, double t)
+{
+#define FIELD(i) (*(const double *)((const char *)&s[i] + field))
+    if (n == 0) return NAN;
+    if (t <= s[0].t) return FIELD(0);
+    for (size_t i = 1; i < n; i++)
+        if (s[i].t >= t) {
+            double f = (t - s[i - 1].t) / (s[i].t - s[i - 1].t);
+            return FIELD(i - 1) + f * (FIELD(i) - FIELD(i - 1));
+        }
+    return FIELD(n - 1);
+#undef FIELD
+}
+
+eb_status eb_node_trial_window(eb_node_state *st, double t0, double t1, eb_node_window *w,
+                               eb_error *err)
+{
+    if (!st->running) return eb_fail(err, EB_E_INVALID_ARG, "no trial begun on this node");
+    double a = t0 - st->wall_minus_mono, b = t1 - st->wall_minus_mono;
+    /* a window that ends in our future (clock offset error): wait for it */
+    for (int i = 0; i < 100 && eb_now() < b + 0.002; i++)
+        eb_sleep(0.01);
+    eb_sampler_sample_now(st->sampler);
+    sample_take(st);
+    *w = (eb_node_window){.energy_j = NAN, .mean_w = NAN, .peak_w = NAN, .peak_rss_mib = NAN,
+                          .compute_s = NAN, .iface_tx_bytes = NAN, .iface_rx_bytes = NAN,
+                          .temp_max_c = NAN, .cpu_freq_mhz = NAN};
+    double j, peak;
+    if (eb_sampler_total_energy(st->sampler, a, b, &j, &peak)) {
+        w->energy_j = j;
+        w->mean_w = b > a ? j / (b - a) : NAN;
+        w->peak_w = peak;
+    }
+    for (int c = 0; c < eb_sampler_n_channels(st->sampler); c++) {
+        const eb_channel *ch = eb_sampler_channel(st->sampler, c);
+        double mean, max;
+        if (ch->gpu || !eb_sampler_channel_summary(st->sampler, c, a, b, &mean, &max)) continue;
+        if (ch->kind == EB_CH_TEMP && (isnan(w->temp_max_c) || max > w->temp_max_c))
+            w->temp_max_c = max;
+        if (ch->kind == EB_CH_FREQ && isnan(w->cpu_freq_mhz)) w->cpu_freq_mhz = mean;
+    }
+    pthread_mutex_lock(&st->lock);
+    const eb_node_sample *s = st->samples;
+    size_t n = st->n;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].t < a || s[i].t > b) continue;
+        w->n_samples++;
+        if (!isnan(s[i].rss_mib) && (isnan(w->peak_rss_mib) || s[i].rss_mib > w->peak_rss_mib))
+            w->peak_rss_mib = s[i].rss_mib;
+    }
+    w->compute_s = at(s, n, offsetof(eb_node_sample, cpu_s), b) -
+                   at(s, n, offsetof(eb_node_sample, cpu_s), a);
+    w->iface_tx_bytes =
+        at(s, n, offsetof(eb_node_sample, tx), b) - at(s, n, offsetof(eb_node_sample, tx), a);
+    w->iface_rx_bytes =
+        at(s, n, offsetof(eb_node_sample, rx), b) - at(s, n, offsetof(eb_node_sample, rx), a);
+    pthread_mutex_unlock(&st->lock);
+    (void)err;
+    return EB_OK;
+}
+
+static void num(cJSON *o, const char *k, double v)
+{
+    if (isnan(v))
+        cJSON_AddNullToObject(o, k);
+    else
+        cJSON_AddNumberToObject(o, k, v);
+}
+
+static double get_num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void get_str(const cJSON *o, const char *k, char *out, size_t cap)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+    snprintf(out, cap, "%s", v ? v : "");
+}
+
+void eb_node_facts_to_json(const eb_node_facts *f, cJSON *o)
+{
+    cJSON_AddStringToObject(o, "hostname", f->hostname);
+    cJSON_AddStringToObject(o, "board", f->board);
+    cJSON_AddStringToObject(o, "cpu", f->cpu);
+    cJSON_AddStringToObject(o, "arch", f->arch);
+    cJSON_AddNumberToObject(o, "n_cpus", f->n_cpus);
+    cJSON_AddNumberToObject(o, "ram_mib", f->ram_mib);
+    cJSON_AddNumberToObject(o, "mem_limit_mib", f->mem_limit_mib);
+    cJSON_AddStringToObject(o, "cage", f->cage);
+    cJSON_AddNumberToObject(o, "threads", f->threads);
+    cJSON_AddStringToObject(o, "iface", f->iface);
+    cJSON_AddStringToObject(o, "energy_source", f->energy_source);
+    cJSON_AddBoolToObject(o, "energy_estimate", f->energy_estimate);
+    cJSON_AddStringToObject(o, "energy_reason", f->energy_reason);
+}
+
+void eb_node_facts_from_json(const cJSON *o, eb_node_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    get_str(o, "hostname", f->hostname, sizeof f->hostname);
+    get_str(o, "board", f->board, sizeof f->board);
+    get_str(o, "cpu", f->cpu, sizeof f->cpu);
+    get_str(o, "arch", f->arch, sizeof f->arch);
+    double v;
+    f->n_cpus = isnan(v = get_num(o, "n_cpus")) ? 0 : (int)v;
+    f->ram_mib = get_num(o, "ram_mib");
+    f->mem_limit_mib = isnan(v = get_num(o, "mem_limit_mib")) ? 0 : (int)v;
+    get_str(o, "cage", f->cage, sizeof f->cage);
+    f->threads = isnan(v = get_num(o, "threads")) ? 0 : (int)v;
+    get_str(o, "iface", f->iface, sizeof f->iface);
+    get_str(o, "energy_source", f->energy_source, sizeof f->energy_source);
+    f->energy_estimate = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "energy_estimate"));
+    get_str(o, "energy_reason", f->energy_reason, sizeof f->energy_reason);
+}
+
+void eb_node_window_to_json(const eb_node_window *w, cJSON *o)
+{
+    num(o, "energy_j", w->energy_j);
+    num(o, "mean_w", w->mean_w);
+    num(o, "peak_w", w->peak_w);
+    num(o, "peak_rss_mib", w->peak_rss_mib);
+    num(o, "compute_s", w->compute_s);
+    num(o, "iface_tx_bytes", w->iface_tx_bytes);
+    num(o, "iface_rx_bytes", w->iface_rx_bytes);
+    num(o, "temp_max_c", w->temp_max_c);
+    num(o, "cpu_freq_mhz", w->cpu_freq_mhz);
+    cJSON_AddNumberToObject(o, "n_samples", w->n_samples);
+}
+
+void eb_node_window_from_json(const cJSON *o, eb_node_window *w)
+{
+    w->energy_j = get_num(o, "energy_j");
+    w->mean_w = get_num(o, "mean_w");
+    w->peak_w = get_num(o, "peak_w");
+    w->peak_rss_mib = get_num(o, "peak_rss_mib");
+    w->compute_s = get_num(o, "compute_s");
+    w->iface_tx_bytes = get_num(o, "iface_tx_bytes");
+    w->iface_rx_bytes = get_num(o, "iface_rx_bytes");
+    w->temp_max_c = get_num(o, "temp_max_c");
+    w->cpu_freq_mhz = get_num(o, "cpu_freq_mhz");
+    double n = get_num(o, "n_samples");
+    w->n_samples = isnan(n) ? 0 : (int)n;
+}
