@@ -55,6 +55,13 @@ eb_status eb_analysis_roofline_points(const eb_analysis_opts *o, eb_roofline_poi
  * largest context that ran, the smallest that failed and why. */
 eb_status eb_fit_table(const eb_table *trials, eb_table *out, eb_error *err);
 
+/* A model spread over RPC nodes, from the distributed view (eb_store_results
+ * EB_VIEW_DISTRIBUTED): per model, type, number of nodes and link, mean
+ * generation t/s, J/token of every device, TTFT, the network's estimated
+ * share of a token and the bytes it moved, beside the one-process figure
+ * of the same model where one exists. */
+eb_status eb_distributed_table(const eb_table *trials, eb_table *out, eb_error *err);
+
 /* The fleet's view: configurations measured on two or more devices of one
  * board, side by side, with the unit-to-unit coefficient of variation of
  * generation t/s and J/token over the devices' own means. */

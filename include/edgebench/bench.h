@@ -22,6 +22,8 @@ typedef struct eb_model_keeper {
     char path[1024];
     int n_gpu_layers;
     char load_mode[16];
+    bool repack;
+    char rpc[EB_MAX_NODES * 130];
 } eb_model_keeper;
 void eb_model_keeper_release(eb_model_keeper *k);
 
@@ -46,6 +48,7 @@ typedef struct eb_run_config {
     int n_depth;                 /* tokens in the cache before the prompt */
     const char *load_mode;       /* "mmap", "no-mmap", "mlock", ... */
     bool cold_load;              /* the model's pages dropped before each load */
+    bool repack;                 /* llama.cpp repacks weights for this CPU's kernels */
     bool cpu_strict;             /* engine threads pinned one per CPU */
     int poll;                    /* engine threads' busy-wait level, 0..100 */
     int n_parallel;              /* sequences decoded together (llama-batched-bench) */

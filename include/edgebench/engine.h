@@ -65,6 +65,7 @@ typedef struct eb_load_params {
      * split by the memory each node reports) */
     const char *rpc;
     const float *tensor_split;
+    bool no_repack; /* weights as stored, not repacked for this CPU's kernels */
 } eb_load_params;
 
 typedef struct eb_ctx_params {

@@ -110,7 +110,10 @@ typedef enum eb_results_view {
     EB_VIEW_ROOFLINE,    /* trials with their model's shape, for the limits */
     /* measured runs of ok trials with only what the analyses group and
      * average: the runs view's lookups a fleet's store cannot afford */
-    EB_VIEW_ANALYSIS
+    EB_VIEW_ANALYSIS,
+    /* trials with their RPC nodes, link and per-token split (schema 9),
+     * and the one-process trials beside them */
+    EB_VIEW_DISTRIBUTED
 } eb_results_view;
 
 typedef struct eb_results_filter {

@@ -305,7 +305,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
                                .use_mmap = true,
                                .load_mode = cfg->load_mode,
                                .rpc = res->n_nodes > 0 ? res->rpc_list : NULL,
-                               .tensor_split = res->has_split ? res->tensor_split : NULL};
+                               .tensor_split = res->has_split ? res->tensor_split : NULL,
+                               .no_repack = !cfg->repack};
     const eb_ctx_params cp = {.n_ctx = cfg->n_ctx,
                               .n_batch = cfg->n_batch,
                               .n_ubatch =
@@ -332,7 +333,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     const char *load_mode = cfg->load_mode ? cfg->load_mode : "mmap";
     rep->model_reused = k && k->model && k->engine == e && k->n_gpu_layers == ngl &&
                         strcmp(k->path, cfg->model_path) == 0 &&
-                        strcmp(k->load_mode, load_mode) == 0 && !cfg->cold_load;
+                        strcmp(k->load_mode, load_mode) == 0 && !cfg->cold_load &&
+                        k->repack == cfg->repack && strcmp(k->rpc, res->rpc_list) == 0;
     rep->cold_resident_pct = NAN;
     if (cfg->cold_load) {
         /* a mapped model keeps its pages: it goes first */
@@ -364,6 +366,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
             k->n_gpu_layers = ngl;
             snprintf(k->path, sizeof k->path, "%s", cfg->model_path);
             snprintf(k->load_mode, sizeof k->load_mode, "%s", load_mode);
+            k->repack = cfg->repack;
+            snprintf(k->rpc, sizeof k->rpc, "%s", res->rpc_list);
         }
     }
     if (st == EB_OK) st = e->context_new(m, &cp, &c, err);

@@ -233,6 +233,17 @@ const eb_param eb_params[] = {
      .offset = CFG(cold_load),
      .help = "drop the model file's pages from the page cache before each load (said when "
              "they stay)"},
+    {.key = "repack",
+     .scope = EB_PS_RUN,
+     .type = EB_PT_BOOL,
+     .flag = "repack",
+     .def = "on",
+     .flags = EB_PF_KEY_WHEN_SET,
+     .field = EB_FK_BOOL,
+     .offset = CFG(repack),
+     .metavar = "on|off",
+     .help = "let llama.cpp repack weights for this CPU's kernels (its extra buffer types); "
+             "off computes as an RPC node does, with the same results"},
     {.key = "cpu_strict",
      .scope = EB_PS_RUN,
      .type = EB_PT_BOOL,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -121,6 +122,8 @@ static eb_status start_server(const eb_node_config *cfg, eb_mem_cage *cage, pid_
     if (p == 0) {
         /* its informational output goes where ours does not: stderr */
         dup2(STDERR_FILENO, STDOUT_FILENO);
+        /* a node killed outright takes its rpc-server with it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (!eb_mem_cage_enter(cage)) _exit(126);
         if (cfg->mem_mib > 0 && cage->kind == EB_CAGE_NONE) {
             struct rlimit rl = {(rlim_t)cfg->mem_mib << 20, (rlim_t)cfg->mem_mib << 20};

@@ -113,19 +113,19 @@ void eb_node_probe_energy(eb_node_state *st)
                  eb_sampler_total_source(s));
         st->facts.energy_estimate = eb_sampler_total_is_estimate(s);
     } else {
-        /* the probes' reasons, shortest first is enough to say why */
-        size_t used = 0;
+        /* in a few words: which sources were looked for (`edgebench
+         * sensors` on the node gives each one's reason) */
+        size_t used = (size_t)snprintf(st->facts.energy_reason, sizeof st->facts.energy_reason,
+                                       "no power sensor (looked for");
         for (size_t i = 0; i < eb_sampler_probe_count(s); i++) {
             const eb_probe_report *r = eb_sampler_probe(s, i);
-            used += (size_t)snprintf(st->facts.energy_reason + used,
-                                     used < sizeof st->facts.energy_reason
-                                         ? sizeof st->facts.energy_reason - used
-                                         : 0,
-                                     "%s%s: %s", used ? "; " : "", r->source, r->reason);
-            if (used >= sizeof st->facts.energy_reason) break;
+            if (used < sizeof st->facts.energy_reason)
+                used += (size_t)snprintf(st->facts.energy_reason + used,
+                                         sizeof st->facts.energy_reason - used, "%s %s",
+                                         i ? "," : "", r->source);
         }
-        if (!st->facts.energy_reason[0])
-            snprintf(st->facts.energy_reason, sizeof st->facts.energy_reason, "no power sensor");
+        if (used < sizeof st->facts.energy_reason)
+            snprintf(st->facts.energy_reason + used, sizeof st->facts.energy_reason - used, ")");
     }
     eb_sampler_free(s);
 }
@@ -217,12 +217,18 @@ eb_status eb_node_trial_window(eb_node_state *st, double t0, double t1, eb_node_
     pthread_mutex_lock(&st->lock);
     const eb_node_sample *s = st->samples;
     size_t n = st->n;
+    /* the samples inside the window and the one on each side of it (a
+     * span shorter than the period has none of its own) */
+    size_t lo = 0, hi = n ? n - 1 : 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i].t < a || s[i].t > b) continue;
-        w->n_samples++;
+        if (s[i].t >= a && s[i].t <= b) w->n_samples++;
+        if (s[i].t <= a) lo = i;
+    }
+    for (size_t i = n; i-- > 0;)
+        if (s[i].t >= b) hi = i;
+    for (size_t i = lo; i < n && i <= hi; i++)
         if (!isnan(s[i].rss_mib) && (isnan(w->peak_rss_mib) || s[i].rss_mib > w->peak_rss_mib))
             w->peak_rss_mib = s[i].rss_mib;
-    }
     w->compute_s = at(s, n, offsetof(eb_node_sample, cpu_s), b) -
                    at(s, n, offsetof(eb_node_sample, cpu_s), a);
     w->iface_tx_bytes =

@@ -187,6 +187,10 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
  * internal error): say so in one line a sweep can keep as the reason. */
 static void abort_cb(const char *msg)
 {
+    /* "/path/ggml-rpc.cpp:566: Remote RPC server crashed ...": the text */
+    const char *src = strstr(msg, ".cpp:");
+    const char *text = src ? strstr(src + 5, ": ") : NULL;
+    if (text) msg = text + 2;
     fprintf(stderr, "edgebench: llama.cpp aborted: %s%s\n", msg,
             strstr(msg, "RPC") ? " (an RPC node stopped answering or was unreachable)" : "");
 }
@@ -211,6 +215,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     struct llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = p ? p->n_gpu_layers : 0;
     if (p && !p->use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
+    if (p && p->no_repack) mp.use_extra_bufts = false;
     if (p && p->load_mode) {
         const char *lm = strcmp(p->load_mode, "no-mmap") == 0 ? "none" : p->load_mode;
         mp.load_mode =

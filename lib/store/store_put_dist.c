@@ -58,9 +58,17 @@ eb_status sp_put_distributed(eb_store *s, long long trial_id, const cJSON *rec, 
         sp_p_json(&q, dist, "link");
         sp_p_json(&q, dist, "link_mbit");
         sp_p_json(&q, dist, "link_delay_ms");
+    } else if (result) {
+        /* measured in one process (rpc_nodes = 0): the baseline of its link's
+         * comparisons */
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(plan, "rpc"))) return EB_OK;
+        sp_p_str(&q, NULL);
+        sp_p_num(&q, 0);
+        sp_p_json(&q, plan, "link");
+        sp_p_json(&q, plan, "link_mbit");
+        sp_p_json(&q, plan, "link_delay_ms");
     } else {
-        if (!sp_jobj(plan, "rpc") && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(plan, "rpc")))
-            return EB_OK;
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(plan, "rpc"))) return EB_OK;
         sp_p_json(&q, plan, "rpc");
         sp_p_str(&q, NULL);
         sp_p_json(&q, plan, "link");

@@ -200,6 +200,29 @@ static const char roofline_sql[] =
     " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
     " LEFT JOIN models m ON m.id = t.model_id";
 
+/* One row per trial: its nodes and link (none: one process) and where a
+ * generated token's time and energy went. */
+static const char distributed_sql[] =
+    "SELECT t.id AS trial_id, t.started_at,"
+    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
+    " m.synthetic, t.rpc, COALESCE(t.n_nodes, 0) AS n_nodes, t.link, t.link_mbit,"
+    " t.link_delay_ms, t.threads_gen, t.status,"
+    " (SELECT avg(r.gen_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS gen_tps,"
+    " (SELECT avg(r.prefill_tps) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0)"
+    " AS prefill_tps,"
+    " (SELECT avg(r.ttft_s) FROM runs r WHERE r.trial_id = t.id AND r.warmup = 0) AS ttft_s,"
+    " (SELECT avg(x.value) FROM run_measures x JOIN runs r ON r.id = x.run_id WHERE"
+    " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'generation' AND"
+    " x.measure = 'energy_per_token_j') AS gen_j_per_token_here,"
+    " g.j_per_token_all_devices AS gen_j_per_token_all, g.wall_s AS gen_wall_s,"
+    " g.network_wait_s_estimate AS gen_network_wait_s, g.bytes AS gen_bytes_per_token,"
+    " g.predicted_transfer_s AS gen_predicted_transfer_s,"
+    " p.network_wait_s_estimate AS prefill_network_wait_s, t.energy_source"
+    " FROM trials t LEFT JOIN devices d ON d.id = t.device_id"
+    " LEFT JOIN models m ON m.id = t.model_id"
+    " LEFT JOIN trial_distributed g ON g.trial_id = t.id AND g.span = 'generation'"
+    " LEFT JOIN trial_distributed p ON p.trial_id = t.id AND p.span = 'prefill'";
+
 eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
                            eb_table *out, eb_error *err)
 {
@@ -208,10 +231,12 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                : view == EB_VIEW_QUALITY   ? 3
                : view == EB_VIEW_PROBES    ? 4
                : view == EB_VIEW_ROOFLINE  ? 5
+               : view == EB_VIEW_DISTRIBUTED ? 9
                                            : 8;
     const char *lacks = need == 3   ? "no quality table"
                         : need == 4 ? "no probes"
                         : need == 5 ? "no GPU offload columns"
+                        : need == 9 ? "no RPC node tables"
                                     : "no columns for llama-bench's settings";
     if (s->version < need)
         return eb_fail(err, EB_E_UNSUPPORTED,
@@ -228,13 +253,16 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                        : view == EB_VIEW_PROBES   ? probes_sql
                        : view == EB_VIEW_ROOFLINE ? roofline_sql
                        : view == EB_VIEW_ANALYSIS ? analysis_sql
+                       : view == EB_VIEW_DISTRIBUTED ? distributed_sql
                                                   : lb_sql;
     size_t cap = strlen(base) + 2048;
     char *sql = malloc(cap);
     if (!sql) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
     size_t n =
         (size_t)snprintf(sql, cap, "%s WHERE %s", base,
-                         view == EB_VIEW_ANALYSIS ? "r.warmup = 0 AND t.status = 'ok'" : "1 = 1");
+                         view == EB_VIEW_ANALYSIS      ? "r.warmup = 0 AND t.status = 'ok'"
+                         : view == EB_VIEW_DISTRIBUTED ? "t.status = 'ok'"
+                                                       : "1 = 1");
     const char *p[8];
     char like[2][300], threads[24];
     int np = 0;
@@ -281,7 +309,8 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
     }
     n += (size_t)snprintf(
         sql + n, cap - n, "%s",
-        view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE ? " ORDER BY t.id"
+        view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE || view == EB_VIEW_DISTRIBUTED
+            ? " ORDER BY t.id"
         : view == EB_VIEW_RUNS || view == EB_VIEW_ANALYSIS ? " ORDER BY t.id, r.rep"
         : view == EB_VIEW_QUALITY                          ? " ORDER BY q.id"
         : view == EB_VIEW_PROBES ? " ORDER BY pr.id DESC, p.measure, p.weight_type, p.threads"

@@ -41,6 +41,9 @@ static void usage(FILE *f)
           "              of variation of t/s and J/token over the devices' own means\n"
           "  fit         where each model stopped fitting: per device, model, type and KV cache\n"
           "              type, the largest context that ran and the smallest that failed, and why\n"
+          "  distributed a model over RPC nodes ('run --rpc'): generation t/s, J/token of every\n"
+          "              device, TTFT and the network's share of a token per number of nodes\n"
+          "              and link, beside the same model in one process\n"
           "Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
           "        --format table|csv|json|jsonl|md|sql, --alpha 0.05, --bootstrap 2000\n"
           "        (optimal: resamples for the interval of best minus runner-up; 0: none)\n",
@@ -48,20 +51,25 @@ static void usage(FILE *f)
 }
 
 /* Failed trials included: the trials view, not the measured runs. */
-static int analyze_fit(eb_store *s, const analyze_opts *o)
+/* fit and distributed: a table from a view of the trials */
+static int analyze_trials_table(eb_store *s, const analyze_opts *o, const char *kind)
 {
     eb_error err = {0};
     eb_table trials = {0}, fit = {0};
-    eb_status st = eb_store_results(s, EB_VIEW_TRIALS, &o->f, &trials, &err);
+    bool dist = !strcmp(kind, "distributed");
+    eb_status st =
+        eb_store_results(s, dist ? EB_VIEW_DISTRIBUTED : EB_VIEW_TRIALS, &o->f, &trials, &err);
     eb_store_close(s);
-    if (st == EB_OK) st = eb_fit_table(&trials, &fit, &err);
+    if (st == EB_OK)
+        st = dist ? eb_distributed_table(&trials, &fit, &err) : eb_fit_table(&trials, &fit, &err);
     eb_table_free(&trials);
     if (st == EB_OK && fit.nrow == 0) {
-        fprintf(stderr, "edgebench analyze: not available: no trials in the store match (see "
-                        "'edgebench results')\n");
+        fprintf(stderr, "edgebench analyze: not available: no %s in the store match (see "
+                        "'edgebench results')\n",
+                dist ? "trials with RPC nodes (run --rpc)" : "trials");
         return EXIT_FAILURE_RUN;
     }
-    if (st == EB_OK) st = eb_table_write(stdout, &fit, o->format, "fit", &err);
+    if (st == EB_OK) st = eb_table_write(stdout, &fit, o->format, kind, &err);
     eb_table_free(&fit);
     return st == EB_OK ? EXIT_OK : cli_report("analyze", &err);
 }
@@ -249,7 +257,7 @@ int cmd_analyze(int argc, char **argv)
     const char *kind = argv[1];
     static const char *const kinds[] = {
         "optimal",      "pareto",   "usability", "battery", "cost", "breakeven",
-        "quant-effect", "roofline", "fit",       "fleet",   NULL};
+        "quant-effect", "roofline", "fit",       "fleet",   "distributed", NULL};
     bool known = false;
     for (const char *const *k = kinds; *k; k++)
         known = known || !strcmp(*k, kind);
@@ -257,7 +265,8 @@ int cmd_analyze(int argc, char **argv)
         fprintf(
             stderr,
             "edgebench analyze: invalid_argument: unknown analysis '%s' (optimal, "
-            "pareto, usability, battery, cost, breakeven, quant-effect, roofline, fit or fleet)\n",
+            "pareto, usability, battery, cost, breakeven, quant-effect, roofline, fit, fleet or "
+            "distributed)\n",
             kind);
         return EXIT_USAGE;
     }
@@ -306,7 +315,8 @@ int cmd_analyze(int argc, char **argv)
     eb_error err = {0};
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
-    if (!strcmp(kind, "fit")) return analyze_fit(s, &o);
+    if (!strcmp(kind, "fit") || !strcmp(kind, "distributed"))
+        return analyze_trials_table(s, &o, kind);
     eb_config_set set = {0};
     eb_table quality = {0}, rl_trials = {0}, probes = {0};
     eb_status st = eb_store_configs(s, &o.f, &set, &err);

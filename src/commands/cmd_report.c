@@ -476,6 +476,7 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
     action_figures(r, set);
 
     report_sustained(r, s);
+    report_distributed(r, s);
     report_quality(r, set, o);
     report_roofline(r, o);
 

@@ -59,5 +59,7 @@ struct eb_store;
 void report_fit(report *r, struct eb_store *s);
 /* Throughput and temperature over sustained runs (src/report/report_sustained.c). */
 void report_sustained(report *r, struct eb_store *s);
+/* A model over RPC nodes (src/report/report_distributed.c). */
+void report_distributed(report *r, struct eb_store *s);
 
 #endif
