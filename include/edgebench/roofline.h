@@ -24,6 +24,8 @@ typedef struct eb_model_shape {
     uint64_t weights_bytes;    /* all tensor data */
     uint64_t streamed_bytes;   /* read per generated token: all but the unused embedding rows */
     uint64_t kv_bytes_per_pos; /* K and V of one position over all layers (F16 cache) */
+    uint64_t layer_bytes;      /* the repeating layers' tensors (blk.N.*), all of them */
+    uint64_t output_bytes;     /* the output matrix's (the embeddings' when tied) */
     int32_t n_layer, n_embd, n_ff, n_vocab, n_head, n_head_kv, n_ctx_train;
     char main_type[16];       /* the weight type holding most bytes, e.g. "Q4_K" */
     uint64_t main_type_bytes; /* bytes of the layer matrices of that type */

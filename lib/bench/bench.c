@@ -529,7 +529,7 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     if ((st = eb_gguf_check(cfg->model_path, &gs, err)) != EB_OK) return st;
     if ((st = e->init(err)) != EB_OK) return st;
     eb_run_fill_header(e, cfg, res);
-    if ((st = eb_dist_open(cfg, res, gs.data_end, err)) != EB_OK) return st;
+    if ((st = eb_dist_open(cfg, res, err)) != EB_OK) return st;
 
     eb_measure_cpu_header(cfg->root, res);
 

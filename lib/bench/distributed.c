@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "distributed.h"
+#include "edgebench/roofline.h"
 #include "edgebench/stats.h"
 
 static void nan_fill(double *v, size_t n)
@@ -45,8 +46,54 @@ static eb_status parse_split(const char *text, int n_nodes, float *out, eb_error
     return EB_OK;
 }
 
-eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, uint64_t model_bytes,
-                       eb_error *err)
+/* Layers each node can hold within its --mem, from the model's tensor
+ * table: a layer's weights and its share of the KV cache on every node;
+ * the output matrix and the logits' compute buffer on the last (where
+ * llama.cpp puts the output layer); a compute buffer on each. An
+ * estimate, said as one when the model does not fit. */
+static eb_status split_by_memory(const eb_run_config *cfg, eb_run_result *res, eb_error *err)
+{
+    eb_model_shape sh;
+    eb_status st = eb_model_shape_read(cfg->model_path, &sh, err);
+    if (st != EB_OK) return st;
+    int n = res->n_nodes;
+    int n_layer = sh.n_layer > 0 ? sh.n_layer : 1;
+    int on_nodes = cfg->n_gpu_layers > 0 && cfg->n_gpu_layers - 1 < n_layer
+                       ? cfg->n_gpu_layers - 1
+                       : n_layer;
+    const double mib = 1048576.0;
+    double ub = cfg->n_ubatch < cfg->n_batch ? cfg->n_ubatch : cfg->n_batch;
+    double layer = ((double)sh.layer_bytes + (double)sh.kv_bytes_per_pos * cfg->n_ctx) / n_layer;
+    double compute = ub * (sh.n_embd + sh.n_ff) * 16.0;
+    double last_extra = (double)sh.output_bytes + ub * sh.n_vocab * 4.0;
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        const eb_node_result *nr = &res->nodes[i];
+        /* a tenth kept for what the estimate leaves out */
+        double room = 0.9 * nr->facts.mem_limit_mib * mib - compute - (i == n - 1 ? last_extra : 0);
+        double cap = room > 0 ? room / layer : 0;
+        res->tensor_split[i] = (float)cap;
+        total += cap;
+        if (i == n - 1 && cap < 1 && on_nodes > 0)
+            return eb_fail(err, EB_E_NO_MEMORY,
+                           "rpc: node %s (--mem %d MiB) is last, so it takes the output layer "
+                           "(%.0f MiB with its logits buffer, estimated) and has no room for a "
+                           "layer: give it more memory or list a larger node last",
+                           nr->endpoint, nr->facts.mem_limit_mib,
+                           (last_extra + compute) / mib);
+    }
+    if (total < on_nodes)
+        return eb_fail(err, EB_E_NO_MEMORY,
+                       "rpc: the model does not fit the memory of the node%s: %d layers of %.1f MiB "
+                       "each (weights and KV cache) and %.0f MiB of output and buffers, estimated, "
+                       "but the %d node%s (--mem) hold about %.1f layers: add a node or give "
+                       "them more memory",
+                       n == 1 ? "" : "s", on_nodes, layer / mib,
+                       (last_extra + n * compute) / mib, n, n == 1 ? "" : "s", total);
+    return EB_OK;
+}
+
+eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, eb_error *err)
 {
     res->n_nodes = 0;
     res->rpc_list[0] = '\0';
@@ -109,8 +156,7 @@ eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, uint64_t mo
         if ((st = parse_split(cfg->tensor_split, n, res->tensor_split, err)) != EB_OK) return st;
         res->has_split = true;
     } else if (all_limited) {
-        for (int i = 0; i < n; i++)
-            res->tensor_split[i] = (float)res->nodes[i].facts.mem_limit_mib;
+        if ((st = split_by_memory(cfg, res, err)) != EB_OK) return st;
         res->has_split = true;
     }
     double sum = 0;
@@ -118,18 +164,6 @@ eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, uint64_t mo
         sum += res->has_split ? res->tensor_split[i] : 1.0;
     for (int i = 0; i < n; i++)
         res->nodes[i].share = (res->has_split ? res->tensor_split[i] : 1.0) / sum;
-    /* a node given less memory than its share of the weights cannot hold
-     * it: said before anything is sent (llama.cpp would abort mid-load) */
-    for (int i = 0; i < n && res->has_split; i++) {
-        const eb_node_result *nr = &res->nodes[i];
-        double need = (double)model_bytes * nr->share / 1048576.0;
-        if (nr->facts.mem_limit_mib > 0 && need > nr->facts.mem_limit_mib)
-            return eb_fail(err, EB_E_NO_MEMORY,
-                           "rpc: node %s has %d MiB (--mem) but its share (%.0f%%) of the "
-                           "model's %.0f MiB is %.0f MiB: add a node or give it more memory",
-                           nr->endpoint, nr->facts.mem_limit_mib, 100 * nr->share,
-                           (double)model_bytes / 1048576.0, need);
-    }
     return EB_OK;
 }
 

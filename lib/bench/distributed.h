@@ -6,9 +6,8 @@
 
 /* Connects to each node of cfg->rpc (the first rpc_nodes), reads its
  * facts and clock offset, starts its sampler, and settles the split; a
- * node whose --mem cannot hold its share of model_bytes is refused here. */
-eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, uint64_t model_bytes,
-                       eb_error *err);
+ * model the nodes' --mem cannot hold is refused here. */
+eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, eb_error *err);
 /* Where the engine put layers and buffers on each node. */
 void eb_dist_after_context(const eb_engine_ops *e, eb_run_result *res);
 eb_status eb_dist_rep_start(eb_run_result *res, eb_rep *rep, eb_error *err);

@@ -3,6 +3,7 @@
  * its sensors saw over a window of a trial (node_window.c). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
@@ -46,9 +47,33 @@ static void say(eb_node_log_fn log, void *user, const char *fmt, ...)
     log(user, line);
 }
 
-/* Is a TCP socket listening on port (IPv4 or IPv6)? Read from
- * /proc/net/tcp, so the check sends nothing to the rpc-server. */
-static bool port_listening(int port)
+/* Does process pid have a TCP socket listening on port (IPv4 or IPv6)?
+ * From /proc/net/tcp and the process's descriptors, so the check sends
+ * nothing to the rpc-server and another program on the port does not
+ * count. */
+static bool has_socket_inode(pid_t pid, unsigned long inode)
+{
+    char dir[64], link[96], want[48];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    snprintf(want, sizeof want, "socket:[%lu]", inode);
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d))) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%.40s", dir, de->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n > 0) {
+            link[n] = '\0';
+            found = strcmp(link, want) == 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+static bool port_listening(pid_t pid, int port)
 {
     const char *files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
     for (int f = 0; f < 2; f++) {
@@ -59,9 +84,12 @@ static bool port_listening(int port)
         while (!found && fgets(line, sizeof line, fp)) {
             char local[128];
             unsigned st;
-            if (sscanf(line, " %*d: %127s %*s %x", local, &st) != 2) continue;
+            unsigned long inode;
+            if (sscanf(line, " %*d: %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) != 3)
+                continue;
             const char *colon = strrchr(local, ':');
-            if (colon && st == 0x0A && strtol(colon + 1, NULL, 16) == port) found = true;
+            if (colon && st == 0x0A && strtol(colon + 1, NULL, 16) == port)
+                found = has_socket_inode(pid, inode);
         }
         fclose(fp);
         if (found) return true;
@@ -134,7 +162,7 @@ static eb_status start_server(const eb_node_config *cfg, eb_mem_cage *cage, pid_
     }
     *pid = p;
     for (int i = 0; i < 200; i++) {
-        if (port_listening(cfg->port)) return EB_OK;
+        if (port_listening(p, cfg->port)) return EB_OK;
         int status;
         if (waitpid(p, &status, WNOHANG) == p)
             return eb_fail(err, EB_E_ENGINE, "rpc-server %s exited (status %d) before listening on %s:%d",

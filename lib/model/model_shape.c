@@ -84,6 +84,7 @@ eb_status eb_model_shape_read(const char *path, eb_model_shape *out, eb_error *e
         uint64_t bytes = ggml_nbytes(t), params = (uint64_t)ggml_nelements(t);
         out->n_params += params;
         out->weights_bytes += bytes;
+        if (starts_with(t->name, "blk.")) out->layer_bytes += bytes;
         /* T5's relative position bias is a small table, not a matrix product */
         bool matrix = t->ne[1] > 1 && !strstr(t->name, "attn_rel_b");
         bool encoder = starts_with(t->name, "enc.");
@@ -102,6 +103,7 @@ eb_status eb_model_shape_read(const char *path, eb_model_shape *out, eb_error *e
         if (strcmp(t->name, "output.weight") == 0) {
             has_output = true;
             out->output_params = params;
+            out->output_bytes = bytes;
         }
         if (matrix) {
             out->matmul_params += params;
@@ -113,6 +115,7 @@ eb_status eb_model_shape_read(const char *path, eb_model_shape *out, eb_error *e
     if (!has_output) {
         out->matmul_params += embd_params;
         out->output_params = embd_params;
+        out->output_bytes = embd_bytes;
     }
     out->streamed_bytes = out->weights_bytes - (has_output ? embd_bytes - embd_row : 0);
     if (out->has_encoder) {

@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,9 @@ static int run_and_report(run_cli *rc, FILE *out)
 {
     eb_run_result res;
     eb_error err = {0};
+    /* llama.cpp's RPC sends without MSG_NOSIGNAL: a node gone must end the
+     * run with its reason (ggml's abort message), not a silent SIGPIPE */
+    if (rc->o.cfg.rpc) signal(SIGPIPE, SIG_IGN);
     eb_status st = eb_run(eb_engine_default(), &rc->o.cfg, &res, progress, &rc->o.quiet, &err);
     int code = EXIT_OK;
     if (res.n_reps > 0) attach_roofline(rc, &res);

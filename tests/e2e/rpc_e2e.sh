@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# Models split over RPC nodes: `edgebench node`s on loopback (and, as root,
+# in network namespaces joined by shaped veth pairs) with the real binary.
+# Tokens equal to one process's (greedy; --repack=off, as a node computes),
+# every node's entry filled, a model too big for one node's --mem run
+# across two, a node killed mid-trial failing that trial while the sweep
+# goes on, and the network wait growing as the bytes moved predict.
+eb=$1
+. "$(dirname "$0")/../support/e2e_common.sh"
+# ports of this run: base .. base+19 and their controls +1000, below the
+# ephemeral range (a connection's own port must never take a node's)
+base=$((20000 + ($$ % 300) * 20))
+pids=()
+netns=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null
+  [ -n "$netns" ] && ip link del "eb${netns#eb}a" 2>/dev/null
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start_node PORT [node options...]: waits until its control port answers
+start_node() {
+  local port=$1
+  shift
+  "$eb" node --port "$port" "$@" >"$work/node-$port.log" 2>&1 &
+  pids+=($!)
+  node_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q "control on" "$work/node-$port.log" && return 0
+    kill -0 "$node_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "node on $port did not start: $(cat "$work/node-$port.log")"
+  return 1
+}
+ep() { echo "127.0.0.1:$1"; }
+
+tiny=(--preset tiny-llama --type Q4_0 --idle-s 0 -q)
+p1=$base p2=$((base + 1)) p3=$((base + 2))
+start_node "$p1" --threads 1 && start_node "$p2" --threads 1 && start_node "$p3" --threads 1 || {
+  bad "nodes did not start"
+  finish
+  exit 1
+}
+
+# 1. tiny-llama over two nodes: tokens as in one process, every node filled
+"$eb" run "${tiny[@]}" --repack=off -n 24 --reps 1 --warmup 0 --no-store --format json -o "$work/one.json" 2>"$work/err" &&
+  "$eb" run "${tiny[@]}" --rpc "$(ep $p1),$(ep $p2)" --link loopback -n 24 --reps 2 --warmup 1 \
+    --format json -o "$work/two.json" 2>>"$work/err"
+rc=$?
+python3 - "$work/one.json" "$work/two.json" <<'PY' && [ "$rc" -eq 0 ] && ok "tiny-llama on 2 nodes: $(cat "$work/two.txt")" || bad "tiny on 2 nodes (exit $rc): $(cat "$work/err")"
+import json, sys
+one, two = (json.load(open(p)) for p in sys.argv[1:3])
+ref = one["reps"][0]["gen_tokens"]
+for rep in two["reps"]:
+    assert rep["gen_tokens"] == ref, (rep["gen_tokens"], ref)
+nodes = two["nodes"]
+assert len(nodes) == 2, nodes
+off = two["config"]["offload"]
+assert off["layers_offloaded"] == off["layers_total"] == sum(n["layers"] for n in nodes), (off, nodes)
+for n in nodes:
+    assert n["layers"] >= 1 and n["model_mib"] > 0 and n["compute_buffer_mib"] > 0, n
+    assert n["device"]["hostname"] and n["device"]["iface"] == "lo", n
+    assert 0 <= n["clock_uncertainty_ms"] < 50 and n["rtt_ms"] > 0, n
+    assert "energy_source" in n or n["energy_not_available"], n
+    g = n["phases"]["generation"]
+    assert g["compute_s"] > 0 and g["sent_bytes"] > 0 and g["received_bytes"] > 0, g
+    assert g["peak_rss_mib"] > 0 and g["iface_tx_bytes"] > 0, g
+d = two["distributed"]["generation"]
+assert d["wall_s_per_token"] > 0 and d["network_wait_s_per_token_estimate"] is not None, d
+assert d["bytes_per_token"] > 0, d
+open(sys.argv[2].rsplit("/", 1)[0] + "/two.txt", "w").write(
+    "tokens equal to one process's; layers %s; wait %.3f of %.3f ms a token (estimate), %.0f bytes a token; clock offsets %s ms" % (
+        [n["layers"] for n in nodes], d["network_wait_s_per_token_estimate"] * 1e3,
+        d["wall_s_per_token"] * 1e3, d["bytes_per_token"],
+        ["%.3f+-%.3f" % (n["clock_offset_ms"], n["clock_uncertainty_ms"]) for n in nodes]))
+PY
+
+# 2. qwen2-0.5b with every layer on three nodes
+q=(--preset qwen2-0.5b --type Q4_0 --idle-s 0 -q -n 12 --reps 1 --warmup 0 --no-store --format json)
+"$eb" run "${q[@]}" --repack=off -o "$work/q1.json" 2>"$work/err" &&
+  "$eb" run "${q[@]}" --rpc "$(ep $p1),$(ep $p2),$(ep $p3)" -o "$work/q3.json" 2>>"$work/err"
+rc=$?
+python3 - "$work/q1.json" "$work/q3.json" <<'PY' && [ "$rc" -eq 0 ] && ok "qwen2-0.5b on 3 nodes: $(cat "$work/q3.txt")" || bad "qwen2-0.5b on 3 nodes (exit $rc): $(cat "$work/err")"
+import json, sys
+one, three = (json.load(open(p)) for p in sys.argv[1:3])
+assert three["reps"][0]["gen_tokens"] == one["reps"][0]["gen_tokens"], (three["reps"][0]["gen_tokens"], one["reps"][0]["gen_tokens"])
+nodes = three["nodes"]
+off = three["config"]["offload"]
+assert len(nodes) == 3 and all(n["layers"] >= 1 for n in nodes), nodes
+assert sum(n["layers"] for n in nodes) == off["layers_total"] == off["layers_offloaded"] == 25, (off, nodes)
+open(sys.argv[2].rsplit("/", 1)[0] + "/q3.txt", "w").write(
+    "all %d layers on the nodes %s, 12 tokens equal to one process's" % (off["layers_total"], [n["layers"] for n in nodes]))
+PY
+
+# 3. a model that does not fit one node's --mem runs across two
+m1=$((base + 3)) m2=$((base + 4))
+start_node "$m1" --threads 1 --mem 300 && start_node "$m2" --threads 1 --mem 300
+qm=("${q[@]}" -b 64 --ubatch 64)
+"$eb" run "${qm[@]}" --rpc "$(ep $m1)" -o "$work/m1.json" >"$work/m1.out" 2>&1
+rc1=$?
+"$eb" run "${qm[@]}" --rpc "$(ep $m1),$(ep $m2)" -o "$work/m2.json" 2>"$work/err"
+rc2=$?
+python3 - "$work/m2.json" <<'PY' && [ "$rc1" -ne 0 ] && grep -q "does not fit" "$work/m1.out" && [ "$rc2" -eq 0 ] && ok "qwen2-0.5b refused on one 300 MiB node, ran on two: $(cat "$work/m2.txt")" || bad "memory split (exit $rc1, $rc2): $(cat "$work/m1.out" "$work/err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+nodes = r["nodes"]
+peaks = [max(p["peak_rss_mib"] or 0 for p in n["phases"].values()) for n in nodes]
+assert all(n["device"]["mem_limit_mib"] == 300 and n["device"]["mem_limit_by"] for n in nodes), nodes
+assert all(0 < p < 300 for p in peaks), peaks
+open(sys.argv[1].rsplit("/", 1)[0] + "/m2.txt", "w").write(
+    "layers %s, peak RSS %s MiB under %s" % ([n["layers"] for n in nodes], ["%.0f" % p for p in peaks], nodes[0]["device"]["mem_limit_by"]))
+PY
+
+# 4. refusals: no node there, more nodes asked than listed
+"$eb" run "${tiny[@]}" --rpc 127.0.0.1:$((base + 19)) -n 4 --reps 1 --no-store >"$work/out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && grep -q "edgebench node --port $((base + 19))" "$work/out" && ok "refused: no node at the address (says to start one)" || bad "no node (exit $rc): $(cat "$work/out")"
+"$eb" run "${tiny[@]}" --rpc "$(ep $p1)" --rpc-nodes 2 -n 4 --reps 1 --no-store >"$work/out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && grep -q "rpc_nodes=2" "$work/out" && ok "refused: rpc_nodes beyond the list" || bad "rpc_nodes (exit $rc): $(cat "$work/out")"
+
+# 5. a sweep over the number of nodes; analyze distributed and Fig. 21
+cat >"$work/nodes.ini" <<EOF
+[global]
+preset = tiny-llama
+n_gen = 16
+reps = 2
+warmup = 1
+pause = 0
+idle_s = 0
+rpc = $(ep $p1),$(ep $p2),$(ep $p3)
+rpc_nodes = 0, 1, 2, 3
+link = loopback
+EOF
+"$eb" sweep "$work/nodes.ini" --results "$work/nodes.jsonl" >"$work/out" 2>&1 &&
+  "$eb" analyze distributed --format json >"$work/dist.json" 2>>"$work/out" &&
+  "$eb" report -o "$work/report" >>"$work/out" 2>&1
+rc=$?
+python3 - "$work/dist.json" <<'PY' && [ "$rc" -eq 0 ] && [ -f "$work/report/fig21_rpc_tps.svg" -o -f "$work/report/fig21_rpc_tps.png" ] && ok "sweep over 0-3 nodes: $(cat "$work/dist.txt")" || bad "nodes sweep (exit $rc): $(cat "$work/out")"
+import json, sys
+rows = [r for r in json.load(open(sys.argv[1])) if r["model"].startswith("tiny")]
+by = {(int(r["nodes"]), r["link"]): r for r in rows}
+assert set(by) >= {(0, "one process"), (1, "loopback"), (2, "loopback"), (3, "loopback")}, by.keys()
+assert abs(float(by[(0, "one process")]["vs_one_process"]) - 1) < 1e-9, by
+for k in (1, 2, 3):
+    r = by[(k, "loopback")]
+    assert float(r["gen_tps"]) > 0 and float(r["net_wait_ms_tok_estimate"]) >= 0 and float(r["bytes_tok"]) > 0, r
+open(sys.argv[1].rsplit("/", 1)[0] + "/dist.txt", "w").write(
+    "t/s vs one process %s" % ", ".join("%d nodes %.3f" % (k, float(by[(k, "loopback")]["vs_one_process"])) for k in (1, 2, 3)))
+PY
+
+# 6. a node killed mid-trial: that trial fails with the reason, the next runs
+k1=$((base + 5)) k2=$((base + 6))
+start_node "$k1" --threads 1 && start_node "$k2" --threads 1 || bad "kill test: nodes did not start"
+victim=$node_pid
+cat >"$work/kill.ini" <<EOF
+[global]
+preset = tiny-llama
+n_gen = 6000
+ctx = 6400
+reps = 1
+warmup = 0
+pause = 0
+idle_s = 0
+rpc = $(ep $k1),$(ep $k2)
+rpc_nodes = 2, 0
+EOF
+"$eb" sweep "$work/kill.ini" --results "$work/kill.jsonl" >"$work/kill.out" 2>&1 &
+sweep=$!
+for _ in $(seq 1 100); do grep -q "Accepted client" "$work/node-$k2.log" && break; sleep 0.1; done
+sleep 2
+kill -9 "$victim"
+wait "$sweep"
+rc=$?
+python3 - "$work/kill.jsonl" <<'PY' && ok "node killed mid-trial: $(cat "$work/kill.txt")" || bad "node killed (sweep exit $rc): $(cat "$work/kill.out")"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+recs = [r for r in recs if r.get("status") in ("ok", "failed")]
+status = [r["status"] for r in recs]
+assert status == ["failed", "ok"], status
+reason = recs[0].get("reason", "")
+assert "RPC node" in reason, reason
+open(sys.argv[1].rsplit("/", 1)[0] + "/kill.txt", "w").write(
+    "trial 1 failed (%s), trial 2 ok" % reason[:120])
+PY
+
+# 7. shaped links between network namespaces (root only)
+ns_reason=""
+if [ "$(id -u)" -ne 0 ]; then
+  ns_reason="not root"
+elif ! ip netns add "eb$$" 2>/dev/null; then
+  ns_reason="ip netns add failed (no network namespaces here)"
+else
+  netns="eb$$"
+  a="eb$$a" b="eb$$b"
+  if ! { ip link add "$a" type veth peer name "$b" && ip link set "$b" netns "$netns" &&
+    ip addr add 10.213.7.1/24 dev "$a" && ip link set "$a" up &&
+    ip netns exec "$netns" ip addr add 10.213.7.2/24 dev "$b" &&
+    ip netns exec "$netns" ip link set "$b" up && ip netns exec "$netns" ip link set lo up; } 2>"$work/ns.err"; then
+    ns_reason="veth pair: $(head -c 200 "$work/ns.err")"
+  fi
+fi
+if [ -n "$ns_reason" ]; then
+  echo "skip - shaped links: $ns_reason"
+else
+  np=$((base + 7))
+  ip netns exec "$netns" "$eb" node --host 10.213.7.2 --port "$np" --threads 1 >"$work/node-ns.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q "control on" "$work/node-ns.log" && break; sleep 0.1; done
+  shaped_run() { # NAME MBIT(0: none) -> a JSON file
+    "$eb" run "${tiny[@]}" --rpc "10.213.7.2:$np" --link "$1" --link-mbit "$2" -n 32 --reps 3 \
+      --warmup 1 --no-store --format json -o "$work/link-$1.json" 2>>"$work/ns.err"
+  }
+  shape() { # QDISC ARGS... on both ends
+    tc qdisc replace dev "$a" root "$@" && ip netns exec "$netns" tc qdisc replace dev "$b" root "$@"
+  }
+  shaped_run veth 0 && shape tbf rate 100mbit burst 64kb latency 200ms && shaped_run 100mbit 100
+  rc=$?
+  python3 - "$work/link-veth.json" "$work/link-100mbit.json" <<'PY' && [ "$rc" -eq 0 ] && ok "namespace link shaped to 100 Mbit/s (tbf): $(cat "$work/link.txt")" || bad "shaped link (exit $rc): $(cat "$work/ns.err" "$work/node-ns.log" | tail -20)"
+import json, sys
+fast, slow = (json.load(open(p)) for p in sys.argv[1:3])
+f, s = fast["distributed"]["generation"], slow["distributed"]["generation"]
+assert fast["nodes"][0]["device"]["iface"].startswith("eb"), fast["nodes"][0]["device"]
+grow = s["network_wait_s_per_token_estimate"] - f["network_wait_s_per_token_estimate"]
+pred = s["predicted_transfer_s_per_token"]
+ratio = grow / pred
+assert 0.4 < ratio < 1.6, (grow, pred, f, s)
+open(sys.argv[1].rsplit("/", 1)[0] + "/link.txt", "w").write(
+    "network wait %.2f -> %.2f ms a token, growth %.2f ms against %.2f ms predicted by %.0f bytes a token at 100 Mbit/s (ratio %.2f)" % (
+        f["network_wait_s_per_token_estimate"] * 1e3, s["network_wait_s_per_token_estimate"] * 1e3,
+        grow * 1e3, pred * 1e3, s["bytes_per_token"], ratio))
+PY
+  if shape netem delay 5ms 2>/dev/null; then
+    shaped_run delay5ms 0 && shape netem delay 1ms && shaped_run delay1ms 0
+    rc=$?
+    python3 - "$work/link-delay1ms.json" "$work/link-delay5ms.json" <<'PY' && [ "$rc" -eq 0 ] && ok "namespace link with netem delay: $(cat "$work/delay.txt")" || bad "netem delay (exit $rc)"
+import json, sys
+a, b = (json.load(open(p))["distributed"]["generation"] for p in sys.argv[1:3])
+grow = b["network_wait_s_per_token_estimate"] - a["network_wait_s_per_token_estimate"]
+# each exchange crosses the link twice: at least one round trip a token, 8 ms more
+assert grow > 0.006, (a, b)
+open(sys.argv[1].rsplit("/", 1)[0] + "/delay.txt", "w").write(
+    "delay 1 -> 5 ms each way: network wait grew %.1f ms a token (%.1f round trips)" % (grow * 1e3, grow / 0.008))
+PY
+  else
+    echo "skip - netem delay: the kernel has no netem qdisc (tc: $(tc qdisc add dev "$a" root netem delay 1ms 2>&1 | head -c 120))"
+  fi
+fi
+
+finish
