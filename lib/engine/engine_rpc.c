@@ -54,10 +54,30 @@ static ggml_backend_reg_t register_endpoint(const char *ep, eb_error *err)
     return reg;
 }
 
+int eb_rpc_placement_begin(const char *list)
+{
+    n_placed = 0;
+    char *copy = strdup(list), *save = NULL;
+    if (!copy) return 0;
+    for (char *ep = strtok_r(copy, ",", &save); ep && n_placed < EB_MAX_NODES;
+         ep = strtok_r(NULL, ",", &save)) {
+        while (*ep == ' ')
+            ep++;
+        eb_placement *p = &placed[n_placed++];
+        memset(p, 0, sizeof *p);
+        snprintf(p->endpoint, sizeof p->endpoint, "%s", ep);
+        p->model_mib = p->kv_mib = p->compute_mib = NAN;
+    }
+    free(copy);
+    return n_placed;
+}
+
 eb_status eb_rpc_devices(const char *list, ggml_backend_dev_t *devs, int cap, int *n,
                          eb_error *err)
 {
     *n = 0;
+    eb_rpc_placement_begin(list);
+    int n_nodes = n_placed;
     n_placed = 0;
     char *copy = strdup(list), *save = NULL;
     if (!copy) return eb_fail(err, EB_E_NO_MEMORY, "rpc list");
@@ -65,7 +85,7 @@ eb_status eb_rpc_devices(const char *list, ggml_backend_dev_t *devs, int cap, in
     for (char *ep = strtok_r(copy, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
         while (*ep == ' ')
             ep++;
-        if (n_placed == EB_MAX_NODES) {
+        if (n_placed == n_nodes) {
             st = eb_fail(err, EB_E_INVALID_ARG, "rpc: at most %d nodes (llama.cpp's limit)",
                          EB_MAX_NODES);
             break;
@@ -76,9 +96,6 @@ eb_status eb_rpc_devices(const char *list, ggml_backend_dev_t *devs, int cap, in
             break;
         }
         eb_placement *p = &placed[n_placed++];
-        memset(p, 0, sizeof *p);
-        snprintf(p->endpoint, sizeof p->endpoint, "%s", ep);
-        p->model_mib = p->kv_mib = p->compute_mib = NAN;
         for (size_t d = 0; d < ggml_backend_reg_dev_count(reg); d++) {
             if (*n >= cap - 1) {
                 st = eb_fail(err, EB_E_INVALID_ARG, "rpc: more than %d devices", cap - 1);
@@ -136,6 +153,13 @@ void eb_rpc_log_line(const char *text)
     if (n_placed == 0) return;
     char dev[64], ep[128];
     double mib;
+    /* "using device RPC0 (127.0.0.1:50052) ...": llama.cpp's name for it */
+    const char *use = strstr(text, "using device ");
+    if (use && sscanf(use, "using device %63s (%127[^)])", dev, ep) == 2) {
+        eb_placement *p = by_endpoint(ep);
+        if (p) snprintf(p->device, sizeof p->device, "%s", dev);
+        return;
+    }
     const char *as = strstr(text, " assigned to device ");
     if (as && strstr(text, "load_tensors: layer") &&
         sscanf(as, " assigned to device %63[^, \n]", dev) == 1) {
