@@ -233,7 +233,7 @@ typedef struct eb_node_result {
     double compute_s[EB_SPAN_COUNT]; /* its serving thread's CPU time */
     double sent_bytes[EB_SPAN_COUNT], recv_bytes[EB_SPAN_COUNT]; /* ours to it, from it */
     double iface_tx_bytes[EB_SPAN_COUNT], iface_rx_bytes[EB_SPAN_COUNT]; /* its interface, all traffic */
-    double temp_max_c[EB_SPAN_COUNT];
+    double temp_max_c[EB_SPAN_COUNT], cpu_freq_mhz[EB_SPAN_COUNT];
     double rtt_s; /* our socket's smoothed round trip */
     eb_node_link *link; /* open during the run */
 } eb_node_result;

@@ -33,17 +33,6 @@ static double mean(const dist_group *g, int k)
     return g->cnt[k] ? g->sum[k] / (double)g->cnt[k] : NAN;
 }
 
-/* digits > 0: significant digits; <= 0: -digits decimals */
-static char *fmt(char *buf, size_t cap, double v, int digits)
-{
-    if (!isfinite(v)) return NULL;
-    if (digits > 0)
-        snprintf(buf, cap, "%.*g", digits, v);
-    else
-        snprintf(buf, cap, "%.*f", -digits, v);
-    return buf;
-}
-
 eb_status eb_distributed_table(const eb_table *trials, eb_table *out, eb_error *err)
 {
     int c_model = eb_table_column(trials, "model"), c_quant = eb_table_column(trials, "quant"),
@@ -132,15 +121,15 @@ eb_status eb_distributed_table(const eb_table *trials, eb_table *out, eb_error *
                          b[0],
                          (char *)(g[i].nodes > 0 ? g[i].link : "one process"),
                          b[1],
-                         fmt(b[2], sizeof b[2], mean(&g[i], 0), 4),
-                         fmt(b[3], sizeof b[3], mean(&g[i], 1), 4),
-                         fmt(b[4], sizeof b[4], mean(&g[i], 2), 4),
-                         fmt(b[5], sizeof b[5], mean(&g[i], 3), 4),
-                         fmt(b[6], sizeof b[6], mean(&g[i], 4) * 1e3, 4),
-                         fmt(b[7], sizeof b[7], mean(&g[i], 5), 0),
-                         fmt(b[8], sizeof b[8], mean(&g[i], 6) * 1e3, 4),
-                         fmt(b[9], sizeof b[9], base, 4),
-                         fmt(b[10], sizeof b[10], mean(&g[i], 0) / base, -3),
+                         eb_cell_num(b[2], sizeof b[2], mean(&g[i], 0), 4),
+                         eb_cell_num(b[3], sizeof b[3], mean(&g[i], 1), 4),
+                         eb_cell_num(b[4], sizeof b[4], mean(&g[i], 2), 4),
+                         eb_cell_num(b[5], sizeof b[5], mean(&g[i], 3), 4),
+                         eb_cell_num(b[6], sizeof b[6], mean(&g[i], 4) * 1e3, 4),
+                         eb_cell_num(b[7], sizeof b[7], mean(&g[i], 5), 0),
+                         eb_cell_num(b[8], sizeof b[8], mean(&g[i], 6) * 1e3, 4),
+                         eb_cell_num(b[9], sizeof b[9], base, 4),
+                         eb_cell_num(b[10], sizeof b[10], mean(&g[i], 0) / base, -3),
                          (char *)(!any_energy     ? "not measured"
                                   : g[i].estimate ? "ESTIMATE (CPU load x TDP)"
                                                   : "measured")};

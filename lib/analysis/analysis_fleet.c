@@ -37,17 +37,6 @@ static void spread(const double *v, size_t n, double *mean, double *cv, double *
     if (!k) *lo = *hi = NAN;
 }
 
-/* digits: significant digits (a mean) or, negative, decimals (a ratio) */
-static char *num(char *buf, size_t cap, double v, int digits)
-{
-    if (!isfinite(v)) return NULL;
-    if (digits > 0)
-        snprintf(buf, cap, "%.*g", digits, v);
-    else
-        snprintf(buf, cap, "%.*f", -digits, v);
-    return buf;
-}
-
 eb_status eb_fleet_spread_table(const eb_config_set *set, eb_table *out, eb_error *err)
 {
     static const char *const names[] = {"board",
@@ -114,12 +103,12 @@ eb_status eb_fleet_spread_table(const eb_config_set *set, eb_table *out, eb_erro
                          label,
                          nd,
                          devs,
-                         num(b[0], 32, tm, 4),
-                         num(b[1], 32, tlo, 4),
-                         num(b[2], 32, thi, 4),
-                         num(b[3], 32, tcv, -4),
-                         num(b[4], 32, jm, 4),
-                         num(b[5], 32, jcv, -4),
+                         eb_cell_num(b[0], 32, tm, 4),
+                         eb_cell_num(b[1], 32, tlo, 4),
+                         eb_cell_num(b[2], 32, thi, 4),
+                         eb_cell_num(b[3], 32, tcv, -4),
+                         eb_cell_num(b[4], 32, jm, 4),
+                         eb_cell_num(b[5], 32, jcv, -4),
                          ju == 0                     ? "not available: no energy sensor"
                          : set->c[i].energy_estimate ? "ESTIMATE (CPU load x TDP)"
                                                      : "measured"};

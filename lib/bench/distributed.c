@@ -132,7 +132,7 @@ eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, eb_error *e
         double *per_span[] = {nr->energy_j,     nr->mean_w,         nr->peak_w,
                               nr->peak_rss_mib, nr->compute_s,      nr->sent_bytes,
                               nr->recv_bytes,   nr->iface_tx_bytes, nr->iface_rx_bytes,
-                              nr->temp_max_c};
+                              nr->temp_max_c,   nr->cpu_freq_mhz};
         for (size_t k = 0; k < sizeof per_span / sizeof *per_span; k++)
             nan_fill(per_span[k], EB_SPAN_COUNT);
         nr->rtt_s = NAN;
@@ -254,6 +254,7 @@ void eb_dist_finish(eb_run_result *res)
             MEAN_OVER(res, rep->nodes[i].sent[s], nr->sent_bytes[s]);
             MEAN_OVER(res, rep->nodes[i].recv[s], nr->recv_bytes[s]);
             MEAN_OVER(res, rep->nodes[i].win[s].temp_max_c, nr->temp_max_c[s]);
+            MEAN_OVER(res, rep->nodes[i].win[s].cpu_freq_mhz, nr->cpu_freq_mhz[s]);
             /* peaks: the largest of the repetitions' */
             double peak = NAN;
             for (int r = 0; r < res->n_reps; r++) {

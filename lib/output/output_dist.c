@@ -24,6 +24,7 @@ static cJSON *span_json(const eb_node_result *n, int s)
     eb_json_number(o, "iface_tx_bytes", n->iface_tx_bytes[s]);
     eb_json_number(o, "iface_rx_bytes", n->iface_rx_bytes[s]);
     eb_json_number(o, "temp_max_c", n->temp_max_c[s]);
+    eb_json_number(o, "cpu_freq_mhz", n->cpu_freq_mhz[s]);
     return o;
 }
 
