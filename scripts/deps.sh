@@ -23,7 +23,7 @@ case "$id $ver" in
   log "unsupported system: $id $ver ($arch). edgebench is built and tested on Debian 12"
   log "(x86-64, arm64: Raspberry Pi OS) and Ubuntu 22.04 arm64 (JetPack 6); it needs a C11"
   log "compiler (gcc >= 10), CMake >= 3.18, ninja, pkg-config, git, npm, openssl and the -dev"
-  log "packages of cjson, cmocka >= 1.1, inih >= 53, sqlite3 and libpq; install those and"
+  log "packages of cjson, cmocka >= 1.1, inih >= 53, sqlite3, libpq and ncurses; install those and"
   log "run make again with EDGEBENCH_SKIP_DEPS=1"
   [ "${EDGEBENCH_SKIP_DEPS:-}" = 1 ] && exit 0
   exit 1
@@ -32,14 +32,14 @@ esac
 
 pkgs=(build-essential cmake ninja-build pkg-config git openssl npm
   libcjson-dev libcmocka-dev libinih-dev libsqlite3-dev libpq-dev libssl-dev
-  postgresql gnuplot-nox)
+  postgresql gnuplot-nox libncurses-dev tmux iproute2)
 # Headless Chromium takes the report's screenshots; Ubuntu ships it as a
 # snap only, so there the report test checks the page without it.
 [ "$os" = debian12 ] && pkgs+=(chromium)
 if [ "$mode" = arm64 ]; then
   [ "$arch" = amd64 ] || { log "cross-building for arm64 is set up on an x86-64 Debian 12 machine (this is $arch)"; exit 1; }
   pkgs+=(crossbuild-essential-arm64 qemu-user qemu-user-binfmt file
-    libcjson-dev:arm64 libcmocka-dev:arm64 libinih-dev:arm64 libsqlite3-dev:arm64
+    libcjson-dev:arm64 libcmocka-dev:arm64 libinih-dev:arm64 libsqlite3-dev:arm64 libncurses-dev:arm64
     libssl-dev:arm64 libpq5:arm64 libc6:arm64 libgomp1:arm64 libstdc++6:arm64 libgcc-s1:arm64)
   # libpq-dev is not multi-arch: the build uses its headers with libpq5:arm64
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then

@@ -83,6 +83,11 @@ typedef struct eb_run_config {
      * model stays loaded in the keeper and later repetitions (and later
      * eb_run calls) use it; their load span is the context's creation. */
     eb_model_keeper *keeper;
+    /* Called as each span starts (gen_tps, prefill_tps NaN) and after each
+     * repetition ("done", with its t/s), outside the timings: for a live
+     * view (`edgebench monitor`). NULL: none. */
+    void (*on_phase)(void *user, const char *phase, int rep, double gen_tps, double prefill_tps);
+    void *phase_user;
 } eb_run_config;
 
 /* Defaults of the study: 100 generated tokens, context 512, 4 measured runs

@@ -254,6 +254,7 @@ double eb_span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_
     /* The span starts before its first sample, so that even a span shorter
      * than the sampling period has a sample of its own (a few microseconds
      * of reading the fast sources are inside its timing). */
+    if (cfg->on_phase) cfg->on_phase(cfg->phase_user, eb_span_name(s), rep->index, NAN, NAN);
     rep->thread_cpu0[s] = eb_thread_cpu_s();
     rep->t_start[s] = eb_now();
     if (smp) eb_sampler_sample_now(smp);
@@ -575,6 +576,8 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
             memset(rep, 0, sizeof *rep);
             break;
         }
+        if (cfg->on_phase)
+            cfg->on_phase(cfg->phase_user, "done", i, rep->gen_tps, rep->prefill_tps);
         /* the nodes' own figures: the repetition stays if they are lost */
         if ((st = eb_dist_rep_done(res, rep, err)) != EB_OK) {
             res->n_reps = i + 1;

@@ -16,6 +16,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);

@@ -2,11 +2,13 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,6 +21,7 @@
 #include "edgebench/params.h"
 #include "edgebench/synth.h"
 #include "edgebench/util.h"
+#include "run_status.h"
 
 static void run_usage(FILE *f)
 {
@@ -71,10 +74,46 @@ static eb_status read_prompt_file(run_cli *rc, eb_error *err)
     return EB_OK;
 }
 
+/* The run as `edgebench monitor` shows it (src/cli/run_status.c). */
+static run_status live;
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 static void progress(void *user, const char *what, int rep, int total)
 {
+    live.rep = rep;
+    live.total = total;
     if (*(bool *)user) return;
     fprintf(stderr, "edgebench: %s %d/%d\n", what, rep, total);
+}
+
+static void on_phase(void *user, const char *phase, int rep, double gen_tps, double prefill_tps)
+{
+    (void)user;
+    snprintf(live.phase, sizeof live.phase, "%s", phase);
+    live.rep = rep + 1;
+    if (!isnan(gen_tps)) live.gen_tps = gen_tps, live.prefill_tps = prefill_tps;
+    live.updated = wall_now();
+    run_status_write(&live);
+}
+
+static void live_begin(const eb_run_config *cfg)
+{
+    memset(&live, 0, sizeof live);
+    live.pid = (long)getpid();
+    const char *slash = strrchr(cfg->model_path, '/');
+    snprintf(live.model, sizeof live.model, "%s", slash ? slash + 1 : cfg->model_path);
+    snprintf(live.phase, sizeof live.phase, "starting");
+    live.total = cfg->warmup + cfg->reps;
+    live.warmup = cfg->warmup;
+    live.gen_tps = live.prefill_tps = NAN;
+    live.started = live.updated = wall_now();
+    run_status_write(&live);
 }
 
 /* A model larger than the memory available will page from storage: say so
@@ -169,12 +208,19 @@ static int run_and_report(run_cli *rc, FILE *out)
     /* llama.cpp's RPC sends without MSG_NOSIGNAL: a node gone must end the
      * run with its reason (ggml's abort message), not a silent SIGPIPE */
     if (rc->o.cfg.rpc) signal(SIGPIPE, SIG_IGN);
+    live_begin(&rc->o.cfg);
+    rc->o.cfg.on_phase = on_phase;
     eb_status st = eb_run(eb_engine_default(), &rc->o.cfg, &res, progress, &rc->o.quiet, &err);
+    snprintf(live.phase, sizeof live.phase, "ended");
+    live.updated = wall_now();
+    run_status_write(&live);
     int code = EXIT_OK;
     if (res.n_reps > 0) attach_roofline(rc, &res);
     if (res.n_reps > 0) {
         eb_error werr = {0};
         if (eb_write_result(out, rc->format, &res, &werr) != EB_OK) code = cli_report("run", &werr);
+        /* the result reaches the terminal before any message after it */
+        fflush(out);
     }
     if (rc->o.timeline && res.n_reps > 0) {
         eb_error terr = {0};
