@@ -12,7 +12,10 @@ typedef enum eb_format { EB_FMT_TEXT, EB_FMT_JSON, EB_FMT_JSONL, EB_FMT_CSV } eb
 
 bool eb_format_parse(const char *s, eb_format *out);
 
+/* What was measured, a line a figure, and what was not and why. */
 eb_status eb_write_text(FILE *f, const eb_run_result *res, eb_error *err);
+/* The same with every statistic, reading and source (run --verbose). */
+eb_status eb_write_text_verbose(FILE *f, const eb_run_result *res, eb_error *err);
 eb_status eb_write_json(FILE *f, const eb_run_result *res, eb_error *err);
 eb_status eb_write_jsonl(FILE *f, const eb_run_result *res, eb_error *err);
 eb_status eb_write_csv(FILE *f, const eb_run_result *res, eb_error *err);

@@ -119,6 +119,7 @@ typedef struct eb_run_options {
     const char *pairs;    /* --thread-pairs G:P,... */
     bool no_store;
     bool quiet;
+    bool verbose;
     bool help;
     int memory_limit_mib;
     bool given[EB_PARAM_MAX]; /* which rows were given (not defaults) */

@@ -1,13 +1,16 @@
-/* The table a person reads at a glance. */
+/* The run as a person reads it first: what was measured, a line a figure
+ * (median, mean +- its 95% interval), then in one short section what was
+ * not measured here and why, in a few words. `--verbose` has the rest
+ * (output_text_full.c). Lines fit 120 columns. */
 #include <math.h>
 #include <string.h>
 
 #include "edgebench/output.h"
-#include "edgebench/vcio.h"
+#include "output_text.h"
 
 static const char *synthetic_note =
-    "SYNTHETIC model (random weights): speed, memory and energy are faithful; "
-    "generated text and perplexity mean nothing";
+    "SYNTHETIC model (random weights): speed, memory and energy are real; "
+    "its text and perplexity mean nothing";
 
 static void human_bytes(char *out, size_t cap, double b)
 {
@@ -20,140 +23,6 @@ static void human_bytes(char *out, size_t cap, double b)
     snprintf(out, cap, "%.1f %s", b, u[i]);
 }
 
-static void row(FILE *f, const char *phase, const char *label, const eb_stats *s, double scale,
-                int decimals)
-{
-    if (isnan(s->mean)) { /* a measurement that was not available */
-        fprintf(f, "  %-11s %-22s %10s\n", phase, label, "n/a (not measured on this device)");
-        return;
-    }
-    char c[5][32];
-    double v[5] = {s->mean, s->stddev, s->median, s->min, s->max};
-    for (int i = 0; i < 5; i++)
-        snprintf(c[i], sizeof c[i], "%.*f", decimals, v[i] * scale);
-    char ci[80];
-    snprintf(ci, sizeof ci, "[%.*f, %.*f]", decimals, s->ci95_lo * scale, decimals,
-             s->ci95_hi * scale);
-    fprintf(f, "  %-11s %-22s %10s %9s %10s %10s %10s  %s\n", phase, label, c[0], c[1], c[2], c[3],
-            c[4], s->n > 1 ? ci : "n/a (one run)");
-}
-
-/* A per-span measurement, or why it is missing. */
-static void pm_row(FILE *f, const eb_run_result *r, eb_span sp, eb_pm m, const char *label,
-                   int decimals)
-{
-    const eb_stats *s = &r->pm_stats[sp][m];
-    if (s->n > 0) {
-        row(f, eb_span_name(sp), label, s, 1, decimals);
-        return;
-    }
-    fprintf(f, "  %-11s %-22s n/a (%s)\n", eb_span_name(sp), label,
-            r->pm_reason[m][0] ? r->pm_reason[m] : "not measured");
-}
-
-static void energy_rows(FILE *f, const eb_run_result *r)
-{
-    bool any = false;
-    for (int sp = 0; sp < EB_SPAN_COUNT; sp++)
-        any |= r->pm_stats[sp][EB_PM_ENERGY_J].n > 0;
-    if (!any) {
-        fprintf(f, "  %-11s %-22s n/a (%s)\n", "energy", "all phases",
-                r->pm_reason[EB_PM_ENERGY_J][0] ? r->pm_reason[EB_PM_ENERGY_J] : "not measured");
-        return;
-    }
-    for (int sp = EB_SPAN_LOAD; sp <= EB_SPAN_RUN; sp++) {
-        pm_row(f, r, (eb_span)sp, EB_PM_ENERGY_J,
-               r->energy_estimate ? "energy [J] ESTIMATE" : "energy [J]", 3);
-        pm_row(f, r, (eb_span)sp, EB_PM_ENERGY_ABOVE_IDLE_J, "energy above idle [J]", 3);
-        pm_row(f, r, (eb_span)sp, EB_PM_MEAN_W, "mean power [W]", 3);
-        pm_row(f, r, (eb_span)sp, EB_PM_PEAK_W, "peak power [W]", 3);
-        if (sp == EB_SPAN_PREFILL || sp == EB_SPAN_GEN) {
-            pm_row(f, r, (eb_span)sp, EB_PM_J_PER_TOKEN, "energy/token [J]", 5);
-            pm_row(f, r, (eb_span)sp, EB_PM_ACTION, "action/token [J*s]", 6);
-        }
-    }
-}
-
-static void memory_cpu_rows(FILE *f, const eb_run_result *r)
-{
-    pm_row(f, r, EB_SPAN_LOAD, EB_PM_PEAK_RSS, "peak RSS [MiB]", 1);
-    pm_row(f, r, EB_SPAN_PREFILL, EB_PM_PEAK_RSS, "peak RSS [MiB]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_PEAK_RSS, "peak RSS [MiB]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_RSS_ANON, "RssAnon at end [MiB]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_RSS_FILE, "RssFile at end [MiB]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_PSS, "PSS at end [MiB]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_MEM_AVAILABLE, "MemAvailable [MiB]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_SWAP_USED, "swap used [MiB]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_NVMAP, "NvMapMemUsed [MiB]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_GPU_MEM, "GPU memory [MiB]", 1);
-    pm_row(f, r, EB_SPAN_PREFILL, EB_PM_CPU_FREQ, "CPU clock [MHz]", 0);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_CPU_FREQ, "CPU clock [MHz]", 0);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_TEMP_MAX, "max temperature [C]", 1);
-    pm_row(f, r, EB_SPAN_PREFILL, EB_PM_GPU_LOAD, "GPU load [%]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_GPU_LOAD, "GPU load [%]", 1);
-    pm_row(f, r, EB_SPAN_GEN, EB_PM_GPU_FREQ, "GPU clock [MHz]", 0);
-}
-
-static void sampler_lines(FILE *f, const eb_run_result *r)
-{
-    if (!r->sampler) {
-        fprintf(f, "  sampler: off (--no-sampler)\n");
-        return;
-    }
-    const eb_sampler_timing *t = &r->timing;
-    fprintf(f,
-            "  sampler: every %.0f ms, %zu samples, interval median %.2f ms, p99 %.2f ms, max "
-            "%.2f ms, %llu missed deadline%s\n",
-            eb_sampler_interval(r->sampler) * 1000, eb_sampler_n_samples(r->sampler),
-            t->median_s * 1000, t->p99_s * 1000, t->max_s * 1000, (unsigned long long)t->missed,
-            t->missed == 1 ? "" : "s");
-    for (size_t i = 0; i < eb_sampler_probe_count(r->sampler); i++) {
-        const eb_probe_report *p = eb_sampler_probe(r->sampler, i);
-        fprintf(f, "    %-13s %-13s %s\n", p->source, eb_probe_name(p->result), p->reason);
-        if (p->left_out[0]) fprintf(f, "    %-13s left out: %s\n", "", p->left_out);
-    }
-    if (r->energy_source[0])
-        fprintf(f, "  energy from %s%s\n", r->energy_source,
-                r->energy_estimate ? " (an ESTIMATE, not a measurement)" : "");
-    if (!isnan(r->idle_w))
-        fprintf(f, "  idle power %.3f W over %.1f s before the first run\n", r->idle_w,
-                r->idle_t1 - r->idle_t0);
-}
-
-/* Mean per token over the measured runs, or why there is none. */
-static void counter_row(FILE *f, const eb_run_result *r, eb_phase ph, eb_counter_id id)
-{
-    double sum = 0;
-    int n = 0;
-    eb_counter_status why = EB_CTR_OK, used = EB_CTR_OK;
-    for (int i = 0; i < r->n_reps; i++) {
-        const eb_rep *w = &r->reps[i];
-        if (w->warmup) continue;
-        eb_counter_status s = w->counters[ph].status[id];
-        int tokens = ph == EB_PHASE_PREFILL ? w->n_prompt : w->n_gen;
-        if (s <= EB_CTR_RUSAGE && tokens > 0) {
-            sum += w->counters[ph].value[id] / tokens;
-            n++;
-            if (s != EB_CTR_OK) used = s;
-        } else {
-            why = s;
-        }
-    }
-    char label[64];
-    snprintf(label, sizeof label, "%s/token", eb_counter_name(id));
-    if (n > 0)
-        fprintf(f, "  %-11s %-22s %10.2f%s\n", eb_phase_name(ph), label, sum / n,
-                used == EB_CTR_OK       ? ""
-                : used == EB_CTR_SCALED ? "  (scaled)"
-                                        : "  (getrusage)");
-    else if (why == EB_CTR_NO_PERMISSION)
-        fprintf(f, "  %-11s %-22s n/a (no permission: perf_event_paranoid=%d)\n", eb_phase_name(ph),
-                label, r->perf_event_paranoid);
-    else
-        fprintf(f, "  %-11s %-22s n/a (%s on this device)\n", eb_phase_name(ph), label,
-                eb_counter_status_name(why));
-}
-
 /* The settings at parity with llama-bench, where they are not llama.cpp's
  * defaults, and what llama.cpp made of them. */
 static void settings_line(FILE *f, const eb_run_result *r)
@@ -163,189 +32,279 @@ static void settings_line(FILE *f, const eb_run_result *r)
     char kv[96] = "";
     if (r->has_ctx_info && isfinite(ci->kv_mib))
         snprintf(kv, sizeof kv, "KV cache %s/%s %.2f MiB", ci->type_k, ci->type_v, ci->kv_mib);
-    fprintf(f, "        %s%sflash attention %s%s", kv, kv[0] ? ", " : "",
+    fprintf(f, "         %s%sflash attention %s%s", kv, kv[0] ? ", " : "",
             c->flash_attn ? c->flash_attn : "auto",
             r->has_ctx_info && ci->flash_attn >= 0 ? (ci->flash_attn ? " (ran: on)" : " (ran: off)")
                                                    : "");
     if (c->n_depth > 0) fprintf(f, ", depth %d", c->n_depth);
-    if (c->n_parallel > 1)
-        fprintf(f, ", %d sequences in parallel (tokens/s below: all of them together)",
-                c->n_parallel);
+    if (c->n_parallel > 1) fprintf(f, ", %d sequences in parallel", c->n_parallel);
     if (c->load_mode && strcmp(c->load_mode, "mmap") != 0) fprintf(f, ", load %s", c->load_mode);
     if (c->cold_load) fprintf(f, ", cold load");
     if (c->cpu_strict) fprintf(f, ", strict CPU placement");
     if (c->poll != 50) fprintf(f, ", poll %d", c->poll);
+    if (!c->repack) fprintf(f, ", weights not repacked");
     fputc('\n', f);
-    if (r->cold_load_note[0]) fprintf(f, "        cold load: %s\n", r->cold_load_note);
+    if (c->n_parallel > 1)
+        fprintf(f, "         tokens/s below: all %d sequences together\n", c->n_parallel);
+    if (r->cold_load_note[0]) fprintf(f, "         cold load: %s\n", r->cold_load_note);
 }
 
-/* How close the run came to the device's own limits. */
-static void na_or(FILE *f, int decimals, double v)
+void eb_text_header(FILE *f, const eb_run_result *r)
 {
-    if (isfinite(v))
-        fprintf(f, " %9.*f", decimals, v);
+    const eb_model_info *m = &r->model;
+    const eb_run_config *c = &r->config;
+    char fsz[32];
+    human_bytes(fsz, sizeof fsz, (double)m->file_size);
+    fprintf(f, "edgebench %s run: %s %s, %s backend\n", r->edgebench_version, r->engine_name,
+            r->engine_version, r->engine_backend);
+    const char *slash = strrchr(m->path, '/');
+    fprintf(f, "model    %s: %s%s, %s, %.3f B params, %s, %s\n", slash ? slash + 1 : m->path,
+            m->synthetic ? "preset " : "", m->synthetic ? m->preset : m->name, m->arch,
+            (double)m->n_params / 1e9, m->quant, fsz);
+    if (m->synthetic) fprintf(f, "         %s\n", synthetic_note);
+    char ram[32];
+    human_bytes(ram, sizeof ram, (double)r->device.ram_total_kb * 1024.0);
+    fprintf(f, "device   %s%s%s, %d CPUs online, %s RAM, %s\n",
+            r->device.board_model[0] ? r->device.board_model : "",
+            r->device.board_model[0] ? ": " : "", r->device.cpu_model, r->device.n_cpus_online, ram,
+            r->device.os[0] ? r->device.os : "unknown OS");
+    fprintf(f, "config   prompt %d tokens (%s), %d generated, context %d, batch %d\n", r->n_prompt,
+            eb_prompt_source(c), c->n_gen, c->n_ctx, c->n_batch);
+    const eb_offload *o = &r->model.offload;
+    char where[160];
+    if (r->n_nodes > 0)
+        snprintf(where, sizeof where, "%d of %d layers on %d RPC node%s", o->layers_offloaded,
+                 o->layers_total, r->n_nodes, r->n_nodes == 1 ? "" : "s");
+    else if (o->layers_offloaded > 0)
+        snprintf(where, sizeof where, "%d of %d layers on the GPU", o->layers_offloaded,
+                 o->layers_total);
     else
-        fprintf(f, " %9s", "n/a");
+        snprintf(where, sizeof where, "CPU only");
+    fprintf(f, "         prefill %d thread%s, generation %d thread%s, %s\n", c->threads_prefill,
+            c->threads_prefill == 1 ? "" : "s", c->threads_gen, c->threads_gen == 1 ? "" : "s",
+            where);
+    settings_line(f, r);
+    if (o->layers_offloaded > 0 && r->n_nodes == 0)
+        fprintf(f, "offload  %.110s\n", o->devices);
+    else if (c->n_gpu_layers != 0 && o->layers_offloaded == 0)
+        fprintf(f, "offload  none: %s\n",
+                o->n_devices == 0 ? "this build found no GPU; every layer ran on the CPU"
+                                  : "llama.cpp offloaded no layer");
+    int measured = 0, warm = 0;
+    for (int i = 0; i < r->n_reps; i++)
+        r->reps[i].warmup ? warm++ : measured++;
+    fprintf(f, "runs     %d measured after %d warm-up%s (warm-ups are not in the statistics)\n",
+            measured, warm, warm == 1 ? "" : "s");
 }
 
-/* --duration: a row per window, then how the throughput held. */
-static void sustained_lines(FILE *f, const eb_run_result *r)
+/* "median   mean +- half of its 95% interval" */
+static void figure(FILE *f, const char *phase, const char *label, const eb_stats *s, double scale,
+                   int decimals, const char *note)
 {
-    if (r->config.sustain_s <= 0) return;
-    fprintf(f, "\n  sustained %.0f s, per %.0f s window:\n", r->config.sustain_s,
-            r->config.window_s);
-    fprintf(f, "  %7s %7s %5s %9s %9s %9s %9s %9s %s\n", "from s", "to s", "runs", "gen t/s",
-            "pp t/s", "temp C", "CPU MHz", "gen W", "throttled");
-    for (int k = 0; k < r->n_windows; k++) {
-        const eb_window *w = &r->windows[k];
-        fprintf(f, "  %7.0f %7.0f %5d", w->t0_s, w->t1_s, w->n_reps);
-        na_or(f, 2, w->gen_tps);
-        na_or(f, 2, w->prefill_tps);
-        na_or(f, 1, w->temp_max_c);
-        na_or(f, 0, w->cpu_freq_mhz);
-        na_or(f, 2, w->gen_mean_w);
-        if (w->has_throttled)
-            fprintf(f, " 0x%x\n", w->throttled);
+    if (s->n == 0 || isnan(s->mean)) return;
+    char med[32], mean[64];
+    snprintf(med, sizeof med, "%.*f", decimals, s->median * scale);
+    if (s->n > 1 && isfinite(s->ci95_lo))
+        snprintf(mean, sizeof mean, "%.*f +- %.*f", decimals, s->mean * scale, decimals,
+                 (s->ci95_hi - s->ci95_lo) / 2 * scale);
+    else
+        snprintf(mean, sizeof mean, "%.*f (one run)", decimals, s->mean * scale);
+    if (note && note[0])
+        fprintf(f, "%-11s %-22s %11s   %-22s %s\n", phase, label, med, mean, note);
+    else
+        fprintf(f, "%-11s %-22s %11s   %s\n", phase, label, med, mean);
+}
+
+/* A reason in a few words: short ones whole, long ones to their first
+ * parenthesis or semicolon. */
+static void few_words(const char *why, char *out, size_t cap)
+{
+    size_t n = strlen(why);
+    if (n > 70) {
+        size_t k = strcspn(why, "(;");
+        while (k > 0 && why[k - 1] == ' ')
+            k--;
+        if (k > 0) n = k;
+        if (n > 90) n = 90;
+    }
+    snprintf(out, cap, "%.*s", (int)n, why);
+}
+
+static bool measured(const eb_run_result *r, eb_pm m)
+{
+    for (int s = 0; s < EB_SPAN_COUNT; s++)
+        if (r->pm_stats[s][m].n > 0) return true;
+    return false;
+}
+
+static void energy_lines(FILE *f, const eb_run_result *r)
+{
+    const eb_stats(*p)[EB_PM_COUNT] = r->pm_stats;
+    const char *est = r->energy_estimate ? "ESTIMATE " : "";
+    char label[48];
+    snprintf(label, sizeof label, "%senergy/token [J]", est);
+    figure(f, "prefill", label, &p[EB_SPAN_PREFILL][EB_PM_J_PER_TOKEN], 1, 5, NULL);
+    figure(f, "generation", label, &p[EB_SPAN_GEN][EB_PM_J_PER_TOKEN], 1, 5, NULL);
+    snprintf(label, sizeof label, "%smean power [W]", est);
+    figure(f, "generation", label, &p[EB_SPAN_GEN][EB_PM_MEAN_W], 1, 3, NULL);
+    snprintf(label, sizeof label, "%saction/token [J*s]", est);
+    figure(f, "generation", label, &p[EB_SPAN_GEN][EB_PM_ACTION], 1, 6, NULL);
+    snprintf(label, sizeof label, "%senergy [J]", est);
+    figure(f, "run", label, &p[EB_SPAN_RUN][EB_PM_ENERGY_J], 1, 3, NULL);
+    fprintf(f, "%-11s from %s%s\n", "", r->energy_source,
+            r->energy_estimate ? ": an ESTIMATE (CPU load x TDP), not a measurement" : "");
+}
+
+/* "context_switches" as words */
+static const char *spaced(const char *name)
+{
+    static char buf[64];
+    snprintf(buf, sizeof buf, "%s", name);
+    for (char *c = buf; *c; c++)
+        if (*c == '_') *c = ' ';
+    return buf;
+}
+
+/* Per generated token, the counters that were read. */
+static void counter_line(FILE *f, const eb_run_result *r)
+{
+    static const eb_counter_id ids[] = {EB_CTR_INSTRUCTIONS, EB_CTR_CACHE_MISSES,
+                                        EB_CTR_L1D_READ_MISSES, EB_CTR_CONTEXT_SWITCHES,
+                                        EB_CTR_MINOR_FAULTS};
+    char line[256] = "";
+    size_t used = 0;
+    for (size_t k = 0; k < sizeof ids / sizeof *ids; k++) {
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < r->n_reps; i++) {
+            const eb_rep *w = &r->reps[i];
+            if (w->warmup || w->n_gen <= 0) continue;
+            if (w->counters[EB_PHASE_GEN].status[ids[k]] <= EB_CTR_RUSAGE)
+                sum += w->counters[EB_PHASE_GEN].value[ids[k]] / w->n_gen, n++;
+        }
+        if (n > 0 && used < sizeof line)
+            used += (size_t)snprintf(line + used, sizeof line - used, "%s%.4g %s",
+                                     used ? ", " : "", sum / n, spaced(eb_counter_name(ids[k])));
+    }
+    if (used) fprintf(f, "%-11s per generated token: %s\n", "counters", line);
+}
+
+/* One line per kind of figure that is missing, and why. */
+static void missing(FILE *f, const eb_run_result *r)
+{
+    char why[128], lines[8][200];
+    int n = 0;
+    if (!measured(r, EB_PM_ENERGY_J)) {
+        few_words(r->pm_reason[EB_PM_ENERGY_J][0] ? r->pm_reason[EB_PM_ENERGY_J] : "not measured",
+                  why, sizeof why);
+        snprintf(lines[n++], sizeof lines[0], "%-18s %s%s", "energy, power", why,
+                 r->config.tdp_w > 0 ? "" : "; --tdp W estimates it");
+    }
+    if (!measured(r, EB_PM_CPU_FREQ)) {
+        few_words(r->pm_reason[EB_PM_CPU_FREQ], why, sizeof why);
+        snprintf(lines[n++], sizeof lines[0], "%-18s %s", "CPU clock", why);
+    }
+    if (!measured(r, EB_PM_TEMP_MAX)) {
+        few_words(r->pm_reason[EB_PM_TEMP_MAX], why, sizeof why);
+        snprintf(lines[n++], sizeof lines[0], "%-18s %s", "temperature", why);
+    }
+    if (!measured(r, EB_PM_GPU_LOAD) && !measured(r, EB_PM_GPU_FREQ) &&
+        !measured(r, EB_PM_GPU_MEM)) {
+        few_words(r->pm_reason[EB_PM_GPU_LOAD], why, sizeof why);
+        snprintf(lines[n++], sizeof lines[0], "%-18s %s", "GPU load, clock", why);
+    }
+    /* the hardware counters a VM or a locked-down kernel does not give */
+    static const eb_counter_id hw[] = {EB_CTR_INSTRUCTIONS, EB_CTR_CACHE_MISSES,
+                                       EB_CTR_L1D_READ_MISSES};
+    char names[128] = "";
+    eb_counter_status st = EB_CTR_OK;
+    size_t used = 0;
+    for (size_t k = 0; k < sizeof hw / sizeof *hw; k++) {
+        eb_counter_status s = EB_CTR_OK;
+        for (int i = 0; i < r->n_reps; i++)
+            if (!r->reps[i].warmup) s = r->reps[i].counters[EB_PHASE_GEN].status[hw[k]];
+        if (s > EB_CTR_RUSAGE) {
+            st = s;
+            if (used < sizeof names)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                         used ? ", " : "", spaced(eb_counter_name(hw[k])));
+        }
+    }
+    if (used) {
+        if (st == EB_CTR_NO_PERMISSION)
+            snprintf(lines[n++], sizeof lines[0], "%-18s %s: no permission (perf_event_paranoid=%d)",
+                     "CPU counters", names, r->perf_event_paranoid);
         else
-            fprintf(f, " n/a\n");
+            snprintf(lines[n++], sizeof lines[0], "%-18s %s: %s here", "CPU counters", names,
+                     spaced(eb_counter_status_name(st)));
     }
-    if (isfinite(r->sustain_ratio))
-        fprintf(f, "  last window / first: %.3f of the generation t/s; ", r->sustain_ratio);
-    if (isfinite(r->below95_s))
-        fprintf(f, "below 95%% of the first window from %.0f s\n", r->below95_s);
-    else
-        fprintf(f, "never below 95%% of the first window\n");
-}
-
-static void roofline_lines(FILE *f, const eb_run_result *r)
-{
-    if (!r->has_roofline) {
-        if (r->roofline_note[0]) fprintf(f, "  physical limits: n/a (%s)\n", r->roofline_note);
-        return;
+    if (!r->has_roofline && r->roofline_note[0]) {
+        few_words(r->roofline_note, why, sizeof why);
+        snprintf(lines[n++], sizeof lines[0], "%-18s %s", "physical limits", why);
     }
-    const eb_roofline *rl = &r->roofline;
-    if (isfinite(rl->gen_max_tps))
-        fprintf(f,
-                "  generation limit: %.2f tok/s = %.2f GB/s (probed, %d threads) / %.1f MiB per "
-                "token (weights + KV cache at depth %.0f); measured %.2f tok/s = %.0f%% of it\n",
-                rl->gen_max_tps, rl->ceil.bw_gbs, rl->ceil.bw_threads,
-                rl->gen_bytes_per_token / 1048576.0, rl->gen_depth, rl->gen_tps,
-                100 * rl->gen_efficiency);
-    else
-        fprintf(f, "  generation limit: n/a (%s)\n", rl->gen_reason);
-    if (isfinite(rl->prefill_max_tps))
-        fprintf(f,
-                "  prefill limit: %.1f tok/s = %.1f GFLOP/s (%s kernel, %d threads) / %.2f GFLOP "
-                "per token; measured %.1f tok/s = %.0f%% of it\n",
-                rl->prefill_max_tps, rl->ceil.gflops, rl->ceil.gflops_type, rl->ceil.gflops_threads,
-                rl->prefill_flops_per_token / 1e9, rl->prefill_tps, 100 * rl->prefill_efficiency);
-    else
-        fprintf(f, "  prefill limit: n/a (%s)\n", rl->prefill_reason);
+    if (n == 0) return;
+    fprintf(f, "\nnot measured here (--verbose gives each source's reason)\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "  %s\n", lines[i]);
 }
 
 eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
 {
     (void)err;
-    const eb_model_info *m = &r->model;
-    const eb_run_config *c = &r->config;
-    char fsz[32], wsz[32];
-    human_bytes(fsz, sizeof fsz, (double)m->file_size);
-    human_bytes(wsz, sizeof wsz, (double)m->weights_size);
-
-    fprintf(f, "edgebench %s run: %s %s, backend %s\n", r->edgebench_version, r->engine_name,
-            r->engine_version, r->engine_backend);
-    fprintf(f, "model   %s\n", m->path);
-    fprintf(f, "        %s%s%s, arch %s, %.3f B params, %s quantization, file %s (weights %s)\n",
-            m->synthetic ? "preset " : "", m->synthetic ? m->preset : m->name,
-            m->synthetic ? "" : "", m->arch, (double)m->n_params / 1e9, m->quant, fsz, wsz);
-    if (m->synthetic) fprintf(f, "        %s\n", synthetic_note);
-    char ram[32];
-    human_bytes(ram, sizeof ram, (double)r->device.ram_total_kb * 1024.0);
-    fprintf(f, "device  %s%s%s, %d CPUs online, %s RAM, Linux %s, %s\n",
-            r->device.board_model[0] ? r->device.board_model : "",
-            r->device.board_model[0] ? ": " : "", r->device.cpu_model, r->device.n_cpus_online, ram,
-            r->device.kernel, r->device.os[0] ? r->device.os : "unknown OS");
-    fprintf(f,
-            "config  prompt %d tokens (%s), generate %d, context %d, threads prefill %d / "
-            "generation %d, batch %d, GPU layers %d\n",
-            r->n_prompt, eb_prompt_source(c), c->n_gen, c->n_ctx, c->threads_prefill,
-            c->threads_gen, c->n_batch, c->n_gpu_layers);
-    settings_line(f, r);
-    const eb_offload *o = &r->model.offload;
-    if (o->layers_offloaded > 0)
-        fprintf(f, "offload %d/%d layers on %s\n", o->layers_offloaded, o->layers_total,
-                o->devices);
-    else if (c->n_gpu_layers != 0)
-        fprintf(f, "offload none: %s\n",
-                o->n_devices == 0
-                    ? "this build found no GPU (backend CPU); every layer ran on the CPU"
-                    : "llama.cpp offloaded no layer");
-    int measured = 0, warm = 0;
+    eb_text_header(f, r);
+    int n = 0;
     for (int i = 0; i < r->n_reps; i++)
-        r->reps[i].warmup ? warm++ : measured++;
-    fprintf(f,
-            "        %d measured run%s after %d warm-up%s (warm-ups excluded from statistics)\n\n",
-            measured, measured == 1 ? "" : "s", warm, warm == 1 ? "" : "s");
-
-    if (measured == 0) {
-        fprintf(f, "no measured runs completed\n");
+        n += !r->reps[i].warmup;
+    if (n == 0) {
+        fprintf(f, "\nno measured runs completed\n");
         return EB_OK;
     }
-    fprintf(f, "  %-11s %-22s %10s %9s %10s %10s %10s  %s\n", "phase", "metric", "mean", "sd",
-            "median", "min", "max", "95% CI of mean");
     const eb_stats *s = r->stats;
-    row(f, "load", "latency [s]", &s[EB_M_LOAD_S], 1, 3);
-    row(f, "prefill", "latency [s]", &s[EB_M_PREFILL_S], 1, 3);
-    row(f, "prefill", "throughput [tok/s]", &s[EB_M_PREFILL_TPS], 1, 2);
-    row(f, "generation", "latency [s]", &s[EB_M_GEN_S], 1, 3);
-    row(f, "generation", "throughput [tok/s]", &s[EB_M_GEN_TPS], 1, 2);
-    row(f, "generation", "inter-token p50 [ms]", &s[EB_M_ITL_P50_S], 1000, 2);
-    row(f, "generation", "inter-token p90 [ms]", &s[EB_M_ITL_P90_S], 1000, 2);
-    row(f, "generation", "inter-token p99 [ms]", &s[EB_M_ITL_P99_S], 1000, 2);
-    row(f, "request", "TTFT load+prefill [s]", &s[EB_M_TTFT_S], 1, 3);
-    row(f, "request", "first token [s]", &s[EB_M_FIRST_TOKEN_S], 1, 3);
-    row(f, "request", "end-to-end [s]", &s[EB_M_E2E_S], 1, 3);
-    row(f, "run", "peak RSS [MiB]", &s[EB_M_PEAK_RSS_MB], 1, 1);
-    energy_rows(f, r);
-    memory_cpu_rows(f, r);
-    static const eb_counter_id shown[] = {EB_CTR_INSTRUCTIONS, EB_CTR_CACHE_MISSES,
-                                          EB_CTR_L1D_READ_MISSES, EB_CTR_CONTEXT_SWITCHES,
-                                          EB_CTR_MINOR_FAULTS};
-    for (int ph = EB_PHASE_PREFILL; ph <= EB_PHASE_GEN; ph++)
-        for (size_t k = 0; k < sizeof shown / sizeof shown[0]; k++)
-            counter_row(f, r, (eb_phase)ph, shown[k]);
-    fprintf(f,
-            "\n  tokens: prefill %d, generation %d per run; first token = prefill + choice of "
-            "the first token, after loading\n",
-            r->n_prompt, c->n_gen);
-    for (int i = 0; i < r->n_reps; i++) {
-        const eb_rep *w = &r->reps[i];
-        if (!w->warmup) continue;
-        fprintf(f,
-                "  warm-up %d: load %.3f s, prefill %.2f tok/s, generation %.2f tok/s, peak RSS "
-                "%.1f MiB\n",
-                i + 1, w->load_s, w->prefill_tps, w->gen_tps, eb_rep_metric(w, EB_M_PEAK_RSS_MB));
+    char note[96];
+    fprintf(f, "\n%-11s %-22s %11s   %s\n", "", "", "median", "mean +- 95% interval");
+    figure(f, "load", "latency [s]", &s[EB_M_LOAD_S], 1, 3, NULL);
+    snprintf(note, sizeof note, "%d tokens in %.3f s", r->n_prompt, s[EB_M_PREFILL_S].median);
+    figure(f, "prefill", "throughput [tok/s]", &s[EB_M_PREFILL_TPS], 1, 2, note);
+    snprintf(note, sizeof note, "%d tokens in %.3f s", r->config.n_gen, s[EB_M_GEN_S].median);
+    figure(f, "generation", "throughput [tok/s]", &s[EB_M_GEN_TPS], 1, 2, note);
+    snprintf(note, sizeof note, "p99 %.2f ms", s[EB_M_ITL_P99_S].median * 1000);
+    figure(f, "", "inter-token p50 [ms]", &s[EB_M_ITL_P50_S], 1000, 2, note);
+    snprintf(note, sizeof note, "load + prefill; first token after %.3f s",
+             s[EB_M_FIRST_TOKEN_S].median);
+    figure(f, "request", "TTFT [s]", &s[EB_M_TTFT_S], 1, 3, note);
+    figure(f, "", "end to end [s]", &s[EB_M_E2E_S], 1, 3, NULL);
+    const eb_stats(*p)[EB_PM_COUNT] = r->pm_stats;
+    note[0] = '\0';
+    if (p[EB_SPAN_GEN][EB_PM_RSS_ANON].n > 0)
+        snprintf(note, sizeof note, "at the end: anonymous %.1f, file-backed %.1f",
+                 p[EB_SPAN_GEN][EB_PM_RSS_ANON].mean, p[EB_SPAN_GEN][EB_PM_RSS_FILE].mean);
+    figure(f, "memory", "peak RSS [MiB]", &s[EB_M_PEAK_RSS_MB], 1, 1, note);
+    figure(f, "", "GPU memory [MiB]", &p[EB_SPAN_GEN][EB_PM_GPU_MEM], 1, 1, NULL);
+    figure(f, "", "swap used [MiB]", &p[EB_SPAN_GEN][EB_PM_SWAP_USED], 1, 1, NULL);
+    if (measured(r, EB_PM_ENERGY_J)) energy_lines(f, r);
+    figure(f, "clocks", "CPU, generation [MHz]", &p[EB_SPAN_GEN][EB_PM_CPU_FREQ], 1, 0, NULL);
+    figure(f, "", "GPU, generation [MHz]", &p[EB_SPAN_GEN][EB_PM_GPU_FREQ], 1, 0, NULL);
+    figure(f, "", "GPU load [%]", &p[EB_SPAN_GEN][EB_PM_GPU_LOAD], 1, 1, NULL);
+    figure(f, "", "max temperature [C]", &p[EB_SPAN_GEN][EB_PM_TEMP_MAX], 1, 1, NULL);
+    counter_line(f, r);
+    if (r->has_roofline) {
+        const eb_roofline *rl = &r->roofline;
+        if (isfinite(rl->gen_max_tps))
+            fprintf(f, "%-11s generation %.0f%% of %.2f tok/s (memory bandwidth)", "limits",
+                    100 * rl->gen_efficiency, rl->gen_max_tps);
+        if (isfinite(rl->prefill_max_tps))
+            fprintf(f, "%s prefill %.0f%% of %.1f tok/s (kernels)",
+                    isfinite(rl->gen_max_tps) ? ";" : "limits     ", 100 * rl->prefill_efficiency,
+                    rl->prefill_max_tps);
+        if (isfinite(rl->gen_max_tps) || isfinite(rl->prefill_max_tps)) fputc('\n', f);
     }
-    roofline_lines(f, r);
-    sustained_lines(f, r);
+    if (r->config.sustain_s > 0 && isfinite(r->sustain_ratio))
+        fprintf(f, "%-11s %d windows of %.0f s; last / first generation t/s %.3f\n", "sustained",
+                r->n_windows, r->config.window_s, r->sustain_ratio);
+    if (r->n_reps > 0 && r->reps[r->n_reps - 1].has_throttled && r->reps[r->n_reps - 1].throttled)
+        fprintf(f, "%-11s Raspberry Pi flags 0x%x during the last run\n", "throttled",
+                r->reps[r->n_reps - 1].throttled);
     eb_dist_write_text(f, r);
-    sampler_lines(f, r);
-    if ((r->governors && r->governors[0]) || r->cpus_online[0])
-        fprintf(f, "  CPUs online %s; governors %s\n", r->cpus_online[0] ? r->cpus_online : "?",
-                r->governors && r->governors[0] ? r->governors : "n/a (no cpufreq)");
-    if (r->n_reps > 0 && r->reps[r->n_reps - 1].has_throttled) {
-        char d[256];
-        eb_throttled_describe(r->reps[r->n_reps - 1].throttled, d, sizeof d);
-        fprintf(f, "  Raspberry Pi throttling (last run): 0x%x: %s\n",
-                r->reps[r->n_reps - 1].throttled, d);
-    }
-    if (r->n_reps > 0 && r->reps[0].peak_rss_is_process)
-        fprintf(f, "  peak RSS covers the whole process: the kernel refused to reset it per run\n");
-    const eb_rep *last = &r->reps[r->n_reps - 1];
-    fprintf(f,
-            "  llama.cpp's own timers (last run): prompt %.1f ms for %d tokens, eval %.1f ms for "
-            "%d tokens\n",
-            last->engine_perf.prompt_eval_ms, last->engine_perf.n_prompt_eval,
-            last->engine_perf.eval_ms, last->engine_perf.n_eval);
+    missing(f, r);
     return EB_OK;
 }

@@ -218,7 +218,10 @@ static int run_and_report(run_cli *rc, FILE *out)
     if (res.n_reps > 0) attach_roofline(rc, &res);
     if (res.n_reps > 0) {
         eb_error werr = {0};
-        if (eb_write_result(out, rc->format, &res, &werr) != EB_OK) code = cli_report("run", &werr);
+        eb_status ws = rc->format == EB_FMT_TEXT && rc->o.verbose
+                           ? eb_write_text_verbose(out, &res, &werr)
+                           : eb_write_result(out, rc->format, &res, &werr);
+        if (ws != EB_OK) code = cli_report("run", &werr);
         /* the result reaches the terminal before any message after it */
         fflush(out);
     }

@@ -74,8 +74,19 @@ rows = list(csv.DictReader(open(sys.argv[2])))
 assert "ina3221:VDD_IN [W]" in rows[0] and {"idle", "load", "prefill", "generation"} <= {r["phase"] for r in rows}
 PY
 "$eb" run "${common[@]}" --sysfs-root "$fx/vm" >"$work/vm.txt" 2>/dev/null
-grep -q "energy .*n/a (no power sensor found (rapl:" "$work/vm.txt" && ! grep -q "energy \[J\] *0.000" "$work/vm.txt" &&
-  ok "no sensor: n/a with the reason, never zeros" || bad "vm n/a"
+"$eb" run "${common[@]}" --sysfs-root "$fx/vm" --verbose >"$work/vmv.txt" 2>/dev/null
+grep -q "^  energy, power  *no power sensor found; --tdp W estimates it" "$work/vm.txt" &&
+  ! grep -q "energy \[J\] *0.000" "$work/vm.txt" && ! grep -q "energy/token" "$work/vm.txt" &&
+  grep -q "energy .*n/a (no power sensor found (rapl:" "$work/vmv.txt" &&
+  ok "no sensor: not measured, with the reason in a few words (--verbose: each source's), never zeros" || bad "vm n/a: $(cat "$work/vm.txt")"
+# the compact table: short lines, one section for what is missing
+python3 - "$work/vm.txt" <<'PY' && ok "text output: lines fit 120 columns, one 'not measured' section" || bad "text layout: $(cat "$work/vm.txt")"
+import sys
+text = open(sys.argv[1]).read()
+assert max(len(l) for l in text.splitlines()) <= 120, [l for l in text.splitlines() if len(l) > 120]
+assert text.count("not measured here") == 1 and "n/a (" not in text, text
+assert "prefill 2 threads" in text or "prefill 1 thread" in text, text
+PY
 "$eb" run "${common[@]}" --sysfs-root "$fx/vm" --tdp 15 --idle-s 0 >"$work/est.txt" 2>/dev/null
 grep -q "ESTIMATE" "$work/est.txt" && ok "TDP estimate is labelled" || bad "estimate label"
 "$eb" sensors --sysfs-root "$fx/pi5" --window-ms 50 >"$work/s.txt" 2>&1 &&

@@ -74,8 +74,8 @@ assert abs(g["measured_tps"] - r["summary"]["gen_tps"]["mean"]) < 1e-9
 assert p["kernel_type"] == "Q4_0" and p["kernel_threads"] == 2 and p["efficiency"] > 0
 PY
 "$eb" run --preset tiny-llama --type Q4_0 -n 4 --reps 1 --warmup 0 --no-store -q 2>"$work/err" >"$work/run.txt"
-grep -q "physical limits: n/a (--no-store" "$work/run.txt" && ok "--no-store: the limits say why they are missing" || bad "no-store: $(cat "$work/run.txt")"
-"$eb" run --preset tiny-llama --type Q4_0 -t 1 -n 4 --reps 1 --warmup 0 --no-store --ceilings "$work/p1.json" -q 2>"$work/err" >"$work/run.txt"
+grep -q "^  physical limits *--no-store" "$work/run.txt" && ok "--no-store: the limits say why they are missing" || bad "no-store: $(cat "$work/run.txt")"
+"$eb" run --preset tiny-llama --type Q4_0 -t 1 -n 4 --reps 1 --warmup 0 --no-store --ceilings "$work/p1.json" -q --verbose 2>"$work/err" >"$work/run.txt"
 grep -q "generation limit: .* GB/s (probed, 1 threads)" "$work/run.txt" && ok "--ceilings FILE: limits from a probe file" || bad "ceilings file: $(cat "$work/run.txt" "$work/err")"
 echo '{"kind":"run"}' >"$work/notprobe.json"
 "$eb" run --preset tiny-llama --type Q4_0 -n 4 --reps 1 --warmup 0 --no-store --ceilings "$work/notprobe.json" -q >"$work/run.txt" 2>"$work/err"
