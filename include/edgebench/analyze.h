@@ -181,9 +181,10 @@ typedef struct eb_roofline_point {
 eb_status eb_roofline_points(const eb_table *trials, const eb_table *probes,
                              eb_roofline_point **out, size_t *n, eb_error *err);
 
-/* A configuration as the tables name it: "threads 2/1 powersave 15W GPU 29
- * layers" (prefill/generation threads, governor, power mode, GPU layers),
- * ending "energy ESTIMATE" when its energy is the CPU-load x TDP model. */
+/* A configuration as the tables name it: "prefill 2 threads, generation 1,
+ * governor powersave, 15W mode, 29 layers on the GPU" ("4 threads" when
+ * both phases have 4), ending "energy ESTIMATE" when its energy is the
+ * CPU-load x TDP model. */
 void eb_config_label(int threads_prefill, int threads_gen, const char *governor,
                      const char *power_mode, int gpu_layers, bool energy_estimate, char *out,
                      size_t cap);

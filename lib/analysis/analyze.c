@@ -398,10 +398,18 @@ void eb_config_label(int threads_prefill, int threads_gen, const char *governor,
                      const char *power_mode, int gpu_layers, bool energy_estimate, char *out,
                      size_t cap)
 {
-    int n = snprintf(out, cap, "threads %d/%d%s%s%s%s", threads_prefill, threads_gen,
-                     governor[0] ? " " : "", governor, power_mode[0] ? " " : "", power_mode);
+    /* which count is which phase's, in words; one count when they agree */
+    int n = threads_prefill == threads_gen
+                ? snprintf(out, cap, "%d thread%s", threads_gen, threads_gen == 1 ? "" : "s")
+                : snprintf(out, cap, "prefill %d thread%s, generation %d", threads_prefill,
+                           threads_prefill == 1 ? "" : "s", threads_gen);
+    if (governor[0] && n >= 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, ", governor %s", governor);
+    if (power_mode[0] && n >= 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, ", %s%s", power_mode,
+                      eb_strstr_ci(power_mode, "mode") ? "" : " mode");
     if (gpu_layers > 0 && n >= 0 && (size_t)n < cap)
-        n += snprintf(out + n, cap - (size_t)n, " GPU %d layers", gpu_layers);
+        n += snprintf(out + n, cap - (size_t)n, ", %d layers on the GPU", gpu_layers);
     if (energy_estimate && n >= 0 && (size_t)n < cap)
         snprintf(out + n, cap - (size_t)n, ", energy ESTIMATE");
 }

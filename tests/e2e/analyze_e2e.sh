@@ -22,7 +22,7 @@ for dev in ("orin-a", "orin-b"):
         means[t] = {k: sum(r[k] for r in rs) / len(rs) for k in ("gen_tps", "gen_j_per_token")}
     row = [o for o in opt if o["device"] == dev and o["objective"] == "generation throughput"][0]
     best = max(means, key=lambda t: means[t]["gen_tps"])
-    assert row["best"].startswith(f"threads {best}/{best}"), row
+    assert row["best"].startswith(f"{best} thread"), row
     assert abs(row["value"] - means[best]["gen_tps"]) < 1e-9 * means[best]["gen_tps"] + 1e-3
     assert 0 <= row["p_value"] <= 1 and row["significant"] in ("yes", "no: within run-to-run noise")
     # bootstrap interval of best minus runner-up holds the difference of the means
@@ -32,7 +32,7 @@ for dev in ("orin-a", "orin-b"):
     assert (row["within_noise_of_best"] == "none") == (row["significant"] == "yes"), row
     row = [o for o in opt if o["device"] == dev and o["objective"] == "generation energy per token"][0]
     best = min(means, key=lambda t: means[t]["gen_j_per_token"])
-    assert row["best"].startswith(f"threads {best}/{best}") and row["unit"] == "J/token", row
+    assert row["best"].startswith(f"{best} thread") and row["unit"] == "J/token", row
 PY
 "$eb" analyze battery --format json >"$work/bat.json" 2>/dev/null && python3 - "$work/runs.json" "$work/bat.json" <<'PY' && ok "battery: 67824 J over the least energy per run" || bad "battery"
 import json, sys

@@ -109,7 +109,7 @@ rows = json.load(open(sys.argv[2]))
 qe = json.load(open(sys.argv[3]))
 assert len(qe) == 1, qe
 e = qe[0]
-assert e["quant"] == "Q4_0" and e["base"] == "F16" and e["config"].startswith("threads 1/1"), e
+assert e["quant"] == "Q4_0" and e["base"] == "F16" and e["config"].startswith("1 thread"), e
 def mean(q, k):
     v = [r[k] for r in runs if r["quant"] == q]
     return sum(v) / len(v)

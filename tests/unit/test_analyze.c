@@ -163,7 +163,7 @@ static void test_analysis_tables(void **state)
     /* one row per device and model: its fastest configuration, which a
      * reader at 4 words/s can follow */
     assert_int_equal(u.nrow, 1);
-    assert_string_equal(u.cell[3], "threads 4/4 ondemand");
+    assert_string_equal(u.cell[3], "4 threads, governor ondemand");
     assert_close(atof(u.cell[4]), 11, 1e-9);
     assert_true(strncmp(u.cell[6], "yes", 3) == 0);
     eb_table_free(&u);
@@ -171,7 +171,7 @@ static void test_analysis_tables(void **state)
     assert_non_null(strstr(err.msg, "breakeven needs --device-a"));
     char label[128];
     eb_config_label(2, 1, "powersave", "15W", 29, false, label, sizeof label);
-    assert_string_equal(label, "threads 2/1 powersave 15W GPU 29 layers");
+    assert_string_equal(label, "prefill 2 threads, generation 1, governor powersave, 15W mode, 29 layers on the GPU");
     eb_config_set_free(&set);
     eb_table_free(&t);
 }
