@@ -59,6 +59,8 @@ bool eb_find_program(const char *name, char *out, size_t cap);
  * program never blocks on a full pipe. Returns its exit status, or -1 when
  * it could not start or was killed. */
 int eb_run_program(const char *const argv[], char *out, size_t cap);
+/* The same with its standard error appended to err_log (NULL: inherited). */
+int eb_run_program_log(const char *const argv[], char *out, size_t cap, const char *err_log);
 
 /* splitmix64 step, for reproducible random token ids and weights. */
 uint64_t eb_rng_next(uint64_t *state);

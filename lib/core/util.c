@@ -172,12 +172,20 @@ bool eb_find_program(const char *name, char *out, size_t cap)
 
 int eb_run_program(const char *const argv[], char *out, size_t cap)
 {
+    return eb_run_program_log(argv, out, cap, NULL);
+}
+
+int eb_run_program_log(const char *const argv[], char *out, size_t cap, const char *err_log)
+{
     int pipefd[2];
     if (pipe(pipefd) != 0) return -1;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+    if (err_log)
+        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_log, O_WRONLY | O_CREAT | O_APPEND,
+                                         0644);
     pid_t pid;
     int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);

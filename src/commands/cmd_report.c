@@ -517,6 +517,8 @@ static const char style[] =
     "figcaption{color:#555;font-size:90%}.missing{border-left:4px solid #c90;padding-left:1em;"
     "color:#555}table{border-collapse:collapse;font-size:85%;margin-bottom:1em}"
     "td,th{border:1px solid #ccc;padding:2px 6px}td.n{text-align:right}"
+    ".wide{max-width:100%;overflow-x:auto}nav.toc{background:#f6f6f6;padding:.5em 1em}"
+    "nav.toc ol{columns:2;margin:.3em 0}h2{border-bottom:1px solid #ddd}"
     ".broken{outline:3px solid #c00}";
 
 /* Marks, on the page, whether every figure loaded (a figure that failed is
@@ -525,7 +527,9 @@ static const char checker[] =
     "<script>window.addEventListener('load',function(){var i=document.querySelectorAll("
     "'img.fig'),ok=0,bad=0;i.forEach(function(m){if(m.complete&&m.naturalWidth>0)ok++;else{bad++;"
     "m.classList.add('broken');}});document.body.setAttribute('data-figures-loaded',ok);"
-    "document.body.setAttribute('data-figures-broken',bad);});</script>\n";
+    "document.body.setAttribute('data-figures-broken',bad);"
+    "document.body.setAttribute('data-doc-width',document.documentElement.scrollWidth);});"
+    "</script>\n";
 
 int cmd_report(int argc, char **argv)
 {
@@ -599,12 +603,12 @@ int cmd_report(int argc, char **argv)
     char path[1200], mdpath[1200];
     snprintf(path, sizeof path, "%s/index.html", dir);
     snprintf(mdpath, sizeof mdpath, "%s/summary.md", dir);
-    r.html = fopen(path, "w");
+    bool page = report_page_begin(&r);
     r.md = fopen(mdpath, "w");
-    if (!r.html || !r.md) {
-        eb_fail(&err, EB_E_IO, "report %s: %s", r.html ? mdpath : path, strerror(errno));
-        if (r.html) fclose(r.html);
+    if (!page || !r.md) {
+        eb_fail(&err, EB_E_IO, "report %s: %s", page ? mdpath : path, strerror(errno));
         if (r.md) fclose(r.md);
+        report_page_free(&r);
         eb_config_set_free(&set);
         eb_table_free(&quality);
         eb_table_free(&rl_trials);
@@ -612,30 +616,39 @@ int cmd_report(int argc, char **argv)
         eb_store_close(s);
         return cli_report("report", &err);
     }
+    for (size_t i = 0; i < set.n; i++)
+        report_model(&r, set.c[i].model);
     time_t now = time(NULL);
     char when[64];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
-    fprintf(r.html,
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>edgebench "
-            "report</title><style>%s</style></head><body>\n<h1>edgebench report</h1>\n",
-            style);
+    char filters[400] = "";
+    const eb_results_filter *fl = &o.f;
+    size_t fn = 0;
+    const char *fk[] = {"device", "model", "quant", "governor", "since", "until"};
+    const char *fv[] = {fl->device, fl->model, fl->quant, fl->governor, fl->since, fl->until};
+    for (int i = 0; i < 6; i++)
+        if (fv[i] && fv[i][0] && fn < sizeof filters)
+            fn += (size_t)snprintf(filters + fn, sizeof filters - fn, "%s%s %s", fn ? ", " : "",
+                                   fk[i], fv[i]);
+    snprintf(r.source, sizeof r.source, "the measured runs (warm-ups left out) of %s%s%s%s",
+             eb_store_name(s), filters[0] ? " (" : "", filters, filters[0] ? ")" : "");
     fprintf(r.md, "# edgebench report\n\n");
     char intro[1500];
     snprintf(intro, sizeof intro,
              "Generated %s from %s: %zu configuration(s) with measured runs (warm-ups left out). "
-             "Synthetic (random-weight) models are faithful for speed, memory and energy; their "
-             "text and perplexity mean nothing.",
+             "Synthetic (random-weight) models are real for speed, memory and energy; their "
+             "text and perplexity mean nothing. Values marked ESTIMATE are estimates (the "
+             "CPU-load x TDP model), never measurements. gnuplot's messages are in gnuplot.log.",
              when, eb_store_name(s), set.n);
     report_text(&r, intro);
     if (set.n == 0)
         report_text(&r, "The store holds no measured runs matching the filters: every figure "
                         "below is left out.");
     figures(&r, s, &set, &o);
-    fputs(checker, r.html);
-    fputs("</body></html>\n", r.html);
-    bool bad = ferror(r.html) || ferror(r.md);
-    bad |= fclose(r.html) != 0;
+    bool bad = !report_page_write(&r, path, style, checker);
+    bad |= ferror(r.md) != 0;
     bad |= fclose(r.md) != 0;
+    report_page_free(&r);
     eb_config_set_free(&set);
     eb_table_free(&quality);
     eb_table_free(&rl_trials);

@@ -19,8 +19,10 @@ static void series_key(const eb_table *t, size_t i, int c_model, int c_quant, in
 {
     const char *m = eb_table_cell(t, i, c_model), *q = eb_table_cell(t, i, c_quant),
                *l = eb_table_cell(t, i, c_link);
-    snprintf(key, cap, "%.*s %s, %s", m ? (int)strcspn(m, "(") : 1, m ? m : "?", q ? q : "",
-             l && l[0] ? l : "link not named");
+    int mlen = m ? (int)strcspn(m, "(") : 1;
+    while (m && mlen > 0 && m[mlen - 1] == ' ')
+        mlen--;
+    snprintf(key, cap, "%.*s %s, %s", mlen, m ? m : "?", q ? q : "", l && l[0] ? l : "link not named");
 }
 
 static void against_nodes(report *r, const eb_table *t, const char *id, const char *title,

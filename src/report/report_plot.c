@@ -10,7 +10,10 @@
 
 void chart_add(chart *c, const char *label, double x, const double *values)
 {
-    if (c->n >= 512) return;
+    if (c->n >= 512) {
+        c->left_out++;
+        return;
+    }
     c->labels[c->n] = strdup(label);
     c->x[c->n] = x;
     /* line charts pass every series (NaN where a row has none), bars only theirs */
@@ -23,7 +26,10 @@ int chart_series(chart *c, const char *name)
 {
     for (int s = 0; s < c->n_series; s++)
         if (strcmp(c->series[s], name) == 0) return s;
-    if (c->n_series == REPORT_MAX_SERIES) return -1;
+    if (c->n_series == REPORT_MAX_SERIES) {
+        c->left_out++;
+        return -1;
+    }
     int s = c->n_series++;
     snprintf(c->series_name[s], sizeof c->series_name[s], "%s", name);
     c->series[s] = c->series_name[s];
@@ -66,10 +72,101 @@ static void gp_string(FILE *f, const char *s)
 
 void report_heading(report *r, const char *text)
 {
-    fputs("<h2>", r->html);
+    if (r->n_toc == r->cap_toc) {
+        int cap = r->cap_toc ? r->cap_toc * 2 : 16;
+        char(*g)[160] = realloc(r->toc, (size_t)cap * sizeof *g);
+        if (g) r->toc = g, r->cap_toc = cap;
+    }
+    if (r->n_toc < r->cap_toc) snprintf(r->toc[r->n_toc++], sizeof r->toc[0], "%s", text);
+    fprintf(r->html, "<h2 id=\"s%d\">", r->n_toc);
     html_escaped(r->html, text);
     fputs("</h2>\n", r->html);
     fprintf(r->md, "\n## %s\n\n", text);
+}
+
+void report_model(report *r, const char *model)
+{
+    /* as figures name it: up to its first " (" */
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(model, "("), model);
+    size_t n = strlen(name);
+    while (n > 0 && name[n - 1] == ' ')
+        name[--n] = '\0';
+    if (!n) return;
+    for (int i = 0; i < r->n_models; i++)
+        if (!strcmp(r->models[i], name)) return;
+    if (r->n_models == r->cap_models) {
+        int cap = r->cap_models ? r->cap_models * 2 : 16;
+        char(*g)[128] = realloc(r->models, (size_t)cap * sizeof *g);
+        if (!g) return;
+        r->models = g, r->cap_models = cap;
+    }
+    snprintf(r->models[r->n_models++], sizeof r->models[0], "%s", name);
+}
+
+/* The colour of a series: its model's (the longest registered model name
+ * in it), else one by its place in the chart. */
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                      "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
+#define N_PALETTE ((int)(sizeof palette / sizeof *palette))
+
+static int model_of(const report *r, const char *series)
+{
+    int best = -1;
+    size_t best_len = 0;
+    for (int i = 0; i < r->n_models; i++) {
+        size_t n = strlen(r->models[i]);
+        if (n > best_len && strstr(series, r->models[i])) best = i, best_len = n;
+    }
+    return best;
+}
+
+bool report_page_begin(report *r)
+{
+    snprintf(r->gnuplot_log, sizeof r->gnuplot_log, "%s/gnuplot.log", r->dir);
+    FILE *log = fopen(r->gnuplot_log, "w"); /* a fresh log each report */
+    if (log) fclose(log);
+    r->html = open_memstream(&r->body, &r->body_len);
+    return r->html != NULL;
+}
+
+bool report_page_write(report *r, const char *path, const char *style, const char *checker)
+{
+    if (fclose(r->html) != 0) return false;
+    r->html = NULL;
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    fprintf(f,
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+            "content=\"width=device-width\"><title>edgebench report</title><style>%s</style>"
+            "</head><body>\n<h1>edgebench report</h1>\n",
+            style);
+    if (r->n_toc > 0) {
+        fputs("<nav class=\"toc\"><b>Contents</b><ol>", f);
+        for (int i = 0; i < r->n_toc; i++) {
+            fprintf(f, "<li><a href=\"#s%d\">", i + 1);
+            html_escaped(f, r->toc[i]);
+            fputs("</a></li>", f);
+        }
+        fputs("</ol></nav>\n", f);
+    }
+    fwrite(r->body, 1, r->body_len, f);
+    fputs(checker, f);
+    fputs("</body></html>\n", f);
+    bool ok = !ferror(f);
+    return fclose(f) == 0 && ok;
+}
+
+void report_page_free(report *r)
+{
+    if (r->html) fclose(r->html);
+    r->html = NULL;
+    free(r->body);
+    free(r->toc);
+    free(r->models);
+    r->body = NULL;
+    r->toc = NULL;
+    r->models = NULL;
 }
 
 void report_text(report *r, const char *text)
@@ -91,7 +188,7 @@ void report_missing(report *r, const char *id, const char *title, const char *wh
     fprintf(r->md, "### %s\n\nLeft out: %s\n\n", title, why);
 }
 
-static bool write_script(report *r, const chart *c, const char *dat, const char *gp)
+static bool write_script(const report *r, const chart *c, const char *dat, const char *gp)
 {
     FILE *d = fopen(dat, "w");
     if (!d) return false;
@@ -137,16 +234,40 @@ static bool write_script(report *r, const chart *c, const char *dat, const char 
     fputs("\n", f);
     if (c->log_y) fputs("set logscale y\n", f);
     if (c->log_x) fputs("set logscale x\n", f);
+    bool single_x = false;
     if (c->lines) {
+        /* the legend under the plot, never over the data */
         fputs("set key below\n", f);
         fputs("set xlabel ", f);
         gp_string(f, c->xlabel ? c->xlabel : "");
         fputs("\n", f);
+        double lo = INFINITY, hi = -INFINITY;
+        bool integral = true;
+        for (int i = 0; i < c->n; i++) {
+            if (!isfinite(c->x[i])) continue;
+            lo = fmin(lo, c->x[i]), hi = fmax(hi, c->x[i]);
+            integral &= c->x[i] == floor(c->x[i]);
+        }
+        if (isfinite(lo) && lo == hi) {
+            /* one x value: drawn as points at it, not on a degenerate range */
+            single_x = true;
+            if (c->log_x && lo > 0)
+                fprintf(f, "set xrange [%.17g:%.17g]\n", lo / 2, hi * 2);
+            else
+                fprintf(f, "set xrange [%.17g:%.17g]\n", lo - 1, hi + 1);
+            fprintf(f, "set xtics (%.17g)\n", lo);
+        } else if (isfinite(lo) && integral && !c->log_x) {
+            /* integer quantities (threads, sequences, nodes) on integer tics */
+            fputs("set format x '%.0f'\n", f);
+            if (hi - lo <= 20)
+                fprintf(f, "set xtics %.17g,1,%.17g\nset xrange [%.17g:%.17g]\n", lo, hi,
+                        lo - 0.25, hi + 0.25);
+        }
     } else {
         fputs("set style data histograms\nset style histogram clustered gap 1\n"
               "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
               "set xtics rotate by 30 right scale 0 font ',9'\nset yrange [0:*]\n"
-              "set bmargin 11\nset key inside top right box opaque\n",
+              "set bmargin 11\nset key outside top right\n",
               f);
     }
     for (int t = 0; t < 2; t++) {
@@ -157,11 +278,21 @@ static bool write_script(report *r, const chart *c, const char *dat, const char 
             if (s) fputs(", ", f);
             static const char *const styles[] = {"linespoints lw 2 pt 7", "points pt 7 ps 1.3",
                                                  "lines lw 2"};
+            int m = model_of(r, c->series[s]);
+            int colour = m >= 0 ? m % N_PALETTE : (r->n_models + s) % N_PALETTE;
+            int dash = 1;
+            if (m >= 0) {
+                /* a model's second series in a chart: its colour, another dash */
+                for (int k = 0; k < s; k++)
+                    dash += model_of(r, c->series[k]) == m;
+            }
             if (c->lines)
-                fprintf(f, "'%s' index %d using 2:3 with %s title ", dat, s,
-                        styles[c->style[s] < 3 ? c->style[s] : 0]);
+                fprintf(f, "'%s' index %d using 2:3 with %s lc rgb '%s' dt %d title ", dat, s,
+                        single_x ? "points pt 7 ps 2" : styles[c->style[s] < 3 ? c->style[s] : 0],
+                        palette[colour], dash);
             else
-                fprintf(f, "'%s' using %d:xtic(1) title ", dat, s + 3);
+                fprintf(f, "'%s' using %d:xtic(1) lc rgb '%s' title ", dat, s + 3,
+                        palette[(r->n_models + s) % N_PALETTE]);
             gp_string(f, c->series[s]);
         }
         fputs("\nunset output\n", f);
@@ -184,7 +315,8 @@ void report_chart(report *r, chart *c, const char *caption, const char *why_miss
     snprintf(dat, sizeof dat, "%s/%s.dat", r->dir, c->id);
     snprintf(gp, sizeof gp, "%s/%s.gp", r->dir, c->id);
     const char *argv[] = {r->gnuplot, gp, NULL};
-    if (!write_script(r, c, dat, gp) || eb_run_program(argv, out, sizeof out) != 0) {
+    if (!write_script(r, c, dat, gp) ||
+        eb_run_program_log(argv, out, sizeof out, r->gnuplot_log[0] ? r->gnuplot_log : NULL) != 0) {
         char why[4200];
         snprintf(why, sizeof why, "gnuplot failed: %s", out[0] ? out : "no message");
         report_missing(r, c->id, c->title, why);
@@ -197,15 +329,20 @@ void report_chart(report *r, chart *c, const char *caption, const char *why_miss
     html_escaped(r->html, c->title);
     fputs("\"></a><figcaption>", r->html);
     html_escaped(r->html, caption);
+    char from[800];
+    snprintf(from, sizeof from, " From %s.%s", r->source[0] ? r->source : "the store's runs",
+             c->left_out ? " Some rows did not fit this figure: see the tables." : "");
+    html_escaped(r->html, from);
     fputs("</figcaption></figure>\n", r->html);
-    fprintf(r->md, "### %s\n\n![%s](%s.png)\n\n%s\n\n", c->title, c->title, c->id, caption);
+    fprintf(r->md, "### %s\n\n![%s](%s.png)\n\n%s%s\n\n", c->title, c->title, c->id, caption,
+            from);
 }
 
 void report_table(report *r, const char *title, const eb_table *t)
 {
     fputs("<h3>", r->html);
     html_escaped(r->html, title);
-    fputs("</h3>\n<table>\n<tr>", r->html);
+    fputs("</h3>\n<div class=\"wide\"><table>\n<tr>", r->html);
     for (size_t c = 0; c < t->ncol; c++) {
         fputs("<th>", r->html);
         html_escaped(r->html, t->name[c]);
@@ -227,7 +364,7 @@ void report_table(report *r, const char *title, const eb_table *t)
         }
         fputs("</tr>\n", r->html);
     }
-    fputs("</table>\n", r->html);
+    fputs("</table></div>\n", r->html);
     fprintf(r->md, "### %s\n\n", title);
     eb_error err = {0};
     eb_table_write(r->md, t, "md", NULL, &err);

@@ -10,10 +10,28 @@
 
 typedef struct report {
     const char *dir;
-    FILE *html, *md;
+    FILE *html, *md; /* html: the page's body, assembled by report_page_write */
+    char *body;
+    size_t body_len;
     int n_figures, n_missing;
     char gnuplot[1024];
+    char gnuplot_log[1200]; /* gnuplot's messages go here, not to the terminal */
+    /* the sections, for the table of contents */
+    char (*toc)[160];
+    int n_toc, cap_toc;
+    /* models in the order first seen: a model keeps its colour in every figure */
+    char (*models)[128];
+    int n_models, cap_models;
+    char source[600]; /* which runs every figure is drawn from */
 } report;
+
+/* Starts the page's body (in memory) and the log; false on failure. */
+bool report_page_begin(report *r);
+/* Writes index.html: head, table of contents, the body, the figure check. */
+bool report_page_write(report *r, const char *path, const char *style, const char *checker);
+void report_page_free(report *r);
+/* A model whose series should keep one colour across figures. */
+void report_model(report *r, const char *model);
 
 /* A chart: rows of a label and up to 4 series. */
 #define REPORT_MAX_SERIES 8
@@ -31,6 +49,7 @@ typedef struct chart {
     double x[512];
     double v[512][REPORT_MAX_SERIES];
     int n;
+    int left_out; /* rows or series past the capacity: said in the caption */
 } chart;
 
 /* values: n_series of them for bars, REPORT_MAX_SERIES for lines. */

@@ -3,7 +3,8 @@
 # the Jetson fixture, so energy is known, and one run on this machine with
 # its timeline kept): every figure is written as SVG and PNG, figures without
 # data are left out with the reason, and headless Chromium loads the page
-# and finds every figure (and notices one that is missing).
+# at 1280 px, finds every figure (and notices one that is missing), the page
+# no wider than the window; contents, captions and axes a person can read.
 set -u
 eb=$1
 fx="$(cd "$(dirname "$0")/.." && pwd)/fixtures"
@@ -39,12 +40,24 @@ else
   # a profile of its own per call: a browser still closing must not take the next page
   dom() {
     timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
-      --user-data-dir="$work/chromium-$1" --virtual-time-budget=10000 --dump-dom "file://$html" 2>/dev/null |
-      grep -o '<body[^>]*>'
+      --user-data-dir="$work/chromium-$1" --window-size=1280,2000 --virtual-time-budget=10000 \
+      --dump-dom "file://$html" 2>/dev/null | grep -o '<body[^>]*>'
   }
   body=$(dom 1)
   echo "$body" | grep -q "data-figures-loaded=\"$n_img\" data-figures-broken=\"0\"" &&
     ok "Chromium loads all $n_img figures" || bad "Chromium: $body"
+  # at 1280 px the page is no wider than the window (wide tables scroll in their box)
+  width=$(echo "$body" | sed -n 's/.*data-doc-width="\([0-9]*\)".*/\1/p')
+  [ -n "$width" ] && [ "$width" -le 1280 ] && ok "no horizontal overflow at 1280 px (document $width px wide)" ||
+    bad "document width at 1280 px: '${width}': $body"
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --user-data-dir="$work/chromium-shot" --window-size=1280,4000 --virtual-time-budget=10000 \
+    --screenshot="$work/shot.png" "file://$html" >/dev/null 2>&1
+  python3 - "$work/shot.png" <<'PY' && ok "a 1280 px screenshot of the page" || bad "screenshot"
+import struct, sys
+b = open(sys.argv[1], "rb").read(24)
+assert b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", b[16:20])[0] == 1280, b
+PY
   rm "$work/rep/fig3_peak_memory.svg"
   body=$(dom 2)
   echo "$body" | grep -q 'data-figures-broken="1"' && ok "a missing figure is noticed" || bad "broken figure not noticed: $body"
@@ -68,6 +81,25 @@ EDGEBENCH_STORE="sqlite:$work/pm.db" "$eb" import "$work/pm.jsonl" 2>>"$work/err
   grep -q "15W" "$work/pm/fig15_action_power_modes.dat" && grep -q "MAXN" "$work/pm/fig15_action_power_modes.dat" &&
   ok "Fig. 15: action per token under each power mode" || bad "Fig. 15: $(tail -3 "$work/err")"
 
+# what a person sees: contents, captions naming their runs, integer axes,
+# no gnuplot message on the terminal (they go to the folder's log)
+grep -q '<nav class="toc">' "$html" && grep -q '<a href="#s1">' "$html" && ok "a table of contents" || bad "no contents"
+grep -q "<figcaption>[^<]*From the measured runs (warm-ups left out) of sqlite:" "$html" &&
+  ok "captions say which runs they show" || bad "captions: $(grep -o '<figcaption>[^<]*' "$html" | head -2)"
+! grep -qi "warning" "$work/err" && [ -f "$work/rep/gnuplot.log" ] && ok "no gnuplot message on the terminal (gnuplot.log)" || bad "terminal: $(cat "$work/err")"
+python3 - "$work/rep" <<'PY' && ok "thread axes: integer tics, a single value drawn as points" || bad "axes: $(grep -l threads "$work"/rep/*.gp)"
+import glob, re, sys
+n = 0
+for gp in glob.glob(sys.argv[1] + "/*.gp"):
+    t = open(gp).read()
+    if not re.search(r"set xlabel '[^']*threads", t):
+        continue
+    n += 1
+    assert "set format x '%.0f'" in t or "set xtics (" in t, gp
+    if "set xtics (" in t:
+        assert "with points" in t and "1.98" not in t, gp
+assert n >= 1, "no figure against threads"
+PY
 EDGEBENCH_STORE="sqlite:$work/empty.db" "$eb" report -o "$work/empty" 2>"$work/err" &&
   grep -q "0 figure(s)" "$work/err" && grep -q "no measured runs" "$work/empty/index.html" && ok "an empty store: a page that says so" || bad "empty report: $(cat "$work/err")"
 "$eb" report 2>/dev/null; [ $? -eq 2 ] && ok "no -o: exit 2" || bad "report without -o"
