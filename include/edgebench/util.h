@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include "edgebench/error.h"
 
@@ -37,6 +38,10 @@ bool eb_read_line(const char *path, char *out, size_t cap);
 bool eb_text_field(const char *text, const char *key, const char *seps, char *out, size_t cap);
 /* The first place needle stands in hay, any case (ASCII); NULL if none. */
 const char *eb_strstr_ci(const char *hay, const char *needle);
+
+/* Prints first, then text wrapped at word boundaries to width columns,
+ * continuation lines starting with indent; ends the line. */
+void eb_print_wrapped(FILE *f, const char *first, const char *indent, const char *text, int width);
 
 /* Strict integer parse: the whole string, within [min, max]. */
 bool eb_parse_long(const char *s, long min, long max, long *out);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "edgebench/params.h"
+#include "edgebench/util.h"
 
 static void metavar(const eb_param *p, char *out, size_t cap)
 {
@@ -52,7 +53,15 @@ void eb_params_run_help(FILE *f)
                  p->type == EB_PT_BOOL ? "" : " ", p->type == EB_PT_BOOL ? "" : mv);
         default_text(p, p->def, def, sizeof def);
         range_text(p, range, sizeof range);
-        fprintf(f, "  %-28s %s%s%s\n", lhs, p->help, range, def);
+        char first[128], text[1024];
+        snprintf(first, sizeof first, "  %-28s ", lhs);
+        snprintf(text, sizeof text, "%s%s%s", p->help, range, def);
+        /* a flag longer than its column starts its help on the next line */
+        if (strlen(lhs) > 28) {
+            fprintf(f, "  %s\n", lhs);
+            snprintf(first, sizeof first, "  %-28s ", "");
+        }
+        eb_print_wrapped(f, first, "                               ", text, 120);
         if (p->alias) fprintf(f, "      --%-24s the same as --%s\n", p->alias, p->flag);
         if (p->lb_flag) fprintf(f, "      -%-25s the same (llama-bench's flag)\n", p->lb_flag);
     }
@@ -72,6 +81,9 @@ void eb_params_plan_help(FILE *f)
                      p->flags & EB_PF_GLOBAL_ONLY ? ", [global] only" : "");
         default_text(p, p->sweep_def ? p->sweep_def : p->def, def, sizeof def);
         range_text(p, range, sizeof range);
-        fprintf(f, "  %-16s %-24s %s%s%s\n", p->key, flag, p->help, range, def);
+        char first[128], text[1024];
+        snprintf(first, sizeof first, "  %-16s %-24s ", p->key, flag);
+        snprintf(text, sizeof text, "%s%s%s", p->help, range, def);
+        eb_print_wrapped(f, first, "                                           ", text, 120);
     }
 }

@@ -32,52 +32,105 @@ static const char *display(const eb_table *t, size_t r, size_t c, char *buf, siz
     return buf;
 }
 
+/* A cell cut to its column's width says so with "...". */
+#define CELL_MAX 60
+
+static void put_cell(FILE *f, const char *v, size_t width, bool pad, bool markdown)
+{
+    size_t n = strlen(v), len = 0;
+    bool cut = n > CELL_MAX;
+    size_t keep = cut ? CELL_MAX - 3 : n;
+    for (const char *p = v; len < keep; p++, len++) {
+        /* one line per row: line breaks and Markdown's bars are escaped */
+        if (*p == '\n' || *p == '\r')
+            fputc(' ', f);
+        else if (markdown && *p == '|')
+            fputs("\\|", f);
+        else
+            fputc(*p, f);
+    }
+    if (cut) fputs("...", f), len += 3;
+    if (pad)
+        for (; len < width; len++)
+            fputc(' ', f);
+}
+
+/* The rows with the columns in cols (n of them). */
+static void write_block(FILE *f, const eb_table *t, const size_t *w, const size_t *cols, size_t n,
+                        bool markdown)
+{
+    char buf[64];
+    const char *sep = markdown ? " | " : "  ";
+    for (size_t k = 0; k < n; k++) {
+        fputs(k ? sep : (markdown ? "| " : ""), f);
+        put_cell(f, t->name[cols[k]], w[cols[k]], k + 1 < n || markdown, false);
+    }
+    fputs(markdown ? " |\n" : "\n", f);
+    if (markdown) {
+        for (size_t k = 0; k < n; k++) {
+            fputs(k ? " | " : "| ", f);
+            for (size_t i = 0; i < w[cols[k]]; i++)
+                fputc(i + 1 == w[cols[k]] && t->numeric[cols[k]] ? ':' : '-', f);
+        }
+        fputs(" |\n", f);
+    }
+    for (size_t r = 0; r < t->nrow; r++) {
+        for (size_t k = 0; k < n; k++) {
+            fputs(k ? sep : (markdown ? "| " : ""), f);
+            put_cell(f, display(t, r, cols[k], buf, sizeof buf), w[cols[k]], k + 1 < n || markdown,
+                     markdown);
+        }
+        fputs(markdown ? " |\n" : "\n", f);
+    }
+}
+
+/* A text table wider than this is wrapped: its leading text columns (what
+ * names a row) are repeated beside each group of the other columns. */
+#define TABLE_WIDTH 120
+
 static void write_text(FILE *f, const eb_table *t, bool markdown)
 {
-    size_t *w = calloc(t->ncol ? t->ncol : 1, sizeof *w);
-    if (!w) return;
+    size_t nc = t->ncol ? t->ncol : 1;
+    size_t *w = calloc(nc, sizeof *w), *cols = calloc(nc, sizeof *cols);
+    if (!w || !cols) {
+        free(w);
+        free(cols);
+        return;
+    }
     char buf[64];
+    size_t total = 0;
     for (size_t c = 0; c < t->ncol; c++) {
         w[c] = strlen(t->name[c]);
         for (size_t r = 0; r < t->nrow; r++) {
             size_t l = strlen(display(t, r, c, buf, sizeof buf));
             if (l > w[c]) w[c] = l;
         }
-        if (w[c] > 60) w[c] = 60;
+        if (w[c] > CELL_MAX) w[c] = CELL_MAX;
+        total += w[c] + (c ? 2 : 0);
     }
-    const char *sep = markdown ? " | " : "  ";
-    for (size_t c = 0; c < t->ncol; c++)
-        fprintf(f, "%s%-*s", c ? sep : (markdown ? "| " : ""), (int)w[c], t->name[c]);
-    fputs(markdown ? " |\n" : "\n", f);
-    if (markdown) {
-        for (size_t c = 0; c < t->ncol; c++) {
-            fputs(c ? " | " : "| ", f);
-            for (size_t i = 0; i < w[c]; i++)
-                fputc(i + 1 == w[c] && t->numeric[c] ? ':' : '-', f);
-        }
-        fputs(" |\n", f);
+    if (markdown || total <= TABLE_WIDTH || t->ncol < 3) {
+        for (size_t c = 0; c < t->ncol; c++)
+            cols[c] = c;
+        write_block(f, t, w, cols, t->ncol, markdown);
+        free(w);
+        free(cols);
+        return;
     }
-    for (size_t r = 0; r < t->nrow; r++) {
-        for (size_t c = 0; c < t->ncol; c++) {
-            const char *v = display(t, r, c, buf, sizeof buf);
-            fputs(c ? sep : (markdown ? "| " : ""), f);
-            /* one line per row: line breaks and Markdown's bars are escaped */
-            size_t len = 0;
-            for (const char *p = v; *p && len < 60; p++, len++) {
-                if (*p == '\n' || *p == '\r')
-                    fputc(' ', f);
-                else if (markdown && *p == '|')
-                    fputs("\\|", f);
-                else
-                    fputc(*p, f);
-            }
-            if (c + 1 < t->ncol || markdown)
-                for (; len < w[c]; len++)
-                    fputc(' ', f);
-        }
-        fputs(markdown ? " |\n" : "\n", f);
+    size_t key = 0, key_w = 0;
+    while (key < t->ncol - 1 && !t->numeric[key] && key_w + w[key] + 2 <= TABLE_WIDTH / 2)
+        key_w += w[key] + 2, key++;
+    if (key == 0) key = 1, key_w = w[0] + 2;
+    for (size_t c = key; c < t->ncol;) {
+        size_t n = 0, width = key_w;
+        for (size_t k = 0; k < key; k++)
+            cols[n++] = k;
+        while (c < t->ncol && (n == key || width + w[c] + 2 <= TABLE_WIDTH))
+            width += w[c] + 2, cols[n++] = c++;
+        if (cols[key] != key) fputc('\n', f); /* the next group of columns */
+        write_block(f, t, w, cols, n, false);
     }
     free(w);
+    free(cols);
 }
 
 static void csv_field(FILE *f, const char *v)

@@ -282,3 +282,28 @@ const char *eb_strstr_ci(const char *hay, const char *needle)
         if (strncasecmp(hay, needle, n) == 0) return hay;
     return n == 0 ? hay : NULL;
 }
+
+void eb_print_wrapped(FILE *f, const char *first, const char *indent, const char *text, int width)
+{
+    int col = fprintf(f, "%s", first);
+    int ind = (int)strlen(indent);
+    bool line_start = true;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t w = strcspn(p, " ");
+        if (!w) break;
+        if (!line_start && col + 1 + (int)w > width) {
+            fprintf(f, "\n%s", indent);
+            col = ind;
+            line_start = true;
+        }
+        if (!line_start) fputc(' ', f), col++;
+        fwrite(p, 1, w, f);
+        col += (int)w;
+        line_start = false;
+        p += w;
+    }
+    fputc('\n', f);
+}

@@ -170,8 +170,33 @@ int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts
 }
 
 /* What an analysis assumed and used, in words. */
-void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o,
+static void state_inputs(FILE *f, const char *kind, const analyze_opts *o,
+                         const eb_config_set *set, bool as_comment);
+
+/* The inputs, each line wrapped at 120 columns. */
+void analyze_state_inputs(FILE *out, const char *kind, const analyze_opts *o,
                           const eb_config_set *set, bool as_comment)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) {
+        state_inputs(out, kind, o, set, as_comment);
+        return;
+    }
+    state_inputs(m, kind, o, set, as_comment);
+    fclose(m);
+    const char *indent = as_comment ? "#         " : "        ";
+    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        eb_print_wrapped(out, "", indent, line, 120);
+    }
+    free(text);
+}
+
+static void state_inputs(FILE *f, const char *kind, const analyze_opts *o,
+                         const eb_config_set *set, bool as_comment)
 {
     const char *p = as_comment ? "# " : "";
     fprintf(f, "%sanalysis: %s over %zu configuration(s) of measured runs (warm-ups left out)\n", p,

@@ -163,8 +163,8 @@ static void print_prediction(FILE *o, const plan_args *a, const char *name,
     const eb_ceilings ceil = *cl;
     fprintf(o, "model   %s\n", name);
     fprintf(o,
-            "        %.3f B parameters (%.3f B in matrix products), %d layers, context %d, "
-            "%d-token prompt, %d generated, %d threads\n",
+            "        %.3f B parameters (%.3f B in matrix products), %d layers\n"
+            "        context %d, %d-token prompt, %d generated, %d threads\n",
             (double)shape.n_params / 1e9, (double)shape.matmul_params / 1e9, shape.n_layer,
             a->n_ctx, a->n_prompt, a->n_gen, threads);
     fprintf(o, "device  %s, %.0f MiB RAM (%.0f MiB available)\n\n", cli_device_key(dev),

@@ -187,8 +187,10 @@ int cmd_sensors(int argc, char **argv)
     fprintf(stdout, "sources under %s (live readings over %.0f ms)\n", cfg.root, (b - a) * 1000);
     for (size_t i = 0; i < eb_sampler_probe_count(s); i++) {
         const eb_probe_report *p = eb_sampler_probe(s, i);
-        fprintf(stdout, "  %-13s %-13s %s: %s\n", p->source, eb_probe_name(p->result),
-                p->description, p->reason);
+        char first[64], text[1024];
+        snprintf(first, sizeof first, "  %-13s %-13s ", p->source, eb_probe_name(p->result));
+        snprintf(text, sizeof text, "%s: %s", p->description, p->reason);
+        eb_print_wrapped(stdout, first, "                              ", text, 120);
         if (p->left_out[0]) fprintf(stdout, "  %-13s left out: %s\n", "", p->left_out);
     }
     fprintf(stdout, "channels\n");
