@@ -88,11 +88,11 @@ PY
 import json, sys
 rows = json.load(open(sys.argv[1]))
 text = json.dumps(rows)
-assert "GPU 3 layers" in text, text
+assert "3 layers on the GPU" in text, text
 PY
 
 "$eb" analyze roofline >"$work/roof.txt" 2>"$work/err"
-[ "$(grep -c "tiny Llama" "$work/roof.txt")" -eq 2 ] && ! grep -q "GPU 3 layers" "$work/roof.txt" &&
+[ "$(grep -c "tiny Llama" "$work/roof.txt")" -eq 2 ] && ! grep -q "3 layers on the GPU" "$work/roof.txt" &&
   ok "analyze roofline leaves out the run with layers on a GPU (the probe measures the CPU)" || bad "roofline: $(cat "$work/roof.txt" "$work/err")"
 
 finish

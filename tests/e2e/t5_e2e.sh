@@ -34,7 +34,7 @@ PY
 # 2. the study's prompt (text through the unigram tokenizer, </s> added)
 "$eb" run --preset tiny-t5 --type Q8_0 -n 4 --reps 1 --warmup 0 -q >"$work/t.txt" 2>"$work/err"
 rc=$?
-grep -q "tokens: prefill [1-9][0-9]*, generation 4 per run" "$work/t.txt" && [ "$rc" -eq 0 ] &&
+grep -q "^prefill  *throughput .* [1-9][0-9]* tokens in" "$work/t.txt" && grep -q "^generation  *throughput .* 4 tokens in" "$work/t.txt" && [ "$rc" -eq 0 ] &&
   ok "run: the default text prompt tokenized and encoded" || bad "t5 text prompt (exit $rc): $(cat "$work/t.txt" "$work/err")"
 
 # 3. stored, and the analyses see it as any other model
