@@ -36,7 +36,7 @@ typedef struct eb_node_facts {
     int n_cpus;
     double ram_mib;
     int mem_limit_mib; /* --mem; 0: none */
-    char cage[128];    /* how the limit is held ("cgroup v2", "RLIMIT_AS") */
+    char cage[320];    /* how the limit is held ("cgroup v2", "RLIMIT_AS") */
     int threads;
     char iface[32];          /* the interface whose bytes it counts; "" none */
     char energy_source[128]; /* "" when nothing measures power */

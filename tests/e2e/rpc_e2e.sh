@@ -98,19 +98,19 @@ PY
 
 # 3. a model that does not fit one node's --mem runs across two
 m1=$((base + 3)) m2=$((base + 4))
-start_node "$m1" --threads 1 --mem 300 && start_node "$m2" --threads 1 --mem 300
+start_node "$m1" --threads 1 --mem 400 && start_node "$m2" --threads 1 --mem 400
 qm=("${q[@]}" -b 64 --ubatch 64)
 "$eb" run "${qm[@]}" --rpc "$(ep $m1)" -o "$work/m1.json" >"$work/m1.out" 2>&1
 rc1=$?
 "$eb" run "${qm[@]}" --rpc "$(ep $m1),$(ep $m2)" -o "$work/m2.json" 2>"$work/err"
 rc2=$?
-python3 - "$work/m2.json" <<'PY' && [ "$rc1" -ne 0 ] && grep -q "does not fit" "$work/m1.out" && [ "$rc2" -eq 0 ] && ok "qwen2-0.5b refused on one 300 MiB node, ran on two: $(cat "$work/m2.txt")" || bad "memory split (exit $rc1, $rc2): $(cat "$work/m1.out" "$work/err")"
+python3 - "$work/m2.json" <<'PY' && [ "$rc1" -ne 0 ] && grep -q "does not fit" "$work/m1.out" && [ "$rc2" -eq 0 ] && ok "qwen2-0.5b refused on one 400 MiB node, ran on two: $(cat "$work/m2.txt")" || bad "memory split (exit $rc1, $rc2): $(cat "$work/m1.out" "$work/err")"
 import json, sys
 r = json.load(open(sys.argv[1]))
 nodes = r["nodes"]
 peaks = [max(p["peak_rss_mib"] or 0 for p in n["phases"].values()) for n in nodes]
-assert all(n["device"]["mem_limit_mib"] == 300 and n["device"]["mem_limit_by"] for n in nodes), nodes
-assert all(0 < p < 300 for p in peaks), peaks
+assert all(n["device"]["mem_limit_mib"] == 400 and n["device"]["mem_limit_by"] for n in nodes), nodes
+assert all(0 < p < 400 for p in peaks), peaks
 open(sys.argv[1].rsplit("/", 1)[0] + "/m2.txt", "w").write(
     "layers %s, peak RSS %s MiB under %s" % ([n["layers"] for n in nodes], ["%.0f" % p for p in peaks], nodes[0]["device"]["mem_limit_by"]))
 PY
