@@ -54,15 +54,16 @@ typedef struct eb_run_config {
     int n_parallel;              /* sequences decoded together (llama-batched-bench) */
     /* RPC nodes (`edgebench node`) that take the layers: "host:port,..." */
     const char *rpc;
-    int rpc_nodes;            /* >= 0: only the first this many of rpc (0: none); -1: all */
-    const char *tensor_split; /* shares per node, "3/1"; NULL: each node's --mem, else free memory */
-    const char *link;         /* the link to the nodes, for the record ("1gbit-0.2ms") */
-    double link_mbit;         /* its rate, for the transfer-time estimate; 0: unknown */
-    double link_delay_ms;     /* its one-way delay added, for the record; < 0: unknown */
-    double sustain_s;            /* > 0: measured runs back to back for this long */
-    double window_s;             /* a sustained run's figures per window of this length */
-    int reps;                    /* measured repetitions */
-    int warmup;                  /* warm-up repetitions before them, reported apart */
+    int rpc_nodes; /* >= 0: only the first this many of rpc (0: none); -1: all */
+    const char
+        *tensor_split;    /* shares per node, "3/1"; NULL: each node's --mem, else free memory */
+    const char *link;     /* the link to the nodes, for the record ("1gbit-0.2ms") */
+    double link_mbit;     /* its rate, for the transfer-time estimate; 0: unknown */
+    double link_delay_ms; /* its one-way delay added, for the record; < 0: unknown */
+    double sustain_s;     /* > 0: measured runs back to back for this long */
+    double window_s;      /* a sustained run's figures per window of this length */
+    int reps;             /* measured repetitions */
+    int warmup;           /* warm-up repetitions before them, reported apart */
     uint64_t seed;
     const char *root; /* filesystem root for /proc and /sys reads */
     /* Measurement */
@@ -235,11 +236,12 @@ typedef struct eb_node_result {
     eb_placement placed;
     double energy_j[EB_SPAN_COUNT], mean_w[EB_SPAN_COUNT], peak_w[EB_SPAN_COUNT];
     double peak_rss_mib[EB_SPAN_COUNT];
-    double compute_s[EB_SPAN_COUNT]; /* its serving thread's CPU time */
+    double compute_s[EB_SPAN_COUNT];                             /* its serving thread's CPU time */
     double sent_bytes[EB_SPAN_COUNT], recv_bytes[EB_SPAN_COUNT]; /* ours to it, from it */
-    double iface_tx_bytes[EB_SPAN_COUNT], iface_rx_bytes[EB_SPAN_COUNT]; /* its interface, all traffic */
+    double iface_tx_bytes[EB_SPAN_COUNT],
+        iface_rx_bytes[EB_SPAN_COUNT]; /* its interface, all traffic */
     double temp_max_c[EB_SPAN_COUNT], cpu_freq_mhz[EB_SPAN_COUNT];
-    double rtt_s; /* our socket's smoothed round trip */
+    double rtt_s;       /* our socket's smoothed round trip */
     eb_node_link *link; /* open during the run */
 } eb_node_result;
 
@@ -253,7 +255,7 @@ typedef struct eb_dist_span {
     double predicted_transfer_s; /* bytes x 8 / link rate; NaN without one */
     double energy_j;             /* this device + every node, the span */
     double j_per_token;
-    char energy_note[256];       /* why the total is missing */
+    char energy_note[256]; /* why the total is missing */
 } eb_dist_span;
 
 typedef struct eb_run_result {

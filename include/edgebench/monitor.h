@@ -24,7 +24,7 @@ typedef struct eb_monitor_value {
 } eb_monitor_value;
 
 typedef struct eb_monitor_snapshot {
-    double t;          /* CLOCK_REALTIME */
+    double t;            /* CLOCK_REALTIME */
     eb_monitor_value *v; /* every channel (the monitor's; valid until the next read) */
     size_t n;
     double total_w;           /* the device total now; NaN when nothing measures it */

@@ -57,8 +57,8 @@ eb_status eb_distributed_table(const eb_table *trials, eb_table *out, eb_error *
         /* one process has no link: its figure stands beside every link's */
         const char *l = nodes > 0 ? or_empty(eb_table_cell(trials, i, c_link)) : "";
         size_t k = 0;
-        while (k < n && !(g[k].nodes == nodes && !strcmp(g[k].model, m) &&
-                          !strcmp(g[k].quant, q) && !strcmp(g[k].link, l)))
+        while (k < n && !(g[k].nodes == nodes && !strcmp(g[k].model, m) && !strcmp(g[k].quant, q) &&
+                          !strcmp(g[k].link, l)))
             k++;
         if (k == n) {
             if (n == cap) {
@@ -107,8 +107,10 @@ eb_status eb_distributed_table(const eb_table *trials, eb_table *out, eb_error *
         const dist_group *one = NULL;
         for (size_t j = 0; j < n; j++) {
             if (strcmp(g[j].model, g[i].model) || strcmp(g[j].quant, g[i].quant)) continue;
-            if (g[j].nodes > 0) has_rpc = true;
-            else one = &g[j];
+            if (g[j].nodes > 0)
+                has_rpc = true;
+            else
+                one = &g[j];
         }
         if (!has_rpc) continue;
         char b[12][48];

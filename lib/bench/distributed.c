@@ -36,13 +36,16 @@ static eb_status parse_split(const char *text, int n_nodes, float *out, eb_error
         out[n++] = (float)v;
         sum += v;
         p = end;
-        if (*p == '/' || *p == ',') p++;
-        else if (*p) return eb_fail(err, EB_E_INVALID_ARG, "tensor_split '%s': '%c' unexpected", text, *p);
+        if (*p == '/' || *p == ',')
+            p++;
+        else if (*p)
+            return eb_fail(err, EB_E_INVALID_ARG, "tensor_split '%s': '%c' unexpected", text, *p);
     }
     if (n != n_nodes)
         return eb_fail(err, EB_E_INVALID_ARG, "tensor_split '%s' has %d shares for %d RPC node%s",
                        text, n, n_nodes, n_nodes == 1 ? "" : "s");
-    if (sum <= 0) return eb_fail(err, EB_E_INVALID_ARG, "tensor_split '%s': every share is 0", text);
+    if (sum <= 0)
+        return eb_fail(err, EB_E_INVALID_ARG, "tensor_split '%s': every share is 0", text);
     return EB_OK;
 }
 
@@ -58,9 +61,8 @@ static eb_status split_by_memory(const eb_run_config *cfg, eb_run_result *res, e
     if (st != EB_OK) return st;
     int n = res->n_nodes;
     int n_layer = sh.n_layer > 0 ? sh.n_layer : 1;
-    int on_nodes = cfg->n_gpu_layers > 0 && cfg->n_gpu_layers - 1 < n_layer
-                       ? cfg->n_gpu_layers - 1
-                       : n_layer;
+    int on_nodes =
+        cfg->n_gpu_layers > 0 && cfg->n_gpu_layers - 1 < n_layer ? cfg->n_gpu_layers - 1 : n_layer;
     const double mib = 1048576.0;
     double ub = cfg->n_ubatch < cfg->n_batch ? cfg->n_ubatch : cfg->n_batch;
     double layer = ((double)sh.layer_bytes + (double)sh.kv_bytes_per_pos * cfg->n_ctx) / n_layer;
@@ -79,17 +81,17 @@ static eb_status split_by_memory(const eb_run_config *cfg, eb_run_result *res, e
                            "rpc: node %s (--mem %d MiB) is last, so it takes the output layer "
                            "(%.0f MiB with its logits buffer, estimated) and has no room for a "
                            "layer: give it more memory or list a larger node last",
-                           nr->endpoint, nr->facts.mem_limit_mib,
-                           (last_extra + compute) / mib);
+                           nr->endpoint, nr->facts.mem_limit_mib, (last_extra + compute) / mib);
     }
     if (total < on_nodes)
-        return eb_fail(err, EB_E_NO_MEMORY,
-                       "rpc: the model does not fit the memory of the node%s: %d layers of %.1f MiB "
-                       "each (weights and KV cache) and %.0f MiB of output and buffers, estimated, "
-                       "but the %d node%s (--mem) hold about %.1f layers: add a node or give "
-                       "them more memory",
-                       n == 1 ? "" : "s", on_nodes, layer / mib,
-                       (last_extra + n * compute) / mib, n, n == 1 ? "" : "s", total);
+        return eb_fail(
+            err, EB_E_NO_MEMORY,
+            "rpc: the model does not fit the memory of the node%s: %d layers of %.1f MiB "
+            "each (weights and KV cache) and %.0f MiB of output and buffers, estimated, "
+            "but the %d node%s (--mem) hold about %.1f layers: add a node or give "
+            "them more memory",
+            n == 1 ? "" : "s", on_nodes, layer / mib, (last_extra + n * compute) / mib, n,
+            n == 1 ? "" : "s", total);
     return EB_OK;
 }
 
@@ -107,10 +109,12 @@ eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, eb_error *e
     char *copy = strdup(cfg->rpc), *save = NULL;
     if (!copy) return eb_fail(err, EB_E_NO_MEMORY, "rpc list");
     int n = 0;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) n++;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        n++;
     free(copy);
     if (n == 0) return eb_fail(err, EB_E_INVALID_ARG, "rpc '%s': no HOST:PORT in it", cfg->rpc);
-    if (cfg->rpc_nodes > 0 && cfg->rpc_nodes < n) n = cfg->rpc_nodes;
+    if (cfg->rpc_nodes > 0 && cfg->rpc_nodes < n)
+        n = cfg->rpc_nodes;
     else if (cfg->rpc_nodes > n)
         return eb_fail(err, EB_E_INVALID_ARG, "rpc_nodes=%d but rpc '%s' names %d node%s",
                        cfg->rpc_nodes, cfg->rpc, n, n == 1 ? "" : "s");
@@ -211,12 +215,15 @@ eb_status eb_dist_rep_done(eb_run_result *res, eb_rep *rep, eb_error *err)
     rep->t_start[EB_SPAN_RUN] = rep->t_start[EB_SPAN_LOAD];
     for (int i = 0; i < res->n_nodes; i++) {
         eb_rep_node *rn = &rep->nodes[i];
-        rn->sent[EB_SPAN_RUN] = rn->sent[EB_SPAN_LOAD] + rn->sent[EB_SPAN_PREFILL] + rn->sent[EB_SPAN_GEN];
-        rn->recv[EB_SPAN_RUN] = rn->recv[EB_SPAN_LOAD] + rn->recv[EB_SPAN_PREFILL] + rn->recv[EB_SPAN_GEN];
+        rn->sent[EB_SPAN_RUN] =
+            rn->sent[EB_SPAN_LOAD] + rn->sent[EB_SPAN_PREFILL] + rn->sent[EB_SPAN_GEN];
+        rn->recv[EB_SPAN_RUN] =
+            rn->recv[EB_SPAN_LOAD] + rn->recv[EB_SPAN_PREFILL] + rn->recv[EB_SPAN_GEN];
         for (int s = 0; s < EB_SPAN_COUNT; s++) {
             /* our monotonic span times on our realtime clock: the link adds
              * the node's offset */
-            double t0 = rep->t_start[s] + res->wall_minus_mono, t1 = rep->t_end[s] + res->wall_minus_mono;
+            double t0 = rep->t_start[s] + res->wall_minus_mono,
+                   t1 = rep->t_end[s] + res->wall_minus_mono;
             eb_status st = eb_node_window_get(res->nodes[i].link, t0, t1, &rn->win[s], err);
             if (st != EB_OK) return st;
         }
@@ -290,8 +297,10 @@ void eb_dist_finish(eb_run_result *res)
         bool all_compute = true;
         for (int i = 0; i < res->n_nodes; i++) {
             const eb_node_result *nr = &res->nodes[i];
-            if (isnan(nr->compute_s[s])) all_compute = false;
-            else nodes += nr->compute_s[s] * per;
+            if (isnan(nr->compute_s[s]))
+                all_compute = false;
+            else
+                nodes += nr->compute_s[s] * per;
             bytes += (isnan(nr->sent_bytes[s]) ? 0 : nr->sent_bytes[s]) +
                      (isnan(nr->recv_bytes[s]) ? 0 : nr->recv_bytes[s]);
         }
@@ -305,10 +314,12 @@ void eb_dist_finish(eb_run_result *res)
             res->config.link_mbit > 0 ? d->bytes * 8 / (res->config.link_mbit * 1e6) : NAN;
         /* energy: this device's and each node's; one unmeasured device
          * leaves the total unknown */
-        double e = res->pm_stats[s][EB_PM_ENERGY_J].n > 0 ? res->pm_stats[s][EB_PM_ENERGY_J].mean : NAN;
+        double e =
+            res->pm_stats[s][EB_PM_ENERGY_J].n > 0 ? res->pm_stats[s][EB_PM_ENERGY_J].mean : NAN;
         if (isnan(e))
             snprintf(d->energy_note, sizeof d->energy_note, "this device: %.200s",
-                     res->pm_reason[EB_PM_ENERGY_J][0] ? res->pm_reason[EB_PM_ENERGY_J] : "not measured");
+                     res->pm_reason[EB_PM_ENERGY_J][0] ? res->pm_reason[EB_PM_ENERGY_J]
+                                                       : "not measured");
         for (int i = 0; i < res->n_nodes && !isnan(e); i++) {
             const eb_node_result *nr = &res->nodes[i];
             if (isnan(nr->energy_j[s])) {

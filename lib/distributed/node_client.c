@@ -54,8 +54,8 @@ static double realtime_now(void)
 
 static int connect_to(const char *host, int port, double timeout_s, eb_error *err)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
@@ -79,8 +79,8 @@ static int connect_to(const char *host, int port, double timeout_s, eb_error *er
     freeaddrinfo(ai);
     if (fd < 0) {
         eb_fail(err, EB_E_NETWORK,
-                "node control port %s:%d: %s (is `edgebench node --port %d` running there?)",
-                host, port, strerror(errno), port - EB_NODE_CONTROL_OFFSET);
+                "node control port %s:%d: %s (is `edgebench node --port %d` running there?)", host,
+                port, strerror(errno), port - EB_NODE_CONTROL_OFFSET);
         return -1;
     }
     return fd;

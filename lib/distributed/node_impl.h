@@ -13,7 +13,7 @@ struct cJSON;
 
 /* One sample of the rpc-server process and the interface. */
 typedef struct eb_node_sample {
-    double t;      /* CLOCK_MONOTONIC */
+    double t; /* CLOCK_MONOTONIC */
     double rss_mib;
     double cpu_s;  /* serving thread's CPU time, cumulative */
     double tx, rx; /* interface bytes, cumulative; NaN: unknown */

@@ -165,7 +165,8 @@ static eb_status start_server(const eb_node_config *cfg, eb_mem_cage *cage, pid_
         if (port_listening(p, cfg->port)) return EB_OK;
         int status;
         if (waitpid(p, &status, WNOHANG) == p)
-            return eb_fail(err, EB_E_ENGINE, "rpc-server %s exited (status %d) before listening on %s:%d",
+            return eb_fail(err, EB_E_ENGINE,
+                           "rpc-server %s exited (status %d) before listening on %s:%d",
                            cfg->server_path, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
                            cfg->host, cfg->port);
         eb_sleep(0.05);
@@ -178,7 +179,8 @@ static eb_status start_server(const eb_node_config *cfg, eb_mem_cage *cage, pid_
 
 static int listen_on(const char *host, int port, eb_error *err)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char port_s[16];
@@ -241,8 +243,10 @@ static char *handle(eb_node_state *st, const char *line)
         eb_node_facts_to_json(&st->facts, rep);
         cJSON_AddNumberToObject(rep, "t", realtime_now());
     } else if (strcmp(cmd, "begin") == 0) {
-        if (eb_node_trial_begin(st, &e) != EB_OK) cJSON_AddStringToObject(rep, "error", e.msg);
-        else cJSON_AddTrueToObject(rep, "ok");
+        if (eb_node_trial_begin(st, &e) != EB_OK)
+            cJSON_AddStringToObject(rep, "error", e.msg);
+        else
+            cJSON_AddTrueToObject(rep, "ok");
         eb_node_facts_to_json(&st->facts, rep);
     } else if (strcmp(cmd, "window") == 0) {
         double t0 = cJSON_GetNumberValue(cJSON_GetObjectItem(req, "t0"));
@@ -335,7 +339,8 @@ eb_status eb_node_serve(const eb_node_config *cfg, volatile int *stop, eb_node_l
     facts_fill(&st.cfg, &cage, &st.facts);
     eb_node_probe_energy(&st);
     char cage_s[160] = "";
-    if (cfg->mem_mib > 0) snprintf(cage_s, sizeof cage_s, "; memory %d MiB (%s)", cfg->mem_mib, st.facts.cage);
+    if (cfg->mem_mib > 0)
+        snprintf(cage_s, sizeof cage_s, "; memory %d MiB (%s)", cfg->mem_mib, st.facts.cage);
     say(log, user, "rpc-server pid %d on %s:%d, control on %s:%d, interface %s%s",
         (int)st.server_pid, st.cfg.host, cfg->port, st.cfg.host, cport,
         st.facts.iface[0] ? st.facts.iface : "(none found)", cage_s);

@@ -197,9 +197,15 @@ eb_status eb_node_trial_window(eb_node_state *st, double t0, double t1, eb_node_
         eb_sleep(0.01);
     eb_sampler_sample_now(st->sampler);
     sample_take(st);
-    *w = (eb_node_window){.energy_j = NAN, .mean_w = NAN, .peak_w = NAN, .peak_rss_mib = NAN,
-                          .compute_s = NAN, .iface_tx_bytes = NAN, .iface_rx_bytes = NAN,
-                          .temp_max_c = NAN, .cpu_freq_mhz = NAN};
+    *w = (eb_node_window){.energy_j = NAN,
+                          .mean_w = NAN,
+                          .peak_w = NAN,
+                          .peak_rss_mib = NAN,
+                          .compute_s = NAN,
+                          .iface_tx_bytes = NAN,
+                          .iface_rx_bytes = NAN,
+                          .temp_max_c = NAN,
+                          .cpu_freq_mhz = NAN};
     double j, peak;
     if (eb_sampler_total_energy(st->sampler, a, b, &j, &peak)) {
         w->energy_j = j;
@@ -229,8 +235,8 @@ eb_status eb_node_trial_window(eb_node_state *st, double t0, double t1, eb_node_
     for (size_t i = lo; i < n && i <= hi; i++)
         if (!isnan(s[i].rss_mib) && (isnan(w->peak_rss_mib) || s[i].rss_mib > w->peak_rss_mib))
             w->peak_rss_mib = s[i].rss_mib;
-    w->compute_s = at(s, n, offsetof(eb_node_sample, cpu_s), b) -
-                   at(s, n, offsetof(eb_node_sample, cpu_s), a);
+    w->compute_s =
+        at(s, n, offsetof(eb_node_sample, cpu_s), b) - at(s, n, offsetof(eb_node_sample, cpu_s), a);
     w->iface_tx_bytes =
         at(s, n, offsetof(eb_node_sample, tx), b) - at(s, n, offsetof(eb_node_sample, tx), a);
     w->iface_rx_bytes =

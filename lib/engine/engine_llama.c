@@ -228,7 +228,8 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     ggml_backend_dev_t devs[4 * EB_MAX_NODES + 1];
     float split[128] = {0};
     int n_devs = 0;
-    eb_status rs = eb_rpc_devices(p && p->rpc ? p->rpc : "", devs, 4 * EB_MAX_NODES + 1, &n_devs, err);
+    eb_status rs =
+        eb_rpc_devices(p && p->rpc ? p->rpc : "", devs, 4 * EB_MAX_NODES + 1, &n_devs, err);
     if (rs != EB_OK) return rs;
     if (p && p->rpc) {
         if (llama_max_devices() > sizeof split / sizeof *split)

@@ -48,8 +48,7 @@ static ggml_backend_reg_t register_endpoint(const char *ep, eb_error *err)
         return NULL;
     }
     ggml_backend_register(reg);
-    snprintf(registered[n_registered].endpoint, sizeof registered[n_registered].endpoint, "%s",
-             ep);
+    snprintf(registered[n_registered].endpoint, sizeof registered[n_registered].endpoint, "%s", ep);
     registered[n_registered++].reg = reg;
     return reg;
 }
@@ -72,8 +71,7 @@ int eb_rpc_placement_begin(const char *list)
     return n_placed;
 }
 
-eb_status eb_rpc_devices(const char *list, ggml_backend_dev_t *devs, int cap, int *n,
-                         eb_error *err)
+eb_status eb_rpc_devices(const char *list, ggml_backend_dev_t *devs, int cap, int *n, eb_error *err)
 {
     *n = 0;
     eb_rpc_placement_begin(list);
@@ -171,8 +169,8 @@ void eb_rpc_log_line(const char *text)
     if (strstr(text, "load_tensors:") && buffer_line(text, "model buffer", ep, sizeof ep, &mib) &&
         (p = by_endpoint(ep)))
         p->model_mib = (isnan(p->model_mib) ? 0 : p->model_mib) + mib;
-    else if (strstr(text, "llama_kv_cache:") && buffer_line(text, "KV buffer", ep, sizeof ep, &mib) &&
-             (p = by_endpoint(ep)))
+    else if (strstr(text, "llama_kv_cache:") &&
+             buffer_line(text, "KV buffer", ep, sizeof ep, &mib) && (p = by_endpoint(ep)))
         p->kv_mib = (isnan(p->kv_mib) ? 0 : p->kv_mib) + mib;
     else if (strstr(text, "sched_reserve:") &&
              buffer_line(text, "compute buffer", ep, sizeof ep, &mib) && (p = by_endpoint(ep)))

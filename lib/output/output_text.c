@@ -183,8 +183,8 @@ static void counter_line(FILE *f, const eb_run_result *r)
                 sum += w->counters[EB_PHASE_GEN].value[ids[k]] / w->n_gen, n++;
         }
         if (n > 0 && used < sizeof line)
-            used += (size_t)snprintf(line + used, sizeof line - used, "%s%.4g %s",
-                                     used ? ", " : "", sum / n, spaced(eb_counter_name(ids[k])));
+            used += (size_t)snprintf(line + used, sizeof line - used, "%s%.4g %s", used ? ", " : "",
+                                     sum / n, spaced(eb_counter_name(ids[k])));
     }
     if (used) fprintf(f, "%-11s per generated token: %s\n", "counters", line);
 }
@@ -232,8 +232,9 @@ static void missing(FILE *f, const eb_run_result *r)
     }
     if (used) {
         if (st == EB_CTR_NO_PERMISSION)
-            snprintf(lines[n++], sizeof lines[0], "%-18s %s: no permission (perf_event_paranoid=%d)",
-                     "CPU counters", names, r->perf_event_paranoid);
+            snprintf(lines[n++], sizeof lines[0],
+                     "%-18s %s: no permission (perf_event_paranoid=%d)", "CPU counters", names,
+                     r->perf_event_paranoid);
         else
             snprintf(lines[n++], sizeof lines[0], "%-18s %s: %s here", "CPU counters", names,
                      spaced(eb_counter_status_name(st)));

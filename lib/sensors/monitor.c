@@ -134,8 +134,10 @@ eb_status eb_monitor_read(eb_monitor *m, eb_monitor_snapshot *out, eb_error *err
             x->value = v[(n - 1) * stride];
         }
         if (x->in_total) {
-            if (isfinite(x->value)) total += x->value, any_total = true;
-            else total_missing = true;
+            if (isfinite(x->value))
+                total += x->value, any_total = true;
+            else
+                total_missing = true;
         }
     }
     if (eb_sampler_has_total(m->s)) {

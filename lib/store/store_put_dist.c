@@ -22,12 +22,13 @@ static eb_status put_node(eb_store *s, const char *tid, int idx, const cJSON *no
         static const char *const dev_keys[] = {"hostname", "board", "cpu", "arch", "mem_limit_mib"};
         for (size_t i = 0; i < sizeof dev_keys / sizeof *dev_keys; i++)
             sp_p_json(&q, dev, dev_keys[i]);
-        static const char *const node_keys[] = {"layers", "model_mib", "share", "clock_offset_ms",
-                                                "clock_uncertainty_ms", "rtt_ms", "energy_source"};
+        static const char *const node_keys[] = {
+            "layers", "model_mib",    "share", "clock_offset_ms", "clock_uncertainty_ms",
+            "rtt_ms", "energy_source"};
         for (size_t i = 0; i < sizeof node_keys / sizeof *node_keys; i++)
             sp_p_json(&q, node, node_keys[i]);
-        static const char *const ph_keys[] = {"energy_j",   "mean_w",     "peak_rss_mib",
-                                              "compute_s",  "sent_bytes", "received_bytes"};
+        static const char *const ph_keys[] = {"energy_j",  "mean_w",     "peak_rss_mib",
+                                              "compute_s", "sent_bytes", "received_bytes"};
         for (size_t i = 0; i < sizeof ph_keys / sizeof *ph_keys; i++)
             sp_p_json(&q, ph, ph_keys[i]);
         st = eb_sq_exec_num(s,
@@ -92,18 +93,19 @@ eb_status sp_put_distributed(eb_store *s, long long trial_id, const cJSON *rec, 
         sp_p_str(&r, tid);
         sp_p_str(&r, span_keys[k]);
         static const char *const keys[] = {
-            "wall_s_per_token",   "local_compute_s_per_token",
+            "wall_s_per_token",          "local_compute_s_per_token",
             "nodes_compute_s_per_token", "network_wait_s_per_token_estimate",
-            "bytes_per_token",    "predicted_transfer_s_per_token",
-            "energy_j_all_devices", "j_per_token_all_devices"};
+            "bytes_per_token",           "predicted_transfer_s_per_token",
+            "energy_j_all_devices",      "j_per_token_all_devices"};
         for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
             sp_p_json(&r, sp, keys[i]);
-        st = eb_sq_exec_num(s,
-                            "INSERT INTO trial_distributed (trial_id, span, wall_s, local_compute_s,"
-                            " nodes_compute_s, network_wait_s_estimate, bytes, predicted_transfer_s,"
-                            " energy_j_all_devices, j_per_token_all_devices) VALUES ($1, $2, $3, $4,"
-                            " $5, $6, $7, $8, $9, $10)",
-                            r.n, r.v, r.num, err);
+        st =
+            eb_sq_exec_num(s,
+                           "INSERT INTO trial_distributed (trial_id, span, wall_s, local_compute_s,"
+                           " nodes_compute_s, network_wait_s_estimate, bytes, predicted_transfer_s,"
+                           " energy_j_all_devices, j_per_token_all_devices) VALUES ($1, $2, $3, $4,"
+                           " $5, $6, $7, $8, $9, $10)",
+                           r.n, r.v, r.num, err);
         if (st != EB_OK) return st;
     }
     return st;

@@ -227,12 +227,12 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                            eb_table *out, eb_error *err)
 {
     /* The schema version each view needs and what an older store lacks. */
-    int need = view == EB_VIEW_LLAMA_BENCH ? 8
-               : view == EB_VIEW_QUALITY   ? 3
-               : view == EB_VIEW_PROBES    ? 4
-               : view == EB_VIEW_ROOFLINE  ? 5
+    int need = view == EB_VIEW_LLAMA_BENCH   ? 8
+               : view == EB_VIEW_QUALITY     ? 3
+               : view == EB_VIEW_PROBES      ? 4
+               : view == EB_VIEW_ROOFLINE    ? 5
                : view == EB_VIEW_DISTRIBUTED ? 9
-                                           : 8;
+                                             : 8;
     const char *lacks = need == 3   ? "no quality table"
                         : need == 4 ? "no probes"
                         : need == 5 ? "no GPU offload columns"
@@ -247,22 +247,21 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                              : view == EB_VIEW_QUALITY   ? &quality_view
                              : view == EB_VIEW_PROBES    ? &probes_view
                                                          : &trial_view;
-    const char *base = view == EB_VIEW_TRIALS     ? trials_sql
-                       : view == EB_VIEW_RUNS     ? runs_sql
-                       : view == EB_VIEW_QUALITY  ? quality_sql
-                       : view == EB_VIEW_PROBES   ? probes_sql
-                       : view == EB_VIEW_ROOFLINE ? roofline_sql
-                       : view == EB_VIEW_ANALYSIS ? analysis_sql
+    const char *base = view == EB_VIEW_TRIALS        ? trials_sql
+                       : view == EB_VIEW_RUNS        ? runs_sql
+                       : view == EB_VIEW_QUALITY     ? quality_sql
+                       : view == EB_VIEW_PROBES      ? probes_sql
+                       : view == EB_VIEW_ROOFLINE    ? roofline_sql
+                       : view == EB_VIEW_ANALYSIS    ? analysis_sql
                        : view == EB_VIEW_DISTRIBUTED ? distributed_sql
-                                                  : lb_sql;
+                                                     : lb_sql;
     size_t cap = strlen(base) + 2048;
     char *sql = malloc(cap);
     if (!sql) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
-    size_t n =
-        (size_t)snprintf(sql, cap, "%s WHERE %s", base,
-                         view == EB_VIEW_ANALYSIS      ? "r.warmup = 0 AND t.status = 'ok'"
-                         : view == EB_VIEW_DISTRIBUTED ? "t.status = 'ok'"
-                                                       : "1 = 1");
+    size_t n = (size_t)snprintf(sql, cap, "%s WHERE %s", base,
+                                view == EB_VIEW_ANALYSIS      ? "r.warmup = 0 AND t.status = 'ok'"
+                                : view == EB_VIEW_DISTRIBUTED ? "t.status = 'ok'"
+                                                              : "1 = 1");
     const char *p[8];
     char like[2][300], threads[24];
     int np = 0;

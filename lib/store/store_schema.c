@@ -235,9 +235,9 @@ static const struct migration {
     const char *sql;
     eb_status (*after)(eb_store *s, eb_error *err);
 } migrations[] = {
-    {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL}, {schema_v4, NULL},
-    {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL}, {schema_v8, NULL},
-    {schema_v9, NULL},
+    {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL},
+    {schema_v4, NULL}, {schema_v5, NULL},          {schema_v6, hash_all},
+    {schema_v7, NULL}, {schema_v8, NULL},          {schema_v9, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -127,7 +127,7 @@ int eb_plan_split(const eb_param *o, const char *text, char **items, int cap, eb
     const char *p = text;
     char *item = NULL;
     for (;;) {
-        size_t len = (o->flags & EB_PF_SINGLE)     ? strlen(p)
+        size_t len = (o->flags & EB_PF_SINGLE)      ? strlen(p)
                      : (o->flags & EB_PF_LIST_SEMI) ? strcspn(p, ";")
                                                     : strcspn(p, ",");
         free(item);

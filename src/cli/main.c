@@ -21,7 +21,8 @@ static const struct command {
     {"report", cmd_report, "HTML report with the study's figures (gnuplot) and tables"},
     {"import", cmd_import, "read llama-bench output or fallback records into the store"},
     {"device", cmd_device, "probe this device's memory bandwidth, kernel and disk ceilings"},
-    {"monitor", cmd_monitor, "a live view of this device's power, clocks, temperatures, memory and runs"},
+    {"monitor", cmd_monitor,
+     "a live view of this device's power, clocks, temperatures, memory and runs"},
     {"sensors", cmd_sensors, "power, memory, clock and temperature sources on this device"},
 };
 

@@ -66,7 +66,8 @@ bool run_status_read(run_status *out)
     free(text);
     if (!o) return false;
     const cJSON *v;
-#define NUM(k) ((v = cJSON_GetObjectItemCaseSensitive(o, k)) && cJSON_IsNumber(v) ? v->valuedouble : NAN)
+#define NUM(k)                                                                                     \
+    ((v = cJSON_GetObjectItemCaseSensitive(o, k)) && cJSON_IsNumber(v) ? v->valuedouble : NAN)
     out->pid = (long)NUM("pid");
     const char *model = cJSON_GetStringValue(cJSON_GetObjectItem(o, "model"));
     const char *phase = cJSON_GetStringValue(cJSON_GetObjectItem(o, "phase"));

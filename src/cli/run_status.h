@@ -9,9 +9,9 @@
 typedef struct run_status {
     long pid;
     char model[256];
-    char phase[32]; /* load, prefill, generation, done, ended */
-    int rep, total; /* repetition (1-based) of total, warm-ups included */
-    int warmup;     /* warm-ups among them */
+    char phase[32];              /* load, prefill, generation, done, ended */
+    int rep, total;              /* repetition (1-based) of total, warm-ups included */
+    int warmup;                  /* warm-ups among them */
     double gen_tps, prefill_tps; /* the last finished repetition's; NaN: none yet */
     double started, updated;     /* CLOCK_REALTIME */
 } run_status;

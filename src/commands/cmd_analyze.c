@@ -64,8 +64,9 @@ static int analyze_trials_table(eb_store *s, const analyze_opts *o, const char *
         st = dist ? eb_distributed_table(&trials, &fit, &err) : eb_fit_table(&trials, &fit, &err);
     eb_table_free(&trials);
     if (st == EB_OK && fit.nrow == 0) {
-        fprintf(stderr, "edgebench analyze: not available: no %s in the store match (see "
-                        "'edgebench results')\n",
+        fprintf(stderr,
+                "edgebench analyze: not available: no %s in the store match (see "
+                "'edgebench results')\n",
                 dist ? "trials with RPC nodes (run --rpc)" : "trials");
         return EXIT_FAILURE_RUN;
     }
@@ -170,8 +171,8 @@ int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts
 }
 
 /* What an analysis assumed and used, in words. */
-static void state_inputs(FILE *f, const char *kind, const analyze_opts *o,
-                         const eb_config_set *set, bool as_comment);
+static void state_inputs(FILE *f, const char *kind, const analyze_opts *o, const eb_config_set *set,
+                         bool as_comment);
 
 /* The inputs, each line wrapped at 120 columns. */
 void analyze_state_inputs(FILE *out, const char *kind, const analyze_opts *o,
@@ -195,8 +196,8 @@ void analyze_state_inputs(FILE *out, const char *kind, const analyze_opts *o,
     free(text);
 }
 
-static void state_inputs(FILE *f, const char *kind, const analyze_opts *o,
-                         const eb_config_set *set, bool as_comment)
+static void state_inputs(FILE *f, const char *kind, const analyze_opts *o, const eb_config_set *set,
+                         bool as_comment)
 {
     const char *p = as_comment ? "# " : "";
     fprintf(f, "%sanalysis: %s over %zu configuration(s) of measured runs (warm-ups left out)\n", p,
@@ -280,9 +281,9 @@ int cmd_analyze(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *kind = argv[1];
-    static const char *const kinds[] = {
-        "optimal",      "pareto",   "usability", "battery", "cost", "breakeven",
-        "quant-effect", "roofline", "fit",       "fleet",   "distributed", NULL};
+    static const char *const kinds[] = {"optimal", "pareto",    "usability",    "battery",
+                                        "cost",    "breakeven", "quant-effect", "roofline",
+                                        "fit",     "fleet",     "distributed",  NULL};
     bool known = false;
     for (const char *const *k = kinds; *k; k++)
         known = known || !strcmp(*k, kind);

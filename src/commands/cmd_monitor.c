@@ -109,9 +109,12 @@ static void build(lines *L, const eb_monitor_snapshot *s, const char *host, doub
     for (size_t i = 0; i < s->n; i++) {
         const eb_monitor_value *v = &s->v[i];
         if (v->kind != EB_CH_POWER) continue;
-        const char *role = v->whole_device ? "device total" : v->in_total ? "part of the total" : "";
+        const char *role = v->whole_device ? "device total"
+                           : v->in_total   ? "part of the total"
+                                           : "";
         if (isfinite(v->value))
-            add(L, "  %-36s %9.3f W  %s%s", v->name, v->value, role, v->estimate ? " ESTIMATE" : "");
+            add(L, "  %-36s %9.3f W  %s%s", v->name, v->value, role,
+                v->estimate ? " ESTIMATE" : "");
         else
             add(L, "  %-36s %9s    %s", v->name, "n/a", role);
     }
@@ -183,7 +186,9 @@ int cmd_monitor(int argc, char **argv)
             if (!cli_int("--interval", optarg, 10, 60000, &v)) return EXIT_USAGE;
             interval_s = (double)v / 1000.0;
             break;
-        case O_ONCE: once = true; break;
+        case O_ONCE:
+            once = true;
+            break;
         case O_FORMAT:
             if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
                 fprintf(stderr, "edgebench monitor: --format must be text or json, got '%s'\n",
@@ -192,12 +197,18 @@ int cmd_monitor(int argc, char **argv)
             }
             json = !strcmp(optarg, "json");
             break;
-        case O_ROOT: root = optarg; break;
+        case O_ROOT:
+            root = optarg;
+            break;
         case O_TDP:
             if (!cli_double("--tdp", optarg, &tdp) || tdp <= 0) return EXIT_USAGE;
             break;
-        case 'h': monitor_usage(stdout); return EXIT_OK;
-        default: monitor_usage(stderr); return EXIT_USAGE;
+        case 'h':
+            monitor_usage(stdout);
+            return EXIT_OK;
+        default:
+            monitor_usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (json && !once) {
@@ -249,7 +260,8 @@ int cmd_monitor(int argc, char **argv)
                 cJSON_AddNumberToObject(ro, "rep", r.rep);
                 cJSON_AddNumberToObject(ro, "total", r.total);
                 if (isfinite(r.gen_tps)) cJSON_AddNumberToObject(ro, "gen_tps", r.gen_tps);
-                if (isfinite(r.prefill_tps)) cJSON_AddNumberToObject(ro, "prefill_tps", r.prefill_tps);
+                if (isfinite(r.prefill_tps))
+                    cJSON_AddNumberToObject(ro, "prefill_tps", r.prefill_tps);
             } else {
                 cJSON_AddNullToObject(o, "run");
             }

@@ -51,18 +51,17 @@ static void node_log(void *user, const char *line)
 int cmd_node(int argc, char **argv)
 {
     enum { O_HOST = 1000, O_PORT, O_CPORT, O_MEM, O_THREADS, O_IFACE, O_SAMPLE, O_ROOT, O_SERVER };
-    static const struct option opts[] = {
-        {"host", required_argument, NULL, O_HOST},
-        {"port", required_argument, NULL, O_PORT},
-        {"control-port", required_argument, NULL, O_CPORT},
-        {"mem", required_argument, NULL, O_MEM},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"iface", required_argument, NULL, O_IFACE},
-        {"sample-ms", required_argument, NULL, O_SAMPLE},
-        {"sysfs-root", required_argument, NULL, O_ROOT},
-        {"server", required_argument, NULL, O_SERVER},
-        {"help", no_argument, NULL, 'h'},
-        {0}};
+    static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
+                                         {"port", required_argument, NULL, O_PORT},
+                                         {"control-port", required_argument, NULL, O_CPORT},
+                                         {"mem", required_argument, NULL, O_MEM},
+                                         {"threads", required_argument, NULL, O_THREADS},
+                                         {"iface", required_argument, NULL, O_IFACE},
+                                         {"sample-ms", required_argument, NULL, O_SAMPLE},
+                                         {"sysfs-root", required_argument, NULL, O_ROOT},
+                                         {"server", required_argument, NULL, O_SERVER},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
     eb_node_config cfg = {.host = "127.0.0.1", .port = 50052, .interval_s = 0.05};
     const char *server = getenv("EDGEBENCH_RPC_SERVER");
     long v;
@@ -71,7 +70,9 @@ int cmd_node(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_HOST: cfg.host = optarg; break;
+        case O_HOST:
+            cfg.host = optarg;
+            break;
         case O_PORT:
             if (!cli_int("--port", optarg, 1, 64535, &v)) return 2;
             cfg.port = (int)v;
@@ -88,18 +89,29 @@ int cmd_node(int argc, char **argv)
             if (!cli_int("--threads", optarg, 1, 1024, &v)) return 2;
             cfg.threads = (int)v;
             break;
-        case O_IFACE: cfg.iface = optarg; break;
+        case O_IFACE:
+            cfg.iface = optarg;
+            break;
         case O_SAMPLE:
             if (!cli_double("--sample-ms", optarg, &d) || d < 1 || d > 1000) {
-                fprintf(stderr, "edgebench node: --sample-ms must be in [1, 1000], got '%s'\n", optarg);
+                fprintf(stderr, "edgebench node: --sample-ms must be in [1, 1000], got '%s'\n",
+                        optarg);
                 return 2;
             }
             cfg.interval_s = d / 1000.0;
             break;
-        case O_ROOT: cfg.root = optarg; break;
-        case O_SERVER: server = optarg; break;
-        case 'h': node_usage(stdout); return 0;
-        default: node_usage(stderr); return 2;
+        case O_ROOT:
+            cfg.root = optarg;
+            break;
+        case O_SERVER:
+            server = optarg;
+            break;
+        case 'h':
+            node_usage(stdout);
+            return 0;
+        default:
+            node_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {

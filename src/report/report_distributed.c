@@ -14,15 +14,16 @@ static bool same_text(const eb_table *t, size_t a, size_t b, int col)
     return !strcmp(x ? x : "", y ? y : "");
 }
 
-static void series_key(const eb_table *t, size_t i, int c_model, int c_quant, int c_link,
-                       char *key, size_t cap)
+static void series_key(const eb_table *t, size_t i, int c_model, int c_quant, int c_link, char *key,
+                       size_t cap)
 {
     const char *m = eb_table_cell(t, i, c_model), *q = eb_table_cell(t, i, c_quant),
                *l = eb_table_cell(t, i, c_link);
     int mlen = m ? (int)strcspn(m, "(") : 1;
     while (m && mlen > 0 && m[mlen - 1] == ' ')
         mlen--;
-    snprintf(key, cap, "%.*s %s, %s", mlen, m ? m : "?", q ? q : "", l && l[0] ? l : "link not named");
+    snprintf(key, cap, "%.*s %s, %s", mlen, m ? m : "?", q ? q : "",
+             l && l[0] ? l : "link not named");
 }
 
 static void against_nodes(report *r, const eb_table *t, const char *id, const char *title,
@@ -80,8 +81,7 @@ void report_distributed(report *r, eb_store *s)
                       "energy was not measured on every device (a node or this device has no "
                       "power sensor)");
         against_nodes(r, &t, "fig21_rpc_ttft", "Fig. 21c: time to first token against RPC nodes",
-                      "seconds", "ttft_s",
-                      "The study's TTFT (load + prefill) of the same trials.",
+                      "seconds", "ttft_s", "The study's TTFT (load + prefill) of the same trials.",
                       "no TTFT measured");
         report_table(r, "Models across devices: per number of nodes and link", &t);
     }

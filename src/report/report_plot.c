@@ -260,8 +260,8 @@ static bool write_script(const report *r, const chart *c, const char *dat, const
             /* integer quantities (threads, sequences, nodes) on integer tics */
             fputs("set format x '%.0f'\n", f);
             if (hi - lo <= 20)
-                fprintf(f, "set xtics %.17g,1,%.17g\nset xrange [%.17g:%.17g]\n", lo, hi,
-                        lo - 0.25, hi + 0.25);
+                fprintf(f, "set xtics %.17g,1,%.17g\nset xrange [%.17g:%.17g]\n", lo, hi, lo - 0.25,
+                        hi + 0.25);
         }
     } else {
         fputs("set style data histograms\nset style histogram clustered gap 1\n"
@@ -334,8 +334,7 @@ void report_chart(report *r, chart *c, const char *caption, const char *why_miss
              c->left_out ? " Some rows did not fit this figure: see the tables." : "");
     html_escaped(r->html, from);
     fputs("</figcaption></figure>\n", r->html);
-    fprintf(r->md, "### %s\n\n![%s](%s.png)\n\n%s%s\n\n", c->title, c->title, c->id, caption,
-            from);
+    fprintf(r->md, "### %s\n\n![%s](%s.png)\n\n%s%s\n\n", c->title, c->title, c->id, caption, from);
 }
 
 void report_table(report *r, const char *title, const eb_table *t)

@@ -171,7 +171,9 @@ static void test_analysis_tables(void **state)
     assert_non_null(strstr(err.msg, "breakeven needs --device-a"));
     char label[128];
     eb_config_label(2, 1, "powersave", "15W", 29, false, label, sizeof label);
-    assert_string_equal(label, "prefill 2 threads, generation 1, governor powersave, 15W mode, 29 layers on the GPU");
+    assert_string_equal(
+        label,
+        "prefill 2 threads, generation 1, governor powersave, 15W mode, 29 layers on the GPU");
     eb_config_set_free(&set);
     eb_table_free(&t);
 }

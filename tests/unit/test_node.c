@@ -43,8 +43,10 @@ static void test_placement_from_log(void **state)
     (void)state;
     assert_int_equal(eb_rpc_placement_begin("127.0.0.1:50052,127.0.0.1:50053"), 2);
     const char *lines[] = {
-        "llama_prepare_model_devices: using device RPC0 (127.0.0.1:50052) (unknown id) - 24105 MiB free\n",
-        "llama_prepare_model_devices: using device RPC1 (127.0.0.1:50053) (unknown id) - 24105 MiB free\n",
+        "llama_prepare_model_devices: using device RPC0 (127.0.0.1:50052) (unknown id) - 24105 MiB "
+        "free\n",
+        "llama_prepare_model_devices: using device RPC1 (127.0.0.1:50053) (unknown id) - 24105 MiB "
+        "free\n",
         "load_tensors: layer   0 assigned to device RPC0, is_swa = 0\n",
         "load_tensors: layer   1 assigned to device RPC0, is_swa = 0\n",
         "load_tensors: layer   2 assigned to device RPC1, is_swa = 0\n",
@@ -144,9 +146,16 @@ static void test_protocol_json(void **state)
     assert_int_equal(g.mem_limit_mib, 6000);
     assert_int_equal(g.n_cpus, 4);
     /* NaN travels as null and comes back NaN */
-    eb_node_window w = {.energy_j = NAN, .mean_w = 3.5, .peak_w = NAN, .peak_rss_mib = 120,
-                        .compute_s = 0.25, .iface_tx_bytes = 1e6, .iface_rx_bytes = NAN,
-                        .temp_max_c = NAN, .cpu_freq_mhz = 2400, .n_samples = 7};
+    eb_node_window w = {.energy_j = NAN,
+                        .mean_w = 3.5,
+                        .peak_w = NAN,
+                        .peak_rss_mib = 120,
+                        .compute_s = 0.25,
+                        .iface_tx_bytes = 1e6,
+                        .iface_rx_bytes = NAN,
+                        .temp_max_c = NAN,
+                        .cpu_freq_mhz = 2400,
+                        .n_samples = 7};
     o = cJSON_CreateObject();
     eb_node_window_to_json(&w, o);
     text = cJSON_PrintUnformatted(o);
