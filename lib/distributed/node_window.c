@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "edgebench/output.h"
+
 #include "edgebench/util.h"
 #include "node_impl.h"
 
@@ -246,14 +248,6 @@ eb_status eb_node_trial_window(eb_node_state *st, double t0, double t1, eb_node_
     return EB_OK;
 }
 
-static void num(cJSON *o, const char *k, double v)
-{
-    if (isnan(v))
-        cJSON_AddNullToObject(o, k);
-    else
-        cJSON_AddNumberToObject(o, k, v);
-}
-
 static double get_num(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -304,15 +298,15 @@ void eb_node_facts_from_json(const cJSON *o, eb_node_facts *f)
 
 void eb_node_window_to_json(const eb_node_window *w, cJSON *o)
 {
-    num(o, "energy_j", w->energy_j);
-    num(o, "mean_w", w->mean_w);
-    num(o, "peak_w", w->peak_w);
-    num(o, "peak_rss_mib", w->peak_rss_mib);
-    num(o, "compute_s", w->compute_s);
-    num(o, "iface_tx_bytes", w->iface_tx_bytes);
-    num(o, "iface_rx_bytes", w->iface_rx_bytes);
-    num(o, "temp_max_c", w->temp_max_c);
-    num(o, "cpu_freq_mhz", w->cpu_freq_mhz);
+    eb_json_number(o, "energy_j", w->energy_j);
+    eb_json_number(o, "mean_w", w->mean_w);
+    eb_json_number(o, "peak_w", w->peak_w);
+    eb_json_number(o, "peak_rss_mib", w->peak_rss_mib);
+    eb_json_number(o, "compute_s", w->compute_s);
+    eb_json_number(o, "iface_tx_bytes", w->iface_tx_bytes);
+    eb_json_number(o, "iface_rx_bytes", w->iface_rx_bytes);
+    eb_json_number(o, "temp_max_c", w->temp_max_c);
+    eb_json_number(o, "cpu_freq_mhz", w->cpu_freq_mhz);
     cJSON_AddNumberToObject(o, "n_samples", w->n_samples);
 }
 

@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "edgebench/output.h"
+
 #include "edgebench/memory.h"
 #include "edgebench/monitor.h"
 #include "edgebench/sampler.h"
@@ -173,20 +175,12 @@ eb_status eb_monitor_read(eb_monitor *m, eb_monitor_snapshot *out, eb_error *err
     return EB_OK;
 }
 
-static void num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 cJSON *eb_monitor_to_json(const eb_monitor_snapshot *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "time", s->t);
     cJSON *p = cJSON_AddObjectToObject(o, "power");
-    num(p, "total_w", s->total_w);
+    eb_json_number(p, "total_w", s->total_w);
     cJSON_AddStringToObject(p, "total_source", s->total_source);
     if (s->total_estimate) cJSON_AddBoolToObject(p, "total_estimate", true);
     cJSON *rails = cJSON_AddArrayToObject(p, "rails");
@@ -203,7 +197,7 @@ cJSON *eb_monitor_to_json(const eb_monitor_snapshot *s)
                           : v->kind == EB_CH_TEMP ? "c"
                           : v->kind == EB_CH_LOAD ? "percent"
                                                   : "mib";
-        num(x, key, v->value);
+        eb_json_number(x, key, v->value);
         if (v->kind == EB_CH_POWER) {
             cJSON_AddBoolToObject(x, "in_total", v->in_total);
             if (v->estimate) cJSON_AddBoolToObject(x, "estimate", true);

@@ -2,6 +2,8 @@
 #include "run_status.h"
 
 #include <cjson/cJSON.h>
+
+#include "edgebench/output.h"
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -20,14 +22,6 @@ static bool status_path(char *out, size_t cap)
     return true;
 }
 
-static void num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 void run_status_write(const run_status *s)
 {
     char path[1100], tmp[1200];
@@ -40,8 +34,8 @@ void run_status_write(const run_status *s)
     cJSON_AddNumberToObject(o, "rep", s->rep);
     cJSON_AddNumberToObject(o, "total", s->total);
     cJSON_AddNumberToObject(o, "warmup", s->warmup);
-    num(o, "gen_tps", s->gen_tps);
-    num(o, "prefill_tps", s->prefill_tps);
+    eb_json_number(o, "gen_tps", s->gen_tps);
+    eb_json_number(o, "prefill_tps", s->prefill_tps);
     cJSON_AddNumberToObject(o, "started", s->started);
     cJSON_AddNumberToObject(o, "updated", s->updated);
     char *text = cJSON_PrintUnformatted(o);
