@@ -230,6 +230,7 @@ typedef struct eb_window {
  * over the measured repetitions (NaN: not measured; note says why). */
 typedef struct eb_node_result {
     char endpoint[128];
+    char peer[136]; /* the endpoint as a numeric address:port, resolved once */
     eb_node_facts facts;
     double clock_offset_s, clock_uncertainty_s; /* its clock - ours, at connection */
     double share;                               /* of the layers asked of it (tensor split) */

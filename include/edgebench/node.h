@@ -80,15 +80,20 @@ eb_status eb_node_window_get(eb_node_link *n, double t0, double t1, eb_node_wind
                              eb_error *err);
 void eb_node_close(eb_node_link *n); /* ends the trial's sampler too */
 
-/* Bytes our process has sent to and received from one TCP peer, summed
- * over its sockets to it (tcp_info of each), and the smoothed round trip
- * of the busiest. False when no socket to it is open. */
+/* Bytes our process has sent to and received from one TCP peer, given as
+ * a numeric "address:port" (eb_endpoint_numeric), summed over its sockets
+ * to it (tcp_info of each), and the smoothed round trip of the busiest.
+ * False when no socket to it is open. */
 typedef struct eb_peer_bytes {
     double sent, received, segs_in, segs_out;
     double rtt_s;
     int sockets;
 } eb_peer_bytes;
 bool eb_peer_bytes_read(const char *endpoint, eb_peer_bytes *out);
+
+/* "host:port" with host resolved to its (first) numeric address, as a
+ * socket's peer reads; false when it does not resolve. */
+bool eb_endpoint_numeric(const char *endpoint, char *out, size_t cap);
 
 /* "host:port" split; false when malformed. */
 bool eb_endpoint_parse(const char *endpoint, char *host, size_t cap, int *port);

@@ -8,6 +8,11 @@
 #include "edgebench/bench.h"
 #include "edgebench/error.h"
 
+/* What a synthetic model's figures mean, in every output that shows one. */
+#define EB_SYNTHETIC_NOTE                                                                          \
+    "random weights: speed, memory and energy are faithful; generated text and perplexity mean "   \
+    "nothing"
+
 typedef enum eb_format { EB_FMT_TEXT, EB_FMT_JSON, EB_FMT_JSONL, EB_FMT_CSV } eb_format;
 
 bool eb_format_parse(const char *s, eb_format *out);

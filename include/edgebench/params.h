@@ -93,6 +93,9 @@ const eb_param *eb_param_plan_key(const char *key);
 const eb_param *eb_param_suggest(const char *key);
 /* The row a `run` flag ("-t", "--threads", "--threads=4") belongs to. */
 const eb_param *eb_param_by_flag(const char *flag);
+/* What separates a list of the parameter's values: ',', ';' (values that
+ * hold commas, EB_PF_LIST_SEMI), or 0 (never a list, EB_PF_SINGLE). */
+char eb_param_list_sep(const eb_param *p);
 /* Index of a row in eb_params. */
 size_t eb_param_index(const eb_param *p);
 

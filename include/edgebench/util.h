@@ -43,6 +43,11 @@ const char *eb_strstr_ci(const char *hay, const char *needle);
  * continuation lines starting with indent; ends the line. */
 void eb_print_wrapped(FILE *f, const char *first, const char *indent, const char *text, int width);
 
+/* A reason in a few words: whole when at most whole_max characters, else
+ * up to its first parenthesis or semicolon, and never past 90 characters
+ * (cut at a word, with "..."). */
+void eb_few_words(const char *why, size_t whole_max, char *out, size_t cap);
+
 /* Strict integer parse: the whole string, within [min, max]. */
 bool eb_parse_long(const char *s, long min, long max, long *out);
 

@@ -354,8 +354,9 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     eb_status st = eb_dist_rep_start(res, rep, err);
     if (st != EB_OK) return st;
     eb_counters_read(ctr, &c0);
-    double t0 = eb_span_begin(cfg, smp, rep, EB_SPAN_LOAD);
+    /* the nodes' byte counts before each span starts: outside its timing */
     eb_dist_mark(res, rep, EB_SPAN_LOAD, false);
+    double t0 = eb_span_begin(cfg, smp, rep, EB_SPAN_LOAD);
     if (rep->model_reused) {
         m = k->model;
     } else {
@@ -409,8 +410,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     eb_dist_mark(res, rep, EB_SPAN_LOAD, true);
     if (cfg->n_depth > 0 && (st = fill_depth(e, c, cfg, &res->model, rep, err)) != EB_OK) goto done;
 
-    double t1b = eb_span_begin(cfg, smp, rep, EB_SPAN_PREFILL);
     eb_dist_mark(res, rep, EB_SPAN_PREFILL, false);
+    double t1b = eb_span_begin(cfg, smp, rep, EB_SPAN_PREFILL);
     eb_counters_read(ctr, &c1);
     st = n_par > 1 ? eb_parallel_prefill(e, c, cfg, *prompt, *n_prompt, err)
                    : e->prefill(c, *prompt, *n_prompt, err);
@@ -426,8 +427,8 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         st = eb_fail(err, EB_E_NO_MEMORY, "latency samples");
         goto done;
     }
-    double t2b = eb_span_begin(cfg, smp, rep, EB_SPAN_GEN);
     eb_dist_mark(res, rep, EB_SPAN_GEN, false);
+    double t2b = eb_span_begin(cfg, smp, rep, EB_SPAN_GEN);
     eb_counters_read(ctr, &c2b);
     double first = 0, prev = t2b;
     for (int i = 0; i < cfg->n_gen; i++) {

@@ -145,6 +145,8 @@ eb_status eb_dist_open(const eb_run_config *cfg, eb_run_result *res, eb_error *e
                                &nr->clock_uncertainty_s, err)) != EB_OK ||
             (st = eb_node_begin(nr->link, err)) != EB_OK)
             break;
+        if (!eb_endpoint_numeric(t, nr->peer, sizeof nr->peer))
+            snprintf(nr->peer, sizeof nr->peer, "%s", t);
         size_t used = strlen(res->rpc_list);
         snprintf(res->rpc_list + used, sizeof res->rpc_list - used, "%s%s", used ? "," : "", t);
     }
@@ -195,7 +197,7 @@ void eb_dist_mark(eb_run_result *res, eb_rep *rep, eb_span s, bool end)
     for (int i = 0; i < res->n_nodes; i++) {
         eb_peer_bytes b;
         eb_rep_node *rn = &rep->nodes[i];
-        bool open = eb_peer_bytes_read(res->nodes[i].endpoint, &b);
+        bool open = eb_peer_bytes_read(res->nodes[i].peer, &b);
         if (!end) {
             rn->sent0[s] = open ? b.sent : 0;
             rn->recv0[s] = open ? b.received : 0;
@@ -212,7 +214,6 @@ void eb_dist_mark(eb_run_result *res, eb_rep *rep, eb_span s, bool end)
 eb_status eb_dist_rep_done(eb_run_result *res, eb_rep *rep, eb_error *err)
 {
     if (!rep->nodes) return EB_OK;
-    rep->t_start[EB_SPAN_RUN] = rep->t_start[EB_SPAN_LOAD];
     for (int i = 0; i < res->n_nodes; i++) {
         eb_rep_node *rn = &rep->nodes[i];
         rn->sent[EB_SPAN_RUN] =

@@ -708,6 +708,11 @@ const size_t eb_param_count = sizeof eb_params / sizeof eb_params[0];
 _Static_assert(sizeof eb_params / sizeof eb_params[0] <= EB_PARAM_MAX,
                "EB_PARAM_MAX must hold every parameter");
 
+char eb_param_list_sep(const eb_param *p)
+{
+    return (p->flags & EB_PF_SINGLE) ? 0 : (p->flags & EB_PF_LIST_SEMI) ? ';' : ',';
+}
+
 size_t eb_param_index(const eb_param *p)
 {
     return (size_t)(p - eb_params);

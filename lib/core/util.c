@@ -307,3 +307,23 @@ void eb_print_wrapped(FILE *f, const char *first, const char *indent, const char
     }
     fputc('\n', f);
 }
+
+void eb_few_words(const char *why, size_t whole_max, char *out, size_t cap)
+{
+    size_t n = strlen(why);
+    if (n > whole_max) {
+        size_t k = strcspn(why, "(;");
+        while (k > 0 && why[k - 1] == ' ')
+            k--;
+        if (k > 0) n = k;
+    }
+    if (n <= 90) {
+        snprintf(out, cap, "%.*s", (int)n, why);
+        return;
+    }
+    /* still long: cut at a word, said with "..." */
+    size_t cut = 90;
+    while (cut > 40 && why[cut] != ' ')
+        cut--;
+    snprintf(out, cap, "%.*s ...", (int)cut, why);
+}

@@ -52,18 +52,55 @@ static double realtime_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static int connect_to(const char *host, int port, double timeout_s, eb_error *err)
+struct addrinfo *eb_node_resolve(const char *host, int port, bool passive, eb_error *err)
 {
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0)};
     struct addrinfo *ai = NULL;
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
     int rc = getaddrinfo(host, port_s, &hints, &ai);
     if (rc != 0) {
-        eb_fail(err, EB_E_INVALID_ARG, "node '%s': %s", host, gai_strerror(rc));
-        return -1;
+        eb_fail(err, EB_E_INVALID_ARG, "host '%s': %s", host, gai_strerror(rc));
+        return NULL;
     }
+    return ai;
+}
+
+/* A socket address as numeric text and its port; false: not IP. */
+static bool addr_text(const struct sockaddr *sa, char *buf, size_t cap, int *port)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, buf, (socklen_t)cap);
+        *port = ntohs(a->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, buf, (socklen_t)cap);
+        *port = ntohs(a->sin6_port);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool eb_endpoint_numeric(const char *endpoint, char *out, size_t cap)
+{
+    char host[96], addr[INET6_ADDRSTRLEN];
+    int port;
+    if (!eb_endpoint_parse(endpoint, host, sizeof host, &port)) return false;
+    struct addrinfo *ai = eb_node_resolve(host, port, false, NULL);
+    bool ok = ai && addr_text(ai->ai_addr, addr, sizeof addr, &port);
+    if (ai) freeaddrinfo(ai);
+    if (ok) snprintf(out, cap, "%s:%d", addr, port);
+    return ok;
+}
+
+static int connect_to(const char *host, int port, double timeout_s, eb_error *err)
+{
+    struct addrinfo *ai = eb_node_resolve(host, port, false, err);
+    if (!ai) return -1;
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EINPROGRESS) {
         struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -216,37 +253,13 @@ void eb_node_close(eb_node_link *n)
     free(n);
 }
 
-/* host (numeric or a name) and port as the address a socket's peer has. */
+/* Is a socket's peer host:port (numeric)? */
 static bool same_peer(const struct sockaddr_storage *ss, const char *host, int port)
 {
     char buf[INET6_ADDRSTRLEN];
     int p;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-        p = ntohs(a->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-        p = ntohs(a->sin6_port);
-    } else {
-        return false;
-    }
-    if (p != port) return false;
-    if (strcmp(buf, host) == 0) return true;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-    if (getaddrinfo(host, NULL, &hints, &ai) != 0) return false;
-    bool same = false;
-    for (struct addrinfo *i = ai; i && !same; i = i->ai_next) {
-        char b2[INET6_ADDRSTRLEN] = "";
-        if (i->ai_family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)i->ai_addr)->sin_addr, b2, sizeof b2);
-        else if (i->ai_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ai_addr)->sin6_addr, b2, sizeof b2);
-        same = strcmp(b2, buf) == 0;
-    }
-    freeaddrinfo(ai);
-    return same;
+    return addr_text((const struct sockaddr *)ss, buf, sizeof buf, &p) && p == port &&
+           strcmp(buf, host) == 0;
 }
 
 bool eb_peer_bytes_read(const char *endpoint, eb_peer_bytes *out)

@@ -35,6 +35,10 @@ typedef struct eb_node_state {
     size_t n, cap;
 } eb_node_state;
 
+struct addrinfo;
+/* host and port resolved (getaddrinfo; passive: to bind); NULL with err. */
+struct addrinfo *eb_node_resolve(const char *host, int port, bool passive, eb_error *err);
+
 void eb_node_probe_energy(eb_node_state *st);
 eb_status eb_node_trial_begin(eb_node_state *st, eb_error *err);
 /* t0, t1 on the node's realtime clock. */

@@ -98,36 +98,32 @@ static bool port_listening(pid_t pid, int port)
 }
 
 /* The interface that carries host: "lo" for a loopback address, else the
- * one whose address it is (from getifaddrs-free /proc reading: the route to
- * it). */
+ * device of the most specific route covering it (a wildcard address: the
+ * default route's). */
 static void iface_of(const char *host, char *out, size_t cap)
 {
     out[0] = '\0';
     struct in_addr a;
-    if (inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127) {
+    if (inet_pton(AF_INET, host, &a) != 1) return;
+    if ((ntohl(a.s_addr) >> 24) == 127) {
         snprintf(out, cap, "lo");
         return;
     }
-    /* a bound address: the interface holding it, by `ip -o addr` semantics
-     * read from /proc/net/fib_trie would be long; the routing table's
-     * device for the address is enough */
     FILE *fp = fopen("/proc/net/route", "r");
     if (!fp) return;
-    char line[256], dev[32], best[32] = "";
+    char line[256], dev[32];
     unsigned dst, mask;
-    unsigned best_mask = 0;
     bool any = false;
+    uint32_t best_mask = 0;
     while (fgets(line, sizeof line, fp)) {
         if (sscanf(line, "%31s %x %*x %*x %*d %*d %*d %x", dev, &dst, &mask) != 3) continue;
-        if (inet_pton(AF_INET, host, &a) == 1 && (a.s_addr & mask) == dst &&
-            (!any || ntohl(mask) > ntohl(best_mask))) {
-            snprintf(best, sizeof best, "%s", dev);
-            best_mask = mask;
+        if ((a.s_addr & mask) == dst && (!any || ntohl(mask) > best_mask)) {
+            snprintf(out, cap, "%s", dev);
+            best_mask = ntohl(mask);
             any = true;
         }
     }
     fclose(fp);
-    snprintf(out, cap, "%s", best);
 }
 
 static eb_status start_server(const eb_node_config *cfg, eb_mem_cage *cage, pid_t *pid,
@@ -179,17 +175,8 @@ static eb_status start_server(const eb_node_config *cfg, eb_mem_cage *cage, pid_
 
 static int listen_on(const char *host, int port, eb_error *err)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    char port_s[16];
-    snprintf(port_s, sizeof port_s, "%d", port);
-    int rc = getaddrinfo(host, port_s, &hints, &ai);
-    if (rc != 0) {
-        eb_fail(err, EB_E_INVALID_ARG, "host '%s': %s", host, gai_strerror(rc));
-        return -1;
-    }
+    struct addrinfo *ai = eb_node_resolve(host, port, true, err);
+    if (!ai) return -1;
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

@@ -56,58 +56,50 @@ static ggml_backend_reg_t register_endpoint(const char *ep, eb_error *err)
 int eb_rpc_placement_begin(const char *list)
 {
     n_placed = 0;
+    int n = 0;
     char *copy = strdup(list), *save = NULL;
     if (!copy) return 0;
-    for (char *ep = strtok_r(copy, ",", &save); ep && n_placed < EB_MAX_NODES;
-         ep = strtok_r(NULL, ",", &save)) {
+    for (char *ep = strtok_r(copy, ",", &save); ep; ep = strtok_r(NULL, ",", &save), n++) {
         while (*ep == ' ')
             ep++;
+        if (n_placed == EB_MAX_NODES) continue; /* counted: the caller refuses the list */
         eb_placement *p = &placed[n_placed++];
         memset(p, 0, sizeof *p);
         snprintf(p->endpoint, sizeof p->endpoint, "%s", ep);
         p->model_mib = p->kv_mib = p->compute_mib = NAN;
     }
     free(copy);
-    return n_placed;
+    return n;
 }
 
 eb_status eb_rpc_devices(const char *list, ggml_backend_dev_t *devs, int cap, int *n, eb_error *err)
 {
     *n = 0;
-    eb_rpc_placement_begin(list);
-    int n_nodes = n_placed;
-    n_placed = 0;
-    char *copy = strdup(list), *save = NULL;
-    if (!copy) return eb_fail(err, EB_E_NO_MEMORY, "rpc list");
-    eb_status st = EB_OK;
-    for (char *ep = strtok_r(copy, ",", &save); ep; ep = strtok_r(NULL, ",", &save)) {
-        while (*ep == ' ')
-            ep++;
-        if (n_placed == n_nodes) {
-            st = eb_fail(err, EB_E_INVALID_ARG, "rpc: at most %d nodes (llama.cpp's limit)",
-                         EB_MAX_NODES);
-            break;
-        }
-        ggml_backend_reg_t reg = register_endpoint(ep, err);
+    devs[0] = NULL;
+    int n_nodes = eb_rpc_placement_begin(list);
+    if (n_nodes > EB_MAX_NODES) {
+        n_placed = 0;
+        return eb_fail(err, EB_E_INVALID_ARG, "rpc: %d nodes, llama.cpp takes at most %d", n_nodes,
+                       EB_MAX_NODES);
+    }
+    for (int i = 0; i < n_nodes; i++) {
+        eb_placement *p = &placed[i];
+        ggml_backend_reg_t reg = register_endpoint(p->endpoint, err);
         if (!reg) {
-            st = err ? err->status : EB_E_NETWORK;
-            break;
+            n_placed = i; /* the record holds the nodes registered */
+            return err ? err->status : EB_E_NETWORK;
         }
-        eb_placement *p = &placed[n_placed++];
         for (size_t d = 0; d < ggml_backend_reg_dev_count(reg); d++) {
-            if (*n >= cap - 1) {
-                st = eb_fail(err, EB_E_INVALID_ARG, "rpc: more than %d devices", cap - 1);
-                break;
-            }
+            if (*n >= cap - 1)
+                return eb_fail(err, EB_E_INVALID_ARG, "rpc: more than %d devices", cap - 1);
             ggml_backend_dev_t dev = ggml_backend_reg_dev_get(reg, d);
             devs[(*n)++] = dev;
+            devs[*n] = NULL;
             /* a node with several devices: its first names it */
             if (d == 0) snprintf(p->device, sizeof p->device, "%s", ggml_backend_dev_name(dev));
         }
     }
-    devs[*n] = NULL;
-    free(copy);
-    return st;
+    return EB_OK;
 }
 
 static eb_placement *by_device(const char *name)

@@ -12,8 +12,8 @@
  * record, one entry a node. */
 eb_status eb_rpc_devices(const char *list, ggml_backend_dev_t *devs, int cap, int *n,
                          eb_error *err);
-/* A new placement record, one entry a node of list (no connection made):
- * the log lines fill it. Returns the nodes. */
+/* A new placement record, one entry a node of list (no connection made;
+ * at most EB_MAX_NODES): the log lines fill it. Returns the nodes listed. */
 int eb_rpc_placement_begin(const char *list);
 /* Forgets the logged placement (a new load), or only a context's buffers. */
 void eb_rpc_placement_reset(bool context_only);

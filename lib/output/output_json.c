@@ -6,10 +6,6 @@
 
 #include "edgebench/output.h"
 
-#define SYNTHETIC_NOTE                                                                             \
-    "random weights: speed, memory and energy are faithful; generated text and perplexity mean "   \
-    "nothing"
-
 static cJSON *engine_json(const eb_run_result *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -60,7 +56,7 @@ static cJSON *model_json(const eb_run_result *r)
     cJSON_AddBoolToObject(o, "synthetic", m->synthetic);
     if (m->synthetic) {
         cJSON_AddStringToObject(o, "preset", m->preset);
-        cJSON_AddStringToObject(o, "synthetic_note", SYNTHETIC_NOTE);
+        cJSON_AddStringToObject(o, "synthetic_note", EB_SYNTHETIC_NOTE);
     }
     return o;
 }

@@ -6,11 +6,8 @@
 #include <string.h>
 
 #include "edgebench/output.h"
+#include "edgebench/util.h"
 #include "output_text.h"
-
-static const char *synthetic_note =
-    "SYNTHETIC model (random weights): speed, memory and energy are real; "
-    "its text and perplexity mean nothing";
 
 static void human_bytes(char *out, size_t cap, double b)
 {
@@ -61,7 +58,7 @@ void eb_text_header(FILE *f, const eb_run_result *r)
     fprintf(f, "model    %s: %s%s, %s, %.3f B params, %s, %s\n", slash ? slash + 1 : m->path,
             m->synthetic ? "preset " : "", m->synthetic ? m->preset : m->name, m->arch,
             (double)m->n_params / 1e9, m->quant, fsz);
-    if (m->synthetic) fprintf(f, "         %s\n", synthetic_note);
+    if (m->synthetic) fprintf(f, "         SYNTHETIC, %s\n", EB_SYNTHETIC_NOTE);
     char ram[32];
     human_bytes(ram, sizeof ram, (double)r->device.ram_total_kb * 1024.0);
     fprintf(f, "device   %s%s%s, %d CPUs online, %s RAM, %s\n",
@@ -113,21 +110,6 @@ static void figure(FILE *f, const char *phase, const char *label, const eb_stats
         fprintf(f, "%-11s %-22s %11s   %-22s %s\n", phase, label, med, mean, note);
     else
         fprintf(f, "%-11s %-22s %11s   %s\n", phase, label, med, mean);
-}
-
-/* A reason in a few words: short ones whole, long ones to their first
- * parenthesis or semicolon. */
-static void few_words(const char *why, char *out, size_t cap)
-{
-    size_t n = strlen(why);
-    if (n > 70) {
-        size_t k = strcspn(why, "(;");
-        while (k > 0 && why[k - 1] == ' ')
-            k--;
-        if (k > 0) n = k;
-        if (n > 90) n = 90;
-    }
-    snprintf(out, cap, "%.*s", (int)n, why);
 }
 
 static bool measured(const eb_run_result *r, eb_pm m)
@@ -195,22 +177,23 @@ static void missing(FILE *f, const eb_run_result *r)
     char why[128], lines[8][200];
     int n = 0;
     if (!measured(r, EB_PM_ENERGY_J)) {
-        few_words(r->pm_reason[EB_PM_ENERGY_J][0] ? r->pm_reason[EB_PM_ENERGY_J] : "not measured",
-                  why, sizeof why);
+        eb_few_words(r->pm_reason[EB_PM_ENERGY_J][0] ? r->pm_reason[EB_PM_ENERGY_J]
+                                                     : "not measured",
+                     70, why, sizeof why);
         snprintf(lines[n++], sizeof lines[0], "%-18s %s%s", "energy, power", why,
                  r->config.tdp_w > 0 ? "" : "; --tdp W estimates it");
     }
     if (!measured(r, EB_PM_CPU_FREQ)) {
-        few_words(r->pm_reason[EB_PM_CPU_FREQ], why, sizeof why);
+        eb_few_words(r->pm_reason[EB_PM_CPU_FREQ], 70, why, sizeof why);
         snprintf(lines[n++], sizeof lines[0], "%-18s %s", "CPU clock", why);
     }
     if (!measured(r, EB_PM_TEMP_MAX)) {
-        few_words(r->pm_reason[EB_PM_TEMP_MAX], why, sizeof why);
+        eb_few_words(r->pm_reason[EB_PM_TEMP_MAX], 70, why, sizeof why);
         snprintf(lines[n++], sizeof lines[0], "%-18s %s", "temperature", why);
     }
     if (!measured(r, EB_PM_GPU_LOAD) && !measured(r, EB_PM_GPU_FREQ) &&
         !measured(r, EB_PM_GPU_MEM)) {
-        few_words(r->pm_reason[EB_PM_GPU_LOAD], why, sizeof why);
+        eb_few_words(r->pm_reason[EB_PM_GPU_LOAD], 70, why, sizeof why);
         snprintf(lines[n++], sizeof lines[0], "%-18s %s", "GPU load, clock", why);
     }
     /* the hardware counters a VM or a locked-down kernel does not give */
@@ -240,7 +223,7 @@ static void missing(FILE *f, const eb_run_result *r)
                      spaced(eb_counter_status_name(st)));
     }
     if (!r->has_roofline && r->roofline_note[0]) {
-        few_words(r->roofline_note, why, sizeof why);
+        eb_few_words(r->roofline_note, 70, why, sizeof why);
         snprintf(lines[n++], sizeof lines[0], "%-18s %s", "physical limits", why);
     }
     if (n == 0) return;

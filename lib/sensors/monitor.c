@@ -16,6 +16,7 @@
 #include "edgebench/memory.h"
 #include "edgebench/monitor.h"
 #include "edgebench/sampler.h"
+#include "edgebench/util.h"
 #include "edgebench/vcio.h"
 
 #define MONITOR_SAMPLES 20000
@@ -69,23 +70,6 @@ void eb_monitor_close(eb_monitor *m)
     }
     free(m->v);
     free(m);
-}
-
-/* A probe's reason in a few words: up to its first "(" or ";". */
-static void short_reason(const char *r, char *out, size_t cap)
-{
-    size_t n = strcspn(r, "(;");
-    while (n > 0 && r[n - 1] == ' ')
-        n--;
-    if (n <= 90) {
-        snprintf(out, cap, "%.*s", (int)n, r);
-        return;
-    }
-    /* long: cut at a word, said with "..." */
-    size_t cut = 90;
-    while (cut > 40 && r[cut] != ' ')
-        cut--;
-    snprintf(out, cap, "%.*s ...", (int)cut, r);
 }
 
 eb_status eb_monitor_read(eb_monitor *m, eb_monitor_snapshot *out, eb_error *err)
@@ -167,7 +151,7 @@ eb_status eb_monitor_read(eb_monitor *m, eb_monitor_snapshot *out, eb_error *err
         /* the estimate stands aside when something measures */
         if (!strcmp(r->source, "cpu-estimate") && eb_sampler_has_total(m->s)) continue;
         char why[128];
-        short_reason(r->reason, why, sizeof why);
+        eb_few_words(r->reason, 0, why, sizeof why);
         if (used < sizeof out->absent)
             used += (size_t)snprintf(out->absent + used, sizeof out->absent - used, "%s%s: %s",
                                      used ? "\n" : "", r->source, why);

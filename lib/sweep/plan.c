@@ -126,10 +126,9 @@ int eb_plan_split(const eb_param *o, const char *text, char **items, int cap, eb
     int n = 0;
     const char *p = text;
     char *item = NULL;
+    const char sep[2] = {eb_param_list_sep(o), '\0'};
     for (;;) {
-        size_t len = (o->flags & EB_PF_SINGLE)      ? strlen(p)
-                     : (o->flags & EB_PF_LIST_SEMI) ? strcspn(p, ";")
-                                                    : strcspn(p, ",");
+        size_t len = sep[0] ? strcspn(p, sep) : strlen(p);
         free(item);
         if (!(item = strndup(p, len))) {
             eb_fail(err, EB_E_NO_MEMORY, "%s: value", o->key);

@@ -109,8 +109,9 @@ int cmd_sweep(int argc, char **argv)
 /* A value that asks for several: a list, or a range of an integer key. */
 static bool is_multi(const eb_param *o, const char *v)
 {
-    if (o->flags & EB_PF_SINGLE) return false;
-    if (strchr(v, (o->flags & EB_PF_LIST_SEMI) ? ';' : ',')) return true;
+    char sep = eb_param_list_sep(o);
+    if (!sep) return false;
+    if (strchr(v, sep)) return true;
     long a, b;
     char tail;
     return o->type == EB_PT_INT && sscanf(v, "%ld-%ld%c", &a, &b, &tail) >= 2 && a >= 0;
