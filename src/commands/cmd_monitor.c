@@ -48,12 +48,22 @@ static void monitor_usage(FILE *f)
 typedef struct lines {
     char l[96][160];
     int n;
+    int left_out; /* lines past the view's 96: said on its last line */
 } lines;
 
 static void add(lines *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add(lines *L, const char *fmt, ...)
 {
-    if (L->n == (int)(sizeof L->l / sizeof L->l[0])) return; /* a terminal shows fewer */
+    /* the last line is kept to say what did not fit */
+    const int last = (int)(sizeof L->l / sizeof L->l[0]) - 1;
+    if (L->n >= last) {
+        L->left_out++;
+        snprintf(L->l[last], sizeof L->l[0],
+                 "(%d more line%s: --once --format json has every value)", L->left_out,
+                 L->left_out == 1 ? "" : "s");
+        L->n = last + 1;
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(L->l[L->n++], sizeof L->l[0], fmt, ap);
@@ -95,6 +105,7 @@ static void cells(lines *L, const char *head, const eb_monitor_snapshot *s, eb_c
 static void build(lines *L, const eb_monitor_snapshot *s, const char *host, double interval_s)
 {
     L->n = 0;
+    L->left_out = 0;
     time_t now = (time_t)s->t;
     char when[32];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&now));
@@ -155,7 +166,7 @@ static void build(lines *L, const eb_monitor_snapshot *s, const char *host, doub
     if (s->absent[0]) {
         add(L, "not found here:");
         const char *a = s->absent;
-        while (*a && L->n < 95) {
+        while (*a) {
             size_t n = strcspn(a, "\n");
             add(L, "  %.*s", (int)n, a);
             a += n;
