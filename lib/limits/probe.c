@@ -21,6 +21,7 @@
 #include "edgebench/output.h"
 #include "edgebench/stats.h"
 #include "edgebench/util.h"
+#include "probe_read.h"
 
 /* Sizes such as "32768K" or "8M". */
 static uint64_t parse_size(const char *s)
@@ -65,19 +66,6 @@ typedef struct mem_worker {
     pthread_t tid;
 } mem_worker;
 
-/* Eight independent sums, so the loads are not serialised on one add. */
-static uint64_t read_words(const uint64_t *p, size_t n)
-{
-    uint64_t s[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            s[j] += p[i + (size_t)j];
-    for (; i < n; i++)
-        s[0] += p[i];
-    return s[0] ^ s[1] ^ s[2] ^ s[3] ^ s[4] ^ s[5] ^ s[6] ^ s[7];
-}
-
 static void *mem_thread(void *arg)
 {
     mem_worker *w = arg;
@@ -91,7 +79,7 @@ static void *mem_thread(void *arg)
         sched_yield();
     if (go != 1) return NULL;
     w->t0 = eb_now();
-    w->sink ^= read_words(sh->buf + from, n);
+    w->sink ^= eb_probe_read_words(sh->buf + from, n);
     w->t1 = eb_now();
     return NULL;
 }
