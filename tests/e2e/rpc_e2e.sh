@@ -4,7 +4,8 @@
 # Tokens equal to one process's (greedy; --repack=off, as a node computes),
 # every node's entry filled, a model too big for one node's --mem run
 # across two, a node killed mid-trial failing that trial while the sweep
-# goes on, and the network wait growing as the bytes moved predict.
+# goes on, and the network wait growing as the bytes moved predict (tc
+# shaping as root) and as the round trips predict (a user-space delay).
 eb=$1
 . "$(dirname "$0")/../support/e2e_common.sh"
 # ports of this run: base .. base+19 and their controls +1000, below the
@@ -247,8 +248,48 @@ open(sys.argv[1].rsplit("/", 1)[0] + "/delay.txt", "w").write(
     "delay 1 -> 5 ms each way: network wait grew %.1f ms a token (%.1f round trips)" % (grow * 1e3, grow / 0.008))
 PY
   else
-    echo "skip - netem delay: the kernel has no netem qdisc (tc: $(tc qdisc add dev "$a" root netem delay 1ms 2>&1 | head -c 120))"
+    echo "skip - netem delay: the kernel has no netem qdisc (tc: $(tc qdisc add dev "$a" root netem delay 1ms 2>&1 | head -c 120)); the relay below delays instead"
   fi
 fi
+
+# 8. a link delay in user space (no root, loopback only): a relay holds each
+# chunk D ms each way and counts the round trips the coordinator waited on.
+# The wait a token must grow by (round trips a token) x 2 x (11 - 1) ms, the
+# round trips a token counted by the relay over two runs that differ only in
+# the number of tokens generated.
+relay_run() { # DELAY_MS N_GEN NAME: a run through a fresh relay -> NAME.json, NAME.turns
+  local rp=$((base + 10)) pid
+  python3 "$(dirname "$0")/../support/delay_relay.py" "$1" "$work/$3.stats" \
+    "$rp:127.0.0.1:$p1" "$((rp + 1000)):127.0.0.1:$((p1 + 1000))" 2>"$work/relay.err" &
+  pid=$!
+  for _ in $(seq 1 50); do [ -s "$work/$3.stats" ] && break; sleep 0.1; done
+  "$eb" run "${tiny[@]}" --rpc "127.0.0.1:$rp" --link "relay-$1ms" --link-delay-ms "$1" -n "$2" --reps 2 \
+    --warmup 1 --no-store --format json -o "$work/$3.json" 2>>"$work/relay.err"
+  local rc=$?
+  sleep 0.3
+  kill "$pid"
+  wait "$pid" 2>/dev/null
+  return $rc
+}
+relay_run 1 8 d1n8 && relay_run 1 24 d1n24 && relay_run 11 24 d11n24
+rc=$?
+python3 - "$work" <<'PY' && [ "$rc" -eq 0 ] && ok "link delay by a user-space relay: $(cat "$work/relay.txt")" || bad "relay delay (exit $rc): $(tail -5 "$work/relay.err")"
+import json, sys
+w = sys.argv[1]
+turns = {k: json.load(open(f"{w}/{k}.stats"))["turns"] for k in ("d1n8", "d1n24", "d11n24")}
+runs = {k: json.load(open(f"{w}/{k}.json")) for k in turns}
+gen = lambda k: runs[k]["distributed"]["generation"]
+# 3 passes (warmup + 2 reps) of 16 more tokens each
+per_token = (turns["d1n24"] - turns["d1n8"]) / (3 * 16)
+assert per_token >= 1, turns
+grow = gen("d11n24")["network_wait_s_per_token_estimate"] - gen("d1n24")["network_wait_s_per_token_estimate"]
+pred = per_token * 2 * 0.010
+assert 0.5 < grow / pred < 1.6, (grow, pred, turns)
+assert runs["d11n24"]["distributed"]["link_delay_ms"] == 11, runs["d11n24"]["distributed"]
+open(f"{w}/relay.txt", "w").write(
+    "1 -> 11 ms each way: network wait %.1f -> %.1f ms a token, growth %.1f ms against %.1f predicted by "
+    "%.2f round trips a token (ratio %.2f)" % (gen("d1n24")["network_wait_s_per_token_estimate"] * 1e3,
+    gen("d11n24")["network_wait_s_per_token_estimate"] * 1e3, grow * 1e3, pred * 1e3, per_token, grow / pred))
+PY
 
 finish
