@@ -271,7 +271,9 @@ typedef struct eb_run_result {
     char edgebench_version[32];
     char started_at[32]; /* ISO 8601 UTC */
     int n_prompt;
-    int n_reps; /* filled so far: warm-ups then measured */
+    int n_reps;         /* filled so far: warm-ups then measured */
+    int n_reps_planned; /* warm-ups and measured the protocol asked for */
+    char failure[768];  /* why the run stopped early: its error's message, or "" */
     eb_rep *reps;
     eb_stats stats[EB_M_COUNT]; /* over the measured repetitions only */
     /* --duration: per window, the last window's generation t/s over the

@@ -617,6 +617,8 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     free(vals);
     if (sustained && eb_sustained_windows(res) != EB_OK && st == EB_OK)
         st = eb_fail(err, EB_E_NO_MEMORY, "sustained windows");
+    res->n_reps_planned = total;
+    if (st != EB_OK) snprintf(res->failure, sizeof res->failure, "%s", err->msg);
     return st;
 }
 

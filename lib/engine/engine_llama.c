@@ -2,11 +2,17 @@
 #define _GNU_SOURCE
 #include <math.h>
 #include <sched.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "edgebench/engine.h"
 #include "edgebench/util.h"
@@ -19,6 +25,7 @@ struct eb_model {
     struct llama_model *model;
     char path[1024];
     eb_offload offload; /* what the load did with --ngl */
+    struct eb_model *next_kept;
 };
 
 struct eb_context {
@@ -36,6 +43,7 @@ struct eb_context {
     llama_token dec_start;
     eb_error pending; /* a failure inside greedy_next, given by the next decode */
     eb_ctx_info info; /* KV cache and flash attention as created */
+    struct eb_context *next_kept;
 };
 
 /* llama.cpp logs to stderr by default; the library must not print, so the
@@ -183,16 +191,161 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
     }
 }
 
-/* ggml aborts the process when an RPC node stops answering (or on an
- * internal error): say so in one line a sweep can keep as the reason. */
+/* ggml aborts the process when an RPC node stops answering (its client has
+ * no error path) or on an internal error. While an engine call is in
+ * progress the abort becomes that call's error instead, so the repetitions
+ * already measured are written and stored:
+ * - on the calling thread, the abort callback jumps back to the call;
+ * - on another thread (this llama.cpp's RPC client talks to the nodes from
+ *   its own dispatcher thread), that thread is parked for good, since
+ *   returning from the callback aborts, and the calling thread, waiting on
+ *   it, is sent SIGUSR2, whose handler jumps back to the call.
+ * After that llama.cpp is never called again by this process (its state is
+ * unknown; its memory goes with the exit). An abort on another thread
+ * between calls, while a model or context is open, parks that thread the
+ * same way and fails the next call. Otherwise (no engine object open, or
+ * the calling thread outside a call) the abort goes ahead, after one line a
+ * sweep keeps as the reason. */
+static sigjmp_buf *_Atomic guard_jump; /* the guarded call in progress, or NULL */
+static pthread_t guard_thread;         /* its thread, set before guard_jump */
+static atomic_int engine_lost;
+static atomic_int engine_open; /* models and contexts not yet freed */
+static atomic_flag abort_taken = ATOMIC_FLAG_INIT;
+static char abort_text[512]; /* written before engine_lost is set */
+/* What a lost engine held, kept reachable until the exit (not a leak). */
+static struct eb_model *kept_models;
+static struct eb_context *kept_contexts;
+
+static void guard_kick(int sig)
+{
+    (void)sig;
+    sigjmp_buf *j = atomic_load(&guard_jump);
+    if (j && atomic_load(&engine_lost) && pthread_equal(pthread_self(), guard_thread))
+        siglongjmp(*j, 1);
+}
+
 static void abort_cb(const char *msg)
 {
+    if (atomic_flag_test_and_set(&abort_taken)) {
+        /* a second abort while the first is being turned into an error */
+        for (;;)
+            pause();
+    }
     /* "/path/ggml-rpc.cpp:566: Remote RPC server crashed ...": the text */
     const char *src = strstr(msg, ".cpp:");
     const char *text = src ? strstr(src + 5, ": ") : NULL;
     if (text) msg = text + 2;
-    fprintf(stderr, "edgebench: llama.cpp aborted: %s%s\n", msg,
-            strstr(msg, "RPC") ? " (an RPC node stopped answering or was unreachable)" : "");
+    snprintf(abort_text, sizeof abort_text, "llama.cpp aborted: %.*s%s", (int)strcspn(msg, "\n"),
+             msg, strstr(msg, "RPC") ? " (an RPC node stopped answering or was unreachable)" : "");
+    sigjmp_buf *j = atomic_load(&guard_jump);
+    bool on_caller = pthread_equal(pthread_self(), guard_thread);
+    if (j && on_caller) {
+        atomic_store(&engine_lost, 1);
+        siglongjmp(*j, 1);
+    }
+    if (on_caller || (!j && atomic_load(&engine_open) == 0)) {
+        fprintf(stderr, "edgebench: %s\n", abort_text);
+        return;
+    }
+    atomic_store(&engine_lost, 1);
+    /* Kick the calling thread until it has left the guarded call; a call
+     * started later sees engine_lost first. */
+    for (;;) {
+        if (atomic_load(&guard_jump)) pthread_kill(guard_thread, SIGUSR2);
+        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+    }
+}
+
+static eb_status lost_error(eb_error *err)
+{
+    return eb_fail(err, strstr(abort_text, "RPC") ? EB_E_NETWORK : EB_E_ENGINE,
+                   "%s; the engine was not used again", abort_text);
+}
+
+/* GUARD(err) at the top of an engine call that returns eb_status (after its
+ * declarations), UNGUARD() before it returns: an abort inside returns
+ * lost_error(). The jump point is published before engine_lost is read, so
+ * an abort on another thread either is seen here or kicks this thread. */
+#define GUARD(err)                                                                                 \
+    sigjmp_buf guard_jump_;                                                                        \
+    sigjmp_buf *const guard_outer_ = atomic_load(&guard_jump);                                     \
+    if (sigsetjmp(guard_jump_, 1)) {                                                               \
+        atomic_store(&guard_jump, guard_outer_);                                                   \
+        return lost_error(err);                                                                    \
+    }                                                                                              \
+    guard_thread = pthread_self();                                                                 \
+    atomic_store(&guard_jump, &guard_jump_);                                                       \
+    if (atomic_load(&engine_lost)) {                                                               \
+        atomic_store(&guard_jump, guard_outer_);                                                   \
+        return lost_error(err);                                                                    \
+    }
+#define UNGUARD() atomic_store(&guard_jump, guard_outer_)
+
+/* llama.cpp's calls that may reach an RPC node, guarded. */
+static eb_status g_load(const char *path, struct llama_model_params mp, struct llama_model **m,
+                        eb_error *err)
+{
+    GUARD(err);
+    *m = llama_model_load_from_file(path, mp);
+    UNGUARD();
+    return EB_OK;
+}
+
+static eb_status g_init(struct llama_model *model, struct llama_context_params cp,
+                        struct llama_context **c, eb_error *err)
+{
+    GUARD(err);
+    *c = llama_init_from_model(model, cp);
+    UNGUARD();
+    return EB_OK;
+}
+
+static eb_status g_decode(struct llama_context *c, struct llama_batch b, int32_t *r, eb_error *err)
+{
+    GUARD(err);
+    *r = llama_decode(c, b);
+    UNGUARD();
+    return EB_OK;
+}
+
+static eb_status g_encode(struct llama_context *c, struct llama_batch b, int32_t *r, eb_error *err)
+{
+    GUARD(err);
+    *r = llama_encode(c, b);
+    UNGUARD();
+    return EB_OK;
+}
+
+static eb_status g_sync(struct llama_context *c, eb_error *err)
+{
+    GUARD(err);
+    llama_synchronize(c);
+    UNGUARD();
+    return EB_OK;
+}
+
+static eb_status g_free_context(struct llama_context *c, eb_error *err)
+{
+    GUARD(err);
+    llama_free(c);
+    UNGUARD();
+    return EB_OK;
+}
+
+static eb_status g_free_model(struct llama_model *m, eb_error *err)
+{
+    GUARD(err);
+    llama_model_free(m);
+    UNGUARD();
+    return EB_OK;
+}
+
+static eb_status g_clear(struct llama_context *c, eb_error *err)
+{
+    GUARD(err);
+    llama_memory_clear(llama_get_memory(c), true);
+    UNGUARD();
+    return EB_OK;
 }
 
 static eb_status llama_init(eb_error *err)
@@ -201,6 +354,9 @@ static eb_status llama_init(eb_error *err)
     (void)err;
     if (!done) {
         ggml_set_abort_callback(abort_cb);
+        struct sigaction sa = {.sa_handler = guard_kick, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR2, &sa, NULL);
         llama_log_set(log_cb, NULL);
         llama_backend_init();
         done = 1;
@@ -246,7 +402,9 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     last_log[0] = '\0';
     logged_offloaded = logged_offload_total = -1;
     logged_layers = logged_layers_away = 0;
-    struct llama_model *m = llama_model_load_from_file(path, mp);
+    struct llama_model *m = NULL;
+    eb_status gs = g_load(path, mp, &m, err);
+    if (gs != EB_OK) return gs;
     if (!m) {
         if (strstr(last_log, "unknown model architecture"))
             return eb_fail(err, EB_E_UNSUPPORTED,
@@ -261,6 +419,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
         return eb_fail(err, EB_E_NO_MEMORY, "model handle");
     }
     em->model = m;
+    atomic_fetch_add(&engine_open, 1);
     snprintf(em->path, sizeof em->path, "%s", path);
     offload_of(m, mp.n_gpu_layers, &em->offload);
     *out = em;
@@ -270,7 +429,13 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
 static void llama_free_model_(eb_model *m)
 {
     if (!m) return;
-    llama_model_free(m->model);
+    eb_error lost = {0};
+    atomic_fetch_sub(&engine_open, 1);
+    if (g_free_model(m->model, &lost) != EB_OK) {
+        m->next_kept = kept_models; /* a lost engine's model is left to the exit */
+        kept_models = m;
+        return;
+    }
     free(m);
 }
 
@@ -340,7 +505,13 @@ static eb_status llama_tokenize_(const eb_model *em, const char *text, size_t le
 static void llama_ctx_free(eb_context *c)
 {
     if (!c) return;
-    llama_free(c->ctx);
+    eb_error lost = {0};
+    atomic_fetch_sub(&engine_open, 1);
+    if (g_free_context(c->ctx, &lost) != EB_OK) {
+        c->next_kept = kept_contexts; /* a lost engine's context is left to the exit */
+        kept_contexts = c;
+        return;
+    }
     if (c->pool_gen) ggml_threadpool_free(c->pool_gen);
     if (c->pool_prefill) ggml_threadpool_free(c->pool_prefill);
     free(c);
@@ -404,7 +575,9 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     if (enc_dec && cp.n_ubatch < cp.n_ctx) cp.n_ubatch = cp.n_batch = cp.n_ctx;
     cp.no_perf = false;
     last_log[0] = '\0';
-    struct llama_context *c = llama_init_from_model(em->model, cp);
+    struct llama_context *c = NULL;
+    eb_status gs = g_init(em->model, cp, &c, err);
+    if (gs != EB_OK) return gs;
     if (!c)
         return eb_fail(err, EB_E_ENGINE, "llama.cpp could not create a context of %d tokens: %s",
                        p->n_ctx, last_log[0] ? last_log : "no reason given");
@@ -415,6 +588,7 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
         return eb_fail(err, EB_E_NO_MEMORY, "context handle");
     }
     ec->ctx = c;
+    atomic_fetch_add(&engine_open, 1);
     ec->info = logged_ctx;
     struct ggml_threadpool_params tg = ggml_threadpool_params_default(p->threads_gen);
     struct ggml_threadpool_params tb = ggml_threadpool_params_default(p->threads_prefill);
@@ -444,7 +618,9 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
 static eb_status decode_or_fail(eb_context *c, llama_token *toks, int32_t n, eb_error *err)
 {
     last_log[0] = '\0';
-    int32_t r = llama_decode(c->ctx, llama_batch_get_one(toks, n));
+    int32_t r;
+    eb_status gs = g_decode(c->ctx, llama_batch_get_one(toks, n), &r, err);
+    if (gs != EB_OK) return gs;
     if (r != 0)
         return eb_fail(err, EB_E_ENGINE, "llama_decode of %d tokens failed (%d): %s", n, r,
                        last_log[0] ? last_log : "no reason given");
@@ -459,21 +635,21 @@ static eb_status llama_prefill(eb_context *c, const int32_t *tokens, int32_t n, 
                            "the encoder takes at most %d prompt tokens (the context), got %d",
                            c->n_batch, n);
         last_log[0] = '\0';
-        int32_t r = llama_encode(c->ctx, llama_batch_get_one((llama_token *)tokens, n));
+        int32_t r;
+        eb_status gs = g_encode(c->ctx, llama_batch_get_one((llama_token *)tokens, n), &r, err);
+        if (gs != EB_OK) return gs;
         if (r != 0)
             return eb_fail(err, EB_E_ENGINE, "llama_encode of %d tokens failed (%d): %s", n, r,
                            last_log[0] ? last_log : "no reason given");
-        llama_synchronize(c->ctx);
         c->need_start = true;
-        return EB_OK;
+        return g_sync(c->ctx, err);
     }
     for (int32_t i = 0; i < n; i += c->n_batch) {
         int32_t k = n - i < c->n_batch ? n - i : c->n_batch;
         eb_status st = decode_or_fail(c, (llama_token *)(tokens + i), k, err);
         if (st != EB_OK) return st;
     }
-    llama_synchronize(c->ctx);
-    return EB_OK;
+    return g_sync(c->ctx, err);
 }
 
 static int32_t llama_greedy(eb_context *c)
@@ -483,7 +659,7 @@ static int32_t llama_greedy(eb_context *c)
         c->need_start = false;
         llama_token t = c->dec_start;
         if (decode_or_fail(c, &t, 1, &c->pending) != EB_OK) return c->dec_start;
-        llama_synchronize(c->ctx);
+        if (g_sync(c->ctx, &c->pending) != EB_OK) return c->dec_start;
     }
     const float *logits = llama_get_logits_ith(c->ctx, -1);
     if (!logits) return 0;
@@ -506,8 +682,7 @@ static eb_status llama_decode_one(eb_context *c, int32_t token, eb_error *err)
     }
     llama_token t = token;
     eb_status st = decode_or_fail(c, &t, 1, err);
-    if (st == EB_OK) llama_synchronize(c->ctx);
-    return st;
+    return st == EB_OK ? g_sync(c->ctx, err) : st;
 }
 
 static void llama_perf_(const eb_context *c, eb_engine_perf *out)
@@ -532,13 +707,14 @@ static eb_status llama_eval_batch(eb_context *c, const eb_batch_token *in, int32
     }
     b.n_tokens = n;
     last_log[0] = '\0';
-    int32_t r = llama_decode(c->ctx, b);
+    int32_t r;
+    eb_status gs = g_decode(c->ctx, b, &r, err);
     llama_batch_free(b);
+    if (gs != EB_OK) return gs;
     if (r != 0)
         return eb_fail(err, EB_E_ENGINE, "llama_decode of a %d-token batch failed (%d): %s", n, r,
                        last_log[0] ? last_log : "no reason given");
-    llama_synchronize(c->ctx);
-    return EB_OK;
+    return g_sync(c->ctx, err);
 }
 
 static const float *llama_logits_(eb_context *c, int32_t i)
@@ -548,7 +724,9 @@ static const float *llama_logits_(eb_context *c, int32_t i)
 
 static void llama_memory_clear_(eb_context *c)
 {
-    llama_memory_clear(llama_get_memory(c->ctx), true);
+    /* a lost engine fails the next call, which checks it */
+    eb_error lost = {0};
+    (void)g_clear(c->ctx, &lost);
 }
 
 /* The weight types of the pinned llama-quantize, by its names. */

@@ -360,6 +360,12 @@ cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "edgebench_version", r->edgebench_version);
     cJSON_AddStringToObject(root, "started_at", r->started_at);
+    /* a run that stopped early keeps what it measured, and says so */
+    cJSON_AddStringToObject(root, "status", r->failure[0] ? "failed" : "ok");
+    if (r->failure[0]) {
+        cJSON_AddStringToObject(root, "failure", r->failure);
+        cJSON_AddNumberToObject(root, "reps_planned", r->n_reps_planned);
+    }
     cJSON_AddItemToObject(root, "engine", engine_json(r));
     cJSON_AddItemToObject(root, "device", eb_device_info_to_json(&r->device));
     cJSON_AddItemToObject(root, "model", model_json(r));

@@ -92,6 +92,12 @@ void eb_text_header(FILE *f, const eb_run_result *r)
         r->reps[i].warmup ? warm++ : measured++;
     fprintf(f, "runs     %d measured after %d warm-up%s (warm-ups are not in the statistics)\n",
             measured, warm, warm == 1 ? "" : "s");
+    if (r->failure[0]) {
+        char first[64];
+        snprintf(first, sizeof first, "FAILED   after %d of %d runs: ", r->n_reps,
+                 r->n_reps_planned);
+        eb_print_wrapped(f, first, "         ", r->failure, 120);
+    }
 }
 
 /* "median   mean +- half of its 95% interval" */

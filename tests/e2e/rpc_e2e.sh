@@ -154,6 +154,15 @@ open(sys.argv[1].rsplit("/", 1)[0] + "/dist.txt", "w").write(
     "t/s vs one process %s" % ", ".join("%d nodes %.3f" % (k, float(by[(k, "loopback")]["vs_one_process"])) for k in (1, 2, 3)))
 PY
 
+# kill_when FILE PATTERN TENTHS SETTLE VICTIM JOB: once FILE has PATTERN
+# (or TENTHS x 0.1 s passed) and SETTLE s more, SIGKILL VICTIM; JOB's status
+kill_when() {
+  for _ in $(seq 1 "$3"); do grep -q "$2" "$1" && break; sleep 0.1; done
+  sleep "$4"
+  kill -9 "$5"
+  wait "$6"
+}
+
 # 6. a node killed mid-trial: that trial fails with the reason, the next runs
 k1=$((base + 5)) k2=$((base + 6))
 start_node "$k1" --threads 1 && start_node "$k2" --threads 1 || bad "kill test: nodes did not start"
@@ -171,11 +180,7 @@ rpc = $(ep $k1),$(ep $k2)
 rpc_nodes = 2, 0
 EOF
 "$eb" sweep "$work/kill.ini" --results "$work/kill.jsonl" >"$work/kill.out" 2>&1 &
-sweep=$!
-for _ in $(seq 1 100); do grep -q "Accepted client" "$work/node-$k2.log" && break; sleep 0.1; done
-sleep 2
-kill -9 "$victim"
-wait "$sweep"
+kill_when "$work/node-$k2.log" "Accepted client" 100 2 "$victim" $!
 rc=$?
 python3 - "$work/kill.jsonl" <<'PY' && ok "node killed mid-trial: $(cat "$work/kill.txt")" || bad "node killed (sweep exit $rc): $(cat "$work/kill.out")"
 import json, sys
@@ -187,6 +192,32 @@ reason = recs[0].get("reason", "")
 assert "RPC node" in reason, reason
 open(sys.argv[1].rsplit("/", 1)[0] + "/kill.txt", "w").write(
     "trial 1 failed (%s), trial 2 ok" % reason[:120])
+PY
+
+# 6b. a node killed in a single run after its first repetition: the run
+# fails with the reason instead of aborting, and the repetitions finished
+# before are written and stored with the failure
+kr=$((base + 8))
+start_node "$kr" --threads 1 || bad "single-run kill: node did not start"
+victim=$node_pid
+"$eb" run --preset tiny-llama --type Q4_0 --idle-s 0 --rpc "$(ep $kr)" -n 400 --reps 8 --warmup 0 --format json -o "$work/killed.json" \
+  --store "$work/killed.db" 2>"$work/killed.err" &
+kill_when "$work/killed.err" "run 2/8" 300 0.5 "$victim" $!
+rc=$?
+"$eb" results --store "$work/killed.db" --format json >"$work/killed-results.json" 2>>"$work/killed.err"
+python3 - "$work/killed.json" "$work/killed-results.json" "$rc" <<'PY' && ok "node killed in a single run: $(cat "$work/killed.txt")" || bad "single-run kill (exit $rc): $(tail -5 "$work/killed.err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+rows = json.load(open(sys.argv[2]))
+rows = rows if isinstance(rows, list) else rows.get("rows", rows.get("trials", []))
+assert sys.argv[3] == "1", "exit status %s (134: the process aborted)" % sys.argv[3]
+err = open(sys.argv[1].rsplit("/", 1)[0] + "/killed.err").read()
+assert "Sanitizer" not in err and "runtime error" not in err, err[-2000:]
+assert r["status"] == "failed" and "RPC node" in r["failure"] and r["reps_planned"] == 8, r.get("failure")
+assert 1 <= len(r["reps"]) < 8 and all(x["gen_tps"] > 0 for x in r["reps"]), len(r["reps"])
+assert len(rows) == 1 and rows[0]["status"] == "failed" and int(rows[0]["runs"]) == len(r["reps"]), rows
+open(sys.argv[1].rsplit("/", 1)[0] + "/killed.txt", "w").write(
+    "exit 1, %d of 8 repetitions written and stored with \"%s\"" % (len(r["reps"]), r["failure"][:90]))
 PY
 
 # 7. shaped links between network namespaces (root only)
