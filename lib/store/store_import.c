@@ -163,7 +163,14 @@ static cJSON *as_record(const cJSON *o)
         bool ppl = cJSON_IsString(kind) && strcmp(kind->valuestring, "perplexity") == 0;
         if (ppl) cJSON_AddStringToObject(rec, "kind", "perplexity");
         cJSON_AddStringToObject(rec, "source", ppl ? "ppl" : "run");
-        cJSON_AddStringToObject(rec, "status", "ok");
+        /* a run that stopped early says so in its own output */
+        const cJSON *status = cJSON_GetObjectItemCaseSensitive(o, "status");
+        const cJSON *failure = cJSON_GetObjectItemCaseSensitive(o, "failure");
+        bool failed = cJSON_IsString(status) && strcmp(status->valuestring, "failed") == 0;
+        cJSON_AddStringToObject(rec, "status", failed ? "failed" : "ok");
+        if (failed)
+            cJSON_AddStringToObject(rec, "reason",
+                                    cJSON_IsString(failure) ? failure->valuestring : "not given");
         cJSON_AddItemToObject(rec, "result", cJSON_Duplicate(o, 1));
         return rec;
     }

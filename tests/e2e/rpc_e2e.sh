@@ -205,7 +205,10 @@ victim=$node_pid
 kill_when "$work/killed.err" "run 2/8" 300 0.5 "$victim" $!
 rc=$?
 "$eb" results --store "$work/killed.db" --format json >"$work/killed-results.json" 2>>"$work/killed.err"
-python3 - "$work/killed.json" "$work/killed-results.json" "$rc" <<'PY' && ok "node killed in a single run: $(cat "$work/killed.txt")" || bad "single-run kill (exit $rc): $(tail -5 "$work/killed.err")"
+# the run's own JSON, imported elsewhere, keeps the failure too
+"$eb" import --store "$work/killed-import.db" "$work/killed.json" 2>>"$work/killed.err" &&
+  "$eb" results --store "$work/killed-import.db" --format json >"$work/killed-imported.json" 2>>"$work/killed.err"
+python3 - "$work/killed.json" "$work/killed-results.json" "$rc" "$work/killed-imported.json" <<'PY' && ok "node killed in a single run: $(cat "$work/killed.txt")" || bad "single-run kill (exit $rc): $(tail -5 "$work/killed.err")"
 import json, sys
 r = json.load(open(sys.argv[1]))
 rows = json.load(open(sys.argv[2]))
@@ -216,6 +219,8 @@ assert "Sanitizer" not in err and "runtime error" not in err, err[-2000:]
 assert r["status"] == "failed" and "RPC node" in r["failure"] and r["reps_planned"] == 8, r.get("failure")
 assert 1 <= len(r["reps"]) < 8 and all(x["gen_tps"] > 0 for x in r["reps"]), len(r["reps"])
 assert len(rows) == 1 and rows[0]["status"] == "failed" and int(rows[0]["runs"]) == len(r["reps"]), rows
+imp = json.load(open(sys.argv[4]))
+assert len(imp) == 1 and imp[0]["status"] == "failed" and "RPC node" in imp[0]["reason"], imp
 open(sys.argv[1].rsplit("/", 1)[0] + "/killed.txt", "w").write(
     "exit 1, %d of 8 repetitions written and stored with \"%s\"" % (len(r["reps"]), r["failure"][:90]))
 PY
