@@ -14,10 +14,11 @@ probe() { "$eb" device probe -t 1,2 --types Q4_0,F16 --shape 512x64x512 --disk-m
 # must agree within 10%. With every core busy, a VM's figure also depends on
 # where the hypervisor puts its virtual CPUs (on the 2-core VM this was
 # written on, 2 threads read 33-45 GB/s from one probe to the next, each
-# probe steady in itself), so all threads are held to 35%. One more pair is
-# allowed before either check fails.
+# probe steady in itself), so all threads are held to 35%. Two more pairs
+# are allowed before either check fails (one thread's best of a probe moved
+# over 12.5-14.2 GB/s in 14 probes there, so one pair in several is 10% apart).
 repeatable=no
-for attempt in 1 2; do
+for attempt in 1 2 3; do
   probe "$work/p1.json" && probe "$work/p2.json" || { bad "probe failed: $(cat "$work/err")"; break; }
   if python3 - "$work/p1.json" "$work/p2.json" <<'PY'; then repeatable=yes; break; fi
 import json, sys
@@ -45,7 +46,7 @@ d = p["disk"]
 assert d["measured"] and d["cached_gbs"] > 0 and d["bytes"] == 16 << 20, d
 assert d["cold_gbs"] is None or d["cold_gbs"] > 0
 PY
-[ "$repeatable" = yes ] && ok "two probes agree: 1 thread within 10%, 2 threads within 35%" || bad "probes not repeatable (twice)"
+[ "$repeatable" = yes ] && ok "two probes agree: 1 thread within 10%, 2 threads within 35%" || bad "probes not repeatable (three pairs)"
 
 # 2. stored, and a run reports its efficiency against it
 "$eb" device probe -t 1,2 --types Q4_0 --shape 512x64x512 --no-disk -q >/dev/null 2>"$work/err" &&
