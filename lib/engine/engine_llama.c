@@ -2,20 +2,15 @@
 #define _GNU_SOURCE
 #include <math.h>
 #include <sched.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "edgebench/engine.h"
 #include "edgebench/util.h"
+#include "engine_abort.h"
 #include "engine_kernels.h"
 #include "engine_rpc.h"
 #include "ggml-cpu.h"
@@ -191,172 +186,17 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
     }
 }
 
-/* ggml aborts the process when an RPC node stops answering (its client has
- * no error path) or on an internal error. While an engine call is in
- * progress the abort becomes that call's error instead, so the repetitions
- * already measured are written and stored:
- * - on the calling thread, the abort callback jumps back to the call;
- * - on another thread (this llama.cpp's RPC client talks to the nodes from
- *   its own dispatcher thread), that thread is parked for good, since
- *   returning from the callback aborts, and the calling thread, waiting on
- *   it, is sent SIGUSR2, whose handler jumps back to the call.
- * After that llama.cpp is never called again by this process (its state is
- * unknown; its memory goes with the exit). An abort on another thread
- * between calls, while a model or context is open, parks that thread the
- * same way and fails the next call. Otherwise (no engine object open, or
- * the calling thread outside a call) the abort goes ahead, after one line a
- * sweep keeps as the reason. */
-static sigjmp_buf *_Atomic guard_jump; /* the guarded call in progress, or NULL */
-static pthread_t guard_thread;         /* its thread, set before guard_jump */
-static atomic_int engine_lost;
-static atomic_int engine_open; /* models and contexts not yet freed */
-static atomic_flag abort_taken = ATOMIC_FLAG_INIT;
-static char abort_text[512]; /* written before engine_lost is set */
-/* What a lost engine held, kept reachable until the exit (not a leak). */
+/* What a lost engine held, kept reachable until the process ends (not a
+ * leak: llama.cpp's state is unknown after an abort, so it is not freed). */
 static struct eb_model *kept_models;
 static struct eb_context *kept_contexts;
-
-static void guard_kick(int sig)
-{
-    (void)sig;
-    sigjmp_buf *j = atomic_load(&guard_jump);
-    if (j && atomic_load(&engine_lost) && pthread_equal(pthread_self(), guard_thread))
-        siglongjmp(*j, 1);
-}
-
-static void abort_cb(const char *msg)
-{
-    if (atomic_flag_test_and_set(&abort_taken)) {
-        /* a second abort while the first is being turned into an error */
-        for (;;)
-            pause();
-    }
-    /* "/path/ggml-rpc.cpp:566: Remote RPC server crashed ...": the text */
-    const char *src = strstr(msg, ".cpp:");
-    const char *text = src ? strstr(src + 5, ": ") : NULL;
-    if (text) msg = text + 2;
-    snprintf(abort_text, sizeof abort_text, "llama.cpp aborted: %.*s%s", (int)strcspn(msg, "\n"),
-             msg, strstr(msg, "RPC") ? " (an RPC node stopped answering or was unreachable)" : "");
-    sigjmp_buf *j = atomic_load(&guard_jump);
-    bool on_caller = pthread_equal(pthread_self(), guard_thread);
-    if (j && on_caller) {
-        atomic_store(&engine_lost, 1);
-        siglongjmp(*j, 1);
-    }
-    if (on_caller || (!j && atomic_load(&engine_open) == 0)) {
-        fprintf(stderr, "edgebench: %s\n", abort_text);
-        return;
-    }
-    atomic_store(&engine_lost, 1);
-    /* Kick the calling thread until it has left the guarded call; a call
-     * started later sees engine_lost first. */
-    for (;;) {
-        if (atomic_load(&guard_jump)) pthread_kill(guard_thread, SIGUSR2);
-        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
-    }
-}
-
-static eb_status lost_error(eb_error *err)
-{
-    return eb_fail(err, strstr(abort_text, "RPC") ? EB_E_NETWORK : EB_E_ENGINE,
-                   "%s; the engine was not used again", abort_text);
-}
-
-/* GUARD(err) at the top of an engine call that returns eb_status (after its
- * declarations), UNGUARD() before it returns: an abort inside returns
- * lost_error(). The jump point is published before engine_lost is read, so
- * an abort on another thread either is seen here or kicks this thread. */
-#define GUARD(err)                                                                                 \
-    sigjmp_buf guard_jump_;                                                                        \
-    sigjmp_buf *const guard_outer_ = atomic_load(&guard_jump);                                     \
-    if (sigsetjmp(guard_jump_, 1)) {                                                               \
-        atomic_store(&guard_jump, guard_outer_);                                                   \
-        return lost_error(err);                                                                    \
-    }                                                                                              \
-    guard_thread = pthread_self();                                                                 \
-    atomic_store(&guard_jump, &guard_jump_);                                                       \
-    if (atomic_load(&engine_lost)) {                                                               \
-        atomic_store(&guard_jump, guard_outer_);                                                   \
-        return lost_error(err);                                                                    \
-    }
-#define UNGUARD() atomic_store(&guard_jump, guard_outer_)
-
-/* llama.cpp's calls that may reach an RPC node, guarded. */
-static eb_status g_load(const char *path, struct llama_model_params mp, struct llama_model **m,
-                        eb_error *err)
-{
-    GUARD(err);
-    *m = llama_model_load_from_file(path, mp);
-    UNGUARD();
-    return EB_OK;
-}
-
-static eb_status g_init(struct llama_model *model, struct llama_context_params cp,
-                        struct llama_context **c, eb_error *err)
-{
-    GUARD(err);
-    *c = llama_init_from_model(model, cp);
-    UNGUARD();
-    return EB_OK;
-}
-
-static eb_status g_decode(struct llama_context *c, struct llama_batch b, int32_t *r, eb_error *err)
-{
-    GUARD(err);
-    *r = llama_decode(c, b);
-    UNGUARD();
-    return EB_OK;
-}
-
-static eb_status g_encode(struct llama_context *c, struct llama_batch b, int32_t *r, eb_error *err)
-{
-    GUARD(err);
-    *r = llama_encode(c, b);
-    UNGUARD();
-    return EB_OK;
-}
-
-static eb_status g_sync(struct llama_context *c, eb_error *err)
-{
-    GUARD(err);
-    llama_synchronize(c);
-    UNGUARD();
-    return EB_OK;
-}
-
-static eb_status g_free_context(struct llama_context *c, eb_error *err)
-{
-    GUARD(err);
-    llama_free(c);
-    UNGUARD();
-    return EB_OK;
-}
-
-static eb_status g_free_model(struct llama_model *m, eb_error *err)
-{
-    GUARD(err);
-    llama_model_free(m);
-    UNGUARD();
-    return EB_OK;
-}
-
-static eb_status g_clear(struct llama_context *c, eb_error *err)
-{
-    GUARD(err);
-    llama_memory_clear(llama_get_memory(c), true);
-    UNGUARD();
-    return EB_OK;
-}
 
 static eb_status llama_init(eb_error *err)
 {
     static int done;
     (void)err;
     if (!done) {
-        ggml_set_abort_callback(abort_cb);
-        struct sigaction sa = {.sa_handler = guard_kick, .sa_flags = SA_RESTART};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGUSR2, &sa, NULL);
+        eb_abort_guard_install();
         llama_log_set(log_cb, NULL);
         llama_backend_init();
         done = 1;
@@ -403,7 +243,8 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     logged_offloaded = logged_offload_total = -1;
     logged_layers = logged_layers_away = 0;
     struct llama_model *m = NULL;
-    eb_status gs = g_load(path, mp, &m, err);
+    eb_status gs;
+    EB_GUARDED(gs, err, m = llama_model_load_from_file(path, mp));
     if (gs != EB_OK) return gs;
     if (!m) {
         if (strstr(last_log, "unknown model architecture"))
@@ -419,7 +260,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
         return eb_fail(err, EB_E_NO_MEMORY, "model handle");
     }
     em->model = m;
-    atomic_fetch_add(&engine_open, 1);
+    eb_engine_opened(1);
     snprintf(em->path, sizeof em->path, "%s", path);
     offload_of(m, mp.n_gpu_layers, &em->offload);
     *out = em;
@@ -430,9 +271,11 @@ static void llama_free_model_(eb_model *m)
 {
     if (!m) return;
     eb_error lost = {0};
-    atomic_fetch_sub(&engine_open, 1);
-    if (g_free_model(m->model, &lost) != EB_OK) {
-        m->next_kept = kept_models; /* a lost engine's model is left to the exit */
+    eb_status gs;
+    eb_engine_opened(-1);
+    EB_GUARDED(gs, &lost, llama_model_free(m->model));
+    if (gs != EB_OK) {
+        m->next_kept = kept_models;
         kept_models = m;
         return;
     }
@@ -506,9 +349,11 @@ static void llama_ctx_free(eb_context *c)
 {
     if (!c) return;
     eb_error lost = {0};
-    atomic_fetch_sub(&engine_open, 1);
-    if (g_free_context(c->ctx, &lost) != EB_OK) {
-        c->next_kept = kept_contexts; /* a lost engine's context is left to the exit */
+    eb_status gs;
+    eb_engine_opened(-1);
+    EB_GUARDED(gs, &lost, llama_free(c->ctx));
+    if (gs != EB_OK) {
+        c->next_kept = kept_contexts;
         kept_contexts = c;
         return;
     }
@@ -576,7 +421,8 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     cp.no_perf = false;
     last_log[0] = '\0';
     struct llama_context *c = NULL;
-    eb_status gs = g_init(em->model, cp, &c, err);
+    eb_status gs;
+    EB_GUARDED(gs, err, c = llama_init_from_model(em->model, cp));
     if (gs != EB_OK) return gs;
     if (!c)
         return eb_fail(err, EB_E_ENGINE, "llama.cpp could not create a context of %d tokens: %s",
@@ -588,7 +434,7 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
         return eb_fail(err, EB_E_NO_MEMORY, "context handle");
     }
     ec->ctx = c;
-    atomic_fetch_add(&engine_open, 1);
+    eb_engine_opened(1);
     ec->info = logged_ctx;
     struct ggml_threadpool_params tg = ggml_threadpool_params_default(p->threads_gen);
     struct ggml_threadpool_params tb = ggml_threadpool_params_default(p->threads_prefill);
@@ -615,11 +461,20 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     return EB_OK;
 }
 
+/* Waits for the backends: an RPC node's answer may end in an abort. */
+static eb_status sync_or_fail(struct llama_context *c, eb_error *err)
+{
+    eb_status st;
+    EB_GUARDED(st, err, llama_synchronize(c));
+    return st;
+}
+
 static eb_status decode_or_fail(eb_context *c, llama_token *toks, int32_t n, eb_error *err)
 {
     last_log[0] = '\0';
-    int32_t r;
-    eb_status gs = g_decode(c->ctx, llama_batch_get_one(toks, n), &r, err);
+    volatile int32_t r = 0; /* set inside a guarded call */
+    eb_status gs;
+    EB_GUARDED(gs, err, r = llama_decode(c->ctx, llama_batch_get_one(toks, n)));
     if (gs != EB_OK) return gs;
     if (r != 0)
         return eb_fail(err, EB_E_ENGINE, "llama_decode of %d tokens failed (%d): %s", n, r,
@@ -635,21 +490,23 @@ static eb_status llama_prefill(eb_context *c, const int32_t *tokens, int32_t n, 
                            "the encoder takes at most %d prompt tokens (the context), got %d",
                            c->n_batch, n);
         last_log[0] = '\0';
-        int32_t r;
-        eb_status gs = g_encode(c->ctx, llama_batch_get_one((llama_token *)tokens, n), &r, err);
+        volatile int32_t r = 0; /* set inside a guarded call */
+        eb_status gs;
+        EB_GUARDED(gs, err,
+                   r = llama_encode(c->ctx, llama_batch_get_one((llama_token *)tokens, n)));
         if (gs != EB_OK) return gs;
         if (r != 0)
             return eb_fail(err, EB_E_ENGINE, "llama_encode of %d tokens failed (%d): %s", n, r,
                            last_log[0] ? last_log : "no reason given");
         c->need_start = true;
-        return g_sync(c->ctx, err);
+        return sync_or_fail(c->ctx, err);
     }
     for (int32_t i = 0; i < n; i += c->n_batch) {
         int32_t k = n - i < c->n_batch ? n - i : c->n_batch;
         eb_status st = decode_or_fail(c, (llama_token *)(tokens + i), k, err);
         if (st != EB_OK) return st;
     }
-    return g_sync(c->ctx, err);
+    return sync_or_fail(c->ctx, err);
 }
 
 static int32_t llama_greedy(eb_context *c)
@@ -659,7 +516,7 @@ static int32_t llama_greedy(eb_context *c)
         c->need_start = false;
         llama_token t = c->dec_start;
         if (decode_or_fail(c, &t, 1, &c->pending) != EB_OK) return c->dec_start;
-        if (g_sync(c->ctx, &c->pending) != EB_OK) return c->dec_start;
+        if (sync_or_fail(c->ctx, &c->pending) != EB_OK) return c->dec_start;
     }
     const float *logits = llama_get_logits_ith(c->ctx, -1);
     if (!logits) return 0;
@@ -682,7 +539,7 @@ static eb_status llama_decode_one(eb_context *c, int32_t token, eb_error *err)
     }
     llama_token t = token;
     eb_status st = decode_or_fail(c, &t, 1, err);
-    return st == EB_OK ? g_sync(c->ctx, err) : st;
+    return st == EB_OK ? sync_or_fail(c->ctx, err) : st;
 }
 
 static void llama_perf_(const eb_context *c, eb_engine_perf *out)
@@ -707,14 +564,15 @@ static eb_status llama_eval_batch(eb_context *c, const eb_batch_token *in, int32
     }
     b.n_tokens = n;
     last_log[0] = '\0';
-    int32_t r;
-    eb_status gs = g_decode(c->ctx, b, &r, err);
+    volatile int32_t r = 0; /* set inside a guarded call */
+    eb_status gs;
+    EB_GUARDED(gs, err, r = llama_decode(c->ctx, b));
     llama_batch_free(b);
     if (gs != EB_OK) return gs;
     if (r != 0)
         return eb_fail(err, EB_E_ENGINE, "llama_decode of a %d-token batch failed (%d): %s", n, r,
                        last_log[0] ? last_log : "no reason given");
-    return g_sync(c->ctx, err);
+    return sync_or_fail(c->ctx, err);
 }
 
 static const float *llama_logits_(eb_context *c, int32_t i)
@@ -726,7 +584,9 @@ static void llama_memory_clear_(eb_context *c)
 {
     /* a lost engine fails the next call, which checks it */
     eb_error lost = {0};
-    (void)g_clear(c->ctx, &lost);
+    eb_status gs;
+    EB_GUARDED(gs, &lost, llama_memory_clear(llama_get_memory(c->ctx), true));
+    (void)gs;
 }
 
 /* The weight types of the pinned llama-quantize, by its names. */
