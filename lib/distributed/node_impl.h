@@ -33,6 +33,8 @@ typedef struct eb_node_state {
     pthread_mutex_t lock;
     eb_node_sample *samples;
     size_t n, cap;
+    /* opened once a trial, read every tick (-1: not there) */
+    int fd_statm, fd_schedstat, fd_stat, fd_tx, fd_rx;
 } eb_node_state;
 
 struct addrinfo;

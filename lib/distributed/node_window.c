@@ -14,31 +14,33 @@
 
 #include "edgebench/output.h"
 
+#include "edgebench/sensors.h"
 #include "edgebench/util.h"
 #include "node_impl.h"
 
-static double read_num(const char *path)
+static double read_counter(int fd)
 {
-    char line[64];
-    if (!eb_read_line(path, line, sizeof line)) return NAN;
-    char *end;
-    double v = strtod(line, &end);
-    return end == line ? NAN : v;
+    uint64_t v;
+    return fd >= 0 && eb_sysfs_read_u64(fd, &v) ? (double)v : NAN;
+}
+
+static bool read_fd(int fd, char *buf, size_t cap)
+{
+    ssize_t n = fd >= 0 ? pread(fd, buf, cap - 1, 0) : -1;
+    if (n <= 0) return false;
+    buf[n] = '\0';
+    return true;
 }
 
 /* The serving thread is the rpc-server's main thread (it serves one
  * client at a time and computes as thread 0 of its pool): its run time in
  * nanoseconds from schedstat, else its utime + stime ticks. */
-static double server_cpu_s(pid_t pid)
+static double server_cpu_s(const eb_node_state *st)
 {
-    char path[96], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
-    if (eb_read_line(path, buf, sizeof buf)) {
-        unsigned long long ns;
-        if (sscanf(buf, "%llu", &ns) == 1) return (double)ns * 1e-9;
-    }
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (!eb_read_line(path, buf, sizeof buf)) return NAN;
+    double ns = read_counter(st->fd_schedstat);
+    if (!isnan(ns)) return ns * 1e-9;
+    char buf[512];
+    if (!read_fd(st->fd_stat, buf, sizeof buf)) return NAN;
     const char *p = strrchr(buf, ')');
     unsigned long ut, stt;
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) != 2)
@@ -46,34 +48,23 @@ static double server_cpu_s(pid_t pid)
     return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static double server_rss_mib(pid_t pid)
+/* Resident pages from statm, as the run's own sampler reads its process. */
+static double server_rss_mib(const eb_node_state *st)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    char *text = eb_read_file(path, NULL);
-    if (!text) return NAN;
-    char v[64];
-    double mib = eb_text_field(text, "VmRSS", ":", v, sizeof v) ? strtod(v, NULL) / 1024.0 : NAN;
-    free(text);
-    return mib;
+    char buf[128];
+    unsigned long long size, resident;
+    if (!read_fd(st->fd_statm, buf, sizeof buf) || sscanf(buf, "%llu %llu", &size, &resident) != 2)
+        return NAN;
+    return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
 }
 
 static void sample_take(eb_node_state *st)
 {
     eb_node_sample s = {.t = eb_now(),
-                        .rss_mib = server_rss_mib(st->server_pid),
-                        .cpu_s = server_cpu_s(st->server_pid),
-                        .tx = NAN,
-                        .rx = NAN};
-    if (st->facts.iface[0]) {
-        char rel[128], path[1024];
-        snprintf(rel, sizeof rel, "/sys/class/net/%s/statistics/tx_bytes", st->facts.iface);
-        eb_path_join(path, sizeof path, st->cfg.root, rel);
-        s.tx = read_num(path);
-        snprintf(rel, sizeof rel, "/sys/class/net/%s/statistics/rx_bytes", st->facts.iface);
-        eb_path_join(path, sizeof path, st->cfg.root, rel);
-        s.rx = read_num(path);
-    }
+                        .rss_mib = server_rss_mib(st),
+                        .cpu_s = server_cpu_s(st),
+                        .tx = read_counter(st->fd_tx),
+                        .rx = read_counter(st->fd_rx)};
     pthread_mutex_lock(&st->lock);
     if (st->n == st->cap) {
         /* grows with the trial: nothing is dropped */
@@ -83,6 +74,38 @@ static void sample_take(eb_node_state *st)
     }
     if (st->n < st->cap) st->samples[st->n++] = s;
     pthread_mutex_unlock(&st->lock);
+}
+
+/* What every tick reads, opened once a trial. */
+static void open_readings(eb_node_state *st)
+{
+    char path[1024];
+    int pid = (int)st->server_pid;
+    snprintf(path, sizeof path, "/proc/%d/statm", pid);
+    st->fd_statm = eb_sysfs_open(path);
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", pid, pid);
+    st->fd_schedstat = eb_sysfs_open(path);
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    st->fd_stat = eb_sysfs_open(path);
+    st->fd_tx = st->fd_rx = -1;
+    if (st->facts.iface[0]) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "/sys/class/net/%s/statistics/tx_bytes", st->facts.iface);
+        eb_path_join(path, sizeof path, st->cfg.root, rel);
+        st->fd_tx = eb_sysfs_open(path);
+        snprintf(rel, sizeof rel, "/sys/class/net/%s/statistics/rx_bytes", st->facts.iface);
+        eb_path_join(path, sizeof path, st->cfg.root, rel);
+        st->fd_rx = eb_sysfs_open(path);
+    }
+}
+
+static void close_readings(eb_node_state *st)
+{
+    int *fds[] = {&st->fd_statm, &st->fd_schedstat, &st->fd_stat, &st->fd_tx, &st->fd_rx};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++) {
+        if (*fds[i] >= 0) close(*fds[i]);
+        *fds[i] = -1;
+    }
 }
 
 static void *sample_loop(void *arg)
@@ -149,7 +172,9 @@ eb_status eb_node_trial_begin(eb_node_state *st, eb_error *err)
     pthread_mutex_init(&st->lock, NULL);
     st->n = 0;
     st->stop = 0;
+    open_readings(st);
     if (pthread_create(&st->thread, NULL, sample_loop, st) != 0) {
+        close_readings(st);
         eb_sampler_stop(st->sampler);
         eb_sampler_free(st->sampler);
         st->sampler = NULL;
@@ -164,6 +189,7 @@ void eb_node_trial_end(eb_node_state *st)
     if (!st->running) return;
     st->stop = 1;
     pthread_join(st->thread, NULL);
+    close_readings(st);
     eb_sampler_stop(st->sampler);
     eb_sampler_free(st->sampler);
     st->sampler = NULL;
