@@ -30,6 +30,8 @@ void eb_model_keeper_release(eb_model_keeper *k);
 /* The study's prompt: a request to summarise a short story. */
 extern const char eb_default_prompt[];
 
+struct eb_run_result;
+
 typedef struct eb_run_config {
     const char *model_path;
     const char *prompt_text; /* used when n_prompt_random == 0 */
@@ -88,6 +90,10 @@ typedef struct eb_run_config {
      * repetition ("done", with its t/s), outside the timings: for a live
      * view (`edgebench monitor`). NULL: none. */
     void (*on_phase)(void *user, const char *phase, int rep, double gen_tps, double prefill_tps);
+    /* Called after each repetition completes, with the result so far
+     * (res->n_reps counts it): to stream it out of the process, so that
+     * a crash later keeps it. NULL: none. */
+    void (*on_rep)(void *user, const struct eb_run_result *res, int index);
     void *phase_user;
 } eb_run_config;
 
@@ -268,6 +274,13 @@ typedef struct eb_run_result {
     char engine_build_options[512];
     char engine_backend[32];
     char engine_system_info[512];
+    /* the build's record (build-info.txt): which candidate, the CPU
+     * features it uses, those turned off and why, its self-test */
+    char engine_variant[64];
+    char engine_cpu_features[256];
+    char engine_features_off[96];
+    char engine_features_off_reason[512];
+    char engine_selftest[256];
     char edgebench_version[32];
     char started_at[32]; /* ISO 8601 UTC */
     int n_prompt;

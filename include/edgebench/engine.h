@@ -123,7 +123,11 @@ typedef struct eb_engine_ops {
     const char *(*version)(void);       /* engine build, e.g. commit */
     const char *(*build_options)(void); /* compile options of the engine */
     const char *(*system_info)(void);   /* CPU features the engine uses */
-    const char *(*backend)(void);       /* backends with a device: "CPU", "CUDA,CPU" */
+    /* A fact of the engine's build by key ("cpu_features", "variant",
+     * "features_off", "features_off_reason", "selftest", ...); "" when
+     * the build does not say. */
+    const char *(*build_info)(const char *key);
+    const char *(*backend)(void); /* backends with a device: "CPU", "CUDA,CPU" */
     eb_status (*init)(eb_error *err);
     eb_status (*model_load)(const char *path, const eb_load_params *params, eb_model **out,
                             eb_error *err);

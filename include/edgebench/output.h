@@ -42,4 +42,18 @@ void eb_dist_write_text(FILE *f, const eb_run_result *res);
 
 eb_status eb_write_result(FILE *f, eb_format fmt, const eb_run_result *res, eb_error *err);
 
+/* A run streamed as it goes, so that a process that dies keeps what it
+ * measured (src/cli/measure_child.c): the head (everything but the
+ * repetitions and what is made from them), each repetition as it
+ * completes, and the result rebuilt from those by whoever outlives the
+ * process. The rebuilt result has the repetitions and their statistics;
+ * what is made when the run ends (energy integrated from the sampler,
+ * span summaries, sustained windows) is marked not available. */
+struct cJSON *eb_result_head_json(const eb_run_result *res);
+struct cJSON *eb_rep_to_json(const eb_run_result *res, int index);
+/* Takes head and reps (a JSON array of eb_rep_to_json objects); returns
+ * the result, status "failed" with failure and reps_planned. */
+struct cJSON *eb_result_from_stream(struct cJSON *head, struct cJSON *reps, const char *failure,
+                                    int reps_planned);
+
 #endif

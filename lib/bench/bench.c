@@ -204,6 +204,17 @@ void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run
     snprintf(res->engine_build_options, sizeof res->engine_build_options, "%s", e->build_options());
     snprintf(res->engine_backend, sizeof res->engine_backend, "%s", e->backend());
     snprintf(res->engine_system_info, sizeof res->engine_system_info, "%s", e->system_info());
+    if (e->build_info) {
+        snprintf(res->engine_variant, sizeof res->engine_variant, "%s", e->build_info("variant"));
+        snprintf(res->engine_cpu_features, sizeof res->engine_cpu_features, "%s",
+                 e->build_info("cpu_features"));
+        snprintf(res->engine_features_off, sizeof res->engine_features_off, "%s",
+                 e->build_info("features_off"));
+        snprintf(res->engine_features_off_reason, sizeof res->engine_features_off_reason, "%s",
+                 e->build_info("features_off_reason"));
+        snprintf(res->engine_selftest, sizeof res->engine_selftest, "%s",
+                 e->build_info("selftest"));
+    }
     snprintf(res->edgebench_version, sizeof res->edgebench_version, "%s", EB_VERSION);
     eb_utc_iso8601(time(NULL), res->started_at, sizeof res->started_at);
 }
@@ -580,11 +591,10 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
         if (cfg->on_phase)
             cfg->on_phase(cfg->phase_user, "done", i, rep->gen_tps, rep->prefill_tps);
         /* the nodes' own figures: the repetition stays if they are lost */
-        if ((st = eb_dist_rep_done(res, rep, err)) != EB_OK) {
-            res->n_reps = i + 1;
-            break;
-        }
+        st = eb_dist_rep_done(res, rep, err);
         res->n_reps = i + 1;
+        if (cfg->on_rep) cfg->on_rep(cfg->phase_user, res, i);
+        if (st != EB_OK) break;
     }
     free(prompt);
     eb_counters_close(&ctr);

@@ -128,6 +128,14 @@ static const char *llama_build_opts(void)
     return EB_LLAMA_BUILD_OPTIONS;
 }
 
+static const char *llama_build_fact(const char *key)
+{
+#include "llama_build_info.h"
+    for (size_t i = 0; llama_build_info_rows[i][0]; i++)
+        if (strcmp(llama_build_info_rows[i][0], key) == 0) return llama_build_info_rows[i][1];
+    return "";
+}
+
 static const char *llama_sysinfo(void)
 {
     return llama_print_system_info();
@@ -671,6 +679,7 @@ const eb_engine_ops eb_engine_llama = {
     .version = llama_version_str,
     .build_options = llama_build_opts,
     .system_info = llama_sysinfo,
+    .build_info = llama_build_fact,
     .backend = llama_backend_name,
     .init = llama_init,
     .model_load = llama_load,

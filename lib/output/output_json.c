@@ -14,6 +14,11 @@ static cJSON *engine_json(const eb_run_result *r)
     cJSON_AddStringToObject(o, "backend", r->engine_backend);
     cJSON_AddStringToObject(o, "build_options", r->engine_build_options);
     cJSON_AddStringToObject(o, "system_info", r->engine_system_info);
+    cJSON_AddStringToObject(o, "variant", r->engine_variant);
+    cJSON_AddStringToObject(o, "cpu_features", r->engine_cpu_features);
+    cJSON_AddStringToObject(o, "features_off", r->engine_features_off);
+    cJSON_AddStringToObject(o, "features_off_reason", r->engine_features_off_reason);
+    cJSON_AddStringToObject(o, "selftest", r->engine_selftest);
     return o;
 }
 
@@ -355,21 +360,27 @@ static cJSON *sustained_json(const eb_run_result *r)
     return o;
 }
 
-cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
+cJSON *eb_result_head_json(const eb_run_result *r)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "edgebench_version", r->edgebench_version);
     cJSON_AddStringToObject(root, "started_at", r->started_at);
+    cJSON_AddItemToObject(root, "engine", engine_json(r));
+    cJSON_AddItemToObject(root, "device", eb_device_info_to_json(&r->device));
+    cJSON_AddItemToObject(root, "model", model_json(r));
+    cJSON_AddItemToObject(root, "config", config_json(r));
+    return root;
+}
+
+cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
+{
+    cJSON *root = eb_result_head_json(r);
     /* a run that stopped early keeps what it measured, and says so */
     cJSON_AddStringToObject(root, "status", r->failure[0] ? "failed" : "ok");
     if (r->failure[0]) {
         cJSON_AddStringToObject(root, "failure", r->failure);
         cJSON_AddNumberToObject(root, "reps_planned", r->n_reps_planned);
     }
-    cJSON_AddItemToObject(root, "engine", engine_json(r));
-    cJSON_AddItemToObject(root, "device", eb_device_info_to_json(&r->device));
-    cJSON_AddItemToObject(root, "model", model_json(r));
-    cJSON_AddItemToObject(root, "config", config_json(r));
     cJSON *reps = cJSON_AddArrayToObject(root, "reps");
     for (int i = 0; i < r->n_reps; i++)
         cJSON_AddItemToArray(reps, rep_json(r, &r->reps[i], true));
@@ -404,6 +415,52 @@ cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
     cJSON_AddNumberToObject(root, "process_peak_rss_mib", (double)r->process_peak_rss_kb / 1024.0);
     cJSON *tl = with_timeline ? eb_timeline_to_json(r) : NULL;
     if (tl) cJSON_AddItemToObject(root, "timeline", tl);
+    return root;
+}
+
+cJSON *eb_rep_to_json(const eb_run_result *r, int index)
+{
+    return index >= 0 && index < r->n_reps ? rep_json(r, &r->reps[index], true) : NULL;
+}
+
+cJSON *eb_result_from_stream(cJSON *head, cJSON *reps, const char *failure, int reps_planned)
+{
+    cJSON *root = head ? head : cJSON_CreateObject();
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "status");
+    cJSON_AddStringToObject(root, "status", "failed");
+    cJSON_AddStringToObject(root, "failure", failure);
+    cJSON_AddNumberToObject(root, "reps_planned", reps_planned);
+    if (!reps) reps = cJSON_CreateArray();
+    cJSON_AddItemToObject(root, "reps", reps);
+    /* the statistics of the measured repetitions, as eb_run makes them */
+    int n = cJSON_GetArraySize(reps);
+    double *vals = calloc((size_t)(n > 0 ? n : 1), sizeof *vals);
+    cJSON *summary = cJSON_AddObjectToObject(root, "summary");
+    for (int m = 0; vals && m < EB_M_COUNT; m++) {
+        size_t k = 0;
+        const cJSON *rep;
+        cJSON_ArrayForEach(rep, reps)
+        {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(rep, eb_metric_name((eb_metric)m));
+            if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "warmup")) && cJSON_IsNumber(v))
+                vals[k++] = v->valuedouble;
+        }
+        eb_stats st;
+        eb_stats_compute(vals, k, &st);
+        cJSON_AddItemToObject(summary, eb_metric_name((eb_metric)m),
+                              stats_json(&st, eb_metric_unit((eb_metric)m)));
+    }
+    free(vals);
+    cJSON *spans = cJSON_AddObjectToObject(root, "span_summary");
+    for (int sp = 0; sp < EB_SPAN_COUNT; sp++) {
+        cJSON *s = cJSON_AddObjectToObject(spans, eb_span_name((eb_span)sp));
+        for (int m = 0; m < EB_PM_COUNT; m++) {
+            cJSON *na = cJSON_AddObjectToObject(s, eb_pm_name((eb_pm)m));
+            cJSON_AddNullToObject(na, "mean");
+            cJSON_AddStringToObject(na, "not_available",
+                                    "the run's process ended before its summaries were made");
+        }
+    }
     return root;
 }
 

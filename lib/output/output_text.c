@@ -54,6 +54,16 @@ void eb_text_header(FILE *f, const eb_run_result *r)
     human_bytes(fsz, sizeof fsz, (double)m->file_size);
     fprintf(f, "edgebench %s run: %s %s, %s backend\n", r->edgebench_version, r->engine_name,
             r->engine_version, r->engine_backend);
+    if (r->engine_variant[0]) {
+        char line[1024];
+        bool off = r->engine_features_off[0] && strcmp(r->engine_features_off, "none") != 0;
+        snprintf(line, sizeof line, "%s build, CPU features %s%s%s%s%s", r->engine_variant,
+                 r->engine_cpu_features[0] ? r->engine_cpu_features : "unknown",
+                 off ? "; turned off: " : "", off ? r->engine_features_off : "",
+                 off && r->engine_features_off_reason[0] ? ", because " : "",
+                 off ? r->engine_features_off_reason : "");
+        eb_print_wrapped(f, "build    ", "         ", line, 120);
+    }
     const char *slash = strrchr(m->path, '/');
     fprintf(f, "model    %s: %s%s, %s, %.3f B params, %s, %s\n", slash ? slash + 1 : m->path,
             m->synthetic ? "preset " : "", m->synthetic ? m->preset : m->name, m->arch,

@@ -133,9 +133,14 @@ static const char *const device_cols[] = {
     "hostname", "board_model", "cpu_model",         "n_cpus",      "cpu_topology", "ram_total_kib",
     "kernel",   "os",          "governors_offered", "power_modes", "gpu",          "arch",
     NULL};
-static const char *const build_cols[] = {"edgebench_version", "engine",  "engine_version",
-                                         "engine_commit",     "backend", "build_options",
-                                         "system_info",       NULL};
+static const char *const build_cols_v1[] = {"edgebench_version", "engine",  "engine_version",
+                                            "engine_commit",     "backend", "build_options",
+                                            "system_info",       NULL};
+/* schema 10 on: the build's record of its CPU features */
+static const char *const build_cols[] = {
+    "edgebench_version", "engine",        "engine_version",      "engine_commit",
+    "backend",           "build_options", "system_info",         "variant",
+    "cpu_features",      "features_off",  "features_off_reason", NULL};
 static const char *const model_cols[] = {"path",      "sha256",          "name",
                                          "arch",      "description",     "quant",
                                          "n_params",  "file_size_bytes", "weights_size_bytes",
@@ -204,7 +209,8 @@ eb_status sp_put_build(eb_store *s, const cJSON *rec, long long *id, eb_error *e
     if (!c) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
     static const char *const fp[] = {"edgebench_version", "engine",        "engine_version",
                                      "backend",           "build_options", NULL};
-    eb_status st = sp_upsert(s, "builds", c, build_cols, fp, id, err);
+    eb_status st =
+        sp_upsert(s, "builds", c, s->version >= 10 ? build_cols : build_cols_v1, fp, id, err);
     cJSON_Delete(c);
     return st;
 }

@@ -231,13 +231,20 @@ static eb_status summarize_all(eb_store *s, eb_error *err)
     return st;
 }
 
+/* The llama.cpp build's record: the CPU features it uses, those turned
+ * off and why (scripts/llama-setup.sh's self-test). */
+static const char schema_v10[] = "ALTER TABLE builds ADD COLUMN variant TEXT;\n"
+                                 "ALTER TABLE builds ADD COLUMN cpu_features TEXT;\n"
+                                 "ALTER TABLE builds ADD COLUMN features_off TEXT;\n"
+                                 "ALTER TABLE builds ADD COLUMN features_off_reason TEXT;\n";
+
 static const struct migration {
     const char *sql;
     eb_status (*after)(eb_store *s, eb_error *err);
 } migrations[] = {
-    {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL},
-    {schema_v4, NULL}, {schema_v5, NULL},          {schema_v6, hash_all},
-    {schema_v7, NULL}, {schema_v8, NULL},          {schema_v9, NULL},
+    {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL}, {schema_v4, NULL},
+    {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL}, {schema_v8, NULL},
+    {schema_v9, NULL}, {schema_v10, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -47,7 +47,8 @@ void eb_failure_reason(const char *log, int memory_limit_mib, char *out, size_t 
     for (const char *p = log; *p;) {
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n > 0) {
+        /* "edgebench: warm-up 1/5" is progress, not a message */
+        if (n > 0 && strncmp(p, "edgebench: ", 11) != 0) {
             last = p;
             if (strncmp(p, "edgebench ", 10) == 0) line = p;
         }

@@ -24,6 +24,7 @@
 #include "edgebench/sweep.h"
 #include "edgebench/sysinfo.h"
 #include "edgebench/util.h"
+#include "measure_child.h"
 #include "sweep_exec.h"
 
 extern char **environ;
@@ -101,61 +102,16 @@ void sweep_run_trial(const char *self, const eb_trial *t, const char *tmpdir, do
     argv[a++] = "-q";
     argv[a] = NULL;
 
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    uint64_t oom0 = eb_oom_kills();
-    double t0 = eb_now();
-    pid_t pid;
-    int rc = posix_spawn(&pid, self, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
+    child_end ce;
+    child_spawn_wait(argv, err_path, timeout_s, &stop_signal, NULL, NULL, &ce);
     eb_trial_run_args_free(run_args);
-    if (rc != 0) {
-        snprintf(out->reason, sizeof out->reason, "cannot start %s: %s", self, strerror(rc));
-        return;
-    }
-    int status = 0;
-    bool timed_out = false;
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
-        if (w < 0 && errno != EINTR) break;
-        if (stop_signal && !out->interrupted) {
-            out->interrupted = true;
-            kill(pid, SIGTERM);
-        }
-        if (!timed_out && eb_now() - t0 > timeout_s) {
-            timed_out = true;
-            kill(pid, SIGKILL);
-        }
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    out->seconds = eb_now() - t0;
-    char last[480];
+    out->interrupted = ce.interrupted;
+    out->seconds = ce.seconds;
     char *log = eb_read_file(err_path, NULL);
     const char *limit = eb_trial_get(t, "memory_limit");
-    eb_failure_reason(log, limit ? atoi(limit) : 0, last, sizeof last);
+    child_end_reason(&ce, log, NULL, limit ? atoi(limit) : 0, out->reason, sizeof out->reason);
     free(log);
-    if (timed_out) {
-        snprintf(out->reason, sizeof out->reason, "timeout: killed after %.0f s", timeout_s);
-    } else if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
-        bool oom = sig == SIGKILL && eb_oom_kills() > oom0;
-        char lim[96] = "";
-        if (limit && atoi(limit) > 0 && !strstr(last, "address-space limit"))
-            snprintf(lim, sizeof lim, " under the address-space limit of %d MiB (memory_limit)",
-                     atoi(limit));
-        snprintf(out->reason, sizeof out->reason, "%s (signal %d: %s)%s%s%s",
-                 oom ? "out of memory: killed by the kernel" : "killed", sig, strsignal(sig), lim,
-                 last[0] ? "; last message: " : "", last);
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-        snprintf(out->reason, sizeof out->reason, "exit %d: %s", WEXITSTATUS(status), last);
-    } else {
-        out->ok = true;
-    }
+    out->ok = !child_end_failed(&ce);
     /* Whatever the trial wrote is kept, even from a failed one. */
     char *buf = eb_read_file(json_path, NULL);
     if (buf) {

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "measure_child.h"
 #include "cli_store.h"
 #include "edgebench/knobs.h"
 #include "edgebench/limits.h"
@@ -222,6 +223,15 @@ static double available_mib(const char *root)
     return (double)m.available_kb / 1024.0;
 }
 
+/* In the probe's process, before it runs: into the memory cage. */
+static bool enter_cage(void *user)
+{
+    const eb_mem_cage *cage = user;
+    if (eb_mem_cage_enter(cage)) return true;
+    fprintf(stderr, "edgebench model fit: cannot enter %s: %s\n", cage->dir, strerror(errno));
+    return false;
+}
+
 /* One context tried in a child `edgebench run`, in the cage when there is
  * one (else under an address-space limit when asked). */
 static void try_ctx(const char *self, const fit_args *a, const eb_mem_cage *cage,
@@ -263,49 +273,26 @@ static void try_ctx(const char *self, const fit_args *a, const eb_mem_cage *cage
     *result = NULL;
     double swap0 = swap_used_mib(a->root);
     uint64_t oom0 = eb_mem_cage_oom_kills(cage), sys_oom0 = eb_oom_kills();
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *e = freopen(err_path, "w", stderr);
-        FILE *o = freopen("/dev/null", "w", stdout);
-        (void)e, (void)o;
-        if (!eb_mem_cage_enter(cage)) {
-            fprintf(stderr, "edgebench model fit: cannot enter %s: %s\n", cage->dir,
-                    strerror(errno));
-            _exit(126);
-        }
-        execv(self, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0) {
-        snprintf(p->reason, sizeof p->reason, "cannot start %s: %s", self, strerror(errno));
-        return;
-    }
+    child_end ce;
+    child_spawn_wait(argv, err_path, 0, NULL, enter_cage, (void *)cage, &ce);
     double swapped = swap_used_mib(a->root) - swap0;
     char *log = eb_read_file(err_path, NULL);
-    char why[480];
-    eb_failure_reason(log, cage->kind == EB_CAGE_NONE ? a->memory_mib : 0, why, sizeof why);
-    free(log);
-    if (WIFSIGNALED(status)) {
-        bool oom = eb_mem_cage_oom_kills(cage) > oom0 || eb_oom_kills() > sys_oom0;
-        /* under an address-space limit a failed allocation often aborts
-         * without a word about it (signal 6): the limit is said */
-        bool as_limit =
-            cage->kind == EB_CAGE_NONE && a->memory_mib > 0 && !strstr(why, "address-space limit");
-        char lim[96] = "";
-        if (as_limit)
-            snprintf(lim, sizeof lim, " under the address-space limit of %d MiB (memory_limit)",
-                     a->memory_mib);
-        snprintf(p->reason, sizeof p->reason, "%s (signal %d)%s%s%s",
-                 oom ? (cage->kind != EB_CAGE_NONE ? "out of memory: killed by the OOM killer at "
-                                                     "the cgroup's limit"
-                                                   : "out of memory: killed by the OOM killer")
-                     : "killed",
-                 WTERMSIG(status), lim, strcmp(why, "no message") ? "; " : "",
-                 strcmp(why, "no message") ? why : "");
-    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(p->reason, sizeof p->reason, "exit %d: %s", WEXITSTATUS(status), why);
+    bool caged = cage->kind != EB_CAGE_NONE;
+    ce.oom = eb_mem_cage_oom_kills(cage) > oom0 || eb_oom_kills() > sys_oom0;
+    /* under an address-space limit a failed allocation often aborts
+     * without a word about it (signal 6): the limit is said */
+    if (child_end_failed(&ce)) {
+        char why[sizeof p->reason];
+        child_end_reason(&ce, log, NULL, caged ? 0 : a->memory_mib, why, sizeof why);
+        /* the OOM killer takes the probe's measuring process: the probe
+         * says it was killed, the cage's counter says why */
+        if (ce.oom && !strstr(why, "out of memory"))
+            snprintf(p->reason, sizeof p->reason, "out of memory: killed by the OOM killer%s; %s",
+                     caged ? " at the cgroup's limit" : "", why);
+        else
+            snprintf(p->reason, sizeof p->reason, "%s", why);
     }
+    free(log);
     char *buf = eb_read_file(json_path, NULL);
     cJSON *r = buf ? cJSON_Parse(buf) : NULL;
     free(buf);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,8 +21,10 @@
 #include "edgebench/memory.h"
 #include "edgebench/output.h"
 #include "edgebench/params.h"
+#include "edgebench/preflight.h"
 #include "edgebench/synth.h"
 #include "edgebench/util.h"
+#include "measure_child.h"
 #include "run_status.h"
 
 static void run_usage(FILE *f)
@@ -38,6 +42,7 @@ typedef struct run_cli {
     eb_run_options o;
     eb_format format;
     char *prompt_buf;
+    const char *tmp_output; /* the output's name until the run ends; NULL: stdout */
 } run_cli;
 
 static bool given(const run_cli *rc, const char *key)
@@ -95,11 +100,18 @@ static void progress(void *user, const char *what, int rep, int total)
 static void on_phase(void *user, const char *phase, int rep, double gen_tps, double prefill_tps)
 {
     (void)user;
+    if (strcmp(phase, "done") != 0) measure_stream_phase(phase, rep);
     snprintf(live.phase, sizeof live.phase, "%s", phase);
     live.rep = rep + 1;
     if (!isnan(gen_tps)) live.gen_tps = gen_tps, live.prefill_tps = prefill_tps;
     live.updated = wall_now();
     run_status_write(&live);
+}
+
+static void on_rep(void *user, const eb_run_result *res, int index)
+{
+    (void)user;
+    measure_stream_rep(res, index);
 }
 
 static void live_begin(const eb_run_config *cfg)
@@ -132,10 +144,10 @@ static void warn_memory(const char *path, const char *root)
                 (double)gs.file_size / 1048576.0, (double)avail / 1024.0);
 }
 
-/* The run as a trial record in the results store. */
-static cli_stored store_result(const run_cli *rc, const eb_run_result *res, const eb_error *failure)
+/* The run as a trial record in the results store; takes result (the run's
+ * JSON, as eb_result_to_json or eb_result_from_stream made it). */
+static cli_stored store_result(const run_cli *rc, cJSON *result, const char *failure)
 {
-    cJSON *result = eb_result_to_json(res, rc->o.cfg.keep_timeline);
     cJSON *rec = cJSON_CreateObject();
     if (!result || !rec) {
         cJSON_Delete(result);
@@ -150,12 +162,15 @@ static cli_stored store_result(const run_cli *rc, const eb_run_result *res, cons
     free(cfg);
     char key[24];
     snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+    const char *started =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "started_at"));
     cJSON_AddStringToObject(rec, "trial_key", key);
     cJSON_AddStringToObject(rec, "source", "run");
     cJSON_AddStringToObject(rec, "status", failure ? "failed" : "ok");
-    if (failure) cJSON_AddStringToObject(rec, "reason", failure->msg);
-    cJSON_AddStringToObject(rec, "started_at", res->started_at);
-    cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(&res->device));
+    if (failure) cJSON_AddStringToObject(rec, "reason", failure);
+    cJSON_AddStringToObject(rec, "started_at", started ? started : "");
+    cJSON_AddItemToObject(rec, "device",
+                          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(result, "device"), 1));
     cJSON_AddItemToObject(rec, "result", result);
     cli_store cs;
     cli_store_begin(&cs, rc->o.store, rc->o.fallback ? rc->o.fallback : "edgebench-fallback.jsonl",
@@ -210,6 +225,7 @@ static int run_and_report(run_cli *rc, FILE *out)
     if (rc->o.cfg.rpc) signal(SIGPIPE, SIG_IGN);
     live_begin(&rc->o.cfg);
     rc->o.cfg.on_phase = on_phase;
+    rc->o.cfg.on_rep = on_rep;
     eb_status st = eb_run(eb_engine_default(), &rc->o.cfg, &res, progress, &rc->o.quiet, &err);
     snprintf(live.phase, sizeof live.phase, "ended");
     live.updated = wall_now();
@@ -225,6 +241,8 @@ static int run_and_report(run_cli *rc, FILE *out)
         /* the result reaches the terminal before any message after it */
         fflush(out);
     }
+    /* written out: a crash from here on does not add it again */
+    measure_stream_end();
     if (rc->o.timeline && res.n_reps > 0) {
         eb_error terr = {0};
         FILE *tf = fopen(rc->o.timeline, "w");
@@ -236,7 +254,9 @@ static int run_and_report(run_cli *rc, FILE *out)
         if (ts != EB_OK) code = cli_report("run", &terr);
     }
     if (res.n_reps > 0 && !rc->o.no_store &&
-        store_result(rc, &res, st == EB_OK ? NULL : &err) != CLI_STORED && code == EXIT_OK)
+        store_result(rc, eb_result_to_json(&res, rc->o.cfg.keep_timeline),
+                     st == EB_OK ? NULL : err.msg) != CLI_STORED &&
+        code == EXIT_OK)
         code = EXIT_FAILURE_RUN;
     if (st != EB_OK) {
         if (res.n_reps > 0)
@@ -246,6 +266,135 @@ static int run_and_report(run_cli *rc, FILE *out)
         code = cli_report("run", &err);
     }
     eb_run_result_free(&res);
+    return code;
+}
+
+/* The configurations of the run (one, or --thread-pairs), measured in
+ * the child process: results to rc->tmp_output or stdout, records to the
+ * store, each repetition streamed to the parent as it completes. */
+static int measure_all(void *arg)
+{
+    run_cli *rc = arg;
+    eb_error err = {0};
+    FILE *out = stdout;
+    if (rc->tmp_output && !(out = fopen(rc->tmp_output, "w"))) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", rc->tmp_output, strerror(errno));
+        return cli_report("run", &err);
+    }
+    int code = EXIT_OK;
+    if (!rc->o.pairs) {
+        code = run_and_report(rc, out);
+    } else {
+        /* isolation=model: one configuration after another, one model load */
+        eb_model_keeper keeper = {0};
+        rc->o.cfg.keeper = &keeper;
+        for (const char *p = rc->o.pairs; p && *p && code == EXIT_OK;) {
+            int g = 0, pf = 0, used = 0;
+            if (sscanf(p, "%d:%d%n", &g, &pf, &used) != 2 || g < 1 || pf < 1) {
+                fprintf(stderr,
+                        "edgebench run: invalid_argument: --thread-pairs wants GEN:PREFILL,... "
+                        "(e.g. 1:1,2:2), got '%s'\n",
+                        rc->o.pairs);
+                code = EXIT_USAGE;
+                break;
+            }
+            if (p != rc->o.pairs) eb_cool_down(&rc->o.cfg);
+            rc->o.cfg.threads_gen = g;
+            rc->o.cfg.threads_prefill = pf;
+            code = run_and_report(rc, out);
+            fflush(out);
+            p += used;
+            if (*p == ',') p++;
+        }
+        eb_model_keeper_release(&keeper);
+    }
+    if (out != stdout && fclose(out) != 0) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", rc->tmp_output, strerror(errno));
+        code = cli_report("run", &err);
+    }
+    return code;
+}
+
+/* What a run whose process died had measured, in the run's format. */
+static void write_partial(const run_cli *rc, const cJSON *result, FILE *out)
+{
+    const cJSON *reps = cJSON_GetObjectItemCaseSensitive(result, "reps");
+    const char *failure = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "failure"));
+    if (rc->format == EB_FMT_JSON) {
+        char *text = cJSON_Print(result);
+        if (text) fprintf(out, "%s\n", text);
+        free(text);
+        return;
+    }
+    if (rc->format == EB_FMT_JSONL) {
+        const cJSON *rep;
+        cJSON_ArrayForEach(rep, reps)
+        {
+            cJSON *line = cJSON_Duplicate(rep, 1);
+            cJSON_AddStringToObject(line, "status", "failed");
+            char *text = cJSON_PrintUnformatted(line);
+            if (text) fprintf(out, "%s\n", text);
+            free(text);
+            cJSON_Delete(line);
+        }
+        return;
+    }
+    fprintf(out, "FAILED after %d of %d runs: %s\n", cJSON_GetArraySize(reps),
+            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(result, "reps_planned")),
+            failure ? failure : "");
+    fprintf(out, "%-5s %-8s %14s %16s\n", "run", "warm-up", "prefill tok/s", "generation tok/s");
+    const cJSON *rep;
+    cJSON_ArrayForEach(rep, reps)
+    {
+        fprintf(out, "%-5d %-8s %14.2f %16.2f\n",
+                (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rep, "index")) + 1,
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "warmup")) ? "yes" : "no",
+                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rep, "prefill_tps")),
+                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rep, "gen_tps")));
+    }
+    fprintf(out, "(energy and span summaries are made when a run ends: not available)\n");
+}
+
+/* Runs the measuring child and, when it died, keeps what it measured:
+ * written to the output after the configurations it finished, stored as a
+ * failed trial, and said on stderr with the cause. */
+static int supervise(run_cli *rc)
+{
+    measure_outcome mo;
+    measure_in_child(measure_all, rc, &mo);
+    if (!child_end_failed(&mo.end)) return EXIT_OK;
+    if (mo.end.started && WIFEXITED(mo.end.status) && !mo.head)
+        return mo.exit_code; /* its own error, reported by it */
+    char where[96] = "";
+    if (mo.phase[0]) snprintf(where, sizeof where, "%s of repetition %d", mo.phase, mo.phase_rep);
+    char reason[1400];
+    child_end_reason(&mo.end, mo.log_tail, where[0] ? where : NULL, rc->o.memory_limit_mib, reason,
+                     sizeof reason);
+    int n_done = mo.reps ? cJSON_GetArraySize(mo.reps) : 0;
+    if (!mo.head) {
+        fprintf(stderr, "edgebench run: no repetition had finished: nothing to keep\n");
+        fprintf(stderr, "edgebench run: the measuring process died: %s\n", reason);
+        measure_outcome_free(&mo);
+        return EXIT_FAILURE_RUN;
+    }
+    cJSON *result = eb_result_from_stream(mo.head, mo.reps, reason, mo.reps_planned);
+    mo.head = mo.reps = NULL;
+    FILE *out = rc->tmp_output ? fopen(rc->tmp_output, "a") : stdout;
+    if (out) {
+        write_partial(rc, result, out);
+        if (out != stdout) fclose(out);
+    }
+    int code = EXIT_FAILURE_RUN;
+    if (!rc->o.no_store) {
+        if (store_result(rc, result, reason) != CLI_STORED) code = EXIT_FAILURE_RUN;
+    } else {
+        cJSON_Delete(result);
+    }
+    fprintf(stderr, "edgebench run: FAILED after %d repetition(s); they are %s%s%s\n", n_done,
+            rc->o.output ? "written to " : "written above", rc->o.output ? rc->o.output : "",
+            rc->o.no_store ? "" : " and stored as a failed trial");
+    /* last, so that a sweep takes it as the trial's reason */
+    fprintf(stderr, "edgebench run: the measuring process died: %s\n", reason);
     return code;
 }
 
@@ -298,15 +447,19 @@ int cmd_run(int argc, char **argv)
         return cli_report("run", &err);
     }
 
-    FILE *out = stdout;
-    if (rc.o.output && !(out = fopen(rc.o.output, "w"))) {
-        eb_fail(&err, EB_E_IO, "output %s: %s", rc.o.output, strerror(errno));
-        free(rc.prompt_buf);
-        return cli_report("run", &err);
+    /* the engine's build against this machine (not a fixture root): a
+     * feature it lacks is an error now, not an illegal instruction later */
+    const eb_engine_ops *engine = eb_engine_default();
+    if (engine->build_info) {
+        eb_cpu_grant grant;
+        eb_cpu_grant_read(&grant);
+        if (eb_cpu_preflight(engine->build_info("cpu_features"), "/", &grant, &err) != EB_OK) {
+            free(rc.prompt_buf);
+            return cli_report("run", &err);
+        }
     }
     warn_memory(rc.o.cfg.model_path, rc.o.cfg.root);
     if (rc.o.cfg.cpu_affinity && !cli_set_affinity(rc.o.cfg.cpu_affinity, &err)) {
-        if (out != stdout) fclose(out);
         free(rc.prompt_buf);
         return cli_report("run", &err);
     }
@@ -316,35 +469,25 @@ int cmd_run(int argc, char **argv)
         if (setrlimit(RLIMIT_AS, &rl) != 0)
             fprintf(stderr, "edgebench run: warning: --memory-limit: %s\n", strerror(errno));
     }
-
-    int code = EXIT_OK;
-    if (!rc.o.pairs) {
-        code = run_and_report(&rc, out);
-    } else {
-        /* isolation=model: one configuration after another, one model load */
-        eb_model_keeper keeper = {0};
-        rc.o.cfg.keeper = &keeper;
-        for (const char *p = rc.o.pairs; p && *p && code == EXIT_OK;) {
-            int g = 0, pf = 0, used = 0;
-            if (sscanf(p, "%d:%d%n", &g, &pf, &used) != 2 || g < 1 || pf < 1) {
-                fprintf(stderr,
-                        "edgebench run: invalid_argument: --thread-pairs wants GEN:PREFILL,... "
-                        "(e.g. 1:1,2:2), got '%s'\n",
-                        rc.o.pairs);
-                code = EXIT_USAGE;
-                break;
-            }
-            if (p != rc.o.pairs) eb_cool_down(&rc.o.cfg);
-            rc.o.cfg.threads_gen = g;
-            rc.o.cfg.threads_prefill = pf;
-            code = run_and_report(&rc, out);
-            fflush(out);
-            p += used;
-            if (*p == ',') p++;
+    /* The output is written beside its final name and renamed once the
+     * run has ended, so an existing file is never truncated up front. */
+    char tmp_out[1200] = "";
+    if (rc.o.output) {
+        snprintf(tmp_out, sizeof tmp_out, "%s.partial-%ld", rc.o.output, (long)getpid());
+        FILE *probe = fopen(tmp_out, "w");
+        if (!probe) {
+            eb_fail(&err, EB_E_IO, "output %s: %s", tmp_out, strerror(errno));
+            free(rc.prompt_buf);
+            return cli_report("run", &err);
         }
-        eb_model_keeper_release(&keeper);
+        fclose(probe);
+        rc.tmp_output = tmp_out;
     }
-    if (out != stdout && fclose(out) != 0) {
+    int code = supervise(&rc);
+    struct stat written;
+    if (rc.o.output && stat(tmp_out, &written) == 0 && written.st_size == 0) {
+        unlink(tmp_out); /* nothing measured: an existing file stays as it was */
+    } else if (rc.o.output && rename(tmp_out, rc.o.output) != 0) {
         eb_fail(&err, EB_E_IO, "output %s: %s", rc.o.output, strerror(errno));
         code = cli_report("run", &err);
     }
