@@ -8,4 +8,9 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 # The arm64 libraries are in Debian's multiarch directories, not a sysroot.
 set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig")
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu)
+# No -L: the programs' loader is the multiarch /lib/ld-linux-aarch64.so.1
+# of libc6:arm64, which matches the libc.so.6 it finds. With -L
+# /usr/aarch64-linux-gnu the cross toolchain's loader (libc6-arm64-cross)
+# met the multiarch libc of another build, and the first pthread_create
+# never returned.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64)

@@ -20,7 +20,6 @@ struct eb_model {
     struct llama_model *model;
     char path[1024];
     eb_offload offload; /* what the load did with --ngl */
-    struct eb_model *next_kept;
 };
 
 struct eb_context {
@@ -38,7 +37,6 @@ struct eb_context {
     llama_token dec_start;
     eb_error pending; /* a failure inside greedy_next, given by the next decode */
     eb_ctx_info info; /* KV cache and flash attention as created */
-    struct eb_context *next_kept;
 };
 
 /* llama.cpp logs to stderr by default; the library must not print, so the
@@ -194,17 +192,12 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
     }
 }
 
-/* What a lost engine held, kept reachable until the process ends (not a
- * leak: llama.cpp's state is unknown after an abort, so it is not freed). */
-static struct eb_model *kept_models;
-static struct eb_context *kept_contexts;
-
 static eb_status llama_init(eb_error *err)
 {
     static int done;
     (void)err;
     if (!done) {
-        eb_abort_guard_install();
+        eb_abort_hook_install();
         llama_log_set(log_cb, NULL);
         llama_backend_init();
         done = 1;
@@ -250,10 +243,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     last_log[0] = '\0';
     logged_offloaded = logged_offload_total = -1;
     logged_layers = logged_layers_away = 0;
-    struct llama_model *m = NULL;
-    eb_status gs;
-    EB_GUARDED(gs, err, m = llama_model_load_from_file(path, mp));
-    if (gs != EB_OK) return gs;
+    struct llama_model *m = llama_model_load_from_file(path, mp);
     if (!m) {
         if (strstr(last_log, "unknown model architecture"))
             return eb_fail(err, EB_E_UNSUPPORTED,
@@ -268,7 +258,6 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
         return eb_fail(err, EB_E_NO_MEMORY, "model handle");
     }
     em->model = m;
-    eb_engine_opened(1);
     snprintf(em->path, sizeof em->path, "%s", path);
     offload_of(m, mp.n_gpu_layers, &em->offload);
     *out = em;
@@ -278,15 +267,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
 static void llama_free_model_(eb_model *m)
 {
     if (!m) return;
-    eb_error lost = {0};
-    eb_status gs;
-    eb_engine_opened(-1);
-    EB_GUARDED(gs, &lost, llama_model_free(m->model));
-    if (gs != EB_OK) {
-        m->next_kept = kept_models;
-        kept_models = m;
-        return;
-    }
+    llama_model_free(m->model);
     free(m);
 }
 
@@ -356,15 +337,7 @@ static eb_status llama_tokenize_(const eb_model *em, const char *text, size_t le
 static void llama_ctx_free(eb_context *c)
 {
     if (!c) return;
-    eb_error lost = {0};
-    eb_status gs;
-    eb_engine_opened(-1);
-    EB_GUARDED(gs, &lost, llama_free(c->ctx));
-    if (gs != EB_OK) {
-        c->next_kept = kept_contexts;
-        kept_contexts = c;
-        return;
-    }
+    llama_free(c->ctx);
     if (c->pool_gen) ggml_threadpool_free(c->pool_gen);
     if (c->pool_prefill) ggml_threadpool_free(c->pool_prefill);
     free(c);
@@ -428,10 +401,7 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     if (enc_dec && cp.n_ubatch < cp.n_ctx) cp.n_ubatch = cp.n_batch = cp.n_ctx;
     cp.no_perf = false;
     last_log[0] = '\0';
-    struct llama_context *c = NULL;
-    eb_status gs;
-    EB_GUARDED(gs, err, c = llama_init_from_model(em->model, cp));
-    if (gs != EB_OK) return gs;
+    struct llama_context *c = llama_init_from_model(em->model, cp);
     if (!c)
         return eb_fail(err, EB_E_ENGINE, "llama.cpp could not create a context of %d tokens: %s",
                        p->n_ctx, last_log[0] ? last_log : "no reason given");
@@ -442,7 +412,6 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
         return eb_fail(err, EB_E_NO_MEMORY, "context handle");
     }
     ec->ctx = c;
-    eb_engine_opened(1);
     ec->info = logged_ctx;
     struct ggml_threadpool_params tg = ggml_threadpool_params_default(p->threads_gen);
     struct ggml_threadpool_params tb = ggml_threadpool_params_default(p->threads_prefill);
@@ -469,21 +438,20 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
     return EB_OK;
 }
 
-/* Waits for the backends: an RPC node's answer may end in an abort. */
+/* Waits for the backends. An RPC node that stops answering ends in
+ * ggml's abort: the measuring process dies and its parent keeps the
+ * repetitions finished before (src/cli/measure_child.c). */
 static eb_status sync_or_fail(struct llama_context *c, eb_error *err)
 {
-    eb_status st;
-    EB_GUARDED(st, err, llama_synchronize(c));
-    return st;
+    (void)err;
+    llama_synchronize(c);
+    return EB_OK;
 }
 
 static eb_status decode_or_fail(eb_context *c, llama_token *toks, int32_t n, eb_error *err)
 {
     last_log[0] = '\0';
-    volatile int32_t r = 0; /* set inside a guarded call */
-    eb_status gs;
-    EB_GUARDED(gs, err, r = llama_decode(c->ctx, llama_batch_get_one(toks, n)));
-    if (gs != EB_OK) return gs;
+    int32_t r = llama_decode(c->ctx, llama_batch_get_one(toks, n));
     if (r != 0)
         return eb_fail(err, EB_E_ENGINE, "llama_decode of %d tokens failed (%d): %s", n, r,
                        last_log[0] ? last_log : "no reason given");
@@ -498,11 +466,7 @@ static eb_status llama_prefill(eb_context *c, const int32_t *tokens, int32_t n, 
                            "the encoder takes at most %d prompt tokens (the context), got %d",
                            c->n_batch, n);
         last_log[0] = '\0';
-        volatile int32_t r = 0; /* set inside a guarded call */
-        eb_status gs;
-        EB_GUARDED(gs, err,
-                   r = llama_encode(c->ctx, llama_batch_get_one((llama_token *)tokens, n)));
-        if (gs != EB_OK) return gs;
+        int32_t r = llama_encode(c->ctx, llama_batch_get_one((llama_token *)tokens, n));
         if (r != 0)
             return eb_fail(err, EB_E_ENGINE, "llama_encode of %d tokens failed (%d): %s", n, r,
                            last_log[0] ? last_log : "no reason given");
@@ -572,11 +536,8 @@ static eb_status llama_eval_batch(eb_context *c, const eb_batch_token *in, int32
     }
     b.n_tokens = n;
     last_log[0] = '\0';
-    volatile int32_t r = 0; /* set inside a guarded call */
-    eb_status gs;
-    EB_GUARDED(gs, err, r = llama_decode(c->ctx, b));
+    int32_t r = llama_decode(c->ctx, b);
     llama_batch_free(b);
-    if (gs != EB_OK) return gs;
     if (r != 0)
         return eb_fail(err, EB_E_ENGINE, "llama_decode of a %d-token batch failed (%d): %s", n, r,
                        last_log[0] ? last_log : "no reason given");
@@ -590,11 +551,7 @@ static const float *llama_logits_(eb_context *c, int32_t i)
 
 static void llama_memory_clear_(eb_context *c)
 {
-    /* a lost engine fails the next call, which checks it */
-    eb_error lost = {0};
-    eb_status gs;
-    EB_GUARDED(gs, &lost, llama_memory_clear(llama_get_memory(c->ctx), true));
-    (void)gs;
+    llama_memory_clear(llama_get_memory(c->ctx), true);
 }
 
 /* The weight types of the pinned llama-quantize, by its names. */

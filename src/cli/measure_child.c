@@ -251,6 +251,20 @@ static void keep_tail(measure_outcome *out, const char *buf, size_t n)
     out->log_tail[have + n] = '\0';
 }
 
+/* What a non-blocking pipe has now: > 0 bytes, 0 when nothing is there
+ * yet, -1 once it is closed (and then p->fd is -1, which poll skips). */
+static ssize_t read_now(struct pollfd *p, char *buf, size_t cap)
+{
+    while (p->fd >= 0) {
+        ssize_t n = read(p->fd, buf, cap);
+        if (n > 0) return n;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return 0;
+        p->fd = -1;
+    }
+    return -1;
+}
+
 void measure_in_child(int (*fn)(void *), void *arg, measure_outcome *out)
 {
     memset(out, 0, sizeof *out);
@@ -308,25 +322,13 @@ void measure_in_child(int (*fn)(void *), void *arg, measure_outcome *out)
     for (;;) {
         if (!exited && poll(fds, 2, 100) < 0 && errno != EINTR) break;
         bool got = false;
-        ssize_t n = -1;
-        while (fds[1].fd >= 0 && (n = read(err[0], buf, sizeof buf)) != 0) {
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno != EAGAIN) fds[1].fd = -1;
-                break;
-            }
+        ssize_t n;
+        while ((n = read_now(&fds[1], buf, sizeof buf)) > 0) {
             got = true;
             fwrite(buf, 1, (size_t)n, stderr);
             keep_tail(out, buf, (size_t)n);
         }
-        if (n == 0) fds[1].fd = -1;
-        n = -1;
-        while (fds[0].fd >= 0 && (n = read(msg[0], buf, sizeof buf)) != 0) {
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno != EAGAIN) fds[0].fd = -1;
-                break;
-            }
+        while ((n = read_now(&fds[0], buf, sizeof buf)) > 0) {
             got = true;
             for (ssize_t i = 0; i < n && line; i++) {
                 if (buf[i] == '\n') {
@@ -345,7 +347,6 @@ void measure_in_child(int (*fn)(void *), void *arg, measure_outcome *out)
                 line[len++] = buf[i];
             }
         }
-        if (n == 0) fds[0].fd = -1;
         if (fds[0].fd < 0 && fds[1].fd < 0 && !exited) {
             while (waitpid(pid, &out->end.status, 0) < 0 && errno == EINTR) {
             }

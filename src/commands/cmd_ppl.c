@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cli.h"
+#include "measure_child.h"
 #include "cli_store.h"
 #include "edgebench/output.h"
 #include "edgebench/quality.h"
@@ -335,6 +337,41 @@ static eb_status resolve_model(ppl_cli *pc, char *path, size_t cap, eb_error *er
     return st;
 }
 
+/* The evaluation, its output (opened once there is a result, so that an
+ * existing file is never truncated by a run that fails) and its record. */
+static int measure_ppl(void *arg)
+{
+    ppl_cli *pc = arg;
+    eb_error err = {0};
+    eb_ppl_result res;
+    eb_status st = eb_ppl_run(eb_engine_default(), &pc->cfg, &res, &err);
+    if (st != EB_OK) {
+        eb_ppl_result_free(&res);
+        return cli_report("ppl", &err);
+    }
+    FILE *out = stdout;
+    if (pc->output && !(out = fopen(pc->output, "w"))) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", pc->output, strerror(errno));
+        eb_ppl_result_free(&res);
+        return cli_report("ppl", &err);
+    }
+    int code = EXIT_OK;
+    if (pc->json) {
+        char *json = eb_ppl_to_json(&res);
+        if (json) fprintf(out, "%s\n", json);
+        free(json);
+    } else {
+        write_text(out, &res);
+    }
+    if (!pc->no_store) code = store_result(pc, &res);
+    if (out != stdout && fclose(out) != 0 && code == EXIT_OK) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", pc->output, strerror(errno));
+        code = cli_report("ppl", &err);
+    }
+    eb_ppl_result_free(&res);
+    return code;
+}
+
 int cmd_ppl(int argc, char **argv)
 {
     ppl_cli pc = {0};
@@ -346,30 +383,14 @@ int cmd_ppl(int argc, char **argv)
     eb_error err = {0};
     char model[1024];
     if (resolve_model(&pc, model, sizeof model, &err) != EB_OK) return cli_report("ppl", &err);
-    FILE *out = stdout;
-    if (pc.output && !(out = fopen(pc.output, "w"))) {
-        eb_fail(&err, EB_E_IO, "output %s: %s", pc.output, strerror(errno));
-        return cli_report("ppl", &err);
-    }
-    eb_ppl_result res;
-    eb_status st = eb_ppl_run(eb_engine_default(), &pc.cfg, &res, &err);
-    int code = EXIT_OK;
-    if (st == EB_OK) {
-        if (pc.json) {
-            char *json = eb_ppl_to_json(&res);
-            if (json) fprintf(out, "%s\n", json);
-            free(json);
-        } else {
-            write_text(out, &res);
-        }
-        if (!pc.no_store) code = store_result(&pc, &res);
-    } else {
-        code = cli_report("ppl", &err);
-    }
-    if (out != stdout && fclose(out) != 0 && code == EXIT_OK) {
-        eb_fail(&err, EB_E_IO, "output %s: %s", pc.output, strerror(errno));
-        code = cli_report("ppl", &err);
-    }
-    eb_ppl_result_free(&res);
-    return code;
+    /* measured in a child process: a crash of the engine is a reason */
+    measure_outcome mo;
+    measure_in_child(measure_ppl, &pc, &mo);
+    measure_outcome_free(&mo);
+    if (!child_end_failed(&mo.end) || (mo.end.started && WIFEXITED(mo.end.status)))
+        return mo.exit_code;
+    char reason[1024];
+    child_end_reason(&mo.end, mo.log_tail, NULL, 0, reason, sizeof reason);
+    fprintf(stderr, "edgebench ppl: the measuring process died: %s\n", reason);
+    return EXIT_FAILURE_RUN;
 }
