@@ -136,6 +136,11 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
  * threads_gen, n_parallel, t_start_s, t_end_s, runs, gen_tps, ... */
 eb_status eb_store_windows(eb_store *s, eb_table *out, eb_error *err);
 
+/* The llama.cpp builds the trials ran on, per device: device,
+ * engine_version, backend, variant, cpu_features, features_off,
+ * features_off_reason, trials (schema 10). */
+eb_status eb_store_builds(eb_store *s, eb_table *out, eb_error *err);
+
 /* The newest trial that has a stored timeline (0: none). */
 eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err);
 /* Timeline samples of one trial: columns trial_id, rep, t_s, channel, value. */

@@ -360,6 +360,25 @@ eb_status eb_store_windows(eb_store *s, eb_table *out, eb_error *err)
                        0, NULL, NULL, out, err);
 }
 
+eb_status eb_store_builds(eb_store *s, eb_table *out, eb_error *err)
+{
+    if (s->version < 10)
+        return eb_fail(err, EB_E_UNSUPPORTED,
+                       "store %s (schema %d) holds no build features (schema 10 does)", s->name,
+                       s->version);
+    /* one row a build and device: the builds are few, whatever the trials */
+    return eb_sq_query(s,
+                       "SELECT COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device,"
+                       " b.engine_version, b.backend, b.variant, b.cpu_features, b.features_off,"
+                       " b.features_off_reason, COUNT(t.id) AS trials"
+                       " FROM builds b JOIN trials t ON t.build_id = b.id"
+                       " LEFT JOIN devices d ON d.id = t.device_id"
+                       " GROUP BY d.hostname, d.cpu_model, b.id, b.engine_version, b.backend,"
+                       " b.variant, b.cpu_features, b.features_off, b.features_off_reason"
+                       " ORDER BY device, b.id",
+                       0, NULL, NULL, out, err);
+}
+
 eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err)
 {
     *trial_id = 0;

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +25,6 @@
 #include "edgebench/util.h"
 #include "measure_child.h"
 #include "sweep_exec.h"
-
-extern char **environ;
 
 static volatile sig_atomic_t stop_signal;
 

@@ -430,6 +430,20 @@ static void from_table(report *r, const eb_config_set *set, const analyze_opts *
     eb_table_free(&t);
 }
 
+/* Which llama.cpp build each device's trials ran on: its CPU features and
+ * any it turned off, and why (a native build that failed its self-test). */
+static void builds_table(report *r, eb_store *s)
+{
+    eb_table t;
+    eb_error err = {0};
+    if (eb_store_builds(s, &t, &err) != EB_OK) {
+        report_text(r, err.msg);
+        return;
+    }
+    report_table(r, "llama.cpp builds the trials ran on", &t);
+    eb_table_free(&t);
+}
+
 static void figures(report *r, eb_store *s, const eb_config_set *set, const analyze_opts *o)
 {
     report_heading(r, "Memory");
@@ -509,6 +523,7 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
 
     report_heading(r, "Tables");
     tables(r, set, o);
+    builds_table(r, s);
 }
 
 static const char style[] =

@@ -68,6 +68,10 @@ measured = [x for x in r["reps"] if not x["warmup"]]
 assert r["summary"]["gen_tps"]["n"] == len(measured), r["summary"]["gen_tps"]
 assert len(rows) == 1 and rows[0]["status"] == "failed" and int(rows[0]["runs"]) == len(measured), rows
 assert not [f for f in os.listdir(os.path.dirname(sys.argv[1])) if ".partial-" in f]
+# the build's record travels with a partial result too
+e = r["engine"]
+assert e["variant"] and e["cpu_features"] and e["selftest"].startswith(("passed", "not run")), e
+assert e["features_off"] == "none" or e["features_off_reason"], e
 open(os.path.join(os.path.dirname(sys.argv[1]), "said"), "w").write(
     "exit 1, %d of 11 repetitions in the JSON and the store, '%s...'" % (n, r["failure"][:60]))
 PY
