@@ -271,7 +271,7 @@ typedef struct eb_run_result {
     eb_device_info device;
     char engine_name[32];
     char engine_version[128];
-    char engine_build_options[512];
+    char engine_build_options[1024]; /* an explicit feature list is long */
     char engine_backend[32];
     char engine_system_info[512];
     /* the build's record (build-info.txt): which candidate, the CPU
