@@ -9,6 +9,9 @@
 set -u
 eb=$1
 . "$(dirname "$0")/../support/e2e_common.sh"
+# Under AddressSanitizer a SIGSEGV or SIGILL is the sanitizer's to report
+# (it exits 1): let the signals end the process, as they do in a plain build.
+[ -n "${EB_SANITIZED:-}" ] && export ASAN_OPTIONS="handle_segv=0:handle_sigill=0:handle_sigbus=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
 # the measuring process of run PID (its only child)
 measuring_child() { pgrep -P "$1" | head -1; }
