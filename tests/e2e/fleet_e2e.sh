@@ -154,15 +154,20 @@ alter=$(psql -qtA "$(printf '%s' "$pg" | sed 's/user=[^&]*/user=dev1/')" -c 'ALT
   ok "the password is in no output, journal or stored record" || bad "password leaked: $(grep -rl hunter2 "$work/r1")"
 
 # a trial that fails everywhere: tried --retries times, then recorded failed
-# once, with its reason
+# once, with its reason (memory_limit fails it: qemu-user ignores
+# setrlimit(RLIMIT_AS), so under emulation it is not asserted)
 printf '[global]\npreset = tiny-llama\nn_gen = 4\nreps = 1\nwarmup = 0\nidle_s = 0\npause = 0\ndrop_caches = off\nthreads = 1\nmemory_limit = 16\n' >"$work/f.ini"
 "$eb" fleet submit "$work/f.ini" --store "$pg" --split --retries 2 --name failing >/dev/null 2>&1
 mkdir -p "$work/f1"
 (cd "$work/f1" && timeout 120 "$eb" agent --store "$pg" --once --name f1 -q >"$work/f1/out" 2>&1)
 row=$(sql "SELECT i.state || ':' || i.attempts || ':' || (SELECT count(*) FROM trials t WHERE t.id = i.trial_id AND t.status = 'failed') FROM fleet_items i JOIN fleet_plans p ON p.id = i.plan_id WHERE p.name = 'failing'")
 reason=$(sql "SELECT t.reason FROM fleet_items i JOIN fleet_plans p ON p.id = i.plan_id JOIN trials t ON t.id = i.trial_id WHERE p.name = 'failing'")
-[ "$row" = "failed:2:1" ] && [ -n "$reason" ] && ok "a failing trial: 2 attempts, then recorded failed once ($(echo "$reason" | cut -c1-60))" ||
-  bad "failing trial: '$row' '$reason' $(cat "$work/f1/out")"
+if [ -n "${EB_EMULATED:-}" ]; then
+  echo "skip - a failing trial: memory_limit cannot fail it under qemu-user, which ignores setrlimit(RLIMIT_AS) ($EB_EMULATED); got '$row'"
+else
+  [ "$row" = "failed:2:1" ] && [ -n "$reason" ] && ok "a failing trial: 2 attempts, then recorded failed once ($(echo "$reason" | cut -c1-60))" ||
+    bad "failing trial: '$row' '$reason' $(cat "$work/f1/out")"
+fi
 
 # cancel
 "$eb" fleet submit "$work/q.ini" --store "$pg" --split --name later >/dev/null 2>&1
