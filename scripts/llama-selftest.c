@@ -35,10 +35,10 @@
 #define N_PROMPT 48
 /* Largest relative difference between the batched and the one-by-one
  * evaluation of the same tokens. The two take different kernels (matrix x
- * matrix against matrix x vector) and round differently; on a correct
- * build they agree to about 1e-3 in relative RMS (see README), a broken
- * kernel gives differences of order 1. */
-#define MAX_REL_DIFF 0.05
+ * matrix against matrix x vector) and round differently: on a correct
+ * build here they differ by 0 to 1.3e-2 in relative RMS (Q4_K_M with
+ * repacking the most); a broken kernel gives differences of order 1. */
+#define MAX_REL_DIFF 0.1
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
