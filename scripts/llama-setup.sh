@@ -124,6 +124,7 @@ explicit_opts() { # OFF
     has_flags $flags && ! in_list "$name" "$1" && v=ON
     for x in $o; do out+=("-D$x=$v"); done
   done
+  # AMX (the table's last row) kept: its BF16 part too where the CPU has it
   if [ "$v" = ON ] && has_flags amx_bf16; then out+=(-DGGML_AMX_BF16=ON); fi
   echo "${out[@]}"
 }
@@ -156,7 +157,7 @@ fi
 
 # ---- the source, verified ----
 source_ready=no
-fetch_source() { # WORK
+fetch_source() {
   [ $source_ready = yes ] && return 0
   mkdir -p "$cache/npm"
   tgz="$cache/npm/node-llama-cpp-$NLC_VERSION.tgz"

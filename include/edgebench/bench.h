@@ -32,6 +32,19 @@ extern const char eb_default_prompt[];
 
 struct eb_run_result;
 
+/* What a run records of its engine's build (build-info.txt's keys): which
+ * candidate it is, the CPU features it uses, those turned off and why, its
+ * self-test. One list: the run fills them, JSON and the store name them. */
+typedef enum eb_build_fact {
+    EB_BF_VARIANT,
+    EB_BF_CPU_FEATURES,
+    EB_BF_FEATURES_OFF,
+    EB_BF_FEATURES_OFF_REASON,
+    EB_BF_SELFTEST,
+    EB_BUILD_FACT_COUNT
+} eb_build_fact;
+extern const char *const eb_build_fact_keys[EB_BUILD_FACT_COUNT];
+
 typedef struct eb_run_config {
     const char *model_path;
     const char *prompt_text; /* used when n_prompt_random == 0 */
@@ -274,13 +287,8 @@ typedef struct eb_run_result {
     char engine_build_options[1024]; /* an explicit feature list is long */
     char engine_backend[32];
     char engine_system_info[512];
-    /* the build's record (build-info.txt): which candidate, the CPU
-     * features it uses, those turned off and why, its self-test */
-    char engine_variant[64];
-    char engine_cpu_features[256];
-    char engine_features_off[96];
-    char engine_features_off_reason[512];
-    char engine_selftest[256];
+    /* the build's record (build-info.txt), by eb_build_fact_keys */
+    char engine_build_fact[EB_BUILD_FACT_COUNT][512];
     char edgebench_version[32];
     char started_at[32]; /* ISO 8601 UTC */
     int n_prompt;

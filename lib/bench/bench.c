@@ -195,6 +195,9 @@ void eb_run_result_free(eb_run_result *res)
     res->n_reps = 0;
 }
 
+const char *const eb_build_fact_keys[EB_BUILD_FACT_COUNT] = {
+    "variant", "cpu_features", "features_off", "features_off_reason", "selftest"};
+
 void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res)
 {
     res->config = *cfg;
@@ -204,17 +207,9 @@ void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run
     snprintf(res->engine_build_options, sizeof res->engine_build_options, "%s", e->build_options());
     snprintf(res->engine_backend, sizeof res->engine_backend, "%s", e->backend());
     snprintf(res->engine_system_info, sizeof res->engine_system_info, "%s", e->system_info());
-    if (e->build_info) {
-        snprintf(res->engine_variant, sizeof res->engine_variant, "%s", e->build_info("variant"));
-        snprintf(res->engine_cpu_features, sizeof res->engine_cpu_features, "%s",
-                 e->build_info("cpu_features"));
-        snprintf(res->engine_features_off, sizeof res->engine_features_off, "%s",
-                 e->build_info("features_off"));
-        snprintf(res->engine_features_off_reason, sizeof res->engine_features_off_reason, "%s",
-                 e->build_info("features_off_reason"));
-        snprintf(res->engine_selftest, sizeof res->engine_selftest, "%s",
-                 e->build_info("selftest"));
-    }
+    for (int k = 0; e->build_info && k < EB_BUILD_FACT_COUNT; k++)
+        snprintf(res->engine_build_fact[k], sizeof res->engine_build_fact[k], "%s",
+                 e->build_info(eb_build_fact_keys[k]));
     snprintf(res->edgebench_version, sizeof res->edgebench_version, "%s", EB_VERSION);
     eb_utc_iso8601(time(NULL), res->started_at, sizeof res->started_at);
 }

@@ -85,48 +85,37 @@ void eb_cpu_grant_read(eb_cpu_grant *g)
 }
 
 /* The flags line of a cpuinfo ("flags" on x86, "Features" on Arm), with a
- * space at each end so that " flag " finds whole words. */
-static bool arm_line;
-
-static char *cpu_flags(const char *root, eb_error *err)
+ * space at each end so that " flag " finds whole words; *arm says which. */
+static char *cpu_flags(const char *root, bool *arm, eb_error *err)
 {
     char path[1100];
-    snprintf(path, sizeof path, "%s/proc/cpuinfo", root && strcmp(root, "/") ? root : "");
+    eb_path_join(path, sizeof path, root, "/proc/cpuinfo");
     char *text = eb_read_file(path, err);
     if (!text) return NULL;
-    char *line = text;
-    while (line && strncmp(line, "flags", 5) != 0 && strncmp(line, "Features", 8) != 0) {
-        line = strchr(line, '\n');
-        if (line) line++;
-    }
-    char *out = NULL;
-    arm_line = line && strncmp(line, "Features", 8) == 0;
-    if (line && strchr(line, ':')) {
-        char *colon = strchr(line, ':') + 1;
-        size_t n = strcspn(colon, "\n");
-        out = malloc(n + 3);
-        if (out) snprintf(out, n + 3, " %.*s ", (int)n, colon);
-    }
+    size_t cap = strlen(text) + 3;
+    char *out = malloc(cap);
+    *arm = false;
+    bool found = out && eb_text_field(text, "flags", " \t:", out + 1, cap - 2);
+    if (out && !found) found = *arm = eb_text_field(text, "Features", " \t:", out + 1, cap - 2);
     free(text);
-    if (!out) eb_fail(err, EB_E_IO, "%s: no flags or Features line", path);
+    if (!found) {
+        eb_fail(err, out ? EB_E_IO : EB_E_NO_MEMORY, "%s: no flags or Features line", path);
+        free(out);
+        return NULL;
+    }
+    out[0] = ' ';
+    strcat(out, " ");
     return out;
 }
 
 static bool has_all(const char *line, const char *flags, char *missing, size_t cap)
 {
-    char f[64];
     for (const char *p = flags; *p;) {
         size_t n = strcspn(p, " ");
         char word[70];
-        snprintf(f, sizeof f, "%.*s", (int)n, p);
-        snprintf(word, sizeof word, " %s ", f);
-        /* a flags line is spaced or tabbed */
-        bool found = strstr(line, word) != NULL;
-        for (char *t = word; !found && *t; t++)
-            if (*t == ' ') *t = '\t';
-        if (!found) found = strstr(line, word) != NULL;
-        if (!found) {
-            snprintf(missing, cap, "%s", f);
+        snprintf(word, sizeof word, " %.*s ", (int)n, p);
+        if (!strstr(line, word)) {
+            snprintf(missing, cap, "%.*s", (int)n, p);
             return false;
         }
         p += n;
@@ -140,9 +129,9 @@ eb_status eb_cpu_preflight(const char *features, const char *root, const eb_cpu_
                            eb_error *err)
 {
     if (!features || !features[0] || strncmp(features, "unknown", 7) == 0) return EB_OK;
-    char *line = cpu_flags(root, err);
+    bool arm_cpu = false;
+    char *line = cpu_flags(root, &arm_cpu, err);
     if (!line) return err ? err->status : EB_E_IO;
-    bool arm_cpu = arm_line;
     eb_status st = EB_OK;
     for (const char *p = features; *p && st == EB_OK;) {
         size_t n = strcspn(p, ",");

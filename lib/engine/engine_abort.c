@@ -14,9 +14,11 @@
 
 static void abort_cb(const char *msg)
 {
-    /* "/path/ggml-rpc.cpp:566: Remote RPC server crashed ...": the text */
+    /* "/path/ggml-rpc.cpp:566: Remote RPC ..." or "/path/ggml.c:1644:
+     * GGML_ASSERT(...) failed": the text after the source line */
     const char *src = strstr(msg, ".cpp:");
-    const char *text = src ? strstr(src + 5, ": ") : NULL;
+    if (!src) src = strstr(msg, ".c:");
+    const char *text = src ? strstr(src + 3, ": ") : NULL;
     if (text) msg = text + 2;
     fprintf(stderr, "edgebench engine: llama.cpp aborted: %.*s%s\n", (int)strcspn(msg, "\n"), msg,
             strstr(msg, "RPC") ? " (an RPC node stopped answering or was unreachable)" : "");

@@ -14,11 +14,8 @@ static cJSON *engine_json(const eb_run_result *r)
     cJSON_AddStringToObject(o, "backend", r->engine_backend);
     cJSON_AddStringToObject(o, "build_options", r->engine_build_options);
     cJSON_AddStringToObject(o, "system_info", r->engine_system_info);
-    cJSON_AddStringToObject(o, "variant", r->engine_variant);
-    cJSON_AddStringToObject(o, "cpu_features", r->engine_cpu_features);
-    cJSON_AddStringToObject(o, "features_off", r->engine_features_off);
-    cJSON_AddStringToObject(o, "features_off_reason", r->engine_features_off_reason);
-    cJSON_AddStringToObject(o, "selftest", r->engine_selftest);
+    for (int k = 0; k < EB_BUILD_FACT_COUNT; k++)
+        cJSON_AddStringToObject(o, eb_build_fact_keys[k], r->engine_build_fact[k]);
     return o;
 }
 
@@ -360,6 +357,14 @@ static cJSON *sustained_json(const eb_run_result *r)
     return o;
 }
 
+/* A span measurement that is missing: a null mean and why. */
+static void not_available(cJSON *span, eb_pm m, const char *why)
+{
+    cJSON *na = cJSON_AddObjectToObject(span, eb_pm_name(m));
+    cJSON_AddNullToObject(na, "mean");
+    cJSON_AddStringToObject(na, "not_available", why);
+}
+
 cJSON *eb_result_head_json(const eb_run_result *r)
 {
     cJSON *root = cJSON_CreateObject();
@@ -400,10 +405,7 @@ cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
                 cJSON_AddItemToObject(s, eb_pm_name((eb_pm)m),
                                       stats_json(&r->pm_stats[sp][m], eb_pm_unit((eb_pm)m)));
             } else {
-                cJSON *na = cJSON_AddObjectToObject(s, eb_pm_name((eb_pm)m));
-                cJSON_AddNullToObject(na, "mean");
-                cJSON_AddStringToObject(na, "not_available",
-                                        r->pm_reason[m][0] ? r->pm_reason[m] : "not measured");
+                not_available(s, (eb_pm)m, r->pm_reason[m][0] ? r->pm_reason[m] : "not measured");
             }
         }
     }
@@ -426,7 +428,6 @@ cJSON *eb_rep_to_json(const eb_run_result *r, int index)
 cJSON *eb_result_from_stream(cJSON *head, cJSON *reps, const char *failure, int reps_planned)
 {
     cJSON *root = head ? head : cJSON_CreateObject();
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "status");
     cJSON_AddStringToObject(root, "status", "failed");
     cJSON_AddStringToObject(root, "failure", failure);
     cJSON_AddNumberToObject(root, "reps_planned", reps_planned);
@@ -454,12 +455,8 @@ cJSON *eb_result_from_stream(cJSON *head, cJSON *reps, const char *failure, int 
     cJSON *spans = cJSON_AddObjectToObject(root, "span_summary");
     for (int sp = 0; sp < EB_SPAN_COUNT; sp++) {
         cJSON *s = cJSON_AddObjectToObject(spans, eb_span_name((eb_span)sp));
-        for (int m = 0; m < EB_PM_COUNT; m++) {
-            cJSON *na = cJSON_AddObjectToObject(s, eb_pm_name((eb_pm)m));
-            cJSON_AddNullToObject(na, "mean");
-            cJSON_AddStringToObject(na, "not_available",
-                                    "the run's process ended before its summaries were made");
-        }
+        for (int m = 0; m < EB_PM_COUNT; m++)
+            not_available(s, (eb_pm)m, "the run's process ended before its summaries were made");
     }
     return root;
 }

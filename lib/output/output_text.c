@@ -54,14 +54,15 @@ void eb_text_header(FILE *f, const eb_run_result *r)
     human_bytes(fsz, sizeof fsz, (double)m->file_size);
     fprintf(f, "edgebench %s run: %s %s, %s backend\n", r->edgebench_version, r->engine_name,
             r->engine_version, r->engine_backend);
-    if (r->engine_variant[0]) {
-        char line[1024];
-        bool off = r->engine_features_off[0] && strcmp(r->engine_features_off, "none") != 0;
-        snprintf(line, sizeof line, "%s build, CPU features %s%s%s%s%s", r->engine_variant,
-                 r->engine_cpu_features[0] ? r->engine_cpu_features : "unknown",
-                 off ? "; turned off: " : "", off ? r->engine_features_off : "",
-                 off && r->engine_features_off_reason[0] ? ", because " : "",
-                 off ? r->engine_features_off_reason : "");
+    const char(*bf)[512] = r->engine_build_fact;
+    if (bf[EB_BF_VARIANT][0]) {
+        char line[1600];
+        bool off = bf[EB_BF_FEATURES_OFF][0] && strcmp(bf[EB_BF_FEATURES_OFF], "none") != 0;
+        snprintf(line, sizeof line, "%s build, CPU features %s%s%s%s%s", bf[EB_BF_VARIANT],
+                 bf[EB_BF_CPU_FEATURES][0] ? bf[EB_BF_CPU_FEATURES] : "unknown",
+                 off ? "; turned off: " : "", off ? bf[EB_BF_FEATURES_OFF] : "",
+                 off && bf[EB_BF_FEATURES_OFF_REASON][0] ? ", because " : "",
+                 off ? bf[EB_BF_FEATURES_OFF_REASON] : "");
         eb_print_wrapped(f, "build    ", "         ", line, 120);
     }
     const char *slash = strrchr(m->path, '/');

@@ -87,6 +87,14 @@ void child_end_reason(const child_end *e, const char *log, const char *phase, in
         snprintf(out, cap, "exit %d: %s", WEXITSTATUS(e->status), last);
     } else {
         out[0] = '\0';
+        return;
+    }
+    /* the OOM killer may have taken a process below this one (a run's
+     * measuring child): the counter rose, whatever the exit said */
+    if (e->oom && !strstr(out, "out of memory")) {
+        char was[1024];
+        snprintf(was, sizeof was, "%s", out);
+        snprintf(out, cap, "out of memory: the OOM killer acted while it ran; %s", was);
     }
 }
 
@@ -167,8 +175,9 @@ void measure_stream_phase(const char *phase, int rep)
     stream_send(m);
 }
 
-void measure_stream_rep(const eb_run_result *res, int index)
+void measure_stream_rep(void *user, const eb_run_result *res, int index)
 {
+    (void)user;
     if (stream_fd < 0) return;
     if (streamed_res != res || index == 0) {
         cJSON *h = cJSON_CreateObject();
@@ -285,6 +294,10 @@ void measure_in_child(int (*fn)(void *), void *arg, measure_outcome *out)
         if (getppid() != parent) _exit(EXIT_FAILURE);
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core);
+        /* ggml's backtrace on a crash attaches gdb to this process: under
+         * a memory limit gdb fails half-way, and its output (NUL bytes
+         * among it) is no message; the parent says how the child ended */
+        setenv("GGML_NO_BACKTRACE", "1", 0);
         close(msg[0]);
         close(err[0]);
         dup2(err[1], STDERR_FILENO);
@@ -325,6 +338,9 @@ void measure_in_child(int (*fn)(void *), void *arg, measure_outcome *out)
         ssize_t n;
         while ((n = read_now(&fds[1], buf, sizeof buf)) > 0) {
             got = true;
+            /* a NUL would end the log as a string (the reason read from it) */
+            for (ssize_t i = 0; i < n; i++)
+                if (buf[i] == '\0') buf[i] = ' ';
             fwrite(buf, 1, (size_t)n, stderr);
             keep_tail(out, buf, (size_t)n);
         }

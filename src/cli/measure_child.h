@@ -66,11 +66,11 @@ void measure_in_child(int (*fn)(void *), void *arg, measure_outcome *out);
 void measure_outcome_free(measure_outcome *out);
 
 /* In the child: what it streams (no-ops in a process that is not one).
- * measure_stream_phase and measure_stream_rep have eb_run_config's
- * on_phase and on_rep shapes' content; measure_stream_end marks the
- * configuration in progress as written out. */
+ * measure_stream_rep is an eb_run_config on_rep; measure_stream_phase is
+ * called from on_phase; measure_stream_end marks the configuration in
+ * progress as written out. */
 void measure_stream_phase(const char *phase, int rep);
-void measure_stream_rep(const eb_run_result *res, int index);
+void measure_stream_rep(void *user, const eb_run_result *res, int index);
 void measure_stream_end(void);
 
 #endif

@@ -281,17 +281,8 @@ static void try_ctx(const char *self, const fit_args *a, const eb_mem_cage *cage
     ce.oom = eb_mem_cage_oom_kills(cage) > oom0 || eb_oom_kills() > sys_oom0;
     /* under an address-space limit a failed allocation often aborts
      * without a word about it (signal 6): the limit is said */
-    if (child_end_failed(&ce)) {
-        char why[sizeof p->reason];
-        child_end_reason(&ce, log, NULL, caged ? 0 : a->memory_mib, why, sizeof why);
-        /* the OOM killer takes the probe's measuring process: the probe
-         * says it was killed, the cage's counter says why */
-        if (ce.oom && !strstr(why, "out of memory"))
-            snprintf(p->reason, sizeof p->reason, "out of memory: killed by the OOM killer%s; %s",
-                     caged ? " at the cgroup's limit" : "", why);
-        else
-            snprintf(p->reason, sizeof p->reason, "%s", why);
-    }
+    if (child_end_failed(&ce))
+        child_end_reason(&ce, log, NULL, caged ? 0 : a->memory_mib, p->reason, sizeof p->reason);
     free(log);
     char *buf = eb_read_file(json_path, NULL);
     cJSON *r = buf ? cJSON_Parse(buf) : NULL;

@@ -108,12 +108,6 @@ static void on_phase(void *user, const char *phase, int rep, double gen_tps, dou
     run_status_write(&live);
 }
 
-static void on_rep(void *user, const eb_run_result *res, int index)
-{
-    (void)user;
-    measure_stream_rep(res, index);
-}
-
 static void live_begin(const eb_run_config *cfg)
 {
     memset(&live, 0, sizeof live);
@@ -225,7 +219,7 @@ static int run_and_report(run_cli *rc, FILE *out)
     if (rc->o.cfg.rpc) signal(SIGPIPE, SIG_IGN);
     live_begin(&rc->o.cfg);
     rc->o.cfg.on_phase = on_phase;
-    rc->o.cfg.on_rep = on_rep;
+    rc->o.cfg.on_rep = measure_stream_rep;
     eb_status st = eb_run(eb_engine_default(), &rc->o.cfg, &res, progress, &rc->o.quiet, &err);
     snprintf(live.phase, sizeof live.phase, "ended");
     live.updated = wall_now();
@@ -384,18 +378,16 @@ static int supervise(run_cli *rc)
         write_partial(rc, result, out);
         if (out != stdout) fclose(out);
     }
-    int code = EXIT_FAILURE_RUN;
-    if (!rc->o.no_store) {
-        if (store_result(rc, result, reason) != CLI_STORED) code = EXIT_FAILURE_RUN;
-    } else {
+    if (!rc->o.no_store)
+        store_result(rc, result, reason); /* says itself where the record went */
+    else
         cJSON_Delete(result);
-    }
     fprintf(stderr, "edgebench run: FAILED after %d repetition(s); they are %s%s%s\n", n_done,
             rc->o.output ? "written to " : "written above", rc->o.output ? rc->o.output : "",
             rc->o.no_store ? "" : " and stored as a failed trial");
     /* last, so that a sweep takes it as the trial's reason */
     fprintf(stderr, "edgebench run: the measuring process died: %s\n", reason);
-    return code;
+    return EXIT_FAILURE_RUN;
 }
 
 int cmd_run(int argc, char **argv)
