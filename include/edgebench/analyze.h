@@ -83,18 +83,17 @@ typedef struct eb_config {
     /* its energy is the CPU-load x TDP estimate: labelled so everywhere,
      * and ranked apart from measured configurations */
     bool energy_estimate;
-    /* llama-bench's settings where they differ from the defaults, as a
-     * label ("ctx 8192, KV q8_0/q8_0, flash attention on, depth 512"): a
-     * configuration of its own, "" for the defaults */
-    char settings[160];
+    /* the stored settings (eb_params' EB_PF_STORED rows with label words)
+     * where they differ from their defaults, as a label ("ctx 8192,
+     * K cache q8_0, flash attention on, depth 512"): a configuration of
+     * its own, "" for the defaults */
+    char settings[384];
     eb_samples s[EB_AV_COUNT];
 } eb_config;
 
-/* The settings label of one row of the analysis view (see eb_config). */
-void eb_settings_label(const char *n_ctx, const char *type_k, const char *type_v,
-                       const char *flash_attn, const char *n_depth, const char *load_mode,
-                       const char *cold_load, const char *cpu_strict, const char *poll,
-                       const char *n_parallel, const char *sustain_s, char *out, size_t cap);
+/* The settings label of row r of a table holding the stored settings'
+ * columns (see eb_config); a column the table lacks is at its default. */
+void eb_settings_label(const eb_table *t, size_t r, char *out, size_t cap);
 
 typedef struct eb_config_set {
     eb_config *c;

@@ -48,6 +48,13 @@ enum {
     /* A plan's values are separated by ';' (each value may hold commas:
      * a list of nodes). */
     EB_PF_LIST_SEMI = 1 << 4,
+    /* A setting the record, the store and the analyses carry (see
+     * "A stored setting" below). */
+    EB_PF_STORED = 1 << 5,
+    /* Stored as llama-bench's CPU mask ("0-3,6" -> 0x4f; a mask as it is). */
+    EB_PF_CPU_MASK = 1 << 6,
+    /* llama-bench gives it per test: its view reads the test's row. */
+    EB_PF_LB_PER_TEST = 1 << 7,
 };
 
 typedef struct eb_param {
@@ -71,6 +78,19 @@ typedef struct eb_param {
     const char *unit;    /* shown after ranges ("ms"), or NULL */
     const char *metavar; /* in help ("N", "FILE"), NULL: from the type */
     const char *help;
+    /* A stored setting (EB_PF_STORED): from the run's configuration to the
+     * record's result.config[json], the store's trials.column, llama-bench's
+     * field when imported or exported, and the analyses, which tell apart
+     * configurations that differ in it and name it in their labels by
+     * words whenever it is not the row's def. */
+    const char *json;      /* key in the record's config; NULL: key */
+    const char *column;    /* column of trials; NULL: json */
+    const char *lb_field;  /* llama-bench's JSON field; NULL: it has none */
+    const char *lb_values; /* "on=1|off=0|auto=-1": how llama-bench writes our values
+                              (the first is ours); NULL: as ours */
+    const char *lb_unset;  /* llama-bench's value for "not set" ("0x0"), or NULL */
+    const char *words;     /* label words, "%s" for the value ("ctx %s"); a boolean's
+                              words stand alone when it is on; NULL: not in labels */
 } eb_param;
 
 /* KV cache types llama-bench offers (-ctk/-ctv), by ggml's names. */
@@ -98,6 +118,28 @@ const eb_param *eb_param_by_flag(const char *flag);
 char eb_param_list_sep(const eb_param *p);
 /* Index of a row in eb_params. */
 size_t eb_param_index(const eb_param *p);
+
+/* The stored settings' rows, in table order (eb_params filtered by
+ * EB_PF_STORED): what the record's settings, the store's columns, the
+ * llama_bench view, the settings query and the analyses' labels are made
+ * from. */
+size_t eb_stored_settings(const eb_param **out, size_t cap);
+/* A stored setting's record key, its column, and the SQL type of the column. */
+const char *eb_setting_json(const eb_param *p);
+const char *eb_setting_column(const eb_param *p);
+const char *eb_setting_sql_type(const eb_param *p);
+/* Where the row's field lives in a run's configuration (NULL: not there). */
+const void *eb_param_config_field(const eb_param *p, const eb_run_config *cfg);
+/* A setting's value as the analyses compare it: text (NULL or "": a record
+ * stored before the setting, which ran at the default) normalised ("1" ->
+ * "on", "0.50" -> "0.5", any case -> lower). */
+void eb_setting_normalize(const eb_param *p, const char *text, char *out, size_t cap);
+/* Appends the setting's label words to out when text is not its default
+ * ("ctx 4096", "cold load"); returns whether it did. */
+bool eb_setting_label_add(const eb_param *p, const char *text, char *out, size_t cap);
+/* llama-bench's value (as JSON text: 1, "q8_0", true) in edgebench's terms
+ * and back: lb_values maps, lb_unset is no value (false). */
+bool eb_setting_from_lb(const eb_param *p, const char *lb_text, char *out, size_t cap);
 
 /* The one boolean parser: on/off, true/false, yes/no, 1/0 in any case. */
 bool eb_parse_bool(const char *s, bool *out);

@@ -1,6 +1,7 @@
 /* The study's section 6 formulas, Welch's test, the Pareto front, and the
  * grouping of stored runs into configurations. */
 #include "edgebench/analyze.h"
+#include "edgebench/params.h"
 #include "edgebench/stats.h"
 #include "edgebench/util.h"
 
@@ -198,32 +199,16 @@ static bool same_config(const eb_config *x, const eb_config *k)
            x->energy_estimate == k->energy_estimate && !strcmp(x->settings, k->settings);
 }
 
-void eb_settings_label(const char *n_ctx, const char *type_k, const char *type_v,
-                       const char *flash_attn, const char *n_depth, const char *load_mode,
-                       const char *cold_load, const char *cpu_strict, const char *poll,
-                       const char *n_parallel, const char *sustain_s, char *out, size_t cap)
+void eb_settings_label(const eb_table *t, size_t r, char *out, size_t cap)
 {
-    size_t n = 0;
+    const eb_param *rows[EB_PARAM_MAX];
+    size_t n = eb_stored_settings(rows, EB_PARAM_MAX);
     out[0] = '\0';
-#define ADD(...)                                                                                   \
-    do {                                                                                           \
-        if (n < cap) n += (size_t)snprintf(out + n, cap - n, "%s", n ? ", " : "");                 \
-        if (n < cap) n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__);                         \
-    } while (0)
-    /* NULL or empty: a trial stored before the column (the default then) */
-    if (n_ctx && n_ctx[0] && atoi(n_ctx) != 512) ADD("ctx %d", atoi(n_ctx));
-    const char *k = type_k && type_k[0] ? type_k : "f16", *v = type_v && type_v[0] ? type_v : "f16";
-    if (strcmp(k, "f16") != 0 || strcmp(v, "f16") != 0) ADD("KV %s/%s", k, v);
-    if (flash_attn && flash_attn[0] && strcmp(flash_attn, "auto") != 0)
-        ADD("flash attention %s", flash_attn);
-    if (n_depth && atoi(n_depth) > 0) ADD("depth %d", atoi(n_depth));
-    if (load_mode && load_mode[0] && strcmp(load_mode, "mmap") != 0) ADD("load %s", load_mode);
-    if (cold_load && atoi(cold_load) != 0) ADD("cold load");
-    if (cpu_strict && atoi(cpu_strict) != 0) ADD("strict CPU placement");
-    if (poll && poll[0] && atoi(poll) != 50) ADD("poll %d", atoi(poll));
-    if (n_parallel && atoi(n_parallel) > 1) ADD("%d sequences in parallel", atoi(n_parallel));
-    if (sustain_s && atof(sustain_s) > 0) ADD("sustained %g s", atof(sustain_s));
-#undef ADD
+    for (size_t i = 0; i < n && i < EB_PARAM_MAX; i++) {
+        if (!rows[i]->words) continue;
+        int c = eb_table_column(t, eb_setting_column(rows[i]));
+        eb_setting_label_add(rows[i], c >= 0 ? eb_table_cell(t, r, c) : NULL, out, cap);
+    }
 }
 
 static uint64_t config_hash(const eb_config *k)
@@ -270,12 +255,7 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         c_status = eb_table_column(runs, "status"),
         c_gpu = eb_table_column(runs, "gpu_layers_offloaded"),
         c_est = eb_table_column(runs, "energy_estimate");
-    static const char *const set_cols[] = {"n_ctx",   "type_k",     "type_v",    "flash_attn",
-                                           "n_depth", "load_mode",  "cold_load", "cpu_strict",
-                                           "poll",    "n_parallel", "sustain_s"};
-    int c_set[11];
-    for (int i = 0; i < 11; i++)
-        c_set[i] = eb_table_column(runs, set_cols[i]);
+    int c_par = eb_table_column(runs, "n_parallel");
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
         return eb_fail(err, EB_E_INTERNAL, "analysis: the runs table lacks its key columns");
     int c_av[EB_AV_COUNT];
@@ -296,12 +276,8 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         key.threads_gen = atoi(cell(runs, r, c_tg));
         key.gpu_layers = atoi(cell(runs, r, c_gpu));
         key.energy_estimate = atoi(cell(runs, r, c_est)) != 0;
-        eb_settings_label(cell(runs, r, c_set[0]), cell(runs, r, c_set[1]), cell(runs, r, c_set[2]),
-                          cell(runs, r, c_set[3]), cell(runs, r, c_set[4]), cell(runs, r, c_set[5]),
-                          cell(runs, r, c_set[6]), cell(runs, r, c_set[7]), cell(runs, r, c_set[8]),
-                          cell(runs, r, c_set[9]), cell(runs, r, c_set[10]), key.settings,
-                          sizeof key.settings);
-        key.n_parallel = atoi(cell(runs, r, c_set[9])) > 1 ? atoi(cell(runs, r, c_set[9])) : 1;
+        eb_settings_label(runs, r, key.settings, sizeof key.settings);
+        key.n_parallel = atoi(cell(runs, r, c_par)) > 1 ? atoi(cell(runs, r, c_par)) : 1;
         /* found by a hash of the key: one step per run however many
          * configurations the store holds */
         uint64_t h = config_hash(&key);

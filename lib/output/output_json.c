@@ -2,9 +2,11 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "edgebench/output.h"
+#include "edgebench/params.h"
 
 static cJSON *engine_json(const eb_run_result *r)
 {
@@ -73,27 +75,52 @@ static void add_lower(cJSON *o, const char *key, const char *v)
     cJSON_AddStringToObject(o, key, buf);
 }
 
-/* llama-bench's settings, by its field names, and what llama.cpp made of
- * them (the KV cache it allocated, whether flash attention ran). */
+/* The stored settings, each by its row's record key (eb_params), and what
+ * llama.cpp made of them (the KV cache it allocated, whether flash
+ * attention ran). */
 static void settings_json(cJSON *o, const eb_run_result *r)
 {
     const eb_run_config *c = &r->config;
-    add_lower(o, "type_k", c->type_k ? c->type_k : "f16");
-    add_lower(o, "type_v", c->type_v ? c->type_v : "f16");
-    add_lower(o, "flash_attn", c->flash_attn ? c->flash_attn : "auto");
+    const eb_param *rows[EB_PARAM_MAX];
+    size_t n = eb_stored_settings(rows, EB_PARAM_MAX);
+    for (size_t i = 0; i < n && i < EB_PARAM_MAX; i++) {
+        const eb_param *p = rows[i];
+        const void *f = eb_param_config_field(p, c);
+        const char *key = eb_setting_json(p);
+        if (!f) continue;
+        switch (p->field) {
+        case EB_FK_INT:
+            cJSON_AddNumberToObject(o, key, *(const int *)f);
+            break;
+        case EB_FK_U64:
+            cJSON_AddNumberToObject(o, key, (double)*(const uint64_t *)f);
+            break;
+        case EB_FK_DOUBLE:
+            eb_json_number(o, key, *(const double *)f / (p->scale > 0 ? p->scale : 1));
+            break;
+        case EB_FK_BOOL:
+            cJSON_AddBoolToObject(o, key, *(const bool *)f);
+            break;
+        case EB_FK_STR: {
+            const char *v = *(const char *const *)f;
+            if (!v) v = p->def;
+            if (!v) break;
+            if (p->type == EB_PT_CHOICE)
+                add_lower(o, key, v);
+            else
+                cJSON_AddStringToObject(o, key, v);
+            break;
+        }
+        default:
+            break;
+        }
+    }
     const eb_ctx_info *ci = &r->ctx_info;
     if (r->has_ctx_info && ci->flash_attn >= 0)
         cJSON_AddBoolToObject(o, "flash_attn_used", ci->flash_attn == 1);
     else
         cJSON_AddNullToObject(o, "flash_attn_used");
-    cJSON_AddNumberToObject(o, "n_depth", c->n_depth);
-    add_lower(o, "load_mode", c->load_mode ? c->load_mode : "mmap");
-    cJSON_AddBoolToObject(o, "cold_load", c->cold_load);
     if (r->cold_load_note[0]) cJSON_AddStringToObject(o, "cold_load_note", r->cold_load_note);
-    cJSON_AddBoolToObject(o, "cpu_strict", c->cpu_strict);
-    cJSON_AddNumberToObject(o, "poll", c->poll);
-    cJSON_AddNumberToObject(o, "n_parallel", c->n_parallel > 1 ? c->n_parallel : 1);
-    if (c->sustain_s > 0) cJSON_AddNumberToObject(o, "duration", c->sustain_s);
     if (!r->has_ctx_info) return;
     cJSON *kv = cJSON_AddObjectToObject(o, "kv_cache");
     if (ci->type_k[0]) cJSON_AddStringToObject(kv, "type_k", ci->type_k);
@@ -113,19 +140,11 @@ static cJSON *config_json(const eb_run_result *r)
     if (c->n_prompt_random == 0 && c->prompt_text)
         cJSON_AddStringToObject(o, "prompt", c->prompt_text);
     cJSON_AddNumberToObject(o, "n_prompt", r->n_prompt);
-    cJSON_AddNumberToObject(o, "n_gen", c->n_gen);
-    cJSON_AddNumberToObject(o, "n_ctx", c->n_ctx);
-    cJSON_AddNumberToObject(o, "threads_prefill", c->threads_prefill);
-    cJSON_AddNumberToObject(o, "threads_gen", c->threads_gen);
-    cJSON_AddNumberToObject(o, "n_batch", c->n_batch);
-    cJSON_AddNumberToObject(o, "n_ubatch", c->n_ubatch);
-    cJSON_AddNumberToObject(o, "n_gpu_layers", c->n_gpu_layers);
     cJSON_AddItemToObject(o, "offload", offload_json(&r->model.offload));
     settings_json(o, r);
     cJSON_AddNumberToObject(o, "reps", c->reps);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
-    if (c->cpu_affinity) cJSON_AddStringToObject(o, "cpus", c->cpu_affinity);
     cJSON_AddNumberToObject(o, "pause_s", c->pause_s);
     if (c->cool_below_c > 0) cJSON_AddNumberToObject(o, "cool_below_c", c->cool_below_c);
     return o;

@@ -7,6 +7,7 @@
 
 #include "edgebench/util.h"
 #include "store_impl.h"
+#include "store_settings.h"
 
 /* ---- tables ---- */
 
@@ -210,6 +211,7 @@ eb_status eb_store_open_version(const char *spec, int max_version, eb_store **ou
     }
     eb_status st = s->be->open(s, target, err);
     if (st == EB_OK) st = eb_store_migrate(s, max_version, err);
+    if (st == EB_OK) st = eb_store_sync_settings(s, err);
     if (st != EB_OK) {
         eb_store_close(s);
         return st;

@@ -47,6 +47,8 @@ struct eb_store {
     void *conn;
     int version;
     char name[1024];
+    /* " a b c ": the trials table's columns (store_settings.c) */
+    char trial_columns[4096];
     bool in_batch; /* eb_store_batch_begin: records go in as savepoints of one transaction */
     /* Sees every statement with parameters that goes through eb_sq_query:
      * the tests check each one's query plan. */

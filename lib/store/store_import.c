@@ -12,6 +12,7 @@
 
 #include "edgebench/util.h"
 #include "store_impl.h"
+#include "store_settings.h"
 
 static double num(const cJSON *o, const char *key)
 {
@@ -31,38 +32,19 @@ static void copy_num(cJSON *to, const char *to_key, const cJSON *from, const cha
     if (cJSON_IsNumber(v)) cJSON_AddNumberToObject(to, to_key, v->valuedouble);
 }
 
-/* llama-bench's settings in edgebench's terms: flash_attn -1/0/1 (or a
- * boolean before it had auto) as auto/on/off, use_mmap (before load_mode)
- * as mmap/none, cpu_mask "0x0" as no mask. */
-static void lb_settings(cJSON *cfg, const cJSON *row)
+/* llama-bench's settings in edgebench's terms, each by its row in the
+ * parameter table (lb_field, lb_values, lb_unset); use_mmap, which
+ * llama-bench had before load_mode, as mmap/none. */
+static eb_status lb_settings(cJSON *cfg, const cJSON *row, eb_error *err)
 {
-    const cJSON *v;
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(row, "type_k")))
-        cJSON_AddStringToObject(cfg, "type_k", v->valuestring);
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(row, "type_v")))
-        cJSON_AddStringToObject(cfg, "type_v", v->valuestring);
-    v = cJSON_GetObjectItemCaseSensitive(row, "flash_attn");
-    if (cJSON_IsBool(v) || cJSON_IsNumber(v)) {
-        int fa = cJSON_IsBool(v) ? cJSON_IsTrue(v) : (int)v->valuedouble;
-        cJSON_AddStringToObject(cfg, "flash_attn", fa > 0 ? "on" : fa == 0 ? "off" : "auto");
-    }
-    copy_num(cfg, "n_depth", row, "n_depth");
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(row, "load_mode")))
-        cJSON_AddStringToObject(cfg, "load_mode", v->valuestring);
-    else if (cJSON_IsBool(v = cJSON_GetObjectItemCaseSensitive(row, "use_mmap")))
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "use_mmap");
+    if (!cJSON_GetObjectItemCaseSensitive(row, "load_mode") && cJSON_IsBool(v))
         cJSON_AddStringToObject(cfg, "load_mode", cJSON_IsTrue(v) ? "mmap" : "none");
-    v = cJSON_GetObjectItemCaseSensitive(row, "cpu_strict");
-    if (cJSON_IsBool(v) || cJSON_IsNumber(v))
-        cJSON_AddBoolToObject(cfg, "cpu_strict",
-                              cJSON_IsBool(v) ? cJSON_IsTrue(v) : v->valuedouble != 0);
-    copy_num(cfg, "poll", row, "poll");
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(row, "cpu_mask")) &&
-        strcmp(v->valuestring, "0x0") != 0)
-        cJSON_AddStringToObject(cfg, "cpus", v->valuestring);
+    return eb_store_lb_settings(cfg, row, err);
 }
 
 /* One llama-bench row (one test) as an edgebench record. */
-static cJSON *from_llama_bench(const cJSON *row)
+static cJSON *from_llama_bench(const cJSON *row, eb_error *err)
 {
     cJSON *rec = cJSON_CreateObject();
     /* the key of a test is its content, however the file was laid out */
@@ -109,10 +91,10 @@ static cJSON *from_llama_bench(const cJSON *row)
     cJSON_AddNumberToObject(cfg, "n_gen", ng);
     copy_num(cfg, "threads_prefill", row, "n_threads");
     copy_num(cfg, "threads_gen", row, "n_threads");
-    copy_num(cfg, "n_batch", row, "n_batch");
-    copy_num(cfg, "n_ubatch", row, "n_ubatch");
-    copy_num(cfg, "n_gpu_layers", row, "n_gpu_layers");
-    lb_settings(cfg, row);
+    if (lb_settings(cfg, row, err) != EB_OK) {
+        cJSON_Delete(rec);
+        return NULL;
+    }
     cJSON *reps = cJSON_AddArrayToObject(res, "reps");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(row, "samples_ns");
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(row, "samples_ts");
@@ -145,13 +127,14 @@ static cJSON *from_llama_bench(const cJSON *row)
     return rec;
 }
 
-/* Any object the importer knows, as a record; NULL when it is none. */
-static cJSON *as_record(const cJSON *o)
+/* Any object the importer knows, as a record; NULL when it is none (or
+ * with err set, when it is one with a bad value). */
+static cJSON *as_record(const cJSON *o, eb_error *err)
 {
     if (!cJSON_IsObject(o)) return NULL;
     if (cJSON_GetObjectItemCaseSensitive(o, "avg_ns") &&
         cJSON_GetObjectItemCaseSensitive(o, "model_filename"))
-        return from_llama_bench(o);
+        return from_llama_bench(o, err);
     if (cJSON_GetObjectItemCaseSensitive(o, "status") &&
         cJSON_GetObjectItemCaseSensitive(o, "result"))
         return cJSON_Duplicate(o, 1);
@@ -206,7 +189,9 @@ static eb_status already_stored(eb_store *s, bool quality, const char *canon, bo
 static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size_t *n,
                             eb_error *err)
 {
-    cJSON *rec = as_record(o);
+    eb_error bad = {0};
+    cJSON *rec = as_record(o, &bad);
+    if (!rec && bad.status != EB_OK) return eb_fail(err, bad.status, "%s: %s", where, bad.msg);
     if (!rec)
         return eb_fail(err, EB_E_INVALID_ARG,
                        "%s: neither a llama-bench result nor an edgebench record", where);

@@ -10,7 +10,7 @@
 #include "store_impl.h"
 
 /* Parameters of one statement: the most any insert of a record binds. */
-#define MAXP 48
+#define MAXP 96
 typedef struct params {
     int n;
     bool overflow; /* more than MAXP: the statement is not run */

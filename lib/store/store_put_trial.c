@@ -9,58 +9,7 @@
 
 #include "edgebench/util.h"
 #include "store_put_impl.h"
-
-/* llama-bench's settings (schema 8), by its field names. */
-static const char settings_columns[] =
-    ", type_k, type_v, flash_attn, flash_attn_used, n_depth, load_mode, cold_load, cpu_strict,"
-    " poll, n_parallel, sustain_s, cpu_mask, kv_cache_mib";
-
-/* --cpus 0-3,6 as llama-bench's mask, 0x4f; a mask stays as it is. */
-static void cpu_mask_param(params *p, const cJSON *cfg, char *out, size_t cap)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, "cpus");
-    if (!cJSON_IsString(v) || strncmp(v->valuestring, "0x", 2) == 0) {
-        sp_p_json(p, cfg, "cpus");
-        return;
-    }
-    unsigned char bits[1024 / 8] = {0};
-    int top = -1;
-    for (const char *c = v->valuestring; *c;) {
-        char *end;
-        long a = strtol(c, &end, 10), b = a;
-        if (end == c || a < 0 || a >= 1024) break;
-        if (*end == '-') b = strtol(end + 1, &end, 10);
-        for (long i = a; i <= b && i < 1024; i++) {
-            bits[i / 8] |= (unsigned char)(1u << (i % 8));
-            if (i > top) top = (int)i;
-        }
-        c = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') break;
-    }
-    if (top < 0) {
-        sp_p_str(p, NULL);
-        return;
-    }
-    size_t n = (size_t)snprintf(out, cap, "0x");
-    for (int nib = top / 4; nib >= 0 && n + 1 < cap; nib--)
-        out[n++] = "0123456789abcdef"[(bits[nib / 2] >> (nib % 2 * 4)) & 0xf];
-    out[n] = '\0';
-    sp_p_str(p, out);
-}
-
-/* A run's config holds them (older records do not: NULL); a failed
- * trial's plan config holds those its plan set. */
-static void put_settings(params *p, const cJSON *cfg, bool is_result, char *mask, size_t cap)
-{
-    static const char *const keys[] = {"type_k",  "type_v",     "flash_attn", "flash_attn_used",
-                                       "n_depth", "load_mode",  "cold_load",  "cpu_strict",
-                                       "poll",    "n_parallel", "duration"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        sp_p_json(p, cfg, keys[i]);
-    cpu_mask_param(p, cfg, mask, cap);
-    const cJSON *kv = is_result ? sp_jobj(cfg, "kv_cache") : NULL;
-    sp_p_json(p, kv, "size_mib");
-}
+#include "store_settings.h"
 
 eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long long *trial_id,
                        eb_error *err)
@@ -89,16 +38,7 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
     sp_p_str(&p, started);
     sp_p_str(&p, now);
     sp_p_json(&p, rec, "duration_s");
-    static const char *const cfg_keys[] = {"n_prompt",    "n_gen",   "n_ctx",    "threads_prefill",
-                                           "threads_gen", "n_batch", "n_ubatch", "n_gpu_layers"};
-    static const char *const plan_keys[] = {"n_prompt", "n_gen", "ctx",    "threads_prefill",
-                                            "threads",  "batch", "ubatch", "ngl"};
-    for (int i = 0; i < 8; i++) {
-        if (cfg)
-            sp_p_json(&p, cfg, cfg_keys[i]);
-        else
-            sp_p_json(&p, planned ? planned : plan_cfg, plan_keys[i]);
-    }
+    sp_p_json(&p, cfg ? cfg : planned ? planned : plan_cfg, "n_prompt");
     const char *gov = sp_jtext(plan_cfg, "governor", p.buf[p.n], sizeof p.buf[p.n]);
     if (!gov) gov = sp_jtext(meas, "governors", p.buf[p.n], sizeof p.buf[p.n]);
     sp_p_str(&p, gov && gov[0] ? gov : NULL);
@@ -118,18 +58,26 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
     /* from schema 7 the record has a table of its own */
     bool own_table = s->version >= 7;
     if (!own_table) sp_p_str(&p, rec_text);
-    /* from schema 8 llama-bench's settings have columns */
-    char mask[1024 / 4 + 4]; /* 1024 CPUs */
-    if (s->version >= 8)
-        put_settings(&p, cfg ? cfg : planned ? planned : plan_cfg, cfg != NULL, mask, sizeof mask);
-    char sql[1536];
+    /* the stored settings (eb_params' EB_PF_STORED rows) the store has columns for */
+    char mask[1024 / 4 + 4], settings[2048]; /* 1024 CPUs */
+    eb_store_put_settings(s, &p,
+                          cfg       ? cfg
+                          : planned ? planned
+                                    : plan_cfg,
+                          cfg == NULL, settings, sizeof settings, mask, sizeof mask);
+    /* and what llama.cpp made of them (schema 8) */
+    if (s->version >= 8) {
+        sp_p_json(&p, cfg, "flash_attn_used");
+        sp_p_json(&p, sp_jobj(cfg, "kv_cache"), "size_mib");
+    }
+    char sql[4096];
     size_t n = (size_t)snprintf(
-        sql, sizeof sql, "%s%s%s) VALUES ($1",
+        sql, sizeof sql, "%s%s%s%s) VALUES ($1",
         "INSERT INTO trials (trial_key, source, device_id, build_id, model_id, plan, section,"
-        " status, reason, started_at, stored_at, duration_s, n_prompt, n_gen, n_ctx,"
-        " threads_prefill, threads_gen, n_batch, n_ubatch, n_gpu_layers, governor, power_mode,"
+        " status, reason, started_at, stored_at, duration_s, n_prompt, governor, power_mode,"
         " energy_source, config_json, system_json",
-        own_table ? "" : ", record_json", s->version >= 8 ? settings_columns : "");
+        own_table ? "" : ", record_json", settings,
+        s->version >= 8 ? ", flash_attn_used, kv_cache_mib" : "");
     for (int i = 2; i <= p.n; i++)
         n += (size_t)snprintf(sql + n, sizeof sql - n, ", $%d", i);
     snprintf(sql + n, sizeof sql - n, ") RETURNING id");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store_impl.h"
+#include "store_settings.h"
 
 /* A trial whose energy is the CPU-load x TDP model, not a measurement: its
  * energy source is the estimate's channel (lib/sensors/estimate.c). */
@@ -29,10 +30,8 @@ static const view_columns lb_view = {{"l.hostname", "l.board_model"},
                                      "l.test_time",
                                      "l.n_threads"};
 
-/* llama-bench's settings of a trial (schema 8), beside its threads. */
-#define EB_SETTINGS_SQL                                                                            \
-    " t.n_ctx, t.type_k, t.type_v, t.flash_attn, t.flash_attn_used, t.n_depth, t.load_mode,"       \
-    " t.cold_load, t.cpu_strict, t.poll, t.n_parallel, t.sustain_s, t.kv_cache_mib"
+/* The stored settings' columns (store_settings.c, from eb_params). */
+#define EB_SETTINGS_SQL " " EB_SETTINGS_MARK
 
 static const char trials_sql[] =
     "SELECT t.id AS trial_id, t.started_at, d.hostname AS device, m.name AS model, m.quant,"
@@ -247,17 +246,21 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                              : view == EB_VIEW_QUALITY   ? &quality_view
                              : view == EB_VIEW_PROBES    ? &probes_view
                                                          : &trial_view;
-    const char *base = view == EB_VIEW_TRIALS        ? trials_sql
-                       : view == EB_VIEW_RUNS        ? runs_sql
-                       : view == EB_VIEW_QUALITY     ? quality_sql
-                       : view == EB_VIEW_PROBES      ? probes_sql
-                       : view == EB_VIEW_ROOFLINE    ? roofline_sql
-                       : view == EB_VIEW_ANALYSIS    ? analysis_sql
-                       : view == EB_VIEW_DISTRIBUTED ? distributed_sql
-                                                     : lb_sql;
-    size_t cap = strlen(base) + 2048;
-    char *sql = malloc(cap);
-    if (!sql) return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    const char *base_sql = view == EB_VIEW_TRIALS        ? trials_sql
+                           : view == EB_VIEW_RUNS        ? runs_sql
+                           : view == EB_VIEW_QUALITY     ? quality_sql
+                           : view == EB_VIEW_PROBES      ? probes_sql
+                           : view == EB_VIEW_ROOFLINE    ? roofline_sql
+                           : view == EB_VIEW_ANALYSIS    ? analysis_sql
+                           : view == EB_VIEW_DISTRIBUTED ? distributed_sql
+                                                         : lb_sql;
+    char *base = eb_store_expand_settings(s, base_sql);
+    size_t cap = base ? strlen(base) + 2048 : 0;
+    char *sql = base ? malloc(cap) : NULL;
+    if (!sql) {
+        free(base);
+        return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    }
     size_t n = (size_t)snprintf(sql, cap, "%s WHERE %s", base,
                                 view == EB_VIEW_ANALYSIS      ? "r.warmup = 0 AND t.status = 'ok'"
                                 : view == EB_VIEW_DISTRIBUTED ? "t.status = 'ok'"
@@ -317,6 +320,7 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
     if (f->limit > 0) snprintf(sql + n, cap - n, " LIMIT %lld", f->limit);
     eb_status st = eb_sq_query(s, sql, np, p, NULL, out, err);
     free(sql);
+    free(base);
     if (st != EB_OK) return st;
     /* SQLite types cells, not columns: a column is numeric when its name
      * says so even if every cell is NULL. */

@@ -123,9 +123,9 @@ printf '[global]\npreset = tiny-llama\nn_gen = 8\nreps = 2\nwarmup = 0\nidle_s =
 "$eb" sweep "$work/kv.ini" --results "$work/kv.jsonl" --store "sqlite:$work/kv.db" -q 2>"$work/err"
 rc=$?
 "$eb" analyze optimal --store "sqlite:$work/kv.db" --format csv >"$work/opt.csv" 2>>"$work/err"
-[ "$rc" -eq 0 ] && grep -q "KV q8_0/f16, depth 32" "$work/opt.csv" && grep -q "depth 32" "$work/opt.csv" &&
+[ "$rc" -eq 0 ] && grep -q "K cache q8_0, depth 32" "$work/opt.csv" && grep -q "depth 32" "$work/opt.csv" &&
   [ "$(grep -c "depth 32" "$work/opt.csv")" -ge 2 ] &&
-  ok "sweep over type_k: two configurations, labelled 'KV q8_0/f16, depth 32' and 'depth 32'" ||
+  ok "sweep over type_k: two configurations, labelled 'K cache q8_0, depth 32' and 'depth 32'" ||
   bad "sweep/analyze (exit $rc): $(cat "$work/err") $(cat "$work/opt.csv")"
 
 # 7. failures are results: a trial over its memory keeps its configuration

@@ -443,6 +443,52 @@ static void test_keep_timeline_yes(void **state)
     eb_plan_free(&plan);
 }
 
+/* The stored settings: unique record keys and columns, a field in the run's
+ * configuration, label words shown only off the default, llama-bench's
+ * values mapped both ways. */
+static void test_stored_settings(void **state)
+{
+    (void)state;
+    const eb_param *rows[EB_PARAM_MAX];
+    size_t n = eb_stored_settings(rows, EB_PARAM_MAX);
+    assert_true(n > 10 && n <= EB_PARAM_MAX);
+    eb_run_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(rows[i]->flags & EB_PF_STORED);
+        assert_non_null(eb_param_config_field(rows[i], &cfg));
+        for (size_t j = i + 1; j < n; j++) {
+            assert_string_not_equal(eb_setting_json(rows[i]), eb_setting_json(rows[j]));
+            assert_string_not_equal(eb_setting_column(rows[i]), eb_setting_column(rows[j]));
+        }
+    }
+    char label[256] = "";
+    const eb_param *ctx = eb_param_find("ctx"), *fa = eb_param_find("flash_attn");
+    const eb_param *cold = eb_param_find("cold_load"), *cpus = eb_param_find("cpus");
+    /* at the default, or stored before the column (NULL): no words */
+    assert_false(eb_setting_label_add(ctx, "512", label, sizeof label));
+    assert_false(eb_setting_label_add(ctx, NULL, label, sizeof label));
+    assert_false(eb_setting_label_add(fa, "AUTO", label, sizeof label));
+    assert_false(eb_setting_label_add(cold, "0", label, sizeof label));
+    assert_string_equal(label, "");
+    assert_true(eb_setting_label_add(ctx, "4096", label, sizeof label));
+    assert_true(eb_setting_label_add(fa, "on", label, sizeof label));
+    assert_true(eb_setting_label_add(cold, "1", label, sizeof label));
+    assert_string_equal(label, "ctx 4096, flash attention on, cold load");
+    char v[64];
+    eb_setting_normalize(eb_param_find("duration"), "30.0", v, sizeof v);
+    assert_string_equal(v, "30");
+    /* llama-bench's flash_attn -1/0/1 (and true/false before auto) */
+    assert_true(eb_setting_from_lb(fa, "-1", v, sizeof v));
+    assert_string_equal(v, "auto");
+    assert_true(eb_setting_from_lb(fa, "true", v, sizeof v));
+    assert_string_equal(v, "on");
+    assert_false(eb_setting_from_lb(fa, "7", v, sizeof v));
+    assert_false(eb_setting_from_lb(cpus, "0x0", v, sizeof v));
+    assert_true(eb_setting_from_lb(cpus, "\"0xf\"", v, sizeof v));
+    assert_string_equal(v, "0xf");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_llama_bench_flags),
         cmocka_unit_test(test_settings_check),
         cmocka_unit_test(test_failure_reason),
+        cmocka_unit_test(test_stored_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
