@@ -128,6 +128,29 @@ rc=$?
   ok "sweep over type_k: two configurations, labelled 'K cache q8_0, depth 32' and 'depth 32'" ||
   bad "sweep/analyze (exit $rc): $(cat "$work/err") $(cat "$work/opt.csv")"
 
+# 6b. llama-bench's -ub/--ubatch-size, a stored setting made by its row alone:
+#     the record, the store's column, the llama_bench view and the analyses
+"$eb" run --preset tiny-llama -n 4 --reps 1 --warmup 0 -t 1 --idle-s 0 -q -ub 32 --format json \
+  -o "$work/ub.json" 2>"$work/err" &&
+  python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["config"]["n_ubatch"] == 32' "$work/ub.json" &&
+  ok "run -ub 32: config n_ubatch 32" || bad "run -ub: $(cat "$work/err")"
+printf '[global]\npreset = tiny-llama\nn_gen = 4\nreps = 2\nwarmup = 0\nidle_s = 0\npause = 0\ndrop_caches = off\nthreads = 1\nn_prompt = 64\nubatch = 512, 16\n' >"$work/ub.ini"
+"$eb" sweep "$work/ub.ini" --results "$work/ub.jsonl" --store "sqlite:$work/ub.db" -q 2>"$work/err"
+rc=$?
+"$eb" results --store "sqlite:$work/ub.db" --view llama-bench --format json >"$work/ubv.json" 2>>"$work/err"
+"$eb" results --store "sqlite:$work/ub.db" --format json >"$work/ubt.json" 2>>"$work/err"
+"$eb" analyze optimal --store "sqlite:$work/ub.db" --format csv >"$work/ubopt.csv" 2>>"$work/err"
+[ "$rc" -eq 0 ] && python3 - "$work/ubv.json" "$work/ubt.json" "$work/ubopt.csv" <<'PY' && ok "sweep over ubatch = 512, 16: stored (trials.n_ubatch, view n_ubatch 512 and 16), two configurations in the analyses, one labelled 'ubatch 16'" || bad "ubatch sweep (exit $rc): $(cat "$work/err")"
+import json, sys
+view = json.load(open(sys.argv[1]))
+assert sorted({r["n_ubatch"] for r in view}) == [16, 512], view
+trials = json.load(open(sys.argv[2]))
+assert sorted(int(t["n_ubatch"]) for t in trials) == [16, 512], trials
+opt = open(sys.argv[3]).read()
+gen = [l for l in opt.splitlines() if ",generation throughput," in l]
+assert len(gen) == 1 and "ubatch 16" in gen[0], opt
+PY
+
 # 7. failures are results: a trial over its memory keeps its configuration
 #    (model, type, threads, context, settings) and names the allocation
 if [ -n "${EB_EMULATED:-}${EB_SANITIZED:-}" ]; then

@@ -50,7 +50,7 @@ orig = json.load(open(sys.argv[1])) + [json.loads(l) for l in open(sys.argv[2])]
 view = [r for r in json.load(open(sys.argv[3])) if r["source"] == "llama-bench"]
 assert len(view) == len(orig) == 4, (len(view), len(orig))
 keys = ["build_commit", "cpu_info", "backends", "model_filename", "model_type", "model_size",
-        "model_n_params", "n_batch", "n_threads", "n_gpu_layers", "n_prompt", "n_gen",
+        "model_n_params", "n_batch", "n_ubatch", "n_threads", "n_gpu_layers", "n_prompt", "n_gen",
         "n_depth", "test_time", "avg_ns", "stddev_ns", "avg_ts", "stddev_ts", "samples_ns", "samples_ts"]
 for o in orig:
     m = [v for v in view if all(v[k] == o[k] for k in keys)]
