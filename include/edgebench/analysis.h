@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "edgebench/analyze.h"
 #include "edgebench/error.h"
@@ -30,9 +31,49 @@ typedef struct eb_analysis_opts {
  * 18.84 Wh battery, 20 cents/kWh, and so on. */
 void eb_analysis_defaults(eb_analysis_opts *o);
 
-/* kind: optimal, pareto, usability, battery, cost, breakeven, quant-effect
- * or roofline. A bad option (breakeven without its devices) is
- * EB_E_INVALID_ARG, no data to compare EB_E_NOT_AVAILABLE. */
+/* What an analysis reads from the store. */
+typedef enum eb_analysis_input {
+    EB_AI_CONFIGS,     /* the configurations of measured runs (eb_store_configs) */
+    EB_AI_TRIALS,      /* the trials view, failed trials included */
+    EB_AI_DISTRIBUTED, /* the distributed view */
+} eb_analysis_input;
+/* What it needs beside its input. */
+enum {
+    EB_AN_QUALITY = 1 << 0,  /* the quality view (eb_analysis_load_quality) */
+    EB_AN_ROOFLINE = 1 << 1, /* the roofline and probes views (eb_analysis_load_roofline) */
+};
+typedef struct eb_analysis_data {
+    const eb_config_set *set; /* EB_AI_CONFIGS */
+    const eb_table *trials;   /* EB_AI_TRIALS, EB_AI_DISTRIBUTED */
+} eb_analysis_data;
+
+/* One analysis: `analyze NAME`, its line of help, its input, its table,
+ * and what it assumed in words (NULL: its table says it all). A report
+ * shows those with a report_title. */
+typedef struct eb_analysis {
+    const char *name;
+    const char *answers;
+    eb_analysis_input input;
+    unsigned needs; /* EB_AN_* */
+    const char *report_title;
+    eb_status (*table)(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,
+                       eb_error *err);
+    void (*inputs)(FILE *f, const char *prefix, const eb_analysis_opts *o);
+} eb_analysis;
+
+extern const eb_analysis eb_analyses[];
+extern const size_t eb_analysis_count;
+/* The analysis of a name, or NULL. */
+const eb_analysis *eb_analysis_find(const char *name);
+/* "optimal, pareto, ...": every name, for messages. */
+void eb_analysis_names(char *out, size_t cap);
+/* EB_E_INVALID_ARG: "unknown analysis 'x' (known: optimal, ...)". */
+eb_status eb_analysis_unknown(const char *name, eb_error *err);
+
+/* The table of an analysis of the configurations (eb_analyses: input
+ * EB_AI_CONFIGS). An unknown kind is refused naming the known ones; a bad
+ * option (breakeven without its devices) is EB_E_INVALID_ARG, no data to
+ * compare EB_E_NOT_AVAILABLE. */
 eb_status eb_analysis_table(const char *kind, const eb_config_set *set, const eb_analysis_opts *o,
                             eb_table *out, eb_error *err);
 

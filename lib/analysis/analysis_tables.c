@@ -180,10 +180,12 @@ static void pareto(const eb_config_set *set, out_table *ot)
 }
 
 /* usability, battery and cost: one row per group from its best config */
-static void per_group(const eb_config_set *set, const eb_analysis_opts *o, const char *kind,
+typedef enum group_kind { GROUP_USABILITY, GROUP_BATTERY, GROUP_COST } group_kind;
+
+static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group_kind kind,
                       out_table *ot)
 {
-    bool usab = !strcmp(kind, "usability"), batt = !strcmp(kind, "battery");
+    bool usab = kind == GROUP_USABILITY, batt = kind == GROUP_BATTERY;
     const char *un[] = {"device", "model", "quant", "config", "gen_tps", "needed_tps", "meets"};
     const char *bn[] = {"device", "model", "quant", "config", "energy_per_run_j", "runs", "hours"};
     const char *cn[] = {"device",
@@ -437,34 +439,270 @@ eb_status eb_analysis_load_quality(eb_store *s, const eb_analysis_opts *o, eb_ta
     return eb_store_results(s, EB_VIEW_QUALITY, &o->f, out, err);
 }
 
+/* ---- the registry: each analysis once, with what it answers and needs ---- */
+
+static eb_status finish(out_table *ot, eb_status st, eb_table *out, eb_error *err)
+{
+    if (st == EB_OK && !ot->ok) st = eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
+    if (st != EB_OK) {
+        eb_table_free(&ot->t);
+        return st;
+    }
+    *out = ot->t;
+    return EB_OK;
+}
+
+static eb_status run_optimal(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,
+                             eb_error *err)
+{
+    out_table ot = {0};
+    optimal(d->set, o, &ot);
+    return finish(&ot, EB_OK, out, err);
+}
+
+static eb_status run_pareto(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,
+                            eb_error *err)
+{
+    (void)o;
+    out_table ot = {0};
+    pareto(d->set, &ot);
+    return finish(&ot, EB_OK, out, err);
+}
+
+#define PER_GROUP(fn, kind)                                                                        \
+    static eb_status fn(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,       \
+                        eb_error *err)                                                             \
+    {                                                                                              \
+        out_table ot = {0};                                                                        \
+        per_group(d->set, o, kind, &ot);                                                           \
+        return finish(&ot, EB_OK, out, err);                                                       \
+    }
+PER_GROUP(run_usability, GROUP_USABILITY)
+PER_GROUP(run_battery, GROUP_BATTERY)
+PER_GROUP(run_cost, GROUP_COST)
+#undef PER_GROUP
+
+static eb_status run_breakeven(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,
+                               eb_error *err)
+{
+    out_table ot = {0};
+    return finish(&ot, breakeven(d->set, o, &ot, err), out, err);
+}
+
+static eb_status run_quant_effect(const eb_analysis_data *d, const eb_analysis_opts *o,
+                                  eb_table *out, eb_error *err)
+{
+    out_table ot = {0};
+    return finish(&ot, quant_effect(d->set, o, &ot, err), out, err);
+}
+
+static eb_status run_roofline(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,
+                              eb_error *err)
+{
+    (void)d;
+    return eb_analysis_roofline(o, out, err);
+}
+
+static eb_status run_fleet(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,
+                           eb_error *err)
+{
+    (void)o;
+    return eb_fleet_spread_table(d->set, out, err);
+}
+
+static eb_status run_fit(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,
+                         eb_error *err)
+{
+    (void)o;
+    return eb_fit_table(d->trials, out, err);
+}
+
+static eb_status run_distributed(const eb_analysis_data *d, const eb_analysis_opts *o,
+                                 eb_table *out, eb_error *err)
+{
+    (void)o;
+    return eb_distributed_table(d->trials, out, err);
+}
+
+static void in_optimal(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    fprintf(f,
+            "%sinputs: mean of the runs per configuration; Welch's t-test against the "
+            "runner-up, significant below p = %g; a %d-resample bootstrap 95%% interval of "
+            "best minus runner-up; every configuration Welch's test cannot tell from the "
+            "best\n",
+            p, o->alpha, o->bootstrap);
+}
+
+static void in_pareto(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    (void)o;
+    fprintf(f,
+            "%sinputs: mean generation tokens/s (higher is better) and generation J/token "
+            "(lower is better) per configuration\n",
+            p);
+}
+
+static void in_usability(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    fprintf(f,
+            "%sinputs: reading speed %g words/s, %g words/token -> %.4g tokens/s needed; "
+            "the fastest generation configuration of each model\n",
+            p, o->words_per_s, o->words_per_token,
+            eb_reading_tokens_per_s(o->words_per_s, o->words_per_token));
+}
+
+static void in_battery(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    fprintf(f,
+            "%sinputs: battery %g Wh = %g J at 100%% utilisation (no idle time); the "
+            "configuration with the least energy per run\n"
+            "%scaveats: one prompt only; on-board sensors leave out peripherals and "
+            "power-supply losses; the least-energy configuration may be too slow in use: "
+            "read these as upper bounds\n",
+            p, o->capacity_wh, o->capacity_wh * 3600, p);
+}
+
+static void in_cost(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    fprintf(f,
+            "%sinputs: electricity %g cents/kWh; cloud %g / %g cents per million input / "
+            "output tokens; the least-energy configuration per phase; loading left out\n",
+            p, o->cents_per_kwh, o->cloud_in, o->cloud_out);
+}
+
+static void in_breakeven(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    fprintf(f,
+            "%sinputs: electricity %g cents/kWh; prices %g (%s) and %g (%s); "
+            "configuration: the %s of each device; utilisation is the dearer device's; "
+            "loading left out\n",
+            p, o->cents_per_kwh, o->price_a, o->device_a ? o->device_a : "?", o->price_b,
+            o->device_b ? o->device_b : "?",
+            o->pick && !strcmp(o->pick, "least-energy") ? "least generation energy per token"
+                                                        : "fastest in generation");
+}
+
+static void in_quant_effect(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    (void)o;
+    fprintf(f,
+            "%sinputs: each quantized configuration's mean over its runs divided by its "
+            "F16 (else BF16, F32) base's on the same device, threads, governor and power "
+            "mode; perplexity: the newest 'edgebench ppl' of each on the same corpus and "
+            "context; factors above 1 mean more than the base\n",
+            p);
+}
+
+static void in_roofline(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    (void)o;
+    fprintf(f,
+            "%sinputs: each trial's mean prefill and generation tokens/s; its model's "
+            "shape; its device's newest probe ('edgebench device probe') at the trial's "
+            "thread counts (else the nearest probed). Generation limit = bandwidth / (weights "
+            "streamed + KV cache at the mean depth) per token; prefill limit = the main "
+            "weight type's kernel GFLOP/s / (2 x matrix parameters, output matrix left out) "
+            "per token\n",
+            p);
+}
+
+static void in_fleet(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    (void)o;
+    fprintf(f,
+            "%sinputs: each device's mean generation tokens/s and J/token per configuration "
+            "(same board, model, type, threads, governor or power mode, and settings); the "
+            "coefficient of variation is the sample standard deviation over those means / "
+            "their mean; a configuration on one device only is left out\n",
+            p);
+}
+
+const eb_analysis eb_analyses[] = {
+    {"optimal",
+     "best configuration per device and model for each objective (prefill and generation "
+     "throughput, energy per token, action per token), with Welch's t-test against the "
+     "runner-up",
+     EB_AI_CONFIGS, 0, "Optimal configurations", run_optimal, in_optimal},
+    {"pareto", "configurations on the front of generation throughput vs energy/token",
+     EB_AI_CONFIGS, 0, NULL, run_pareto, in_pareto},
+    {"usability",
+     "does generation beat reading speed (--words-per-s 4, --words-per-token 0.75: 5.33 "
+     "tokens/s)",
+     EB_AI_CONFIGS, 0, "Usability (reading speed)", run_usability, in_usability},
+    {"battery",
+     "runs and hours on a battery (--capacity-wh 18.84) with the least-energy configuration",
+     EB_AI_CONFIGS, 0, "Battery", run_battery, in_battery},
+    {"cost",
+     "energy cost per million input/output tokens (--cents-per-kwh 20) beside cloud prices "
+     "(--cloud-input-cents 15 --cloud-output-cents 60)",
+     EB_AI_CONFIGS, 0, "Energy cost per million tokens", run_cost, in_cost},
+    {"breakeven",
+     "years until the dearer device pays back: --device-a NAME --price-a P --device-b NAME "
+     "--price-b P [--ratios 10:1,1:1,1:10] [--utilisations 0.25,0.5,0.75,1] "
+     "[--pick fastest|least-energy]",
+     EB_AI_CONFIGS, 0, NULL, run_breakeven, in_breakeven},
+    {"quant-effect",
+     "each quantized type against its 16-bit base: change factors of peak memory, throughput, "
+     "energy per token and perplexity, and the KL divergence ('edgebench ppl --kl-base') (the "
+     "study's Figs. 11-12)",
+     EB_AI_CONFIGS, EB_AN_QUALITY, NULL, run_quant_effect, in_quant_effect},
+    {"roofline",
+     "each trial against its device's probed ceilings ('edgebench device probe'): generation "
+     "vs memory bandwidth, prefill vs the kernels",
+     EB_AI_CONFIGS, EB_AN_ROOFLINE, NULL, run_roofline, in_roofline},
+    {"fleet",
+     "configurations measured on two or more devices of one board, side by side: mean, min and "
+     "max generation t/s, and the unit-to-unit coefficient of variation of t/s and J/token over "
+     "the devices' own means",
+     EB_AI_CONFIGS, 0,
+     "Fleet: the same configuration on devices of one board (unit-to-unit spread)", run_fleet,
+     in_fleet},
+    {"fit",
+     "where each model stopped fitting: per device, model, type and KV cache type, the largest "
+     "context that ran and the smallest that failed, and why",
+     EB_AI_TRIALS, 0, NULL, run_fit, NULL},
+    {"distributed",
+     "a model over RPC nodes ('run --rpc'): generation t/s, J/token of every device, TTFT and "
+     "the network's share of a token per number of nodes and link, beside the same model in "
+     "one process",
+     EB_AI_DISTRIBUTED, 0, NULL, run_distributed, NULL},
+};
+const size_t eb_analysis_count = sizeof eb_analyses / sizeof eb_analyses[0];
+
+const eb_analysis *eb_analysis_find(const char *name)
+{
+    for (size_t i = 0; name && i < eb_analysis_count; i++)
+        if (!strcmp(eb_analyses[i].name, name)) return &eb_analyses[i];
+    return NULL;
+}
+
+void eb_analysis_names(char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < eb_analysis_count && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", eb_analyses[i].name);
+}
+
+eb_status eb_analysis_unknown(const char *name, eb_error *err)
+{
+    char names[512];
+    eb_analysis_names(names, sizeof names);
+    return eb_fail(err, EB_E_INVALID_ARG, "unknown analysis '%s' (known: %s)", name ? name : "",
+                   names);
+}
+
 eb_status eb_analysis_table(const char *kind, const eb_config_set *set, const eb_analysis_opts *o,
                             eb_table *out, eb_error *err)
 {
-    out_table ot = {0};
-    eb_status st = EB_OK;
-    if (!strcmp(kind, "optimal"))
-        optimal(set, o, &ot);
-    else if (!strcmp(kind, "pareto"))
-        pareto(set, &ot);
-    else if (!strcmp(kind, "breakeven"))
-        st = breakeven(set, o, &ot, err);
-    else if (!strcmp(kind, "quant-effect"))
-        st = quant_effect(set, o, &ot, err);
-    else if (!strcmp(kind, "roofline")) {
-        st = eb_analysis_roofline(o, &ot.t, err);
-        ot.ok = st == EB_OK;
-    } else if (!strcmp(kind, "fleet")) {
-        st = eb_fleet_spread_table(set, &ot.t, err);
-        ot.ok = st == EB_OK;
-    } else
-        per_group(set, o, kind, &ot);
-    if (st == EB_OK && !ot.ok) st = eb_fail(err, EB_E_NO_MEMORY, "analysis: out of memory");
-    if (st != EB_OK) {
-        eb_table_free(&ot.t);
-        return st;
-    }
-    *out = ot.t;
-    return EB_OK;
+    const eb_analysis *a = eb_analysis_find(kind);
+    if (!a) return eb_analysis_unknown(kind, err);
+    if (a->input != EB_AI_CONFIGS)
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "analysis '%s' reads the trials, not the configurations", kind);
+    const eb_analysis_data d = {.set = set};
+    return a->table(&d, o, out, err);
 }
 
 void eb_analysis_defaults(eb_analysis_opts *o)

@@ -16,35 +16,13 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: edgebench analyze KIND [options]\n"
-          "KIND:\n"
-          "  optimal     best configuration per device and model for each objective (prefill and\n"
-          "              generation throughput, energy per token, action per token), with\n"
-          "              Welch's t-test against the runner-up\n"
-          "  pareto      configurations on the front of generation throughput vs energy/token\n"
-          "  usability   does generation beat reading speed (--words-per-s 4, --words-per-token\n"
-          "              0.75: 5.33 tokens/s)\n"
-          "  battery     runs and hours on a battery (--capacity-wh 18.84) with the least-energy\n"
-          "              configuration\n"
-          "  cost        energy cost per million input/output tokens (--cents-per-kwh 20) beside\n"
-          "              cloud prices (--cloud-input-cents 15 --cloud-output-cents 60)\n"
-          "  breakeven   years until the dearer device pays back: --device-a NAME --price-a P\n"
-          "              --device-b NAME --price-b P [--ratios 10:1,1:1,1:10]\n"
-          "              [--utilisations 0.25,0.5,0.75,1] [--pick fastest|least-energy]\n"
-          "  quant-effect  each quantized type against its 16-bit base: change factors of\n"
-          "              peak memory, throughput, energy per token and perplexity, and the KL\n"
-          "              divergence ('edgebench ppl --kl-base') (the study's Figs. 11-12)\n"
-          "  roofline    each trial against its device's probed ceilings ('edgebench device\n"
-          "              probe'): generation vs memory bandwidth, prefill vs the kernels\n"
-          "  fleet       configurations measured on two or more devices of one board, side by\n"
-          "              side: mean, min and max generation t/s, and the unit-to-unit coefficient\n"
-          "              of variation of t/s and J/token over the devices' own means\n"
-          "  fit         where each model stopped fitting: per device, model, type and KV cache\n"
-          "              type, the largest context that ran and the smallest that failed, and why\n"
-          "  distributed a model over RPC nodes ('run --rpc'): generation t/s, J/token of every\n"
-          "              device, TTFT and the network's share of a token per number of nodes\n"
-          "              and link, beside the same model in one process\n"
-          "Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
+    fputs("usage: edgebench analyze KIND [options]\nKIND:\n", f);
+    for (size_t i = 0; i < eb_analysis_count; i++) {
+        char first[32];
+        snprintf(first, sizeof first, "  %-12s", eb_analyses[i].name);
+        eb_print_wrapped(f, first, "              ", eb_analyses[i].answers, 92);
+    }
+    fputs("Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
           "        --format table|csv|json|jsonl|md|sql, --alpha 0.05, --bootstrap 2000\n"
           "        (optimal: resamples for the interval of best minus runner-up; 0: none)\n",
           f);
@@ -52,16 +30,16 @@ static void usage(FILE *f)
 
 /* Failed trials included: the trials view, not the measured runs. */
 /* fit and distributed: a table from a view of the trials */
-static int analyze_trials_table(eb_store *s, const analyze_opts *o, const char *kind)
+static int analyze_trials_table(eb_store *s, const analyze_opts *o, const eb_analysis *a)
 {
     eb_error err = {0};
     eb_table trials = {0}, fit = {0};
-    bool dist = !strcmp(kind, "distributed");
+    bool dist = a->input == EB_AI_DISTRIBUTED;
     eb_status st =
         eb_store_results(s, dist ? EB_VIEW_DISTRIBUTED : EB_VIEW_TRIALS, &o->f, &trials, &err);
     eb_store_close(s);
-    if (st == EB_OK)
-        st = dist ? eb_distributed_table(&trials, &fit, &err) : eb_fit_table(&trials, &fit, &err);
+    const eb_analysis_data d = {.trials = &trials};
+    if (st == EB_OK) st = a->table(&d, o, &fit, &err);
     eb_table_free(&trials);
     if (st == EB_OK && fit.nrow == 0) {
         fprintf(stderr,
@@ -70,7 +48,7 @@ static int analyze_trials_table(eb_store *s, const analyze_opts *o, const char *
                 dist ? "trials with RPC nodes (run --rpc)" : "trials");
         return EXIT_FAILURE_RUN;
     }
-    if (st == EB_OK) st = eb_table_write(stdout, &fit, o->format, kind, &err);
+    if (st == EB_OK) st = eb_table_write(stdout, &fit, o->format, a->name, &err);
     eb_table_free(&fit);
     return st == EB_OK ? EXIT_OK : cli_report("analyze", &err);
 }
@@ -209,69 +187,8 @@ static void state_inputs(FILE *f, const char *kind, const analyze_opts *o, const
                 "x TDP ESTIMATE (--tdp), marked 'energy ESTIMATE' and ranked apart from measured "
                 "ones\n",
                 p, est, set->n);
-    if (!strcmp(kind, "optimal"))
-        fprintf(f,
-                "%sinputs: mean of the runs per configuration; Welch's t-test against the "
-                "runner-up, significant below p = %g; a %d-resample bootstrap 95%% interval of "
-                "best minus runner-up; every configuration Welch's test cannot tell from the "
-                "best\n",
-                p, o->alpha, o->bootstrap);
-    else if (!strcmp(kind, "pareto"))
-        fprintf(f,
-                "%sinputs: mean generation tokens/s (higher is better) and generation J/token "
-                "(lower is better) per configuration\n",
-                p);
-    else if (!strcmp(kind, "usability"))
-        fprintf(f,
-                "%sinputs: reading speed %g words/s, %g words/token -> %.4g tokens/s needed; "
-                "the fastest generation configuration of each model\n",
-                p, o->words_per_s, o->words_per_token,
-                eb_reading_tokens_per_s(o->words_per_s, o->words_per_token));
-    else if (!strcmp(kind, "battery"))
-        fprintf(f,
-                "%sinputs: battery %g Wh = %g J at 100%% utilisation (no idle time); the "
-                "configuration with the least energy per run\n"
-                "%scaveats: one prompt only; on-board sensors leave out peripherals and "
-                "power-supply losses; the least-energy configuration may be too slow in use: "
-                "read these as upper bounds\n",
-                p, o->capacity_wh, o->capacity_wh * 3600, p);
-    else if (!strcmp(kind, "cost"))
-        fprintf(f,
-                "%sinputs: electricity %g cents/kWh; cloud %g / %g cents per million input / "
-                "output tokens; the least-energy configuration per phase; loading left out\n",
-                p, o->cents_per_kwh, o->cloud_in, o->cloud_out);
-    else if (!strcmp(kind, "fleet"))
-        fprintf(f,
-                "%sinputs: each device's mean generation tokens/s and J/token per configuration "
-                "(same board, model, type, threads, governor or power mode, and settings); the "
-                "coefficient of variation is the sample standard deviation over those means / "
-                "their mean; a configuration on one device only is left out\n",
-                p);
-    else if (!strcmp(kind, "roofline"))
-        fprintf(f,
-                "%sinputs: each trial's mean prefill and generation tokens/s; its model's "
-                "shape; its device's newest probe ('edgebench device probe') at the trial's "
-                "thread counts (else the nearest probed). Generation limit = bandwidth / (weights "
-                "streamed + KV cache at the mean depth) per token; prefill limit = the main "
-                "weight type's kernel GFLOP/s / (2 x matrix parameters, output matrix left out) "
-                "per token\n",
-                p);
-    else if (!strcmp(kind, "quant-effect"))
-        fprintf(f,
-                "%sinputs: each quantized configuration's mean over its runs divided by its "
-                "F16 (else BF16, F32) base's on the same device, threads, governor and power "
-                "mode; perplexity: the newest 'edgebench ppl' of each on the same corpus and "
-                "context; factors above 1 mean more than the base\n",
-                p);
-    else
-        fprintf(f,
-                "%sinputs: electricity %g cents/kWh; prices %g (%s) and %g (%s); "
-                "configuration: the %s of each device; utilisation is the dearer device's; "
-                "loading left out\n",
-                p, o->cents_per_kwh, o->price_a, o->device_a ? o->device_a : "?", o->price_b,
-                o->device_b ? o->device_b : "?",
-                o->pick && !strcmp(o->pick, "least-energy") ? "least generation energy per token"
-                                                            : "fastest in generation");
+    const eb_analysis *a = eb_analysis_find(kind);
+    if (a && a->inputs) a->inputs(f, p, o);
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -281,19 +198,11 @@ int cmd_analyze(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *kind = argv[1];
-    static const char *const kinds[] = {"optimal", "pareto",    "usability",    "battery",
-                                        "cost",    "breakeven", "quant-effect", "roofline",
-                                        "fit",     "fleet",     "distributed",  NULL};
-    bool known = false;
-    for (const char *const *k = kinds; *k; k++)
-        known = known || !strcmp(*k, kind);
-    if (!known) {
-        fprintf(
-            stderr,
-            "edgebench analyze: invalid_argument: unknown analysis '%s' (optimal, "
-            "pareto, usability, battery, cost, breakeven, quant-effect, roofline, fit, fleet or "
-            "distributed)\n",
-            kind);
+    const eb_analysis *an = eb_analysis_find(kind);
+    if (!an) {
+        eb_error unknown = {0};
+        eb_analysis_unknown(kind, &unknown);
+        cli_report("analyze", &unknown);
         return EXIT_USAGE;
     }
     analyze_opts o;
@@ -341,14 +250,13 @@ int cmd_analyze(int argc, char **argv)
     eb_error err = {0};
     eb_store *s = NULL;
     if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
-    if (!strcmp(kind, "fit") || !strcmp(kind, "distributed"))
-        return analyze_trials_table(s, &o, kind);
+    if (an->input != EB_AI_CONFIGS) return analyze_trials_table(s, &o, an);
     eb_config_set set = {0};
     eb_table quality = {0}, rl_trials = {0}, probes = {0};
     eb_status st = eb_store_configs(s, &o.f, &set, &err);
-    if (st == EB_OK && !strcmp(kind, "quant-effect"))
+    if (st == EB_OK && (an->needs & EB_AN_QUALITY))
         st = eb_analysis_load_quality(s, &o, &quality, &err);
-    if (st == EB_OK && !strcmp(kind, "roofline"))
+    if (st == EB_OK && (an->needs & EB_AN_ROOFLINE))
         st = eb_analysis_load_roofline(s, &o, &rl_trials, &probes, &err);
     o.quality = &quality;
     o.roofline_trials = &rl_trials;

@@ -372,17 +372,17 @@ static void breakeven(report *r, const eb_config_set *set, const analyze_opts *o
     eb_table_free(&t);
 }
 
+/* Every analysis of the configurations that has a report title (eb_analyses),
+ * with what it assumed; one whose table is empty (the fleet with one device
+ * of each board) says nothing and is left out. */
 static void tables(report *r, const eb_config_set *set, const analyze_opts *o)
 {
-    static const char *const kinds[] = {"optimal", "usability", "battery", "cost", "fleet"};
-    static const char *const titles[] = {
-        "Optimal configurations", "Usability (reading speed)", "Battery",
-        "Energy cost per million tokens",
-        "Fleet: the same configuration on devices of one board (unit-to-unit spread)"};
-    for (int k = 0; k < 5; k++) {
+    for (size_t k = 0; k < eb_analysis_count; k++) {
+        const eb_analysis *a = &eb_analyses[k];
+        if (!a->report_title || a->input != EB_AI_CONFIGS) continue;
         eb_table t;
-        if (analyze_table(kinds[k], set, o, &t) != EXIT_OK) continue;
-        if (k == 4 && t.nrow == 0) { /* one device of each board: no spread to show */
+        if (analyze_table(a->name, set, o, &t) != EXIT_OK) continue;
+        if (t.nrow == 0) {
             eb_table_free(&t);
             continue;
         }
@@ -390,12 +390,12 @@ static void tables(report *r, const eb_config_set *set, const analyze_opts *o)
         size_t len = 0;
         FILE *mem = open_memstream(&text, &len);
         if (mem) {
-            analyze_state_inputs(mem, kinds[k], o, set, false);
+            analyze_state_inputs(mem, a->name, o, set, false);
             fclose(mem);
             report_text(r, text);
         }
         free(text);
-        report_table(r, titles[k], &t);
+        report_table(r, a->report_title, &t);
         eb_table_free(&t);
     }
 }
