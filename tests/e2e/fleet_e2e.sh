@@ -12,7 +12,7 @@ fixtures="$(cd "$(dirname "$0")/../fixtures" && pwd)"
 pg=${EB_TEST_PG_FLEET:-}
 pgdir=${EB_TEST_PG_DIR:-}
 if [ -z "$pg" ] || [ -z "$pgdir" ]; then
-  echo "skip - fleet: no PostgreSQL server for the tests (EB_TEST_PG_FLEET)"
+  skip "fleet: no PostgreSQL server for the tests (EB_TEST_PG_FLEET)"
   finish
   exit $?
 fi
@@ -163,7 +163,7 @@ mkdir -p "$work/f1"
 row=$(sql "SELECT i.state || ':' || i.attempts || ':' || (SELECT count(*) FROM trials t WHERE t.id = i.trial_id AND t.status = 'failed') FROM fleet_items i JOIN fleet_plans p ON p.id = i.plan_id WHERE p.name = 'failing'")
 reason=$(sql "SELECT t.reason FROM fleet_items i JOIN fleet_plans p ON p.id = i.plan_id JOIN trials t ON t.id = i.trial_id WHERE p.name = 'failing'")
 if [ -n "${EB_EMULATED:-}" ]; then
-  echo "skip - a failing trial: memory_limit cannot fail it under qemu-user, which ignores setrlimit(RLIMIT_AS) ($EB_EMULATED); got '$row'"
+  skip "a failing trial: memory_limit cannot fail it under qemu-user, which ignores setrlimit(RLIMIT_AS) ($EB_EMULATED); got '$row'"
 else
   [ "$row" = "failed:2:1" ] && [ -n "$reason" ] && ok "a failing trial: 2 attempts, then recorded failed once ($(echo "$reason" | cut -c1-60))" ||
     bad "failing trial: '$row' '$reason' $(cat "$work/f1/out")"

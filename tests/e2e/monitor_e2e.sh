@@ -11,7 +11,7 @@ fix=$(cd "$(dirname "$0")/../fixtures" && pwd)
 export EDGEBENCH_CACHE="$work/cache"
 mkdir -p "$EDGEBENCH_CACHE"
 if ! command -v tmux >/dev/null; then
-  echo "skip - no tmux (Debian's tmux): the terminal checks"
+  skip "no tmux (Debian's tmux): the terminal checks"
   finish
   exit $?
 fi

@@ -131,24 +131,17 @@ PY
   ok "report: Figs. 11 and 12 and the quantization-effect table" || bad "report: $(cat "$work/err")"
 
 # Bad input: a clear message and exit 2, never a crash.
-expect() { # want-text args...
-  local want=$1
-  shift
-  "$eb" ppl "$@" --no-store -q >/dev/null 2>"$work/err"
-  local rc=$?
-  [ $rc -eq 2 ] && grep -q "$want" "$work/err" || { echo "   rc=$rc: $(cat "$work/err")"; return 1; }
-}
 : >"$work/empty.txt"
 printf 'caf\xc3\xa9 ok \xff\xfe bad' >"$work/latin.txt"
 yes "The cat sat on the mat." | head -n 20 >"$work/short.txt"
 echo "not a base" >"$work/junk.lp"
-expect "is empty" -m "$llama" --corpus "$work/empty.txt" && ok "empty corpus" || bad "empty corpus"
-expect "not UTF-8 text: byte 0xff at offset 9" -m "$llama" --corpus "$work/latin.txt" && ok "non-UTF-8 corpus: the byte and its offset" || bad "non-UTF-8"
-expect "needs at least 1024 (two windows)" -m "$llama" --corpus "$work/short.txt" && ok "corpus shorter than two windows" || bad "short corpus"
-expect "supports a context of 2048 tokens" -m "$llama" --corpus "$corpus" -c 4096 && ok "context beyond what the model supports" || bad "context too large"
-expect "different vocabularies" -m "$qwen" --corpus "$corpus" --kl-base "$work/base.lp" && ok "base and model with different vocabularies" || bad "vocabularies"
-expect "not a file of base log-probabilities" -m "$llama" --corpus "$corpus" --kl-base "$work/junk.lp" && ok "a base file that is not one" || bad "junk base"
-expect "no corpus" -m "$llama" && ok "no corpus given" || bad "no corpus"
+expect_error "empty corpus" 2 "is empty" -- ppl -m "$llama" --corpus "$work/empty.txt" --no-store -q
+expect_error "non-UTF-8 corpus: the byte and its offset" 2 "not UTF-8 text: byte 0xff at offset 9" -- ppl -m "$llama" --corpus "$work/latin.txt" --no-store -q
+expect_error "corpus shorter than two windows" 2 "needs at least 1024 (two windows)" -- ppl -m "$llama" --corpus "$work/short.txt" --no-store -q
+expect_error "context beyond what the model supports" 2 "supports a context of 2048 tokens" -- ppl -m "$llama" --corpus "$corpus" -c 4096 --no-store -q
+expect_error "base and model with different vocabularies" 2 "different vocabularies" -- ppl -m "$qwen" --corpus "$corpus" --kl-base "$work/base.lp" --no-store -q
+expect_error "a base file that is not one" 2 "not a file of base log-probabilities" -- ppl -m "$llama" --corpus "$corpus" --kl-base "$work/junk.lp" --no-store -q
+expect_error "no corpus given" 2 "no corpus" -- ppl -m "$llama" --no-store -q
 
 # Quantization through llama.cpp's API.
 "$eb" model quantize "$llama" "$work/q8.gguf" Q8_0 2>"$work/err" && [ -s "$work/q8.gguf" ] &&

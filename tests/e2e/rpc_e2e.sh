@@ -242,7 +242,7 @@ else
   fi
 fi
 if [ -n "$ns_reason" ]; then
-  echo "skip - shaped links: $ns_reason"
+  skip "shaped links: $ns_reason"
 else
   np=$((base + 7))
   ip netns exec "$netns" "$eb" node --host 10.213.7.2 --port "$np" --threads 1 >"$work/node-ns.log" 2>&1 &
@@ -284,7 +284,7 @@ open(sys.argv[1].rsplit("/", 1)[0] + "/delay.txt", "w").write(
     "delay 1 -> 5 ms each way: network wait grew %.1f ms a token (%.1f round trips)" % (grow * 1e3, grow / 0.008))
 PY
   else
-    echo "skip - netem delay: the kernel has no netem qdisc (tc: $(tc qdisc add dev "$a" root netem delay 1ms 2>&1 | head -c 120)); the relay below delays instead"
+    skip "netem delay: the kernel has no netem qdisc (tc: $(tc qdisc add dev "$a" root netem delay 1ms 2>&1 | head -c 120)); the relay below delays instead"
   fi
 fi
 

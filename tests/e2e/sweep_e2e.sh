@@ -64,7 +64,7 @@ assert [r["status"] for r in recs] == want, [r.get("reason") for r in recs]
 assert recs[0]["reason"].startswith("timeout: killed after 1 s")
 assert os.environ.get("EB_EMULATED") or recs[1]["reason"], recs[1]
 PY
-[ -n "${EB_EMULATED:-}" ] && echo "skip - memory_limit failing a trial: qemu-user ignores setrlimit(RLIMIT_AS) ($EB_EMULATED)"
+[ -n "${EB_EMULATED:-}" ] && skip "memory_limit failing a trial: qemu-user ignores setrlimit(RLIMIT_AS) ($EB_EMULATED)"
 
 # 3. SIGINT part-way, then --resume runs exactly the rest
 cat >"$work/long.ini" <<INI

@@ -30,14 +30,7 @@ rows = json.load(open(sys.argv[2]))
 tg = [x for x in rows if x["test"] == "tg"][0]
 assert int(tg["n_parallel"]) == 4, tg
 PY
-expect_refused() { # NAME PATTERN ARGS...
-  local name=$1 pat=$2
-  shift 2
-  "$eb" "$@" >"$work/out" 2>&1
-  local rc=$?
-  [ "$rc" -ne 0 ] && grep -q -- "$pat" "$work/out" && ok "refused: $name" || bad "$name (exit $rc): $(cat "$work/out")"
-}
-expect_refused "parallel beyond the context's sequences" "n_parallel=8 sequences of" run "${tiny[@]}" --parallel 8 --n-prompt 64 -n 8 -c 512
+expect_error "refused: parallel beyond the context's sequences" any "n_parallel=8 sequences of" -- run "${tiny[@]}" --parallel 8 --n-prompt 64 -n 8 -c 512
 
 # 2. --duration 30 --window 10: per-window rows, the last/first ratio
 "$eb" run "${tiny[@]}" --n-prompt 16 -n 16 --duration 30 --window 10 --format json -o "$work/s.json" 2>"$work/err"
@@ -62,7 +55,7 @@ PY
 # 3. model fit under a memory limit: a cgroup where one can be made (else an
 #    address-space limit, said); the failed probes stored with their reason
 if [ -n "${EB_EMULATED:-}" ]; then
-  echo "skip - model fit: qemu-user ignores setrlimit(RLIMIT_AS) and a cgroup may not be made ($EB_EMULATED)"
+  skip "model fit: qemu-user ignores setrlimit(RLIMIT_AS) and a cgroup may not be made ($EB_EMULATED)"
 else
   "$eb" model fit --preset tiny-llama -t 1 --memory-limit 150 --max-ctx 1048576 --format json \
     --store "sqlite:$work/fit.db" -q >"$work/fit.json" 2>"$work/err"
@@ -89,7 +82,7 @@ PY
   # a tree with no cgroup: the address-space limit, and said so (under
   # AddressSanitizer that limit fails the sanitizer's own mapping first)
   if [ -n "${EB_SANITIZED:-}" ]; then
-    echo "skip - model fit under an address-space limit: AddressSanitizer's shadow memory does not fit it"
+    skip "model fit under an address-space limit: AddressSanitizer's shadow memory does not fit it"
   else
     "$eb" model fit --preset tiny-llama -t 1 --memory-limit 200 --sysfs-root "$fixtures/vm" --no-store \
       --format json -q >"$work/fit2.json" 2>"$work/err"
@@ -102,5 +95,5 @@ assert f["smallest_ctx_failed"] is not None and "address-space limit of 200 MiB"
 PY
   fi
 fi
-expect_refused "model fit: unknown cache type" "type_k must be one of\|cache-type-k\|type_k" model fit --preset tiny-llama -ctk q3_k
+expect_error "refused: model fit: unknown cache type" any "type_k must be one of\|cache-type-k\|type_k" -- model fit --preset tiny-llama -ctk q3_k
 finish
