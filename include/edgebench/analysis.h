@@ -10,6 +10,7 @@
 
 #include "edgebench/analyze.h"
 #include "edgebench/error.h"
+#include "edgebench/params.h"
 #include "edgebench/roofline.h"
 #include "edgebench/store.h"
 
@@ -20,15 +21,18 @@ typedef struct eb_analysis_opts {
     const char *device_a, *device_b, *ratios, *utilisations, *pick;
     double price_a, price_b;
     double alpha;
-    double bootstrap_d; /* --bootstrap as parsed; bootstrap is its whole value */
     int bootstrap;
     const eb_table *quality; /* the store's quality view, for quant-effect (may be NULL) */
     /* roofline: the store's roofline and probes views (may be NULL) */
     const eb_table *roofline_trials, *probes;
 } eb_analysis_opts;
 
-/* The study's assumptions: reading 4 words/s at 0.75 words/token, an
- * 18.84 Wh battery, 20 cents/kWh, and so on. */
+/* The analyses' options (`analyze`, `report`), one row each: flag, range,
+ * default (the study's assumptions: reading 4 words/s at 0.75 words/token,
+ * an 18.84 Wh battery, 20 cents/kWh, and so on). */
+extern const eb_param eb_analysis_options[];
+extern const size_t eb_analysis_option_count;
+/* Every option at its row's default; no prices (-1). */
 void eb_analysis_defaults(eb_analysis_opts *o);
 
 /* What an analysis reads from the store. */

@@ -57,6 +57,23 @@ enum {
     EB_PF_LB_PER_TEST = 1 << 7,
 };
 
+/* The commands whose options come from the table (eb_param.cmds). */
+enum {
+    EB_CMD_RUN = 1 << 0,  /* edgebench run (a row with a flag and cmds 0 is run's) */
+    EB_CMD_PPL = 1 << 1,  /* edgebench ppl */
+    EB_CMD_FIT = 1 << 2,  /* edgebench model fit */
+    EB_CMD_PLAN = 1 << 3, /* edgebench model plan */
+    EB_CMD_RESULTS = 1 << 4,
+    EB_CMD_ANALYZE = 1 << 5,
+    EB_CMD_NODE = 1 << 6,
+    EB_CMD_IMPORT = 1 << 7,
+    EB_CMD_SENSORS = 1 << 8,
+    EB_CMD_MONITOR = 1 << 9,
+    EB_CMD_REPORT = 1 << 10,
+};
+/* Every command's --help. */
+#define EB_CMD_ALL 0x7ffu
+
 typedef struct eb_param {
     const char *key; /* plan key; also the name in messages */
     eb_param_scope scope;
@@ -91,7 +108,15 @@ typedef struct eb_param {
     const char *lb_unset;  /* llama-bench's value for "not set" ("0x0"), or NULL */
     const char *words;     /* label words, "%s" for the value ("ctx %s"); a boolean's
                               words stand alone when it is on; NULL: not in labels */
+    unsigned cmds;         /* EB_CMD_* that take the flag; 0: run only */
 } eb_param;
+
+/* Whether a command takes the row's flag. */
+bool eb_param_takes(const eb_param *p, unsigned cmd);
+
+/* The most prompt and generated tokens a run (or a probe) takes. */
+#define EB_N_PROMPT_MAX (1 << 24)
+#define EB_N_GEN_MAX (1 << 20)
 
 /* KV cache types llama-bench offers (-ctk/-ctv), by ggml's names. */
 #define EB_KV_TYPES "f16|bf16|f32|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl"
@@ -111,7 +136,8 @@ const eb_param *eb_param_find(const char *key);
 const eb_param *eb_param_plan_key(const char *key);
 /* The plan key closest to an unknown one (edit distance), or NULL. */
 const eb_param *eb_param_suggest(const char *key);
-/* The row a `run` flag ("-t", "--threads", "--threads=4") belongs to. */
+/* The row a `run` flag ("-t", "--threads", "--threads=4") belongs to (run's
+ * rows only). */
 const eb_param *eb_param_by_flag(const char *flag);
 /* What separates a list of the parameter's values: ',', ';' (values that
  * hold commas, EB_PF_LIST_SEMI), or 0 (never a list, EB_PF_SINGLE). */
@@ -162,6 +188,12 @@ typedef struct eb_run_options {
     const char *fallback;
     const char *ceilings; /* a probe file instead of the store's newest probe */
     const char *pairs;    /* --thread-pairs G:P,... */
+    /* ppl's and model fit's own */
+    const char *corpus, *corpus_name, *save_base, *kl_base, *format_text_json;
+    int chunks, min_ctx, max_ctx, probe_n_prompt, probe_n_gen, plan_n_prompt;
+    /* the store's readers: a table's format and the filters of its rows */
+    const char *report_dir, *table_format, *filter_device, *filter_model, *filter_quant,
+        *filter_governor, *filter_since, *filter_until;
     bool no_store;
     bool quiet;
     bool verbose;
@@ -169,6 +201,9 @@ typedef struct eb_run_options {
     int memory_limit_mib;
     bool given[EB_PARAM_MAX]; /* which rows were given (not defaults) */
 } eb_run_options;
+
+/* Whether the option of a row (by key) was given, not defaulted. */
+bool eb_run_options_given(const eb_run_options *o, const char *key);
 
 /* Every field at its row's default (and the computed ones: all CPUs, the
  * study's prompt). */
@@ -178,6 +213,9 @@ void eb_run_options_defaults(eb_run_options *o);
  * run-configuration fields are checked by eb_run_config_validate, those of
  * front-end fields here). Text stays referenced, not copied. */
 eb_status eb_param_set(const eb_param *p, const char *text, eb_run_options *o, eb_error *err);
+
+/* Rows' defaults (those with one) into their fields at target. */
+void eb_param_rows_defaults(const eb_param *rows, size_t n, void *target);
 
 /* The table's defaults for the run's configuration (eb_run_config_defaults
  * calls it), and its ranges checked on a configuration, each message naming
@@ -191,12 +229,39 @@ eb_status eb_settings_check(const char *type_v, const char *flash_attn, int n_de
                             int n_gen, int n_ctx, int n_parallel, eb_error *err);
 eb_status eb_params_validate(const eb_run_config *cfg, eb_error *err);
 
+/* A command's own options: rows as eb_params' (scope EB_PS_CLI, cmds 0),
+ * their offsets into the command's own struct (target); their defaults are
+ * set and their values checked whole (type, range or choices) as they are
+ * parsed. given (n entries, may be NULL) says which were given. Positional
+ * arguments go to positional (at most max_positional; NULL: none taken). */
+typedef struct eb_cmd_rows {
+    const eb_param *rows;
+    size_t n;
+    void *target;
+    bool *given;
+    const char **positional;
+    int max_positional, n_positional;
+} eb_cmd_rows;
+
 /* Parses `edgebench run` options (argv[0] is the command's name) into o,
  * which eb_run_options_defaults has filled. Never prints. */
 eb_status eb_run_options_parse(int argc, char **argv, eb_run_options *o, eb_error *err);
+/* The same for any command of the table (EB_CMD_*): the rows it takes, each
+ * with its one range, default and message; for a command other than run
+ * (which checks as it starts) the configuration's ranges are checked too
+ * (eb_params_validate). */
+eb_status eb_cmd_options_parse(unsigned cmd, int argc, char **argv, eb_run_options *o,
+                               eb_error *err);
+/* The same with the command's own rows beside the table's (own may be NULL). */
+eb_status eb_cmd_parse(unsigned cmd, eb_cmd_rows *own, int argc, char **argv, eb_run_options *o,
+                       eb_error *err);
 
 /* `edgebench run --help`'s option lines and `sweep --help`'s key lines. */
 void eb_params_run_help(FILE *f);
+/* The option lines of a command (EB_CMD_*), and of its own rows (NULL:
+ * none) after them. */
+void eb_params_cmd_help(unsigned cmd, FILE *f);
+void eb_cmd_help(unsigned cmd, const eb_cmd_rows *own, FILE *f);
 void eb_params_plan_help(FILE *f);
 
 #endif

@@ -95,4 +95,7 @@ eb_status eb_file_drop_cache(const char *path, double *resident_pct, eb_error *e
 /* SHA-256 of a text as 64 hex digits: content keys of stored records. */
 void eb_sha256_text(const char *text, size_t len, char hex[65]);
 
+/* The formats a table is written in (eb_table_write), as a choice list. */
+#define EB_TABLE_FORMATS "table|csv|json|jsonl|md|sql"
+
 #endif

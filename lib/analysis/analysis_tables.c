@@ -704,21 +704,3 @@ eb_status eb_analysis_table(const char *kind, const eb_config_set *set, const eb
     const eb_analysis_data d = {.set = set};
     return a->table(&d, o, out, err);
 }
-
-void eb_analysis_defaults(eb_analysis_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->format = "table";
-    o->words_per_s = 4;
-    o->words_per_token = 0.75;
-    o->capacity_wh = 18.84;
-    o->cents_per_kwh = 20;
-    o->cloud_in = 15;
-    o->cloud_out = 60;
-    o->price_a = o->price_b = -1;
-    o->alpha = 0.05;
-    o->bootstrap = 2000;
-    o->bootstrap_d = 2000;
-    o->ratios = "10:1,1:1,1:10";
-    o->utilisations = "0.25,0.5,0.75,1";
-}

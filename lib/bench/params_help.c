@@ -43,28 +43,42 @@ static void range_text(const eb_param *p, char *out, size_t cap)
 
 void eb_params_run_help(FILE *f)
 {
-    for (size_t i = 0; i < eb_param_count; i++) {
-        const eb_param *p = &eb_params[i];
-        if (!p->flag) continue;
-        char mv[48], lhs[96], def[128], range[64];
-        metavar(p, mv, sizeof mv);
-        snprintf(lhs, sizeof lhs, "%s%c%s--%s%s%s", p->short_flag ? "-" : " ",
-                 p->short_flag ? p->short_flag : ' ', p->short_flag ? ", " : "  ", p->flag,
-                 p->type == EB_PT_BOOL ? "" : " ", p->type == EB_PT_BOOL ? "" : mv);
-        default_text(p, p->def, def, sizeof def);
-        range_text(p, range, sizeof range);
-        char first[128], text[1024];
-        snprintf(first, sizeof first, "  %-28s ", lhs);
-        snprintf(text, sizeof text, "%s%s%s", p->help, range, def);
-        /* a flag longer than its column starts its help on the next line */
-        if (strlen(lhs) > 28) {
-            fprintf(f, "  %s\n", lhs);
-            snprintf(first, sizeof first, "  %-28s ", "");
-        }
-        eb_print_wrapped(f, first, "                               ", text, 120);
-        if (p->alias) fprintf(f, "      --%-24s the same as --%s\n", p->alias, p->flag);
-        if (p->lb_flag) fprintf(f, "      -%-25s the same (llama-bench's flag)\n", p->lb_flag);
+    eb_params_cmd_help(EB_CMD_RUN, f);
+}
+
+static void row_help(const eb_param *p, FILE *f)
+{
+    char mv[48], lhs[96], def[128], range[64];
+    metavar(p, mv, sizeof mv);
+    snprintf(lhs, sizeof lhs, "%s%c%s--%s%s%s", p->short_flag ? "-" : " ",
+             p->short_flag ? p->short_flag : ' ', p->short_flag ? ", " : "  ", p->flag,
+             p->type == EB_PT_BOOL ? "" : " ", p->type == EB_PT_BOOL ? "" : mv);
+    default_text(p, p->def, def, sizeof def);
+    range_text(p, range, sizeof range);
+    char first[128], text[1024];
+    snprintf(first, sizeof first, "  %-28s ", lhs);
+    snprintf(text, sizeof text, "%s%s%s", p->help, range, def);
+    /* a flag longer than its column starts its help on the next line */
+    if (strlen(lhs) > 28) {
+        fprintf(f, "  %s\n", lhs);
+        snprintf(first, sizeof first, "  %-28s ", "");
     }
+    eb_print_wrapped(f, first, "                               ", text, 120);
+    if (p->alias) fprintf(f, "      --%-24s the same as --%s\n", p->alias, p->flag);
+    if (p->lb_flag) fprintf(f, "      -%-25s the same (llama-bench's flag)\n", p->lb_flag);
+}
+
+void eb_params_cmd_help(unsigned cmd, FILE *f)
+{
+    eb_cmd_help(cmd, NULL, f);
+}
+
+void eb_cmd_help(unsigned cmd, const eb_cmd_rows *own, FILE *f)
+{
+    for (size_t i = 0; i < eb_param_count; i++)
+        if (eb_param_takes(&eb_params[i], cmd)) row_help(&eb_params[i], f);
+    for (size_t i = 0; own && i < own->n; i++)
+        row_help(&own->rows[i], f);
 }
 
 void eb_params_plan_help(FILE *f)

@@ -166,6 +166,12 @@ eb_status eb_param_set(const eb_param *p, const char *text, eb_run_options *o, e
     return EB_OK;
 }
 
+void eb_param_rows_defaults(const eb_param *rows, size_t n, void *target)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].def && rows[i].field != EB_FK_NONE) store_field(&rows[i], rows[i].def, target);
+}
+
 void eb_params_config_defaults(eb_run_config *cfg)
 {
     for (size_t i = 0; i < eb_param_count; i++)
@@ -250,6 +256,12 @@ eb_status eb_settings_check(const char *type_v, const char *flash_attn, int n_de
     return EB_OK;
 }
 
+bool eb_run_options_given(const eb_run_options *o, const char *key)
+{
+    const eb_param *p = eb_param_find(key);
+    return p && o->given[eb_param_index(p)];
+}
+
 void eb_run_options_defaults(eb_run_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -260,42 +272,57 @@ void eb_run_options_defaults(eb_run_options *o)
     }
 }
 
-/* getopt's long options and short-option string, made from the table. */
-static eb_status build_getopt(struct option **longs, char **shorts, eb_error *err)
+bool eb_param_takes(const eb_param *p, unsigned cmd)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < eb_param_count; i++)
-        n += eb_params[i].flag ? 1 + (eb_params[i].alias != NULL) : 0;
-    *longs = calloc(n + 1, sizeof **longs);
-    *shorts = calloc(3 * eb_param_count + 2, 1);
-    if (!*longs || !*shorts) return eb_fail(err, EB_E_NO_MEMORY, "run options");
+    return p->flag && ((p->cmds ? p->cmds : (unsigned)EB_CMD_RUN) & cmd);
+}
+
+/* getopt's long options and short-option string of a command, made from
+ * the table's rows it takes (value 256 + row) and its own (256 +
+ * EB_PARAM_MAX + row). */
+static void add_getopt(const eb_param *p, int value, struct option *longs, size_t *k, char *shorts,
+                       size_t *s)
+{
+    /* a boolean is a switch: --no-store, --keep-timeline=off */
+    int has_arg = p->type == EB_PT_BOOL ? optional_argument : required_argument;
+    longs[(*k)++] = (struct option){p->flag, has_arg, NULL, value};
+    if (p->alias) longs[(*k)++] = (struct option){p->alias, has_arg, NULL, value};
+    if (p->short_flag) {
+        shorts[(*s)++] = p->short_flag;
+        if (p->type != EB_PT_BOOL) shorts[(*s)++] = ':';
+    }
+}
+
+static eb_status build_getopt(unsigned cmd, const eb_cmd_rows *own, struct option **longs,
+                              char **shorts, eb_error *err)
+{
+    size_t n_own = own ? own->n : 0;
+    *longs = calloc(2 * (eb_param_count + n_own) + 1, sizeof **longs);
+    *shorts = calloc(3 * (eb_param_count + n_own) + 2, 1);
+    if (!*longs || !*shorts) return eb_fail(err, EB_E_NO_MEMORY, "options");
     size_t k = 0, s = 0;
     (*shorts)[s++] = ':';
-    for (size_t i = 0; i < eb_param_count; i++) {
-        const eb_param *p = &eb_params[i];
-        if (!p->flag) continue;
-        /* a boolean is a switch: --no-store, --keep-timeline=off */
-        int has_arg = p->type == EB_PT_BOOL ? optional_argument : required_argument;
-        (*longs)[k++] = (struct option){p->flag, has_arg, NULL, 256 + (int)i};
-        if (p->alias) (*longs)[k++] = (struct option){p->alias, has_arg, NULL, 256 + (int)i};
-        if (p->short_flag) {
-            (*shorts)[s++] = p->short_flag;
-            if (p->type != EB_PT_BOOL) (*shorts)[s++] = ':';
-        }
-    }
+    for (size_t i = 0; i < eb_param_count; i++)
+        if (eb_param_takes(&eb_params[i], cmd))
+            add_getopt(&eb_params[i], 256 + (int)i, *longs, &k, *shorts, &s);
+    for (size_t i = 0; i < n_own; i++)
+        add_getopt(&own->rows[i], 256 + EB_PARAM_MAX + (int)i, *longs, &k, *shorts, &s);
     return EB_OK;
 }
 
-static const eb_param *by_short(int c)
+static const eb_param *by_short(unsigned cmd, const eb_cmd_rows *own, int c)
 {
     for (size_t i = 0; i < eb_param_count; i++)
-        if (eb_params[i].flag && eb_params[i].short_flag == c) return &eb_params[i];
+        if (eb_param_takes(&eb_params[i], cmd) && eb_params[i].short_flag == c)
+            return &eb_params[i];
+    for (size_t i = 0; own && i < own->n; i++)
+        if (own->rows[i].short_flag == c) return &own->rows[i];
     return NULL;
 }
 
 /* llama-bench's single-dash long flags (-ctk q8_0, -fa on) read as their
  * rows' long options; the rest of argv is left as it is. */
-static char **llama_bench_flags(int argc, char **argv)
+static char **llama_bench_flags(unsigned cmd, int argc, char **argv)
 {
     char **out = calloc((size_t)argc + 1, sizeof *out);
     if (!out) return NULL;
@@ -304,7 +331,7 @@ static char **llama_bench_flags(int argc, char **argv)
         if (i == 0 || argv[i][0] != '-' || argv[i][1] == '-') continue;
         for (size_t k = 0; k < eb_param_count; k++) {
             const eb_param *p = &eb_params[k];
-            if (p->lb_flag && strcmp(argv[i] + 1, p->lb_flag) == 0) {
+            if (p->lb_flag && eb_param_takes(p, cmd) && strcmp(argv[i] + 1, p->lb_flag) == 0) {
                 static char flags[EB_PARAM_MAX][48];
                 snprintf(flags[k], sizeof flags[k], "--%s", p->flag);
                 out[i] = flags[k];
@@ -315,18 +342,44 @@ static char **llama_bench_flags(int argc, char **argv)
     return out;
 }
 
-eb_status eb_run_options_parse(int argc, char **argv_in, eb_run_options *o, eb_error *err)
+eb_status eb_run_options_parse(int argc, char **argv, eb_run_options *o, eb_error *err)
 {
+    return eb_cmd_options_parse(EB_CMD_RUN, argc, argv, o, err);
+}
+
+eb_status eb_cmd_options_parse(unsigned cmd, int argc, char **argv, eb_run_options *o,
+                               eb_error *err)
+{
+    return eb_cmd_parse(cmd, NULL, argc, argv, o, err);
+}
+
+static eb_status set_own(const eb_param *p, const char *v, void *target, eb_error *err)
+{
+    eb_status st = check_value(p, v, true, err);
+    if (st == EB_OK) store_field(p, v, target);
+    return st;
+}
+
+eb_status eb_cmd_parse(unsigned cmd, eb_cmd_rows *own, int argc, char **argv_in, eb_run_options *o,
+                       eb_error *err)
+{
+    if (own) eb_param_rows_defaults(own->rows, own->n, own->target);
+    for (size_t i = 0; own && own->given && i < own->n; i++)
+        own->given[i] = false;
+    if (own) own->n_positional = 0;
     struct option *longs = NULL;
     char *shorts = NULL;
-    char **argv = llama_bench_flags(argc, argv_in);
-    if (!argv) return eb_fail(err, EB_E_NO_MEMORY, "run options");
-    eb_status st = build_getopt(&longs, &shorts, err);
+    char **argv = llama_bench_flags(cmd, argc, argv_in);
+    if (!argv) return eb_fail(err, EB_E_NO_MEMORY, "options");
+    eb_status st = build_getopt(cmd, own, &longs, &shorts, err);
     optind = 1;
     opterr = 0;
     int c;
     while (st == EB_OK && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-        const eb_param *p = c >= 256 ? &eb_params[c - 256] : by_short(c);
+        bool is_own = c >= 256 + EB_PARAM_MAX;
+        const eb_param *p = is_own     ? &own->rows[c - 256 - EB_PARAM_MAX]
+                            : c >= 256 ? &eb_params[c - 256]
+                                       : by_short(cmd, own, c);
         if (c == ':') {
             st = eb_fail(err, EB_E_INVALID_ARG, "option '%s' needs a value", argv[optind - 1]);
         } else if (c == '?' || !p) {
@@ -334,19 +387,29 @@ eb_status eb_run_options_parse(int argc, char **argv_in, eb_run_options *o, eb_e
                          argv[optind - 1]);
         } else {
             const char *v = optarg ? optarg : p->type == EB_PT_BOOL ? "on" : "";
+            bool mine = own && p >= own->rows && p < own->rows + own->n;
             eb_error e2 = {0};
-            st = eb_param_set(p, v, o, &e2);
+            st = mine ? set_own(p, v, own->target, &e2) : eb_param_set(p, v, o, &e2);
             if (st != EB_OK) {
                 char flag[64], want[96];
                 flag_name(p, flag, sizeof flag);
                 expectation(p, want, sizeof want);
                 eb_fail(err, st, "%s expects %s, got '%s'", flag, want, v);
             }
-            o->given[eb_param_index(p)] = true;
+            if (mine && own->given)
+                own->given[p - own->rows] = true;
+            else if (!mine)
+                o->given[eb_param_index(p)] = true;
         }
     }
-    if (st == EB_OK && optind < argc)
-        st = eb_fail(err, EB_E_INVALID_ARG, "unexpected argument '%s'", argv[optind]);
+    for (int i = optind; st == EB_OK && i < argc; i++) {
+        if (!own || !own->positional || own->n_positional >= own->max_positional)
+            st = eb_fail(err, EB_E_INVALID_ARG, "unexpected argument '%s'", argv[i]);
+        else
+            own->positional[own->n_positional++] = argv[i];
+    }
+    /* run checks its configuration as it starts (eb_run_config_validate) */
+    if (st == EB_OK && cmd != EB_CMD_RUN && !o->help) st = eb_params_validate(&o->cfg, err);
     free(longs);
     free(shorts);
     free(argv);

@@ -6,13 +6,16 @@
 #include <string.h>
 
 #include "edgebench/store.h"
-
-static const char *const formats[] = {"table", "csv", "json", "jsonl", "md", "sql", NULL};
+#include "edgebench/util.h"
 
 bool eb_table_format_known(const char *format)
 {
-    for (const char *const *f = formats; *f; f++)
-        if (strcmp(*f, format) == 0) return true;
+    size_t n = format ? strlen(format) : 0;
+    for (const char *f = EB_TABLE_FORMATS; n && *f;) {
+        size_t len = strcspn(f, "|");
+        if (len == n && strncmp(f, format, n) == 0) return true;
+        f += len + (f[len] == '|');
+    }
     return false;
 }
 

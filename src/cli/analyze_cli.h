@@ -7,12 +7,16 @@
 #include <stdio.h>
 
 #include "edgebench/analysis.h"
+#include "edgebench/params.h"
 
 typedef eb_analysis_opts analyze_opts;
 
-/* Sets the option of a long name (without "--"): 1 done, -1 a bad value
- * (said on stderr), 0 not an analysis option. */
-int analyze_option(analyze_opts *o, const char *name, const char *value, const char *cmd);
+/* The options of analyze or report (cmd: EB_CMD_ANALYZE, EB_CMD_REPORT)
+ * through the parameter table and the analyses' rows: o and ro at their
+ * defaults, then as given; kind (may be NULL) gets the one positional
+ * argument. An exit code, the error said on stderr. */
+int analyze_parse(unsigned cmd, int argc, char **argv, analyze_opts *o, eb_run_options *ro,
+                  const char **kind);
 /* eb_analysis_table with its error said on stderr; an exit code. */
 int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts *o, eb_table *out);
 void analyze_state_inputs(FILE *f, const char *kind, const analyze_opts *o,

@@ -3,6 +3,7 @@
 #define EDGEBENCH_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "edgebench/error.h"
 #include "edgebench/synth.h"
 
@@ -32,6 +33,14 @@ int cli_run_sweep(int argc, char **argv, bool *handled);
 /* Prints "edgebench: <status>: <message>" to stderr; returns the exit code
  * that fits the status. */
 int cli_report(const char *cmd, const eb_error *err);
+
+/* A command's options through the parameter table (eb_cmd_parse), o at its
+ * defaults first: EXIT_OK to go on, -1 when --help was printed (usage gets
+ * own), else the exit code of the error said on stderr. */
+struct eb_run_options;
+struct eb_cmd_rows;
+int cli_parse(unsigned cmd, const char *name, struct eb_cmd_rows *own, int argc, char **argv,
+              struct eb_run_options *o, void (*usage)(FILE *f, const struct eb_cmd_rows *own));
 
 /* Parses an integer option or prints an error naming the option. */
 bool cli_int(const char *opt, const char *value, long min, long max, long *out);

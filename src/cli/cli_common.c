@@ -8,9 +8,21 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "edgebench/params.h"
 #include "edgebench/engine.h"
 #include "edgebench/quality.h"
 #include "edgebench/util.h"
+
+int cli_parse(unsigned cmd, const char *name, eb_cmd_rows *own, int argc, char **argv,
+              eb_run_options *o, void (*usage)(FILE *f, const eb_cmd_rows *own))
+{
+    eb_run_options_defaults(o);
+    eb_error err = {0};
+    if (eb_cmd_parse(cmd, own, argc, argv, o, &err) != EB_OK) return cli_report(name, &err);
+    if (!o->help) return EXIT_OK;
+    usage(stdout, own);
+    return -1;
+}
 
 int cli_report(const char *cmd, const eb_error *err)
 {

@@ -1,7 +1,6 @@
 /* `edgebench analyze KIND`: the study's section 6 for whatever is in the
  * store. Each analysis states its inputs, the measurements it used, and says
  * "not available" where a measurement is missing, never 0. */
-#include <getopt.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include "analyze_cli.h"
 #include "cli.h"
 #include "edgebench/analyze.h"
+#include "edgebench/params.h"
 #include "edgebench/store.h"
 #include "edgebench/util.h"
 
@@ -22,10 +22,9 @@ static void usage(FILE *f)
         snprintf(first, sizeof first, "  %-12s", eb_analyses[i].name);
         eb_print_wrapped(f, first, "              ", eb_analyses[i].answers, 92);
     }
-    fputs("Common: --store SPEC, --device, --model, --quant, --governor, --since, --until,\n"
-          "        --format table|csv|json|jsonl|md|sql, --alpha 0.05, --bootstrap 2000\n"
-          "        (optimal: resamples for the interval of best minus runner-up; 0: none)\n",
-          f);
+    fputs("Options:\n", f);
+    eb_cmd_help(EB_CMD_ANALYZE,
+                &(eb_cmd_rows){.rows = eb_analysis_options, .n = eb_analysis_option_count}, f);
 }
 
 /* Failed trials included: the trials view, not the measured runs. */
@@ -55,90 +54,32 @@ static int analyze_trials_table(eb_store *s, const analyze_opts *o, const eb_ana
 
 /* ---- groups of configurations: one device, model and weight type ---- */
 
-int analyze_option(analyze_opts *o, const char *name, const char *value, const char *cmd)
+int analyze_parse(unsigned cmd, int argc, char **argv, analyze_opts *o, eb_run_options *ro,
+                  const char **kind)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-    } nums[] = {
-        {"words-per-s", offsetof(analyze_opts, words_per_s)},
-        {"words-per-token", offsetof(analyze_opts, words_per_token)},
-        {"capacity-wh", offsetof(analyze_opts, capacity_wh)},
-        {"cents-per-kwh", offsetof(analyze_opts, cents_per_kwh)},
-        {"cloud-input-cents", offsetof(analyze_opts, cloud_in)},
-        {"cloud-output-cents", offsetof(analyze_opts, cloud_out)},
-        {"price-a", offsetof(analyze_opts, price_a)},
-        {"price-b", offsetof(analyze_opts, price_b)},
-        {"alpha", offsetof(analyze_opts, alpha)},
-        {"bootstrap", offsetof(analyze_opts, bootstrap_d)},
-    };
-    char flag[64];
-    snprintf(flag, sizeof flag, "--%s", name);
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        if (strcmp(name, nums[i].name) != 0) continue;
-        double *v = (double *)((char *)o + nums[i].offset);
-        if (!cli_double(flag, value, v)) return -1;
-        if (*v < 0 || (*v == 0 && !strcmp(name, "words-per-token"))) {
-            fprintf(stderr, "edgebench %s: invalid_argument: %s must be positive, got '%s'\n", cmd,
-                    flag, value);
-            return -1;
-        }
-        if (!strcmp(name, "bootstrap")) {
-            if (*v != floor(*v) || *v > 1e6 || (*v > 0 && *v < 20)) {
-                fprintf(stderr,
-                        "edgebench %s: invalid_argument: --bootstrap must be 0 or a whole "
-                        "number of resamples from 20 to 1000000, got '%s'\n",
-                        cmd, value);
-                return -1;
-            }
-            o->bootstrap = (int)*v;
-        }
-        return 1;
+    eb_analysis_defaults(o);
+    eb_run_options_defaults(ro);
+    eb_cmd_rows own = {
+        eb_analysis_options, eb_analysis_option_count, o, NULL, kind, kind ? 1 : 0, 0};
+    eb_error err = {0};
+    const char *name = cmd == EB_CMD_REPORT ? "report" : "analyze";
+    if (eb_cmd_parse(cmd, &own, argc, argv, ro, &err) != EB_OK) return cli_report(name, &err);
+    if (ro->help) return EXIT_OK;
+    if (o->bootstrap > 0 && o->bootstrap < 20) {
+        eb_fail(&err, EB_E_INVALID_ARG,
+                "--bootstrap must be 0 or a whole number of resamples from 20 to 1000000, got %d",
+                o->bootstrap);
+        return cli_report(name, &err);
     }
-    static const struct {
-        const char *name;
-        size_t offset;
-    } strs[] = {
-        {"store", offsetof(analyze_opts, spec)},
-        {"device", offsetof(analyze_opts, f.device)},
-        {"model", offsetof(analyze_opts, f.model)},
-        {"quant", offsetof(analyze_opts, f.quant)},
-        {"governor", offsetof(analyze_opts, f.governor)},
-        {"since", offsetof(analyze_opts, f.since)},
-        {"until", offsetof(analyze_opts, f.until)},
-        {"device-a", offsetof(analyze_opts, device_a)},
-        {"device-b", offsetof(analyze_opts, device_b)},
-        {"ratios", offsetof(analyze_opts, ratios)},
-        {"utilisations", offsetof(analyze_opts, utilisations)},
-    };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-        if (!strcmp(name, strs[i].name)) {
-            *(const char **)((char *)o + strs[i].offset) = value;
-            return 1;
-        }
-    if (!strcmp(name, "format")) {
-        if (!eb_table_format_known(value)) {
-            fprintf(stderr,
-                    "edgebench %s: invalid_argument: --format must be table, csv, json, jsonl, "
-                    "md or sql, got '%s'\n",
-                    cmd, value);
-            return -1;
-        }
-        o->format = value;
-        return 1;
-    }
-    if (!strcmp(name, "pick")) {
-        if (strcmp(value, "fastest") != 0 && strcmp(value, "least-energy") != 0) {
-            fprintf(stderr,
-                    "edgebench %s: invalid_argument: --pick must be fastest or least-energy, "
-                    "got '%s'\n",
-                    cmd, value);
-            return -1;
-        }
-        o->pick = value;
-        return 1;
-    }
-    return 0;
+    o->spec = ro->store;
+    o->format = ro->table_format;
+    o->f.device = ro->filter_device;
+    o->f.model = ro->filter_model;
+    o->f.quant = ro->filter_quant;
+    o->f.governor = ro->filter_governor;
+    o->f.since = ro->filter_since;
+    o->f.until = ro->filter_until;
+    return EXIT_OK;
 }
 
 int analyze_table(const char *kind, const eb_config_set *set, const analyze_opts *o, eb_table *out)
@@ -206,46 +147,13 @@ int cmd_analyze(int argc, char **argv)
         return EXIT_USAGE;
     }
     analyze_opts o;
-    eb_analysis_defaults(&o);
-    static const struct option opts[] = {{"store", 1, NULL, 0},
-                                         {"format", 1, NULL, 0},
-                                         {"device", 1, NULL, 0},
-                                         {"model", 1, NULL, 0},
-                                         {"quant", 1, NULL, 0},
-                                         {"governor", 1, NULL, 0},
-                                         {"since", 1, NULL, 0},
-                                         {"until", 1, NULL, 0},
-                                         {"words-per-s", 1, NULL, 0},
-                                         {"words-per-token", 1, NULL, 0},
-                                         {"capacity-wh", 1, NULL, 0},
-                                         {"cents-per-kwh", 1, NULL, 0},
-                                         {"cloud-input-cents", 1, NULL, 0},
-                                         {"cloud-output-cents", 1, NULL, 0},
-                                         {"device-a", 1, NULL, 0},
-                                         {"device-b", 1, NULL, 0},
-                                         {"price-a", 1, NULL, 0},
-                                         {"price-b", 1, NULL, 0},
-                                         {"ratios", 1, NULL, 0},
-                                         {"utilisations", 1, NULL, 0},
-                                         {"pick", 1, NULL, 0},
-                                         {"alpha", 1, NULL, 0},
-                                         {"bootstrap", 1, NULL, 0},
-                                         {"help", 0, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int opt, li = 0;
-    optind = 2;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        if (opt == 0) {
-            if (analyze_option(&o, opts[li].name, optarg, "analyze") != 1) return EXIT_USAGE;
-        } else if (opt == 'h') {
-            usage(stdout);
-            return EXIT_OK;
-        } else {
-            fprintf(stderr, "edgebench analyze: invalid_argument: %s '%s' (see --help)\n",
-                    opt == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
+    eb_run_options ro;
+    /* argv + 1: the kind is the parser's argv[0] */
+    int code = analyze_parse(EB_CMD_ANALYZE, argc - 1, argv + 1, &o, &ro, NULL);
+    if (code != EXIT_OK) return code;
+    if (ro.help) {
+        usage(stdout);
+        return EXIT_OK;
     }
     eb_error err = {0};
     eb_store *s = NULL;
@@ -278,7 +186,7 @@ int cmd_analyze(int argc, char **argv)
         return EXIT_FAILURE_RUN;
     }
     eb_table table = {0};
-    int code = analyze_table(kind, &set, &o, &table);
+    code = analyze_table(kind, &set, &o, &table);
     if (code == EXIT_OK) {
         bool readable = !strcmp(o.format, "table") || !strcmp(o.format, "md");
         analyze_state_inputs(readable ? stdout : stderr, kind, &o, &set, !readable);

@@ -1,24 +1,23 @@
 /* `edgebench import FILE...`: llama-bench output and edgebench records
  * (fallback files, sweep journals) into the results store. */
-#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "edgebench/params.h"
 #include "edgebench/store.h"
 
-static void usage(FILE *f)
+static void usage(FILE *f, const eb_cmd_rows *own)
 {
+    (void)own;
     fputs("usage: edgebench import [--store SPEC] FILE...\n"
           "Reads into the results store: llama-bench output (-o json or -o jsonl), a\n"
           "fallback file left when the store could not be written, a sweep's JSONL\n"
           "journal, or a run's --format json. A record already in the store is skipped,\n"
-          "so importing a file again is safe.\n\n"
-          "      --store SPEC   sqlite:FILE, FILE or postgresql://... (default\n"
-          "                     $EDGEBENCH_STORE, else sqlite:edgebench.db)\n"
-          "  -q, --quiet        no summary line\n"
-          "  -h, --help         this help\n",
+          "so importing a file again is safe.\n\n",
           f);
+    eb_params_cmd_help(EB_CMD_IMPORT, f);
 }
 
 /* A long import says how far it is, at most every 2 s, with an ETA from the
@@ -46,46 +45,36 @@ static void progress(void *user, const eb_import_progress *p)
 
 int cmd_import(int argc, char **argv)
 {
-    static const struct option opts[] = {{"store", required_argument, NULL, 's'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *spec = NULL;
-    bool quiet = false;
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-        if (opt == 's') {
-            spec = optarg;
-        } else if (opt == 'q') {
-            quiet = true;
-        } else if (opt == 'h') {
-            usage(stdout);
-            return EXIT_OK;
-        } else {
-            fprintf(stderr, "edgebench import: invalid_argument: %s '%s' (see --help)\n",
-                    opt == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    if (!files) return cli_report("import", &(eb_error){EB_E_NO_MEMORY, "out of memory"});
+    eb_cmd_rows own = {NULL, 0, NULL, NULL, files, argc, 0};
+    eb_run_options o;
+    int code = cli_parse(EB_CMD_IMPORT, "import", &own, argc, argv, &o, usage);
+    if (code == EXIT_OK && own.n_positional == 0)
+        code =
+            cli_report("import", &(eb_error){EB_E_INVALID_ARG, "no file to import (see --help)"});
+    if (code != EXIT_OK) {
+        free(files);
+        return code < 0 ? EXIT_OK : code;
     }
-    if (optind >= argc) {
-        fprintf(stderr, "edgebench import: invalid_argument: no file to import (see --help)\n");
-        return EXIT_USAGE;
-    }
+    const char *spec = o.store;
+    bool quiet = o.quiet;
     eb_error err = {0};
     eb_store *s = NULL;
-    if (eb_store_open(spec, &s, &err) != EB_OK) return cli_report("import", &err);
-    int code = EXIT_OK;
-    for (int i = optind; i < argc; i++) {
+    if (eb_store_open(spec, &s, &err) != EB_OK) {
+        free(files);
+        return cli_report("import", &err);
+    }
+    for (int i = 0; i < own.n_positional; i++) {
         size_t n = 0;
-        progress_state ps = {.path = argv[i], .quiet = quiet};
-        eb_status st = eb_store_import_progress(s, argv[i], progress, &ps, &n, &err);
+        progress_state ps = {.path = files[i], .quiet = quiet};
+        eb_status st = eb_store_import_progress(s, files[i], progress, &ps, &n, &err);
         if (!quiet || st != EB_OK)
-            fprintf(stderr, "edgebench import: %s: %zu trial%s stored in %s\n", argv[i], n,
+            fprintf(stderr, "edgebench import: %s: %zu trial%s stored in %s\n", files[i], n,
                     n == 1 ? "" : "s", eb_store_name(s));
         if (st != EB_OK) code = cli_report("import", &err);
     }
     eb_store_close(s);
+    free(files);
     return code;
 }

@@ -4,7 +4,6 @@
  * `model plan`'s prediction. Every probe is stored as a trial, failed ones
  * with their reason, so `analyze fit` and the report show them. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,166 +43,52 @@ typedef struct fit_probe {
     char reason[512];
 } fit_probe;
 
-static void usage(FILE *f)
+static void usage(FILE *f, const eb_cmd_rows *own)
 {
-    fprintf(f, "usage: edgebench model fit (-m FILE | --preset NAME [--type T]) [options]\n"
-               "The largest context this device allocates and runs (prefill + a few generated\n"
-               "tokens) without swapping: contexts are tried in child processes, doubling from\n"
-               "--min-ctx, then halving the gap between the largest that ran and the smallest\n"
-               "that failed. Beside it, what 'model plan' predicts.\n\n"
-               "  -m, --model FILE       GGUF model file\n"
-               "      --preset NAME      synthetic preset instead (see 'edgebench model list')\n"
-               "      --type T           its weight type (default Q4_0)\n"
-               "  -ctk, --cache-type-k T KV cache type of K (default f16)\n"
-               "  -ctv, --cache-type-v T KV cache type of V (default f16)\n"
-               "  -fa, --flash-attn X    auto, on or off (default auto)\n"
-               "      --memory-limit MIB the memory the model may use: a cgroup of its own\n"
-               "                         (memory.max, no swap) where one can be made, else an\n"
-               "                         address-space limit (said); default: the device's\n"
-               "                         available memory, a run that swaps counting as failed\n"
-               "      --min-ctx N        first context tried (default 256)\n"
-               "      --max-ctx N        largest tried (default 1048576)\n"
-               "  -n, --n-gen N          generated tokens a probe (default 4)\n"
-               "      --n-prompt N       random prompt tokens a probe (default 32)\n"
-               "  -t, --threads N        threads (default all online CPUs)\n"
-               "      --store SPEC       where the probes are stored (default $EDGEBENCH_STORE,\n"
-               "                         else sqlite:edgebench.db); --no-store: nowhere\n"
-               "      --format text|json (default text)\n"
-               "      --sysfs-root DIR   read /proc and /sys (and make cgroups) under DIR\n"
-               "  -q, --quiet            no progress lines\n");
+    (void)own;
+    fputs("usage: edgebench model fit (-m FILE | --preset NAME [--type T]) [options]\n"
+          "The largest context this device allocates and runs (prefill + a few generated\n"
+          "tokens) without swapping: contexts are tried in child processes, doubling from\n"
+          "--min-ctx, then halving the gap between the largest that ran and the smallest\n"
+          "that failed. Beside it, what 'model plan' predicts. --memory-limit MIB\n"
+          "is the memory the model may use (a cgroup of its own, memory.max and no swap, where\n"
+          "one can be made, else an address-space limit, said); without it, the device's\n"
+          "available memory, a run that swaps counting as failed; --sysfs-root also places\n"
+          "the cgroups; --store names where the probes are stored.\n\n",
+          f);
+    eb_params_cmd_help(EB_CMD_FIT, f);
 }
 
+/* The options through the parameter table (the rows model fit takes). */
 static int parse(int argc, char **argv, fit_args *a)
 {
-    static const struct option opts[] = {{"model", 1, NULL, 'm'},
-                                         {"preset", 1, NULL, 'P'},
-                                         {"type", 1, NULL, 'y'},
-                                         {"cache-type-k", 1, NULL, 'K'},
-                                         {"cache-type-v", 1, NULL, 'V'},
-                                         {"flash-attn", 1, NULL, 'F'},
-                                         {"memory-limit", 1, NULL, 'L'},
-                                         {"min-ctx", 1, NULL, 'a'},
-                                         {"max-ctx", 1, NULL, 'b'},
-                                         {"n-gen", 1, NULL, 'n'},
-                                         {"n-prompt", 1, NULL, 'p'},
-                                         {"threads", 1, NULL, 't'},
-                                         {"store", 1, NULL, 'S'},
-                                         {"no-store", 0, NULL, 'N'},
-                                         {"format", 1, NULL, 'f'},
-                                         {"sysfs-root", 1, NULL, 'R'},
-                                         {"quiet", 0, NULL, 'q'},
-                                         {"help", 0, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    /* llama-bench's single-dash flags, as run takes them: the table's */
-    static char long_flags[3][48];
-    static const char *const keys[] = {"type_k", "type_v", "flash_attn"};
-    for (int i = 1; i < argc; i++)
-        for (int k = 0; k < 3; k++) {
-            const eb_param *row = eb_param_find(keys[k]);
-            if (argv[i][0] == '-' && row->lb_flag && !strcmp(argv[i] + 1, row->lb_flag)) {
-                snprintf(long_flags[k], sizeof long_flags[k], "--%s", row->flag);
-                argv[i] = long_flags[k];
-            }
-        }
-    int c;
-    long v;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:n:t:qh", opts, NULL)) != -1) {
-        const eb_param *row = NULL;
-        int *num = NULL;
-        long lo = 1, hi = 1 << 30;
-        switch (c) {
-        case 'm':
-            a->file = optarg;
-            break;
-        case 'P':
-            a->preset = optarg;
-            break;
-        case 'y':
-            a->type = optarg;
-            break;
-        case 'K':
-            a->type_k = optarg, row = eb_param_find("type_k");
-            break;
-        case 'V':
-            a->type_v = optarg, row = eb_param_find("type_v");
-            break;
-        case 'F':
-            a->flash_attn = optarg, row = eb_param_find("flash_attn");
-            break;
-        case 'L':
-            num = &a->memory_mib, lo = 16;
-            break;
-        case 'a':
-            num = &a->min_ctx, lo = 8, hi = 1 << 24;
-            break;
-        case 'b':
-            num = &a->max_ctx, lo = 8, hi = 1 << 24;
-            break;
-        case 'n':
-            num = &a->n_gen, hi = 1 << 20;
-            break;
-        case 'p':
-            num = &a->n_prompt, hi = 1 << 20;
-            break;
-        case 't':
-            num = &a->threads, hi = 1024;
-            break;
-        case 'S':
-            a->store = optarg;
-            break;
-        case 'N':
-            a->no_store = true;
-            break;
-        case 'f':
-            a->format = optarg;
-            break;
-        case 'R':
-            a->root = optarg;
-            break;
-        case 'q':
-            a->quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            fprintf(stderr, "edgebench model fit: invalid_argument: %s '%s' (see --help)\n",
-                    c == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-        eb_error err = {0};
-        if (row && eb_param_check(row, optarg, &err) != EB_OK) {
-            fprintf(stderr, "edgebench model fit: invalid_argument: %s\n", err.msg);
-            return EXIT_USAGE;
-        }
-        if (num) {
-            if (!eb_parse_long(optarg, lo, hi, &v)) {
-                fprintf(stderr,
-                        "edgebench model fit: invalid_argument: --%s expects an integer in "
-                        "[%ld, %ld], got '%s'\n",
-                        opts[0].name ? argv[optind - 1] + 2 : "", lo, hi, optarg);
-                return EXIT_USAGE;
-            }
-            *num = (int)v;
-        }
-    }
-    if (!a->file == !a->preset) {
-        fprintf(stderr, "edgebench model fit: invalid_argument: give -m FILE or --preset NAME\n");
-        return EXIT_USAGE;
-    }
-    if (strcmp(a->format, "text") && strcmp(a->format, "json")) {
-        fprintf(stderr, "edgebench model fit: invalid_argument: --format expects text or json\n");
-        return EXIT_USAGE;
-    }
-    if (a->min_ctx > a->max_ctx) {
-        fprintf(stderr,
-                "edgebench model fit: invalid_argument: --min-ctx %d is above --max-ctx %d\n",
-                a->min_ctx, a->max_ctx);
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
+    eb_run_options o;
+    int code = cli_parse(EB_CMD_FIT, "model fit", NULL, argc, argv, &o, usage);
+    if (code != EXIT_OK) return code;
+    eb_error err = {0};
+    a->file = o.cfg.model_path;
+    a->preset = eb_run_options_given(&o, "preset") ? o.preset : NULL;
+    a->type = o.type;
+    a->type_k = o.cfg.type_k;
+    a->type_v = o.cfg.type_v;
+    a->flash_attn = o.cfg.flash_attn;
+    a->store = o.store;
+    a->format = o.format_text_json;
+    a->root = o.cfg.root;
+    a->memory_mib = o.memory_limit_mib;
+    a->min_ctx = o.min_ctx;
+    a->max_ctx = o.max_ctx;
+    a->n_gen = o.probe_n_gen;
+    a->n_prompt = o.probe_n_prompt;
+    a->threads = eb_run_options_given(&o, "threads") ? o.cfg.threads_gen : 0;
+    a->no_store = o.no_store;
+    a->quiet = o.quiet;
+    if (!a->file == !a->preset)
+        eb_fail(&err, EB_E_INVALID_ARG, "give -m FILE or --preset NAME");
+    else if (a->min_ctx > a->max_ctx)
+        eb_fail(&err, EB_E_INVALID_ARG, "--min-ctx %d is above --max-ctx %d", a->min_ctx,
+                a->max_ctx);
+    return err.status != EB_OK ? cli_report("model fit", &err) : EXIT_OK;
 }
 
 /* Swap in use and memory available, MiB (NaN where not read). */
@@ -401,15 +286,7 @@ static int predicted_largest(const eb_model_shape *shape, const fit_args *a, dou
 
 int cmd_model_fit(int argc, char **argv)
 {
-    fit_args a = {.type = "Q4_0",
-                  .type_k = "f16",
-                  .type_v = "f16",
-                  .flash_attn = "auto",
-                  .format = "text",
-                  .min_ctx = 256,
-                  .max_ctx = 1 << 20,
-                  .n_gen = 4,
-                  .n_prompt = 32};
+    fit_args a = {0};
     int code = parse(argc, argv, &a);
     if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
     const char *root = a.root ? a.root : "/";

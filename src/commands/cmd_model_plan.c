@@ -3,7 +3,6 @@
  * ceilings; and, for the trials of it already stored, how far off that
  * was. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +20,16 @@
 #include "edgebench/sysinfo.h"
 #include "edgebench/util.h"
 
-static void usage(FILE *f)
+static void usage(FILE *f, const eb_cmd_rows *own)
 {
+    (void)own;
     fputs("usage: edgebench model plan (--preset NAME [--type TYPE] | -m FILE) [options]\n"
           "Predicts, from the model's shape and this device's probed ceilings ('edgebench\n"
           "device probe'), the memory it needs, its load time and its prefill and generation\n"
           "tokens/s; nothing is generated or run. Trials of the model already stored on this\n"
-          "device are compared with the prediction.\n\n"
-          "  -c, --ctx-size N       context (default 512)\n"
-          "  -p, --n-prompt N       prompt tokens (default 64)\n"
-          "  -n, --n-gen N          generated tokens (default 100)\n"
-          "  -t, --threads N        threads (default: all online CPUs)\n"
-          "      --store SPEC       where the probes and trials are (default $EDGEBENCH_STORE,\n"
-          "                         else sqlite:edgebench.db)\n"
-          "      --format FMT       text or json (default text)\n"
-          "      --sysfs-root DIR   read /proc and /sys under DIR (default /)\n",
+          "device are compared with the prediction.\n\n",
           f);
+    eb_params_cmd_help(EB_CMD_PLAN, f);
 }
 
 typedef struct plan_args {
@@ -44,71 +37,26 @@ typedef struct plan_args {
     int n_ctx, n_prompt, n_gen, threads;
 } plan_args;
 
+/* The options through the parameter table (the rows model plan takes). */
 static int parse(int argc, char **argv, plan_args *a)
 {
-    static const struct option opts[] = {
-        {"preset", 1, NULL, 'P'},     {"type", 1, NULL, 'T'},     {"model", 1, NULL, 'm'},
-        {"ctx-size", 1, NULL, 'c'},   {"n-prompt", 1, NULL, 'p'}, {"n-gen", 1, NULL, 'n'},
-        {"threads", 1, NULL, 't'},    {"store", 1, NULL, 'S'},    {"format", 1, NULL, 'F'},
-        {"sysfs-root", 1, NULL, 'R'}, {"help", 0, NULL, 'h'},     {NULL, 0, NULL, 0}};
-    long v;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:c:p:n:t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'P':
-            a->preset = optarg;
-            break;
-        case 'T':
-            a->type = optarg;
-            break;
-        case 'm':
-            a->file = optarg;
-            break;
-        case 'c':
-            if (!cli_int("--ctx-size", optarg, 1, 1 << 24, &v)) return EXIT_USAGE;
-            a->n_ctx = (int)v;
-            break;
-        case 'p':
-            if (!cli_int("--n-prompt", optarg, 1, 1 << 24, &v)) return EXIT_USAGE;
-            a->n_prompt = (int)v;
-            break;
-        case 'n':
-            if (!cli_int("--n-gen", optarg, 0, 1 << 24, &v)) return EXIT_USAGE;
-            a->n_gen = (int)v;
-            break;
-        case 't':
-            if (!cli_int("--threads", optarg, 1, 1024, &v)) return EXIT_USAGE;
-            a->threads = (int)v;
-            break;
-        case 'S':
-            a->store = optarg;
-            break;
-        case 'F':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
-                fprintf(stderr,
-                        "edgebench model plan: invalid_argument: --format must be text or json, "
-                        "got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            a->format = optarg;
-            break;
-        case 'R':
-            a->root = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc || !a->preset == !a->file) {
-        fprintf(stderr, "edgebench model plan: invalid_argument: give --preset NAME or -m FILE "
-                        "(one of them)\n");
-        return EXIT_USAGE;
+    eb_run_options o;
+    int code = cli_parse(EB_CMD_PLAN, "model plan", NULL, argc, argv, &o, usage);
+    if (code != EXIT_OK) return code;
+    eb_error err = {0};
+    a->preset = eb_run_options_given(&o, "preset") ? o.preset : NULL;
+    a->type = o.type;
+    a->file = o.cfg.model_path;
+    a->store = o.store;
+    a->format = o.format_text_json;
+    a->root = o.cfg.root;
+    a->n_ctx = o.cfg.n_ctx;
+    a->n_prompt = o.plan_n_prompt;
+    a->n_gen = o.cfg.n_gen;
+    a->threads = eb_run_options_given(&o, "threads") ? o.cfg.threads_gen : 0;
+    if (!a->preset == !a->file) {
+        eb_fail(&err, EB_E_INVALID_ARG, "give --preset NAME or -m FILE (one of them)");
+        return cli_report("model plan", &err);
     }
     return EXIT_OK;
 }
@@ -242,11 +190,7 @@ static void prediction_json(cJSON *root, const char *name, const eb_device_info 
 
 int cmd_model_plan(int argc, char **argv)
 {
-    /* run's defaults, from the parameter table */
-    plan_args a = {.n_ctx = atoi(eb_param_find("ctx")->def),
-                   .n_prompt = 64,
-                   .n_gen = atoi(eb_param_find("n_gen")->def),
-                   .format = "text"};
+    plan_args a = {0};
     int code = parse(argc, argv, &a);
     if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
     eb_error err = {0};

@@ -5,7 +5,7 @@
  * --once --format json for scripts. */
 #include <cjson/cJSON.h>
 #include <curses.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "edgebench/params.h"
 #include "edgebench/monitor.h"
 #include "edgebench/sysinfo.h"
 #include "edgebench/util.h"
@@ -30,18 +31,43 @@ static void on_signal(int sig)
     monitor_stop = 1;
 }
 
-static void monitor_usage(FILE *f)
+typedef struct monitor_opts {
+    double interval_s;
+    bool once;
+} monitor_opts;
+
+/* monitor's own options; the format, root and TDP are the table's */
+static const eb_param own_rows[] = {
+    {.key = "interval",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_NUM,
+     .flag = "interval",
+     .min = 10,
+     .max = 60000,
+     .def = "1000",
+     .field = EB_FK_DOUBLE,
+     .offset = offsetof(monitor_opts, interval_s),
+     .scale = 0.001,
+     .unit = "ms",
+     .metavar = "MS",
+     .help = "refresh period"},
+    {.key = "once",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "once",
+     .field = EB_FK_BOOL,
+     .offset = offsetof(monitor_opts, once),
+     .help = "one reading, then exit (--format json needs it)"},
+};
+
+static void monitor_usage(FILE *f, const eb_cmd_rows *own)
 {
-    fprintf(f, "usage: edgebench monitor [options]\n"
-               "A live view of this device: total and per-rail power (Pi 5 PMIC, INA3221, RAPL,\n"
-               "NVML, battery), CPU and GPU clocks, temperatures, throttling, memory and swap,\n"
-               "GPU memory, and what the newest `edgebench run` is doing. q quits.\n\n"
-               "      --interval MS      refresh period (default 1000, 10..60000)\n"
-               "      --once             one reading, then exit\n"
-               "      --format text|json text (default) or one JSON object (with --once)\n"
-               "      --sysfs-root DIR   read /proc and /sys under DIR (a fixture tree)\n"
-               "      --tdp W            allow the CPU-load x TDP estimate (labelled so)\n"
-               "  -h, --help             this help\n");
+    fputs("usage: edgebench monitor [options]\n"
+          "A live view of this device: total and per-rail power (Pi 5 PMIC, INA3221, RAPL,\n"
+          "NVML, battery), CPU and GPU clocks, temperatures, throttling, memory and swap,\n"
+          "GPU memory, and what the newest `edgebench run` is doing. q quits.\n\n",
+          f);
+    eb_cmd_help(EB_CMD_MONITOR, own, f);
 }
 
 /* The view as lines of at most 120 columns. */
@@ -177,51 +203,14 @@ static void build(lines *L, const eb_monitor_snapshot *s, const char *host, doub
 
 int cmd_monitor(int argc, char **argv)
 {
-    enum { O_INTERVAL = 1000, O_ONCE, O_FORMAT, O_ROOT, O_TDP };
-    static const struct option opts[] = {{"interval", required_argument, NULL, O_INTERVAL},
-                                         {"once", no_argument, NULL, O_ONCE},
-                                         {"format", required_argument, NULL, O_FORMAT},
-                                         {"sysfs-root", required_argument, NULL, O_ROOT},
-                                         {"tdp", required_argument, NULL, O_TDP},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
-    double interval_s = 1.0, tdp = 0;
-    bool once = false, json = false;
-    const char *root = "/";
-    long v;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case O_INTERVAL:
-            if (!cli_int("--interval", optarg, 10, 60000, &v)) return EXIT_USAGE;
-            interval_s = (double)v / 1000.0;
-            break;
-        case O_ONCE:
-            once = true;
-            break;
-        case O_FORMAT:
-            if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-                fprintf(stderr, "edgebench monitor: --format must be text or json, got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            json = !strcmp(optarg, "json");
-            break;
-        case O_ROOT:
-            root = optarg;
-            break;
-        case O_TDP:
-            if (!cli_double("--tdp", optarg, &tdp) || tdp <= 0) return EXIT_USAGE;
-            break;
-        case 'h':
-            monitor_usage(stdout);
-            return EXIT_OK;
-        default:
-            monitor_usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
+    monitor_opts mo = {0};
+    eb_cmd_rows own = {own_rows, sizeof own_rows / sizeof own_rows[0], &mo, NULL, NULL, 0, 0};
+    eb_run_options opts;
+    int code = cli_parse(EB_CMD_MONITOR, "monitor", &own, argc, argv, &opts, monitor_usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    double interval_s = mo.interval_s, tdp = opts.cfg.tdp_w;
+    bool once = mo.once, json = !strcmp(opts.format_text_json, "json");
+    const char *root = opts.cfg.root;
     if (json && !once) {
         fprintf(stderr, "edgebench monitor: --format json is one reading: give --once too\n");
         return EXIT_USAGE;
@@ -244,7 +233,7 @@ int cmd_monitor(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     eb_monitor_snapshot s;
     lines L;
-    int code = EXIT_OK;
+    code = EXIT_OK;
     bool tty = isatty(STDOUT_FILENO) && !once;
     if (tty) {
         initscr();

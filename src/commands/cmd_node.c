@@ -1,5 +1,5 @@
 /* edgebench node: this device as an RPC node of a distributed run. */
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "edgebench/node.h"
+#include "edgebench/params.h"
 
 static volatile int node_stop;
 
@@ -16,7 +17,87 @@ static void on_signal(int sig)
     node_stop = 1;
 }
 
-static void node_usage(FILE *f)
+#define N(f) offsetof(eb_node_config, f)
+/* node's own options; threads and the sysfs root are the parameter table's */
+static const eb_param own_rows[] = {
+    {.key = "host",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "host",
+     .def = "127.0.0.1",
+     .field = EB_FK_STR,
+     .offset = N(host),
+     .metavar = "ADDR",
+     .help = "address to bind"},
+    {.key = "port",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "port",
+     .min = 1,
+     .max = 65535 - EB_NODE_CONTROL_OFFSET,
+     .def = "50052",
+     .field = EB_FK_INT,
+     .offset = N(port),
+     .metavar = "P",
+     .help = "rpc-server's port"},
+    {.key = "control_port",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "control-port",
+     .min = 1,
+     .max = 65535,
+     .def_doc = "PORT + 1000",
+     .field = EB_FK_INT,
+     .offset = N(control_port),
+     .metavar = "P",
+     .help = "the control port"},
+    {.key = "mem",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "mem",
+     .min = 16,
+     .max = 1 << 24,
+     .field = EB_FK_INT,
+     .offset = N(mem_mib),
+     .unit = "MiB",
+     .metavar = "MIB",
+     .help = "cage the rpc-server to this much memory (cgroup, else an address-space limit); "
+             "coordinators split layers by it"},
+    {.key = "iface",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "iface",
+     .def_doc = "the one holding --host",
+     .field = EB_FK_STR,
+     .offset = N(iface),
+     .metavar = "NAME",
+     .help = "network interface whose bytes are counted"},
+    {.key = "sample_ms",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_NUM,
+     .flag = "sample-ms",
+     .min = 1,
+     .max = 1000,
+     .def = "50",
+     .field = EB_FK_DOUBLE,
+     .offset = N(interval_s),
+     .scale = 0.001,
+     .unit = "ms",
+     .metavar = "MS",
+     .help = "sampling period"},
+    {.key = "server",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "server",
+     .def_doc = "$EDGEBENCH_RPC_SERVER, else the pinned build's",
+     .field = EB_FK_STR,
+     .offset = N(server_path),
+     .metavar = "PATH",
+     .help = "the rpc-server binary"},
+};
+#undef N
+
+static void node_usage(FILE *f, const eb_cmd_rows *own)
 {
     fprintf(f,
             "usage: edgebench node [options]\n"
@@ -24,22 +105,12 @@ static void node_usage(FILE *f)
             "coordinator's `edgebench run --rpc HOST:PORT` places layers here, and beside it\n"
             "a control port (PORT + %d) where the coordinator reads this device's facts, its\n"
             "clock, and what its own sensors saw (power, memory, clocks, temperature, bytes\n"
-            "of the interface) over each span of a run.\n\n"
+            "of the interface) over each span of a run. --threads: rpc-server's CPU threads\n"
+            "(default: its own, half the CPUs).\n\n"
             "llama.cpp's RPC has no authentication: anyone who reaches the port can use the\n"
-            "device. Bind to a trusted network only.\n\n"
-            "      --host ADDR        address to bind (default 127.0.0.1)\n"
-            "      --port P           rpc-server's port (default 50052)\n"
-            "      --control-port P   the control port (default PORT + %d)\n"
-            "      --mem MIB          cage the rpc-server to this much memory (cgroup, else\n"
-            "                         an address-space limit); coordinators split layers by it\n"
-            "      --threads N        rpc-server's CPU threads (default: its own, half the CPUs)\n"
-            "      --iface NAME       network interface whose bytes are counted (default: the\n"
-            "                         one holding --host)\n"
-            "      --sample-ms MS     sampling period (default 50)\n"
-            "      --sysfs-root DIR   read /proc and /sys sensors under DIR (a fixture tree)\n"
-            "      --server PATH      the rpc-server binary (default: the pinned build's)\n"
-            "  -h, --help             this help\n",
-            EB_NODE_CONTROL_OFFSET, EB_NODE_CONTROL_OFFSET);
+            "device. Bind to a trusted network only.\n\n",
+            EB_NODE_CONTROL_OFFSET);
+    eb_cmd_help(EB_CMD_NODE, own, f);
 }
 
 static void node_log(void *user, const char *line)
@@ -50,74 +121,14 @@ static void node_log(void *user, const char *line)
 
 int cmd_node(int argc, char **argv)
 {
-    enum { O_HOST = 1000, O_PORT, O_CPORT, O_MEM, O_THREADS, O_IFACE, O_SAMPLE, O_ROOT, O_SERVER };
-    static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
-                                         {"port", required_argument, NULL, O_PORT},
-                                         {"control-port", required_argument, NULL, O_CPORT},
-                                         {"mem", required_argument, NULL, O_MEM},
-                                         {"threads", required_argument, NULL, O_THREADS},
-                                         {"iface", required_argument, NULL, O_IFACE},
-                                         {"sample-ms", required_argument, NULL, O_SAMPLE},
-                                         {"sysfs-root", required_argument, NULL, O_ROOT},
-                                         {"server", required_argument, NULL, O_SERVER},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
-    eb_node_config cfg = {.host = "127.0.0.1", .port = 50052, .interval_s = 0.05};
-    const char *server = getenv("EDGEBENCH_RPC_SERVER");
-    long v;
-    double d;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case O_HOST:
-            cfg.host = optarg;
-            break;
-        case O_PORT:
-            if (!cli_int("--port", optarg, 1, 64535, &v)) return 2;
-            cfg.port = (int)v;
-            break;
-        case O_CPORT:
-            if (!cli_int("--control-port", optarg, 1, 65535, &v)) return 2;
-            cfg.control_port = (int)v;
-            break;
-        case O_MEM:
-            if (!cli_int("--mem", optarg, 16, 1 << 24, &v)) return 2;
-            cfg.mem_mib = (int)v;
-            break;
-        case O_THREADS:
-            if (!cli_int("--threads", optarg, 1, 1024, &v)) return 2;
-            cfg.threads = (int)v;
-            break;
-        case O_IFACE:
-            cfg.iface = optarg;
-            break;
-        case O_SAMPLE:
-            if (!cli_double("--sample-ms", optarg, &d) || d < 1 || d > 1000) {
-                fprintf(stderr, "edgebench node: --sample-ms must be in [1, 1000], got '%s'\n",
-                        optarg);
-                return 2;
-            }
-            cfg.interval_s = d / 1000.0;
-            break;
-        case O_ROOT:
-            cfg.root = optarg;
-            break;
-        case O_SERVER:
-            server = optarg;
-            break;
-        case 'h':
-            node_usage(stdout);
-            return 0;
-        default:
-            node_usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "edgebench node: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    eb_node_config cfg = {0};
+    eb_cmd_rows own = {own_rows, sizeof own_rows / sizeof own_rows[0], &cfg, NULL, NULL, 0, 0};
+    eb_run_options o;
+    int code = cli_parse(EB_CMD_NODE, "node", &own, argc, argv, &o, node_usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    if (eb_run_options_given(&o, "threads")) cfg.threads = o.cfg.threads_gen;
+    cfg.root = o.cfg.root;
+    const char *server = cfg.server_path ? cfg.server_path : getenv("EDGEBENCH_RPC_SERVER");
     cfg.server_path = server && *server ? server : eb_node_default_server();
     if (strcmp(cfg.host, "127.0.0.1") != 0 && strcmp(cfg.host, "::1") != 0 &&
         strcmp(cfg.host, "localhost") != 0)

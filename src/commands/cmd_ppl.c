@@ -2,7 +2,6 @@
  * a base model, measured and stored like a run. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,90 +12,23 @@
 #include "measure_child.h"
 #include "cli_store.h"
 #include "edgebench/output.h"
+#include "edgebench/params.h"
 #include "edgebench/quality.h"
 #include "edgebench/util.h"
 
-static void ppl_usage(FILE *f)
+static void ppl_usage(FILE *f, const eb_cmd_rows *own)
 {
-    fprintf(
-        f,
-        "usage: edgebench ppl (-m FILE.gguf | --preset NAME [--type T]) --corpus FILE [options]\n"
-        "Perplexity by llama-perplexity's method: the corpus tokenized once, windows of the\n"
-        "context size evaluated from an empty cache with BOS first, the second half of each\n"
-        "window scored. Time, energy and memory are measured as in 'run'.\n\n"
-        "  -m, --model FILE.gguf     model to evaluate\n"
-        "      --preset NAME, --type T   a synthetic preset instead (its perplexity means\n"
-        "                            nothing: random weights)\n"
-        "      --quant TYPE          evaluate the model quantized to TYPE (cached)\n"
-        "      --corpus FILE         UTF-8 text, e.g. WikiText-2's wiki.test.raw\n"
-        "      --corpus-name NAME    name in the record (default: the file's name)\n"
-        "  -c, --ctx N               window (context) size (default 512)\n"
-        "      --chunks N            evaluate the first N windows (default: all)\n"
-        "  -b, --batch N             logical batch; N / ctx windows run side by side (2048)\n"
-        "      --ubatch N            physical batch (default 512)\n"
-        "  -t, --threads N           threads (default: all CPUs)\n"
-        "      --ngl N               layers offloaded to the GPU\n"
-        "      --save-base FILE      save this model's log-probabilities as a KL base\n"
-        "      --kl-base FILE        KL divergence and top-1 agreement against that base\n"
-        "      --format text|json    output format (default text)\n"
-        "  -o, --output FILE         write the result there\n"
-        "      --store SPEC, --no-store, --fallback FILE   as for 'run'\n"
-        "      --sysfs-root DIR, --sample-ms MS, --idle-s S, --tdp W, --meter-csv FILE\n"
-        "                            measurement, as for 'run'\n"
-        "  -q, --quiet               no progress\n");
+    (void)own;
+    fputs("usage: edgebench ppl (-m FILE.gguf | --preset NAME [--type T]) --corpus FILE "
+          "[options]\n"
+          "Perplexity by llama-perplexity's method: the corpus tokenized once, windows of the\n"
+          "context size evaluated from an empty cache with BOS first, the second half of each\n"
+          "window scored. Time, energy and memory are measured as in 'run'. The context is the\n"
+          "window; the batch holds batch / ctx windows side by side; -t's threads evaluate. A\n"
+          "preset's perplexity means nothing: random weights.\n\n",
+          f);
+    eb_params_cmd_help(EB_CMD_PPL, f);
 }
-
-enum {
-    OPT_PRESET = 256,
-    OPT_TYPE,
-    OPT_QUANT,
-    OPT_CORPUS,
-    OPT_CORPUS_NAME,
-    OPT_CHUNKS,
-    OPT_UBATCH,
-    OPT_NGL,
-    OPT_SAVE_BASE,
-    OPT_KL_BASE,
-    OPT_FORMAT,
-    OPT_STORE,
-    OPT_NO_STORE,
-    OPT_FALLBACK,
-    OPT_ROOT,
-    OPT_SAMPLE_MS,
-    OPT_IDLE_S,
-    OPT_TDP,
-    OPT_METER
-};
-
-static const struct option long_opts[] = {
-    {"model", required_argument, NULL, 'm'},
-    {"preset", required_argument, NULL, OPT_PRESET},
-    {"type", required_argument, NULL, OPT_TYPE},
-    {"quant", required_argument, NULL, OPT_QUANT},
-    {"corpus", required_argument, NULL, OPT_CORPUS},
-    {"corpus-name", required_argument, NULL, OPT_CORPUS_NAME},
-    {"ctx", required_argument, NULL, 'c'},
-    {"chunks", required_argument, NULL, OPT_CHUNKS},
-    {"batch", required_argument, NULL, 'b'},
-    {"ubatch", required_argument, NULL, OPT_UBATCH},
-    {"threads", required_argument, NULL, 't'},
-    {"ngl", required_argument, NULL, OPT_NGL},
-    {"save-base", required_argument, NULL, OPT_SAVE_BASE},
-    {"kl-base", required_argument, NULL, OPT_KL_BASE},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"output", required_argument, NULL, 'o'},
-    {"store", required_argument, NULL, OPT_STORE},
-    {"no-store", no_argument, NULL, OPT_NO_STORE},
-    {"fallback", required_argument, NULL, OPT_FALLBACK},
-    {"sysfs-root", required_argument, NULL, OPT_ROOT},
-    {"sample-ms", required_argument, NULL, OPT_SAMPLE_MS},
-    {"idle-s", required_argument, NULL, OPT_IDLE_S},
-    {"tdp", required_argument, NULL, OPT_TDP},
-    {"meter-csv", required_argument, NULL, OPT_METER},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 typedef struct ppl_cli {
     eb_ppl_config cfg;
@@ -104,128 +36,33 @@ typedef struct ppl_cli {
     bool no_store, quiet, json;
 } ppl_cli;
 
-static bool set_int(const char *opt, long min, long max, int *field)
-{
-    long v;
-    if (!cli_int(opt, optarg, min, max, &v)) return false;
-    *field = (int)v;
-    return true;
-}
-
+/* The options through the parameter table (the rows ppl takes), then
+ * llama-perplexity's own: one evaluation, threads for the evaluation. */
 static int parse_args(int argc, char **argv, ppl_cli *pc)
 {
+    eb_run_options o;
+    int code = cli_parse(EB_CMD_PPL, "ppl", NULL, argc, argv, &o, ppl_usage);
+    if (code != EXIT_OK) return code;
     eb_run_config *r = &pc->cfg.run;
-    const long BIG = 1L << 30;
-    double d;
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":m:c:b:t:o:qh", long_opts, NULL)) != -1) {
-        bool ok = true;
-        switch (opt) {
-        case 'm':
-            r->model_path = optarg;
-            break;
-        case OPT_PRESET:
-            pc->preset = optarg;
-            break;
-        case OPT_TYPE:
-            pc->type = optarg;
-            break;
-        case OPT_QUANT:
-            pc->quant = optarg;
-            break;
-        case OPT_CORPUS:
-            pc->cfg.corpus_path = optarg;
-            break;
-        case OPT_CORPUS_NAME:
-            pc->cfg.corpus_name = optarg;
-            break;
-        case 'c':
-            ok = set_int("-c/--ctx", 8, 1 << 24, &r->n_ctx);
-            break;
-        case OPT_CHUNKS:
-            ok = set_int("--chunks", 1, BIG, &pc->cfg.n_chunks);
-            break;
-        case 'b':
-            ok = set_int("-b/--batch", 1, 1 << 24, &r->n_batch);
-            break;
-        case OPT_UBATCH:
-            ok = set_int("--ubatch", 1, 1 << 24, &r->n_ubatch);
-            break;
-        case 't':
-            ok = set_int("-t/--threads", 1, 1024, &r->threads_prefill);
-            r->threads_gen = r->threads_prefill;
-            break;
-        case OPT_NGL:
-            ok = set_int("--ngl", -1, 100000, &r->n_gpu_layers);
-            break;
-        case OPT_SAVE_BASE:
-            pc->cfg.save_base = optarg;
-            break;
-        case OPT_KL_BASE:
-            pc->cfg.kl_base = optarg;
-            break;
-        case OPT_FORMAT:
-            ok = strcmp(optarg, "text") == 0 || strcmp(optarg, "json") == 0;
-            pc->json = strcmp(optarg, "json") == 0;
-            if (!ok)
-                fprintf(stderr,
-                        "edgebench ppl: invalid_arg: --format must be text or json, got "
-                        "'%s'\n",
-                        optarg);
-            break;
-        case 'o':
-            pc->output = optarg;
-            break;
-        case OPT_STORE:
-            pc->store = optarg;
-            break;
-        case OPT_NO_STORE:
-            pc->no_store = true;
-            break;
-        case OPT_FALLBACK:
-            pc->fallback = optarg;
-            break;
-        case OPT_ROOT:
-            r->root = optarg;
-            break;
-        case OPT_SAMPLE_MS:
-            ok = cli_double("--sample-ms", optarg, &d) && d >= 1 && d <= 1000;
-            if (ok)
-                r->sample_interval_s = d / 1000;
-            else
-                fprintf(stderr, "edgebench ppl: invalid_arg: --sample-ms must be 1..1000\n");
-            break;
-        case OPT_IDLE_S:
-            ok = cli_double("--idle-s", optarg, &r->idle_s) && r->idle_s >= 0;
-            break;
-        case OPT_TDP:
-            ok = cli_double("--tdp", optarg, &r->tdp_w) && r->tdp_w > 0;
-            break;
-        case OPT_METER:
-            r->meter_csv = optarg;
-            break;
-        case 'q':
-            pc->quiet = true;
-            break;
-        case 'h':
-            ppl_usage(stdout);
-            return -1;
-        case ':':
-            fprintf(stderr, "edgebench ppl: invalid_arg: option %s needs a value\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        default:
-            fprintf(stderr, "edgebench ppl: invalid_arg: unknown option '%s'\n", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-        if (!ok) return EXIT_USAGE;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "edgebench ppl: invalid_arg: unexpected argument '%s'\n", argv[optind]);
-        return EXIT_USAGE;
-    }
+    *r = o.cfg;
+    r->reps = 1;
+    r->warmup = 0;
+    r->n_gen = 1; /* unused; keeps the run configuration valid */
+    if (eb_run_options_given(&o, "threads")) r->threads_prefill = r->threads_gen;
+    pc->cfg.corpus_path = o.corpus;
+    pc->cfg.corpus_name = o.corpus_name;
+    pc->cfg.n_chunks = o.chunks;
+    pc->cfg.save_base = o.save_base;
+    pc->cfg.kl_base = o.kl_base;
+    pc->preset = eb_run_options_given(&o, "preset") ? o.preset : NULL;
+    pc->type = eb_run_options_given(&o, "type") ? o.type : NULL;
+    pc->quant = o.quant;
+    pc->output = o.output;
+    pc->store = o.store;
+    pc->fallback = o.fallback;
+    pc->no_store = o.no_store;
+    pc->quiet = o.quiet;
+    pc->json = o.format_text_json && strcmp(o.format_text_json, "json") == 0;
     return EXIT_OK;
 }
 

@@ -2,7 +2,6 @@
  * is in the store, as static HTML (SVG figures, PNG beside them) and a
  * Markdown summary. A figure without data is left out with the reason. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +18,10 @@ static void usage(FILE *f)
     fputs("usage: edgebench report -o DIR [options]\n"
           "Writes DIR/index.html (figures as SVG, PNG beside them) and DIR/summary.md from\n"
           "the results store: memory, timelines, throughput vs threads, counters per token,\n"
-          "load time, energy and action per token, battery, cost and break-even.\n\n"
-          "  -o, --output DIR        where the report goes (created)\n"
-          "      --store SPEC        results store (default $EDGEBENCH_STORE or edgebench.db)\n"
-          "      --device, --model, --quant, --governor, --since, --until   filters\n"
-          "      --capacity-wh WH    battery (default 18.84)\n"
-          "      --cents-per-kwh C   electricity price (default 20)\n"
-          "      --cloud-input-cents C, --cloud-output-cents C   (default 15, 60)\n"
-          "      --device-a NAME --price-a P --device-b NAME --price-b P   break-even figure\n",
+          "load time, energy and action per token, battery, cost and break-even.\n\n",
           f);
+    eb_cmd_help(EB_CMD_REPORT,
+                &(eb_cmd_rows){.rows = eb_analysis_options, .n = eb_analysis_option_count}, f);
 }
 
 static const char *const NO_ENERGY = "no energy sensor measured these runs";
@@ -549,44 +543,15 @@ static const char checker[] =
 int cmd_report(int argc, char **argv)
 {
     analyze_opts o;
-    eb_analysis_defaults(&o);
-    const char *dir = NULL;
-    static const struct option opts[] = {{"output", 1, NULL, 'o'},
-                                         {"store", 1, NULL, 0},
-                                         {"device", 1, NULL, 0},
-                                         {"model", 1, NULL, 0},
-                                         {"quant", 1, NULL, 0},
-                                         {"governor", 1, NULL, 0},
-                                         {"since", 1, NULL, 0},
-                                         {"until", 1, NULL, 0},
-                                         {"capacity-wh", 1, NULL, 0},
-                                         {"cents-per-kwh", 1, NULL, 0},
-                                         {"cloud-input-cents", 1, NULL, 0},
-                                         {"cloud-output-cents", 1, NULL, 0},
-                                         {"device-a", 1, NULL, 0},
-                                         {"device-b", 1, NULL, 0},
-                                         {"price-a", 1, NULL, 0},
-                                         {"price-b", 1, NULL, 0},
-                                         {"help", 0, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int opt, li = 0;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":o:h", opts, &li)) != -1) {
-        if (opt == 0) {
-            if (analyze_option(&o, opts[li].name, optarg, "report") != 1) return EXIT_USAGE;
-        } else if (opt == 'o') {
-            dir = optarg;
-        } else if (opt == 'h') {
-            usage(stdout);
-            return EXIT_OK;
-        } else {
-            fprintf(stderr, "edgebench report: invalid_argument: %s '%s' (see --help)\n",
-                    opt == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
+    eb_run_options ro;
+    int code = analyze_parse(EB_CMD_REPORT, argc, argv, &o, &ro, NULL);
+    if (code != EXIT_OK) return code;
+    if (ro.help) {
+        usage(stdout);
+        return EXIT_OK;
     }
-    if (!dir || optind < argc) {
+    const char *dir = ro.report_dir;
+    if (!dir) {
         fprintf(stderr, "edgebench report: invalid_argument: give -o DIR (see --help)\n");
         return EXIT_USAGE;
     }

@@ -1,180 +1,101 @@
 /* `edgebench results`: what the store holds, filtered, in the format asked. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "edgebench/params.h"
 #include "edgebench/store.h"
 
-static void usage(FILE *f)
+typedef struct results_opts {
+    const char *view, *status;
+    uint64_t limit, timeline;
+} results_opts;
+
+#define R(f) offsetof(results_opts, f)
+/* results' own options; the store, format, output and filters are the
+ * parameter table's */
+static const eb_param own_rows[] = {
+    {.key = "view",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_CHOICE,
+     .flag = "view",
+     .choices = "trials|runs|llama-bench|quality|probes|roofline",
+     .def = "trials",
+     .field = EB_FK_STR,
+     .offset = R(view),
+     .help = "trials (one row each, means of the measured runs), runs (one row per run), "
+             "llama-bench (llama-bench's field names: one row per prompt or generation test), "
+             "quality (perplexity runs and KL divergence), probes (device probes, newest first) "
+             "or roofline (trials with their model's shape)"},
+    {.key = "status",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_CHOICE,
+     .flag = "status",
+     .choices = "ok|failed",
+     .field = EB_FK_STR,
+     .offset = R(status),
+     .help = "only trials that ran (ok) or failed"},
+    {.key = "limit",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "limit",
+     .min = 1,
+     .max = 1e12,
+     .field = EB_FK_U64,
+     .offset = R(limit),
+     .help = "at most N rows"},
+    {.key = "timeline",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "timeline",
+     .min = 1,
+     .max = 1e15,
+     .field = EB_FK_U64,
+     .offset = R(timeline),
+     .metavar = "ID",
+     .help = "the sampled timeline of trial ID instead"},
+};
+#undef R
+
+static void usage(FILE *f, const eb_cmd_rows *own)
 {
     fputs("usage: edgebench results [options]\n"
-          "Lists the trials in the results store.\n\n"
-          "      --store SPEC       sqlite:FILE, FILE or postgresql://... (default\n"
-          "                         $EDGEBENCH_STORE, else sqlite:edgebench.db)\n"
-          "      --view VIEW        trials (one row each, means of the measured runs),\n"
-          "                         runs (one row per run) or llama-bench (llama-bench's\n"
-          "                         field names: one row per prompt or generation test)\n"
-          "                         or quality (perplexity runs and KL divergence) or\n"
-          "                         probes (device probes, newest first) or roofline\n"
-          "                         (trials with their model's shape)\n"
-          "      --format FMT       table, csv, json, jsonl, md or sql (default table)\n"
-          "  -o, --output FILE      write to FILE instead of stdout\n"
-          "      --device TEXT      hostname or board containing TEXT\n"
-          "      --model TEXT       model name or path containing TEXT\n"
-          "      --quant TYPE       weight type (Q4_0, Q4_K_M, ...)\n"
-          "      --threads N        generation threads\n"
-          "      --governor NAME    CPU governor\n"
-          "      --status STATUS    ok or failed\n"
-          "      --since DATE       started on or after (ISO 8601: 2026-11-23 or ...T10:00:00Z)\n"
-          "      --until DATE       started before\n"
-          "      --limit N          at most N rows\n"
-          "      --timeline ID      the sampled timeline of trial ID instead\n"
-          "  -h, --help             this help\n"
-          "Missing measurements are empty (csv), null (json), NULL (sql) or n/a, never 0.\n",
+          "Lists the trials in the results store.\n\n",
           f);
+    eb_cmd_help(EB_CMD_RESULTS, own, f);
 }
 
 int cmd_results(int argc, char **argv)
 {
-    enum {
-        O_STORE = 256,
-        O_VIEW,
-        O_FORMAT,
-        O_DEVICE,
-        O_MODEL,
-        O_QUANT,
-        O_THREADS,
-        O_GOV,
-        O_STATUS,
-        O_SINCE,
-        O_UNTIL,
-        O_LIMIT,
-        O_TIMELINE
-    };
-    static const struct option opts[] = {{"store", required_argument, NULL, O_STORE},
-                                         {"view", required_argument, NULL, O_VIEW},
-                                         {"format", required_argument, NULL, O_FORMAT},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"device", required_argument, NULL, O_DEVICE},
-                                         {"model", required_argument, NULL, O_MODEL},
-                                         {"quant", required_argument, NULL, O_QUANT},
-                                         {"threads", required_argument, NULL, O_THREADS},
-                                         {"governor", required_argument, NULL, O_GOV},
-                                         {"status", required_argument, NULL, O_STATUS},
-                                         {"since", required_argument, NULL, O_SINCE},
-                                         {"until", required_argument, NULL, O_UNTIL},
-                                         {"limit", required_argument, NULL, O_LIMIT},
-                                         {"timeline", required_argument, NULL, O_TIMELINE},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *spec = NULL, *format = "table", *output = NULL;
+    results_opts ro = {0};
+    eb_cmd_rows own = {own_rows, sizeof own_rows / sizeof own_rows[0], &ro, NULL, NULL, 0, 0};
+    eb_run_options o;
+    int code = cli_parse(EB_CMD_RESULTS, "results", &own, argc, argv, &o, usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    static const struct {
+        const char *name;
+        eb_results_view view;
+    } views[] = {{"trials", EB_VIEW_TRIALS},           {"runs", EB_VIEW_RUNS},
+                 {"llama-bench", EB_VIEW_LLAMA_BENCH}, {"quality", EB_VIEW_QUALITY},
+                 {"probes", EB_VIEW_PROBES},           {"roofline", EB_VIEW_ROOFLINE}};
     eb_results_view view = EB_VIEW_TRIALS;
-    eb_results_filter f = {0};
-    long timeline = 0;
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-        long v;
-        switch (opt) {
-        case O_STORE:
-            spec = optarg;
-            break;
-        case O_VIEW:
-            if (strcmp(optarg, "trials") == 0)
-                view = EB_VIEW_TRIALS;
-            else if (strcmp(optarg, "runs") == 0)
-                view = EB_VIEW_RUNS;
-            else if (strcmp(optarg, "llama-bench") == 0)
-                view = EB_VIEW_LLAMA_BENCH;
-            else if (strcmp(optarg, "quality") == 0)
-                view = EB_VIEW_QUALITY;
-            else if (strcmp(optarg, "probes") == 0)
-                view = EB_VIEW_PROBES;
-            else if (strcmp(optarg, "roofline") == 0)
-                view = EB_VIEW_ROOFLINE;
-            else {
-                fprintf(stderr,
-                        "edgebench results: invalid_argument: --view must be trials, runs, "
-                        "llama-bench, quality, probes or roofline, got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case O_FORMAT:
-            if (!eb_table_format_known(optarg)) {
-                fprintf(stderr,
-                        "edgebench results: invalid_argument: --format must be table, "
-                        "csv, json, jsonl, md or sql, got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            format = optarg;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case O_DEVICE:
-            f.device = optarg;
-            break;
-        case O_MODEL:
-            f.model = optarg;
-            break;
-        case O_QUANT:
-            f.quant = optarg;
-            break;
-        case O_THREADS:
-            if (!cli_int("--threads", optarg, 1, 1024, &v)) return EXIT_USAGE;
-            f.threads = (int)v;
-            break;
-        case O_GOV:
-            f.governor = optarg;
-            break;
-        case O_STATUS:
-            if (strcmp(optarg, "ok") != 0 && strcmp(optarg, "failed") != 0) {
-                fprintf(stderr,
-                        "edgebench results: invalid_argument: --status must be ok or "
-                        "failed, got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            f.status = optarg;
-            break;
-        case O_SINCE:
-            f.since = optarg;
-            break;
-        case O_UNTIL:
-            f.until = optarg;
-            break;
-        case O_LIMIT:
-            if (!cli_int("--limit", optarg, 1, 1L << 40, &v)) return EXIT_USAGE;
-            f.limit = v;
-            break;
-        case O_TIMELINE:
-            if (!cli_int("--timeline", optarg, 1, 1L << 60, &timeline)) return EXIT_USAGE;
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        case ':':
-            fprintf(stderr, "edgebench results: invalid_argument: option '%s' needs a value\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        default:
-            fprintf(stderr,
-                    "edgebench results: invalid_argument: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "edgebench results: invalid_argument: unexpected argument '%s'\n",
-                argv[optind]);
-        return EXIT_USAGE;
-    }
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+        if (!strcmp(views[i].name, ro.view)) view = views[i].view;
+    eb_results_filter f = {.device = o.filter_device,
+                           .model = o.filter_model,
+                           .quant = o.filter_quant,
+                           .governor = o.filter_governor,
+                           .status = ro.status,
+                           .since = o.filter_since,
+                           .until = o.filter_until,
+                           .limit = (long long)ro.limit,
+                           .threads = eb_run_options_given(&o, "threads") ? o.cfg.threads_gen : 0};
+    const char *spec = o.store, *format = o.table_format, *output = o.output;
+    long timeline = (long)ro.timeline;
     eb_error err = {0};
     eb_store *s = NULL;
     if (eb_store_open(spec, &s, &err) != EB_OK) return cli_report("results", &err);

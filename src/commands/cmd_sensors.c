@@ -1,7 +1,6 @@
 /* edgebench sensors: every source found on this device with live readings,
  * and every source not found with the reason. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "edgebench/params.h"
 #include "edgebench/counters.h"
 #include "edgebench/knobs.h"
 #include "edgebench/memory.h"
@@ -16,17 +16,30 @@
 #include "edgebench/util.h"
 #include "edgebench/vcio.h"
 
-static void sensors_usage(FILE *f)
+/* sensors' own option; the root, sampler period and TDP are the table's */
+static const eb_param own_rows[] = {
+    {.key = "window_ms",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_NUM,
+     .flag = "window-ms",
+     .min = 10,
+     .max = 60000,
+     .def = "500",
+     .field = EB_FK_DOUBLE,
+     .offset = 0,
+     .scale = 0.001,
+     .unit = "ms",
+     .metavar = "MS",
+     .help = "how long to sample for live readings"},
+};
+
+static void sensors_usage(FILE *f, const eb_cmd_rows *own)
 {
-    fprintf(f,
-            "usage: edgebench sensors [options]\n"
-            "Lists every power, energy, memory, frequency and temperature source found on\n"
-            "this device with live readings, and every source not found with the reason.\n\n"
-            "      --sysfs-root DIR   read /proc and /sys under DIR (a fixture tree; default /)\n"
-            "      --window-ms MS     how long to sample for live readings (default 500)\n"
-            "      --sample-ms MS     sampler period (default 10)\n"
-            "      --tdp W            allow the CPU-load x TDP estimate\n"
-            "  -h, --help             this help\n");
+    fputs("usage: edgebench sensors [options]\n"
+          "Lists every power, energy, memory, frequency and temperature source found on\n"
+          "this device with live readings, and every source not found with the reason.\n\n",
+          f);
+    eb_cmd_help(EB_CMD_SENSORS, own, f);
 }
 
 static void print_channel(const eb_sampler *s, int c, double a, double b)
@@ -127,51 +140,13 @@ static void print_counters(const char *root)
 
 int cmd_sensors(int argc, char **argv)
 {
-    static const struct option opts[] = {{"sysfs-root", required_argument, NULL, 'r'},
-                                         {"root", required_argument, NULL, 'r'},
-                                         {"window-ms", required_argument, NULL, 'w'},
-                                         {"sample-ms", required_argument, NULL, 's'},
-                                         {"tdp", required_argument, NULL, 'p'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    eb_sampler_config cfg = {.interval_s = 0.01, .root = "/"};
-    double window_ms = 500, sample_ms = 10;
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (opt) {
-        case 'r':
-            cfg.root = optarg;
-            break;
-        case 'w':
-            ok = cli_double("--window-ms", optarg, &window_ms) && window_ms >= 10 &&
-                 window_ms <= 60000;
-            if (!ok) fprintf(stderr, "edgebench sensors: --window-ms must be 10..60000\n");
-            break;
-        case 's':
-            ok = cli_double("--sample-ms", optarg, &sample_ms);
-            break;
-        case 'p':
-            ok = cli_double("--tdp", optarg, &cfg.tdp_w);
-            break;
-        case 'h':
-            sensors_usage(stdout);
-            return EXIT_OK;
-        case ':':
-            fprintf(stderr, "edgebench sensors: invalid_argument: option '%s' needs a value\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        default:
-            fprintf(stderr,
-                    "edgebench sensors: invalid_argument: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-        if (!ok) return EXIT_USAGE;
-    }
-    cfg.interval_s = sample_ms / 1000.0;
+    double window_s = 0.5;
+    eb_cmd_rows own = {own_rows, 1, &window_s, NULL, NULL, 0, 0};
+    eb_run_options o;
+    int code = cli_parse(EB_CMD_SENSORS, "sensors", &own, argc, argv, &o, sensors_usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    eb_sampler_config cfg = {
+        .interval_s = o.cfg.sample_interval_s, .root = o.cfg.root, .tdp_w = o.cfg.tdp_w};
     eb_error err = {0};
     eb_sampler *s;
     if (eb_sampler_create(&cfg, &s, &err) != EB_OK) return cli_report("sensors", &err);
@@ -180,7 +155,7 @@ int cmd_sensors(int argc, char **argv)
         return cli_report("sensors", &err);
     }
     double a = eb_now();
-    eb_sleep(window_ms / 1000.0);
+    eb_sleep(window_s);
     double b = eb_now();
     eb_sampler_stop(s);
 

@@ -56,7 +56,10 @@ static void test_rows_well_formed(void **state)
         for (size_t j = i + 1; j < eb_param_count; j++) {
             const eb_param *q = &eb_params[j];
             assert_string_not_equal(p->key, q->key);
-            if (p->flag && q->flag) assert_string_not_equal(p->flag, q->flag);
+            /* unique among the rows of each command that takes both */
+            unsigned both = (p->cmds ? p->cmds : EB_CMD_RUN) & (q->cmds ? q->cmds : EB_CMD_RUN);
+            if (!both || !p->flag || !q->flag) continue;
+            assert_string_not_equal(p->flag, q->flag);
             if (p->short_flag && q->short_flag) assert_int_not_equal(p->short_flag, q->short_flag);
         }
         if (p->type == EB_PT_INT || p->type == EB_PT_NUM) assert_true(p->min <= p->max);
@@ -72,7 +75,7 @@ static void test_rows_well_formed(void **state)
             assert_int_not_equal(p->field, EB_FK_NONE);
         }
         if (p->scope == EB_PS_CLI) assert_null(eb_param_plan_key(p->key));
-        if (p->flag) {
+        if (eb_param_takes(p, EB_CMD_RUN)) {
             char f[64];
             snprintf(f, sizeof f, "--%s", p->flag);
             assert_ptr_equal(eb_param_by_flag(f), p);
