@@ -36,6 +36,9 @@ typedef enum eb_field_kind {
     EB_FK_DOUBLE,
     EB_FK_STR, /* const char *, pointing into argv or the defaults */
     EB_FK_BOOL,
+    /* char[max] that each value given joins, comma-separated (--tag a --tag b);
+     * a value that would not fit is refused */
+    EB_FK_APPEND,
 } eb_field_kind;
 
 enum {
@@ -70,9 +73,16 @@ enum {
     EB_CMD_SENSORS = 1 << 8,
     EB_CMD_MONITOR = 1 << 9,
     EB_CMD_REPORT = 1 << 10,
+    EB_CMD_SWEEP = 1 << 11,
+    EB_CMD_FLEET = 1 << 12,
+    EB_CMD_AGENT = 1 << 13,
+    EB_CMD_DEVICE = 1 << 14, /* device probe */
+    EB_CMD_SYNTH = 1 << 15,  /* model synth */
+    EB_CMD_PATH = 1 << 16,   /* model path */
+    EB_CMD_QUANTIZE = 1 << 17,
 };
 /* Every command's --help. */
-#define EB_CMD_ALL 0x7ffu
+#define EB_CMD_ALL 0x3ffffu
 
 typedef struct eb_param {
     const char *key; /* plan key; also the name in messages */

@@ -149,6 +149,11 @@ static void store_field(const eb_param *p, const char *text, void *base)
         eb_parse_bool(text, &b);
         *(bool *)field = b;
         break;
+    case EB_FK_APPEND: {
+        size_t n = strlen(field), cap = (size_t)p->max;
+        snprintf(field + n, cap - n, "%s%s", n ? "," : "", text);
+        break;
+    }
     }
 }
 
@@ -355,6 +360,12 @@ eb_status eb_cmd_options_parse(unsigned cmd, int argc, char **argv, eb_run_optio
 
 static eb_status set_own(const eb_param *p, const char *v, void *target, eb_error *err)
 {
+    if (p->field == EB_FK_APPEND) {
+        const char *have = (const char *)target + p->offset;
+        if (strlen(have) + 1 + strlen(v) >= (size_t)p->max)
+            return eb_fail(err, EB_E_INVALID_ARG, "%s: more than %.0f characters in all", p->key,
+                           p->max - 1);
+    }
     eb_status st = check_value(p, v, true, err);
     if (st == EB_OK) store_field(p, v, target);
     return st;

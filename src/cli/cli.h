@@ -42,11 +42,9 @@ struct eb_cmd_rows;
 int cli_parse(unsigned cmd, const char *name, struct eb_cmd_rows *own, int argc, char **argv,
               struct eb_run_options *o, void (*usage)(FILE *f, const struct eb_cmd_rows *own));
 
-/* Parses an integer option or prints an error naming the option. */
-bool cli_int(const char *opt, const char *value, long min, long max, long *out);
-
-/* Parses a finite number or prints an error naming the option. */
-bool cli_double(const char *opt, const char *value, double *out);
+/* A bad command line, said as every error is (cli_report, invalid_argument);
+ * returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Pins this process (and threads it creates) to a CPU list such as
  * "0-3,6". */

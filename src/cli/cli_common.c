@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <string.h>
 #include <math.h>
@@ -40,26 +41,14 @@ int cli_report(const char *cmd, const eb_error *err)
     }
 }
 
-bool cli_int(const char *opt, const char *value, long min, long max, long *out)
+int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
-    if (eb_parse_long(value, min, max, out)) return true;
-    fprintf(stderr, "edgebench: invalid_argument: %s expects an integer in [%ld, %ld], got '%s'\n",
-            opt, min, max, value ? value : "");
-    return false;
-}
-
-bool cli_double(const char *opt, const char *value, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = value ? strtod(value, &end) : 0;
-    if (value && *value && end && !*end && !errno && isfinite(v)) {
-        *out = v;
-        return true;
-    }
-    fprintf(stderr, "edgebench: invalid_argument: %s expects a number, got '%s'\n", opt,
-            value ? value : "");
-    return false;
+    eb_error err = {.status = EB_E_INVALID_ARG};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.msg, sizeof err.msg, fmt, ap);
+    va_end(ap);
+    return cli_report(cmd, &err);
 }
 
 bool cli_set_affinity(const char *list, eb_error *err)

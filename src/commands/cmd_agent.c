@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,18 +33,67 @@ typedef struct agent_opts {
     int lease_s;
 } agent_opts;
 
-static void usage(FILE *f)
+#define A(f) offsetof(agent_opts, f)
+/* agent's own options; the store, root and quiet are the table's */
+static const eb_param own_rows[] = {
+    {.key = "tag",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "tag",
+     .max = sizeof(((agent_opts *)0)->tags),
+     .field = EB_FK_APPEND,
+     .offset = A(tags),
+     .metavar = "T",
+     .help = "a tag of this device (a plan's --devices tag=T picks it); given again, another"},
+    {.key = "once",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "once",
+     .field = EB_FK_BOOL,
+     .offset = A(once),
+     .help = "exit when nothing is left for this device (a trial leased by another agent "
+             "counts until it completes or its lease expires)"},
+    {.key = "lease",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "lease",
+     .min = 3,
+     .max = 86400,
+     .def = "60",
+     .field = EB_FK_INT,
+     .offset = A(lease_s),
+     .unit = "s",
+     .metavar = "S",
+     .help = "a claim not heartbeated for S seconds goes back to the queue"},
+    {.key = "name",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "name",
+     .def_doc = "its hostname",
+     .field = EB_FK_STR,
+     .offset = A(name),
+     .metavar = "NAME",
+     .help = "the device's name in the fleet"},
+    {.key = "journal",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "journal",
+     .def = "edgebench-agent.jsonl",
+     .field = EB_FK_STR,
+     .offset = A(journal),
+     .metavar = "FILE",
+     .help = "every record, as a sweep's journal; records the store could not take wait in "
+             "FILE.pending and go in when it is back"},
+};
+#undef A
+
+static void usage(FILE *f, const eb_cmd_rows *own)
 {
-    fprintf(f,
-            "usage: edgebench agent --store postgresql://... [--tag T ...] [--once] [--lease S]\n"
-            "                       [--name NAME] [--sysfs-root DIR] [--journal FILE] [-q]\n"
-            "Registers this device (its facts and tags) and runs the fleet's trials meant for\n"
-            "it, one at a time, as 'sweep' runs a trial. --once: exit when nothing is left for\n"
-            "it (a trial leased by another agent counts until it completes or its lease\n"
-            "expires). --lease S (default 60): a claim not heartbeated for S seconds goes back\n"
-            "to the queue. --name: the device's name in the fleet (default its hostname).\n"
-            "--journal FILE (default edgebench-agent.jsonl): every record, as a sweep's journal;\n"
-            "records the store could not take wait in FILE.pending and go in when it is back.\n");
+    fputs("usage: edgebench agent --store postgresql://... [options]\n"
+          "Registers this device (its facts and tags) and runs the fleet's trials meant for\n"
+          "it, one at a time, as 'sweep' runs a trial.\n\n",
+          f);
+    eb_cmd_help(EB_CMD_AGENT, own, f);
 }
 
 /* ---- the heartbeat: its own connection, beside the trial ---- */
@@ -285,62 +334,16 @@ static int run_claimed(const agent_opts *o, eb_store **sp, eb_knob_session *knob
 
 static int parse(int argc, char **argv, agent_opts *o)
 {
-    static const struct option opts[] = {{"store", 1, NULL, 'S'},   {"tag", 1, NULL, 'g'},
-                                         {"once", 0, NULL, '1'},    {"lease", 1, NULL, 'l'},
-                                         {"name", 1, NULL, 'n'},    {"sysfs-root", 1, NULL, 'R'},
-                                         {"journal", 1, NULL, 'j'}, {"quiet", 0, NULL, 'q'},
-                                         {"help", 0, NULL, 'h'},    {NULL, 0, NULL, 0}};
-    int c;
-    long v;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'S':
-            o->spec = optarg;
-            break;
-        case 'g': {
-            size_t n = strlen(o->tags);
-            snprintf(o->tags + n, sizeof o->tags - n, "%s%s", n ? "," : "", optarg);
-            break;
-        }
-        case '1':
-            o->once = true;
-            break;
-        case 'l':
-            if (!eb_parse_long(optarg, 3, 86400, &v)) {
-                fprintf(stderr,
-                        "edgebench agent: invalid_argument: --lease expects 3..86400 "
-                        "seconds, got '%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            o->lease_s = (int)v;
-            break;
-        case 'n':
-            o->name = optarg;
-            break;
-        case 'R':
-            o->root = optarg;
-            break;
-        case 'j':
-            o->journal = optarg;
-            break;
-        case 'q':
-            o->quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            fprintf(stderr, "edgebench agent: invalid_argument: %s '%s' (see --help)\n",
-                    c == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
+    eb_cmd_rows own = {own_rows, sizeof own_rows / sizeof own_rows[0], o, NULL, NULL, 0, 0};
+    eb_run_options ro;
+    int code = cli_parse(EB_CMD_AGENT, "agent", &own, argc, argv, &ro, usage);
+    if (code != EXIT_OK) return code;
+    o->spec = ro.store;
+    o->root = ro.cfg.root;
+    o->quiet = ro.quiet;
     if (!o->spec) o->spec = getenv("EDGEBENCH_STORE");
     if (!o->spec || !o->spec[0]) {
-        fprintf(stderr, "edgebench agent: invalid_argument: --store postgresql://... is needed\n");
+        cli_usage_error("agent", "--store postgresql://... is needed");
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -348,7 +351,7 @@ static int parse(int argc, char **argv, agent_opts *o)
 
 int cmd_agent(int argc, char **argv)
 {
-    agent_opts o = {.root = "/", .journal = "edgebench-agent.jsonl", .lease_s = 60};
+    agent_opts o = {0};
     int code = parse(argc, argv, &o);
     if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
     char pending[1100], self[1024], tmpdir[] = "/tmp/edgebench-agent-XXXXXX";

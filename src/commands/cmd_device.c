@@ -4,7 +4,7 @@
  * `analyze roofline` and `model plan`. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,55 +12,133 @@
 
 #include "cli.h"
 #include "cli_store.h"
+#include "edgebench/params.h"
 #include "edgebench/plan.h"
 #include "edgebench/probe.h"
 #include "edgebench/roofline.h"
 #include "edgebench/util.h"
 
-static void usage(FILE *f)
+typedef struct probe_cli {
+    const char *threads, *types, *shape, *disk_dir;
+    int buffer_mib, passes, mem_passes, disk_mib;
+    double mem_seconds;
+    bool no_disk;
+} probe_cli;
+
+#define P(f) offsetof(probe_cli, f)
+/* the probe's own options; format, output, store, root and quiet are the
+ * table's */
+static const eb_param own_rows[] = {
+    {.key = "threads",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "threads",
+     .short_flag = 't',
+     .def_doc = "1 .. online CPUs",
+     .field = EB_FK_STR,
+     .offset = P(threads),
+     .metavar = "LIST",
+     .help = "thread counts, e.g. 1,2,4 or 1-4"},
+    {.key = "types",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "types",
+     .def_doc = "F16,Q8_0,Q4_0,Q4_K",
+     .field = EB_FK_STR,
+     .offset = P(types),
+     .metavar = "LIST",
+     .help = "kernel weight types"},
+    {.key = "shape",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "shape",
+     .def_doc = "2048x256x2048",
+     .field = EB_FK_STR,
+     .offset = P(shape),
+     .metavar = "MxNxK",
+     .help = "kernel shape: weight rows x tokens x inner size, each 1..65536"},
+    {.key = "buffer_mib",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "buffer-mib",
+     .min = 1,
+     .max = 1 << 20,
+     .def_doc = "max(256, 8 x last-level cache)",
+     .field = EB_FK_INT,
+     .offset = P(buffer_mib),
+     .unit = "MiB",
+     .help = "memory probe buffer"},
+    {.key = "passes",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "passes",
+     .min = 1,
+     .max = EB_PROBE_MAX_PASSES,
+     .def_doc = "5",
+     .field = EB_FK_INT,
+     .offset = P(passes),
+     .help = "timed kernel passes, best kept"},
+    {.key = "mem_passes",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "mem-passes",
+     .min = 1,
+     .max = EB_PROBE_MAX_MEM_PASSES,
+     .def_doc = "48",
+     .field = EB_FK_INT,
+     .offset = P(mem_passes),
+     .help = "timed memory passes at least, best kept"},
+    {.key = "mem_seconds",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_NUM,
+     .flag = "mem-seconds",
+     .min = 0.001,
+     .max = 600,
+     .def_doc = "1",
+     .field = EB_FK_DOUBLE,
+     .offset = P(mem_seconds),
+     .unit = "s",
+     .metavar = "S",
+     .help = "and for at least S seconds per thread count"},
+    {.key = "disk_dir",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "disk-dir",
+     .def_doc = "the cache",
+     .field = EB_FK_STR,
+     .offset = P(disk_dir),
+     .metavar = "DIR",
+     .help = "where the disk probe writes its file"},
+    {.key = "disk_mib",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "disk-mib",
+     .min = 4,
+     .max = 1 << 20,
+     .def_doc = "256",
+     .field = EB_FK_INT,
+     .offset = P(disk_mib),
+     .unit = "MiB",
+     .help = "disk probe file size"},
+    {.key = "no_disk",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "no-disk",
+     .field = EB_FK_BOOL,
+     .offset = P(no_disk),
+     .help = "no disk probe"},
+};
+#undef P
+
+static void usage(FILE *f, const eb_cmd_rows *own)
 {
     fputs("usage: edgebench device probe [options]\n"
           "Measures this device's ceilings and stores them: sustained memory read\n"
           "bandwidth (a buffer much larger than the last-level cache, streamed by each\n"
-          "thread count), the engine's matrix kernels per weight type, and disk reads.\n\n"
-          "  -t, --threads LIST     thread counts, e.g. 1,2,4 or 1-4 (default 1 .. online CPUs)\n"
-          "      --types LIST       kernel weight types (default F16,Q8_0,Q4_0,Q4_K)\n"
-          "      --shape MxNxK      kernel shape: weight rows x tokens x inner size\n"
-          "                         (default 2048x256x2048)\n"
-          "      --buffer-mib N     memory probe buffer (default max(256, 8 x last-level cache))\n"
-          "      --passes N         timed kernel passes, best kept (default 5)\n"
-          "      --mem-passes N     timed memory passes at least, best kept (default 48)\n"
-          "      --mem-seconds S    and for at least S seconds per thread count (default 1)\n"
-          "      --disk-dir DIR     where the disk probe writes its file (default the cache)\n"
-          "      --disk-mib N       disk probe file size (default 256)\n"
-          "      --no-disk          no disk probe\n"
-          "      --format FMT       text or json (default text)\n"
-          "  -o, --output FILE      write to FILE instead of stdout\n"
-          "      --store SPEC       results store (default $EDGEBENCH_STORE, else\n"
-          "                         sqlite:edgebench.db)\n"
-          "      --no-store         do not store the probe\n"
-          "      --fallback FILE    where the record goes when the store fails\n"
-          "      --sysfs-root DIR   read /proc and /sys under DIR (default /)\n"
-          "  -q, --quiet            no progress lines\n",
+          "thread count), the engine's matrix kernels per weight type, and disk reads.\n\n",
           f);
+    eb_cmd_help(EB_CMD_DEVICE, own, f);
 }
-
-enum {
-    O_TYPES = 256,
-    O_SHAPE,
-    O_BUF,
-    O_PASSES,
-    O_MPASSES,
-    O_MSECS,
-    O_DDIR,
-    O_DMIB,
-    O_NODISK,
-    O_FORMAT,
-    O_STORE,
-    O_NOSTORE,
-    O_FALLBACK,
-    O_ROOT
-};
 
 static void progress(void *user, const char *what)
 {
@@ -128,7 +206,7 @@ static bool parse_list(const char *key, const char *text, char **items, int cap,
 {
     eb_error err = {0};
     *n = eb_plan_split(eb_param_plan_key(key), text, items, cap, &err);
-    if (*n < 0) fprintf(stderr, "edgebench device probe: invalid_argument: %s\n", err.msg);
+    if (*n < 0) cli_usage_error("device probe", "%s", err.msg);
     return *n >= 0;
 }
 
@@ -174,10 +252,10 @@ static bool parse_types(const char *arg, char **items, int *n)
     for (const char *p = arg;;) {
         size_t len = strcspn(p, ",");
         if (len == 0 || len >= 16 || *n >= EB_PROBE_MAX_TYPES) {
-            fprintf(stderr,
-                    "edgebench device probe: invalid_argument: --types takes up to %d "
-                    "names such as Q4_0,Q4_K, got '%s'\n",
-                    EB_PROBE_MAX_TYPES, arg);
+            cli_usage_error("device probe",
+                            "--types takes up to %d "
+                            "names such as Q4_0,Q4_K, got '%s'",
+                            EB_PROBE_MAX_TYPES, arg);
             return false;
         }
         items[(*n)++] = strndup(p, len);
@@ -188,125 +266,35 @@ static bool parse_types(const char *arg, char **items, int *n)
 
 static int probe(int argc, char **argv)
 {
-    static const struct option opts[] = {{"threads", required_argument, NULL, 't'},
-                                         {"types", required_argument, NULL, O_TYPES},
-                                         {"shape", required_argument, NULL, O_SHAPE},
-                                         {"buffer-mib", required_argument, NULL, O_BUF},
-                                         {"passes", required_argument, NULL, O_PASSES},
-                                         {"mem-passes", required_argument, NULL, O_MPASSES},
-                                         {"mem-seconds", required_argument, NULL, O_MSECS},
-                                         {"disk-dir", required_argument, NULL, O_DDIR},
-                                         {"disk-mib", required_argument, NULL, O_DMIB},
-                                         {"no-disk", no_argument, NULL, O_NODISK},
-                                         {"format", required_argument, NULL, O_FORMAT},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"store", required_argument, NULL, O_STORE},
-                                         {"no-store", no_argument, NULL, O_NOSTORE},
-                                         {"fallback", required_argument, NULL, O_FALLBACK},
-                                         {"sysfs-root", required_argument, NULL, O_ROOT},
-                                         {"root", required_argument, NULL, O_ROOT},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     eb_probe_options o = {0};
+    probe_cli pc = {0};
     char *thread_items[EB_PROBE_MAX_THREADS] = {0}, *type_items[EB_PROBE_MAX_TYPES] = {0};
-    int n_ti = 0, n_ty = 0, code = EXIT_OK;
-    const char *output = NULL, *store = NULL, *fallback = NULL, *format = "text";
-    bool no_store = false, no_disk = false, quiet = false;
-    long v;
+    int n_ti = 0, n_ty = 0;
     char cache[1024];
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "t:o:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            if (!parse_list("threads", optarg, thread_items, EB_PROBE_MAX_THREADS, &n_ti))
-                code = EXIT_USAGE;
-            break;
-        case O_TYPES:
-            if (!parse_types(optarg, type_items, &n_ty)) code = EXIT_USAGE;
-            break;
-        case O_SHAPE:
-            if (sscanf(optarg, "%dx%dx%d", &o.mm_m, &o.mm_n, &o.mm_k) != 3 || o.mm_m < 1 ||
-                o.mm_n < 1 || o.mm_k < 1 || o.mm_m > 65536 || o.mm_n > 65536 || o.mm_k > 65536) {
-                fprintf(stderr,
-                        "edgebench device probe: invalid_argument: --shape must be MxNxK "
-                        "(each 1..65536), got '%s'\n",
-                        optarg);
-                code = EXIT_USAGE;
-            }
-            break;
-        case O_BUF:
-            if (!cli_int("--buffer-mib", optarg, 1, 1 << 20, &v)) code = EXIT_USAGE;
-            o.buffer_bytes = (uint64_t)v << 20;
-            break;
-        case O_PASSES:
-            if (!cli_int("--passes", optarg, 1, EB_PROBE_MAX_PASSES, &v)) code = EXIT_USAGE;
-            o.passes = (int)v;
-            break;
-        case O_MPASSES:
-            if (!cli_int("--mem-passes", optarg, 1, EB_PROBE_MAX_MEM_PASSES, &v)) code = EXIT_USAGE;
-            o.mem_passes = (int)v;
-            break;
-        case O_MSECS:
-            if (!cli_double("--mem-seconds", optarg, &o.mem_seconds) || o.mem_seconds <= 0 ||
-                o.mem_seconds > 600) {
-                fprintf(stderr, "edgebench device probe: invalid_argument: --mem-seconds must be "
-                                "in (0, 600]\n");
-                code = EXIT_USAGE;
-            }
-            break;
-        case O_DDIR:
-            o.disk_dir = optarg;
-            break;
-        case O_DMIB:
-            if (!cli_int("--disk-mib", optarg, 4, 1 << 20, &v)) code = EXIT_USAGE;
-            o.disk_bytes = (uint64_t)v << 20;
-            break;
-        case O_NODISK:
-            no_disk = true;
-            break;
-        case O_FORMAT:
-            format = optarg;
-            if (strcmp(format, "text") && strcmp(format, "json")) {
-                fprintf(stderr,
-                        "edgebench device probe: invalid_argument: --format must be text or "
-                        "json, got '%s'\n",
-                        optarg);
-                code = EXIT_USAGE;
-            }
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case O_STORE:
-            store = optarg;
-            break;
-        case O_NOSTORE:
-            no_store = true;
-            break;
-        case O_FALLBACK:
-            fallback = optarg;
-            break;
-        case O_ROOT:
-            o.root = optarg;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            code = -1;
-            break;
-        default:
-            usage(stderr);
-            code = EXIT_USAGE;
-        }
-        if (code != EXIT_OK) break;
-    }
-    if (code == EXIT_OK && optind < argc) {
-        fprintf(stderr, "edgebench device probe: invalid_argument: unexpected '%s'\n",
-                argv[optind]);
+    eb_cmd_rows own = {own_rows, sizeof own_rows / sizeof own_rows[0], &pc, NULL, NULL, 0, 0};
+    eb_run_options ro;
+    int code = cli_parse(EB_CMD_DEVICE, "device probe", &own, argc, argv, &ro, usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    const char *output = ro.output, *store = ro.store, *fallback = ro.fallback,
+               *format = ro.format_text_json;
+    bool no_store = ro.no_store, no_disk = pc.no_disk, quiet = ro.quiet;
+    o.root = ro.cfg.root;
+    o.disk_dir = pc.disk_dir;
+    o.buffer_bytes = (uint64_t)pc.buffer_mib << 20;
+    o.disk_bytes = (uint64_t)pc.disk_mib << 20;
+    o.passes = pc.passes;
+    o.mem_passes = pc.mem_passes;
+    o.mem_seconds = pc.mem_seconds;
+    if (pc.threads && !parse_list("threads", pc.threads, thread_items, EB_PROBE_MAX_THREADS, &n_ti))
+        code = EXIT_USAGE;
+    if (pc.types && !parse_types(pc.types, type_items, &n_ty)) code = EXIT_USAGE;
+    if (pc.shape &&
+        (sscanf(pc.shape, "%dx%dx%d", &o.mm_m, &o.mm_n, &o.mm_k) != 3 || o.mm_m < 1 || o.mm_n < 1 ||
+         o.mm_k < 1 || o.mm_m > 65536 || o.mm_n > 65536 || o.mm_k > 65536)) {
+        cli_usage_error("device probe",
+                        "--shape must be MxNxK (each 1..65536), "
+                        "got '%s'",
+                        pc.shape);
         code = EXIT_USAGE;
     }
     eb_error err = {0};
@@ -341,11 +329,11 @@ static int probe(int argc, char **argv)
 int cmd_device(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
+        eb_cmd_rows own = {.rows = own_rows, .n = sizeof own_rows / sizeof own_rows[0]};
+        usage(argc < 2 ? stderr : stdout, &own);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (strcmp(argv[1], "probe") == 0) return probe(argc - 1, argv + 1);
-    fprintf(stderr, "edgebench device: invalid_argument: unknown subcommand '%s' (probe)\n",
-            argv[1]);
+    cli_usage_error("device", "unknown subcommand '%s' (probe)", argv[1]);
     return EXIT_USAGE;
 }

@@ -1,16 +1,17 @@
 /* edgebench fleet submit | status | cancel: one plan queued once in a
  * PostgreSQL store, run by every matching device's `edgebench agent`. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "edgebench/fleet.h"
+#include "edgebench/params.h"
 #include "edgebench/plan.h"
 #include "edgebench/util.h"
 
-static void usage(FILE *f)
+static void usage(FILE *f, const eb_cmd_rows *own)
 {
     fprintf(f,
             "usage: edgebench fleet submit PLAN.ini --store postgresql://... [--devices SELECTOR]\n"
@@ -21,82 +22,102 @@ static void usage(FILE *f)
             "device run every trial, --split runs each trial once on any matching device.\n"
             "SELECTOR: comma-separated terms that all must match a device: board=, cpu=,\n"
             "gpu= (substring), hostname=, arch= (exact), tag= (one of its tags), ram_gib=N or\n"
-            "ram_gib>=N. --retries N: attempts before a trial is recorded failed (default 3).\n"
-            "Devices run them with 'edgebench agent --store ...'.\n");
+            "ram_gib>=N. Devices run them with 'edgebench agent --store ...'.\n\n");
+    eb_cmd_help(EB_CMD_FLEET, own, f);
 }
 
-static const struct option opts[] = {
-    {"store", 1, NULL, 'S'},  {"devices", 1, NULL, 'D'}, {"per-device", 0, NULL, 'P'},
-    {"split", 0, NULL, 'X'},  {"name", 1, NULL, 'n'},    {"retries", 1, NULL, 'r'},
-    {"format", 1, NULL, 'f'}, {"help", 0, NULL, 'h'},    {NULL, 0, NULL, 0}};
+typedef struct fleet_opts {
+    const char *selector, *name;
+    bool per_device, split;
+    int retries;
+} fleet_opts;
+
+#define F(f) offsetof(fleet_opts, f)
+/* fleet's own options; the store and format are the table's */
+static const eb_param own_rows[] = {
+    {.key = "devices",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "devices",
+     .def_doc = "all",
+     .field = EB_FK_STR,
+     .offset = F(selector),
+     .metavar = "SELECTOR",
+     .help = "the devices that run the plan"},
+    {.key = "per_device",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "per-device",
+     .field = EB_FK_BOOL,
+     .offset = F(per_device),
+     .help = "every matching device runs every trial (the default)"},
+    {.key = "split",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "split",
+     .field = EB_FK_BOOL,
+     .offset = F(split),
+     .help = "each trial runs once, on any matching device"},
+    {.key = "name",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "name",
+     .def_doc = "the plan file's",
+     .field = EB_FK_STR,
+     .offset = F(name),
+     .metavar = "NAME",
+     .help = "the plan's name in the queue"},
+    {.key = "retries",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_INT,
+     .flag = "retries",
+     .min = 1,
+     .max = 1000,
+     .def = "3",
+     .field = EB_FK_INT,
+     .offset = F(retries),
+     .help = "attempts before a trial is recorded failed"},
+};
+#undef F
 
 int cmd_fleet(int argc, char **argv)
 {
+    fleet_opts fo = {0};
+    const char *args[1] = {NULL};
+    eb_cmd_rows own = {own_rows, sizeof own_rows / sizeof own_rows[0], &fo, NULL, args, 1, 0};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
+        usage(argc < 2 ? stderr : stdout, &own);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
-    const char *sub = argv[1], *spec = NULL, *selector = NULL, *name = NULL, *format = "table";
-    bool split = false;
-    long retries = 3;
-    int c;
-    optind = 2;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'S':
-            spec = optarg;
-            break;
-        case 'D':
-            selector = optarg;
-            break;
-        case 'P':
-            split = false;
-            break;
-        case 'X':
-            split = true;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'f':
-            format = optarg;
-            break;
-        case 'r':
-            if (!eb_parse_long(optarg, 1, 1000, &retries)) {
-                fprintf(stderr,
-                        "edgebench fleet: invalid_argument: --retries expects 1..1000, got "
-                        "'%s'\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        default:
-            fprintf(stderr, "edgebench fleet: invalid_argument: %s '%s' (see --help)\n",
-                    c == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
+    const char *sub = argv[1];
+    eb_run_options ro;
+    /* argv + 1: the subcommand is the parser's argv[0] */
+    int code = cli_parse(EB_CMD_FLEET, "fleet", &own, argc - 1, argv + 1, &ro, usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    if (fo.split && fo.per_device) {
+        cli_usage_error("fleet", "--per-device or --split, not both");
+        return EXIT_USAGE;
     }
+    const char *spec = ro.store, *selector = fo.selector, *name = fo.name,
+               *format = ro.table_format;
+    bool split = fo.split;
+    long retries = fo.retries;
     if (!spec) spec = getenv("EDGEBENCH_STORE");
     if (!spec || !spec[0]) {
-        fprintf(stderr, "edgebench fleet: invalid_argument: --store postgresql://... is needed\n");
+        cli_usage_error("fleet", "--store postgresql://... is needed");
         return EXIT_USAGE;
     }
-    const char *arg = optind < argc ? argv[optind] : NULL;
+    const char *arg = args[0];
     if ((!strcmp(sub, "submit") || !strcmp(sub, "cancel")) && !arg) {
-        fprintf(stderr, "edgebench fleet %s: invalid_argument: which plan?\n", sub);
-        return EXIT_USAGE;
+        return cli_usage_error("fleet", "%s: which plan?", sub);
     }
     char why[256];
     if (selector && !eb_fleet_selector_valid(selector, why, sizeof why)) {
-        fprintf(stderr, "edgebench fleet: invalid_argument: --devices: %s\n", why);
+        cli_usage_error("fleet", "--devices: %s", why);
         return EXIT_USAGE;
     }
     if (strcmp(sub, "submit") && strcmp(sub, "status") && strcmp(sub, "cancel")) {
-        fprintf(stderr, "edgebench fleet: invalid_argument: unknown subcommand '%s'\n", sub);
+        cli_usage_error("fleet", "unknown subcommand '%s'", sub);
         return EXIT_USAGE;
     }
     eb_error err = {0};
@@ -113,7 +134,7 @@ int cmd_fleet(int argc, char **argv)
         if (have_plan) eb_plan_free(&plan);
         return cli_report("fleet", &err);
     }
-    int code = EXIT_OK;
+    code = EXIT_OK;
     if (have_plan) {
         long long id = 0;
         const char *base = strrchr(arg, '/');

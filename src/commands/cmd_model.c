@@ -1,6 +1,6 @@
 /* edgebench model synth | path | quantize | plan | list */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "edgebench/engine.h"
 #include "edgebench/gguf_check.h"
+#include "edgebench/params.h"
 #include "edgebench/synth.h"
 
 static void model_usage(FILE *f)
@@ -49,141 +50,130 @@ static int model_list(void)
     return EXIT_OK;
 }
 
+/* synth's own options; the preset, type, output and seed are the table's */
+static const eb_param synth_rows[] = {
+    {.key = "metadata_only",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "metadata-only",
+     .field = EB_FK_BOOL,
+     .offset = offsetof(eb_synth_options, metadata_only),
+     .help = "leave the tensor data as a sparse hole (shape checks without writing gigabytes)"},
+    {.key = "vocab_dir",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "vocab-dir",
+     .def_doc = "the pinned llama.cpp's",
+     .field = EB_FK_STR,
+     .offset = offsetof(eb_synth_options, vocab_dir),
+     .metavar = "DIR",
+     .help = "where the vocabularies (ggml-vocab-*.gguf) are"},
+};
+
+static void synth_usage(FILE *f, const eb_cmd_rows *own)
+{
+    fputs("usage: edgebench model synth --preset NAME [--type T] -o FILE [options]\n"
+          "Writes a GGUF with random weights and exactly the architecture of a published\n"
+          "model. Speed, memory and energy measured on it are faithful; its generated text\n"
+          "and perplexity mean nothing.\n\n",
+          f);
+    eb_cmd_help(EB_CMD_SYNTH, own, f);
+}
+
+/* A preset and its type, given (--preset is required here). */
+static const eb_preset *preset_of(const eb_run_options *ro, eb_synth_type *t, eb_error *err)
+{
+    const eb_preset *p = eb_run_options_given(ro, "preset") ? eb_preset_find(ro->preset) : NULL;
+    if (!eb_run_options_given(ro, "preset"))
+        eb_fail(err, EB_E_INVALID_ARG, "--preset NAME is required");
+    else if (!p)
+        eb_fail(err, EB_E_INVALID_ARG, "unknown preset '%s' (see 'edgebench model list')",
+                ro->preset);
+    else
+        eb_synth_type_parse(ro->type, t); /* the row's choices are the types */
+    return err->status == EB_OK ? p : NULL;
+}
+
 static int model_synth(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"preset", required_argument, NULL, 'P'},  {"type", required_argument, NULL, 'y'},
-        {"output", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
-        {"metadata-only", no_argument, NULL, 'M'}, {"vocab-dir", required_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
-    const char *preset = NULL, *type = "Q4_0", *out = NULL;
-    eb_synth_options o = {.seed = 42};
-    long seed;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'P':
-            preset = optarg;
-            break;
-        case 'y':
-            type = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 's':
-            if (!cli_int("--seed", optarg, 0, 1L << 62, &seed)) return EXIT_USAGE;
-            o.seed = (uint64_t)seed;
-            break;
-        case 'M':
-            o.metadata_only = true;
-            break;
-        case 'V':
-            o.vocab_dir = optarg;
-            break;
-        case 'h':
-            model_usage(stdout);
-            return EXIT_OK;
-        case ':':
-            fprintf(stderr, "edgebench model synth: invalid_argument: option '%s' needs a value\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        default:
-            fprintf(stderr, "edgebench model synth: invalid_argument: unknown option '%s'\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
+    eb_synth_options o = {0};
+    eb_cmd_rows own = {synth_rows, sizeof synth_rows / sizeof synth_rows[0], &o, NULL, NULL, 0, 0};
+    eb_run_options ro;
+    int code = cli_parse(EB_CMD_SYNTH, "model synth", &own, argc, argv, &ro, synth_usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    o.seed = ro.cfg.seed;
     eb_error err = {0};
-    const eb_preset *p = eb_preset_find(preset);
-    eb_synth_type t;
-    if (!preset || !out) {
-        eb_fail(&err, EB_E_INVALID_ARG, "--preset NAME and -o FILE are required");
-        return cli_report("model synth", &err);
-    }
-    if (!p) {
-        eb_fail(&err, EB_E_INVALID_ARG, "unknown preset '%s' (see 'edgebench model list')", preset);
-        return cli_report("model synth", &err);
-    }
-    if (!eb_synth_type_parse(type, &t)) {
-        eb_fail(&err, EB_E_INVALID_ARG, "--type must be F16, Q8_0, Q4_0 or Q4_K_M, got '%s'", type);
-        return cli_report("model synth", &err);
-    }
+    eb_synth_type t = EB_SYNTH_Q4_0;
+    const eb_preset *p = preset_of(&ro, &t, &err);
+    if (p && !ro.output) eb_fail(&err, EB_E_INVALID_ARG, "-o FILE is required");
+    if (err.status != EB_OK) return cli_report("model synth", &err);
+    const char *out = ro.output;
     if (eb_synth_write(p, t, out, &o, &err) != EB_OK) return cli_report("model synth", &err);
     fprintf(stderr, "edgebench: wrote %s (%s %s, %.3f B params, synthetic random weights)\n", out,
             p->name, eb_synth_type_name(t), (double)eb_preset_n_params(p) / 1e9);
     return EXIT_OK;
 }
 
+static void path_usage(FILE *f, const eb_cmd_rows *own)
+{
+    fputs("usage: edgebench model path --preset NAME [--type T]\n"
+          "Prints the cached synthetic model for (preset, type), generating it on first use.\n\n",
+          f);
+    eb_cmd_help(EB_CMD_PATH, own, f);
+}
+
 static int model_path(int argc, char **argv)
 {
-    const char *preset = NULL, *type = "Q4_0";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
-            preset = argv[++i];
-        else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc)
-            type = argv[++i];
-        else {
-            fprintf(stderr, "edgebench model path: invalid_argument: unexpected '%s'\n", argv[i]);
-            return EXIT_USAGE;
-        }
-    }
+    eb_run_options ro;
+    int code = cli_parse(EB_CMD_PATH, "model path", NULL, argc, argv, &ro, path_usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
     eb_error err = {0};
-    const eb_preset *p = eb_preset_find(preset);
-    eb_synth_type t;
-    if (!p)
-        eb_fail(&err, EB_E_INVALID_ARG, "unknown or missing preset '%s'", preset ? preset : "");
-    else if (!eb_synth_type_parse(type, &t))
-        eb_fail(&err, EB_E_INVALID_ARG, "--type must be F16, Q8_0, Q4_0 or Q4_K_M, got '%s'", type);
+    eb_synth_type t = EB_SYNTH_Q4_0;
+    const eb_preset *p = preset_of(&ro, &t, &err);
     char path[1024];
-    if (err.status == EB_OK && cli_synth_cached(p, t, path, sizeof path, false, &err) == EB_OK) {
+    if (p && cli_synth_cached(p, t, path, sizeof path, false, &err) == EB_OK) {
         printf("%s\n", path);
         return EXIT_OK;
     }
     return cli_report("model path", &err);
 }
 
+static const eb_param quantize_rows[] = {
+    {.key = "force",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "force",
+     .field = EB_FK_BOOL,
+     .offset = 0,
+     .help = "replace an existing OUT"},
+};
+
+static void quantize_usage(FILE *f, const eb_cmd_rows *own)
+{
+    fputs("usage: edgebench model quantize IN.gguf OUT.gguf TYPE [options]\n"
+          "Writes IN with its weights quantized to TYPE by the pinned llama.cpp's\n"
+          "quantizer (its per-tensor rules). An existing OUT is kept unless --force.\n"
+          "TYPE:",
+          f);
+    for (const char *const *t = eb_engine_default()->quant_types(); *t; t++)
+        fprintf(f, " %s", *t);
+    fputs("\n(IQ1_*, IQ2_XXS/XS/S and Q2_K_S need an importance matrix and are refused)\n\n", f);
+    eb_cmd_help(EB_CMD_QUANTIZE, own, f);
+}
+
 /* edgebench model quantize IN OUT TYPE [--force] [-t N] */
 static int model_quantize(int argc, char **argv)
 {
     const char *pos[3] = {NULL, NULL, NULL};
-    int n_pos = 0;
-    long threads = 0;
     bool force = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--force") == 0) {
-            force = true;
-        } else if ((strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--threads") == 0) &&
-                   i + 1 < argc) {
-            if (!cli_int("-t/--threads", argv[++i], 1, 1024, &threads)) return EXIT_USAGE;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: edgebench model quantize IN.gguf OUT.gguf TYPE [--force] [-t N]\n"
-                   "Writes IN with its weights quantized to TYPE by the pinned llama.cpp's\n"
-                   "quantizer (its per-tensor rules). An existing OUT is kept unless --force.\n"
-                   "TYPE:");
-            for (const char *const *t = eb_engine_default()->quant_types(); *t; t++)
-                printf(" %s", *t);
-            printf(
-                "\n(IQ1_*, IQ2_XXS/XS/S and Q2_K_S need an importance matrix and are refused)\n");
-            return EXIT_OK;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "edgebench model quantize: invalid_argument: unknown option '%s'\n",
-                    argv[i]);
-            return EXIT_USAGE;
-        } else if (n_pos < 3) {
-            pos[n_pos++] = argv[i];
-        } else {
-            fprintf(stderr, "edgebench model quantize: invalid_argument: unexpected '%s'\n",
-                    argv[i]);
-            return EXIT_USAGE;
-        }
-    }
+    eb_cmd_rows own = {quantize_rows, 1, &force, NULL, pos, 3, 0};
+    eb_run_options ro;
+    int code = cli_parse(EB_CMD_QUANTIZE, "model quantize", &own, argc, argv, &ro, quantize_usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    int threads = eb_run_options_given(&ro, "threads") ? ro.cfg.threads_gen : 0;
     eb_error err = {0};
     struct stat sb;
-    if (n_pos != 3)
+    if (own.n_positional != 3)
         eb_fail(&err, EB_E_INVALID_ARG, "usage: edgebench model quantize IN.gguf OUT.gguf TYPE");
     else if (!force && stat(pos[1], &sb) == 0)
         eb_fail(&err, EB_E_INVALID_ARG, "%s exists; --force replaces it", pos[1]);
@@ -196,7 +186,7 @@ static int model_quantize(int argc, char **argv)
      * existing OUT stays until the new one is whole. */
     char part[1100];
     snprintf(part, sizeof part, "%s.part", pos[1]);
-    if (eb_engine_default()->quantize(pos[0], part, pos[2], (int)threads, &err) != EB_OK) {
+    if (eb_engine_default()->quantize(pos[0], part, pos[2], threads, &err) != EB_OK) {
         unlink(part);
         return cli_report("model quantize", &err);
     }
@@ -223,6 +213,6 @@ int cmd_model(int argc, char **argv)
     if (strcmp(argv[1], "quantize") == 0) return model_quantize(argc - 1, argv + 1);
     if (strcmp(argv[1], "plan") == 0) return cmd_model_plan(argc - 1, argv + 1);
     if (strcmp(argv[1], "fit") == 0) return cmd_model_fit(argc - 1, argv + 1);
-    fprintf(stderr, "edgebench model: invalid_argument: unknown subcommand '%s'\n", argv[1]);
+    cli_usage_error("model", "unknown subcommand '%s'", argv[1]);
     return EXIT_USAGE;
 }

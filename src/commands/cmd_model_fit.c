@@ -297,10 +297,10 @@ int cmd_model_fit(int argc, char **argv)
         const eb_preset *p = eb_preset_find(a.preset);
         eb_synth_type t;
         if (!p || !eb_synth_type_parse(a.type, &t)) {
-            fprintf(stderr,
-                    "edgebench model fit: invalid_argument: %s '%s' (see 'edgebench model "
-                    "list')\n",
-                    p ? "unknown --type" : "unknown preset", p ? a.type : a.preset);
+            cli_usage_error("model fit",
+                            "%s '%s' (see 'edgebench model "
+                            "list')",
+                            p ? "unknown --type" : "unknown preset", p ? a.type : a.preset);
             return EXIT_USAGE;
         }
         eb_preset_shape(p, t, &shape);

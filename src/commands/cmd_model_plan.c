@@ -202,17 +202,17 @@ int cmd_model_plan(int argc, char **argv)
         const eb_preset *p = eb_preset_find(a.preset);
         eb_synth_type t;
         if (!p) {
-            fprintf(stderr,
-                    "edgebench model plan: invalid_argument: unknown preset '%s' (see "
-                    "'edgebench model list')\n",
-                    a.preset);
+            cli_usage_error("model plan",
+                            "unknown preset '%s' (see "
+                            "'edgebench model list')",
+                            a.preset);
             return EXIT_USAGE;
         }
         if (!eb_synth_type_parse(type, &t)) {
-            fprintf(stderr,
-                    "edgebench model plan: invalid_argument: --type must be F16, Q8_0, Q4_0 or "
-                    "Q4_K_M, got '%s'\n",
-                    type);
+            cli_usage_error("model plan",
+                            "--type must be F16, Q8_0, Q4_0 or "
+                            "Q4_K_M, got '%s'",
+                            type);
             return EXIT_USAGE;
         }
         type = eb_synth_type_name(t);

@@ -552,7 +552,7 @@ int cmd_report(int argc, char **argv)
     }
     const char *dir = ro.report_dir;
     if (!dir) {
-        fprintf(stderr, "edgebench report: invalid_argument: give -o DIR (see --help)\n");
+        cli_usage_error("report", "give -o DIR (see --help)");
         return EXIT_USAGE;
     }
     report r = {.dir = dir};

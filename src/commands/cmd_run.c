@@ -285,10 +285,10 @@ static int measure_all(void *arg)
         for (const char *p = rc->o.pairs; p && *p && code == EXIT_OK;) {
             int g = 0, pf = 0, used = 0;
             if (sscanf(p, "%d:%d%n", &g, &pf, &used) != 2 || g < 1 || pf < 1) {
-                fprintf(stderr,
-                        "edgebench run: invalid_argument: --thread-pairs wants GEN:PREFILL,... "
-                        "(e.g. 1:1,2:2), got '%s'\n",
-                        rc->o.pairs);
+                cli_usage_error("run",
+                                "--thread-pairs wants GEN:PREFILL,... "
+                                "(e.g. 1:1,2:2), got '%s'",
+                                rc->o.pairs);
                 code = EXIT_USAGE;
                 break;
             }

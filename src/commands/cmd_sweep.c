@@ -1,5 +1,5 @@
 /* edgebench sweep PLAN, and `edgebench run` with lists or ranges as values. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,22 +9,53 @@
 #include "edgebench/plan.h"
 #include "sweep_exec.h"
 
-static void sweep_usage(FILE *f)
+#define S(f) offsetof(sweep_opts, f)
+/* sweep's own options; the store, root and quiet are the table's */
+static const eb_param own_rows[] = {
+    {.key = "results",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "results",
+     .def_doc = "the plan's, or edgebench-sweep.jsonl",
+     .field = EB_FK_STR,
+     .offset = S(results),
+     .metavar = "FILE",
+     .help = "journal of every record as JSON lines; when the store fails the sweep goes on "
+             "and 'edgebench import FILE' catches up"},
+    {.key = "resume",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "resume",
+     .field = EB_FK_BOOL,
+     .offset = S(resume),
+     .help = "skip trials already complete (store or journal)"},
+    {.key = "dry_run",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "dry-run",
+     .field = EB_FK_BOOL,
+     .offset = S(dry_run),
+     .help = "print the trials and an estimated duration"},
+    {.key = "state",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "state",
+     .def_doc = "in the cache directory",
+     .field = EB_FK_STR,
+     .offset = S(state),
+     .metavar = "FILE",
+     .help = "where the settings to restore are kept"},
+};
+#undef S
+
+static void sweep_usage(FILE *f, const eb_cmd_rows *own)
 {
     fprintf(f, "usage: edgebench sweep PLAN.ini [options]\n"
                "Runs every trial of a plan, each in its own process, records each one as it\n"
-               "finishes, and gives back every device setting it changed.\n\n"
-               "      --store SPEC      results store (default: the plan's, $EDGEBENCH_STORE or\n"
-               "                        sqlite:edgebench.db; postgresql://... for a fleet)\n"
-               "      --results FILE    journal of every record as JSON lines (default: the\n"
-               "                        plan's, or edgebench-sweep.jsonl); when the store fails\n"
-               "                        the sweep goes on and 'edgebench import FILE' catches up\n"
-               "      --resume          skip trials already complete (store or journal)\n"
-               "      --dry-run         print the trials and an estimated duration\n"
-               "      --sysfs-root DIR  where governors are read and written (default /)\n"
-               "      --state FILE      where the settings to restore are kept\n"
-               "  -q, --quiet           no progress lines\n\n"
-               "A plan has a [global] section and one section per experiment. Any key may\n"
+               "finishes, and gives back every device setting it changed. The store: the plan's,\n"
+               "else --store's (postgresql://... for a fleet).\n\n");
+    eb_cmd_help(EB_CMD_SWEEP, own, f);
+    fprintf(f, "\nA plan has a [global] section and one section per experiment. Any key may\n"
                "hold a list (a,b,c) and integer keys a range (1-4, 32-128:32); each\n"
                "experiment runs the product of its values. Keys:\n");
     eb_params_plan_help(f);
@@ -44,62 +75,23 @@ static int prepare_and_run(eb_plan *plan, const sweep_opts *o)
 
 int cmd_sweep(int argc, char **argv)
 {
-    static const struct option opts[] = {{"results", required_argument, NULL, 'r'},
-                                         {"resume", no_argument, NULL, 'R'},
-                                         {"store", required_argument, NULL, 'D'},
-                                         {"dry-run", no_argument, NULL, 'd'},
-                                         {"sysfs-root", required_argument, NULL, 's'},
-                                         {"state", required_argument, NULL, 'S'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    sweep_opts o = {.root = "/"};
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'r':
-            o.results = optarg;
-            break;
-        case 'D':
-            o.store = optarg;
-            break;
-        case 'R':
-            o.resume = true;
-            break;
-        case 'd':
-            o.dry_run = true;
-            break;
-        case 's':
-            o.root = optarg;
-            break;
-        case 'S':
-            o.state = optarg;
-            break;
-        case 'q':
-            o.quiet = true;
-            break;
-        case 'h':
-            sweep_usage(stdout);
-            return EXIT_OK;
-        case ':':
-            fprintf(stderr, "edgebench sweep: invalid_argument: option '%s' needs a value\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        default:
-            fprintf(stderr, "edgebench sweep: invalid_argument: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "edgebench sweep: invalid_argument: give one plan file (see --help)\n");
+    sweep_opts o = {0};
+    const char *plan_file[1] = {NULL};
+    eb_cmd_rows own = {own_rows, sizeof own_rows / sizeof own_rows[0], &o, NULL, plan_file, 1, 0};
+    eb_run_options ro;
+    int code = cli_parse(EB_CMD_SWEEP, "sweep", &own, argc, argv, &ro, sweep_usage);
+    if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
+    if (!plan_file[0]) {
+        cli_usage_error("sweep", "give one plan file (see --help)");
         return EXIT_USAGE;
     }
+    /* the store given here, else the plan's (sweep_execute) */
+    o.store = eb_run_options_given(&ro, "store") ? ro.store : NULL;
+    o.root = ro.cfg.root;
+    o.quiet = ro.quiet;
     eb_plan plan;
     eb_error err = {0};
-    if (eb_plan_load(argv[optind], &plan, &err) != EB_OK) {
+    if (eb_plan_load(plan_file[0], &plan, &err) != EB_OK) {
         eb_plan_free(&plan);
         return cli_report("sweep", &err);
     }

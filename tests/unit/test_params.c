@@ -164,6 +164,7 @@ static void test_every_run_key_round_trips(void **state)
             assert_int_equal(*(const bool *)field, b);
             break;
         case EB_FK_NONE:
+        case EB_FK_APPEND: /* a command's own rows only, not run's */
             fail();
         }
         /* and the configuration passes the library's own validation */
