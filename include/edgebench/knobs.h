@@ -11,7 +11,6 @@
 #include "edgebench/error.h"
 
 struct cJSON;
-struct eb_trial;
 
 /* Every cpufreq policy under root, in policy order ("policy0", "policy4",
  * ..., "policy127"), in a new array the caller frees; returns the count (0
@@ -37,31 +36,6 @@ eb_status eb_knobs_save(const char *state_path, const char *root, int nvpmodel_i
  * which the caller sets with the nvpmodel program. */
 eb_status eb_knobs_restore(const char *state_path, const char *root, bool *restored,
                            int *nvpmodel_id, eb_error *err);
-
-/* The knobs of a sweep's trials: governors, Jetson power mode and clocks,
- * cache dropping, with everything changed given back at the end. The
- * programs (nvpmodel, jetson_clocks, swapoff/swapon) are found on PATH or
- * through $EDGEBENCH_NVPMODEL, $EDGEBENCH_JETSON_CLOCKS, $EDGEBENCH_SWAPOFF
- * and $EDGEBENCH_SWAPON. */
-typedef struct eb_knob_session {
-    const char *root;
-    char state[1024];
-    bool saved;
-    int nvp_original; /* -1: never changed */
-    char clocks_file[1100];
-    bool clocks_stored;
-} eb_knob_session;
-
-/* Restores what an earlier sweep that died left behind (its state file);
- * *restored_before says whether there was any. */
-eb_status eb_knob_session_begin(eb_knob_session *k, const char *root, const char *state,
-                                bool *restored_before, eb_error *err);
-/* Sets the trial's knobs and drops caches; records what was done in sys.
- * False with why when a knob could not be set (the trial fails). */
-bool eb_knob_session_apply(eb_knob_session *k, const struct eb_trial *t, struct cJSON *sys,
-                           char *why, size_t cap);
-/* Gives everything back and removes the state file. */
-eb_status eb_knob_session_end(eb_knob_session *k, eb_error *err);
 
 /* oom_kill count of this process's cgroup (cgroup v2 memory.events). */
 uint64_t eb_oom_kills(void);

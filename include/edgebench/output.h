@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include "edgebench/bench.h"
+#include "edgebench/json.h"
 #include "edgebench/error.h"
 
 /* What a synthetic model's figures mean, in every output that shows one. */
@@ -31,9 +32,6 @@ eb_status eb_write_timeline(FILE *f, const eb_run_result *res, eb_error *err);
 struct cJSON;
 struct cJSON *eb_result_to_json(const eb_run_result *res, bool with_timeline);
 struct cJSON *eb_timeline_to_json(const eb_run_result *res);
-/* Adds a number, or null where it is NaN or infinite (not available): how
- * every edgebench record writes a measurement. */
-void eb_json_number(struct cJSON *o, const char *key, double v);
 /* A distributed run's "nodes" (one entry each) and "distributed" (the
  * per-token split and the totals) into root (lib/output/output_dist.c). */
 void eb_dist_to_json(const eb_run_result *res, struct cJSON *root);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "edgebench/error.h"
+#include "edgebench/table.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,26 +82,6 @@ eb_status eb_fallback_append(const char *path, const char *record_json, eb_error
 
 /* ---- getting results out ---- */
 
-typedef struct eb_table {
-    size_t ncol, nrow;
-    char **name;            /* ncol column names */
-    unsigned char *numeric; /* ncol kinds: 0 text, 1 number, 2 JSON text (arrays) */
-    char **cell;            /* nrow * ncol, NULL = not available */
-} eb_table;
-
-void eb_table_free(eb_table *t);
-/* Building a table: columns with their kinds, then rows (cells copied,
- * NULL = not available). */
-eb_status eb_table_init(eb_table *t, size_t ncol, const char *const *names,
-                        const unsigned char *numeric);
-eb_status eb_table_add_row(eb_table *t, char *const *cells);
-/* Reading a table: a column's index by name (-1 when absent); a cell's text
- * (NULL for SQL NULL or an absent column); a cell as a number (NAN then, and
- * for an empty cell). */
-int eb_table_column(const eb_table *t, const char *name);
-const char *eb_table_cell(const eb_table *t, size_t row, int col);
-double eb_table_number(const eb_table *t, size_t row, int col);
-
 typedef enum eb_results_view {
     EB_VIEW_TRIALS,      /* one row per trial with means of the measured runs */
     EB_VIEW_RUNS,        /* one row per run */
@@ -145,12 +126,6 @@ eb_status eb_store_builds(eb_store *s, eb_table *out, eb_error *err);
 eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err);
 /* Timeline samples of one trial: columns trial_id, rep, t_s, channel, value. */
 eb_status eb_store_timeline(eb_store *s, long long trial_id, eb_table *out, eb_error *err);
-
-/* Writes a table as "table", "csv", "json", "jsonl", "md" or "sql" (INSERT
- * statements into sql_table). */
-eb_status eb_table_write(FILE *out, const eb_table *t, const char *format, const char *sql_table,
-                         eb_error *err);
-bool eb_table_format_known(const char *format);
 
 #ifdef __cplusplus
 }

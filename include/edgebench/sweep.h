@@ -66,4 +66,29 @@ void eb_trial_run_args_free(char **args);
  * (memory_limit)"); memory_limit_mib 0: none set. */
 void eb_failure_reason(const char *log, int memory_limit_mib, char *out, size_t cap);
 
+/* The knobs of a sweep's trials: governors, Jetson power mode and clocks,
+ * cache dropping, with everything changed given back at the end. The
+ * programs (nvpmodel, jetson_clocks, swapoff/swapon) are found on PATH or
+ * through $EDGEBENCH_NVPMODEL, $EDGEBENCH_JETSON_CLOCKS, $EDGEBENCH_SWAPOFF
+ * and $EDGEBENCH_SWAPON. */
+typedef struct eb_knob_session {
+    const char *root;
+    char state[1024];
+    bool saved;
+    int nvp_original; /* -1: never changed */
+    char clocks_file[1100];
+    bool clocks_stored;
+} eb_knob_session;
+
+/* Restores what an earlier sweep that died left behind (its state file);
+ * *restored_before says whether there was any. */
+eb_status eb_knob_session_begin(eb_knob_session *k, const char *root, const char *state,
+                                bool *restored_before, eb_error *err);
+/* Sets the trial's knobs and drops caches; records what was done in sys.
+ * False with why when a knob could not be set (the trial fails). */
+bool eb_knob_session_apply(eb_knob_session *k, const eb_trial *t, struct cJSON *sys, char *why,
+                           size_t cap);
+/* Gives everything back and removes the state file. */
+eb_status eb_knob_session_end(eb_knob_session *k, eb_error *err);
+
 #endif

@@ -15,7 +15,7 @@
 #include "edgebench/vcio.h"
 #include "bench_parallel.h"
 #include "distributed.h"
-#include "measure.h"
+#include "edgebench/measure.h"
 
 /* A short story to summarise, in the spirit of the study's prompt (which was
  * 74 to 92 tokens long depending on the tokenizer). */

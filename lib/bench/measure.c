@@ -1,4 +1,4 @@
-#include "measure.h"
+#include "edgebench/measure.h"
 
 #include <errno.h>
 #include <math.h>

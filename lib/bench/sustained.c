@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "measure.h"
+#include "edgebench/measure.h"
 
 static double nan_max(double a, double b)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "edgebench/store.h"
+#include "edgebench/table.h"
 #include "edgebench/util.h"
 
 bool eb_table_format_known(const char *format)

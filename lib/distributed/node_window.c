@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "edgebench/output.h"
+#include "edgebench/json.h"
 
 #include "edgebench/sensors.h"
 #include "edgebench/util.h"

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "edgebench/output.h"
+#include "edgebench/json.h"
 #include "edgebench/stats.h"
 #include "edgebench/util.h"
 #include "probe_read.h"

@@ -150,13 +150,6 @@ static cJSON *config_json(const eb_run_result *r)
     return o;
 }
 
-void eb_json_number(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
 
 static cJSON *spans_json(const eb_run_result *r, const eb_rep *w)
 {

@@ -13,7 +13,7 @@
 #include "edgebench/gguf_check.h"
 #include "edgebench/quality.h"
 #include "edgebench/util.h"
-#include "measure.h"
+#include "edgebench/measure.h"
 #include "quality_impl.h"
 
 void eb_ppl_config_defaults(eb_ppl_config *cfg)

@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "edgebench/output.h"
+#include "edgebench/json.h"
 
 #include "edgebench/memory.h"
 #include "edgebench/monitor.h"

@@ -40,10 +40,12 @@ static const char fleet_schema[] =
 eb_status eb_fleet_open(const char *spec, eb_store **out, eb_error *err)
 {
     const char *target;
-    if (eb_store_backend_for(spec, &target) != &eb_store_postgresql)
+    const eb_store_backend *be = eb_store_backend_for(spec, &target);
+    if (!(be->caps & EB_STORE_CAP_FLEET))
         return eb_fail(err, EB_E_UNSUPPORTED,
-                       "a fleet is coordinated through a PostgreSQL store (postgresql://...); "
-                       "got another kind of store");
+                       "a fleet is coordinated through a store many devices share with row "
+                       "leases (postgresql://...); a %s store cannot",
+                       be->name);
     eb_status st = eb_store_open(spec, out, err);
     if (st != EB_OK) return st;
     eb_store *s = *out;

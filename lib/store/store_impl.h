@@ -10,8 +10,16 @@
  * A parameter flagged numeric is a number written that way: a backend whose
  * own text-to-number conversion is not exact (SQLite's) binds it as a
  * number instead. */
+/* What a backend can do, that callers ask it instead of comparing backends. */
+enum {
+    /* many devices at once: row leases (FOR UPDATE SKIP LOCKED), advisory
+     * locks, a server every device reaches (the fleet's queue) */
+    EB_STORE_CAP_FLEET = 1 << 0,
+};
+
 typedef struct eb_store_backend {
     const char *name;
+    unsigned caps; /* EB_STORE_CAP_* */
     /* the column type of an auto-numbered primary key */
     const char *id_column;
     eb_status (*open)(eb_store *s, const char *target, eb_error *err);

@@ -121,6 +121,7 @@ static eb_status pg_query(eb_store *s, const char *sql, int n, const char *const
 
 const eb_store_backend eb_store_postgresql = {
     .name = "postgresql",
+    .caps = EB_STORE_CAP_FLEET,
     .id_column = "BIGSERIAL PRIMARY KEY",
     .open = pg_open,
     .close = pg_close,

@@ -206,6 +206,7 @@ static eb_status sq_query(eb_store *s, const char *sql, int n, const char *const
 
 const eb_store_backend eb_store_sqlite = {
     .name = "sqlite",
+    .caps = 0, /* one machine's file: no fleet */
     .id_column = "INTEGER PRIMARY KEY AUTOINCREMENT",
     .open = sq_open,
     .close = sq_close,

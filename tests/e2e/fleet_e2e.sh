@@ -176,7 +176,7 @@ fi
   ok "cancel: its 2 queued trials will not run" || bad "cancel: $(cat "$work/cancel.txt")"
 # refusals
 "$eb" fleet submit "$work/q.ini" --store "sqlite:$work/x.db" >"$work/out" 2>&1
-[ $? -ne 0 ] && grep -q "PostgreSQL store" "$work/out" && ok "refused: a fleet on SQLite" || bad "sqlite fleet: $(cat "$work/out")"
+[ $? -ne 0 ] && grep -q "a sqlite store cannot" "$work/out" && ok "refused: a fleet on SQLite" || bad "sqlite fleet: $(cat "$work/out")"
 "$eb" fleet submit "$work/q.ini" --store "$pg" --devices "colour=red" >"$work/out" 2>&1
 [ $? -ne 0 ] && grep -q "selector key 'colour'" "$work/out" && ok "refused: an unknown selector key" || bad "selector: $(cat "$work/out")"
 finish

@@ -1,4 +1,4 @@
-#include "edgebench/knobs.h"
+#include "edgebench/sweep.h"
 
 #include <cjson/cJSON.h>
 
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "edgebench/knobs.h"
 #include "edgebench/memory.h"
 #include "edgebench/plan.h"
 #include "edgebench/util.h"
