@@ -88,6 +88,9 @@ typedef struct eb_ctx_info {
     double kv_mib, k_mib, v_mib; /* KV cache buffers; NaN when not reported */
     uint32_t kv_cells;           /* cache positions */
     int flash_attn;              /* as used: 1 on, 0 off, -1 not reported */
+    /* the context as llama.cpp made it (its C API): it may round or cap what
+     * was asked (0: not created) */
+    uint32_t n_ctx, n_ctx_seq, n_batch, n_ubatch, n_seq_max;
 } eb_ctx_info;
 
 /* What the tokenizer adds and a fingerprint of its vocabulary (every token's

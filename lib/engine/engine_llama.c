@@ -12,6 +12,7 @@
 #include "edgebench/util.h"
 #include "engine_abort.h"
 #include "engine_kernels.h"
+#include "engine_log.h"
 #include "engine_rpc.h"
 #include "ggml-cpu.h"
 #include "llama.h"
@@ -43,62 +44,15 @@ struct eb_context {
  * warnings and errors since the last call are kept to explain a failure
  * (EDGEBENCH_ENGINE_LOG=1 shows the whole log). */
 static char last_log[1024];
-/* llama.cpp states how many layers it put on the GPU only in its log
- * ("offloaded 29/29 layers to GPU"): kept from the last load. */
-static int logged_offloaded = -1, logged_offload_total = -1;
-/* Its "layer N assigned to device X" lines tell where each layer went: a
- * build with an RPC or GPU backend logs "offloaded 3/3 layers to GPU" even
- * when every layer stayed on the CPU. */
-static int logged_layers, logged_layers_away;
-/* Likewise the KV cache's size and types, and what flash attention "auto"
- * resolved to: kept from the last context's creation. */
-static eb_ctx_info logged_ctx;
-
-static void ctx_log(const char *text)
-{
-    const char *as = strstr(text, " assigned to device ");
-    if (as && strstr(text, "load_tensors: layer")) {
-        char dev[64] = "";
-        if (sscanf(as, " assigned to device %63[^, \n]", dev) == 1) {
-            logged_layers++;
-            if (strcmp(dev, "CPU") != 0) logged_layers_away++;
-        }
-    }
-    const char *kv = strstr(text, "llama_kv_cache: size = ");
-    double mib, k, v;
-    unsigned cells;
-    char tk[16], tv[16];
-    if (kv && sscanf(kv, "llama_kv_cache: size = %lf MiB (%u cells", &mib, &cells) == 2) {
-        const char *kp = strstr(kv, "K ("), *vp = strstr(kv, "V (");
-        if (kp && vp && sscanf(kp, "K (%15[^)]): %lf", tk, &k) == 2 &&
-            sscanf(vp, "V (%15[^)]): %lf", tv, &v) == 2) {
-            /* a model with sliding-window layers has two caches: summed */
-            bool first = isnan(logged_ctx.kv_mib);
-            logged_ctx.kv_mib = (first ? 0 : logged_ctx.kv_mib) + mib;
-            logged_ctx.k_mib = (first ? 0 : logged_ctx.k_mib) + k;
-            logged_ctx.v_mib = (first ? 0 : logged_ctx.v_mib) + v;
-            logged_ctx.kv_cells = cells;
-            snprintf(logged_ctx.type_k, sizeof logged_ctx.type_k, "%s", tk);
-            snprintf(logged_ctx.type_v, sizeof logged_ctx.type_v, "%s", tv);
-        }
-    }
-    if (strstr(text, "Flash Attention enabled") || strstr(text, "flash_attn = enabled"))
-        logged_ctx.flash_attn = 1;
-    else if (strstr(text, "Flash Attention not supported") || strstr(text, "flash_attn = disabled"))
-        logged_ctx.flash_attn = 0;
-}
+/* What only the log says (engine_log.c): kept from the last load and the
+ * last context's creation. */
+static eb_llama_log_facts logged;
 
 static void log_cb(enum ggml_log_level level, const char *text, void *user)
 {
     (void)user;
-    ctx_log(text);
+    eb_llama_log_line(&logged, text);
     eb_rpc_log_line(text);
-    const char *off = strstr(text, "offloaded ");
-    int done, total;
-    if (off && strstr(off, "layers to GPU") && sscanf(off, "offloaded %d/%d", &done, &total) == 2) {
-        logged_offloaded = done;
-        logged_offload_total = total;
-    }
     /* a synthetic vocabulary's token warnings explain no failure */
     bool vocab_noise = strstr(text, "control-looking token") || strstr(text, "not marked as EOG");
     if ((level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) && !vocab_noise) {
@@ -183,12 +137,12 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
     }
     /* where each layer went, else llama.cpp's summary line (logged on every
      * load where a GPU or RPC backend could take layers) */
-    if (logged_layers > 0) {
-        o->layers_offloaded = logged_layers_away;
-        o->layers_total = logged_layers;
-    } else if (logged_offloaded >= 0) {
-        o->layers_offloaded = logged_offloaded;
-        o->layers_total = logged_offload_total;
+    if (logged.layers > 0) {
+        o->layers_offloaded = logged.layers_away;
+        o->layers_total = logged.layers;
+    } else if (logged.offloaded >= 0) {
+        o->layers_offloaded = logged.offloaded;
+        o->layers_total = logged.offload_total;
     }
 }
 
@@ -241,8 +195,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
         }
     }
     last_log[0] = '\0';
-    logged_offloaded = logged_offload_total = -1;
-    logged_layers = logged_layers_away = 0;
+    eb_llama_log_load_reset(&logged);
     struct llama_model *m = llama_model_load_from_file(path, mp);
     if (!m) {
         if (strstr(last_log, "unknown model architecture"))
@@ -391,11 +344,9 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
                                  ? LLAMA_FLASH_ATTN_TYPE_DISABLED
                                  : LLAMA_FLASH_ATTN_TYPE_AUTO;
     eb_rpc_placement_reset(true);
-    memset(&logged_ctx, 0, sizeof logged_ctx);
-    logged_ctx.kv_mib = logged_ctx.k_mib = logged_ctx.v_mib = NAN;
-    logged_ctx.flash_attn = cp.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_AUTO
-                                ? -1
-                                : cp.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_ENABLED;
+    eb_llama_log_ctx_reset(&logged, cp.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_AUTO
+                                        ? -1
+                                        : cp.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_ENABLED);
     bool enc_dec = llama_model_has_encoder(em->model);
     /* the encoder takes the whole prompt in one micro-batch */
     if (enc_dec && cp.n_ubatch < cp.n_ctx) cp.n_ubatch = cp.n_batch = cp.n_ctx;
@@ -412,7 +363,13 @@ static eb_status llama_ctx_new(eb_model *em, const eb_ctx_params *p, eb_context 
         return eb_fail(err, EB_E_NO_MEMORY, "context handle");
     }
     ec->ctx = c;
-    ec->info = logged_ctx;
+    ec->info = logged.ctx;
+    /* and what the C API tells: the context as llama.cpp made it */
+    ec->info.n_ctx = llama_n_ctx(c);
+    ec->info.n_ctx_seq = llama_n_ctx_seq(c);
+    ec->info.n_batch = llama_n_batch(c);
+    ec->info.n_ubatch = llama_n_ubatch(c);
+    ec->info.n_seq_max = llama_n_seq_max(c);
     struct ggml_threadpool_params tg = ggml_threadpool_params_default(p->threads_gen);
     struct ggml_threadpool_params tb = ggml_threadpool_params_default(p->threads_prefill);
     thread_placement(p, &tg);

@@ -129,6 +129,14 @@ static void settings_json(cJSON *o, const eb_run_result *r)
     eb_json_number(kv, "k_mib", ci->k_mib);
     eb_json_number(kv, "v_mib", ci->v_mib);
     if (ci->kv_cells) cJSON_AddNumberToObject(kv, "cells", ci->kv_cells);
+    if (ci->n_ctx == 0) return;
+    /* the context as llama.cpp made it, beside what was asked (n_ctx, ...) */
+    cJSON *cc = cJSON_AddObjectToObject(o, "context_created");
+    cJSON_AddNumberToObject(cc, "n_ctx", ci->n_ctx);
+    cJSON_AddNumberToObject(cc, "n_ctx_seq", ci->n_ctx_seq);
+    cJSON_AddNumberToObject(cc, "n_batch", ci->n_batch);
+    cJSON_AddNumberToObject(cc, "n_ubatch", ci->n_ubatch);
+    cJSON_AddNumberToObject(cc, "n_seq_max", ci->n_seq_max);
 }
 
 static cJSON *config_json(const eb_run_result *r)
@@ -149,7 +157,6 @@ static cJSON *config_json(const eb_run_result *r)
     if (c->cool_below_c > 0) cJSON_AddNumberToObject(o, "cool_below_c", c->cool_below_c);
     return o;
 }
-
 
 static cJSON *spans_json(const eb_run_result *r, const eb_rep *w)
 {

@@ -132,8 +132,8 @@ rc=$?
 #     the record, the store's column, the llama_bench view and the analyses
 "$eb" run --preset tiny-llama -n 4 --reps 1 --warmup 0 -t 1 --idle-s 0 -q -ub 32 --format json \
   -o "$work/ub.json" 2>"$work/err" &&
-  python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["config"]["n_ubatch"] == 32' "$work/ub.json" &&
-  ok "run -ub 32: config n_ubatch 32" || bad "run -ub: $(cat "$work/err")"
+  python3 -c 'import json,sys; c = json.load(open(sys.argv[1]))["config"]; assert c["n_ubatch"] == 32 and c["context_created"]["n_ubatch"] == 32 and c["context_created"]["n_ctx"] >= c["n_ctx"], c' "$work/ub.json" &&
+  ok "run -ub 32: config n_ubatch 32, and llama.cpp's context (its C API) has n_ubatch 32" || bad "run -ub: $(cat "$work/err")"
 printf '[global]\npreset = tiny-llama\nn_gen = 4\nreps = 2\nwarmup = 0\nidle_s = 0\npause = 0\ndrop_caches = off\nthreads = 1\nn_prompt = 64\nubatch = 512, 16\n' >"$work/ub.ini"
 "$eb" sweep "$work/ub.ini" --results "$work/ub.jsonl" --store "sqlite:$work/ub.db" -q 2>"$work/err"
 rc=$?
