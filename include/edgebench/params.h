@@ -209,7 +209,8 @@ typedef struct eb_run_options {
     bool verbose;
     bool help;
     int memory_limit_mib;
-    bool given[EB_PARAM_MAX]; /* which rows were given (not defaults) */
+    bool given[EB_PARAM_MAX];       /* which rows were given (not defaults) */
+    const char *text[EB_PARAM_MAX]; /* and as what text (the trial's values) */
 } eb_run_options;
 
 /* Whether the option of a row (by key) was given, not defaulted. */

@@ -52,6 +52,17 @@ eb_status eb_plan_expand(eb_plan *p, eb_error *err);
 eb_status eb_plan_check_device(const eb_plan *p, const char *root, eb_error *err);
 void eb_plan_free(eb_plan *p);
 
+/* The one trial key of every record (sweep, run, model fit, agent,
+ * import): a hash of each keyed row's value ("(default)" when unset; rows
+ * added later only when set), so one configuration has one key however it
+ * was run. Sets t->key and t->key_hex. */
+void eb_trial_rekey(eb_trial *t);
+/* A trial made in code (a run, a probe, an imported row): no values; set
+ * them by key with eb_trial_set (copied), free with eb_trial_clear. */
+void eb_trial_init(eb_trial *t, const char *section);
+eb_status eb_trial_set(eb_trial *t, const char *key, const char *value, eb_error *err);
+void eb_trial_clear(eb_trial *t);
+
 /* A trial's value for key, or NULL when it uses the default. */
 const char *eb_trial_get(const eb_trial *t, const char *key);
 /* Its value, else the default a sweep applies (the row's sweep_def or def). */

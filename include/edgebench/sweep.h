@@ -36,8 +36,23 @@ bool eb_journal_append(int fd, const struct cJSON *rec);
 
 /* The values a trial sets, by key. */
 struct cJSON *eb_trial_config_json(const eb_trial *t);
-/* The record of one trial as the journal and the store take it; sys and
- * result (either may be NULL) are taken over. */
+/* Where a record comes from: its source ("run", "model-fit", "fleet",
+ * "llama-bench"; NULL: a sweep's), its plan's name, and whether the trial's
+ * index in its plan means anything. */
+typedef struct eb_record_from {
+    const char *source;
+    const char *plan;
+    bool indexed;
+} eb_record_from;
+/* The one record builder: a trial (eb_trial, keyed by eb_trial_rekey) as
+ * the journal and the store take it; sys and result (either may be NULL)
+ * are taken over; device NULL: none (the caller adds its own); seconds NaN:
+ * not timed. A failed trial keeps its planned configuration and model. */
+struct cJSON *eb_record_build(const eb_record_from *from, const eb_trial *t, const char *started_at,
+                              bool ok, const char *reason, double seconds, struct cJSON *sys,
+                              const eb_device_info *device, struct cJSON *result);
+/* A sweep trial's record (eb_record_build with the plan's name and the
+ * trial's index). */
 struct cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t started, bool ok,
                               const char *reason, double seconds, struct cJSON *sys,
                               const eb_device_info *device, struct cJSON *result);

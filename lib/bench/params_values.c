@@ -409,8 +409,10 @@ eb_status eb_cmd_parse(unsigned cmd, eb_cmd_rows *own, int argc, char **argv_in,
             }
             if (mine && own->given)
                 own->given[p - own->rows] = true;
-            else if (!mine)
+            else if (!mine) {
                 o->given[eb_param_index(p)] = true;
+                o->text[eb_param_index(p)] = v;
+            }
         }
     }
     for (int i = optind; st == EB_OK && i < argc; i++) {

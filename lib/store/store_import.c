@@ -5,12 +5,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "edgebench/util.h"
+#include "edgebench/params.h"
+#include "edgebench/plan.h"
+#include "edgebench/sweep.h"
 #include "store_impl.h"
 #include "store_settings.h"
 
@@ -43,19 +47,45 @@ static eb_status lb_settings(cJSON *cfg, const cJSON *row, eb_error *err)
     return eb_store_lb_settings(cfg, row, err);
 }
 
+/* A llama-bench row's configuration by plan key: the model, the test's
+ * tokens and threads, and the stored settings it gives (cfg, in edgebench's
+ * terms already). */
+static void trial_values(eb_trial *t, const cJSON *row, const cJSON *cfg)
+{
+    eb_error err = {0};
+    char num[32];
+    eb_trial_set(t, "model", str(row, "model_filename"), &err);
+    static const char *const tests[][2] = {{"n_prompt", "n_prompt"},
+                                           {"n_gen", "n_gen"},
+                                           {"threads", "n_threads"},
+                                           {"threads_prefill", "n_threads"}};
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, tests[i][1]);
+        if (!cJSON_IsNumber(v)) continue;
+        eb_format_double(num, sizeof num, v->valuedouble);
+        eb_trial_set(t, tests[i][0], num, &err);
+    }
+    const eb_param *rows[EB_PARAM_MAX];
+    size_t n = eb_stored_settings(rows, EB_PARAM_MAX);
+    for (size_t i = 0; i < n && i < EB_PARAM_MAX; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, eb_setting_json(rows[i]));
+        if (!rows[i]->lb_field || !v || eb_trial_get(t, rows[i]->key)) continue;
+        if (cJSON_IsString(v))
+            eb_trial_set(t, rows[i]->key, v->valuestring, &err);
+        else if (cJSON_IsBool(v))
+            eb_trial_set(t, rows[i]->key, cJSON_IsTrue(v) ? "on" : "off", &err);
+        else if (cJSON_IsNumber(v)) {
+            eb_format_double(num, sizeof num, v->valuedouble);
+            eb_trial_set(t, rows[i]->key, num, &err);
+        }
+    }
+}
+
 /* One llama-bench row (one test) as an edgebench record. */
 static cJSON *from_llama_bench(const cJSON *row, eb_error *err)
 {
+    /* what llama-bench tells beyond the trial: device, build, model, tests */
     cJSON *rec = cJSON_CreateObject();
-    /* the key of a test is its content, however the file was laid out */
-    char key[24], *text = cJSON_PrintUnformatted(row);
-    snprintf(key, sizeof key, "lb-%016llx",
-             (unsigned long long)eb_fnv1a(EB_FNV1A_OFFSET, text ? text : ""));
-    free(text);
-    cJSON_AddStringToObject(rec, "trial_key", key);
-    cJSON_AddStringToObject(rec, "source", "llama-bench");
-    cJSON_AddStringToObject(rec, "status", "ok");
-    cJSON_AddStringToObject(rec, "started_at", str(row, "test_time"));
 
     cJSON *dev = cJSON_AddObjectToObject(rec, "device");
     cJSON_AddStringToObject(dev, "hostname", "");
@@ -85,7 +115,7 @@ static cJSON *from_llama_bench(const cJSON *row, eb_error *err)
     copy_num(m, "n_params", row, "model_n_params");
 
     double np = num(row, "n_prompt"), ng = num(row, "n_gen");
-    cJSON *res = cJSON_AddObjectToObject(rec, "result");
+    cJSON *res = cJSON_CreateObject();
     cJSON *cfg = cJSON_AddObjectToObject(res, "config");
     cJSON_AddNumberToObject(cfg, "n_prompt", np);
     cJSON_AddNumberToObject(cfg, "n_gen", ng);
@@ -93,6 +123,7 @@ static cJSON *from_llama_bench(const cJSON *row, eb_error *err)
     copy_num(cfg, "threads_gen", row, "n_threads");
     if (lb_settings(cfg, row, err) != EB_OK) {
         cJSON_Delete(rec);
+        cJSON_Delete(res);
         return NULL;
     }
     cJSON *reps = cJSON_AddArrayToObject(res, "reps");
@@ -124,7 +155,22 @@ static cJSON *from_llama_bench(const cJSON *row, eb_error *err)
     if (ts) cJSON_AddItemToObject(t, "samples_ts", cJSON_Duplicate(ts, 1));
     cJSON_AddItemToArray(tests, t);
     cJSON_AddItemToObject(rec, "llama_bench", cJSON_Duplicate(row, 1));
-    return rec;
+    /* the row as a trial, keyed as a sweep's trial of the same configuration */
+    eb_trial trial;
+    eb_trial_init(&trial, NULL);
+    trial_values(&trial, row, cfg);
+    const eb_record_from from = {.source = "llama-bench"};
+    cJSON *out =
+        eb_record_build(&from, &trial, str(row, "test_time"), true, NULL, NAN, NULL, NULL, res);
+    eb_trial_clear(&trial);
+    cJSON *part;
+    while ((part = rec->child) != NULL) {
+        char *name = strdup(part->string);
+        cJSON_AddItemToObject(out, name, cJSON_DetachItemViaPointer(rec, part));
+        free(name);
+    }
+    cJSON_Delete(rec);
+    return out;
 }
 
 /* Any object the importer knows, as a record; NULL when it is none (or

@@ -1,5 +1,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,24 +172,23 @@ static cJSON *planned_model(const eb_trial *t)
     return m;
 }
 
-cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t started, bool ok,
-                       const char *reason, double seconds, cJSON *sys, const eb_device_info *device,
-                       cJSON *result)
+cJSON *eb_record_build(const eb_record_from *from, const eb_trial *t, const char *started_at,
+                       bool ok, const char *reason, double seconds, cJSON *sys,
+                       const eb_device_info *device, cJSON *result)
 {
     cJSON *rec = cJSON_CreateObject();
-    char ts[32];
-    eb_utc_iso8601(started, ts, sizeof ts);
     cJSON_AddStringToObject(rec, "trial_key", t->key_hex);
-    cJSON_AddNumberToObject(rec, "trial_index", (double)t->index);
-    cJSON_AddStringToObject(rec, "section", t->section);
-    cJSON_AddStringToObject(rec, "plan", plan->path[0] ? plan->path : "command line");
+    if (from->source) cJSON_AddStringToObject(rec, "source", from->source);
+    if (from->indexed) cJSON_AddNumberToObject(rec, "trial_index", (double)t->index);
+    if (t->section) cJSON_AddStringToObject(rec, "section", t->section);
+    if (from->plan) cJSON_AddStringToObject(rec, "plan", from->plan);
     cJSON_AddItemToObject(rec, "config", eb_trial_config_json(t));
     cJSON_AddStringToObject(rec, "status", ok ? "ok" : "failed");
     if (!ok) cJSON_AddStringToObject(rec, "reason", reason ? reason : "failed");
-    cJSON_AddStringToObject(rec, "started_at", ts);
-    cJSON_AddNumberToObject(rec, "duration_s", seconds);
-    cJSON_AddItemToObject(rec, "system", sys ? sys : cJSON_CreateObject());
-    cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(device));
+    cJSON_AddStringToObject(rec, "started_at", started_at ? started_at : "");
+    if (isfinite(seconds)) cJSON_AddNumberToObject(rec, "duration_s", seconds);
+    if (sys) cJSON_AddItemToObject(rec, "system", sys);
+    if (device) cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(device));
     if (!ok) cJSON_AddItemToObject(rec, "planned", planned_config(t, device));
     const cJSON *rm = cJSON_GetObjectItemCaseSensitive(result, "model");
     if (!ok && !cJSON_IsObject(rm)) cJSON_AddItemToObject(rec, "model", planned_model(t));
@@ -197,6 +197,18 @@ cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t started, b
     else
         cJSON_AddNullToObject(rec, "result");
     return rec;
+}
+
+cJSON *eb_trial_record(const eb_plan *plan, const eb_trial *t, time_t started, bool ok,
+                       const char *reason, double seconds, cJSON *sys, const eb_device_info *device,
+                       cJSON *result)
+{
+    char ts[32];
+    eb_utc_iso8601(started, ts, sizeof ts);
+    const eb_record_from from = {.plan = plan->path[0] ? plan->path : "command line",
+                                 .indexed = true};
+    return eb_record_build(&from, t, ts, ok, reason, seconds, sys ? sys : cJSON_CreateObject(),
+                           device, result);
 }
 
 size_t eb_plan_group_size(const eb_plan *plan, size_t i, size_t max, eb_trial_done_fn done,

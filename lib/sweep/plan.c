@@ -184,9 +184,7 @@ fail:
 
 /* ---- expansion ---- */
 
-/* The trial key: every configuration value (defaults included as such),
- * not the results file. */
-static void trial_key(eb_trial *t)
+void eb_trial_rekey(eb_trial *t)
 {
     uint64_t h = EB_FNV1A_OFFSET;
     for (size_t k = 0; k < eb_param_count; k++) {
@@ -199,6 +197,33 @@ static void trial_key(eb_trial *t)
     }
     t->key = h;
     snprintf(t->key_hex, sizeof t->key_hex, "%016llx", (unsigned long long)h);
+}
+
+void eb_trial_init(eb_trial *t, const char *section)
+{
+    memset(t, 0, sizeof *t);
+    t->section = section;
+    eb_trial_rekey(t);
+}
+
+eb_status eb_trial_set(eb_trial *t, const char *key, const char *value, eb_error *err)
+{
+    const eb_param *p = eb_param_find(key);
+    if (!p) return eb_fail(err, EB_E_INTERNAL, "trial: no parameter '%s'", key);
+    size_t k = eb_param_index(p);
+    free(t->value[k]);
+    t->value[k] = value ? strdup(value) : NULL;
+    if (value && !t->value[k]) return eb_fail(err, EB_E_NO_MEMORY, "trial value");
+    eb_trial_rekey(t);
+    return EB_OK;
+}
+
+void eb_trial_clear(eb_trial *t)
+{
+    for (size_t k = 0; k < eb_param_count; k++) {
+        free(t->value[k]);
+        t->value[k] = NULL;
+    }
 }
 
 static eb_status expand_section(eb_plan *p, const eb_plan_section *s, size_t *cap, eb_error *err)
@@ -252,7 +277,7 @@ static eb_status expand_section(eb_plan *p, const eb_plan_section *s, size_t *ca
             rest /= (size_t)n_items[k];
             t->value[k] = strdup(items[k][pick]);
         }
-        trial_key(t);
+        eb_trial_rekey(t);
     }
     for (size_t k = 0; k < eb_param_count; k++) {
         for (int i = 0; i < n_items[k]; i++)

@@ -285,17 +285,15 @@ static int run_claimed(const agent_opts *o, eb_store **sp, eb_knob_session *knob
         cJSON_Delete(out.result);
         return 0; /* not recorded: its lease expires and it runs again */
     }
-    eb_plan *plan = calloc(1, sizeof *plan);
-    if (!plan) return -1;
-    snprintf(plan->path, sizeof plan->path, "fleet:%s", item->plan_name);
+    char plan_name[300], ts[32];
+    snprintf(plan_name, sizeof plan_name, "fleet:%s", item->plan_name);
+    eb_utc_iso8601(started, ts, sizeof ts);
     cJSON *result = out.result ? cJSON_DetachItemFromArray(out.result, 0) : NULL;
     cJSON_Delete(out.result);
     bool ok = out.ok && result;
-    cJSON *rec = eb_trial_record(plan, &t, started, ok, ok ? NULL : out.reason, out.seconds, sys,
-                                 dev, result);
-    free(plan);
-    cJSON_DeleteItemFromObjectCaseSensitive(rec, "source");
-    cJSON_AddStringToObject(rec, "source", "fleet");
+    const eb_record_from from = {.source = "fleet", .plan = plan_name, .indexed = true};
+    cJSON *rec = eb_record_build(&from, &t, ts, ok, ok ? NULL : out.reason, out.seconds,
+                                 sys ? sys : cJSON_CreateObject(), dev, result);
     cJSON *fl = cJSON_AddObjectToObject(rec, "fleet");
     cJSON_AddStringToObject(fl, "plan", item->plan_name);
     cJSON_AddNumberToObject(fl, "item", (double)item->id);

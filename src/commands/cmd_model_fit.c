@@ -24,6 +24,7 @@
 #include "edgebench/limits.h"
 #include "edgebench/memory.h"
 #include "edgebench/params.h"
+#include "edgebench/plan.h"
 #include "edgebench/roofline.h"
 #include "edgebench/sweep.h"
 #include "edgebench/synth.h"
@@ -200,61 +201,39 @@ static void try_ctx(const char *self, const fit_args *a, const eb_mem_cage *cage
 static cJSON *probe_record(const fit_args *a, const fit_probe *p, cJSON *result,
                            const eb_device_info *dev, const char *limit)
 {
-    cJSON *cfg = cJSON_CreateObject();
-    if (a->file) cJSON_AddStringToObject(cfg, "model", a->file);
-    if (a->preset) cJSON_AddStringToObject(cfg, "preset", a->preset);
-    cJSON_AddStringToObject(cfg, "type", a->type);
-    cJSON_AddNumberToObject(cfg, "ctx", p->ctx);
-    cJSON_AddNumberToObject(cfg, "n_prompt", a->n_prompt);
-    cJSON_AddNumberToObject(cfg, "n_gen", a->n_gen);
-    cJSON_AddStringToObject(cfg, "type_k", a->type_k);
-    cJSON_AddStringToObject(cfg, "type_v", a->type_v);
-    cJSON_AddStringToObject(cfg, "flash_attn", a->flash_attn);
+    /* the probe as a trial: keyed as a sweep's trial of the same settings */
+    eb_trial t;
+    eb_trial_init(&t, NULL);
+    eb_error err = {0};
+    char num[6][24];
     int threads = a->threads > 0 ? a->threads : dev->n_cpus_online;
-    cJSON_AddNumberToObject(cfg, "threads", threads);
-    cJSON_AddNumberToObject(cfg, "threads_prefill", threads);
-    if (a->memory_mib > 0) cJSON_AddNumberToObject(cfg, "memory_limit", a->memory_mib);
-    char *text = cJSON_PrintUnformatted(cfg);
-    char key[24];
-    snprintf(key, sizeof key, "fit-%016llx",
-             (unsigned long long)eb_fnv1a(EB_FNV1A_OFFSET, text ? text : ""));
-    free(text);
-    cJSON *rec = cJSON_CreateObject();
+    snprintf(num[0], sizeof num[0], "%d", p->ctx);
+    snprintf(num[1], sizeof num[1], "%d", a->n_prompt);
+    snprintf(num[2], sizeof num[2], "%d", a->n_gen);
+    snprintf(num[3], sizeof num[3], "%d", threads);
+    snprintf(num[4], sizeof num[4], "%d", a->memory_mib);
+    const char *kv[][2] = {{"model", a->file},
+                           {"preset", a->preset},
+                           {"type", a->type},
+                           {"ctx", num[0]},
+                           {"n_prompt", num[1]},
+                           {"n_gen", num[2]},
+                           {"type_k", a->type_k},
+                           {"type_v", a->type_v},
+                           {"flash_attn", a->flash_attn},
+                           {"threads", num[3]},
+                           {"threads_prefill", num[3]},
+                           {"memory_limit", a->memory_mib > 0 ? num[4] : NULL}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (kv[i][1]) eb_trial_set(&t, kv[i][0], kv[i][1], &err);
     char ts[32];
     eb_utc_iso8601(time(NULL), ts, sizeof ts);
-    cJSON_AddStringToObject(rec, "trial_key", key);
-    cJSON_AddStringToObject(rec, "source", "model-fit");
-    cJSON_AddStringToObject(rec, "plan", "model fit");
-    cJSON_AddStringToObject(rec, "status", p->ok ? "ok" : "failed");
-    if (!p->ok) cJSON_AddStringToObject(rec, "reason", p->reason);
-    cJSON_AddStringToObject(rec, "started_at", ts);
-    cJSON *sys = cJSON_AddObjectToObject(rec, "system");
+    cJSON *sys = cJSON_CreateObject();
     cJSON_AddStringToObject(sys, "memory_limit", limit);
-    cJSON_AddItemToObject(rec, "device", eb_device_info_to_json(dev));
-    if (!p->ok) {
-        cJSON_AddItemToObject(rec, "planned", cJSON_Duplicate(cfg, 1));
-        if (!cJSON_GetObjectItemCaseSensitive(result, "model")) {
-            cJSON *m = cJSON_AddObjectToObject(rec, "model");
-            const eb_preset *ps = a->preset ? eb_preset_find(a->preset) : NULL;
-            char name[200];
-            if (ps)
-                snprintf(name, sizeof name, "%s (synthetic, random weights)", ps->display);
-            else
-                snprintf(name, sizeof name, "%s",
-                         strrchr(a->file, '/') ? strrchr(a->file, '/') + 1 : a->file);
-            cJSON_AddStringToObject(m, "name", name);
-            cJSON_AddStringToObject(m, "quant", a->type);
-            if (ps) cJSON_AddStringToObject(m, "preset", ps->name);
-            if (a->file) cJSON_AddStringToObject(m, "path", a->file);
-            cJSON_AddBoolToObject(m, "synthetic", ps != NULL);
-            cJSON_AddBoolToObject(m, "not_loaded", true);
-        }
-    }
-    cJSON_AddItemToObject(rec, "config", cfg);
-    if (result)
-        cJSON_AddItemToObject(rec, "result", result);
-    else
-        cJSON_AddNullToObject(rec, "result");
+    const eb_record_from from = {.source = "model-fit", .plan = "model fit"};
+    cJSON *rec =
+        eb_record_build(&from, &t, ts, p->ok, p->ok ? NULL : p->reason, NAN, sys, dev, result);
+    eb_trial_clear(&t);
     return rec;
 }
 

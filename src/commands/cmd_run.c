@@ -1,7 +1,6 @@
 /* edgebench run */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +20,8 @@
 #include "edgebench/memory.h"
 #include "edgebench/output.h"
 #include "edgebench/params.h"
+#include "edgebench/plan.h"
+#include "edgebench/sweep.h"
 #include "edgebench/preflight.h"
 #include "edgebench/synth.h"
 #include "edgebench/util.h"
@@ -142,30 +143,34 @@ static void warn_memory(const char *path, const char *root)
  * JSON, as eb_result_to_json or eb_result_from_stream made it). */
 static cli_stored store_result(const run_cli *rc, cJSON *result, const char *failure)
 {
-    cJSON *rec = cJSON_CreateObject();
-    if (!result || !rec) {
-        cJSON_Delete(result);
-        cJSON_Delete(rec);
+    if (!result) {
         fprintf(stderr, "edgebench run: no_memory: the result was not stored\n");
         return CLI_LOST;
     }
-    /* a run's key: what it ran, so results of one configuration group */
-    char *cfg = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(result, "config"));
-    uint64_t h = eb_fnv1a(EB_FNV1A_OFFSET, rc->o.cfg.model_path);
-    h = eb_fnv1a(h, cfg ? cfg : "");
-    free(cfg);
-    char key[24];
-    snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+    /* the trial: the options given (plan keys), keyed as a sweep's trial of
+     * the same configuration is; a thread pair's own counts */
+    eb_trial t;
+    eb_trial_init(&t, NULL);
+    eb_error terr = {0};
+    for (size_t k = 0; k < eb_param_count; k++)
+        if (rc->o.given[k] && rc->o.text[k] && eb_params[k].scope != EB_PS_CLI)
+            eb_trial_set(&t, eb_params[k].key, rc->o.text[k], &terr);
+    if (rc->o.pairs) {
+        char tg[16], tp[16];
+        snprintf(tg, sizeof tg, "%d", rc->o.cfg.threads_gen);
+        snprintf(tp, sizeof tp, "%d", rc->o.cfg.threads_prefill);
+        eb_trial_set(&t, "threads", tg, &terr);
+        eb_trial_set(&t, "threads_prefill", tp, &terr);
+    }
     const char *started =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "started_at"));
-    cJSON_AddStringToObject(rec, "trial_key", key);
-    cJSON_AddStringToObject(rec, "source", "run");
-    cJSON_AddStringToObject(rec, "status", failure ? "failed" : "ok");
-    if (failure) cJSON_AddStringToObject(rec, "reason", failure);
-    cJSON_AddStringToObject(rec, "started_at", started ? started : "");
-    cJSON_AddItemToObject(rec, "device",
-                          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(result, "device"), 1));
-    cJSON_AddItemToObject(rec, "result", result);
+    /* the device as the measuring process read it */
+    cJSON *device = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(result, "device"), 1);
+    const eb_record_from from = {.source = "run", .plan = "command line"};
+    cJSON *rec =
+        eb_record_build(&from, &t, started, failure == NULL, failure, NAN, NULL, NULL, result);
+    eb_trial_clear(&t);
+    if (device) cJSON_AddItemToObject(rec, "device", device);
     cli_store cs;
     cli_store_begin(&cs, rc->o.store, rc->o.fallback ? rc->o.fallback : "edgebench-fallback.jsonl",
                     "run");
@@ -462,9 +467,14 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "edgebench run: warning: --memory-limit: %s\n", strerror(errno));
     }
     /* The output is written beside its final name and renamed once the
-     * run has ended, so an existing file is never truncated up front. */
+     * run has ended, so an existing file is never truncated up front. A
+     * device or pipe (/dev/null, a FIFO) is written as it is: renaming onto
+     * it would replace it with a file. */
     char tmp_out[1200] = "";
-    if (rc.o.output) {
+    struct stat target;
+    bool special = rc.o.output && stat(rc.o.output, &target) == 0 && !S_ISREG(target.st_mode);
+    if (special) rc.tmp_output = rc.o.output;
+    if (rc.o.output && !special) {
         snprintf(tmp_out, sizeof tmp_out, "%s.partial-%ld", rc.o.output, (long)getpid());
         FILE *probe = fopen(tmp_out, "w");
         if (!probe) {
@@ -477,7 +487,9 @@ int cmd_run(int argc, char **argv)
     }
     int code = supervise(&rc);
     struct stat written;
-    if (rc.o.output && stat(tmp_out, &written) == 0 && written.st_size == 0) {
+    if (special) {
+        /* written in place */
+    } else if (rc.o.output && stat(tmp_out, &written) == 0 && written.st_size == 0) {
         unlink(tmp_out); /* nothing measured: an existing file stays as it was */
     } else if (rc.o.output && rename(tmp_out, rc.o.output) != 0) {
         eb_fail(&err, EB_E_IO, "output %s: %s", rc.o.output, strerror(errno));

@@ -10,6 +10,15 @@ model="$work/tiny.gguf"
 "$eb" model synth --preset tiny-llama --type Q4_0 -o "$model" 2>/dev/null || bad "synth tiny-llama"
 [ -s "$model" ] && ok "synth writes a model" || bad "synth writes no model"
 
+# -o to a pipe (or /dev/null) writes into it; it stays a pipe, not a file
+mkfifo "$work/pipe"
+timeout 120 cat "$work/pipe" >"$work/pipe.out" &
+"$eb" run -m "$model" -n 4 --reps 1 --warmup 0 --idle-s 0 -q --no-store --format json -o "$work/pipe" 2>"$work/err"
+rc=$?
+wait
+[ "$rc" -eq 0 ] && [ -p "$work/pipe" ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/pipe.out" &&
+  ok "-o a FIFO: the result goes through it and it stays a FIFO" || bad "-o FIFO (exit $rc): $(cat "$work/err")"
+
 # Formats
 common=(-m "$model" -n 8 --reps 2 --warmup 1 -q)
 if "$eb" run "${common[@]}" >"$work/text" 2>"$work/err"; then

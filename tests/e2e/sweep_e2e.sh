@@ -185,4 +185,16 @@ bash "$(dirname "$0")/../support/make_server_fixture.sh" "$work/big" 300
 grep -q "left out: 44 channels past the 256 a source keeps: cpufreq:policy256" "$work/sensors.txt" &&
   ok "300 policies: the 44 past the cap are named" || bad "sensors past the cap: $(grep -A1 cpufreq "$work/sensors.txt" | head -3)"
 
+# one trial key: a run and a sweep's trial of the same configuration share
+# it, and a model fit probe, an import are keyed the same way
+"$eb" run --preset tiny-llama -n 4 --reps 1 --warmup 0 --idle-s 0 -t 1 --pause 0 -q --store "sqlite:$work/key.db" >/dev/null 2>"$work/err"
+printf '[global]\npreset = tiny-llama\nn_gen = 4\nreps = 1\nwarmup = 0\nidle_s = 0\nthreads = 1\npause = 0\n' >"$work/key.ini"
+"$eb" sweep "$work/key.ini" --results "$work/key.jsonl" --store "sqlite:$work/key.db" -q 2>>"$work/err"
+python3 - "$work/key.db" <<'PY' && ok "a run and a sweep trial of one configuration: one trial key" || bad "trial keys: $(cat "$work/err")"
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT source, trial_key FROM trials ORDER BY id").fetchall()
+assert [r[0] for r in rows] == ["run", "sweep"], rows
+assert rows[0][1] == rows[1][1], rows
+PY
+
 finish
