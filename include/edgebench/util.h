@@ -95,6 +95,9 @@ eb_status eb_file_drop_cache(const char *path, double *resident_pct, eb_error *e
 /* SHA-256 of a text as 64 hex digits: content keys of stored records. */
 void eb_sha256_text(const char *text, size_t len, char hex[65]);
 
+/* The most threads any option takes (run's -t and -T, a probe's list). */
+#define EB_MAX_THREADS 1024
+
 /* The formats a table is written in (eb_table_write), as a choice list. */
 #define EB_TABLE_FORMATS "table|csv|json|jsonl|md|sql"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "edgebench/analysis.h"
+#include "edgebench/params.h"
 
 typedef struct fit_row {
     const char *device, *model, *quant, *type_k, *type_v;
@@ -45,8 +46,9 @@ eb_status eb_fit_table(const eb_table *trials, eb_table *out, eb_error *err)
                    *m = or_empty(eb_table_cell(trials, i, c_model)),
                    *q = or_empty(eb_table_cell(trials, i, c_quant)),
                    *k = eb_table_cell(trials, i, c_k), *v = eb_table_cell(trials, i, c_v);
-        k = k && k[0] ? k : "f16";
-        v = v && v[0] ? v : "f16";
+        /* stored before the column: the row's default */
+        k = k && k[0] ? k : eb_param_find("type_k")->def;
+        v = v && v[0] ? v : eb_param_find("type_v")->def;
         const char *ctx = eb_table_cell(trials, i, c_ctx);
         if (!ctx || !m[0]) continue;
         fit_row *f = NULL;

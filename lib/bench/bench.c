@@ -337,7 +337,7 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
     rep->has_throttled = eb_throttled_read(cfg->root, &thr0);
 
     eb_model_keeper *k = cfg->keeper;
-    const char *load_mode = cfg->load_mode ? cfg->load_mode : "mmap";
+    const char *load_mode = cfg->load_mode ? cfg->load_mode : eb_param_find("load_mode")->def;
     rep->model_reused = k && k->model && k->engine == e && k->n_gpu_layers == ngl &&
                         strcmp(k->path, cfg->model_path) == 0 &&
                         strcmp(k->load_mode, load_mode) == 0 && !cfg->cold_load &&

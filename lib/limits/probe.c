@@ -114,7 +114,7 @@ eb_status eb_probe_memory(uint64_t bytes, int threads, int passes, double min_se
 {
     memset(out, 0, sizeof *out);
     out->threads = threads;
-    if (threads < 1 || threads > 1024 || passes < 1 || passes > EB_PROBE_MAX_MEM_PASSES ||
+    if (threads < 1 || threads > EB_MAX_THREADS || passes < 1 || passes > EB_PROBE_MAX_MEM_PASSES ||
         !(min_seconds >= 0) || min_seconds > 3600)
         return eb_fail(err, EB_E_INVALID_ARG,
                        "memory probe: %d threads, %d passes, %g s out of range", threads, passes,

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "edgebench/params.h"
 #include "edgebench/output.h"
 #include "edgebench/util.h"
 #include "output_text.h"
@@ -30,12 +31,13 @@ static void settings_line(FILE *f, const eb_run_result *r)
     if (r->has_ctx_info && isfinite(ci->kv_mib))
         snprintf(kv, sizeof kv, "KV cache %s/%s %.2f MiB", ci->type_k, ci->type_v, ci->kv_mib);
     fprintf(f, "         %s%sflash attention %s%s", kv, kv[0] ? ", " : "",
-            c->flash_attn ? c->flash_attn : "auto",
+            c->flash_attn ? c->flash_attn : eb_param_find("flash_attn")->def,
             r->has_ctx_info && ci->flash_attn >= 0 ? (ci->flash_attn ? " (ran: on)" : " (ran: off)")
                                                    : "");
     if (c->n_depth > 0) fprintf(f, ", depth %d", c->n_depth);
     if (c->n_parallel > 1) fprintf(f, ", %d sequences in parallel", c->n_parallel);
-    if (c->load_mode && strcmp(c->load_mode, "mmap") != 0) fprintf(f, ", load %s", c->load_mode);
+    if (c->load_mode && strcmp(c->load_mode, eb_param_find("load_mode")->def) != 0)
+        fprintf(f, ", load %s", c->load_mode);
     if (c->cold_load) fprintf(f, ", cold load");
     if (c->cpu_strict) fprintf(f, ", strict CPU placement");
     if (c->poll != 50) fprintf(f, ", poll %d", c->poll);

@@ -19,10 +19,9 @@
 void eb_ppl_config_defaults(eb_ppl_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    /* the table's defaults (eb_params): context 512, batch 2048, ubatch 512,
+     * llama-perplexity's own */
     eb_run_config_defaults(&cfg->run);
-    cfg->run.n_ctx = 512;
-    cfg->run.n_batch = 2048;
-    cfg->run.n_ubatch = 512;
     cfg->run.reps = 1;
     cfg->run.warmup = 0;
     cfg->run.n_gen = 1; /* unused; keeps the run config valid */

@@ -31,7 +31,7 @@ static void memory_vs_context(report *r, const eb_table *t)
         double ctx = eb_table_number(t, i, c_ctx), kv = eb_table_number(t, i, c_kv);
         if (!st || strcmp(st, "ok") || !m || !isfinite(ctx) || !isfinite(kv)) continue;
         const char *k = eb_table_cell(t, i, c_k), *v = eb_table_cell(t, i, c_v);
-        k = k ? k : "f16", v = v ? v : "f16";
+        k = k ? k : eb_param_find("type_k")->def, v = v ? v : eb_param_find("type_v")->def;
         char base[300], key[360];
         snprintf(base, sizeof base, "%.*s %s KV %s/%s", (int)strcspn(m, "("), m,
                  eb_table_cell(t, i, c_quant) ? eb_table_cell(t, i, c_quant) : "", k, v);
