@@ -100,10 +100,6 @@ eb_status eb_analysis_roofline_points(const eb_analysis_opts *o, eb_roofline_poi
  * largest context that ran, the smallest that failed and why. */
 eb_status eb_fit_table(const eb_table *trials, eb_table *out, eb_error *err);
 
-/* A table cell of a number: digits > 0 significant digits (a mean), else
- * -digits decimals (a ratio); NULL (an empty cell) when not finite. */
-char *eb_cell_num(char *buf, size_t cap, double v, int digits);
-
 /* A model spread over RPC nodes, from the distributed view (eb_store_results
  * EB_VIEW_DISTRIBUTED): per model, type, number of nodes and link, mean
  * generation t/s, J/token of every device, TTFT, the network's estimated

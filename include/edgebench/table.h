@@ -38,6 +38,9 @@ double eb_table_number(const eb_table *t, size_t row, int col);
 eb_status eb_table_write(FILE *out, const eb_table *t, const char *format, const char *sql_table,
                          eb_error *err);
 bool eb_table_format_known(const char *format);
+/* A table cell of a number: digits > 0 significant digits (a mean), else
+ * -digits decimals (a ratio); NULL (an empty cell) when not finite. */
+char *eb_cell_num(char *buf, size_t cap, double v, int digits);
 
 #ifdef __cplusplus
 }

@@ -11,16 +11,6 @@
 #include "edgebench/analysis.h"
 #include "edgebench/util.h"
 
-char *eb_cell_num(char *buf, size_t cap, double v, int digits)
-{
-    if (!isfinite(v)) return NULL;
-    if (digits > 0)
-        snprintf(buf, cap, "%.*g", digits, v);
-    else
-        snprintf(buf, cap, "%.*f", -digits, v);
-    return buf;
-}
-
 static void describe(const eb_config *c, char *out, size_t cap)
 {
     eb_config_label(c->threads_prefill, c->threads_gen, c->governor, c->power_mode, c->gpu_layers,

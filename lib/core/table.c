@@ -1,5 +1,6 @@
 /* The table type: building, reading and freeing one. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,4 +72,14 @@ void eb_table_free(eb_table *t)
     free(t->numeric);
     free(t->cell);
     memset(t, 0, sizeof *t);
+}
+
+char *eb_cell_num(char *buf, size_t cap, double v, int digits)
+{
+    if (!isfinite(v)) return NULL;
+    if (digits > 0)
+        snprintf(buf, cap, "%.*g", digits, v);
+    else
+        snprintf(buf, cap, "%.*f", -digits, v);
+    return buf;
 }
