@@ -430,6 +430,7 @@ const eb_param eb_params[] = {
      .label = "generation tokens",
      .flags = EB_PF_STORED,
      .json = "n_gen",
+     .words = "%s generated tokens",
      .cmds = EB_CMD_RUN | EB_CMD_PLAN,
      .help = "tokens to generate, end-of-sequence ignored"},
     {.key = "threads_prefill",
