@@ -94,7 +94,14 @@ eb_status eb_store_open_version(const char *spec, int max_version, eb_store **ou
     }
     eb_status st = s->be->open(s, target, err);
     if (st == EB_OK) st = eb_store_migrate(s, max_version, err);
-    if (st == EB_OK) st = eb_store_sync_settings(s, err);
+    /* A store that cannot be written (read-only, a reader's role) still
+     * reads: its queries select only the columns it has, and a write fails
+     * later with the store's own reason. */
+    if (st == EB_OK) {
+        eb_error sync_err = {0};
+        if (eb_store_sync_settings(s, &sync_err) != EB_OK)
+            st = eb_store_read_trial_columns(s, err);
+    }
     if (st != EB_OK) {
         eb_store_close(s);
         return st;
