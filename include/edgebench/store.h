@@ -63,6 +63,7 @@ eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_er
 typedef struct eb_import_progress {
     size_t records; /* read so far */
     size_t stored;  /* of them, new (committed) */
+    size_t refused; /* lines that are no record (bad JSON, neither kind), left out */
     uint64_t bytes_done, bytes_total;
     double elapsed_s;
 } eb_import_progress;
@@ -70,6 +71,22 @@ typedef void (*eb_import_progress_fn)(void *user, const eb_import_progress *p);
 /* eb_store_import with a progress callback at each committed batch. */
 eb_status eb_store_import_progress(eb_store *s, const char *path, eb_import_progress_fn fn,
                                    void *user, size_t *n_trials, eb_error *err);
+/* A line of a JSON-lines file that is no record: where ("FILE:LINE") and why. */
+typedef void (*eb_import_bad_fn)(void *user, const char *where, const char *why);
+typedef struct eb_import_opts {
+    eb_import_progress_fn progress;
+    eb_import_bad_fn bad_line; /* each line left out (NULL: none told) */
+    void *user;
+    bool strict; /* stop at the first bad line instead of going on past it */
+} eb_import_opts;
+/* The import: a line that is no record (not JSON, cut short, neither a
+ * llama-bench result nor an edgebench record) is told and left out, and the
+ * lines after it are imported; the status then says how many were left out
+ * and which was first (EB_E_INVALID_ARG), with every valid record stored.
+ * strict: the first such line ends the import (what came before stays). A
+ * failure of the store itself ends it. */
+eb_status eb_store_import_with(eb_store *s, const char *path, const eb_import_opts *o,
+                               size_t *n_trials, eb_error *err);
 
 /* Several records in one transaction: each eb_store_put between these is
  * a savepoint (a bad record is rolled back alone), committed together. */

@@ -232,11 +232,14 @@ static eb_status already_stored(eb_store *s, bool quality, const char *canon, bo
     return st;
 }
 
+/* *refused: the record was refused before the store saw it (the import
+ * may go on past it). */
 static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size_t *n,
-                            eb_error *err)
+                            bool *refused, eb_error *err)
 {
     eb_error bad = {0};
     cJSON *rec = as_record(o, &bad);
+    *refused = rec == NULL;
     if (!rec && bad.status != EB_OK) return eb_fail(err, bad.status, "%s: %s", where, bad.msg);
     if (!rec)
         return eb_fail(err, EB_E_INVALID_ARG,
@@ -283,11 +286,13 @@ static eb_status import_whole(eb_store *s, const char *path, size_t *n, eb_error
         cJSON_ArrayForEach(o, whole)
         {
             snprintf(where, sizeof where, "%s: element %d", path, ++i);
-            if ((st = import_one(s, o, where, n, err)) != EB_OK) break;
+            bool refused;
+            if ((st = import_one(s, o, where, n, &refused, err)) != EB_OK) break;
         }
     } else if (cJSON_IsObject(whole)) {
         snprintf(where, sizeof where, "%s", path);
-        st = import_one(s, whole, where, n, err);
+        bool refused;
+        st = import_one(s, whole, where, n, &refused, err);
     } else {
         st = eb_fail(err, EB_E_INVALID_ARG, "%s: not JSON, JSON lines or a llama-bench result",
                      path);
@@ -301,9 +306,14 @@ static eb_status import_whole(eb_store *s, const char *path, size_t *n, eb_error
 #define IMPORT_BATCH_RECORDS 200
 #define IMPORT_BATCH_SECONDS 0.5
 
-eb_status eb_store_import_progress(eb_store *s, const char *path, eb_import_progress_fn fn,
-                                   void *user, size_t *n_trials, eb_error *err)
+eb_status eb_store_import_with(eb_store *s, const char *path, const eb_import_opts *opts,
+                               size_t *n_trials, eb_error *err)
 {
+    const eb_import_opts none = {0};
+    if (!opts) opts = &none;
+    eb_import_progress_fn fn = opts->progress;
+    void *user = opts->user;
+    eb_error first_bad = {0};
     size_t n = 0;
     if (n_trials) *n_trials = 0;
     FILE *f = fopen(path, "r");
@@ -336,20 +346,26 @@ eb_status eb_store_import_progress(eb_store *s, const char *path, eb_import_prog
         if (!o && strspn(line, " \t\r\n") == (size_t)len) continue;
         if (!o) o = cJSON_Parse(line);
         snprintf(where, sizeof where, "%s:%d", path, line_no);
-        if (!o) {
-            /* a line cut short by a crash ends the import there */
-            eb_error e2 = {0};
-            if (eb_store_batch_end(s, &e2) != EB_OK) n -= in_batch;
-            st =
-                eb_fail(err, EB_E_INVALID_ARG, "%s: not valid JSON (%zu record%s stored before it)",
-                        where, n, n == 1 ? "" : "s");
-            break;
-        }
+        eb_error line_err = {0};
+        bool refused = o == NULL;
         size_t before = n;
-        st = import_one(s, o, where, &n, err);
+        if (!o)
+            eb_fail(&line_err, EB_E_INVALID_ARG, "%s: not valid JSON", where);
+        else
+            st = import_one(s, o, where, &n, &refused, &line_err);
         cJSON_Delete(o);
         o = NULL;
         pr.records++;
+        if (refused) {
+            /* no record, and the store never saw it: told, left out */
+            st = EB_OK;
+            pr.refused++;
+            if (opts->bad_line) opts->bad_line(user, where, line_err.msg + strlen(where) + 2);
+            if (first_bad.status == EB_OK) first_bad = line_err;
+            if (opts->strict) break;
+            continue;
+        }
+        if (st != EB_OK) *err = line_err;
         in_batch += n - before;
         if (st == EB_OK &&
             (in_batch >= IMPORT_BATCH_RECORDS || eb_now() - t_batch >= IMPORT_BATCH_SECONDS)) {
@@ -379,7 +395,19 @@ eb_status eb_store_import_progress(eb_store *s, const char *path, eb_import_prog
     free(line);
     fclose(f);
     if (n_trials) *n_trials = n;
+    if (st == EB_OK && first_bad.status != EB_OK)
+        st = eb_fail(err, EB_E_INVALID_ARG, "%s: %zu line%s left out (%s)%s; %zu record%s stored",
+                     path, pr.refused, pr.refused == 1 ? "" : "s", first_bad.msg,
+                     opts->strict ? ", the import stopped there (--strict)" : ", the rest imported",
+                     n, n == 1 ? "" : "s");
     return st;
+}
+
+eb_status eb_store_import_progress(eb_store *s, const char *path, eb_import_progress_fn fn,
+                                   void *user, size_t *n_trials, eb_error *err)
+{
+    const eb_import_opts o = {.progress = fn, .user = user};
+    return eb_store_import_with(s, path, &o, n_trials, err);
 }
 
 eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_error *err)

@@ -158,8 +158,8 @@ static eb_status sq_query(eb_store *s, const char *sql, int n, const char *const
         double d = params[i] && numeric && numeric[i] ? strtod(params[i], &end) : 0;
         if (!params[i])
             sqlite3_bind_null(st, idx);
-        else if (end && end != params[i] && *end == '\0' && d == (double)(long long)d &&
-                 fabs(d) < 9e15)
+        else if (end && end != params[i] && *end == '\0' && fabs(d) < 9e15 &&
+                 d == (double)(long long)d) /* converted only once it is in range */
             sqlite3_bind_int64(st, idx, (long long)d);
         else if (end && end != params[i] && *end == '\0')
             sqlite3_bind_double(st, idx, d); /* glibc's strtod rounds exactly */

@@ -8,16 +8,26 @@
 #include "edgebench/params.h"
 #include "edgebench/store.h"
 
+static const eb_param own_rows[] = {
+    {.key = "strict",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_BOOL,
+     .flag = "strict",
+     .field = EB_FK_BOOL,
+     .offset = 0,
+     .help = "stop at the first line that is no record (by default it is told and left out, "
+             "and the lines after it are imported)"},
+};
+
 static void usage(FILE *f, const eb_cmd_rows *own)
 {
-    (void)own;
     fputs("usage: edgebench import [--store SPEC] FILE...\n"
           "Reads into the results store: llama-bench output (-o json or -o jsonl), a\n"
           "fallback file left when the store could not be written, a sweep's JSONL\n"
           "journal, or a run's --format json. A record already in the store is skipped,\n"
           "so importing a file again is safe.\n\n",
           f);
-    eb_params_cmd_help(EB_CMD_IMPORT, f);
+    eb_cmd_help(EB_CMD_IMPORT, own, f);
 }
 
 /* A long import says how far it is, at most every 2 s, with an ETA from the
@@ -27,6 +37,12 @@ typedef struct progress_state {
     double last;
     bool quiet, shown;
 } progress_state;
+
+static void bad_line(void *user, const char *where, const char *why)
+{
+    (void)user;
+    fprintf(stderr, "edgebench import: %s: %s (left out)\n", where, why);
+}
 
 static void progress(void *user, const eb_import_progress *p)
 {
@@ -47,7 +63,8 @@ int cmd_import(int argc, char **argv)
 {
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files) return cli_report("import", &(eb_error){EB_E_NO_MEMORY, "out of memory"});
-    eb_cmd_rows own = {NULL, 0, NULL, NULL, files, argc, 0};
+    bool strict = false;
+    eb_cmd_rows own = {own_rows, 1, &strict, NULL, files, argc, 0};
     eb_run_options o;
     int code = cli_parse(EB_CMD_IMPORT, "import", &own, argc, argv, &o, usage);
     if (code == EXIT_OK && own.n_positional == 0)
@@ -68,7 +85,9 @@ int cmd_import(int argc, char **argv)
     for (int i = 0; i < own.n_positional; i++) {
         size_t n = 0;
         progress_state ps = {.path = files[i], .quiet = quiet};
-        eb_status st = eb_store_import_progress(s, files[i], progress, &ps, &n, &err);
+        const eb_import_opts io = {
+            .progress = progress, .bad_line = bad_line, .user = &ps, .strict = strict};
+        eb_status st = eb_store_import_with(s, files[i], &io, &n, &err);
         if (!quiet || st != EB_OK)
             fprintf(stderr, "edgebench import: %s: %zu trial%s stored in %s\n", files[i], n,
                     n == 1 ? "" : "s", eb_store_name(s));

@@ -551,6 +551,26 @@ static void test_import_records(void **state)
     assert_int_equal(n, 1);
     assert_non_null(strstr(err.msg, ":4: not valid JSON"));
     assert_int_equal(count(s, "SELECT count(*) FROM trials"), 3);
+    /* a bad line in the middle: told, left out, the record after it stored;
+     * --strict stops there */
+    char *d = small_record(7, 4), *e = small_record(7, 5);
+    f = fopen(path, "a");
+    fputs("\n", f);
+    fclose(f);
+    assert_int_equal(eb_fallback_append(path, d, &err), EB_OK);
+    const eb_import_opts strict = {.strict = true};
+    assert_int_not_equal(eb_store_import_with(s, path, &strict, &n, &err), EB_OK);
+    assert_int_equal(n, 0);
+    assert_non_null(strstr(err.msg, "--strict"));
+    assert_int_equal(count(s, "SELECT count(*) FROM trials"), 3);
+    assert_int_equal(eb_fallback_append(path, e, &err), EB_OK);
+    assert_int_not_equal(eb_store_import(s, path, &n, &err), EB_OK);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(err.msg, "1 line left out"));
+    assert_non_null(strstr(err.msg, ":4: not valid JSON"));
+    assert_int_equal(count(s, "SELECT count(*) FROM trials"), 5);
+    free(d);
+    free(e);
     /* not a record at all */
     f = fopen(path, "w");
     fputs("{\"hello\": 1}\n", f);
