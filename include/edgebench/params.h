@@ -127,6 +127,9 @@ bool eb_param_takes(const eb_param *p, unsigned cmd);
 /* The most prompt and generated tokens a run (or a probe) takes. */
 #define EB_N_PROMPT_MAX (1 << 24)
 #define EB_N_GEN_MAX (1 << 20)
+/* The sampler's period, ms (a run's, a node's). */
+#define EB_SAMPLE_MS_MIN 1
+#define EB_SAMPLE_MS_MAX 1000
 
 /* KV cache types llama-bench offers (-ctk/-ctv), by ggml's names. */
 #define EB_KV_TYPES "f16|bf16|f32|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl"
