@@ -32,6 +32,9 @@ const char *eb_store_default_spec(void);
 
 /* Opens (creating or migrating as needed) the store a spec names. */
 eb_status eb_store_open(const char *spec, eb_store **out, eb_error *err);
+/* For readers (results, analyze, report): as eb_store_open, but a store file
+ * that is not there is an error naming it, not a new empty store. */
+eb_status eb_store_open_existing(const char *spec, eb_store **out, eb_error *err);
 /* As eb_store_open, migrating no further than max_version (tests build an
  * old store with it). */
 eb_status eb_store_open_version(const char *spec, int max_version, eb_store **out, eb_error *err);

@@ -99,8 +99,7 @@ eb_status eb_store_open_version(const char *spec, int max_version, eb_store **ou
      * later with the store's own reason. */
     if (st == EB_OK) {
         eb_error sync_err = {0};
-        if (eb_store_sync_settings(s, &sync_err) != EB_OK)
-            st = eb_store_read_trial_columns(s, err);
+        if (eb_store_sync_settings(s, &sync_err) != EB_OK) st = eb_store_read_trial_columns(s, err);
     }
     if (st != EB_OK) {
         eb_store_close(s);
@@ -108,6 +107,23 @@ eb_status eb_store_open_version(const char *spec, int max_version, eb_store **ou
     }
     *out = s;
     return EB_OK;
+}
+
+eb_status eb_store_open_existing(const char *spec, eb_store **out, eb_error *err)
+{
+    *out = NULL;
+    if (!spec || !spec[0]) spec = eb_store_default_spec();
+    const char *target = spec;
+    const eb_store_backend *be = eb_store_backend_for(spec, &target);
+    if (be->exists && target[0] && !be->exists(target)) {
+        char name[1024];
+        eb_store_redact(spec, name, sizeof name);
+        return eb_fail(err, EB_E_IO,
+                       "store %s does not exist: nothing to read (a reader does not create one; "
+                       "check --store or $EDGEBENCH_STORE)",
+                       name);
+    }
+    return eb_store_open(spec, out, err);
 }
 
 eb_status eb_store_open(const char *spec, eb_store **out, eb_error *err)

@@ -23,6 +23,8 @@ typedef struct eb_store_backend {
     /* the column type of an auto-numbered primary key */
     const char *id_column;
     eb_status (*open)(eb_store *s, const char *target, eb_error *err);
+    /* whether the target is there already (NULL: a server, always) */
+    bool (*exists)(const char *target);
     void (*close)(eb_store *s);
     /* one or more statements without parameters */
     eb_status (*exec)(eb_store *s, const char *sql, eb_error *err);

@@ -71,6 +71,12 @@ static eb_status sq_fail(eb_store *s, eb_error *err, const char *what)
                    hint);
 }
 
+static bool sq_exists(const char *target)
+{
+    struct stat sb;
+    return stat(target, &sb) == 0;
+}
+
 static eb_status sq_open(eb_store *s, const char *target, eb_error *err)
 {
     sq_conn *c = calloc(1, sizeof *c);
@@ -209,6 +215,7 @@ const eb_store_backend eb_store_sqlite = {
     .caps = 0, /* one machine's file: no fleet */
     .id_column = "INTEGER PRIMARY KEY AUTOINCREMENT",
     .open = sq_open,
+    .exists = sq_exists,
     .close = sq_close,
     .exec = sq_exec,
     .query = sq_query,

@@ -157,7 +157,7 @@ int cmd_analyze(int argc, char **argv)
     }
     eb_error err = {0};
     eb_store *s = NULL;
-    if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
+    if (eb_store_open_existing(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
     if (an->input != EB_AI_CONFIGS) return analyze_trials_table(s, &o, an);
     eb_config_set set = {0};
     eb_table quality = {0}, rl_trials = {0}, probes = {0};

@@ -562,9 +562,13 @@ int cmd_report(int argc, char **argv)
         return EXIT_FAILURE_RUN;
     }
     eb_error err = {0};
-    if (eb_mkdirs(dir, &err) != EB_OK) return cli_report("report", &err);
     eb_store *s = NULL;
-    if (eb_store_open(o.spec, &s, &err) != EB_OK) return cli_report("report", &err);
+    /* the store first: a missing one makes no directory either */
+    if (eb_store_open_existing(o.spec, &s, &err) != EB_OK) return cli_report("report", &err);
+    if (eb_mkdirs(dir, &err) != EB_OK) {
+        eb_store_close(s);
+        return cli_report("report", &err);
+    }
     eb_config_set set = {0};
     eb_table quality = {0}, rl_trials = {0}, probes = {0};
     if (eb_store_configs(s, &o.f, &set, &err) != EB_OK ||

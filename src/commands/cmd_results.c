@@ -98,7 +98,7 @@ int cmd_results(int argc, char **argv)
     long timeline = (long)ro.timeline;
     eb_error err = {0};
     eb_store *s = NULL;
-    if (eb_store_open(spec, &s, &err) != EB_OK) return cli_report("results", &err);
+    if (eb_store_open_existing(spec, &s, &err) != EB_OK) return cli_report("results", &err);
     eb_table t;
     eb_status st = timeline ? eb_store_timeline(s, timeline, &t, &err)
                             : eb_store_results(s, view, &f, &t, &err);

@@ -100,6 +100,12 @@ for gp in glob.glob(sys.argv[1] + "/*.gp"):
         assert "with points" in t and "1.98" not in t, gp
 assert n >= 1, "no figure against threads"
 PY
+# a store that is not there (a mistyped --store): refused, named, nothing made
+EDGEBENCH_STORE="sqlite:$work/typo.db" "$eb" report -o "$work/typo" 2>"$work/err"
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "typo.db does not exist" "$work/err" && [ ! -e "$work/typo.db" ] && [ ! -e "$work/typo" ] &&
+  ok "a store that is not there: refused (exit 2), named, no store or directory made" || bad "missing store (exit $rc): $(cat "$work/err")"
+: >"$work/empty.db"
 EDGEBENCH_STORE="sqlite:$work/empty.db" "$eb" report -o "$work/empty" 2>"$work/err" &&
   grep -q "0 figure(s)" "$work/err" && grep -q "no measured runs" "$work/empty/index.html" && ok "an empty store: a page that says so" || bad "empty report: $(cat "$work/err")"
 "$eb" report 2>/dev/null; [ $? -eq 2 ] && ok "no -o: exit 2" || bad "report without -o"

@@ -197,4 +197,12 @@ assert [r[0] for r in rows] == ["run", "sweep"], rows
 assert rows[0][1] == rows[1][1], rows
 PY
 
+# a store that cannot be written: the record is in the journal, and the exit
+# says the sweep did not store it
+"$eb" sweep "$work/key.ini" --results "$work/down.jsonl" -q \
+  --store "postgresql://eb@/none?host=$work/nosock&port=1&connect_timeout=2" 2>"$work/err"
+rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$work/down.jsonl")" -eq 1 ] && grep -q "1 of 1 record(s) are only in the journal" "$work/err" &&
+  ok "store down: the record in the journal, exit 1 and how to import it" || bad "store down (exit $rc): $(cat "$work/err")"
+
 finish
