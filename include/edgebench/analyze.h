@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "edgebench/error.h"
+#include "edgebench/params.h"
 #include "edgebench/roofline.h"
 #include "edgebench/store.h"
 
@@ -91,9 +92,18 @@ typedef struct eb_config {
     eb_samples s[EB_AV_COUNT];
 } eb_config;
 
-/* The settings label of row r of a table holding the stored settings'
- * columns (see eb_config); a column the table lacks is at its default. */
-void eb_settings_label(const eb_table *t, size_t r, char *out, size_t cap);
+/* Where a table holds the stored settings with label words: their rows and
+ * column indexes (-1: the table lacks it, the setting is at its default),
+ * found once per table. */
+typedef struct eb_settings_columns {
+    const eb_param *row[EB_PARAM_MAX];
+    int col[EB_PARAM_MAX];
+    size_t n;
+} eb_settings_columns;
+void eb_settings_columns_find(const eb_table *t, eb_settings_columns *sc);
+/* The settings label of row r of that table (see eb_config). */
+void eb_settings_label(const eb_table *t, const eb_settings_columns *sc, size_t r, char *out,
+                       size_t cap);
 
 typedef struct eb_config_set {
     eb_config *c;

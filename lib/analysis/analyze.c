@@ -199,16 +199,25 @@ static bool same_config(const eb_config *x, const eb_config *k)
            x->energy_estimate == k->energy_estimate && !strcmp(x->settings, k->settings);
 }
 
-void eb_settings_label(const eb_table *t, size_t r, char *out, size_t cap)
+void eb_settings_columns_find(const eb_table *t, eb_settings_columns *sc)
 {
     const eb_param *rows[EB_PARAM_MAX];
     size_t n = eb_stored_settings(rows, EB_PARAM_MAX);
-    out[0] = '\0';
+    sc->n = 0;
     for (size_t i = 0; i < n && i < EB_PARAM_MAX; i++) {
         if (!rows[i]->words) continue;
-        int c = eb_table_column(t, eb_setting_column(rows[i]));
-        eb_setting_label_add(rows[i], c >= 0 ? eb_table_cell(t, r, c) : NULL, out, cap);
+        sc->row[sc->n] = rows[i];
+        sc->col[sc->n++] = eb_table_column(t, eb_setting_column(rows[i]));
     }
+}
+
+void eb_settings_label(const eb_table *t, const eb_settings_columns *sc, size_t r, char *out,
+                       size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < sc->n; i++)
+        eb_setting_label_add(sc->row[i], sc->col[i] >= 0 ? eb_table_cell(t, r, sc->col[i]) : NULL,
+                             out, cap);
 }
 
 static uint64_t config_hash(const eb_config *k)
@@ -256,6 +265,8 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         c_gpu = eb_table_column(runs, "gpu_layers_offloaded"),
         c_est = eb_table_column(runs, "energy_estimate");
     int c_par = eb_table_column(runs, "n_parallel");
+    eb_settings_columns set_cols;
+    eb_settings_columns_find(runs, &set_cols);
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
         return eb_fail(err, EB_E_INTERNAL, "analysis: the runs table lacks its key columns");
     int c_av[EB_AV_COUNT];
@@ -276,7 +287,7 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         key.threads_gen = atoi(cell(runs, r, c_tg));
         key.gpu_layers = atoi(cell(runs, r, c_gpu));
         key.energy_estimate = atoi(cell(runs, r, c_est)) != 0;
-        eb_settings_label(runs, r, key.settings, sizeof key.settings);
+        eb_settings_label(runs, &set_cols, r, key.settings, sizeof key.settings);
         key.n_parallel = atoi(cell(runs, r, c_par)) > 1 ? atoi(cell(runs, r, c_par)) : 1;
         /* found by a hash of the key: one step per run however many
          * configurations the store holds */
