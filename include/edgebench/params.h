@@ -179,6 +179,11 @@ bool eb_setting_label_add(const eb_param *p, const char *text, char *out, size_t
 /* llama-bench's value (as JSON text: 1, "q8_0", true) in edgebench's terms
  * and back: lb_values maps, lb_unset is no value (false). */
 bool eb_setting_from_lb(const eb_param *p, const char *lb_text, char *out, size_t cap);
+/* The pairs of a row's lb_values ("on=1|off=0|auto=-1") one at a time from
+ * *cursor (start: p->lb_values): ours and llama-bench's, as pointer and
+ * length; false past the last. */
+bool eb_setting_lb_pair(const char **cursor, const char **ours, size_t *ours_len, const char **lb,
+                        size_t *lb_len);
 
 /* The one boolean parser: on/off, true/false, yes/no, 1/0 in any case. */
 bool eb_parse_bool(const char *s, bool *out);

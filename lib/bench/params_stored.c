@@ -105,6 +105,20 @@ bool eb_setting_label_add(const eb_param *p, const char *text, char *out, size_t
     return true;
 }
 
+bool eb_setting_lb_pair(const char **cursor, const char **ours, size_t *ours_len, const char **lb,
+                        size_t *lb_len)
+{
+    const char *c = *cursor, *eq = c ? strchr(c, '=') : NULL;
+    if (!eq) return false;
+    const char *bar = strchr(eq, '|');
+    *ours = c;
+    *ours_len = (size_t)(eq - c);
+    *lb = eq + 1;
+    *lb_len = bar ? (size_t)(bar - eq - 1) : strlen(eq + 1);
+    *cursor = bar ? bar + 1 : NULL;
+    return true;
+}
+
 bool eb_setting_from_lb(const eb_param *p, const char *lb_text, char *out, size_t cap)
 {
     if (!lb_text) return false;
@@ -120,17 +134,13 @@ bool eb_setting_from_lb(const eb_param *p, const char *lb_text, char *out, size_
         /* "on=1|off=0|auto=-1"; a JSON boolean (llama-bench before auto) as 1/0 */
         if (strcmp(t, "true") == 0) snprintf(t, sizeof t, "1");
         if (strcmp(t, "false") == 0) snprintf(t, sizeof t, "0");
-        for (const char *c = p->lb_values; *c;) {
-            const char *eq = strchr(c, '='), *bar = strchr(c, '|');
-            if (!eq) break;
-            size_t vl = bar ? (size_t)(bar - eq - 1) : strlen(eq + 1);
-            if (strlen(t) == vl && strncmp(eq + 1, t, vl) == 0) {
-                snprintf(out, cap, "%.*s", (int)(eq - c), c);
+        const char *c = p->lb_values, *ours, *lb;
+        size_t ol, ll;
+        while (eb_setting_lb_pair(&c, &ours, &ol, &lb, &ll))
+            if (strlen(t) == ll && strncmp(lb, t, ll) == 0) {
+                snprintf(out, cap, "%.*s", (int)ol, ours);
                 return true;
             }
-            if (!bar) break;
-            c = bar + 1;
-        }
         return false;
     }
     snprintf(out, cap, "%s", t);

@@ -51,18 +51,14 @@ static void lb_default_sql(const eb_param *p, char *out, size_t cap)
     char mapped[64];
     if (d && p->lb_values) {
         /* our value -> llama-bench's: "on=1|off=0|auto=-1" */
-        size_t dl = strlen(d);
-        for (const char *c = p->lb_values; c && *c;) {
-            const char *eq = strchr(c, '='), *bar = strchr(c, '|');
-            if (!eq) break;
-            if ((size_t)(eq - c) == dl && strncmp(c, d, dl) == 0) {
-                size_t vl = bar ? (size_t)(bar - eq - 1) : strlen(eq + 1);
-                snprintf(mapped, sizeof mapped, "%.*s", (int)vl, eq + 1);
+        const char *c = p->lb_values, *ours, *lb;
+        size_t ol, ll;
+        while (eb_setting_lb_pair(&c, &ours, &ol, &lb, &ll))
+            if (ol == strlen(d) && strncmp(ours, d, ol) == 0) {
+                snprintf(mapped, sizeof mapped, "%.*s", (int)ll, lb);
                 d = mapped;
                 break;
             }
-            c = bar ? bar + 1 : NULL;
-        }
     }
     bool b;
     if (!d && p->lb_unset)
@@ -88,14 +84,11 @@ static size_t lb_field_sql(const eb_param *p, char *out, size_t cap)
     if (!p->lb_values)
         return (size_t)snprintf(out, cap, " COALESCE(t.%s, %s) AS %s,", col, def, p->lb_field);
     size_t n = (size_t)snprintf(out, cap, " (CASE t.%s", col);
-    for (const char *c = p->lb_values; c && *c && n < cap;) {
-        const char *eq = strchr(c, '='), *bar = strchr(c, '|');
-        if (!eq) break;
-        size_t vl = bar ? (size_t)(bar - eq - 1) : strlen(eq + 1);
-        n += (size_t)snprintf(out + n, cap - n, " WHEN '%.*s' THEN %.*s", (int)(eq - c), c, (int)vl,
-                              eq + 1);
-        c = bar ? bar + 1 : NULL;
-    }
+    const char *c = p->lb_values, *ours, *lb;
+    size_t ol, ll;
+    while (n < cap && eb_setting_lb_pair(&c, &ours, &ol, &lb, &ll))
+        n += (size_t)snprintf(out + n, cap - n, " WHEN '%.*s' THEN %.*s", (int)ol, ours, (int)ll,
+                              lb);
     if (n < cap) n += (size_t)snprintf(out + n, cap - n, " ELSE %s END) AS %s,", def, p->lb_field);
     return n;
 }
