@@ -2,8 +2,9 @@
  * device and, beside it, a control port where the coordinator (`run
  * --rpc`) asks for the device's facts, its clock, and what its own sensors
  * saw over a time window. The control protocol is one JSON object a line
- * each way over TCP (lib/distributed/). Like llama.cpp's RPC it has no
- * authentication: trusted networks only. */
+ * each way over TCP (lib/distributed/), every connection served on its
+ * own (node_control.c); a trial belongs to the connection that began it.
+ * Like llama.cpp's RPC it has no authentication: trusted networks only. */
 #ifndef EDGEBENCH_NODE_H
 #define EDGEBENCH_NODE_H
 

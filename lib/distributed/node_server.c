@@ -34,9 +34,7 @@ const char *eb_node_default_server(void)
     return EB_RPC_SERVER;
 }
 
-static void say(eb_node_log_fn log, void *user, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(eb_node_log_fn log, void *user, const char *fmt, ...)
+void eb_node_say(eb_node_log_fn log, void *user, const char *fmt, ...)
 {
     if (!log) return;
     char line[512];
@@ -177,10 +175,10 @@ static int listen_on(const char *host, int port, eb_error *err)
 {
     struct addrinfo *ai = eb_node_resolve(host, port, true, err);
     if (!ai) return -1;
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
     if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 8) != 0) {
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
         eb_fail(err, EB_E_NETWORK, "control port %s:%d: %s", host, port, strerror(errno));
         if (fd >= 0) close(fd);
         fd = -1;
@@ -207,97 +205,6 @@ static void facts_fill(const eb_node_config *cfg, const eb_mem_cage *cage, eb_no
         snprintf(f->iface, sizeof f->iface, "%s", cfg->iface);
     else
         iface_of(cfg->host, f->iface, sizeof f->iface);
-}
-
-static double realtime_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* One request line, one reply line. */
-static char *handle(eb_node_state *st, const char *line)
-{
-    cJSON *req = cJSON_Parse(line), *rep = cJSON_CreateObject();
-    const char *cmd = cJSON_GetStringValue(cJSON_GetObjectItem(req, "cmd"));
-    eb_error e = {0};
-    if (!cmd) {
-        cJSON_AddStringToObject(rep, "error", "a request is {\"cmd\": ...}");
-    } else if (strcmp(cmd, "time") == 0) {
-        cJSON_AddNumberToObject(rep, "t", realtime_now());
-    } else if (strcmp(cmd, "hello") == 0) {
-        eb_node_facts_to_json(&st->facts, rep);
-        cJSON_AddNumberToObject(rep, "t", realtime_now());
-    } else if (strcmp(cmd, "begin") == 0) {
-        if (eb_node_trial_begin(st, &e) != EB_OK)
-            cJSON_AddStringToObject(rep, "error", e.msg);
-        else
-            cJSON_AddTrueToObject(rep, "ok");
-        eb_node_facts_to_json(&st->facts, rep);
-    } else if (strcmp(cmd, "window") == 0) {
-        double t0 = cJSON_GetNumberValue(cJSON_GetObjectItem(req, "t0"));
-        double t1 = cJSON_GetNumberValue(cJSON_GetObjectItem(req, "t1"));
-        eb_node_window w;
-        if (isnan(t0) || isnan(t1) || t1 < t0)
-            cJSON_AddStringToObject(rep, "error", "window needs t0 <= t1");
-        else if (eb_node_trial_window(st, t0, t1, &w, &e) != EB_OK)
-            cJSON_AddStringToObject(rep, "error", e.msg);
-        else
-            eb_node_window_to_json(&w, rep);
-    } else if (strcmp(cmd, "end") == 0) {
-        eb_node_trial_end(st);
-        cJSON_AddTrueToObject(rep, "ok");
-    } else {
-        cJSON_AddStringToObject(rep, "error", "unknown cmd (hello, time, begin, window, end)");
-    }
-    char *out = cJSON_PrintUnformatted(rep);
-    cJSON_Delete(req);
-    cJSON_Delete(rep);
-    return out;
-}
-
-typedef struct client {
-    int fd;
-    char *buf;
-    size_t used, cap;
-} client;
-
-/* Reads what arrived; answers each complete line. False: the client left. */
-static bool client_read(eb_node_state *st, client *c)
-{
-    if (c->cap - c->used < 4096) {
-        size_t cap = c->cap ? c->cap * 2 : 8192;
-        char *g = realloc(c->buf, cap);
-        if (!g) return false;
-        c->buf = g;
-        c->cap = cap;
-    }
-    ssize_t n = recv(c->fd, c->buf + c->used, c->cap - c->used - 1, 0);
-    if (n <= 0) return false;
-    c->used += (size_t)n;
-    c->buf[c->used] = '\0';
-    char *nl;
-    while ((nl = memchr(c->buf, '\n', c->used))) {
-        *nl = '\0';
-        char *reply = handle(st, c->buf);
-        if (reply) {
-            size_t len = strlen(reply);
-            reply[len] = '\n'; /* the NUL goes: sent as a line */
-            const char *p = reply;
-            size_t left = len + 1;
-            while (left > 0) {
-                ssize_t w = send(c->fd, p, left, MSG_NOSIGNAL);
-                if (w <= 0) break;
-                p += w, left -= (size_t)w;
-            }
-            free(reply);
-        }
-        size_t rest = c->used - (size_t)(nl + 1 - c->buf);
-        memmove(c->buf, nl + 1, rest);
-        c->used = rest;
-    }
-    return true;
 }
 
 eb_status eb_node_serve(const eb_node_config *cfg, volatile int *stop, eb_node_log_fn log,
@@ -328,64 +235,11 @@ eb_status eb_node_serve(const eb_node_config *cfg, volatile int *stop, eb_node_l
     char cage_s[160] = "";
     if (cfg->mem_mib > 0)
         snprintf(cage_s, sizeof cage_s, "; memory %d MiB (%s)", cfg->mem_mib, st.facts.cage);
-    say(log, user, "rpc-server pid %d on %s:%d, control on %s:%d, interface %s%s",
-        (int)st.server_pid, st.cfg.host, cfg->port, st.cfg.host, cport,
-        st.facts.iface[0] ? st.facts.iface : "(none found)", cage_s);
+    eb_node_say(log, user, "rpc-server pid %d on %s:%d, control on %s:%d, interface %s%s",
+                (int)st.server_pid, st.cfg.host, cfg->port, st.cfg.host, cport,
+                st.facts.iface[0] ? st.facts.iface : "(none found)", cage_s);
 
-    client *clients = NULL;
-    size_t n_clients = 0;
-    struct pollfd *pfd = NULL;
-    while (!*stop) {
-        int status;
-        if (waitpid(st.server_pid, &status, WNOHANG) == st.server_pid) {
-            s = eb_fail(err, EB_E_ENGINE, "rpc-server (pid %d) ended: %s %d", (int)st.server_pid,
-                        WIFSIGNALED(status) ? "signal" : "exit status",
-                        WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-            st.server_pid = 0;
-            break;
-        }
-        struct pollfd *g = realloc(pfd, (n_clients + 1) * sizeof *pfd);
-        if (!g) {
-            s = eb_fail(err, EB_E_NO_MEMORY, "poll set");
-            break;
-        }
-        pfd = g;
-        pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
-        for (size_t i = 0; i < n_clients; i++)
-            pfd[i + 1] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
-        int r = poll(pfd, n_clients + 1, 200);
-        if (r < 0 && errno != EINTR) {
-            s = eb_fail(err, EB_E_INTERNAL, "poll: %s", strerror(errno));
-            break;
-        }
-        if (r <= 0) continue;
-        for (size_t i = n_clients; i-- > 0;) {
-            if (!(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            if (!client_read(&st, &clients[i])) {
-                close(clients[i].fd);
-                free(clients[i].buf);
-                clients[i] = clients[--n_clients];
-                /* a coordinator gone without "end": its sampler goes too */
-                if (n_clients == 0) eb_node_trial_end(&st);
-            }
-        }
-        if (pfd[0].revents & POLLIN) {
-            int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-            client *cg = fd >= 0 ? realloc(clients, (n_clients + 1) * sizeof *clients) : NULL;
-            if (cg) {
-                clients = cg;
-                clients[n_clients++] = (client){.fd = fd};
-            } else if (fd >= 0) {
-                close(fd);
-            }
-        }
-    }
-    for (size_t i = 0; i < n_clients; i++) {
-        close(clients[i].fd);
-        free(clients[i].buf);
-    }
-    free(clients);
-    free(pfd);
+    s = eb_node_control_serve(&st, lfd, stop, log, user, err);
     close(lfd);
     eb_node_trial_end(&st);
     if (st.server_pid > 0) {

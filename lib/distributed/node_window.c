@@ -2,6 +2,7 @@
  * run uses) and a thread reading the rpc-server's memory and CPU time and
  * the interface's byte counters; a window's figures from both. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -114,13 +115,19 @@ static void *sample_loop(void *arg)
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     long step_ns = (long)(st->cfg.interval_s * 1e9);
+    pthread_mutex_lock(&st->wake_lock);
     while (!st->stop) {
+        pthread_mutex_unlock(&st->wake_lock);
         sample_take(st);
+        pthread_mutex_lock(&st->wake_lock);
         next.tv_nsec += step_ns;
         while (next.tv_nsec >= 1000000000L)
             next.tv_nsec -= 1000000000L, next.tv_sec++;
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        /* "end" wakes it at once: the control loop waits for nothing */
+        while (!st->stop && pthread_cond_timedwait(&st->wake, &st->wake_lock, &next) != ETIMEDOUT) {
+        }
     }
+    pthread_mutex_unlock(&st->wake_lock);
     return NULL;
 }
 
@@ -170,6 +177,12 @@ eb_status eb_node_trial_begin(eb_node_state *st, eb_error *err)
         return s;
     }
     pthread_mutex_init(&st->lock, NULL);
+    pthread_mutex_init(&st->wake_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&st->wake, &ca);
+    pthread_condattr_destroy(&ca);
     st->n = 0;
     st->stop = 0;
     open_readings(st);
@@ -187,7 +200,10 @@ eb_status eb_node_trial_begin(eb_node_state *st, eb_error *err)
 void eb_node_trial_end(eb_node_state *st)
 {
     if (!st->running) return;
+    pthread_mutex_lock(&st->wake_lock);
     st->stop = 1;
+    pthread_cond_broadcast(&st->wake);
+    pthread_mutex_unlock(&st->wake_lock);
     pthread_join(st->thread, NULL);
     close_readings(st);
     eb_sampler_stop(st->sampler);
@@ -197,6 +213,8 @@ void eb_node_trial_end(eb_node_state *st)
     st->samples = NULL;
     st->n = st->cap = 0;
     pthread_mutex_destroy(&st->lock);
+    pthread_cond_destroy(&st->wake);
+    pthread_mutex_destroy(&st->wake_lock);
     st->running = false;
 }
 
@@ -220,9 +238,7 @@ eb_status eb_node_trial_window(eb_node_state *st, double t0, double t1, eb_node_
 {
     if (!st->running) return eb_fail(err, EB_E_INVALID_ARG, "no trial begun on this node");
     double a = t0 - st->wall_minus_mono, b = t1 - st->wall_minus_mono;
-    /* a window that ends in our future (clock offset error): wait for it */
-    for (int i = 0; i < 100 && eb_now() < b + 0.002; i++)
-        eb_sleep(0.01);
+    /* a window that ends in our future is answered once due (node_control.c) */
     eb_sampler_sample_now(st->sampler);
     sample_take(st);
     *w = (eb_node_window){.energy_j = NAN,

@@ -63,6 +63,9 @@ struct eb_sampler {
     int statm_fd;
     double page_mib;
     _Atomic int stop;
+    /* stop wakes the series threads at once, not at their next tick */
+    pthread_mutex_t wake_lock;
+    pthread_cond_t wake;
     char total_source[256];
 };
 
@@ -122,8 +125,11 @@ static void *series_main(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &next);
     while (!atomic_load(&s->stop)) {
         timespec_add_ns(&next, step_ns);
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {
+        pthread_mutex_lock(&s->wake_lock);
+        while (!atomic_load(&s->stop) &&
+               pthread_cond_timedwait(&s->wake, &s->wake_lock, &next) != ETIMEDOUT) {
         }
+        pthread_mutex_unlock(&s->wake_lock);
         if (atomic_load(&s->stop)) break;
         take_sample(se, true);
         /* Late by more than a whole interval: skip the deadlines already
@@ -232,6 +238,12 @@ eb_status eb_sampler_create(const eb_sampler_config *cfg, eb_sampler **out, eb_e
     if (!s) return eb_fail(err, EB_E_NO_MEMORY, "sampler");
     s->cfg = *cfg;
     if (!s->cfg.root) s->cfg.root = "/";
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->wake_lock, NULL);
     s->page_mib = (double)sysconf(_SC_PAGESIZE) / 1048576.0;
     char path[1024];
     eb_path_join(path, sizeof path, s->cfg.root, "/proc/self/statm");
@@ -309,6 +321,8 @@ void eb_sampler_free(eb_sampler *s)
     free(s->channels);
     free(s->ch_series);
     free(s->ch_col);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->wake_lock);
     free(s);
 }
 
@@ -330,7 +344,10 @@ eb_status eb_sampler_start(eb_sampler *s, eb_error *err)
 
 void eb_sampler_stop(eb_sampler *s)
 {
+    pthread_mutex_lock(&s->wake_lock);
     atomic_store(&s->stop, 1);
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->wake_lock);
     for (int i = 0; i < s->n_series; i++) {
         series *se = &s->ser[i];
         if (!se->running) continue;

@@ -22,21 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_node PORT [node options...]: waits until its control port answers
-start_node() {
-  local port=$1
-  shift
-  "$eb" node --port "$port" "$@" >"$work/node-$port.log" 2>&1 &
-  pids+=($!)
-  node_pid=$!
-  for _ in $(seq 1 100); do
-    grep -q "control on" "$work/node-$port.log" && return 0
-    kill -0 "$node_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "node on $port did not start: $(cat "$work/node-$port.log")"
-  return 1
-}
+. "$(dirname "$0")/../support/node_common.sh"
 ep() { echo "127.0.0.1:$1"; }
 
 tiny=(--preset tiny-llama --type Q4_0 --idle-s 0 -q)

@@ -182,6 +182,64 @@ static void test_protocol_json(void **state)
     assert_int_equal(v.n_samples, 7);
 }
 
+/* Requests as the control port reads them: bad lines refused with a
+ * reason, a trial owned by the connection that began it, a window in the
+ * future deferred rather than waited for. */
+static void test_request_handling(void **state)
+{
+    (void)state;
+    eb_node_request r;
+    eb_error err = {0};
+    assert_int_equal(eb_node_request_parse("{\"cmd\":\"time\"}", 14, &r, &err), EB_OK);
+    assert_int_equal(r.cmd, EB_NODE_TIME);
+    const char nul[] = "{\"cmd\":\"ti\0me\"}";
+    assert_int_not_equal(eb_node_request_parse(nul, sizeof nul - 1, &r, &err), EB_OK);
+    assert_int_not_equal(eb_node_request_parse("[1,2]", 5, &r, &err), EB_OK);
+    assert_int_equal(eb_node_request_parse("{\"cmd\":\"nope\"}", 14, &r, &err), EB_E_INVALID_ARG);
+    assert_non_null(strstr(err.msg, "nope"));
+    const char *bad_window = "{\"cmd\":\"window\",\"t0\":2,\"t1\":1}";
+    assert_int_equal(eb_node_request_parse(bad_window, strlen(bad_window), &r, &err),
+                     EB_E_INVALID_ARG);
+
+    eb_node_state st;
+    memset(&st, 0, sizeof st);
+    st.cfg.root = FIXTURES "/jetson-orin-nano";
+    st.cfg.interval_s = 0.01;
+    st.server_pid = getpid();
+    double wait;
+#define ASK(who, text) eb_node_handle(&st, who, text, strlen(text), &wait)
+    char *a = ASK(1, "{\"cmd\":\"begin\"}");
+    assert_non_null(strstr(a, "\"ok\":true"));
+    free(a);
+    char *b = ASK(2, "{\"cmd\":\"end\"}");
+    assert_non_null(strstr(b, "another coordinator"));
+    free(b);
+    b = ASK(2, "{\"cmd\":\"begin\"}");
+    assert_non_null(strstr(b, "another coordinator"));
+    free(b);
+    b = ASK(2, "{\"cmd\":\"time\"}");
+    assert_non_null(strstr(b, "\"t\":"));
+    free(b);
+    char line[128];
+    double now = realtime();
+    snprintf(line, sizeof line, "{\"cmd\":\"window\",\"t0\":%.6f,\"t1\":%.6f}", now, now + 0.5);
+    assert_null(ASK(1, line));
+    assert_true(wait > eb_now() + 0.3 && wait < eb_now() + 0.7);
+    snprintf(line, sizeof line, "{\"cmd\":\"window\",\"t0\":%.6f,\"t1\":%.6f}", now - 0.2,
+             now - 0.05);
+    a = ASK(1, line);
+    assert_non_null(a);
+    assert_null(strstr(a, "error"));
+    free(a);
+    a = ASK(1, "{\"cmd\":\"end\"}");
+    free(a);
+    b = ASK(2, "{\"cmd\":\"begin\"}");
+    assert_non_null(strstr(b, "\"ok\":true"));
+    free(b);
+#undef ASK
+    eb_node_trial_end(&st);
+}
+
 /* No node at the address: a refusal that names it, no abort. */
 static void test_open_refused(void **state)
 {
@@ -202,7 +260,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_endpoint_parse), cmocka_unit_test(test_placement_from_log),
         cmocka_unit_test(test_node_window),    cmocka_unit_test(test_protocol_json),
-        cmocka_unit_test(test_open_refused),
+        cmocka_unit_test(test_open_refused),   cmocka_unit_test(test_request_handling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
