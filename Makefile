@@ -5,7 +5,9 @@ BUILD      ?= build
 GENERATOR  ?= Ninja
 CMAKE_ARGS ?=
 
-.PHONY: all deps llama configure build run check asan cuda cuda-check arm64 arm64-check fleet-roles format clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps llama configure build run check asan fuzz cuda cuda-check arm64 arm64-check fleet-roles format clean
 
 all: build
 
@@ -33,6 +35,14 @@ check: build
 
 asan:
 	$(MAKE) check BUILD=build-asan CMAKE_ARGS="-DEDGEBENCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+
+# The libFuzzer targets (clang, ASan/UBSan) run for FUZZ_SECONDS each
+# (scripts/fuzz.sh); CI runs them briefly, longer runs are by hand:
+# `make fuzz FUZZ_SECONDS=3600`.
+fuzz:
+	$(MAKE) configure BUILD=build-fuzz CMAKE_ARGS="-DEDGEBENCH_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug"
+	cmake --build build-fuzz -j --target fuzz_targets
+	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 # llama.cpp with its CUDA backend (needs nvcc; EDGEBENCH_CUDA_ARCHS picks the
 # GPU architectures, default 90, e.g. 87 for a Jetson Orin) and edgebench
@@ -75,4 +85,4 @@ format:
 	clang-format -i include/edgebench/*.h lib/*/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/support/*.c
 
 clean:
-	rm -rf build build-asan build-arm64
+	rm -rf build build-asan build-arm64 build-fuzz

@@ -32,7 +32,9 @@ esac
 
 pkgs=(build-essential cmake ninja-build pkg-config git openssl npm
   libcjson-dev libcmocka-dev libinih-dev libsqlite3-dev libpq-dev libssl-dev
-  postgresql gnuplot-nox libncurses-dev tmux iproute2)
+  postgresql gnuplot-nox libncurses-dev tmux iproute2 clang)
+# libFuzzer's runtime for `make fuzz` (Debian 12's clang is 14)
+[ "$os" = debian12 ] && pkgs+=(libclang-rt-14-dev)
 # Headless Chromium takes the report's screenshots; Ubuntu ships it as a
 # snap only, so there the report test checks the page without it.
 [ "$os" = debian12 ] && pkgs+=(chromium)

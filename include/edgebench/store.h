@@ -66,7 +66,9 @@ eb_status eb_store_import(eb_store *s, const char *path, size_t *n_trials, eb_er
 typedef struct eb_import_progress {
     size_t records; /* read so far */
     size_t stored;  /* of them, new (committed) */
-    size_t refused; /* lines that are no record (bad JSON, neither kind), left out */
+    size_t skipped; /* of them, already in the store */
+    size_t refused; /* left out: no JSON, no record, a field that does not fit the
+                       schema, a line over the limit, a stored trial with other content */
     uint64_t bytes_done, bytes_total;
     double elapsed_s;
 } eb_import_progress;
@@ -81,10 +83,14 @@ typedef struct eb_import_opts {
     eb_import_bad_fn bad_line; /* each line left out (NULL: none told) */
     void *user;
     bool strict; /* stop at the first bad line instead of going on past it */
+    size_t max_line_bytes; /* a longer line is refused; 0: EB_IMPORT_LINE_MAX */
 } eb_import_opts;
+#define EB_IMPORT_LINE_MAX ((size_t)16 << 20)
 /* The import: a line that is no record (not JSON, cut short, neither a
- * llama-bench result nor an edgebench record) is told and left out, and the
- * lines after it are imported; the status then says how many were left out
+ * llama-bench result nor an edgebench record, a field whose type or range
+ * does not fit the schema, longer than the limit, or the same trial as a
+ * stored one with different content) is told and left out, and the lines
+ * after it are imported; the status then says how many were left out
  * and which was first (EB_E_INVALID_ARG), with every valid record stored.
  * strict: the first such line ends the import (what came before stays). A
  * failure of the store itself ends it. */

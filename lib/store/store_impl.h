@@ -97,6 +97,17 @@ eb_status eb_store_summarize_trial(eb_store *s, long long trial_id, eb_error *er
 
 /* eb_store_put on a parsed record (the importer's way in). */
 struct cJSON;
+/* One line of a file to import as a checked record (a llama-bench row
+ * converted); NULL with err naming where and why. */
+struct cJSON *eb_store_record_from_line(const char *text, size_t len, const char *where,
+                                        eb_error *err);
+/* Types and integer ranges of a record's fields against the schema, before
+ * any store sees it (store_check.c); the message names the path. */
+eb_status eb_store_check_record(const struct cJSON *rec, eb_error *err);
+/* The record's device, build and model rows (found, else added); outside
+ * a batch each statement commits on its own. ids: device, build, model. */
+eb_status eb_store_put_shared(eb_store *s, const struct cJSON *rec, long long ids[3],
+                              eb_error *err);
 eb_status eb_store_put_json(eb_store *s, const struct cJSON *rec, long long *trial_id,
                             eb_error *err);
 

@@ -232,174 +232,365 @@ static eb_status already_stored(eb_store *s, bool quality, const char *canon, bo
     return st;
 }
 
-/* *refused: the record was refused before the store saw it (the import
- * may go on past it). */
-static eb_status import_one(eb_store *s, const cJSON *o, const char *where, size_t *n,
-                            bool *refused, eb_error *err)
+/* Records per committed batch, and the most line bytes a batch holds in
+ * memory. */
+#define IMPORT_BATCH_RECORDS 200
+#define IMPORT_BATCH_BYTES ((size_t)2 << 20)
+
+/* A record read and checked, waiting for its batch. */
+typedef struct pending {
+    cJSON *rec;
+    bool quality;
+    long long device_id;
+    char where[1100];
+} pending;
+
+/* Any object as a checked record; NULL with err (naming where) when it is
+ * none or a field does not fit the schema: refused before a store sees it. */
+static cJSON *record_of(const cJSON *o, const char *where, eb_error *err)
 {
     eb_error bad = {0};
     cJSON *rec = as_record(o, &bad);
-    *refused = rec == NULL;
-    if (!rec && bad.status != EB_OK) return eb_fail(err, bad.status, "%s: %s", where, bad.msg);
-    if (!rec)
-        return eb_fail(err, EB_E_INVALID_ARG,
-                       "%s: neither a llama-bench result nor an edgebench record", where);
-    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(rec, "kind");
-    bool quality = cJSON_IsString(kind) && strcmp(kind->valuestring, "perplexity") == 0;
-    if (quality && s->version < 3) {
-        cJSON_Delete(rec);
-        return eb_fail(err, EB_E_UNSUPPORTED, "%s: store %s (schema %d) has no quality table",
-                       where, s->name, s->version);
+    if (!rec && bad.status != EB_OK) {
+        eb_fail(err, bad.status, "%s: %s", where, bad.msg);
+        return NULL;
     }
-    /* the same record imported again is skipped; it is stored without its
-     * timeline, which has a table of its own */
+    if (!rec) {
+        eb_fail(err, EB_E_INVALID_ARG, "%s: neither a llama-bench result nor an edgebench record",
+                where);
+        return NULL;
+    }
+    if (eb_store_check_record(rec, &bad) != EB_OK) {
+        eb_fail(err, bad.status, "%s: %s", where, bad.msg);
+        cJSON_Delete(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+/* The record's canonical text: without its timeline, which has a table of
+ * its own (as the trial's record_json is stored). */
+static char *canonical(cJSON *rec)
+{
     cJSON *result = cJSON_GetObjectItemCaseSensitive(rec, "result");
     cJSON *tl = cJSON_IsObject(result) ? cJSON_DetachItemFromObject(result, "timeline") : NULL;
     char *canon = cJSON_PrintUnformatted(rec);
     if (tl) cJSON_AddItemToObject(result, "timeline", tl);
-    bool seen = false;
-    eb_status st = canon ? already_stored(s, quality, canon, &seen, err)
-                         : eb_fail(err, EB_E_NO_MEMORY, "import: out of memory");
-    free(canon);
-    if (st == EB_OK && !seen) {
-        st = eb_store_put_json(s, rec, NULL, err);
-        if (st == EB_OK) (*n)++;
-    }
-    cJSON_Delete(rec);
-    return st;
+    return canon;
 }
 
-/* A file that is one JSON value (llama-bench's array, a run's pretty JSON):
- * read whole, as its records come whole. */
-static eb_status import_whole(eb_store *s, const char *path, size_t *n, eb_error *err)
+/* A stored trial of the same measurement (trial key, start and device)
+ * whose content differs: *other its id, 0 when there is none. */
+static eb_status collision(eb_store *s, const pending *p, const char *canon, long long *other,
+                           eb_error *err)
 {
-    eb_error rerr = {0};
-    char *all = eb_read_file(path, &rerr);
-    if (!all) return eb_fail(err, EB_E_IO, "import %s", rerr.msg);
-    cJSON *whole = cJSON_ParseWithOpts(all, NULL, 1);
-    free(all);
-    char where[1100];
+    *other = 0;
+    const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->rec, "trial_key"));
+    const char *at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->rec, "started_at"));
+    if (p->quality || s->version < 6 || !key || !key[0] || !at || !at[0]) return EB_OK;
+    char hex[65], dev[24];
+    eb_sha256_text(canon, strlen(canon), hex);
+    snprintf(dev, sizeof dev, "%lld", p->device_id);
+    const char *q[] = {key, at, p->device_id ? dev : NULL, hex};
+    return eb_sq_id(s,
+                    "SELECT min(id) FROM trials WHERE trial_key = $1 AND started_at = $2"
+                    " AND device_id IS NOT DISTINCT FROM $3 AND record_hash <> $4",
+                    4, q, other, err);
+}
+
+typedef struct import_state {
+    eb_store *s;
+    const eb_import_opts *opts;
+    eb_import_progress pr;
+    eb_error first_bad;
+    double t0;
+    pending batch[IMPORT_BATCH_RECORDS];
+    size_t n_batch, batch_bytes;
+} import_state;
+
+/* A record left out: told, counted; the import goes on (unless strict). */
+static void refuse(import_state *im, const eb_error *why, const char *where)
+{
+    im->pr.refused++;
+    if (im->opts->bad_line) {
+        size_t wl = strlen(where);
+        const char *msg =
+            strncmp(why->msg, where, wl) == 0 && why->msg[wl] == ':' ? why->msg + wl + 2 : why->msg;
+        im->opts->bad_line(im->opts->user, where, msg);
+    }
+    if (im->first_bad.status == EB_OK) im->first_bad = *why;
+}
+
+/* Stores the waiting records. Their devices, builds and models first, each
+ * a statement (a transaction) of its own, so that the batch's transaction
+ * then only reads those shared rows and holds no lock another writer can
+ * wait for while it waits for ours (two imports adding the same devices
+ * in opposite orders deadlocked on PostgreSQL). A failure of the store
+ * ends the import, naming the record's line. */
+static eb_status flush(import_state *im, eb_error *err)
+{
+    eb_store *s = im->s;
     eb_status st = EB_OK;
-    if (cJSON_IsArray(whole)) {
-        const cJSON *o;
-        int i = 0;
-        cJSON_ArrayForEach(o, whole)
-        {
-            snprintf(where, sizeof where, "%s: element %d", path, ++i);
-            bool refused;
-            if ((st = import_one(s, o, where, n, &refused, err)) != EB_OK) break;
-        }
-    } else if (cJSON_IsObject(whole)) {
-        snprintf(where, sizeof where, "%s", path);
-        bool refused;
-        st = import_one(s, whole, where, n, &refused, err);
-    } else {
-        st = eb_fail(err, EB_E_INVALID_ARG, "%s: not JSON, JSON lines or a llama-bench result",
-                     path);
+    size_t i = 0, stored = 0;
+    for (; st == EB_OK && i < im->n_batch; i++) {
+        long long ids[3];
+        eb_error e = {0};
+        st = eb_store_put_shared(s, im->batch[i].rec, ids, &e);
+        im->batch[i].device_id = ids[0];
+        if (st != EB_OK) eb_fail(err, st, "%s: %s", im->batch[i].where, e.msg);
     }
-    cJSON_Delete(whole);
-    return st;
-}
-
-/* Records per committed batch, and the longest a batch stays open: short
- * enough that a sweep writing the same SQLite store waits little. */
-#define IMPORT_BATCH_RECORDS 200
-#define IMPORT_BATCH_SECONDS 0.5
-
-eb_status eb_store_import_with(eb_store *s, const char *path, const eb_import_opts *opts,
-                               size_t *n_trials, eb_error *err)
-{
-    const eb_import_opts none = {0};
-    if (!opts) opts = &none;
-    eb_import_progress_fn fn = opts->progress;
-    void *user = opts->user;
-    eb_error first_bad = {0};
-    size_t n = 0;
-    if (n_trials) *n_trials = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return eb_fail(err, EB_E_IO, "import %s: %s", path, strerror(errno));
-    eb_import_progress pr = {0};
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0) pr.bytes_total = (uint64_t)sb.st_size;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int line_no = 0;
-    /* JSON lines when the first line that is not blank is a whole object */
-    while ((len = getline(&line, &cap, f)) > 0 && strspn(line, " \t\r\n") == (size_t)len)
-        line_no++;
-    cJSON *first = len > 0 && line[strspn(line, " \t")] == '{' ? cJSON_Parse(line) : NULL;
-    if (!first) {
-        free(line);
-        fclose(f);
-        eb_status st = import_whole(s, path, &n, err);
-        if (n_trials) *n_trials = n;
-        return st;
-    }
-    double t0 = eb_now(), t_batch = t0;
-    size_t in_batch = 0;
-    eb_status st = eb_store_batch_begin(s, err);
-    char where[1100];
-    for (cJSON *o = first; st == EB_OK && len > 0; len = getline(&line, &cap, f)) {
-        line_no++;
-        pr.bytes_done += (uint64_t)len;
-        if (!o && strspn(line, " \t\r\n") == (size_t)len) continue;
-        if (!o) o = cJSON_Parse(line);
-        snprintf(where, sizeof where, "%s:%d", path, line_no);
-        eb_error line_err = {0};
-        bool refused = o == NULL;
-        size_t before = n;
-        if (!o)
-            eb_fail(&line_err, EB_E_INVALID_ARG, "%s: not valid JSON", where);
-        else
-            st = import_one(s, o, where, &n, &refused, &line_err);
-        cJSON_Delete(o);
-        o = NULL;
-        pr.records++;
-        if (refused) {
-            /* no record, and the store never saw it: told, left out */
-            st = EB_OK;
-            pr.refused++;
-            if (opts->bad_line) opts->bad_line(user, where, line_err.msg + strlen(where) + 2);
-            if (first_bad.status == EB_OK) first_bad = line_err;
-            if (opts->strict) break;
+    if (st == EB_OK) st = eb_store_batch_begin(s, err);
+    for (i = 0; st == EB_OK && i < im->n_batch; i++) {
+        pending *p = &im->batch[i];
+        if (p->quality && s->version < 3) {
+            eb_error e = {0};
+            eb_fail(&e, EB_E_UNSUPPORTED, "%s: store %s (schema %d) has no quality table", p->where,
+                    s->name, s->version);
+            refuse(im, &e, p->where);
             continue;
         }
-        if (st != EB_OK) *err = line_err;
-        in_batch += n - before;
-        if (st == EB_OK &&
-            (in_batch >= IMPORT_BATCH_RECORDS || eb_now() - t_batch >= IMPORT_BATCH_SECONDS)) {
-            st = eb_store_batch_end(s, err);
-            if (st == EB_OK) {
-                in_batch = 0;
-                t_batch = eb_now();
-                pr.stored = n;
-                pr.elapsed_s = t_batch - t0;
-                if (fn) fn(user, &pr);
-                st = eb_store_batch_begin(s, err);
-            }
+        char *canon = canonical(p->rec);
+        bool seen = false;
+        long long other = 0;
+        eb_error e = {0};
+        st = canon ? already_stored(s, p->quality, canon, &seen, &e)
+                   : eb_fail(&e, EB_E_NO_MEMORY, "out of memory");
+        if (st == EB_OK && !seen) st = collision(s, p, canon, &other, &e);
+        free(canon);
+        if (st == EB_OK && seen) {
+            im->pr.skipped++;
+        } else if (st == EB_OK && other) {
+            eb_fail(&e, EB_E_INVALID_ARG,
+                    "%s: the same trial (key, start and device) is stored as trial %lld with "
+                    "different content: refused",
+                    p->where, other);
+            refuse(im, &e, p->where);
+        } else if (st == EB_OK) {
+            st = eb_store_put_json(s, p->rec, NULL, &e);
+            if (st == EB_OK) stored++;
         }
+        if (st != EB_OK) eb_fail(err, st, "%s: %s", p->where, e.msg);
     }
     if (s->in_batch) {
         /* what was stored before a failing record is kept */
         eb_error e2 = {0};
         eb_status end = eb_store_batch_end(s, st == EB_OK ? err : &e2);
         if (end != EB_OK) {
-            n -= in_batch;
+            stored = 0;
             if (st == EB_OK) st = end;
         }
     }
-    pr.stored = n;
-    pr.elapsed_s = eb_now() - t0;
-    if (fn && st == EB_OK) fn(user, &pr);
+    im->pr.stored += stored;
+    for (i = 0; i < im->n_batch; i++)
+        cJSON_Delete(im->batch[i].rec);
+    im->n_batch = im->batch_bytes = 0;
+    im->pr.elapsed_s = eb_now() - im->t0;
+    if (im->opts->progress) im->opts->progress(im->opts->user, &im->pr);
+    return st;
+}
+
+/* One object of the file, at where: checked, then queued for its batch. */
+static eb_status take(import_state *im, const cJSON *o, const char *where, size_t bytes,
+                      bool *refused, eb_error *err)
+{
+    eb_error e = {0};
+    im->pr.records++;
+    cJSON *rec = record_of(o, where, &e);
+    *refused = rec == NULL;
+    if (!rec) {
+        refuse(im, &e, where);
+        return EB_OK;
+    }
+    pending *p = &im->batch[im->n_batch++];
+    p->rec = rec;
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(rec, "kind");
+    p->quality = cJSON_IsString(kind) && strcmp(kind->valuestring, "perplexity") == 0;
+    snprintf(p->where, sizeof p->where, "%s", where);
+    im->batch_bytes += bytes;
+    if (im->n_batch == IMPORT_BATCH_RECORDS || im->batch_bytes >= IMPORT_BATCH_BYTES)
+        return flush(im, err);
+    return EB_OK;
+}
+
+/* One line into buf, NUL bytes and all; a line longer than max is read to
+ * its end but not kept (*too_long). 0 at the end of the file. */
+static size_t read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len, bool *too_long)
+{
+    size_t total = 0;
+    *len = 0;
+    *too_long = false;
+    int c;
+    while ((c = getc_unlocked(f)) != EOF) {
+        total++;
+        if (c == '\n') break;
+        if (*len >= max) {
+            *too_long = true;
+            continue;
+        }
+        if (*len + 2 > *cap) {
+            size_t want = *cap ? *cap * 2 : 65536;
+            char *g = realloc(*buf, want);
+            if (!g) {
+                *too_long = true;
+                continue;
+            }
+            *buf = g, *cap = want;
+        }
+        (*buf)[(*len)++] = (char)c;
+    }
+    if (*buf) (*buf)[*len] = '\0';
+    return total;
+}
+
+/* A whole value in text[0..len): an object or array with only white space
+ * after it (a NUL or anything else after the value makes it no JSON). */
+static cJSON *parse_whole(const char *text, size_t len)
+{
+    const char *end = NULL;
+    cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!o) return NULL;
+    while (end && end < text + len && strchr(" \t\r\n", *end) && *end)
+        end++;
+    if (end != text + len) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *eb_store_record_from_line(const char *text, size_t len, const char *where, eb_error *err)
+{
+    cJSON *o = parse_whole(text, len);
+    if (!o) {
+        eb_fail(err, EB_E_INVALID_ARG, "%s: not valid JSON", where);
+        return NULL;
+    }
+    cJSON *rec = record_of(o, where, err);
+    cJSON_Delete(o);
+    return rec;
+}
+
+/* A file that is one JSON value (llama-bench's array, a run's pretty JSON):
+ * read whole, as its records come whole. */
+static eb_status import_whole(import_state *im, const char *path, eb_error *err)
+{
+    eb_error rerr = {0};
+    char *all = eb_read_file(path, &rerr);
+    if (!all) return eb_fail(err, EB_E_IO, "import %s", rerr.msg);
+    size_t len = strlen(all);
+    cJSON *whole = parse_whole(all, len);
+    free(all);
+    char where[1100];
+    eb_status st = EB_OK;
+    bool refused = false;
+    if (cJSON_IsArray(whole)) {
+        const cJSON *o;
+        int i = 0;
+        cJSON_ArrayForEach(o, whole)
+        {
+            snprintf(where, sizeof where, "%s: element %d", path, ++i);
+            st = take(im, o, where, 0, &refused, err);
+            if (st != EB_OK || (refused && im->opts->strict)) break;
+        }
+    } else if (cJSON_IsObject(whole)) {
+        snprintf(where, sizeof where, "%s", path);
+        st = take(im, whole, where, len, &refused, err);
+    } else {
+        eb_error e = {0};
+        eb_fail(&e, EB_E_INVALID_ARG,
+                "%s: not JSON, JSON lines or a llama-bench result (its first line is no JSON "
+                "object, and the whole file is no JSON value)",
+                path);
+        refuse(im, &e, path);
+    }
+    cJSON_Delete(whole);
+    if (st == EB_OK && im->n_batch) st = flush(im, err);
+    return st;
+}
+
+eb_status eb_store_import_with(eb_store *s, const char *path, const eb_import_opts *opts,
+                               size_t *n_trials, eb_error *err)
+{
+    const eb_import_opts none = {0};
+    if (!opts) opts = &none;
+    size_t max_line = opts->max_line_bytes ? opts->max_line_bytes : EB_IMPORT_LINE_MAX;
+    if (n_trials) *n_trials = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return eb_fail(err, EB_E_IO, "import %s: %s", path, strerror(errno));
+    import_state *im = calloc(1, sizeof *im);
+    if (!im) {
+        fclose(f);
+        return eb_fail(err, EB_E_NO_MEMORY, "import: out of memory");
+    }
+    im->s = s;
+    im->opts = opts;
+    im->t0 = eb_now();
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0) im->pr.bytes_total = (uint64_t)sb.st_size;
+    char *line = NULL, where[1100];
+    size_t cap = 0, len, got;
+    bool too_long;
+    int line_no = 0;
+    /* JSON lines when the first line that is not blank is a whole object */
+    while ((got = read_line(f, &line, &cap, max_line, &len, &too_long)) > 0 && !too_long &&
+           strspn(line, " \t\r") == len)
+        line_no++;
+    cJSON *first =
+        got > 0 && !too_long && line[strspn(line, " \t")] == '{' ? parse_whole(line, len) : NULL;
+    eb_status st = EB_OK;
+    if (!first && !(got > 0 && too_long)) {
+        fclose(f);
+        f = NULL;
+        st = import_whole(im, path, err);
+    }
+    for (cJSON *o = first; f && st == EB_OK && got > 0;
+         got = read_line(f, &line, &cap, max_line, &len, &too_long)) {
+        line_no++;
+        im->pr.bytes_done += got;
+        snprintf(where, sizeof where, "%s:%d", path, line_no);
+        bool refused = false;
+        if (too_long) {
+            eb_error e = {0};
+            eb_fail(&e, EB_E_INVALID_ARG,
+                    "%s: a line of more than %zu bytes (the limit; --max-line-mib raises it)",
+                    where, max_line);
+            im->pr.records++;
+            refuse(im, &e, where);
+            refused = true;
+        } else if (!o && strspn(line, " \t\r") == len) {
+            continue;
+        } else {
+            if (!o) o = parse_whole(line, len);
+            if (!o) {
+                eb_error e = {0};
+                eb_fail(&e, EB_E_INVALID_ARG, "%s: not valid JSON", where);
+                im->pr.records++;
+                refuse(im, &e, where);
+                refused = true;
+            } else {
+                st = take(im, o, where, len, &refused, err);
+            }
+        }
+        cJSON_Delete(o);
+        o = NULL;
+        if (refused && opts->strict) break;
+    }
+    if (st == EB_OK && im->n_batch) st = flush(im, err);
+    for (size_t i = 0; i < im->n_batch; i++)
+        cJSON_Delete(im->batch[i].rec);
     free(line);
-    fclose(f);
+    if (f) fclose(f);
+    im->pr.elapsed_s = eb_now() - im->t0;
+    if (opts->progress) opts->progress(opts->user, &im->pr);
+    size_t n = im->pr.stored;
     if (n_trials) *n_trials = n;
-    if (st == EB_OK && first_bad.status != EB_OK)
-        st = eb_fail(err, EB_E_INVALID_ARG, "%s: %zu line%s left out (%s)%s; %zu record%s stored",
-                     path, pr.refused, pr.refused == 1 ? "" : "s", first_bad.msg,
+    if (st == EB_OK && im->first_bad.status != EB_OK)
+        st = eb_fail(err, EB_E_INVALID_ARG,
+                     "%s: %zu record%s left out (%s)%s; %zu record%s stored, %zu already there",
+                     path, im->pr.refused, im->pr.refused == 1 ? "" : "s", im->first_bad.msg,
                      opts->strict ? ", the import stopped there (--strict)" : ", the rest imported",
-                     n, n == 1 ? "" : "s");
+                     n, n == 1 ? "" : "s", im->pr.skipped);
+    free(im);
     return st;
 }
 

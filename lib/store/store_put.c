@@ -28,9 +28,21 @@ static eb_status end_record(eb_store *s, eb_status st, eb_error *err)
     return st;
 }
 
+eb_status eb_store_put_shared(eb_store *s, const cJSON *rec, long long ids[3], eb_error *err)
+{
+    ids[0] = ids[1] = ids[2] = 0;
+    eb_status st = sp_put_device(s, rec, &ids[0], err);
+    if (st == EB_OK) st = sp_put_build(s, rec, &ids[1], err);
+    if (st == EB_OK) st = sp_put_model(s, rec, &ids[2], err);
+    return st;
+}
+
 eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, eb_error *err)
 {
     long long ids[3] = {0}, id = 0;
+    eb_error bad = {0};
+    if (eb_store_check_record(rec, &bad) != EB_OK)
+        return eb_fail(err, bad.status, "store %s: record refused: %s", s->name, bad.msg);
     eb_status st = begin_record(s, err);
     if (st != EB_OK) return st;
     st = sp_put_device(s, rec, &ids[0], err);

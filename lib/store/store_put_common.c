@@ -251,7 +251,14 @@ eb_status sp_put_model(eb_store *s, const cJSON *rec, long long *id, eb_error *e
                             " output_params = COALESCE(output_params, $3),"
                             " streamed_bytes = COALESCE(streamed_bytes, $4),"
                             " kv_bytes_per_pos = COALESCE(kv_bytes_per_pos, $5),"
-                            " main_type = COALESCE(main_type, $6) WHERE id = $1",
+                            " main_type = COALESCE(main_type, $6) WHERE id = $1"
+                            /* only where it adds something: a row lock held
+                             * for a batch is what other writers wait for */
+                            " AND ((matmul_params IS NULL AND CAST($2 AS BIGINT) IS NOT NULL)"
+                            " OR (output_params IS NULL AND CAST($3 AS BIGINT) IS NOT NULL)"
+                            " OR (streamed_bytes IS NULL AND CAST($4 AS BIGINT) IS NOT NULL)"
+                            " OR (kv_bytes_per_pos IS NULL AND CAST($5 AS BIGINT) IS NOT NULL)"
+                            " OR (main_type IS NULL AND CAST($6 AS TEXT) IS NOT NULL))",
                             p.n, p.v, p.num, err);
     }
     cJSON_Delete(c);

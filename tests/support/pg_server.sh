@@ -21,7 +21,7 @@ start)
   as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-k $dir -c listen_addresses='' -p $port -c fsync=off -c max_connections=50" start >/dev/null ||
     { cat "$dir/server.log" >&2; exit 1; }
-  for db in unit e2e ro plans fleet; do "$bin/createdb" -h "$dir" -p $port -U edgebench "$db"; done
+  for db in unit e2e ro plans fleet writers; do "$bin/createdb" -h "$dir" -p $port -U edgebench "$db"; done
   echo "pg_server: up on $dir port $port"
   ;;
 stop)

@@ -166,7 +166,9 @@ static void test_round_trip(void **state)
     assert_int_equal(eb_store_schema_version(s), eb_store_latest_version());
     long long id = 0;
     eb_error err = {0};
-    assert_int_equal(eb_store_put(s, run_record, &id, &err), EB_OK);
+    eb_status put = eb_store_put(s, run_record, &id, &err);
+    if (put != EB_OK) print_message("%s\n", err.msg);
+    assert_int_equal(put, EB_OK);
     assert_true(id > 0);
     cJSON *rec = cJSON_Parse(run_record);
     cJSON *res = cJSON_GetObjectItem(rec, "result");
@@ -566,7 +568,7 @@ static void test_import_records(void **state)
     assert_int_equal(eb_fallback_append(path, e, &err), EB_OK);
     assert_int_not_equal(eb_store_import(s, path, &n, &err), EB_OK);
     assert_int_equal(n, 2);
-    assert_non_null(strstr(err.msg, "1 line left out"));
+    assert_non_null(strstr(err.msg, "1 record left out"));
     assert_non_null(strstr(err.msg, ":4: not valid JSON"));
     assert_int_equal(count(s, "SELECT count(*) FROM trials"), 5);
     free(d);
