@@ -89,6 +89,15 @@ typedef struct eb_config {
      * K cache q8_0, flash attention on, depth 512"): a configuration of
      * its own, "" for the defaults */
     char settings[384];
+    /* the same without the settings that change only generation
+     * (EB_PF_GEN_ONLY): what a prefill figure depends on */
+    char prefill_settings[384];
+    /* what else changes the measurement: the prompt's length, the model
+     * file (its row: found by its hash) and the build; named in settings
+     * only where configurations otherwise alike differ in it */
+    int n_prompt, n_gen; /* the workload: tokens prefilled and generated */
+    long long model_id, build_id;
+    char build[160];
     eb_samples s[EB_AV_COUNT];
 } eb_config;
 
@@ -102,6 +111,10 @@ typedef struct eb_settings_columns {
 } eb_settings_columns;
 void eb_settings_columns_find(const eb_table *t, eb_settings_columns *sc);
 /* The settings label of row r of that table (see eb_config). */
+/* The label of the settings a phase depends on (prefill: without the
+ * generation-only ones). */
+void eb_settings_label_phase(const eb_table *t, const eb_settings_columns *sc, size_t r,
+                             bool prefill, char *out, size_t cap);
 void eb_settings_label(const eb_table *t, const eb_settings_columns *sc, size_t r, char *out,
                        size_t cap);
 

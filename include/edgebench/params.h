@@ -58,6 +58,9 @@ enum {
     EB_PF_CPU_MASK = 1 << 6,
     /* llama-bench gives it per test: its view reads the test's row. */
     EB_PF_LB_PER_TEST = 1 << 7,
+    /* Changes only the generation phase (the tokens generated): a prefill
+     * comparison treats runs that differ in it as one configuration. */
+    EB_PF_GEN_ONLY = 1 << 8,
 };
 
 /* The commands whose options come from the table (eb_param.cmds). */

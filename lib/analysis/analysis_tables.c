@@ -38,19 +38,122 @@ static void add(out_table *o, char **cells)
 
 static const char NO_ENERGY[] = "not available: no energy sensor";
 
+/* Whether two configurations are the same for a phase's objective: a
+ * prefill figure depends neither on the generation threads nor on the
+ * generation-only settings (the tokens generated), a generation figure not
+ * on the prefill threads. Such configurations are one for that objective:
+ * their runs are pooled, never each other's runner-up. */
+static bool same_for_phase(const eb_config *a, const eb_config *b, bool prefill)
+{
+    return eb_config_same_group(a, b) && a->gpu_layers == b->gpu_layers &&
+           (prefill ? a->threads_prefill == b->threads_prefill
+                    : a->threads_gen == b->threads_gen) &&
+           !strcmp(a->governor, b->governor) && !strcmp(a->power_mode, b->power_mode) &&
+           !strcmp(prefill ? a->prefill_settings : a->settings,
+                   prefill ? b->prefill_settings : b->settings) &&
+           a->n_prompt == b->n_prompt && a->model_id == b->model_id && a->build_id == b->build_id;
+}
+
+static bool same_workload(const eb_config *a, const eb_config *b, bool prefill)
+{
+    return a->n_prompt == b->n_prompt && (prefill || a->n_gen == b->n_gen);
+}
+
+static bool first_of_workload(const eb_config_set *set, size_t w, bool prefill)
+{
+    for (size_t j = 0; j < w; j++)
+        if (eb_config_same_group(&set->c[j], &set->c[w]) &&
+            same_workload(&set->c[j], &set->c[w], prefill))
+            return false;
+    return true;
+}
+
+static bool several_workloads(const eb_config_set *set, const eb_config *g, bool prefill)
+{
+    const eb_config *first = NULL;
+    for (size_t j = 0; j < set->n; j++) {
+        const eb_config *x = &set->c[j];
+        if (!eb_config_same_group(g, x)) continue;
+        if (first && !same_workload(first, x, prefill)) return true;
+        if (!first) first = x;
+    }
+    return false;
+}
+
+/* One configuration as a phase's objective sees it: the configurations
+ * it pools and their runs together. */
+typedef struct phase_class {
+    const eb_config *rep;
+    double *v;
+    size_t n, cap;
+    int members;
+    double mean, p, p_holm;
+} phase_class;
+
+static bool class_add(phase_class *c, const eb_samples *x)
+{
+    if (c->n + x->n > c->cap) {
+        size_t cap = (c->n + x->n) * 2;
+        double *g = realloc(c->v, cap * sizeof *g);
+        if (!g) return false;
+        c->v = g, c->cap = cap;
+    }
+    memcpy(c->v + c->n, x->v, x->n * sizeof *x->v);
+    c->n += x->n;
+    c->members++;
+    return true;
+}
+
+/* "prefill 2 threads, ..., ctx 8192" (what the phase depends on), with
+ * what was pooled. */
+static void describe_phase(const phase_class *c, bool prefill, char *out, size_t cap)
+{
+    const eb_config *x = c->rep;
+    int t = prefill ? x->threads_prefill : x->threads_gen;
+    char rest[256];
+    eb_config_label(t, t, x->governor, x->power_mode, x->gpu_layers, x->energy_estimate, rest,
+                    sizeof rest);
+    const char *settings = prefill ? x->prefill_settings : x->settings;
+    int n = snprintf(out, cap, "%s %s%s%s", prefill ? "prefill" : "generation", rest,
+                     settings[0] ? ", " : "", settings);
+    if (c->members > 1 && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, " (%d configurations pooled: they differ only in %s)",
+                 c->members,
+                 prefill ? "generation threads or tokens generated" : "prefill threads");
+}
+
+static int by_p(const void *x, const void *y)
+{
+    const phase_class *a = x, *b = y;
+    return (a->p > b->p) - (a->p < b->p);
+}
+
+/* Holm's step-down adjustment of m p-values (sorted ascending in place):
+ * the family's error rate stays at alpha however many rivals the best has. */
+static void holm(phase_class *r, size_t m)
+{
+    qsort(r, m, sizeof *r, by_p);
+    double run = 0;
+    for (size_t i = 0; i < m; i++) {
+        double adj = fmin(1.0, (double)(m - i) * r[i].p);
+        run = fmax(run, adj);
+        r[i].p_holm = run;
+    }
+}
+
 static void optimal(const eb_config_set *set, const eb_analysis_opts *o, out_table *ot)
 {
     static const struct {
         int av;
-        bool higher;
+        bool higher, prefill;
         const char *objective, *unit;
     } goals[] = {
-        {EB_AV_PREFILL_TPS, true, "prefill throughput", "tokens/s"},
-        {EB_AV_GEN_TPS, true, "generation throughput", "tokens/s"},
-        {EB_AV_PREFILL_JPT, false, "prefill energy per token", "J/token"},
-        {EB_AV_GEN_JPT, false, "generation energy per token", "J/token"},
-        {EB_AV_PREFILL_ACTION, false, "prefill action per token", "J*s/token"},
-        {EB_AV_GEN_ACTION, false, "generation action per token", "J*s/token"},
+        {EB_AV_PREFILL_TPS, true, true, "prefill throughput", "tokens/s"},
+        {EB_AV_GEN_TPS, true, false, "generation throughput", "tokens/s"},
+        {EB_AV_PREFILL_JPT, false, true, "prefill energy per token", "J/token"},
+        {EB_AV_GEN_JPT, false, false, "generation energy per token", "J/token"},
+        {EB_AV_PREFILL_ACTION, false, true, "prefill action per token", "J*s/token"},
+        {EB_AV_GEN_ACTION, false, false, "generation action per token", "J*s/token"},
     };
     const char *names[] = {
         "device",  "model",       "quant",        "objective",    "best",
@@ -58,68 +161,123 @@ static void optimal(const eb_config_set *set, const eb_analysis_opts *o, out_tab
         "p_value", "significant", "diff_ci95_lo", "diff_ci95_hi", "within_noise_of_best"};
     const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0};
     ot->ok = eb_table_init(&ot->t, 15, names, kinds) == EB_OK;
-    for (size_t i = 0; i < set->n; i++) {
+    phase_class *cls = calloc(set->n + 1, sizeof *cls);
+    if (!cls) ot->ok = false;
+    for (size_t i = 0; ot->ok && i < set->n; i++) {
         if (!eb_config_first_of_group(set, i)) continue;
         const eb_config *g = &set->c[i];
-        for (size_t k = 0; k < sizeof goals / sizeof goals[0]; k++) {
-            const eb_config *second,
-                *best = eb_config_best(set, g, goals[k].av, goals[k].higher, &second);
-            char d1[256] = "", d2[256] = "", v1[32], v2[32], pv[32], nr[16], sig[96];
-            char lo[32], hi[32], near[1024] = "";
-            char *cells[15] = {(char *)g->device, (char *)g->model, (char *)g->quant,
-                               (char *)goals[k].objective};
-            if (!best) {
-                cells[4] = (char *)(goals[k].av >= EB_AV_PREFILL_JPT ? NO_ENERGY
-                                                                     : "not available: no runs");
-                add(ot, cells);
-                continue;
-            }
-            describe(best, d1, sizeof d1);
-            cells[4] = d1;
-            cells[5] = fmt(v1, sizeof v1, eb_samples_mean(&best->s[goals[k].av]));
-            cells[6] = (char *)goals[k].unit;
-            snprintf(nr, sizeof nr, "%zu", best->s[goals[k].av].n);
-            cells[7] = nr;
-            if (second) {
-                describe(second, d2, sizeof d2);
-                cells[8] = d2;
-                cells[9] = fmt(v2, sizeof v2, eb_samples_mean(&second->s[goals[k].av]));
-                double p = eb_welch_p(best->s[goals[k].av].v, best->s[goals[k].av].n,
-                                      second->s[goals[k].av].v, second->s[goals[k].av].n);
-                cells[10] = fmt(pv, sizeof pv, p);
-                snprintf(sig, sizeof sig, "%s",
-                         p < o->alpha ? "yes" : "no: within run-to-run noise");
-                cells[11] = sig;
-                double l, h;
-                if (o->bootstrap > 0 &&
-                    eb_bootstrap_diff_ci(best->s[goals[k].av].v, best->s[goals[k].av].n,
-                                         second->s[goals[k].av].v, second->s[goals[k].av].n,
-                                         o->bootstrap, 42, &l, &h)) {
-                    cells[12] = fmt(lo, sizeof lo, l);
-                    cells[13] = fmt(hi, sizeof hi, h);
+        for (size_t k = 0; ot->ok && k < sizeof goals / sizeof goals[0]; k++)
+            for (size_t w = 0; ot->ok && w < set->n; w++) {
+                int av = goals[k].av;
+                bool prefill = goals[k].prefill;
+                /* one row per workload (tokens prefilled; and generated, for a
+                 * generation objective): another workload is another question */
+                const eb_config *wl = &set->c[w];
+                if (!eb_config_same_group(g, wl) || !first_of_workload(set, w, prefill)) continue;
+                char objective[160];
+                bool several = several_workloads(set, g, prefill);
+                if (several && prefill)
+                    snprintf(objective, sizeof objective, "%s, prompt %d tokens",
+                             goals[k].objective, wl->n_prompt);
+                else if (several)
+                    snprintf(objective, sizeof objective, "%s at %d prompt tokens, %d generated",
+                             goals[k].objective, wl->n_prompt, wl->n_gen);
+                else
+                    snprintf(objective, sizeof objective, "%s", goals[k].objective);
+                char d1[600] = "", d2[600] = "", v1[32], v2[32], pv[32], nr[16], sig[128];
+                char lo[32], hi[32], near[1024] = "";
+                char *cells[15] = {(char *)g->device, (char *)g->model, (char *)g->quant,
+                                   objective};
+                /* the group's configurations as this phase sees them */
+                size_t m = 0;
+                for (size_t j = 0; ot->ok && j < set->n; j++) {
+                    const eb_config *x = &set->c[j];
+                    if (!eb_config_same_group(g, x) || x->s[av].n == 0 ||
+                        !same_workload(x, wl, prefill))
+                        continue;
+                    size_t c = 0;
+                    while (c < m && !same_for_phase(cls[c].rep, x, prefill))
+                        c++;
+                    if (c == m) cls[m++] = (phase_class){.rep = x};
+                    ot->ok = class_add(&cls[c], &x->s[av]);
                 }
-            } else {
-                cells[11] = "only one configuration";
+                size_t best = 0;
+                for (size_t c = 0; c < m; c++) {
+                    eb_samples pooled = {.v = cls[c].v, .n = cls[c].n};
+                    cls[c].mean = eb_samples_mean(&pooled);
+                    if (goals[k].higher ? cls[c].mean > cls[best].mean
+                                        : cls[c].mean < cls[best].mean)
+                        best = c;
+                }
+                if (m == 0) {
+                    cells[4] =
+                        (char *)(av >= EB_AV_PREFILL_JPT ? NO_ENERGY : "not available: no runs");
+                    add(ot, cells);
+                    continue;
+                }
+                /* the best first, then its rivals with their corrected p */
+                phase_class t = cls[0];
+                cls[0] = cls[best];
+                cls[best] = t;
+                phase_class *b = &cls[0], *r = cls + 1;
+                size_t nr_r = m - 1;
+                for (size_t c = 0; c < nr_r; c++)
+                    r[c].p = eb_welch_p(b->v, b->n, r[c].v, r[c].n);
+                holm(r, nr_r);
+                const phase_class *second = NULL;
+                for (size_t c = 0; c < nr_r; c++)
+                    if (!second ||
+                        (goals[k].higher ? r[c].mean > second->mean : r[c].mean < second->mean))
+                        second = &r[c];
+                describe_phase(b, prefill, d1, sizeof d1);
+                cells[4] = d1;
+                cells[5] = fmt(v1, sizeof v1, b->mean);
+                cells[6] = (char *)goals[k].unit;
+                snprintf(nr, sizeof nr, "%zu", b->n);
+                cells[7] = nr;
+                if (second) {
+                    describe_phase(second, prefill, d2, sizeof d2);
+                    cells[8] = d2;
+                    cells[9] = fmt(v2, sizeof v2, second->mean);
+                    cells[10] = fmt(pv, sizeof pv, second->p_holm);
+                    if (second->p_holm < o->alpha)
+                        snprintf(sig, sizeof sig, "yes (Holm-adjusted over %zu rival%s)", nr_r,
+                                 nr_r == 1 ? "" : "s");
+                    else
+                        snprintf(sig, sizeof sig,
+                                 "not distinguishable: within run-to-run noise (Holm-adjusted over "
+                                 "%zu rival%s)",
+                                 nr_r, nr_r == 1 ? "" : "s");
+                    cells[11] = sig;
+                    double l, h;
+                    if (o->bootstrap > 0 && eb_bootstrap_diff_ci(b->v, b->n, second->v, second->n,
+                                                                 o->bootstrap, 42, &l, &h)) {
+                        cells[12] = fmt(lo, sizeof lo, l);
+                        cells[13] = fmt(hi, sizeof hi, h);
+                    }
+                } else {
+                    cells[11] = prefill ? "only one prefill configuration"
+                                        : "only one generation configuration";
+                }
+                /* every rival the corrected test cannot tell from the best */
+                size_t len = 0;
+                int n_near = 0;
+                for (size_t c = 0; c < nr_r; c++) {
+                    if (r[c].p_holm < o->alpha) continue;
+                    char d[600];
+                    describe_phase(&r[c], prefill, d, sizeof d);
+                    if (len < sizeof near)
+                        len += (size_t)snprintf(near + len, sizeof near - len, "%s%s",
+                                                n_near ? "; " : "", d);
+                    n_near++;
+                }
+                cells[14] = n_near ? near : "none";
+                add(ot, cells);
+                for (size_t c = 0; c < m; c++)
+                    free(cls[c].v);
             }
-            /* every other configuration the test cannot tell from the best */
-            size_t len = 0;
-            int n_near = 0;
-            for (size_t j = 0; j < set->n; j++) {
-                const eb_config *x = &set->c[j];
-                const eb_samples *xs = &x->s[goals[k].av], *bs = &best->s[goals[k].av];
-                if (x == best || !eb_config_same_group(g, x) || xs->n == 0) continue;
-                if (eb_welch_p(bs->v, bs->n, xs->v, xs->n) < o->alpha) continue;
-                char d[256];
-                describe(x, d, sizeof d);
-                if (len < sizeof near)
-                    len += (size_t)snprintf(near + len, sizeof near - len, "%s%s",
-                                            n_near ? "; " : "", d);
-                n_near++;
-            }
-            cells[14] = n_near ? near : "none";
-            add(ot, cells);
-        }
     }
+    free(cls);
 }
 
 static void pareto(const eb_config_set *set, out_table *ot)
@@ -517,10 +675,13 @@ static eb_status run_distributed(const eb_analysis_data *d, const eb_analysis_op
 static void in_optimal(FILE *f, const char *p, const eb_analysis_opts *o)
 {
     fprintf(f,
-            "%sinputs: mean of the runs per configuration; Welch's t-test against the "
-            "runner-up, significant below p = %g; a %d-resample bootstrap 95%% interval of "
-            "best minus runner-up; every configuration Welch's test cannot tell from the "
-            "best\n",
+            "%sinputs: mean of the runs per configuration (a configuration is everything "
+            "stored that changes the measurement); the best is compared with its rivals, the "
+            "configurations that differ in what the phase depends on (a prefill objective "
+            "ignores the generation threads and the other way round), by Welch's t-test with "
+            "Holm's correction for the number of rivals, significant below p = %g; a "
+            "%d-resample bootstrap 95%% interval of best minus runner-up; every rival the "
+            "corrected test cannot tell from the best\n",
             p, o->alpha, o->bootstrap);
 }
 

@@ -196,7 +196,8 @@ static bool same_config(const eb_config *x, const eb_config *k)
            !strcmp(x->quant, k->quant) && !strcmp(x->governor, k->governor) &&
            !strcmp(x->power_mode, k->power_mode) && x->threads_prefill == k->threads_prefill &&
            x->threads_gen == k->threads_gen && x->gpu_layers == k->gpu_layers &&
-           x->energy_estimate == k->energy_estimate && !strcmp(x->settings, k->settings);
+           x->energy_estimate == k->energy_estimate && !strcmp(x->settings, k->settings) &&
+           x->n_prompt == k->n_prompt && x->model_id == k->model_id && x->build_id == k->build_id;
 }
 
 void eb_settings_columns_find(const eb_table *t, eb_settings_columns *sc)
@@ -211,13 +212,20 @@ void eb_settings_columns_find(const eb_table *t, eb_settings_columns *sc)
     }
 }
 
-void eb_settings_label(const eb_table *t, const eb_settings_columns *sc, size_t r, char *out,
-                       size_t cap)
+void eb_settings_label_phase(const eb_table *t, const eb_settings_columns *sc, size_t r,
+                             bool prefill, char *out, size_t cap)
 {
     out[0] = '\0';
     for (size_t i = 0; i < sc->n; i++)
-        eb_setting_label_add(sc->row[i], sc->col[i] >= 0 ? eb_table_cell(t, r, sc->col[i]) : NULL,
-                             out, cap);
+        if (!prefill || !(sc->row[i]->flags & EB_PF_GEN_ONLY))
+            eb_setting_label_add(
+                sc->row[i], sc->col[i] >= 0 ? eb_table_cell(t, r, sc->col[i]) : NULL, out, cap);
+}
+
+void eb_settings_label(const eb_table *t, const eb_settings_columns *sc, size_t r, char *out,
+                       size_t cap)
+{
+    eb_settings_label_phase(t, sc, r, false, out, cap);
 }
 
 static uint64_t config_hash(const eb_config *k)
@@ -229,7 +237,8 @@ static uint64_t config_hash(const eb_config *k)
     h = eb_fnv1a(h, k->governor);
     h = eb_fnv1a(h, k->power_mode);
     h = eb_fnv1a(h, k->settings);
-    int nums[] = {k->threads_prefill, k->threads_gen, k->gpu_layers, k->energy_estimate};
+    long long nums[] = {k->threads_prefill, k->threads_gen, k->gpu_layers, k->energy_estimate,
+                        k->n_prompt,        k->model_id,    k->build_id};
     return eb_fnv1a_bytes(h, nums, sizeof nums);
 }
 
@@ -252,6 +261,54 @@ static bool grow_slots(size_t **slots, size_t *n_slots, const eb_config_set *set
     return true;
 }
 
+/* Alike but for the prompt, the model file or the build: */
+static bool alike_but(const eb_config *a, const eb_config *b, int but)
+{
+    return eb_config_same_group(a, b) && a->threads_prefill == b->threads_prefill &&
+           a->threads_gen == b->threads_gen && a->gpu_layers == b->gpu_layers &&
+           !strcmp(a->governor, b->governor) && !strcmp(a->power_mode, b->power_mode) &&
+           !strcmp(a->settings, b->settings) && (but == 0 || a->n_prompt == b->n_prompt) &&
+           (but == 1 || a->model_id == b->model_id) && (but == 2 || a->build_id == b->build_id);
+}
+
+/* The settings' words gain what tells apart configurations that are
+ * otherwise alike: "prompt 64 tokens", "model file 2", "build b6123 CPU".
+ * Said only where it matters, so a store of one build and prompt reads as
+ * before. O(n^2) in the configurations, not in the runs. */
+static void name_differences(eb_config_set *set)
+{
+    bool *np = calloc(set->n + 1, 3 * sizeof *np);
+    if (!np) return;
+    for (size_t i = 0; i < set->n; i++)
+        for (size_t j = i + 1; j < set->n; j++)
+            for (int but = 0; but < 3; but++) {
+                const eb_config *a = &set->c[i], *b = &set->c[j];
+                bool differ = but == 0   ? a->n_prompt != b->n_prompt
+                              : but == 1 ? a->model_id != b->model_id
+                                         : a->build_id != b->build_id;
+                if (differ && alike_but(a, b, but)) np[3 * i + but] = np[3 * j + but] = true;
+            }
+    for (size_t i = 0; i < set->n; i++) {
+        eb_config *c = &set->c[i];
+        char add[256] = "";
+        size_t n = 0;
+        if (np[3 * i])
+            n += (size_t)snprintf(add + n, sizeof add - n, ", prompt %d tokens", c->n_prompt);
+        if (np[3 * i + 1] && n < sizeof add)
+            n += (size_t)snprintf(add + n, sizeof add - n, ", model file %lld", c->model_id);
+        if (np[3 * i + 2] && n < sizeof add)
+            snprintf(add + n, sizeof add - n, ", build %s", c->build[0] ? c->build : "unknown");
+        if (!add[0]) continue;
+        char *labels[] = {c->settings, c->prefill_settings};
+        for (int k = 0; k < 2; k++) {
+            size_t len = strlen(labels[k]);
+            /* no leading ", " on an empty label */
+            snprintf(labels[k] + len, sizeof c->settings - len, "%s", len ? add : add + 2);
+        }
+    }
+    free(np);
+}
+
 eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_error *err)
 {
     size_t *slots = NULL, n_slots = 0;
@@ -265,6 +322,9 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         c_gpu = eb_table_column(runs, "gpu_layers_offloaded"),
         c_est = eb_table_column(runs, "energy_estimate");
     int c_par = eb_table_column(runs, "n_parallel");
+    int c_np = eb_table_column(runs, "trial_n_prompt"), c_mid = eb_table_column(runs, "model_id"),
+        c_bid = eb_table_column(runs, "build_id"), c_build = eb_table_column(runs, "build"),
+        c_ng = eb_table_column(runs, "n_gen");
     eb_settings_columns set_cols;
     eb_settings_columns_find(runs, &set_cols);
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
@@ -288,7 +348,14 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         key.gpu_layers = atoi(cell(runs, r, c_gpu));
         key.energy_estimate = atoi(cell(runs, r, c_est)) != 0;
         eb_settings_label(runs, &set_cols, r, key.settings, sizeof key.settings);
+        eb_settings_label_phase(runs, &set_cols, r, true, key.prefill_settings,
+                                sizeof key.prefill_settings);
         key.n_parallel = atoi(cell(runs, r, c_par)) > 1 ? atoi(cell(runs, r, c_par)) : 1;
+        key.n_prompt = atoi(cell(runs, r, c_np));
+        key.n_gen = atoi(cell(runs, r, c_ng));
+        key.model_id = atoll(cell(runs, r, c_mid));
+        key.build_id = atoll(cell(runs, r, c_bid));
+        snprintf(key.build, sizeof key.build, "%s", cell(runs, r, c_build));
         /* found by a hash of the key: one step per run however many
          * configurations the store holds */
         uint64_t h = config_hash(&key);
@@ -317,6 +384,7 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
         }
     }
     free(slots);
+    name_differences(out);
     return EB_OK;
 nomem:
     free(slots);

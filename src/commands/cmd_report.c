@@ -41,12 +41,14 @@ static void label_of(const eb_config *c, bool with_config, char *out, size_t cap
     char gpu[40] = "";
     if (c->gpu_layers > 0) snprintf(gpu, sizeof gpu, " GPU%d", c->gpu_layers);
     if (c->energy_estimate) snprintf(gpu + strlen(gpu), sizeof gpu - strlen(gpu), " (est.)");
-    if (with_config)
-        snprintf(out, cap, "%s %s @%s %d/%d%s%s%s%s%s%s%s", model, c->quant, c->device,
-                 c->threads_prefill, c->threads_gen, gov[0] ? " " : "", gov,
-                 c->power_mode[0] ? " " : "", c->power_mode, gpu, c->settings[0] ? ", " : "",
-                 c->settings);
-    else
+    if (with_config) {
+        /* the configuration in words ("prefill 2 threads, generation 1"), never "2/1" */
+        char words[300];
+        eb_config_label(c->threads_prefill, c->threads_gen, c->governor, c->power_mode,
+                        c->gpu_layers, c->energy_estimate, words, sizeof words);
+        snprintf(out, cap, "%s %s @%s, %s%s%s", model, c->quant, c->device, words,
+                 c->settings[0] ? ", " : "", c->settings);
+    } else
         snprintf(out, cap, "%s %s @%s%s", model, c->quant, c->device, gpu);
 }
 
@@ -74,6 +76,22 @@ static const char *with_estimate_note(const char *caption, bool estimated, char 
     return buf;
 }
 
+/* A configuration's mean with its 95 % interval half-width (Student's t;
+ * NaN under two runs) and run count. */
+static double mean_ci(const eb_samples *x, double *half, int *runs)
+{
+    double m = eb_samples_mean(x);
+    *runs = (int)x->n;
+    *half = NAN;
+    if (x->n >= 2) {
+        double ss = 0;
+        for (size_t i = 0; i < x->n; i++)
+            ss += (x->v[i] - m) * (x->v[i] - m);
+        *half = eb_student_t975(x->n - 1) * sqrt(ss / (double)(x->n - 1) / (double)x->n);
+    }
+    return m;
+}
+
 static bool is_energy(int av)
 {
     return av == EB_AV_PREFILL_JPT || av == EB_AV_GEN_JPT || av == EB_AV_PREFILL_ACTION ||
@@ -97,9 +115,11 @@ static void per_config_of(report *r, const eb_config_set *set, const config_filt
         if (!shown(f, &set->c[i])) continue;
         char label[700];
         label_of(&set->c[i], true, label, sizeof label);
-        double v[2] = {eb_samples_mean(&set->c[i].s[av1]),
-                       av2 >= 0 ? eb_samples_mean(&set->c[i].s[av2]) : NAN};
-        chart_add(&c, label, (double)i, v);
+        double v[2], half[2] = {NAN, NAN};
+        int runs[2] = {0, 0};
+        v[0] = mean_ci(&set->c[i].s[av1], &half[0], &runs[0]);
+        v[1] = av2 >= 0 ? mean_ci(&set->c[i].s[av2], &half[1], &runs[1]) : NAN;
+        chart_add_ci(&c, label, (double)i, v, half, runs);
         estimated |= set->c[i].energy_estimate;
     }
     char cap[1200];
@@ -173,10 +193,12 @@ static void per_model(report *r, const eb_config_set *set, const char *id, const
     for (size_t i = 0; i < set->n; i++) {
         if (!eb_config_first_of_group(set, i)) continue;
         const eb_config *b = eb_config_best(set, &set->c[i], av, higher, NULL);
-        double best = b ? eb_samples_mean(&b->s[av]) : NAN;
+        double half = NAN;
+        int runs = 0;
+        double best = b ? mean_ci(&b->s[av], &half, &runs) : NAN;
         char label[600];
         label_of(&set->c[i], false, label, sizeof label);
-        chart_add(&c, label, (double)i, &best);
+        chart_add_ci(&c, label, (double)i, &best, &half, &runs);
         estimated |= set->c[i].energy_estimate && is_energy(av);
     }
     char cap[1200];
@@ -192,29 +214,45 @@ static void versus_threads(report *r, const eb_config_set *set, const char *id, 
                .title = title,
                .ylabel = ylabel,
                .xlabel = gen ? "generation threads" : "prefill threads",
-               .lines = true};
+               .lines = true,
+               .from_zero = true};
+    /* a line is a configuration but for this phase's threads: the other
+     * phase's threads name it where they vary, so two points at one x are
+     * two lines with words in the legend */
+    bool other_varies = false;
+    for (size_t i = 1; i < set->n; i++)
+        other_varies |= gen ? set->c[i].threads_prefill != set->c[0].threads_prefill
+                            : set->c[i].threads_gen != set->c[0].threads_gen;
     for (size_t i = 0; i < set->n; i++) {
         const eb_config *x = &set->c[i];
-        char key[300];
-        eb_config k0 = *x;
-        k0.threads_prefill = k0.threads_gen = 0;
-        label_of(&k0, false, key, sizeof key);
-        const char *eq = strchr(x->governor, '=');
+        char key[700];
+        label_of(x, false, key, sizeof key);
         size_t n = strlen(key);
-        snprintf(key + n, sizeof key - n, "%s%.*s%s%s", x->governor[0] ? " " : "",
-                 (int)strcspn(eq ? eq + 1 : x->governor, " "), eq ? eq + 1 : x->governor,
-                 x->power_mode[0] ? " " : "", x->power_mode);
+        if (other_varies && n < sizeof key)
+            n += (size_t)snprintf(key + n, sizeof key - n,
+                                  gen ? ", prefill %d thread%s" : ", generation %d thread%s",
+                                  gen ? x->threads_prefill : x->threads_gen,
+                                  (gen ? x->threads_prefill : x->threads_gen) == 1 ? "" : "s");
+        const char *eq = strchr(x->governor, '=');
+        if (n < sizeof key)
+            n += (size_t)snprintf(
+                key + n, sizeof key - n, "%s%.*s%s%s", x->governor[0] ? ", governor " : "",
+                (int)strcspn(eq ? eq + 1 : x->governor, " "), eq ? eq + 1 : x->governor,
+                x->power_mode[0] ? ", " : "", x->power_mode);
+        if (x->settings[0] && n < sizeof key)
+            snprintf(key + n, sizeof key - n, ", %s", x->settings);
         int s = chart_series(&c, key);
         if (s < 0) continue;
-        double v[REPORT_MAX_SERIES];
+        double v[REPORT_MAX_SERIES], half[REPORT_MAX_SERIES];
+        int runs[REPORT_MAX_SERIES] = {0};
         for (int k = 0; k < REPORT_MAX_SERIES; k++)
-            v[k] = NAN;
-        v[s] = eb_samples_mean(&x->s[av]);
-        chart_add(&c, key, gen ? x->threads_gen : x->threads_prefill, v);
+            v[k] = half[k] = NAN;
+        v[s] = mean_ci(&x->s[av], &half[s], &runs[s]);
+        chart_add_ci(&c, key, gen ? x->threads_gen : x->threads_prefill, v, half, runs);
     }
     report_chart(&*r, &c,
-                 "Mean over the measured runs; one line per model, device and governor or power "
-                 "mode (the first eight).",
+                 "Mean over the measured runs; one line per configuration but for the threads "
+                 "on the x axis (the first eight).",
                  "no measured runs");
     chart_free(&c);
 }

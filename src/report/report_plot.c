@@ -17,9 +17,28 @@ void chart_add(chart *c, const char *label, double x, const double *values)
     c->labels[c->n] = strdup(label);
     c->x[c->n] = x;
     /* line charts pass every series (NaN where a row has none), bars only theirs */
-    for (int s = 0; s < REPORT_MAX_SERIES; s++)
+    for (int s = 0; s < REPORT_MAX_SERIES; s++) {
         c->v[c->n][s] = c->lines || s < c->n_series ? values[s] : NAN;
+        c->err[c->n][s] = NAN;
+        c->runs[c->n][s] = 0;
+    }
     c->n++;
+}
+
+void chart_add_ci(chart *c, const char *label, double x, const double *values, const double *half,
+                  const int *runs)
+{
+    if (c->n >= 512) {
+        c->left_out++;
+        return;
+    }
+    chart_add(c, label, x, values);
+    int row = c->n - 1, top = c->lines ? REPORT_MAX_SERIES : c->n_series;
+    for (int s = 0; s < top; s++) {
+        c->err[row][s] = half[s];
+        c->runs[row][s] = runs[s];
+        c->has_err |= isfinite(half[s]);
+    }
 }
 
 int chart_series(chart *c, const char *name)
@@ -217,6 +236,9 @@ static bool write_script(const report *r, const chart *c, const char *dat, const
                     fprintf(d, "\t%.17g", c->v[i][k2]);
                 else
                     fputs("\tNaN", d);
+                /* the interval's half-width beside each value (0: none) */
+                if (c->has_err)
+                    fprintf(d, "\t%.17g", isfinite(c->err[i][k2]) ? c->err[i][k2] : 0.0);
             }
             fputc('\n', d);
         }
@@ -241,6 +263,7 @@ static bool write_script(const report *r, const chart *c, const char *dat, const
         fputs("set xlabel ", f);
         gp_string(f, c->xlabel ? c->xlabel : "");
         fputs("\n", f);
+        if (c->from_zero && !c->log_y) fputs("set yrange [0:*]\n", f);
         double lo = INFINITY, hi = -INFINITY;
         bool integral = true;
         for (int i = 0; i < c->n; i++) {
@@ -264,7 +287,10 @@ static bool write_script(const report *r, const chart *c, const char *dat, const
                         hi + 0.25);
         }
     } else {
-        fputs("set style data histograms\nset style histogram clustered gap 1\n"
+        fputs(c->has_err ? "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
+                         : "set style data histograms\nset style histogram clustered gap 1\n",
+              f);
+        fputs(""
               "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
               "set xtics rotate by 30 right scale 0 font ',9'\nset yrange [0:*]\n"
               "set bmargin 11\nset key outside top right\n",
@@ -286,10 +312,20 @@ static bool write_script(const report *r, const chart *c, const char *dat, const
                 for (int k = 0; k < s; k++)
                     dash += model_of(r, c->series[k]) == m;
             }
-            if (c->lines)
+            /* with intervals: error bars on the points (a line-only
+             * series keeps its line) */
+            static const char *const err_styles[] = {"yerrorlines lw 2 pt 7",
+                                                     "yerrorbars pt 7 ps 1.3", "lines lw 2"};
+            int st = c->style[s] < 3 ? c->style[s] : 0;
+            if (c->lines && c->has_err)
+                fprintf(f, "'%s' index %d using 2:3:4 with %s lc rgb '%s' dt %d title ", dat, s,
+                        single_x ? "yerrorbars pt 7 ps 2" : err_styles[st], palette[colour], dash);
+            else if (c->lines)
                 fprintf(f, "'%s' index %d using 2:3 with %s lc rgb '%s' dt %d title ", dat, s,
-                        single_x ? "points pt 7 ps 2" : styles[c->style[s] < 3 ? c->style[s] : 0],
-                        palette[colour], dash);
+                        single_x ? "points pt 7 ps 2" : styles[st], palette[colour], dash);
+            else if (c->has_err)
+                fprintf(f, "'%s' using %d:%d:xtic(1) lc rgb '%s' title ", dat, 3 + 2 * s, 4 + 2 * s,
+                        palette[(r->n_models + s) % N_PALETTE]);
             else
                 fprintf(f, "'%s' using %d:xtic(1) lc rgb '%s' title ", dat, s + 3,
                         palette[(r->n_models + s) % N_PALETTE]);
@@ -329,8 +365,24 @@ void report_chart(report *r, chart *c, const char *caption, const char *why_miss
     html_escaped(r->html, c->title);
     fputs("\"></a><figcaption>", r->html);
     html_escaped(r->html, caption);
-    char from[800];
-    snprintf(from, sizeof from, " From %s.%s", r->source[0] ? r->source : "the store's runs",
+    char from[800], bars[200] = "";
+    if (c->has_err) {
+        int lo = 0, hi = 0;
+        for (int i = 0; i < c->n; i++)
+            for (int k = 0; k < REPORT_MAX_SERIES; k++)
+                if (isfinite(c->v[i][k]) && c->runs[i][k] > 0) {
+                    lo = lo && lo < c->runs[i][k] ? lo : c->runs[i][k];
+                    hi = hi > c->runs[i][k] ? hi : c->runs[i][k];
+                }
+        char n_runs[32];
+        snprintf(n_runs, sizeof n_runs, lo == hi ? "%d" : "%d-%d", lo, hi);
+        snprintf(bars, sizeof bars,
+                 " Error bars: the 95 %% interval of the mean (Student's t); %s measured run%s "
+                 "a point.",
+                 n_runs, hi == 1 ? "" : "s");
+    }
+    snprintf(from, sizeof from, "%s From %s.%s", bars,
+             r->source[0] ? r->source : "the store's runs",
              c->left_out ? " Some rows did not fit this figure: see the tables." : "");
     html_escaped(r->html, from);
     fputs("</figcaption></figure>\n", r->html);

@@ -48,6 +48,12 @@ typedef struct chart {
     char *labels[512];
     double x[512];
     double v[512][REPORT_MAX_SERIES];
+    /* a value's 95 % interval half-width (NaN: none) and its runs (0: not
+     * counted); a chart with any draws error bars and says n in its caption */
+    double err[512][REPORT_MAX_SERIES];
+    int runs[512][REPORT_MAX_SERIES];
+    bool has_err;
+    bool from_zero; /* lines: the y axis starts at 0 (throughput, energy) */
     int n;
     int left_out; /* rows or series past the capacity: said in the caption */
 } chart;
@@ -57,6 +63,9 @@ typedef struct chart {
  * the chart has all it can hold. */
 int chart_series(chart *c, const char *name);
 void chart_add(chart *c, const char *label, double x, const double *values);
+/* The same with each value's interval half-width and run count. */
+void chart_add_ci(chart *c, const char *label, double x, const double *values, const double *half,
+                  const int *runs);
 /* Renders a chart (or, with no finite value, leaves it out with a note
  * saying why) and adds it to the report. */
 void report_chart(report *r, chart *c, const char *caption, const char *why_missing);

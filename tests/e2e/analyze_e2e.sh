@@ -22,17 +22,17 @@ for dev in ("orin-a", "orin-b"):
         means[t] = {k: sum(r[k] for r in rs) / len(rs) for k in ("gen_tps", "gen_j_per_token")}
     row = [o for o in opt if o["device"] == dev and o["objective"] == "generation throughput"][0]
     best = max(means, key=lambda t: means[t]["gen_tps"])
-    assert row["best"].startswith(f"{best} thread"), row
+    assert row["best"].startswith(f"generation {best} thread"), row
     assert abs(row["value"] - means[best]["gen_tps"]) < 1e-9 * means[best]["gen_tps"] + 1e-3
-    assert 0 <= row["p_value"] <= 1 and row["significant"] in ("yes", "no: within run-to-run noise")
+    assert 0 <= row["p_value"] <= 1 and (row["significant"].startswith("yes (Holm") or row["significant"].startswith("not distinguishable")), row
     # bootstrap interval of best minus runner-up holds the difference of the means
     other = [t for t in means if t != best][0]
     diff = means[best]["gen_tps"] - means[other]["gen_tps"]
     assert row["diff_ci95_lo"] <= diff + 1e-9 and diff - 1e-9 <= row["diff_ci95_hi"], (row, diff)
-    assert (row["within_noise_of_best"] == "none") == (row["significant"] == "yes"), row
+    assert (row["within_noise_of_best"] == "none") == row["significant"].startswith("yes"), row
     row = [o for o in opt if o["device"] == dev and o["objective"] == "generation energy per token"][0]
     best = min(means, key=lambda t: means[t]["gen_j_per_token"])
-    assert row["best"].startswith(f"{best} thread") and row["unit"] == "J/token", row
+    assert row["best"].startswith(f"generation {best} thread") and row["unit"] == "J/token", row
 PY
 "$eb" analyze battery --format json >"$work/bat.json" 2>/dev/null && python3 - "$work/runs.json" "$work/bat.json" <<'PY' && ok "battery: 67824 J over the least energy per run" || bad "battery"
 import json, sys
@@ -116,5 +116,37 @@ for kind in cost battery pareto; do
   grep "fixture-vm" "$work/k.csv" | grep -q "energy ESTIMATE" && ! grep "orin-a" "$work/k.csv" | grep -q ESTIMATE &&
     ok "$kind: estimated energy marked" || bad "$kind: $(cat "$work/k.csv")"
 done
+
+
+# README's walk-through on a store of its own: a run (100 generated tokens),
+# then `run -t 1,2 -n 32`; no configuration of optimal pools 100- and
+# 32-token runs, and the prefill comparison is between prefill
+# configurations (here there is one: every run prefilled on 2 threads)
+export EDGEBENCH_STORE="sqlite:$work/walk.db"
+walk=(--preset tiny-llama --idle-s 0 -q)
+"$eb" run "${walk[@]}" --reps 4 -t 2 >/dev/null 2>&1 &&
+  "$eb" run "${walk[@]}" -t 1,2 -n 32 --reps 3 >/dev/null 2>&1 &&
+  "$eb" analyze optimal --format json >"$work/walk.json" 2>"$work/err" &&
+  python3 - "$work/walk.json" <<'PY' >"$work/msg" 2>&1 && ok "walk-through: $(cat "$work/msg")" || bad "walk-through: $(cat "$work/msg" "$work/err")"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+gen = [r for r in rows if r["objective"].startswith("generation throughput")]
+# one row per workload: 100 and 32 generated tokens never in one row
+assert len(gen) == 2 and sorted(r["objective"].split(", ")[-1] for r in gen) == ["100 generated", "32 generated"], [r["objective"] for r in gen]
+for r in gen:
+    n32 = r["objective"].endswith("32 generated")
+    # each configuration is one trial's runs: 4 (100 tokens) or 3 (32)
+    assert r["runs"] == (3 if n32 else 4), r
+    for label in (r["best"], r["runner_up"] or "", r["within_noise_of_best"]):
+        assert n32 == ("32 generated tokens" in label) or label in ("", "none"), (r["objective"], label)
+pre = [r for r in rows if r["objective"].startswith("prefill throughput")]
+# one prefill configuration (2 threads), its 10 runs pooled and said so
+assert len(pre) == 1, pre
+pre = pre[0]
+assert pre["best"].startswith("prefill 2 threads") and "pooled" in pre["best"], pre
+assert pre["runs"] == 10 and pre["significant"] == "only one prefill configuration", pre
+g32 = [r for r in gen if r["objective"].endswith("32 generated")][0]
+print("generation at 32 tokens: best %r vs %r (%s); prefill: %r, %d runs" % (g32["best"], g32["runner_up"], g32["significant"], pre["best"], pre["runs"]))
+PY
 
 finish
