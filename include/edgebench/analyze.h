@@ -121,11 +121,16 @@ void eb_settings_label(const eb_table *t, const eb_settings_columns *sc, size_t 
 typedef struct eb_config_set {
     eb_config *c;
     size_t n;
+    size_t n_disturbed; /* measured runs marked disturbed, left out */
 } eb_config_set;
 
-/* Groups measured (not warm-up) runs of ok trials by device, model, weight
- * type, threads, governor and power mode. */
+/* Groups measured (not warm-up) runs of ok trials by their whole
+ * configuration (eb_config), leaving out runs marked disturbed. */
 eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_error *err);
+/* The same, keeping runs marked disturbed when with_disturbed (they are
+ * counted in n_disturbed either way). */
+eb_status eb_configs_from_runs_with(const eb_table *runs, bool with_disturbed, eb_config_set *out,
+                                    eb_error *err);
 void eb_config_set_free(eb_config_set *set);
 /* The configurations of the store's runs that pass the filter. */
 eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_set *out,

@@ -86,9 +86,15 @@ typedef struct eb_run_config {
     bool no_sampler;          /* no sampling thread at all (for comparisons) */
     bool keep_timeline;       /* JSON output and stored records carry the timeline */
     double idle_s;            /* idle power measured this long before the run */
-    double tdp_w;             /* > 0: CPU-load x TDP estimate when nothing measures */
-    const char *meter_csv;    /* external meter log: timestamp,watts */
-    double meter_offset_s;    /* added to the meter's timestamps */
+    /* interference: a repetition during which other processes took more
+     * than disturbed_above_pct of the CPUs (or the hypervisor stole that
+     * much) is marked disturbed; before each, wait up to wait_idle_s for
+     * the machine to be that quiet (0: do not wait) */
+    double disturbed_above_pct;
+    double wait_idle_s;
+    double tdp_w;          /* > 0: CPU-load x TDP estimate when nothing measures */
+    const char *meter_csv; /* external meter log: timestamp,watts */
+    double meter_offset_s; /* added to the meter's timestamps */
     /* Between runs: a fixed pause, or until the hottest thermal zone is
      * below cool_below_c (at most cool_max_wait_s). */
     double pause_s;
@@ -154,6 +160,12 @@ typedef enum eb_pm {
     EB_PM_TEMP_MAX, /* hottest zone */
     EB_PM_GPU_LOAD, /* mean GPU load (NVML utilization, Jetson load), percent */
     EB_PM_GPU_FREQ, /* mean GPU clock (NVML SM clock, Jetson devfreq) */
+    /* interference: what else the machine did during the span */
+    EB_PM_OTHER_CPU, /* other processes' CPU time, % of all CPUs (/proc/stat) */
+    EB_PM_STEAL,     /* the hypervisor's steal, % of all CPUs */
+    EB_PM_SWAP_IO,   /* pages swapped in and out (/proc/vmstat) */
+    EB_PM_LOADAVG,   /* 1-minute load average at the span's end */
+    EB_PM_DISTURBED, /* run span: 1 when interference passed the threshold, else 0 */
     EB_PM_COUNT
 } eb_pm;
 
@@ -194,9 +206,13 @@ typedef struct eb_rep {
     /* Per sampled channel and span: mean, max, and energy (J) for power and
      * energy channels; n_channels x EB_SPAN_COUNT x 3, NaN where unknown. */
     double *channel;
-    double pause_before_s; /* cool-down waited before this run */
-    bool model_reused;     /* the model was already loaded (a keeper) */
-    double depth_fill_s;   /* untimed prefill of the n_depth tokens before the prompt */
+    double pause_before_s;       /* cool-down waited before this run */
+    double idle_wait_s;          /* --wait-idle: waited for a quiet machine before it */
+    double swap0[EB_SPAN_COUNT]; /* pswpin + pswpout at each span's start */
+    bool disturbed;
+    char disturbed_why[160];
+    bool model_reused;   /* the model was already loaded (a keeper) */
+    double depth_fill_s; /* untimed prefill of the n_depth tokens before the prompt */
     /* --cold-load: share of the model file in the page cache after dropping
      * it, just before the load (NaN: not asked, or it could not be read) */
     double cold_resident_pct;
@@ -293,6 +309,7 @@ typedef struct eb_run_result {
     char started_at[32]; /* ISO 8601 UTC */
     int n_prompt;
     int n_reps;         /* filled so far: warm-ups then measured */
+    int n_disturbed;    /* measured repetitions marked disturbed (interference) */
     int n_reps_planned; /* warm-ups and measured the protocol asked for */
     char failure[768];  /* why the run stopped early: its error's message, or "" */
     eb_rep *reps;

@@ -12,6 +12,11 @@ void eb_measure_clear(double pm[EB_PM_COUNT]);
 void eb_measure_span_memory(const char *root, double pm[EB_PM_COUNT]);
 /* The hottest thermal zone under root (C); false when there is none. */
 bool eb_measure_max_temp(const char *root, double *celsius);
+/* Pages swapped in and out since boot (/proc/vmstat); NaN when unknown. */
+double eb_measure_swap_pages(const char *root);
+/* --wait-idle: until other processes take at most cfg->disturbed_above_pct
+ * of the CPUs over half a second, at most cfg->wait_idle_s; the wait. */
+double eb_wait_idle(const eb_run_config *cfg);
 /* Governors per cpufreq policy and online CPUs, for the result header. */
 void eb_measure_cpu_header(const char *root, eb_run_result *res);
 /* After the runs: energy (sampler total or external meter), idle power,

@@ -93,6 +93,10 @@ extern const eb_source_ops eb_source_cpufreq;
 extern const eb_source_ops eb_source_thermal;
 extern const eb_source_ops eb_source_jetson_gpu; /* devfreq clock and load */
 extern const eb_source_ops eb_source_nvmap;      /* Jetson unified memory */
+extern const eb_source_ops eb_source_cpuload;    /* /proc/stat: busy, others', steal */
+/* Other processes' share of all CPUs, and steal, percent, over window_s
+ * from now (/proc/stat less this process); false when unreadable. */
+bool eb_cpu_others(const char *root, double window_s, double *other_pct, double *steal_pct);
 
 /* Power backends in the order they are tried; the estimate comes last. */
 extern const eb_source_ops *const eb_power_backends[];

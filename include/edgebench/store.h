@@ -82,7 +82,7 @@ typedef struct eb_import_opts {
     eb_import_progress_fn progress;
     eb_import_bad_fn bad_line; /* each line left out (NULL: none told) */
     void *user;
-    bool strict; /* stop at the first bad line instead of going on past it */
+    bool strict;           /* stop at the first bad line instead of going on past it */
     size_t max_line_bytes; /* a longer line is refused; 0: EB_IMPORT_LINE_MAX */
 } eb_import_opts;
 #define EB_IMPORT_LINE_MAX ((size_t)16 << 20)
@@ -133,6 +133,7 @@ typedef struct eb_results_filter {
     const char *until;    /* exclusive */
     int threads;          /* generation threads; 0 = any */
     long long limit;      /* 0 = all */
+    bool with_disturbed;  /* analyses: keep runs marked disturbed (left out by default) */
 } eb_results_filter;
 
 eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,

@@ -311,6 +311,12 @@ static void name_differences(eb_config_set *set)
 
 eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_error *err)
 {
+    return eb_configs_from_runs_with(runs, false, out, err);
+}
+
+eb_status eb_configs_from_runs_with(const eb_table *runs, bool with_disturbed, eb_config_set *out,
+                                    eb_error *err)
+{
     size_t *slots = NULL, n_slots = 0;
     memset(out, 0, sizeof *out);
     int c_board = eb_table_column(runs, "board");
@@ -324,7 +330,7 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
     int c_par = eb_table_column(runs, "n_parallel");
     int c_np = eb_table_column(runs, "trial_n_prompt"), c_mid = eb_table_column(runs, "model_id"),
         c_bid = eb_table_column(runs, "build_id"), c_build = eb_table_column(runs, "build"),
-        c_ng = eb_table_column(runs, "n_gen");
+        c_ng = eb_table_column(runs, "n_gen"), c_dist = eb_table_column(runs, "disturbed");
     eb_settings_columns set_cols;
     eb_settings_columns_find(runs, &set_cols);
     if (c_dev < 0 || c_model < 0 || c_tg < 0 || c_warm < 0)
@@ -336,6 +342,10 @@ eb_status eb_configs_from_runs(const eb_table *runs, eb_config_set *out, eb_erro
     for (size_t r = 0; r < runs->nrow; r++) {
         if (atoi(cell(runs, r, c_warm)) != 0) continue;
         if (c_status >= 0 && strcmp(cell(runs, r, c_status), "ok") != 0) continue;
+        if (c_dist >= 0 && atoi(cell(runs, r, c_dist)) == 1) {
+            out->n_disturbed++;
+            if (!with_disturbed) continue;
+        }
         eb_config key = {0};
         snprintf(key.device, sizeof key.device, "%s", cell(runs, r, c_dev));
         snprintf(key.board, sizeof key.board, "%s", cell(runs, r, c_board));
@@ -444,7 +454,7 @@ eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_se
     eb_table runs;
     eb_status st = eb_store_results(s, EB_VIEW_ANALYSIS, f, &runs, err);
     if (st != EB_OK) return st;
-    st = eb_configs_from_runs(&runs, out, err);
+    st = eb_configs_from_runs_with(&runs, f && f->with_disturbed, out, err);
     eb_table_free(&runs);
     return st;
 }

@@ -37,6 +37,12 @@ void eb_run_config_defaults(eb_run_config *cfg)
     cfg->threads_gen = (int)cpus;
     cfg->threads_prefill = (int)cpus;
     eb_params_config_defaults(cfg);
+    /* a machine's own threshold (a shared CI box, a noisy VM), as
+     * EDGEBENCH_STORE is its store; a value out of range is ignored */
+    const char *dist = getenv("EDGEBENCH_DISTURBED_ABOVE");
+    char *end = NULL;
+    double d = dist ? strtod(dist, &end) : NAN;
+    if (dist && end != dist && !*end && d >= 0 && d <= 100) cfg->disturbed_above_pct = d;
 }
 
 eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
@@ -92,6 +98,11 @@ static const struct {
     [EB_PM_TEMP_MAX] = {"temp_max_c", "C"},
     [EB_PM_GPU_LOAD] = {"gpu_load_pct", "%"},
     [EB_PM_GPU_FREQ] = {"gpu_freq_mhz", "MHz"},
+    [EB_PM_OTHER_CPU] = {"other_cpu_pct", "%"},
+    [EB_PM_STEAL] = {"steal_pct", "%"},
+    [EB_PM_SWAP_IO] = {"swap_io_pages", "pages"},
+    [EB_PM_LOADAVG] = {"load_avg_1m", ""},
+    [EB_PM_DISTURBED] = {"disturbed", ""},
 };
 
 const char *eb_pm_name(eb_pm m)
@@ -262,6 +273,7 @@ double eb_span_begin(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_
      * of reading the fast sources are inside its timing). */
     if (cfg->on_phase) cfg->on_phase(cfg->phase_user, eb_span_name(s), rep->index, NAN, NAN);
     rep->thread_cpu0[s] = eb_thread_cpu_s();
+    rep->swap0[s] = eb_measure_swap_pages(cfg->root);
     rep->t_start[s] = eb_now();
     if (smp) eb_sampler_sample_now(smp);
     return rep->t_start[s];
@@ -273,6 +285,7 @@ void eb_span_end(const eb_run_config *cfg, eb_sampler *smp, eb_rep *rep, eb_span
     rep->thread_cpu_s[s] = eb_thread_cpu_s() - rep->thread_cpu0[s];
     if (smp) eb_sampler_sample_now(smp);
     eb_measure_span_memory(cfg->root, rep->pm[s]);
+    rep->pm[s][EB_PM_SWAP_IO] = eb_measure_swap_pages(cfg->root) - rep->swap0[s];
 }
 
 /* The cache filled with n_depth tokens before the prompt, as llama-bench's
@@ -485,6 +498,9 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
         if (rep->pm[s][EB_PM_PEAK_RSS] > peak) peak = rep->pm[s][EB_PM_PEAK_RSS];
     memcpy(rep->pm[EB_SPAN_RUN], rep->pm[EB_SPAN_GEN], sizeof rep->pm[EB_SPAN_RUN]);
     rep->pm[EB_SPAN_RUN][EB_PM_PEAK_RSS] = peak > 0 ? peak : NAN;
+    rep->pm[EB_SPAN_RUN][EB_PM_SWAP_IO] = rep->pm[EB_SPAN_LOAD][EB_PM_SWAP_IO] +
+                                          rep->pm[EB_SPAN_PREFILL][EB_PM_SWAP_IO] +
+                                          rep->pm[EB_SPAN_GEN][EB_PM_SWAP_IO];
     rep->peak_rss_kb = (uint64_t)(peak * 1024.0);
     if (rep->has_throttled && eb_throttled_read(cfg->root, &thr1)) rep->throttled = thr0 | thr1;
 
@@ -574,6 +590,10 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
         rep->index = i;
         rep->warmup = i < cfg->warmup;
         if (i > 0) rep->pause_before_s = eb_cool_down(cfg);
+        if (cfg->wait_idle_s > 0) {
+            if (progress) progress(user, "waiting for a quiet machine", i + 1, total);
+            rep->idle_wait_s = eb_wait_idle(cfg);
+        }
         if (progress) progress(user, rep->warmup ? "warm-up" : "run", i + 1, total);
         st = run_one(e, cfg, res, &ctr, rep, &prompt, &n_prompt, err);
         if (st != EB_OK) {

@@ -10,6 +10,7 @@
 #include "edgebench/knobs.h"
 #include "edgebench/memory.h"
 #include "edgebench/meter.h"
+#include "edgebench/sensors.h"
 #include "edgebench/util.h"
 #include "edgebench/vcio.h"
 
@@ -29,6 +30,9 @@ void eb_measure_span_memory(const char *root, double pm[EB_PM_COUNT])
     }
     eb_pss pss;
     if (eb_pss_read(root, &pss, NULL) == EB_OK) pm[EB_PM_PSS] = (double)pss.pss_kb / 1024.0;
+    char path[1024], line[128];
+    eb_path_join(path, sizeof path, root, "/proc/loadavg");
+    if (eb_read_line(path, line, sizeof line)) pm[EB_PM_LOADAVG] = atof(line);
     eb_meminfo mi;
     if (eb_meminfo_full(root, &mi, NULL) == EB_OK) {
         pm[EB_PM_MEM_AVAILABLE] = (double)mi.available_kb / 1024.0;
@@ -50,6 +54,33 @@ bool eb_measure_max_temp(const char *root, double *celsius)
         any = true;
     }
     return any;
+}
+
+double eb_measure_swap_pages(const char *root)
+{
+    char path[1024], line[256];
+    eb_path_join(path, sizeof path, root, "/proc/vmstat");
+    FILE *f = fopen(path, "r");
+    if (!f) return NAN;
+    double pages = 0;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long v;
+        if (sscanf(line, "pswpin %llu", &v) == 1 || sscanf(line, "pswpout %llu", &v) == 1)
+            pages += (double)v, found++;
+    }
+    fclose(f);
+    return found ? pages : NAN;
+}
+
+double eb_wait_idle(const eb_run_config *cfg)
+{
+    double t0 = eb_now(), other, steal;
+    while (eb_cpu_others(cfg->root, 0.5, &other, &steal) &&
+           (other > cfg->disturbed_above_pct || steal > cfg->disturbed_above_pct) &&
+           eb_now() - t0 < cfg->wait_idle_s) {
+    }
+    return eb_now() - t0;
 }
 
 double eb_cool_down(const eb_run_config *cfg)
@@ -134,6 +165,10 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
             if (ch->kind == EB_CH_FREQ && !isnan(mean) && !ch->gpu) freq_sum += mean, n_freq++;
             if (ch->kind == EB_CH_FREQ && !isnan(mean) && ch->gpu) gfreq_sum += mean, n_gfreq++;
             if (ch->kind == EB_CH_LOAD && !isnan(mean) && ch->gpu) load_sum += mean, n_load++;
+            if (ch->kind == EB_CH_LOAD && !ch->gpu && strcmp(ch->name, "cpu:other") == 0)
+                w->pm[s][EB_PM_OTHER_CPU] = mean;
+            if (ch->kind == EB_CH_LOAD && !ch->gpu && strcmp(ch->name, "cpu:steal") == 0)
+                w->pm[s][EB_PM_STEAL] = mean;
             if (ch->kind == EB_CH_TEMP && max > temp_max) temp_max = max;
             if (ch->kind == EB_CH_MEMORY && ch->gpu && max > gpu_max) gpu_max = max;
             if (c == 0 && !isnan(max)) w->pm[s][EB_PM_SAMPLED_RSS_MAX] = max;
@@ -157,6 +192,27 @@ static void no_total_reason(const eb_sampler *smp, char *out, size_t cap)
                                 p->source, p->reason);
     }
     if (len < cap) snprintf(out + len, cap - len, ")");
+}
+
+/* A repetition during which other processes took more of the CPUs than
+ * the threshold, or the hypervisor stole as much, is marked: its figures
+ * stay, the analyses leave it out by default. */
+static void mark_disturbed(const eb_run_config *cfg, eb_rep *w, int *n_disturbed)
+{
+    double other = w->pm[EB_SPAN_RUN][EB_PM_OTHER_CPU], steal = w->pm[EB_SPAN_RUN][EB_PM_STEAL];
+    double limit = cfg->disturbed_above_pct;
+    w->disturbed = (other > limit) || (steal > limit);
+    if (isnan(other) && isnan(steal)) {
+        w->pm[EB_SPAN_RUN][EB_PM_DISTURBED] = NAN; /* not known */
+        return;
+    }
+    w->pm[EB_SPAN_RUN][EB_PM_DISTURBED] = w->disturbed;
+    if (!w->disturbed) return;
+    if (!w->warmup) (*n_disturbed)++;
+    snprintf(w->disturbed_why, sizeof w->disturbed_why,
+             other > limit ? "other processes took %.0f%% of the CPUs (above %.0f%%)"
+                           : "the hypervisor stole %.0f%% of the CPUs (above %.0f%%)",
+             other > limit ? other : steal, limit);
 }
 
 static void set_reason(eb_run_result *res, eb_pm m, const char *why)
@@ -199,6 +255,8 @@ eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
             rep_energy(&e, &res->reps[i], res->idle_w);
         if (res->sampler) rep_channels(res->sampler, &res->reps[i]);
     }
+    for (int i = 0; i < res->n_reps; i++)
+        mark_disturbed(cfg, &res->reps[i], &res->n_disturbed);
     if (e.meter && res->n_reps > 0 && isnan(res->reps[0].pm[EB_SPAN_RUN][EB_PM_ENERGY_J]))
         snprintf(energy_why, sizeof energy_why,
                  "the meter log (%.3f..%.3f) does not cover the run (starts %.3f, Unix seconds)",
@@ -229,6 +287,12 @@ eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
     set_reason(res, EB_PM_GPU_FREQ, "no GPU clock (no NVML GPU, no Jetson GPU devfreq)");
     set_reason(res, EB_PM_CPU_FREQ, "no cpufreq (common in VMs)");
     set_reason(res, EB_PM_TEMP_MAX, "no thermal zones");
+    const char *no_load = res->sampler ? "no /proc/stat" : "sampler off";
+    set_reason(res, EB_PM_OTHER_CPU, no_load);
+    set_reason(res, EB_PM_STEAL, no_load);
+    set_reason(res, EB_PM_DISTURBED, no_load);
+    set_reason(res, EB_PM_SWAP_IO, "no pswpin/pswpout in /proc/vmstat");
+    set_reason(res, EB_PM_LOADAVG, "no /proc/loadavg");
 
     double *vals = calloc((size_t)res->n_reps + 1, sizeof *vals);
     if (!vals) return st != EB_OK ? st : eb_fail(err, EB_E_NO_MEMORY, "statistics");

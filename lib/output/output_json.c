@@ -208,6 +208,11 @@ static cJSON *rep_json(const eb_run_result *r, const eb_rep *w, bool with_sample
     for (int m = 0; m < EB_M_COUNT; m++)
         cJSON_AddNumberToObject(o, eb_metric_name((eb_metric)m), eb_rep_metric(w, (eb_metric)m));
     cJSON_AddBoolToObject(o, "peak_rss_is_process", w->peak_rss_is_process);
+    if (!isnan(w->pm[EB_SPAN_RUN][EB_PM_DISTURBED])) {
+        cJSON_AddBoolToObject(o, "disturbed", w->disturbed);
+        if (w->disturbed) cJSON_AddStringToObject(o, "disturbed_reason", w->disturbed_why);
+    }
+    if (w->idle_wait_s > 0) eb_json_number(o, "idle_wait_s", w->idle_wait_s);
     cJSON *ep = cJSON_AddObjectToObject(o, "engine_perf");
     cJSON_AddNumberToObject(ep, "load_ms", w->engine_perf.load_ms);
     cJSON_AddNumberToObject(ep, "prompt_eval_ms", w->engine_perf.prompt_eval_ms);

@@ -251,6 +251,30 @@ static void missing(FILE *f, const eb_run_result *r)
         fprintf(f, "  %s\n", lines[i]);
 }
 
+/* What else the machine did: other processes' CPU share and steal over the
+ * measured runs, and the runs marked disturbed (left out of analyses). */
+static void interference_line(FILE *f, const eb_run_result *r, int n_measured)
+{
+    const eb_stats *o = &r->pm_stats[EB_SPAN_RUN][EB_PM_OTHER_CPU];
+    const eb_stats *st = &r->pm_stats[EB_SPAN_RUN][EB_PM_STEAL];
+    if (o->n == 0) return;
+    fprintf(f, "%-11s other processes %.1f%% of the CPUs (max %.1f%%), steal %.1f%%", "machine",
+            o->mean, o->max, st->n ? st->mean : 0.0);
+    const eb_stats *la = &r->pm_stats[EB_SPAN_RUN][EB_PM_LOADAVG];
+    if (la->n) fprintf(f, ", load %.2f", la->mean);
+    const eb_stats *sw = &r->pm_stats[EB_SPAN_RUN][EB_PM_SWAP_IO];
+    if (sw->n && sw->max > 0) fprintf(f, ", %.0f pages swapped", sw->max);
+    fputc('\n', f);
+    if (r->n_disturbed == 0) return;
+    const char *why = "";
+    for (int i = 0; i < r->n_reps && !why[0]; i++)
+        if (!r->reps[i].warmup && r->reps[i].disturbed) why = r->reps[i].disturbed_why;
+    fprintf(f,
+            "%-11s DISTURBED: %d of %d measured runs (%s); the analyses leave them out "
+            "(--disturbed-above, --wait-idle)\n",
+            "", r->n_disturbed, n_measured, why);
+}
+
 eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
 {
     (void)err;
@@ -290,6 +314,7 @@ eb_status eb_write_text(FILE *f, const eb_run_result *r, eb_error *err)
     figure(f, "", "GPU load [%]", &p[EB_SPAN_GEN][EB_PM_GPU_LOAD], 1, 1, NULL);
     figure(f, "", "max temperature [C]", &p[EB_SPAN_GEN][EB_PM_TEMP_MAX], 1, 1, NULL);
     counter_line(f, r);
+    interference_line(f, r, n);
     if (r->has_roofline) {
         const eb_roofline *rl = &r->roofline;
         if (isfinite(rl->gen_max_tps))

@@ -137,6 +137,8 @@ static const char analysis_sql[] =
     EB_MEASURE_SQL("prefill", "action_per_token_js") " AS prefill_action_js,"
     EB_MEASURE_SQL("generation", "action_per_token_js") " AS gen_action_js,"
     EB_MEASURE_SQL("run", "energy_j") " AS run_energy_j,"
+    EB_MEASURE_SQL("run", "disturbed") " AS disturbed,"
+    EB_MEASURE_SQL("run", "other_cpu_pct") " AS other_cpu_pct,"
     EB_PER_TOKEN_SQL("generation", "cache_misses", "n_gen") " AS gen_cache_misses_per_token,"
     EB_PER_TOKEN_SQL("generation", "context_switches", "n_gen")
     " AS gen_context_switches_per_token,"

@@ -121,6 +121,13 @@ static void state_inputs(FILE *f, const char *kind, const analyze_opts *o, const
     const char *p = as_comment ? "# " : "";
     fprintf(f, "%sanalysis: %s over %zu configuration(s) of measured runs (warm-ups left out)\n", p,
             kind, set->n);
+    if (set->n_disturbed > 0)
+        fprintf(f,
+                "%sinterference: %zu measured run(s) marked disturbed (other processes took the "
+                "CPUs) %s\n",
+                p, set->n_disturbed,
+                o->f.with_disturbed ? "are kept (--with-disturbed)"
+                                    : "are left out (--with-disturbed keeps them)");
     size_t est = eb_configs_estimated(set);
     if (est > 0)
         fprintf(f,
