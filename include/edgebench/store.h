@@ -41,6 +41,9 @@ eb_status eb_store_open_version(const char *spec, int max_version, eb_store **ou
 void eb_store_close(eb_store *s);
 
 int eb_store_schema_version(const eb_store *s);
+/* Whether the store holds nothing yet: no trial, perplexity run or probe
+ * (each found by one indexed row, whatever the store's size). */
+eb_status eb_store_is_empty(eb_store *s, bool *empty, eb_error *err);
 /* The spec with any password replaced by "***": safe to print. */
 const char *eb_store_name(const eb_store *s);
 void eb_store_redact(const char *spec, char *out, size_t cap);
@@ -120,7 +123,11 @@ typedef enum eb_results_view {
     EB_VIEW_ANALYSIS,
     /* trials with their RPC nodes, link and per-token split (schema 9),
      * and the one-process trials beside them */
-    EB_VIEW_DISTRIBUTED
+    EB_VIEW_DISTRIBUTED,
+    /* how the numbers were made: one row per device, build and model file
+     * with the trials, workloads, repetitions, warm-ups, disturbed runs and
+     * energy sources (the report's methods section; human column names) */
+    EB_VIEW_METHODS
 } eb_results_view;
 
 typedef struct eb_results_filter {

@@ -538,7 +538,11 @@ eb_status eb_store_import_with(eb_store *s, const char *path, const eb_import_op
     cJSON *first =
         got > 0 && !too_long && line[strspn(line, " \t")] == '{' ? parse_whole(line, len) : NULL;
     eb_status st = EB_OK;
-    if (!first && !(got > 0 && too_long)) {
+    if (got == 0) {
+        /* an empty file (or blank lines only): nothing to import */
+        fclose(f);
+        f = NULL;
+    } else if (!first && !too_long) {
         fclose(f);
         f = NULL;
         st = import_whole(im, path, err);

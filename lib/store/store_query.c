@@ -151,6 +151,32 @@ static const char analysis_sql[] =
 
 static const char lb_sql[] = "SELECT l.* FROM llama_bench l";
 
+/* clang-format off */
+#define METHODS_RUNS(cond)                                                                         \
+    " sum((SELECT count(*) FROM runs r WHERE r.trial_id = t.id AND " cond "))"
+static const char methods_sql[] =
+    "SELECT COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS \"device\", d.board_model AS"
+    " \"board\", d.cpu_model AS \"CPU\", d.kernel AS \"kernel\", b.engine_version AS"
+    " \"engine\", b.engine_commit AS \"build commit\", b.backend AS \"backend\","
+    " b.variant AS \"build variant\", b.cpu_features AS \"CPU features\","
+    " m.name AS \"model\", m.quant AS \"weights\", m.sha256 AS \"model SHA-256\","
+    " count(*) AS \"trials\", min(t.n_prompt) AS \"prompt tokens, least\","
+    " max(t.n_prompt) AS \"prompt tokens, most\", min(t.n_gen) AS \"generated tokens, least\","
+    " max(t.n_gen) AS \"generated tokens, most\","
+    METHODS_RUNS("r.warmup = 0") " AS \"measured runs\","
+    METHODS_RUNS("r.warmup <> 0") " AS \"warm-ups\","
+    " sum((SELECT count(*) FROM runs r JOIN run_measures x ON x.run_id = r.id WHERE"
+    " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'run' AND x.measure = 'disturbed'"
+    " AND x.value = 1)) AS \"disturbed runs\","
+    " max(COALESCE(t.energy_source, 'none')) AS \"energy source\","
+    " min(t.started_at) AS \"first run\", max(t.started_at) AS \"last run\""
+    " FROM trials t LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN builds b"
+    " ON b.id = t.build_id LEFT JOIN models m ON m.id = t.model_id";
+static const char methods_group[] =
+    " GROUP BY d.hostname, d.cpu_model, d.board_model, d.kernel, b.engine_version,"
+    " b.engine_commit, b.backend, b.variant, b.cpu_features, m.name, m.quant, m.sha256";
+/* clang-format on */
+
 static const view_columns quality_view = {{"d.hostname", "d.board_model"},
                                           {"m.name", "m.path"},
                                           "m.quant",
@@ -236,12 +262,14 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                : view == EB_VIEW_PROBES      ? 4
                : view == EB_VIEW_ROOFLINE    ? 5
                : view == EB_VIEW_DISTRIBUTED ? 9
+               : view == EB_VIEW_METHODS     ? 10
                                              : 8;
-    const char *lacks = need == 3   ? "no quality table"
-                        : need == 4 ? "no probes"
-                        : need == 5 ? "no GPU offload columns"
-                        : need == 9 ? "no RPC node tables"
-                                    : "no columns for llama-bench's settings";
+    const char *lacks = need == 3    ? "no quality table"
+                        : need == 4  ? "no probes"
+                        : need == 5  ? "no GPU offload columns"
+                        : need == 9  ? "no RPC node tables"
+                        : need == 10 ? "no build variants"
+                                     : "no columns for llama-bench's settings";
     if (s->version < need)
         return eb_fail(err, EB_E_UNSUPPORTED,
                        "store %s (schema %d) has %s: open it with write access once to "
@@ -258,6 +286,7 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                            : view == EB_VIEW_ROOFLINE    ? roofline_sql
                            : view == EB_VIEW_ANALYSIS    ? analysis_sql
                            : view == EB_VIEW_DISTRIBUTED ? distributed_sql
+                           : view == EB_VIEW_METHODS     ? methods_sql
                                                          : lb_sql;
     char *base = eb_store_expand_settings(s, base_sql);
     size_t cap = base ? strlen(base) + 2048 : 0;
@@ -267,9 +296,10 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
         return eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
     }
     size_t n = (size_t)snprintf(sql, cap, "%s WHERE %s", base,
-                                view == EB_VIEW_ANALYSIS      ? "r.warmup = 0 AND t.status = 'ok'"
-                                : view == EB_VIEW_DISTRIBUTED ? "t.status = 'ok'"
-                                                              : "1 = 1");
+                                view == EB_VIEW_ANALYSIS ? "r.warmup = 0 AND t.status = 'ok'"
+                                : view == EB_VIEW_DISTRIBUTED || view == EB_VIEW_METHODS
+                                    ? "t.status = 'ok'"
+                                    : "1 = 1");
     const char *p[8];
     char like[2][300], threads[24];
     int np = 0;
@@ -314,9 +344,11 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
         p[np++] = threads;
         n += (size_t)snprintf(sql + n, cap - n, " AND %s = CAST($%d AS INTEGER)", vc->threads, np);
     }
+    if (view == EB_VIEW_METHODS) n += (size_t)snprintf(sql + n, cap - n, "%s", methods_group);
     n += (size_t)snprintf(
         sql + n, cap - n, "%s",
-        view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE || view == EB_VIEW_DISTRIBUTED
+        view == EB_VIEW_METHODS ? " ORDER BY 1, 5, 10"
+        : view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE || view == EB_VIEW_DISTRIBUTED
             ? " ORDER BY t.id"
         : view == EB_VIEW_RUNS || view == EB_VIEW_ANALYSIS ? " ORDER BY t.id, r.rep"
         : view == EB_VIEW_QUALITY                          ? " ORDER BY q.id"
@@ -407,4 +439,23 @@ eb_status eb_store_trial_done(eb_store *s, const char *trial_key, const char *ho
                             2, p, &n, err);
     *done = n > 0;
     return st;
+}
+
+eb_status eb_store_is_empty(eb_store *s, bool *empty, eb_error *err)
+{
+    static const struct {
+        const char *sql;
+        int since; /* schema version */
+    } tables[] = {{"SELECT count(*) FROM (SELECT 1 FROM trials LIMIT 1) x", 1},
+                  {"SELECT count(*) FROM (SELECT 1 FROM quality LIMIT 1) x", 3},
+                  {"SELECT count(*) FROM (SELECT 1 FROM probe_runs LIMIT 1) x", 4}};
+    *empty = true;
+    for (size_t i = 0; i < sizeof tables / sizeof *tables && *empty; i++) {
+        if (s->version < tables[i].since) continue;
+        long long n = 0;
+        eb_status st = eb_sq_id(s, tables[i].sql, 0, NULL, &n, err);
+        if (st != EB_OK) return st;
+        *empty = n == 0;
+    }
+    return EB_OK;
 }

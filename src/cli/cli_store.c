@@ -84,3 +84,15 @@ cli_stored cli_store_put(cli_store *cs, cJSON *rec, bool quiet)
     free(text);
     return saved ? CLI_FALLBACK : CLI_LOST;
 }
+
+bool cli_store_says_empty(const char *cmd, eb_store *s)
+{
+    bool empty = false;
+    eb_error err = {0};
+    if (eb_store_is_empty(s, &empty, &err) != EB_OK || !empty) return false;
+    fprintf(stderr,
+            "edgebench %s: no trials yet in %s: run `edgebench run` (or `edgebench import "
+            "FILE`)\n",
+            cmd, eb_store_name(s));
+    return true;
+}

@@ -27,5 +27,8 @@ void cli_store_begin(cli_store *cs, const char *spec, const char *fallback, cons
  * why and appends the record to the fallback file. */
 cli_stored cli_store_put(cli_store *cs, struct cJSON *rec, bool quiet);
 void cli_store_end(cli_store *cs);
+/* A reader's store that holds nothing yet: says so ("no trials yet: run
+ * `edgebench run`") and returns true. */
+bool cli_store_says_empty(const char *cmd, eb_store *s);
 
 #endif

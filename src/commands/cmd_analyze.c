@@ -9,6 +9,7 @@
 
 #include "analyze_cli.h"
 #include "cli.h"
+#include "cli_store.h"
 #include "edgebench/analyze.h"
 #include "edgebench/params.h"
 #include "edgebench/store.h"
@@ -165,6 +166,10 @@ int cmd_analyze(int argc, char **argv)
     eb_error err = {0};
     eb_store *s = NULL;
     if (eb_store_open_existing(o.spec, &s, &err) != EB_OK) return cli_report("analyze", &err);
+    if (cli_store_says_empty("analyze", s)) {
+        eb_store_close(s);
+        return EXIT_FAILURE_RUN;
+    }
     if (an->input != EB_AI_CONFIGS) return analyze_trials_table(s, &o, an);
     eb_config_set set = {0};
     eb_table quality = {0}, rl_trials = {0}, probes = {0};

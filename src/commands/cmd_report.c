@@ -10,6 +10,7 @@
 
 #include "analyze_cli.h"
 #include "cli.h"
+#include "cli_store.h"
 #include "edgebench/util.h"
 #include "report_plot.h"
 
@@ -424,10 +425,9 @@ static void tables(report *r, const eb_config_set *set, const analyze_opts *o)
         if (mem) {
             analyze_state_inputs(mem, a->name, o, set, false);
             fclose(mem);
-            report_text(r, text);
         }
+        report_table_note(r, a->report_title, text, &t);
         free(text);
-        report_table(r, a->report_title, &t);
         eb_table_free(&t);
     }
 }
@@ -578,6 +578,35 @@ static const char checker[] =
     "document.body.setAttribute('data-doc-width',document.documentElement.scrollWidth);});"
     "</script>\n";
 
+/* How the numbers were made, before any of them: per device, build and
+ * model file, the trials, workloads, repetitions, warm-ups, runs left out
+ * as disturbed and the energy source; and how the analyses group. */
+static void methods(report *r, eb_store *s, const analyze_opts *o, const eb_config_set *set)
+{
+    report_heading(r, "Methods");
+    char text[1400];
+    snprintf(text, sizeof text,
+             "Each configuration below is everything stored that changes the measurement "
+             "(device, build, model file and weight type, threads, governor, power mode, GPU "
+             "layers, every stored setting, prompt and generated tokens); its figures are the "
+             "mean of its measured runs, warm-ups left out, and the error bars their 95 %% "
+             "interval. Runs during which other processes took more of the CPUs than the "
+             "run's --disturbed-above threshold are marked disturbed: %zu such run(s) %s. "
+             "Energy comes from the source named per device below (\"none\": not measured); "
+             "the sampler's period is each run's --sample-ms (default 10 ms; slow sources "
+             "such as the Pi 5 PMIC at their own cadence).",
+             set->n_disturbed,
+             o->f.with_disturbed ? "are kept (--with-disturbed)" : "are left out of every figure");
+    report_text(r, text);
+    eb_table t = {0};
+    eb_error err = {0};
+    if (eb_store_results(s, EB_VIEW_METHODS, &o->f, &t, &err) == EB_OK)
+        report_table(r, "Devices, builds and models", &t);
+    else
+        report_text(r, err.msg);
+    eb_table_free(&t);
+}
+
 int cmd_report(int argc, char **argv)
 {
     analyze_opts o;
@@ -603,6 +632,10 @@ int cmd_report(int argc, char **argv)
     eb_store *s = NULL;
     /* the store first: a missing one makes no directory either */
     if (eb_store_open_existing(o.spec, &s, &err) != EB_OK) return cli_report("report", &err);
+    if (cli_store_says_empty("report", s)) {
+        eb_store_close(s);
+        return EXIT_FAILURE_RUN;
+    }
     if (eb_mkdirs(dir, &err) != EB_OK) {
         eb_store_close(s);
         return cli_report("report", &err);
@@ -666,6 +699,7 @@ int cmd_report(int argc, char **argv)
     if (set.n == 0)
         report_text(&r, "The store holds no measured runs matching the filters: every figure "
                         "below is left out.");
+    methods(&r, s, &o, &set);
     figures(&r, s, &set, &o);
     bool bad = !report_page_write(&r, path, style, checker);
     bad |= ferror(r.md) != 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_store.h"
 #include "edgebench/params.h"
 #include "edgebench/store.h"
 
@@ -99,6 +100,7 @@ int cmd_results(int argc, char **argv)
     eb_error err = {0};
     eb_store *s = NULL;
     if (eb_store_open_existing(spec, &s, &err) != EB_OK) return cli_report("results", &err);
+    cli_store_says_empty("results", s); /* an empty listing follows */
     eb_table t;
     eb_status st = timeline ? eb_store_timeline(s, timeline, &t, &err)
                             : eb_store_results(s, view, &f, &t, &err);

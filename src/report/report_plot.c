@@ -389,14 +389,71 @@ void report_chart(report *r, chart *c, const char *caption, const char *why_miss
     fprintf(r->md, "### %s\n\n![%s](%s.png)\n\n%s%s\n\n", c->title, c->title, c->id, caption, from);
 }
 
+/* A column's header in words with its unit: "gen_tps" reads "generation
+ * tokens/s"; a name not listed loses its underscores. */
+static void header_words(const char *name, char *out, size_t cap)
+{
+    static const char *const words[][2] = {
+        {"gen_tps", "generation tokens/s"},
+        {"prefill_tps", "prefill tokens/s"},
+        {"gen_j_per_token", "generation J/token"},
+        {"prefill_j_per_token", "prefill J/token"},
+        {"gen_action_js", "generation action, J*s/token"},
+        {"prefill_action_js", "prefill action, J*s/token"},
+        {"needed_tps", "needed tokens/s"},
+        {"energy_per_run_j", "energy per run, J"},
+        {"cents_per_m_input", "cents per million input tokens"},
+        {"cents_per_m_output", "cents per million output tokens"},
+        {"cloud_over_edge_input", "cloud / edge, input"},
+        {"cloud_over_edge_output", "cloud / edge, output"},
+        {"config_in", "configuration (input)"},
+        {"config_out", "configuration (output)"},
+        {"runner_up", "runner-up"},
+        {"runner_up_value", "runner-up value"},
+        {"p_value", "p (Holm-adjusted)"},
+        {"diff_ci95_lo", "best - runner-up, 95 % interval low"},
+        {"diff_ci95_hi", "best - runner-up, 95 % interval high"},
+        {"within_noise_of_best", "within noise of the best"},
+        {"on_front", "on the front"},
+        {"quant", "weights"},
+        {"config", "configuration"},
+        {"peak_rss_mib", "peak RSS, MiB"},
+        {"load_s", "load, s"},
+        {"hours", "hours"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strcmp(name, words[i][0]) == 0) {
+            snprintf(out, cap, "%s", words[i][1]);
+            return;
+        }
+    size_t n = 0;
+    for (; name[n] && n + 1 < cap; n++)
+        out[n] = name[n] == '_' ? ' ' : name[n];
+    out[n] = '\0';
+}
+
 void report_table(report *r, const char *title, const eb_table *t)
+{
+    report_table_note(r, title, NULL, t);
+}
+
+void report_table_note(report *r, const char *title, const char *note, const eb_table *t)
 {
     fputs("<h3>", r->html);
     html_escaped(r->html, title);
-    fputs("</h3>\n<div class=\"wide\"><table>\n<tr>", r->html);
+    fputs("</h3>\n", r->html);
+    if (note) {
+        /* what the table is made of, under its heading */
+        fputs("<p class=\"inputs\">", r->html);
+        html_escaped(r->html, note);
+        fputs("</p>\n", r->html);
+    }
+    fputs("<div class=\"wide\"><table>\n<tr>", r->html);
     for (size_t c = 0; c < t->ncol; c++) {
+        char h[160];
+        header_words(t->name[c], h, sizeof h);
         fputs("<th>", r->html);
-        html_escaped(r->html, t->name[c]);
+        html_escaped(r->html, h);
         fputs("</th>", r->html);
     }
     fputs("</tr>\n", r->html);
@@ -417,6 +474,7 @@ void report_table(report *r, const char *title, const eb_table *t)
     }
     fputs("</table></div>\n", r->html);
     fprintf(r->md, "### %s\n\n", title);
+    if (note) fprintf(r->md, "%s\n\n", note);
     eb_error err = {0};
     eb_table_write(r->md, t, "md", NULL, &err);
     fputc('\n', r->md);

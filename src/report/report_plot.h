@@ -71,6 +71,8 @@ void chart_add_ci(chart *c, const char *label, double x, const double *values, c
 void report_chart(report *r, chart *c, const char *caption, const char *why_missing);
 /* A section note for a figure that cannot be drawn. */
 void report_missing(report *r, const char *id, const char *title, const char *why);
+/* The same with a note under its heading (what the table is made of). */
+void report_table_note(report *r, const char *title, const char *note, const eb_table *t);
 void report_table(report *r, const char *title, const eb_table *t);
 void report_heading(report *r, const char *text);
 void report_text(report *r, const char *text);

@@ -115,9 +115,8 @@ void report_quality(report *r, const eb_config_set *set, const analyze_opts *o)
     if (mem) {
         analyze_state_inputs(mem, "quant-effect", o, set, false);
         fclose(mem);
-        report_text(r, text);
     }
+    report_table_note(r, "Quantization effect", text, &t);
     free(text);
-    report_table(r, "Quantization effect", &t);
     eb_table_free(&t);
 }

@@ -106,8 +106,40 @@ rc=$?
 [ "$rc" -eq 2 ] && grep -q "typo.db does not exist" "$work/err" && [ ! -e "$work/typo.db" ] && [ ! -e "$work/typo" ] &&
   ok "a store that is not there: refused (exit 2), named, no store or directory made" || bad "missing store (exit $rc): $(cat "$work/err")"
 : >"$work/empty.db"
-EDGEBENCH_STORE="sqlite:$work/empty.db" "$eb" report -o "$work/empty" 2>"$work/err" &&
-  grep -q "0 figure(s)" "$work/err" && grep -q "no measured runs" "$work/empty/index.html" && ok "an empty store: a page that says so" || bad "empty report: $(cat "$work/err")"
+EDGEBENCH_STORE="sqlite:$work/empty.db" "$eb" report -o "$work/empty" 2>"$work/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q 'no trials yet in .*: run `edgebench run`' "$work/err" && [ ! -e "$work/empty" ] &&
+  ok "an empty store: 'no trials yet: run edgebench run', exit 1, nothing made" || bad "empty report (exit $rc): $(cat "$work/err")"
+# the methods section: first, with the build's commit and the model's hash
+python3 - "$html" <<'PY' && ok "a methods section before the figures, with the build commit and model hashes" || bad "methods section"
+import re, sys
+h = open(sys.argv[1]).read()
+m = h.index(">Methods<", h.index("</nav>"))
+assert m < h.index("<figure"), "methods after the figures"
+seg = h[m:h.index("</table>", m)]
+for col in ("build commit", "model SHA-256", "measured runs", "warm-ups", "disturbed runs", "energy source"):
+    assert col in seg, col
+assert re.search(r"<td>[0-9a-f]{8,}</td>", seg), "no commit"
+PY
+# every figure of means has error bars and says its run count
+python3 - "$work/rep" <<'PY' >"$work/msg" && ok "error bars: $(cat "$work/msg")" || bad "error bars: $(cat "$work/msg")"
+import glob, os, sys
+means = ("fig3_", "fig5_", "fig7_", "fig8_", "fig9_", "fig10_", "fig13_", "fig14_", "fig15_")
+gps = [g for g in glob.glob(os.path.join(sys.argv[1], "*.gp")) if os.path.basename(g).startswith(means)]
+lacking = [os.path.basename(g) for g in gps if "errorbars" not in open(g).read() and "yerror" not in open(g).read()]
+assert gps and not lacking, lacking
+h = open(os.path.join(sys.argv[1], "index.html")).read()
+assert "Error bars: the 95 % interval of the mean" in h and "measured run" in h
+print("%d figures of means, every one with 95 %% intervals and its run count" % len(gps))
+PY
+# every table's note sits under its heading; headers in words
+python3 - "$html" <<'PY' && ok "tables: notes under their headings, headers in words (no cents_per_m_input)" || bad "table headings"
+import sys
+h = open(sys.argv[1]).read()
+assert "cents_per_m_input" not in h and "diff_ci95_lo" not in h
+i = h.index('<p class="inputs">')
+assert h.rfind("<h3>", 0, i) > h.rfind("</table>", 0, i), "a note above its heading"
+PY
 "$eb" report 2>/dev/null; [ $? -eq 2 ] && ok "no -o: exit 2" || bad "report without -o"
 
 finish
