@@ -298,6 +298,10 @@ void measure_in_child(int (*fn)(void *), void *arg, measure_outcome *out)
          * a memory limit gdb fails half-way, and its output (NUL bytes
          * among it) is no message; the parent says how the child ended */
         setenv("GGML_NO_BACKTRACE", "1", 0);
+        /* a shell starts background jobs with SIGINT ignored: the parent's
+         * passing it on (and a terminal's Ctrl-C) must stop the child */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
         close(msg[0]);
         close(err[0]);
         dup2(err[1], STDERR_FILENO);

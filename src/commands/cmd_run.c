@@ -141,7 +141,14 @@ static void warn_memory(const char *path, const char *root)
 
 /* The run as a trial record in the results store; takes result (the run's
  * JSON, as eb_result_to_json or eb_result_from_stream made it). */
+static cli_stored store_result_as(const run_cli *rc, cJSON *result, const char *failure,
+                                  bool quiet);
 static cli_stored store_result(const run_cli *rc, cJSON *result, const char *failure)
+{
+    return store_result_as(rc, result, failure, rc->o.quiet);
+}
+
+static cli_stored store_result_as(const run_cli *rc, cJSON *result, const char *failure, bool quiet)
 {
     if (!result) {
         fprintf(stderr, "edgebench run: no_memory: the result was not stored\n");
@@ -174,8 +181,8 @@ static cli_stored store_result(const run_cli *rc, cJSON *result, const char *fai
     cli_store cs;
     cli_store_begin(&cs, rc->o.store, rc->o.fallback ? rc->o.fallback : "edgebench-fallback.jsonl",
                     "run");
-    cs.verbose = !rc->o.quiet;
-    cli_stored how = cli_store_put(&cs, rec, rc->o.quiet);
+    cs.verbose = !quiet;
+    cli_stored how = cli_store_put(&cs, rec, quiet);
     cli_store_end(&cs);
     cJSON_Delete(rec);
     return how;
@@ -370,6 +377,23 @@ static int supervise(run_cli *rc)
     child_end_reason(&mo.end, mo.log_tail, where[0] ? where : NULL, rc->o.memory_limit_mib, reason,
                      sizeof reason);
     int n_done = mo.reps ? cJSON_GetArraySize(mo.reps) : 0;
+    /* Ctrl-C (or a TERM, a hang-up): what finished is kept, marked, and
+     * said in one line */
+    int sig = mo.end.started && WIFSIGNALED(mo.end.status) ? WTERMSIG(mo.end.status) : 0;
+    bool interrupted = sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+    if (interrupted && mo.head) {
+        int measured = 0;
+        const cJSON *rep;
+        cJSON_ArrayForEach(rep, mo.reps)
+        {
+            measured += !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "warmup"));
+        }
+        snprintf(reason, sizeof reason, "interrupted (%s) after %d of %d measured repetitions",
+                 sig == SIGINT    ? "SIGINT"
+                 : sig == SIGTERM ? "SIGTERM"
+                                  : "SIGHUP",
+                 measured, rc->o.cfg.reps);
+    }
     if (!mo.head) {
         fprintf(stderr, "edgebench run: no repetition had finished: nothing to keep\n");
         fprintf(stderr, "edgebench run: the measuring process died: %s\n", reason);
@@ -383,10 +407,21 @@ static int supervise(run_cli *rc)
         write_partial(rc, result, out);
         if (out != stdout) fclose(out);
     }
+    cli_stored how = CLI_LOST;
     if (!rc->o.no_store)
-        store_result(rc, result, reason); /* says itself where the record went */
+        how = store_result_as(rc, result, reason, interrupted || rc->o.quiet);
     else
         cJSON_Delete(result);
+    if (interrupted) {
+        fprintf(stderr, "edgebench run: %s: %s%s%s\n", reason,
+                rc->o.output ? "written to " : "written above", rc->o.output ? rc->o.output : "",
+                rc->o.no_store        ? ""
+                : how == CLI_STORED   ? ", stored as a trial marked interrupted"
+                : how == CLI_FALLBACK ? ", kept in the fallback file (the store failed)"
+                                      : ", NOT stored");
+        measure_outcome_free(&mo);
+        return 128 + sig;
+    }
     fprintf(stderr, "edgebench run: FAILED after %d repetition(s); they are %s%s%s\n", n_done,
             rc->o.output ? "written to " : "written above", rc->o.output ? rc->o.output : "",
             rc->o.no_store ? "" : " and stored as a failed trial");

@@ -136,4 +136,21 @@ assert rc == 1, rc
 open(os.path.join(os.path.dirname(sys.argv[1]), "said"), "w").write(
     "stored failed with %d of 12 repetitions, '%s...'" % (n, recs[0]["reason"][:60]))
 PY
+
+# Ctrl-C during a single run: the finished repetitions are written and
+# stored, marked interrupted, said in one line; the exit is 130 (a background
+# job's SIGINT is ignored by the shell: the run must still stop)
+db="$work/int.db"
+"$eb" run --preset tiny-llama --idle-s 0 --reps 400 -n 256 --store "sqlite:$db" >"$work/int.out" 2>"$work/int.err" &
+pid=$!
+for _ in $(seq 300); do grep -q "run 4/" "$work/int.err" && break; sleep 0.05; done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+line=$(grep -v '^edgebench: \(warm-up\|run\) ' "$work/int.err")
+n=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM runs r JOIN trials t ON t.id = r.trial_id WHERE t.reason LIKE '"'interrupted (SIGINT)%'"'").fetchone()[0])' "$db" 2>/dev/null)
+[ "$rc" -eq 130 ] && [ "$(printf '%s\n' "$line" | wc -l)" -eq 1 ] && printf '%s' "$line" | grep -q "interrupted (SIGINT) after [0-9]* of 400 measured repetitions: written above, stored as a trial marked interrupted" &&
+  [ "${n:-0}" -ge 3 ] && grep -q "FAILED after\|interrupted" "$work/int.out" &&
+  ok "Ctrl-C: exit 130, one line ('${line#edgebench run: }'), $n repetitions stored" || bad "Ctrl-C (exit $rc, $n runs stored): $line"
+
 finish
