@@ -109,14 +109,24 @@ typedef struct vcgencmd_handle {
 static void *vcgencmd_open(const char *root, char *reason, size_t cap)
 {
     const char *env = getenv("EDGEBENCH_VCGENCMD");
-    /* A fixture tree describes another device: this one's program is not it. */
+    /* A fixture tree describes another device: this one's program is not
+     * it; the tree may carry its own (usr/bin/vcgencmd, answering from its
+     * recorded output) */
+    char own[1024] = "";
     if (root && strcmp(root, "/") != 0 && !(env && env[0])) {
-        snprintf(reason, cap, "no vcgencmd for a --sysfs-root tree");
-        return NULL;
+        eb_path_join(own, sizeof own, root, "/usr/bin/vcgencmd");
+        if (access(own, X_OK) != 0) {
+            snprintf(reason, cap, "no vcgencmd for a --sysfs-root tree (it may carry its own: %s)",
+                     own);
+            return NULL;
+        }
     }
     vcgencmd_handle *h = calloc(1, sizeof *h);
     if (!h) return NULL;
-    if (!eb_find_program(env && env[0] ? env : "vcgencmd", h->program, sizeof h->program)) {
+    if (!eb_find_program(own[0]          ? own
+                         : env && env[0] ? env
+                                         : "vcgencmd",
+                         h->program, sizeof h->program)) {
         snprintf(reason, cap, "no vcgencmd program on PATH");
         free(h);
         return NULL;

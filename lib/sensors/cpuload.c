@@ -27,7 +27,8 @@ typedef struct load_source {
     int n_cores;
     bool have_prev;
     cpu_times prev_all, prev_core[MAX_CORES];
-    double prev_self; /* ticks */
+    double prev_self;             /* ticks */
+    double last[EB_MAX_CHANNELS]; /* the figures of the last interval */
     char buf[64 * 1024];
 } load_source;
 
@@ -136,6 +137,12 @@ static bool load_read(eb_source *src, double *values)
     for (int c = 0; c < s->base.n_channels; c++)
         values[c] = NAN;
     if (!read_stat(s, &all, core, &n_core)) return true;
+    if (s->have_prev && all.total - s->prev_all.total < 1) {
+        /* read again within a tick: nothing counted yet, the last figures
+         * stand (and the interval goes on from the last read) */
+        memcpy(values, s->last, (size_t)s->base.n_channels * sizeof *values);
+        return true;
+    }
     if (s->have_prev) {
         double total = all.total - s->prev_all.total, busy = all.busy - s->prev_all.busy;
         values[0] = pct(busy, total);
@@ -147,6 +154,7 @@ static bool load_read(eb_source *src, double *values)
             values[3 + c] =
                 pct(core[c].busy - s->prev_core[c].busy, core[c].total - s->prev_core[c].total);
     }
+    memcpy(s->last, values, (size_t)s->base.n_channels * sizeof *values);
     s->prev_all = all;
     memcpy(s->prev_core, core, (size_t)n_core * sizeof *core);
     s->prev_self = self;

@@ -103,22 +103,27 @@ static const char *gpu_tag(const eb_monitor_value *v)
 }
 
 /* Values of one kind on as few lines as fit: "name value unit" cells. */
-static void cells(lines *L, const char *head, const eb_monitor_snapshot *s, eb_channel_kind k,
-                  const char *unit, int decimals)
+static bool is_cpu_load(const eb_monitor_value *v)
 {
-    char line[128];
+    return v->kind == EB_CH_LOAD && !v->gpu && strncmp(v->name, "cpu", 3) == 0;
+}
+
+static void cells(lines *L, const char *head, const eb_monitor_snapshot *s, eb_channel_kind k,
+                  const char *unit, int decimals, int width)
+{
+    char line[160];
     int used = snprintf(line, sizeof line, "%-9s", head);
     bool any = false;
     for (size_t i = 0; i < s->n; i++) {
         const eb_monitor_value *v = &s->v[i];
-        if (v->kind != k) continue;
+        if (v->kind != k || is_cpu_load(v)) continue;
         char cell[96];
         const char *name = strchr(v->name, ':') ? strchr(v->name, ':') + 1 : v->name;
         if (isfinite(v->value))
             snprintf(cell, sizeof cell, "%s%s %.*f %s", gpu_tag(v), name, decimals, v->value, unit);
         else
             snprintf(cell, sizeof cell, "%s%s n/a", gpu_tag(v), name);
-        if (used + (int)strlen(cell) + 3 > 118) {
+        if (used + (int)strlen(cell) + 3 > width - 2) {
             add(L, "%s", line);
             used = snprintf(line, sizeof line, "%-9s", "");
         }
@@ -128,18 +133,110 @@ static void cells(lines *L, const char *head, const eb_monitor_snapshot *s, eb_c
     if (any) add(L, "%s", line);
 }
 
-static void build(lines *L, const eb_monitor_snapshot *s, const char *host, double interval_s)
+/* What the view remembers between refreshes: a short history of the total
+ * power and of the run's generation t/s, and the power's mean and peak. */
+#define HISTORY 40
+typedef struct history {
+    double power[HISTORY], tps[HISTORY];
+    int n_power, n_tps;
+    double power_sum, power_peak;
+    long power_count;
+    double last_tps_t; /* the run status's time of the last t/s kept */
+} history;
+
+static void push(double *ring, int *n, double v)
+{
+    if (*n == HISTORY) {
+        memmove(ring, ring + 1, (HISTORY - 1) * sizeof *ring);
+        (*n)--;
+    }
+    ring[(*n)++] = v;
+}
+
+/* The values as a line of ASCII levels, lowest to highest of their range
+ * (8-bit terminals and logs show it as it is). */
+static void sparkline(const double *v, int n, char *out, size_t cap)
+{
+    static const char levels[] = " .:-=+*#%@";
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i])) lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
+    size_t k = 0;
+    for (int i = 0; i < n && k + 1 < cap; i++) {
+        int level = !isfinite(v[i]) ? 0 : hi > lo ? 1 + (int)((v[i] - lo) / (hi - lo) * 8.999) : 5;
+        out[k++] = levels[level];
+    }
+    out[k] = '\0';
+}
+
+/* The CPUs: the machine's busy share, other processes', steal, and each
+ * core's, wrapped to the width. */
+static void cpu_lines(lines *L, const eb_monitor_snapshot *s, int width)
+{
+    double busy = NAN, other = NAN, steal = NAN;
+    char cores[160] = "";
+    int used = 0, n_cores = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const eb_monitor_value *v = &s->v[i];
+        if (!is_cpu_load(v)) continue;
+        if (!strcmp(v->name, "cpu:busy"))
+            busy = v->value;
+        else if (!strcmp(v->name, "cpu:other"))
+            other = v->value;
+        else if (!strcmp(v->name, "cpu:steal"))
+            steal = v->value;
+    }
+    if (isnan(busy) && isnan(other)) {
+        for (size_t i = 0; i < s->n; i++)
+            if (is_cpu_load(&s->v[i])) {
+                add(L, "cpu      load n/a yet (two readings make a rate)");
+                return;
+            }
+        return;
+    }
+    add(L, "cpu      busy %.0f%%   other processes %.0f%%   steal %.0f%%", busy, other, steal);
+    used = snprintf(cores, sizeof cores, "%-9s", "cores");
+    for (size_t i = 0; i < s->n; i++) {
+        const eb_monitor_value *v = &s->v[i];
+        if (!is_cpu_load(v) || strchr(v->name, ':') - v->name == 3) continue;
+        char cell[24];
+        snprintf(cell, sizeof cell, "%.*s %3.0f%%", (int)(strchr(v->name, ':') - v->name), v->name,
+                 v->value);
+        if (used + (int)strlen(cell) + 2 > width - 2) {
+            add(L, "%s", cores);
+            used = snprintf(cores, sizeof cores, "%-9s", "");
+        }
+        used +=
+            snprintf(cores + used, sizeof cores - (size_t)used, "%s%s", used > 9 ? "  " : "", cell);
+        n_cores++;
+    }
+    if (n_cores) add(L, "%s", cores);
+}
+
+static void build(lines *L, const eb_monitor_snapshot *s, const char *host, double interval_s,
+                  int width, history *h)
 {
     L->n = 0;
     L->left_out = 0;
     time_t now = (time_t)s->t;
     char when[32];
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&now));
-    add(L, "edgebench monitor   %s   %s   every %.0f ms   (q quits)", host, when, interval_s * 1e3);
-    if (s->total_source[0] && isfinite(s->total_w))
+    strftime(when, sizeof when, "%H:%M:%S", localtime(&now));
+    /* what matters first: a narrow terminal cuts the host, never "q quits" */
+    add(L, "edgebench monitor (q quits)  %s  every %.0f ms  %s", when, interval_s * 1e3, host);
+    if (s->total_source[0] && isfinite(s->total_w)) {
+        h->power_sum += s->total_w;
+        h->power_count++;
+        h->power_peak = h->power_count == 1 ? s->total_w : fmax(h->power_peak, s->total_w);
+        push(h->power, &h->n_power, s->total_w);
+    }
+    if (s->total_source[0] && isfinite(s->total_w)) {
         add(L, "power    total %.3f W%s (%s)", s->total_w, s->total_estimate ? " ESTIMATE" : "",
             s->total_source);
-    else if (s->total_source[0])
+        char spark[HISTORY + 1];
+        sparkline(h->power, h->n_power, spark, sizeof spark);
+        add(L, "         mean %.3f W, peak %.3f W since start  [%s]",
+            h->power_sum / (double)h->power_count, h->power_peak, spark);
+    } else if (s->total_source[0])
         add(L, "power    total n/a yet (%s)", s->total_source);
     else
         add(L, "power    not measured: no power sensor (--tdp W allows an estimate)");
@@ -155,14 +252,15 @@ static void build(lines *L, const eb_monitor_snapshot *s, const char *host, doub
         else
             add(L, "  %-36s %9s    %s", v->name, "n/a", role);
     }
-    cells(L, "clocks", s, EB_CH_FREQ, "MHz", 0);
-    cells(L, "temps", s, EB_CH_TEMP, "C", 1);
-    cells(L, "load", s, EB_CH_LOAD, "%", 1);
-    cells(L, "GPU mem", s, EB_CH_MEMORY, "MiB", 1);
+    cpu_lines(L, s, width);
+    cells(L, "clocks", s, EB_CH_FREQ, "MHz", 0, width);
+    cells(L, "temps", s, EB_CH_TEMP, "C", 1, width);
+    cells(L, "load", s, EB_CH_LOAD, "%", 1, width);
+    cells(L, "GPU mem", s, EB_CH_MEMORY, "MiB", 1, width);
     if (s->has_mem) {
         char nv[48] = "";
         if (s->has_nvmap) snprintf(nv, sizeof nv, "   NvMap %.1f MiB", s->nvmap_kb / 1024.0);
-        add(L, "memory   used %.2f of %.2f GiB (available %.2f)   swap %.2f of %.2f GiB%s",
+        add(L, "memory   used %.2f of %.2f GiB (free %.2f)  swap %.2f of %.2f GiB%s",
             (double)(s->mem_total_kb - s->mem_available_kb) / 1048576.0,
             (double)s->mem_total_kb / 1048576.0, (double)s->mem_available_kb / 1048576.0,
             (double)(s->swap_total_kb - s->swap_free_kb) / 1048576.0,
@@ -178,14 +276,26 @@ static void build(lines *L, const eb_monitor_snapshot *s, const char *host, doub
         bool alive = run_status_alive(&r);
         char tps[96] = "no repetition finished yet";
         if (isfinite(r.gen_tps))
-            snprintf(tps, sizeof tps, "last repetition: generation %.2f t/s, prefill %.1f t/s",
-                     r.gen_tps, r.prefill_tps);
+            snprintf(tps, sizeof tps, "last: generation %.2f t/s, prefill %.1f t/s", r.gen_tps,
+                     r.prefill_tps);
+        if (isfinite(r.gen_tps) && r.rep != (int)h->last_tps_t) {
+            push(h->tps, &h->n_tps, r.gen_tps);
+            h->last_tps_t = r.rep;
+        }
         add(L, "run      %s pid %ld: %.90s", alive ? "running," : "last (ended),", r.pid, r.model);
-        if (alive)
-            add(L, "         %s, repetition %d of %d%s; %s", r.phase, r.rep, r.total,
-                r.rep <= r.warmup ? " (warm-up)" : "", tps);
+        /* warm-ups apart: "repetition 2 of 3" is the second measured of --reps 3 */
+        if (alive && r.rep <= r.warmup)
+            add(L, "         %s, warm-up %d of %d; %s", r.phase, r.rep, r.warmup, tps);
+        else if (alive)
+            add(L, "         %s, repetition %d of %d; %s", r.phase, r.rep - r.warmup,
+                r.total - r.warmup, tps);
         else
             add(L, "         %s", tps);
+        if (h->n_tps > 1) {
+            char spark[HISTORY + 1];
+            sparkline(h->tps, h->n_tps, spark, sizeof spark);
+            add(L, "         generation t/s of the last %d repetitions  [%s]", h->n_tps, spark);
+        }
     } else {
         add(L, "run      none seen (edgebench run writes its status to the cache directory)");
     }
@@ -233,6 +343,7 @@ int cmd_monitor(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     eb_monitor_snapshot s;
     lines L;
+    history hist = {.last_tps_t = -1};
     code = EXIT_OK;
     bool tty = isatty(STDOUT_FILENO) && !once;
     if (tty) {
@@ -271,11 +382,32 @@ int cmd_monitor(int argc, char **argv)
             free(text);
             break;
         }
-        build(&L, &s, host, interval_s);
+        build(&L, &s, host, interval_s, tty ? COLS : 120, &hist);
         if (tty) {
             erase();
-            for (int i = 0; i < L.n && i < LINES; i++)
-                mvaddnstr(i, 0, L.l[i], COLS);
+            /* a line wider than the terminal goes on under itself, indented,
+             * broken after a comma or a space: nothing is cut at 80 columns */
+            int row = 0;
+            for (int i = 0; i < L.n && row < LINES; i++) {
+                const char *p = L.l[i];
+                int indent = 0;
+                while (*p && row < LINES) {
+                    int room = COLS - indent, len = (int)strlen(p), take = len;
+                    if (len > room) {
+                        take = room;
+                        for (int k = room; k > room / 2; k--)
+                            if (p[k] == ' ') {
+                                take = k;
+                                break;
+                            }
+                    }
+                    mvaddnstr(row++, indent, p, take);
+                    p += take;
+                    while (*p == ' ')
+                        p++;
+                    indent = 9;
+                }
+            }
             refresh();
             int ch = getch(); /* waits the interval for a key */
             if (ch == 'q' || ch == 'Q') break;

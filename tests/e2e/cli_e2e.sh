@@ -83,7 +83,7 @@ PY
 "$eb" run "${common[@]}" --sysfs-root "$fx/vm" --tdp 15 --idle-s 0 >"$work/est.txt" 2>/dev/null
 grep -q "ESTIMATE" "$work/est.txt" && ok "TDP estimate is labelled" || bad "estimate label"
 "$eb" sensors --sysfs-root "$fx/pi5" --window-ms 50 >"$work/s.txt" 2>&1 &&
-  grep -q "cpufreq .*found" "$work/s.txt" && grep -q "pi5-pmic .*absent" "$work/s.txt" &&
+  grep -q "cpufreq .*found" "$work/s.txt" && grep -q "pi5-pmic .*found" "$work/s.txt" && grep -q "pmic:board-rails .*2.828 W mean" "$work/s.txt" &&
   grep -q "throttling 0x50005: under-voltage now" "$work/s.txt" && grep -q "thermal:cpu-thermal" "$work/s.txt" &&
   ok "sensors on a Pi 5 tree" || bad "sensors pi5: $(cat "$work/s.txt")"
 "$eb" sensors --window-ms 50 >"$work/s.txt" 2>&1 && grep -q "process:rss" "$work/s.txt" &&
