@@ -27,6 +27,10 @@ static void usage(FILE *f)
 
 static const char *const NO_ENERGY = "no energy sensor measured these runs";
 
+/* Whether a configuration's label names its model: not when the figure
+ * shows one model only (its caption names it). */
+static bool with_config_model = true;
+
 /* Labels short enough for an axis: the model's name without the
  * synthetic note, the governor without its policy names. */
 static void label_of(const eb_config *c, bool with_config, char *out, size_t cap)
@@ -39,16 +43,27 @@ static void label_of(const eb_config *c, bool with_config, char *out, size_t cap
     const char *eq = strchr(c->governor, '=');
     snprintf(gov, sizeof gov, "%.*s", (int)strcspn(eq ? eq + 1 : c->governor, " "),
              eq ? eq + 1 : c->governor);
+    /* "policy0=performance policy4=powersave": the policies differ, all named */
+    for (const char *p = eq; p && (p = strchr(p + 1, '=')) != NULL;)
+        if (strncmp(p + 1, gov, strlen(gov)) != 0) {
+            snprintf(gov, sizeof gov, "%.39s", c->governor);
+            break;
+        }
     char gpu[40] = "";
     if (c->gpu_layers > 0) snprintf(gpu, sizeof gpu, " GPU%d", c->gpu_layers);
     if (c->energy_estimate) snprintf(gpu + strlen(gpu), sizeof gpu - strlen(gpu), " (est.)");
     if (with_config) {
-        /* the configuration in words ("prefill 2 threads, generation 1"), never "2/1" */
+        /* the configuration in words ("prefill 2 threads, generation 1"),
+         * never "2/1"; the governor once when every policy has it */
         char words[300];
-        eb_config_label(c->threads_prefill, c->threads_gen, c->governor, c->power_mode,
-                        c->gpu_layers, c->energy_estimate, words, sizeof words);
-        snprintf(out, cap, "%s %s @%s, %s%s%s", model, c->quant, c->device, words,
-                 c->settings[0] ? ", " : "", c->settings);
+        eb_config_label(c->threads_prefill, c->threads_gen, gov, c->power_mode, c->gpu_layers,
+                        c->energy_estimate, words, sizeof words);
+        if (with_config_model)
+            snprintf(out, cap, "%s %s @%s, %s%s%s", model, c->quant, c->device, words,
+                     c->settings[0] ? ", " : "", c->settings);
+        else
+            snprintf(out, cap, "%s, %s%s%s", c->device, words, c->settings[0] ? ", " : "",
+                     c->settings);
     } else
         snprintf(out, cap, "%s %s @%s%s", model, c->quant, c->device, gpu);
 }
@@ -112,6 +127,15 @@ static void per_config_of(report *r, const eb_config_set *set, const config_filt
                .series = {s1, s2},
                .n_series = av2 >= 0 ? 2 : 1};
     bool estimated = false;
+    /* one model and weight type in the figure: said once in its caption */
+    const eb_config *first = NULL;
+    with_config_model = false;
+    for (size_t i = 0; i < set->n; i++) {
+        if (!shown(f, &set->c[i])) continue;
+        if (!first) first = &set->c[i];
+        with_config_model |= strcmp(first->model, set->c[i].model) != 0 ||
+                             strcmp(first->quant, set->c[i].quant) != 0;
+    }
     for (size_t i = 0; i < set->n; i++) {
         if (!shown(f, &set->c[i])) continue;
         char label[700];
@@ -123,10 +147,16 @@ static void per_config_of(report *r, const eb_config_set *set, const config_filt
         chart_add_ci(&c, label, (double)i, v, half, runs);
         estimated |= set->c[i].energy_estimate;
     }
-    char cap[1200];
+    char cap[1200], with_model[1100];
+    snprintf(with_model, sizeof with_model, "%s%s%.*s %s.", caption,
+             first && !with_config_model ? " Every bar is of " : "",
+             first && !with_config_model ? (int)strcspn(first->model, "(") : 0,
+             first ? first->model : "", first && !with_config_model ? first->quant : "");
+    if (!first || with_config_model) snprintf(with_model, sizeof with_model, "%s", caption);
+    with_config_model = true;
     report_chart(r, &c,
-                 with_estimate_note(caption, estimated && (is_energy(av1) || is_energy(av2)), cap,
-                                    sizeof cap),
+                 with_estimate_note(with_model, estimated && (is_energy(av1) || is_energy(av2)),
+                                    cap, sizeof cap),
                  why);
     chart_free(&c);
 }
@@ -220,10 +250,18 @@ static void versus_threads(report *r, const eb_config_set *set, const char *id, 
     /* a line is a configuration but for this phase's threads: the other
      * phase's threads name it where they vary, so two points at one x are
      * two lines with words in the legend */
+    /* named only where two configurations meet at one x with different
+     * other-phase threads (not when both counts move together, -t N -T N) */
     bool other_varies = false;
-    for (size_t i = 1; i < set->n; i++)
-        other_varies |= gen ? set->c[i].threads_prefill != set->c[0].threads_prefill
-                            : set->c[i].threads_gen != set->c[0].threads_gen;
+    for (size_t i = 0; i < set->n && !other_varies; i++)
+        for (size_t j = i + 1; j < set->n && !other_varies; j++) {
+            const eb_config *a = &set->c[i], *b = &set->c[j];
+            other_varies =
+                eb_config_same_group(a, b) &&
+                (gen ? a->threads_gen == b->threads_gen && a->threads_prefill != b->threads_prefill
+                     : a->threads_prefill == b->threads_prefill &&
+                           a->threads_gen != b->threads_gen);
+        }
     for (size_t i = 0; i < set->n; i++) {
         const eb_config *x = &set->c[i];
         char key[700];

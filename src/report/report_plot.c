@@ -290,20 +290,32 @@ static bool write_script(const report *r, const chart *c, const char *dat, const
         fputs(c->has_err ? "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
                          : "set style data histograms\nset style histogram clustered gap 1\n",
               f);
-        fputs(""
-              "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
+        fputs("set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
               "set xtics rotate by 30 right scale 0 font ',9'\nset yrange [0:*]\n"
-              "set bmargin 11\nset key outside top right\n",
+              "set key outside top right\n",
               f);
     }
+    /* slanted bar labels need room below and to the left of the first bar:
+     * margins (in characters) and height from the longest label */
+    int longest = 0;
+    for (int i = 0; !c->lines && i < c->n; i++)
+        longest = (int)strlen(c->labels[i]) > longest ? (int)strlen(c->labels[i]) : longest;
+    int height = 600;
+    if (!c->lines) {
+        int bmargin = 3 + longest / 4, lmargin = longest * 2 / 3;
+        fprintf(f, "set bmargin %d\nset lmargin %d\n", bmargin < 11 ? 11 : bmargin,
+                lmargin < 10 ? 10 : lmargin);
+        if (longest > 40) height += (longest - 40) * 4;
+    }
     for (int t = 0; t < 2; t++) {
-        fprintf(f, t ? "set terminal pngcairo size 1100,600 noenhanced font 'sans,10'\n"
-                     : "set terminal svg size 1100,600 dynamic noenhanced font 'sans,11'\n");
+        fprintf(f,
+                t ? "set terminal pngcairo size 1100,%d noenhanced font 'sans,10'\n"
+                  : "set terminal svg size 1100,%d dynamic noenhanced font 'sans,11'\n",
+                height);
         fprintf(f, "set output '%s/%s.%s'\nplot ", r->dir, c->id, t ? "png" : "svg");
         for (int s = 0; s < c->n_series; s++) {
             if (s) fputs(", ", f);
-            static const char *const styles[] = {"linespoints lw 2 pt 7", "points pt 7 ps 1.3",
-                                                 "lines lw 2"};
+            static const char *const styles[] = {"linespoints lw 2", "points ps 1.3", "lines lw 2"};
             int m = model_of(r, c->series[s]);
             int colour = m >= 0 ? m % N_PALETTE : (r->n_models + s) % N_PALETTE;
             int dash = 1;
@@ -314,15 +326,19 @@ static bool write_script(const report *r, const chart *c, const char *dat, const
             }
             /* with intervals: error bars on the points (a line-only
              * series keeps its line) */
-            static const char *const err_styles[] = {"yerrorlines lw 2 pt 7",
-                                                     "yerrorbars pt 7 ps 1.3", "lines lw 2"};
-            int st = c->style[s] < 3 ? c->style[s] : 0;
+            static const char *const err_styles[] = {"yerrorlines lw 2", "yerrorbars ps 1.3",
+                                                     "lines lw 2"};
+            /* a model's series also differ in their marks: a dash does not
+             * show on a point (circle, square, triangle, diamond, ...) */
+            static const int marks[] = {7, 5, 9, 13, 11, 15, 4, 6};
+            int st = c->style[s] < 3 ? c->style[s] : 0, pt = marks[(dash - 1) % 8];
             if (c->lines && c->has_err)
-                fprintf(f, "'%s' index %d using 2:3:4 with %s lc rgb '%s' dt %d title ", dat, s,
-                        single_x ? "yerrorbars pt 7 ps 2" : err_styles[st], palette[colour], dash);
+                fprintf(f, "'%s' index %d using 2:3:4 with %s pt %d lc rgb '%s' dt %d title ", dat,
+                        s, single_x ? "yerrorbars ps 2" : err_styles[st], pt, palette[colour],
+                        dash);
             else if (c->lines)
-                fprintf(f, "'%s' index %d using 2:3 with %s lc rgb '%s' dt %d title ", dat, s,
-                        single_x ? "points pt 7 ps 2" : styles[st], palette[colour], dash);
+                fprintf(f, "'%s' index %d using 2:3 with %s pt %d lc rgb '%s' dt %d title ", dat, s,
+                        single_x ? "points ps 2" : styles[st], pt, palette[colour], dash);
             else if (c->has_err)
                 fprintf(f, "'%s' using %d:%d:xtic(1) lc rgb '%s' title ", dat, 3 + 2 * s, 4 + 2 * s,
                         palette[(r->n_models + s) % N_PALETTE]);

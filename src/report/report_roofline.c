@@ -33,6 +33,17 @@ static void device_chart(report *r, const analyze_opts *o, const eb_roofline_poi
     char id[64], title[400], roof[200], caption[900];
     snprintf(id, sizeof id, "fig19_roofline_%d", index);
     snprintf(title, sizeof title, "Fig. 19%c: roofline of %s", 'a' + index % 26, device);
+    if (!isfinite(bw) || !isfinite(peak)) {
+        /* a roofline without its roofs is a scatter that says nothing of
+         * the limits: left out, with what would draw it */
+        char why[400];
+        snprintf(why, sizeof why,
+                 "%s has no probed ceilings (memory bandwidth and matrix kernels): run `edgebench "
+                 "device probe` on it to draw its roofs",
+                 device);
+        report_missing(r, id, title, why);
+        return;
+    }
     chart c = {.id = id,
                .title = title,
                .ylabel = "GFLOP/s (matrix products)",
@@ -88,8 +99,7 @@ static void device_chart(report *r, const analyze_opts *o, const eb_roofline_poi
              "per weight byte, left, under the bandwidth slope) and prefill (a prompt batch "
              "reads the weights once for all its tokens, right, under the kernels' ceiling). "
              "The ceiling is the device's best probed memory bandwidth and best matrix kernel "
-             "of any weight type and thread count%s; %d point(s).",
-             isfinite(bw) && isfinite(peak) ? "" : " (not probed: only the points are drawn)",
+             "of any weight type and thread count; %d point(s).",
              n_points);
     report_chart(r, &c, caption, "no trial of this device has a stored model shape");
     chart_free(&c);
