@@ -137,9 +137,12 @@ eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_se
                            eb_error *err);
 double eb_samples_mean(const eb_samples *s); /* NAN when empty */
 
-/* A group is one device, model and weight type, measured or estimated
- * energy apart. */
+/* A group is one device, model and weight type and one workload (prompt
+ * and generated tokens: another workload is another question), measured or
+ * estimated energy apart. */
 bool eb_config_same_group(const eb_config *a, const eb_config *b);
+/* The same device, model and weight type, whatever the workload. */
+bool eb_config_same_model(const eb_config *a, const eb_config *b);
 /* Whether set->c[i] is the first configuration of its group. */
 bool eb_config_first_of_group(const eb_config_set *set, size_t i);
 /* The configuration of group's group with the highest (or lowest) mean of

@@ -45,13 +45,20 @@ static const char NO_ENERGY[] = "not available: no energy sensor";
  * their runs are pooled, never each other's runner-up. */
 static bool same_for_phase(const eb_config *a, const eb_config *b, bool prefill)
 {
-    return eb_config_same_group(a, b) && a->gpu_layers == b->gpu_layers &&
+    return eb_config_same_model(a, b) && a->gpu_layers == b->gpu_layers &&
            (prefill ? a->threads_prefill == b->threads_prefill
                     : a->threads_gen == b->threads_gen) &&
            !strcmp(a->governor, b->governor) && !strcmp(a->power_mode, b->power_mode) &&
            !strcmp(prefill ? a->prefill_settings : a->settings,
                    prefill ? b->prefill_settings : b->settings) &&
            a->n_prompt == b->n_prompt && a->model_id == b->model_id && a->build_id == b->build_id;
+}
+
+static bool first_of_model(const eb_config_set *set, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (eb_config_same_model(&set->c[j], &set->c[i])) return false;
+    return true;
 }
 
 static bool same_workload(const eb_config *a, const eb_config *b, bool prefill)
@@ -62,7 +69,7 @@ static bool same_workload(const eb_config *a, const eb_config *b, bool prefill)
 static bool first_of_workload(const eb_config_set *set, size_t w, bool prefill)
 {
     for (size_t j = 0; j < w; j++)
-        if (eb_config_same_group(&set->c[j], &set->c[w]) &&
+        if (eb_config_same_model(&set->c[j], &set->c[w]) &&
             same_workload(&set->c[j], &set->c[w], prefill))
             return false;
     return true;
@@ -73,7 +80,7 @@ static bool several_workloads(const eb_config_set *set, const eb_config *g, bool
     const eb_config *first = NULL;
     for (size_t j = 0; j < set->n; j++) {
         const eb_config *x = &set->c[j];
-        if (!eb_config_same_group(g, x)) continue;
+        if (!eb_config_same_model(g, x)) continue;
         if (first && !same_workload(first, x, prefill)) return true;
         if (!first) first = x;
     }
@@ -164,7 +171,7 @@ static void optimal(const eb_config_set *set, const eb_analysis_opts *o, out_tab
     phase_class *cls = calloc(set->n + 1, sizeof *cls);
     if (!cls) ot->ok = false;
     for (size_t i = 0; ot->ok && i < set->n; i++) {
-        if (!eb_config_first_of_group(set, i)) continue;
+        if (!first_of_model(set, i)) continue;
         const eb_config *g = &set->c[i];
         for (size_t k = 0; ot->ok && k < sizeof goals / sizeof goals[0]; k++)
             for (size_t w = 0; ot->ok && w < set->n; w++) {
@@ -173,7 +180,7 @@ static void optimal(const eb_config_set *set, const eb_analysis_opts *o, out_tab
                 /* one row per workload (tokens prefilled; and generated, for a
                  * generation objective): another workload is another question */
                 const eb_config *wl = &set->c[w];
-                if (!eb_config_same_group(g, wl) || !first_of_workload(set, w, prefill)) continue;
+                if (!eb_config_same_model(g, wl) || !first_of_workload(set, w, prefill)) continue;
                 char objective[160];
                 bool several = several_workloads(set, g, prefill);
                 if (several && prefill)
@@ -192,7 +199,7 @@ static void optimal(const eb_config_set *set, const eb_analysis_opts *o, out_tab
                 size_t m = 0;
                 for (size_t j = 0; ot->ok && j < set->n; j++) {
                     const eb_config *x = &set->c[j];
-                    if (!eb_config_same_group(g, x) || x->s[av].n == 0 ||
+                    if (!eb_config_same_model(g, x) || x->s[av].n == 0 ||
                         !same_workload(x, wl, prefill))
                         continue;
                     size_t c = 0;

@@ -264,7 +264,7 @@ static bool grow_slots(size_t **slots, size_t *n_slots, const eb_config_set *set
 /* Alike but for the prompt, the model file or the build: */
 static bool alike_but(const eb_config *a, const eb_config *b, int but)
 {
-    return eb_config_same_group(a, b) && a->threads_prefill == b->threads_prefill &&
+    return eb_config_same_model(a, b) && a->threads_prefill == b->threads_prefill &&
            a->threads_gen == b->threads_gen && a->gpu_layers == b->gpu_layers &&
            !strcmp(a->governor, b->governor) && !strcmp(a->power_mode, b->power_mode) &&
            !strcmp(a->settings, b->settings) && (but == 0 || a->n_prompt == b->n_prompt) &&
@@ -411,10 +411,15 @@ void eb_config_set_free(eb_config_set *set)
     memset(set, 0, sizeof *set);
 }
 
-bool eb_config_same_group(const eb_config *a, const eb_config *b)
+bool eb_config_same_model(const eb_config *a, const eb_config *b)
 {
     return !strcmp(a->device, b->device) && !strcmp(a->model, b->model) &&
            !strcmp(a->quant, b->quant) && a->energy_estimate == b->energy_estimate;
+}
+
+bool eb_config_same_group(const eb_config *a, const eb_config *b)
+{
+    return eb_config_same_model(a, b) && a->n_prompt == b->n_prompt && a->n_gen == b->n_gen;
 }
 
 bool eb_config_first_of_group(const eb_config_set *set, size_t i)
