@@ -41,6 +41,8 @@ eb_status eb_store_open_version(const char *spec, int max_version, eb_store **ou
 void eb_store_close(eb_store *s);
 
 int eb_store_schema_version(const eb_store *s);
+/* A stored trial's whole record (JSON, malloc'd). */
+eb_status eb_store_trial_record(eb_store *s, long long trial_id, char **json, eb_error *err);
 /* Whether the store holds nothing yet: no trial, perplexity run or probe
  * (each found by one indexed row, whatever the store's size). */
 eb_status eb_store_is_empty(eb_store *s, bool *empty, eb_error *err);

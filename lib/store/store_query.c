@@ -169,7 +169,8 @@ static const char methods_sql[] =
     " r.trial_id = t.id AND r.warmup = 0 AND x.span = 'run' AND x.measure = 'disturbed'"
     " AND x.value = 1)) AS \"disturbed runs\","
     " max(COALESCE(t.energy_source, 'none')) AS \"energy source\","
-    " min(t.started_at) AS \"first run\", max(t.started_at) AS \"last run\""
+    " min(t.started_at) AS \"first run\", max(t.started_at) AS \"last run\","
+    " max(t.id) AS \"newest trial\""
     " FROM trials t LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN builds b"
     " ON b.id = t.build_id LEFT JOIN models m ON m.id = t.model_id";
 static const char methods_group[] =
@@ -458,4 +459,25 @@ eb_status eb_store_is_empty(eb_store *s, bool *empty, eb_error *err)
         *empty = n == 0;
     }
     return EB_OK;
+}
+
+eb_status eb_store_trial_record(eb_store *s, long long trial_id, char **json, eb_error *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", trial_id);
+    const char *p[] = {id};
+    eb_table t;
+    *json = NULL;
+    eb_status st =
+        eb_sq_query(s,
+                    s->version >= 7 ? "SELECT record_json FROM trial_records WHERE trial_id = $1"
+                                    : "SELECT record_json FROM trials WHERE id = $1",
+                    1, p, NULL, &t, err);
+    if (st != EB_OK) return st;
+    const char *text = t.nrow ? eb_table_cell(&t, 0, 0) : NULL;
+    if (text && !(*json = strdup(text))) st = eb_fail(err, EB_E_NO_MEMORY, "store: out of memory");
+    eb_table_free(&t);
+    if (st == EB_OK && !*json)
+        st = eb_fail(err, EB_E_INVALID_ARG, "store %s: no trial %lld", s->name, trial_id);
+    return st;
 }

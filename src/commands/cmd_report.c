@@ -1,6 +1,7 @@
 /* `edgebench report -o DIR`: the study's figures and tables from whatever
  * is in the store, as static HTML (SVG figures, PNG beside them) and a
  * Markdown summary. A figure without data is left out with the reason. */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -616,6 +617,56 @@ static const char checker[] =
     "document.body.setAttribute('data-doc-width',document.documentElement.scrollWidth);});"
     "</script>\n";
 
+/* The sampler as each device's newest trial ran it: the period asked, the
+ * intervals it kept, its misses, and the energy source (one record read per
+ * row of the methods table, whatever the store's size). */
+static void sampling_table(report *r, eb_store *s, const eb_table *methods)
+{
+    const char *names[] = {"device",
+                           "model",
+                           "newest trial",
+                           "sampler period asked, ms",
+                           "median interval, ms",
+                           "99th percentile interval, ms",
+                           "samples",
+                           "missed deadlines",
+                           "energy source"};
+    const unsigned char kinds[] = {0, 0, 1, 1, 1, 1, 1, 1, 0};
+    eb_table t;
+    if (eb_table_init(&t, 9, names, kinds) != EB_OK) return;
+    int c_dev = eb_table_column(methods, "device"), c_model = eb_table_column(methods, "model"),
+        c_trial = eb_table_column(methods, "newest trial");
+    for (size_t i = 0; i < methods->nrow; i++) {
+        char *json = NULL;
+        eb_error err = {0};
+        long long id = (long long)eb_table_number(methods, i, c_trial);
+        if (eb_store_trial_record(s, id, &json, &err) != EB_OK) continue;
+        cJSON *rec = cJSON_Parse(json);
+        free(json);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rec, "result"), "measurement");
+        const cJSON *smp = cJSON_GetObjectItemCaseSensitive(m, "sampler");
+        char v[6][32];
+        const char *keys[] = {"interval_ms", "interval_median_ms", "interval_p99_ms", "samples",
+                              "missed_deadlines"};
+        char *cells[9] = {(char *)eb_table_cell(methods, i, c_dev),
+                          (char *)eb_table_cell(methods, i, c_model), v[0]};
+        snprintf(v[0], sizeof v[0], "%lld", id);
+        for (int k = 0; k < 5; k++) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(smp, keys[k]);
+            cells[3 + k] = cJSON_IsNumber(x) ? v[1 + k] : NULL;
+            if (cJSON_IsNumber(x)) snprintf(v[1 + k], sizeof v[1 + k], "%.4g", x->valuedouble);
+        }
+        const char *src =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "energy_source"));
+        cells[8] = (char *)(src ? src : "none");
+        eb_table_add_row(&t, cells);
+        cJSON_Delete(rec);
+    }
+    if (t.nrow) report_table(r, "Sampling: the newest trial of each", &t);
+    eb_table_free(&t);
+}
+
 /* How the numbers were made, before any of them: per device, build and
  * model file, the trials, workloads, repetitions, warm-ups, runs left out
  * as disturbed and the energy source; and how the analyses group. */
@@ -638,10 +689,12 @@ static void methods(report *r, eb_store *s, const analyze_opts *o, const eb_conf
     report_text(r, text);
     eb_table t = {0};
     eb_error err = {0};
-    if (eb_store_results(s, EB_VIEW_METHODS, &o->f, &t, &err) == EB_OK)
-        report_table(r, "Devices, builds and models", &t);
-    else
+    if (eb_store_results(s, EB_VIEW_METHODS, &o->f, &t, &err) != EB_OK) {
         report_text(r, err.msg);
+        return;
+    }
+    report_table(r, "Devices, builds and models", &t);
+    sampling_table(r, s, &t);
     eb_table_free(&t);
 }
 
