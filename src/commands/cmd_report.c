@@ -215,6 +215,79 @@ static void action_figures(report *r, const eb_config_set *set)
                        "no runs under a Jetson power mode (plan key power_mode)");
 }
 
+/* The study's grouped bars: a cluster per model, device, governor or power
+ * mode and the other settings, a bar per thread count of the phase. */
+static void grouped_by_threads(report *r, const eb_config_set *set, const char *id,
+                               const char *title, const char *ylabel, int av, bool gen,
+                               const char *caption, const char *why)
+{
+    chart c = {.id = id, .title = title, .ylabel = ylabel};
+    int threads[REPORT_MAX_SERIES], n_threads = 0;
+    char names[REPORT_MAX_SERIES][32];
+    /* the bars: thread counts, ascending (the first eight) */
+    for (size_t i = 0; i < set->n; i++) {
+        int t = gen ? set->c[i].threads_gen : set->c[i].threads_prefill;
+        bool seen = false;
+        for (int k = 0; k < n_threads; k++)
+            seen |= threads[k] == t;
+        if (seen || set->c[i].s[av].n == 0) continue;
+        if (n_threads == REPORT_MAX_SERIES) {
+            c.left_out++;
+            continue;
+        }
+        int k = n_threads++;
+        while (k > 0 && threads[k - 1] > t) {
+            threads[k] = threads[k - 1];
+            k--;
+        }
+        threads[k] = t;
+    }
+    for (int k = 0; k < n_threads; k++) {
+        snprintf(names[k], sizeof names[k], "%d thread%s", threads[k], threads[k] == 1 ? "" : "s");
+        c.series[k] = names[k];
+    }
+    c.n_series = n_threads;
+    /* the clusters: configurations but for the phase's threads */
+    bool *done = calloc(set->n + 1, sizeof *done);
+    for (size_t i = 0; done && i < set->n; i++) {
+        const eb_config *a = &set->c[i];
+        if (done[i] || a->s[av].n == 0) continue;
+        double v[REPORT_MAX_SERIES], half[REPORT_MAX_SERIES];
+        int runs[REPORT_MAX_SERIES] = {0};
+        for (int k = 0; k < REPORT_MAX_SERIES; k++)
+            v[k] = half[k] = NAN;
+        for (size_t j = i; j < set->n; j++) {
+            const eb_config *b = &set->c[j];
+            if (done[j] || b->s[av].n == 0 || !eb_config_same_group(a, b) ||
+                strcmp(a->governor, b->governor) || strcmp(a->power_mode, b->power_mode) ||
+                strcmp(a->settings, b->settings) || a->gpu_layers != b->gpu_layers)
+                continue;
+            /* the other phase's threads may move with these (-t N -T N); a
+             * second configuration for one bar makes a cluster of its own */
+            int t = gen ? b->threads_gen : b->threads_prefill;
+            for (int k = 0; k < n_threads; k++)
+                if (threads[k] == t && isnan(v[k])) {
+                    v[k] = mean_ci(&b->s[av], &half[k], &runs[k]);
+                    done[j] = true;
+                }
+        }
+        eb_config k0 = *a;
+        char label[700], words[200] = "";
+        label_of(&k0, false, label, sizeof label);
+        const char *eq = strchr(a->governor, '=');
+        size_t n = strlen(label);
+        snprintf(words, sizeof words, "%s%.*s%s%s%s%s", a->governor[0] ? ", " : "",
+                 (int)strcspn(eq ? eq + 1 : a->governor, " "), eq ? eq + 1 : a->governor,
+                 a->power_mode[0] ? ", " : "", a->power_mode, a->settings[0] ? ", " : "",
+                 a->settings);
+        snprintf(label + n, sizeof label - n, "%s", words);
+        chart_add_ci(&c, label, (double)i, v, half, runs);
+    }
+    free(done);
+    report_chart(r, &c, caption, why);
+    chart_free(&c);
+}
+
 /* Per model and device: the best configuration's mean (max or min). */
 static void per_model(report *r, const eb_config_set *set, const char *id, const char *title,
                       const char *ylabel, int av, bool higher, const char *series,
@@ -555,6 +628,18 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
                "J/token", EB_AV_PREFILL_JPT, "prefill", EB_AV_GEN_JPT, "generation",
                "Mean energy per token of each phase (whole-device sensor where there is one).",
                NO_ENERGY);
+    grouped_by_threads(r, set, "fig9a_prefill_energy_by_threads",
+                       "Fig. 9a: prefill energy per token by prefill threads", "J/token",
+                       EB_AV_PREFILL_JPT, false,
+                       "As the study's Fig. 9: a cluster per model, device, governor or power "
+                       "mode and setting, a bar per number of prefill threads.",
+                       NO_ENERGY);
+    grouped_by_threads(r, set, "fig9b_gen_energy_by_threads",
+                       "Fig. 9b: generation energy per token by generation threads", "J/token",
+                       EB_AV_GEN_JPT, true,
+                       "As the study's Fig. 9: a cluster per model, device, governor or power "
+                       "mode and setting, a bar per number of generation threads.",
+                       NO_ENERGY);
     per_model(r, set, "fig10_energy_per_model", "Fig. 10: generation energy per token per model",
               "J/token", EB_AV_GEN_JPT, false, "generation",
               "Least mean generation energy per token of any configuration.", NO_ENERGY);

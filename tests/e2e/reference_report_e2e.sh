@@ -26,7 +26,7 @@ seg = h[m:h.index("</table>", m)]
 devices = sorted(set(re.findall(r"<tr><td>(orin-a|orin-b|pi5-a)</td>", seg)))
 assert devices == ["orin-a", "orin-b", "pi5-a"], devices
 assert re.search(r"<td>[0-9a-f]{8,}</td>", seg), "no build commit"
-means = [g for g in glob.glob(os.path.join(d, "fig*.gp")) if re.search(r"fig(3|5|7|8|9|10|13|14|15)_", g)]
+means = [g for g in glob.glob(os.path.join(d, "fig*.gp")) if re.search(r"fig(3|5|7|8|9|9a|9b|10|13|14|15)_", g)]
 lacking = [os.path.basename(g) for g in means if "errorbars" not in open(g).read() and "yerror" not in open(g).read()]
 assert means and not lacking, lacking
 # Fig. 5a: a line per configuration but for the generation threads, named in words
@@ -38,7 +38,7 @@ print("methods name %s and the build commit; %d figures of means, each with 95 %
 PY
 mkdir -p "$out_dir"
 kept=""
-for f in fig5_gen_vs_threads fig9_energy_per_token fig3_peak_memory fig13_prefill_action; do
+for f in fig5_gen_vs_threads fig9b_gen_energy_by_threads fig9_energy_per_token fig13_prefill_action; do
   if [ -f "$work/rep/$f.png" ]; then
     cp "$work/rep/$f.png" "$out_dir/" && kept="$kept $f.png"
   fi
