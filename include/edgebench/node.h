@@ -26,7 +26,17 @@ typedef struct eb_node_config {
     const char *root;        /* sysfs/procfs root for the sampler */
     double interval_s;       /* sampling period */
     const char *iface;       /* network interface to count; NULL: the one of host */
+    /* a file holding the secret a coordinator must present (hello with
+     * "secret") before the control port answers it; NULL: none */
+    const char *secret_file;
 } eb_node_config;
+
+/* A secret's length, bytes (read from a file, trailing white space off). */
+#define EB_NODE_SECRET_MIN 8
+#define EB_NODE_SECRET_MAX 256
+/* Reads a secret file: its text without trailing white space, of
+ * EB_NODE_SECRET_MIN..MAX bytes; the error names the file. */
+eb_status eb_node_secret_read(const char *path, char *out, size_t cap, eb_error *err);
 
 /* What the node says about itself. */
 typedef struct eb_node_facts {

@@ -190,7 +190,22 @@ eb_status eb_node_open(const char *endpoint, eb_node_link **out, eb_node_facts *
         free(n);
         return err ? err->status : EB_E_NETWORK;
     }
-    cJSON *r = call(n, "{\"cmd\":\"hello\"}\n", 10.0, err);
+    /* the node's secret, when the coordinator was given one */
+    const char *secret_file = getenv("EDGEBENCH_NODE_SECRET_FILE");
+    char secret[EB_NODE_SECRET_MAX + 1] = "", hello[EB_NODE_SECRET_MAX * 6 + 64];
+    if (secret_file && secret_file[0] &&
+        eb_node_secret_read(secret_file, secret, sizeof secret, err) != EB_OK) {
+        eb_node_close(n);
+        return err ? err->status : EB_E_INVALID_ARG;
+    }
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, "cmd", "hello");
+    if (secret[0]) cJSON_AddStringToObject(h, "secret", secret);
+    char *ht = cJSON_PrintUnformatted(h);
+    cJSON_Delete(h);
+    snprintf(hello, sizeof hello, "%s\n", ht ? ht : "{\"cmd\":\"hello\"}");
+    free(ht);
+    cJSON *r = call(n, hello, 10.0, err);
     if (!r) {
         eb_node_close(n);
         return err ? err->status : EB_E_NETWORK;

@@ -54,6 +54,11 @@ eb_status eb_node_request_parse(const char *line, size_t len, eb_node_request *r
                     cmd);
         goto out;
     }
+    const char *secret = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "secret"));
+    if (secret) {
+        req->has_secret = true;
+        snprintf(req->secret, sizeof req->secret, "%s", secret);
+    }
     if (req->cmd == EB_NODE_WINDOW) {
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "t0");
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "t1");
@@ -79,13 +84,34 @@ static char *reply_error(const char *msg)
     return out;
 }
 
-char *eb_node_handle(eb_node_state *st, unsigned who, const char *line, size_t len,
-                     double *wait_until)
+/* Compares in time that does not depend on where they differ. */
+static bool same_secret(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+char *eb_node_handle(eb_node_state *st, unsigned who, bool *authed, bool *close_after,
+                     const char *line, size_t len, double *wait_until)
 {
     *wait_until = 0;
     eb_node_request req;
     eb_error e = {0};
     if (eb_node_request_parse(line, len, &req, &e) != EB_OK) return reply_error(e.msg);
+    if (st->secret[0] && !*authed) {
+        /* a node on a shared network answers only who knows its secret */
+        if (req.cmd != EB_NODE_HELLO || !req.has_secret)
+            return reply_error("this node needs its secret: send hello with \"secret\" first "
+                               "(the coordinator reads it from $EDGEBENCH_NODE_SECRET_FILE)");
+        if (!same_secret(req.secret, st->secret)) {
+            *close_after = true;
+            return reply_error("wrong secret: connection closed");
+        }
+        *authed = true;
+    }
     bool others = st->running && st->owner != who;
     char msg[160];
     if (others && req.cmd != EB_NODE_HELLO && req.cmd != EB_NODE_TIME) {
@@ -162,6 +188,7 @@ typedef struct conn {
     char *out;
     size_t out_sent, out_len, out_cap;
     double wait_until; /* > 0: its first line is a window not yet due */
+    bool authed;       /* presented the node's secret (or the node has none) */
     bool eof;          /* the client sent all it will: answer, then close */
     bool closing;      /* a refused line: close once the output is sent */
     bool gone;
@@ -201,7 +228,9 @@ static void serve_lines(eb_node_state *st, conn *c)
         if (!nl) break;
         if (c->wait_until > 0 && eb_now() < c->wait_until) break;
         double wait;
-        char *reply = eb_node_handle(st, c->id, line, (size_t)(nl - line), &wait);
+        bool close_after = false;
+        char *reply =
+            eb_node_handle(st, c->id, &c->authed, &close_after, line, (size_t)(nl - line), &wait);
         if (!reply && wait > 0) {
             c->wait_until = wait;
             break;
@@ -209,6 +238,7 @@ static void serve_lines(eb_node_state *st, conn *c)
         c->wait_until = 0;
         queue_reply(c, reply);
         c->in_off = (size_t)(nl + 1 - c->in);
+        if (close_after) c->closing = true;
     }
     /* the consumed part goes once a pass, not once a line */
     if (c->in_off > 0) {

@@ -23,7 +23,8 @@ typedef struct eb_node_state {
     eb_node_config cfg;
     eb_node_facts facts;
     pid_t server_pid;
-    unsigned owner; /* the control connection whose trial is running */
+    unsigned owner;                      /* the control connection whose trial is running */
+    char secret[EB_NODE_SECRET_MAX + 1]; /* "": none asked */
     /* the current trial's sampling: the device's sensors and our own
      * thread for the rpc-server and the interface */
     eb_sampler *sampler;
@@ -73,14 +74,18 @@ typedef enum eb_node_cmd {
 typedef struct eb_node_request {
     eb_node_cmd cmd;
     double t0, t1; /* window: the node's realtime clock */
+    bool has_secret;
+    char secret[EB_NODE_SECRET_MAX + 1];
 } eb_node_request;
 
 /* One request line (len bytes, no newline; NULs are bytes like others). */
 eb_status eb_node_request_parse(const char *line, size_t len, eb_node_request *req, eb_error *err);
 /* The reply line (malloc'd, no newline) to connection who's request; NULL
- * with *wait_until (CLOCK_MONOTONIC) when it is a window not yet due. */
-char *eb_node_handle(eb_node_state *st, unsigned who, const char *line, size_t len,
-                     double *wait_until);
+ * with *wait_until (CLOCK_MONOTONIC) when it is a window not yet due.
+ * *authed: whether the connection presented the node's secret (kept
+ * true when the node has none); *close: a wrong secret ends it. */
+char *eb_node_handle(eb_node_state *st, unsigned who, bool *authed, bool *close_after,
+                     const char *line, size_t len, double *wait_until);
 /* Serves the listening socket lfd until *stop or the rpc-server ends. */
 eb_status eb_node_control_serve(eb_node_state *st, int lfd, volatile int *stop, eb_node_log_fn log,
                                 void *user, eb_error *err);

@@ -207,6 +207,26 @@ static void facts_fill(const eb_node_config *cfg, const eb_mem_cage *cage, eb_no
         iface_of(cfg->host, f->iface, sizeof f->iface);
 }
 
+eb_status eb_node_secret_read(const char *path, char *out, size_t cap, eb_error *err)
+{
+    eb_error rerr = {0};
+    char *text = eb_read_file(path, &rerr);
+    if (!text) return eb_fail(err, EB_E_IO, "secret file %s", rerr.msg);
+    size_t n = strlen(text);
+    while (n > 0 && strchr(" \t\r\n", text[n - 1]))
+        n--;
+    text[n] = '\0';
+    eb_status st = EB_OK;
+    if (n < EB_NODE_SECRET_MIN || n > EB_NODE_SECRET_MAX || n + 1 > cap)
+        st = eb_fail(err, EB_E_INVALID_ARG,
+                     "secret file %s: the secret must be %d-%d bytes, not %zu", path,
+                     EB_NODE_SECRET_MIN, EB_NODE_SECRET_MAX, n);
+    else
+        memcpy(out, text, n + 1);
+    free(text);
+    return st;
+}
+
 eb_status eb_node_serve(const eb_node_config *cfg, volatile int *stop, eb_node_log_fn log,
                         void *user, eb_error *err)
 {
@@ -215,6 +235,10 @@ eb_status eb_node_serve(const eb_node_config *cfg, volatile int *stop, eb_node_l
     st.cfg = *cfg;
     st.cfg.host = cfg->host ? cfg->host : "127.0.0.1";
     if (st.cfg.interval_s <= 0) st.cfg.interval_s = 0.05;
+    eb_status sec = cfg->secret_file
+                        ? eb_node_secret_read(cfg->secret_file, st.secret, sizeof st.secret, err)
+                        : EB_OK;
+    if (sec != EB_OK) return sec;
     int cport = cfg->control_port > 0 ? cfg->control_port : cfg->port + EB_NODE_CONTROL_OFFSET;
     eb_mem_cage cage = {0};
     eb_status s = EB_OK;

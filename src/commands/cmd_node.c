@@ -85,6 +85,17 @@ static const eb_param own_rows[] = {
      .unit = "ms",
      .metavar = "MS",
      .help = "sampling period"},
+    {.key = "secret_file",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "secret-file",
+     .field = EB_FK_STR,
+     .offset = N(secret_file),
+     .metavar = "FILE",
+     .help = "the control port answers only a coordinator that presents the secret in FILE "
+             "(8-256 bytes; coordinators: $EDGEBENCH_NODE_SECRET_FILE). It is sent in clear: "
+             "it keeps other coordinators on a shared network off this node's trials, not an "
+             "eavesdropper; llama.cpp's RPC port stays unauthenticated"},
     {.key = "server",
      .scope = EB_PS_CLI,
      .type = EB_PT_STR,
@@ -131,13 +142,21 @@ int cmd_node(int argc, char **argv)
     const char *server = cfg.server_path ? cfg.server_path : getenv("EDGEBENCH_RPC_SERVER");
     cfg.server_path = server && *server ? server : eb_node_default_server();
     if (strcmp(cfg.host, "127.0.0.1") != 0 && strcmp(cfg.host, "::1") != 0 &&
-        strcmp(cfg.host, "localhost") != 0)
-        fprintf(stderr,
-                "edgebench node: WARNING: bound to %s: llama.cpp's RPC has no authentication; "
-                "anyone who can reach ports %d and %d can use this device. Trusted networks "
-                "only.\n",
-                cfg.host, cfg.port,
-                cfg.control_port ? cfg.control_port : cfg.port + EB_NODE_CONTROL_OFFSET);
+        strcmp(cfg.host, "localhost") != 0) {
+        int cport = cfg.control_port ? cfg.control_port : cfg.port + EB_NODE_CONTROL_OFFSET;
+        if (cfg.secret_file)
+            fprintf(stderr,
+                    "edgebench node: WARNING: bound to %s: the control port %d asks for the "
+                    "secret, but llama.cpp's RPC port %d has no authentication: anyone who can "
+                    "reach it can use this device. Trusted networks only.\n",
+                    cfg.host, cport, cfg.port);
+        else
+            fprintf(stderr,
+                    "edgebench node: WARNING: bound to %s: llama.cpp's RPC has no "
+                    "authentication; anyone who can reach ports %d and %d can use this device "
+                    "(--secret-file guards the control port). Trusted networks only.\n",
+                    cfg.host, cfg.port, cport);
+    }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

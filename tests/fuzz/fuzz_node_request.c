@@ -4,6 +4,7 @@
  * fixture tree; this process stands in for the rpc-server. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st.cfg.root = FUZZ_FIXTURE_ROOT;
         st.cfg.interval_s = 0.01;
         st.server_pid = getpid();
+        /* a secret, so that the hello path with and without it is fuzzed */
+        if (data && size > 0 && (data[0] & 2)) snprintf(st.secret, sizeof st.secret, "fuzz-secret");
         eb_node_probe_energy(&st);
         ready = 1;
     }
@@ -30,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
         double wait = 0;
-        char *reply = eb_node_handle(&st, who, p, len, &wait);
+        bool authed = false, closing = false;
+        char *reply = eb_node_handle(&st, who, &authed, &closing, p, len, &wait);
         if (!reply && !(wait > 0)) __builtin_trap(); /* every line has an answer or a due time */
         free(reply);
         p += len + 1;

@@ -207,7 +207,8 @@ static void test_request_handling(void **state)
     st.cfg.interval_s = 0.01;
     st.server_pid = getpid();
     double wait;
-#define ASK(who, text) eb_node_handle(&st, who, text, strlen(text), &wait)
+    bool authed = false, closing = false;
+#define ASK(who, text) eb_node_handle(&st, who, &authed, &closing, text, strlen(text), &wait)
     char *a = ASK(1, "{\"cmd\":\"begin\"}");
     assert_non_null(strstr(a, "\"ok\":true"));
     free(a);
@@ -235,6 +236,26 @@ static void test_request_handling(void **state)
     free(a);
     b = ASK(2, "{\"cmd\":\"begin\"}");
     assert_non_null(strstr(b, "\"ok\":true"));
+    free(b);
+    /* a node with a secret: nothing before hello with it; a wrong one
+     * closes the connection */
+    eb_node_trial_end(&st);
+    snprintf(st.secret, sizeof st.secret, "s3cret-for-test");
+    authed = false;
+    b = ASK(3, "{\"cmd\":\"time\"}");
+    assert_non_null(strstr(b, "needs its secret"));
+    free(b);
+    b = ASK(3, "{\"cmd\":\"hello\",\"secret\":\"nope-nope\"}");
+    assert_non_null(strstr(b, "wrong secret"));
+    assert_true(closing && !authed);
+    free(b);
+    closing = false;
+    b = ASK(4, "{\"cmd\":\"hello\",\"secret\":\"s3cret-for-test\"}");
+    assert_null(strstr(b, "error"));
+    assert_true(authed && !closing);
+    free(b);
+    b = ASK(4, "{\"cmd\":\"time\"}");
+    assert_non_null(strstr(b, "\"t\":"));
     free(b);
 #undef ASK
     eb_node_trial_end(&st);
