@@ -127,11 +127,17 @@ static int connect_to(const char *host, int port, double timeout_s, eb_error *er
 static cJSON *call(eb_node_link *n, const char *request, double timeout_s, eb_error *err)
 {
     size_t len = strlen(request);
+    /* how it was lost, said plainly (errno is stale after a closed
+     * connection or a poll that timed out) */
+    const char *how = "no answer in time";
     for (size_t off = 0; off < len;) {
         struct pollfd p = {.fd = n->fd, .events = POLLOUT};
         if (poll(&p, 1, (int)(timeout_s * 1000)) != 1) goto lost;
         ssize_t w = send(n->fd, request + off, len - off, MSG_NOSIGNAL);
-        if (w <= 0) goto lost;
+        if (w <= 0) {
+            how = w < 0 ? strerror(errno) : "connection closed";
+            goto lost;
+        }
         off += (size_t)w;
     }
     for (;;) {
@@ -166,12 +172,17 @@ static cJSON *call(eb_node_link *n, const char *request, double timeout_s, eb_er
         struct pollfd p = {.fd = n->fd, .events = POLLIN};
         if (poll(&p, 1, (int)(timeout_s * 1000)) != 1) goto lost;
         ssize_t r = recv(n->fd, n->buf + n->used, n->cap - n->used, 0);
-        if (r <= 0) goto lost;
+        if (r <= 0) {
+            how = r < 0 ? strerror(errno) : "connection closed by the node";
+            goto lost;
+        }
         n->used += (size_t)r;
     }
 lost:
-    eb_fail(err, EB_E_NETWORK, "node %s: control port stopped answering (%s)", n->endpoint,
-            errno ? strerror(errno) : "timed out");
+    /* the node is gone or hung: the run fails as when llama.cpp's RPC
+     * connection to it breaks, by the same name */
+    eb_fail(err, EB_E_NETWORK, "RPC node %s: its control port stopped answering (%s)", n->endpoint,
+            how);
     return NULL;
 }
 

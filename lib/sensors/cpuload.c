@@ -137,7 +137,9 @@ static bool load_read(eb_source *src, double *values)
     for (int c = 0; c < s->base.n_channels; c++)
         values[c] = NAN;
     if (!read_stat(s, &all, core, &n_core)) return true;
-    if (s->have_prev && all.total - s->prev_all.total < 1) {
+    /* at least two ticks of every CPU: shorter, the shares are mostly 0
+     * or 100 % of one tick */
+    if (s->have_prev && all.total - s->prev_all.total < 2.0 * (s->n_cores > 0 ? s->n_cores : 1)) {
         /* read again within a tick: nothing counted yet, the last figures
          * stand (and the interval goes on from the last read) */
         memcpy(values, s->last, (size_t)s->base.n_channels * sizeof *values);
@@ -150,9 +152,11 @@ static bool load_read(eb_source *src, double *values)
         double own = self - s->prev_self;
         values[1] = isnan(own) ? NAN : pct(fmax(0.0, busy - own), total);
         values[2] = pct(all.steal - s->prev_all.steal, total);
-        for (int c = 0; c < n_core && c < s->n_cores; c++)
-            values[3 + c] =
-                pct(core[c].busy - s->prev_core[c].busy, core[c].total - s->prev_core[c].total);
+        for (int c = 0; c < n_core && c < s->n_cores; c++) {
+            double ct = core[c].total - s->prev_core[c].total;
+            /* a core with no tick of its own yet keeps its last figure */
+            values[3 + c] = ct > 0 ? pct(core[c].busy - s->prev_core[c].busy, ct) : s->last[3 + c];
+        }
     }
     memcpy(s->last, values, (size_t)s->base.n_channels * sizeof *values);
     s->prev_all = all;

@@ -200,8 +200,11 @@ static void cpu_lines(lines *L, const eb_monitor_snapshot *s, int width)
         const eb_monitor_value *v = &s->v[i];
         if (!is_cpu_load(v) || strchr(v->name, ':') - v->name == 3) continue;
         char cell[24];
-        snprintf(cell, sizeof cell, "%.*s %3.0f%%", (int)(strchr(v->name, ':') - v->name), v->name,
-                 v->value);
+        int len = (int)(strchr(v->name, ':') - v->name);
+        if (isfinite(v->value))
+            snprintf(cell, sizeof cell, "%.*s %3.0f%%", len, v->name, v->value);
+        else
+            snprintf(cell, sizeof cell, "%.*s n/a", len, v->name);
         if (used + (int)strlen(cell) + 2 > width - 2) {
             add(L, "%s", cores);
             used = snprintf(cores, sizeof cores, "%-9s", "");

@@ -36,6 +36,18 @@ assert any("16 generated tokens" in t for t in titles) and any("32" in t or "16"
 assert "set yrange [0:*]" in gp
 print("methods name %s and the build commit; %d figures of means, each with 95 %% error bars; Fig. 5a has %d lines" % (", ".join(devices), len(means), len(titles) // 2))
 PY
+# at 1280 px in headless Chromium: every figure loads, nothing overflows
+. "$(dirname "$0")/../support/chromium.sh"
+if [ -z "$browser" ]; then
+  skip "no chromium to open the reference report"
+else
+  n_img=$(grep -o 'class="fig"' "$html" | wc -l)
+  body=$(page_body "$html" "$work/chromium")
+  width=$(echo "$body" | sed -n 's/.*data-doc-width="\([0-9]*\)".*/\1/p')
+  echo "$body" | grep -q "data-figures-loaded=\"$n_img\" data-figures-broken=\"0\"" &&
+    [ -n "$width" ] && [ "$width" -le 1280 ] &&
+    ok "Chromium at 1280 px: all $n_img figures load, document $width px wide" || bad "Chromium: $body"
+fi
 mkdir -p "$out_dir"
 kept=""
 for f in fig5_gen_vs_threads fig9b_gen_energy_by_threads fig9_energy_per_token fig13_prefill_action; do

@@ -33,17 +33,11 @@ grep -q "^# edgebench report" "$work/rep/summary.md" && grep -q "| device" "$wor
 grep -q "title 'Fig. 9: energy per token per configuration'" "$work/rep/fig9_energy_per_token.gp" &&
   grep -q "set ylabel 'J/token'" "$work/rep/fig9_energy_per_token.gp" && ok "figures have titles and units" || bad "titles"
 
-browser=$(command -v chromium || command -v chromium-browser || true)
+. "$(dirname "$0")/../support/chromium.sh"
 if [ -z "$browser" ]; then
   bad "no chromium to open the report (scripts/deps.sh installs it)"
 else
-  # a profile of its own per call: a browser still closing must not take the next page
-  dom() {
-    timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
-      --user-data-dir="$work/chromium-$1" --window-size=1280,2000 --virtual-time-budget=10000 \
-      --dump-dom "file://$html" 2>/dev/null | grep -o '<body[^>]*>'
-  }
-  body=$(dom 1)
+  body=$(page_body "$html" "$work/chromium-1")
   echo "$body" | grep -q "data-figures-loaded=\"$n_img\" data-figures-broken=\"0\"" &&
     ok "Chromium loads all $n_img figures" || bad "Chromium: $body"
   # at 1280 px the page is no wider than the window (wide tables scroll in their box)
@@ -59,7 +53,7 @@ b = open(sys.argv[1], "rb").read(24)
 assert b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", b[16:20])[0] == 1280, b
 PY
   rm "$work/rep/fig3_peak_memory.svg"
-  body=$(dom 2)
+  body=$(page_body "$html" "$work/chromium-2")
   echo "$body" | grep -q 'data-figures-broken="1"' && ok "a missing figure is noticed" || bad "broken figure not noticed: $body"
 fi
 
