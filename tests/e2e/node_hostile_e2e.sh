@@ -55,8 +55,11 @@ def session(lines):
     f = s.makefile("rb")
     out = []
     for l in lines:
-        s.sendall((json.dumps(l) + "\n").encode())
-        r = f.readline()
+        try:
+            s.sendall((json.dumps(l) + "\n").encode())
+            r = f.readline()
+        except (ConnectionResetError, BrokenPipeError):
+            r = b""  # closed by the node: a reset when our next line reached it first
         out.append(json.loads(r) if r else None)
     s.close()
     return out
