@@ -143,6 +143,18 @@ double eb_samples_mean(const eb_samples *s); /* NAN when empty */
 bool eb_config_same_group(const eb_config *a, const eb_config *b);
 /* The same device, model and weight type, whatever the workload. */
 bool eb_config_same_model(const eb_config *a, const eb_config *b);
+/* What eb_config_alike may let differ. */
+enum {
+    EB_BUT_THREADS_PREFILL = 1 << 0,
+    EB_BUT_THREADS_GEN = 1 << 1,
+    EB_BUT_GEN_SETTINGS = 1 << 2, /* settings that change only generation (tokens generated) */
+    EB_BUT_PROMPT = 1 << 3,
+    EB_BUT_MODEL_FILE = 1 << 4,
+    EB_BUT_BUILD = 1 << 5,
+};
+/* One configuration but for what `but` names (0: the same configuration):
+ * the one comparison grouping, labels, phase rivals and figures use. */
+bool eb_config_alike(const eb_config *a, const eb_config *b, unsigned but);
 /* Whether set->c[i] is the first configuration of its group. */
 bool eb_config_first_of_group(const eb_config_set *set, size_t i);
 /* The configuration of group's group with the highest (or lowest) mean of

@@ -190,14 +190,17 @@ static const char *cell(const eb_table *t, size_t r, int c)
     return v ? v : "";
 }
 
-static bool same_config(const eb_config *x, const eb_config *k)
+bool eb_config_alike(const eb_config *a, const eb_config *b, unsigned but)
 {
-    return !strcmp(x->device, k->device) && !strcmp(x->model, k->model) &&
-           !strcmp(x->quant, k->quant) && !strcmp(x->governor, k->governor) &&
-           !strcmp(x->power_mode, k->power_mode) && x->threads_prefill == k->threads_prefill &&
-           x->threads_gen == k->threads_gen && x->gpu_layers == k->gpu_layers &&
-           x->energy_estimate == k->energy_estimate && !strcmp(x->settings, k->settings) &&
-           x->n_prompt == k->n_prompt && x->model_id == k->model_id && x->build_id == k->build_id;
+    return eb_config_same_model(a, b) && !strcmp(a->governor, b->governor) &&
+           !strcmp(a->power_mode, b->power_mode) && a->gpu_layers == b->gpu_layers &&
+           ((but & EB_BUT_THREADS_PREFILL) || a->threads_prefill == b->threads_prefill) &&
+           ((but & EB_BUT_THREADS_GEN) || a->threads_gen == b->threads_gen) &&
+           !strcmp(but & EB_BUT_GEN_SETTINGS ? a->prefill_settings : a->settings,
+                   but & EB_BUT_GEN_SETTINGS ? b->prefill_settings : b->settings) &&
+           ((but & EB_BUT_PROMPT) || a->n_prompt == b->n_prompt) &&
+           ((but & EB_BUT_MODEL_FILE) || a->model_id == b->model_id) &&
+           ((but & EB_BUT_BUILD) || a->build_id == b->build_id);
 }
 
 void eb_settings_columns_find(const eb_table *t, eb_settings_columns *sc)
@@ -261,16 +264,6 @@ static bool grow_slots(size_t **slots, size_t *n_slots, const eb_config_set *set
     return true;
 }
 
-/* Alike but for the prompt, the model file or the build: */
-static bool alike_but(const eb_config *a, const eb_config *b, int but)
-{
-    return eb_config_same_model(a, b) && a->threads_prefill == b->threads_prefill &&
-           a->threads_gen == b->threads_gen && a->gpu_layers == b->gpu_layers &&
-           !strcmp(a->governor, b->governor) && !strcmp(a->power_mode, b->power_mode) &&
-           !strcmp(a->settings, b->settings) && (but == 0 || a->n_prompt == b->n_prompt) &&
-           (but == 1 || a->model_id == b->model_id) && (but == 2 || a->build_id == b->build_id);
-}
-
 /* The settings' words gain what tells apart configurations that are
  * otherwise alike: "prompt 64 tokens", "model file 2", "build b6123 CPU".
  * Said only where it matters, so a store of one build and prompt reads as
@@ -286,7 +279,9 @@ static void name_differences(eb_config_set *set)
                 bool differ = but == 0   ? a->n_prompt != b->n_prompt
                               : but == 1 ? a->model_id != b->model_id
                                          : a->build_id != b->build_id;
-                if (differ && alike_but(a, b, but)) np[3 * i + but] = np[3 * j + but] = true;
+                static const unsigned except[] = {EB_BUT_PROMPT, EB_BUT_MODEL_FILE, EB_BUT_BUILD};
+                if (differ && eb_config_alike(a, b, except[but]))
+                    np[3 * i + but] = np[3 * j + but] = true;
             }
     for (size_t i = 0; i < set->n; i++) {
         eb_config *c = &set->c[i];
@@ -373,7 +368,7 @@ eb_status eb_configs_from_runs_with(const eb_table *runs, bool with_disturbed, e
         eb_config *c = NULL;
         if (out->n * 2 >= n_slots && !grow_slots(&slots, &n_slots, out)) goto nomem;
         for (slot = h & (n_slots - 1); slots[slot]; slot = (slot + 1) & (n_slots - 1))
-            if (same_config(&out->c[slots[slot] - 1], &key)) {
+            if (eb_config_alike(&out->c[slots[slot] - 1], &key, 0)) {
                 c = &out->c[slots[slot] - 1];
                 break;
             }

@@ -12,6 +12,7 @@
 #include "analyze_cli.h"
 #include "cli.h"
 #include "cli_store.h"
+#include "edgebench/stats.h"
 #include "edgebench/util.h"
 #include "report_plot.h"
 
@@ -28,38 +29,55 @@ static void usage(FILE *f)
 
 static const char *const NO_ENERGY = "no energy sensor measured these runs";
 
-/* Whether a configuration's label names its model: not when the figure
- * shows one model only (its caption names it). */
-static bool with_config_model = true;
+/* What a label says: the model on its device; that and the configuration
+ * in words; or the configuration without the model (a figure of one model,
+ * whose caption names it). */
+typedef enum label_kind { LABEL_MODEL, LABEL_CONFIG, LABEL_CONFIG_NO_MODEL } label_kind;
 
 /* Labels short enough for an axis: the model's name without the
  * synthetic note, the governor without its policy names. */
-static void label_of(const eb_config *c, bool with_config, char *out, size_t cap)
+/* The governor once when every policy has it ("schedutil"), else every
+ * policy's ("policy0=performance policy4=powersave"). */
+static void governor_words(const eb_config *c, char *gov, size_t cap)
 {
-    char model[32], gov[40] = "";
+    const char *eq = strchr(c->governor, '=');
+    snprintf(gov, cap, "%.*s", (int)strcspn(eq ? eq + 1 : c->governor, " "),
+             eq ? eq + 1 : c->governor);
+    for (const char *p = eq; p && (p = strchr(p + 1, '=')) != NULL;)
+        if (strncmp(p + 1, gov, strlen(gov)) != 0) {
+            snprintf(gov, cap, "%s", c->governor);
+            break;
+        }
+}
+
+/* What a configuration adds to its model's label besides threads:
+ * ", governor G, power mode, settings". */
+static void config_rest(const eb_config *c, char *out, size_t cap)
+{
+    char gov[160];
+    governor_words(c, gov, sizeof gov);
+    snprintf(out, cap, "%s%s%s%s%s%s", gov[0] ? ", governor " : "", gov,
+             c->power_mode[0] ? ", " : "", c->power_mode, c->settings[0] ? ", " : "", c->settings);
+}
+
+static void label_of(const eb_config *c, label_kind kind, char *out, size_t cap)
+{
+    char model[32], gov[160];
     snprintf(model, sizeof model, "%.*s", (int)strcspn(c->model, "("), c->model);
     size_t n = strlen(model);
     while (n > 0 && model[n - 1] == ' ')
         model[--n] = '\0';
-    const char *eq = strchr(c->governor, '=');
-    snprintf(gov, sizeof gov, "%.*s", (int)strcspn(eq ? eq + 1 : c->governor, " "),
-             eq ? eq + 1 : c->governor);
-    /* "policy0=performance policy4=powersave": the policies differ, all named */
-    for (const char *p = eq; p && (p = strchr(p + 1, '=')) != NULL;)
-        if (strncmp(p + 1, gov, strlen(gov)) != 0) {
-            snprintf(gov, sizeof gov, "%.39s", c->governor);
-            break;
-        }
+    governor_words(c, gov, sizeof gov);
     char gpu[40] = "";
     if (c->gpu_layers > 0) snprintf(gpu, sizeof gpu, " GPU%d", c->gpu_layers);
     if (c->energy_estimate) snprintf(gpu + strlen(gpu), sizeof gpu - strlen(gpu), " (est.)");
-    if (with_config) {
+    if (kind != LABEL_MODEL) {
         /* the configuration in words ("prefill 2 threads, generation 1"),
          * never "2/1"; the governor once when every policy has it */
         char words[300];
         eb_config_label(c->threads_prefill, c->threads_gen, gov, c->power_mode, c->gpu_layers,
                         c->energy_estimate, words, sizeof words);
-        if (with_config_model)
+        if (kind == LABEL_CONFIG)
             snprintf(out, cap, "%s %s @%s, %s%s%s", model, c->quant, c->device, words,
                      c->settings[0] ? ", " : "", c->settings);
         else
@@ -97,16 +115,11 @@ static const char *with_estimate_note(const char *caption, bool estimated, char 
  * NaN under two runs) and run count. */
 static double mean_ci(const eb_samples *x, double *half, int *runs)
 {
-    double m = eb_samples_mean(x);
+    eb_stats st;
+    eb_stats_compute(x->v, x->n, &st);
     *runs = (int)x->n;
-    *half = NAN;
-    if (x->n >= 2) {
-        double ss = 0;
-        for (size_t i = 0; i < x->n; i++)
-            ss += (x->v[i] - m) * (x->v[i] - m);
-        *half = eb_student_t975(x->n - 1) * sqrt(ss / (double)(x->n - 1) / (double)x->n);
-    }
-    return m;
+    *half = x->n >= 2 ? (st.ci95_hi - st.ci95_lo) / 2 : NAN;
+    return x->n ? st.mean : NAN;
 }
 
 static bool is_energy(int av)
@@ -130,17 +143,17 @@ static void per_config_of(report *r, const eb_config_set *set, const config_filt
     bool estimated = false;
     /* one model and weight type in the figure: said once in its caption */
     const eb_config *first = NULL;
-    with_config_model = false;
+    bool models = false;
     for (size_t i = 0; i < set->n; i++) {
         if (!shown(f, &set->c[i])) continue;
         if (!first) first = &set->c[i];
-        with_config_model |= strcmp(first->model, set->c[i].model) != 0 ||
-                             strcmp(first->quant, set->c[i].quant) != 0;
+        models |= strcmp(first->model, set->c[i].model) != 0 ||
+                  strcmp(first->quant, set->c[i].quant) != 0;
     }
     for (size_t i = 0; i < set->n; i++) {
         if (!shown(f, &set->c[i])) continue;
         char label[700];
-        label_of(&set->c[i], true, label, sizeof label);
+        label_of(&set->c[i], models ? LABEL_CONFIG : LABEL_CONFIG_NO_MODEL, label, sizeof label);
         double v[2], half[2] = {NAN, NAN};
         int runs[2] = {0, 0};
         v[0] = mean_ci(&set->c[i].s[av1], &half[0], &runs[0]);
@@ -149,12 +162,11 @@ static void per_config_of(report *r, const eb_config_set *set, const config_filt
         estimated |= set->c[i].energy_estimate;
     }
     char cap[1200], with_model[1100];
-    snprintf(with_model, sizeof with_model, "%s%s%.*s %s.", caption,
-             first && !with_config_model ? " Every bar is of " : "",
-             first && !with_config_model ? (int)strcspn(first->model, "(") : 0,
-             first ? first->model : "", first && !with_config_model ? first->quant : "");
-    if (!first || with_config_model) snprintf(with_model, sizeof with_model, "%s", caption);
-    with_config_model = true;
+    if (first && !models)
+        snprintf(with_model, sizeof with_model, "%s Every bar is of %.*s %s.", caption,
+                 (int)strcspn(first->model, "("), first->model, first->quant);
+    else
+        snprintf(with_model, sizeof with_model, "%s", caption);
     report_chart(r, &c,
                  with_estimate_note(with_model, estimated && (is_energy(av1) || is_energy(av2)),
                                     cap, sizeof cap),
@@ -258,9 +270,8 @@ static void grouped_by_threads(report *r, const eb_config_set *set, const char *
             v[k] = half[k] = NAN;
         for (size_t j = i; j < set->n; j++) {
             const eb_config *b = &set->c[j];
-            if (done[j] || b->s[av].n == 0 || !eb_config_same_group(a, b) ||
-                strcmp(a->governor, b->governor) || strcmp(a->power_mode, b->power_mode) ||
-                strcmp(a->settings, b->settings) || a->gpu_layers != b->gpu_layers)
+            if (done[j] || b->s[av].n == 0 ||
+                !eb_config_alike(a, b, EB_BUT_THREADS_PREFILL | EB_BUT_THREADS_GEN))
                 continue;
             /* the other phase's threads may move with these (-t N -T N); a
              * second configuration for one bar makes a cluster of its own */
@@ -271,16 +282,10 @@ static void grouped_by_threads(report *r, const eb_config_set *set, const char *
                     done[j] = true;
                 }
         }
-        eb_config k0 = *a;
-        char label[700], words[200] = "";
-        label_of(&k0, false, label, sizeof label);
-        const char *eq = strchr(a->governor, '=');
+        char label[700];
+        label_of(a, LABEL_MODEL, label, sizeof label);
         size_t n = strlen(label);
-        snprintf(words, sizeof words, "%s%.*s%s%s%s%s", a->governor[0] ? ", " : "",
-                 (int)strcspn(eq ? eq + 1 : a->governor, " "), eq ? eq + 1 : a->governor,
-                 a->power_mode[0] ? ", " : "", a->power_mode, a->settings[0] ? ", " : "",
-                 a->settings);
-        snprintf(label + n, sizeof label - n, "%s", words);
+        config_rest(a, label + n, sizeof label - n);
         chart_add_ci(&c, label, (double)i, v, half, runs);
     }
     free(done);
@@ -302,7 +307,7 @@ static void per_model(report *r, const eb_config_set *set, const char *id, const
         int runs = 0;
         double best = b ? mean_ci(&b->s[av], &half, &runs) : NAN;
         char label[600];
-        label_of(&set->c[i], false, label, sizeof label);
+        label_of(&set->c[i], LABEL_MODEL, label, sizeof label);
         chart_add_ci(&c, label, (double)i, &best, &half, &runs);
         estimated |= set->c[i].energy_estimate && is_energy(av);
     }
@@ -339,21 +344,14 @@ static void versus_threads(report *r, const eb_config_set *set, const char *id, 
     for (size_t i = 0; i < set->n; i++) {
         const eb_config *x = &set->c[i];
         char key[700];
-        label_of(x, false, key, sizeof key);
+        label_of(x, LABEL_MODEL, key, sizeof key);
         size_t n = strlen(key);
         if (other_varies && n < sizeof key)
             n += (size_t)snprintf(key + n, sizeof key - n,
                                   gen ? ", prefill %d thread%s" : ", generation %d thread%s",
                                   gen ? x->threads_prefill : x->threads_gen,
                                   (gen ? x->threads_prefill : x->threads_gen) == 1 ? "" : "s");
-        const char *eq = strchr(x->governor, '=');
-        if (n < sizeof key)
-            n += (size_t)snprintf(
-                key + n, sizeof key - n, "%s%.*s%s%s", x->governor[0] ? ", governor " : "",
-                (int)strcspn(eq ? eq + 1 : x->governor, " "), eq ? eq + 1 : x->governor,
-                x->power_mode[0] ? ", " : "", x->power_mode);
-        if (x->settings[0] && n < sizeof key)
-            snprintf(key + n, sizeof key - n, ", %s", x->settings);
+        if (n < sizeof key) config_rest(x, key + n, sizeof key - n);
         int s = chart_series(&c, key);
         if (s < 0) continue;
         double v[REPORT_MAX_SERIES], half[REPORT_MAX_SERIES];
@@ -386,7 +384,7 @@ static void versus_parallel(report *r, const eb_config_set *set)
     for (size_t i = 0; i < set->n; i++) {
         const eb_config *x = &set->c[i];
         char base[300], key[340];
-        label_of(x, false, base, sizeof base);
+        label_of(x, LABEL_MODEL, base, sizeof base);
         double all = eb_samples_mean(&x->s[EB_AV_GEN_TPS]);
         for (int per_stream = 0; per_stream < 2; per_stream++) {
             snprintf(key, sizeof key, "%s, %s", base, per_stream ? "per stream" : "all streams");
@@ -702,87 +700,6 @@ static const char checker[] =
     "document.body.setAttribute('data-doc-width',document.documentElement.scrollWidth);});"
     "</script>\n";
 
-/* The sampler as each device's newest trial ran it: the period asked, the
- * intervals it kept, its misses, and the energy source (one record read per
- * row of the methods table, whatever the store's size). */
-static void sampling_table(report *r, eb_store *s, const eb_table *methods)
-{
-    const char *names[] = {"device",
-                           "model",
-                           "newest trial",
-                           "sampler period asked, ms",
-                           "median interval, ms",
-                           "99th percentile interval, ms",
-                           "samples",
-                           "missed deadlines",
-                           "energy source"};
-    const unsigned char kinds[] = {0, 0, 1, 1, 1, 1, 1, 1, 0};
-    eb_table t;
-    if (eb_table_init(&t, 9, names, kinds) != EB_OK) return;
-    int c_dev = eb_table_column(methods, "device"), c_model = eb_table_column(methods, "model"),
-        c_trial = eb_table_column(methods, "newest trial");
-    for (size_t i = 0; i < methods->nrow; i++) {
-        char *json = NULL;
-        eb_error err = {0};
-        long long id = (long long)eb_table_number(methods, i, c_trial);
-        if (eb_store_trial_record(s, id, &json, &err) != EB_OK) continue;
-        cJSON *rec = cJSON_Parse(json);
-        free(json);
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(rec, "result"), "measurement");
-        const cJSON *smp = cJSON_GetObjectItemCaseSensitive(m, "sampler");
-        char v[6][32];
-        const char *keys[] = {"interval_ms", "interval_median_ms", "interval_p99_ms", "samples",
-                              "missed_deadlines"};
-        char *cells[9] = {(char *)eb_table_cell(methods, i, c_dev),
-                          (char *)eb_table_cell(methods, i, c_model), v[0]};
-        snprintf(v[0], sizeof v[0], "%lld", id);
-        for (int k = 0; k < 5; k++) {
-            const cJSON *x = cJSON_GetObjectItemCaseSensitive(smp, keys[k]);
-            cells[3 + k] = cJSON_IsNumber(x) ? v[1 + k] : NULL;
-            if (cJSON_IsNumber(x)) snprintf(v[1 + k], sizeof v[1 + k], "%.4g", x->valuedouble);
-        }
-        const char *src =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "energy_source"));
-        cells[8] = (char *)(src ? src : "none");
-        eb_table_add_row(&t, cells);
-        cJSON_Delete(rec);
-    }
-    if (t.nrow) report_table(r, "Sampling: the newest trial of each", &t);
-    eb_table_free(&t);
-}
-
-/* How the numbers were made, before any of them: per device, build and
- * model file, the trials, workloads, repetitions, warm-ups, runs left out
- * as disturbed and the energy source; and how the analyses group. */
-static void methods(report *r, eb_store *s, const analyze_opts *o, const eb_config_set *set)
-{
-    report_heading(r, "Methods");
-    char text[1400];
-    snprintf(text, sizeof text,
-             "Each configuration below is everything stored that changes the measurement "
-             "(device, build, model file and weight type, threads, governor, power mode, GPU "
-             "layers, every stored setting, prompt and generated tokens); its figures are the "
-             "mean of its measured runs, warm-ups left out, and the error bars their 95 %% "
-             "interval. Runs during which other processes took more of the CPUs than the "
-             "run's --disturbed-above threshold are marked disturbed: %zu such run(s) %s. "
-             "Energy comes from the source named per device below (\"none\": not measured); "
-             "the sampler's period is each run's --sample-ms (default 10 ms; slow sources "
-             "such as the Pi 5 PMIC at their own cadence).",
-             set->n_disturbed,
-             o->f.with_disturbed ? "are kept (--with-disturbed)" : "are left out of every figure");
-    report_text(r, text);
-    eb_table t = {0};
-    eb_error err = {0};
-    if (eb_store_results(s, EB_VIEW_METHODS, &o->f, &t, &err) != EB_OK) {
-        report_text(r, err.msg);
-        return;
-    }
-    report_table(r, "Devices, builds and models", &t);
-    sampling_table(r, s, &t);
-    eb_table_free(&t);
-}
-
 int cmd_report(int argc, char **argv)
 {
     analyze_opts o;
@@ -875,7 +792,7 @@ int cmd_report(int argc, char **argv)
     if (set.n == 0)
         report_text(&r, "The store holds no measured runs matching the filters: every figure "
                         "below is left out.");
-    methods(&r, s, &o, &set);
+    report_methods(&r, s, &o, &set);
     figures(&r, s, &set, &o);
     bool bad = !report_page_write(&r, path, style, checker);
     bad |= ferror(r.md) != 0;

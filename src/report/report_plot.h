@@ -89,6 +89,10 @@ struct eb_store;
 void report_fit(report *r, struct eb_store *s);
 /* Throughput and temperature over sustained runs (src/report/report_sustained.c). */
 void report_sustained(report *r, struct eb_store *s);
+/* The methods section: devices, builds, models, workloads, repetitions,
+ * disturbed runs, energy sources and sampling (src/report/report_methods.c). */
+void report_methods(report *r, struct eb_store *s, const struct eb_analysis_opts *o,
+                    const struct eb_config_set *set);
 /* A model over RPC nodes (src/report/report_distributed.c). */
 void report_distributed(report *r, struct eb_store *s);
 
