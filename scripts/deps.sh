@@ -31,7 +31,7 @@ case "$id $ver" in
 esac
 
 pkgs=(build-essential cmake ninja-build pkg-config git openssl npm
-  libcjson-dev libcmocka-dev libinih-dev libsqlite3-dev libpq-dev libssl-dev
+  libcjson-dev libcmocka-dev libinih-dev libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev
   postgresql gnuplot-nox libncurses-dev tmux iproute2 clang)
 # libFuzzer's runtime for `make fuzz` (Debian 12's clang is 14)
 [ "$os" = debian12 ] && pkgs+=(libclang-rt-14-dev)
@@ -42,7 +42,7 @@ if [ "$mode" = arm64 ]; then
   [ "$arch" = amd64 ] || { log "cross-building for arm64 is set up on an x86-64 Debian 12 machine (this is $arch)"; exit 1; }
   pkgs+=(crossbuild-essential-arm64 qemu-user qemu-user-binfmt file
     libcjson-dev:arm64 libcmocka-dev:arm64 libinih-dev:arm64 libsqlite3-dev:arm64 libncurses-dev:arm64
-    libssl-dev:arm64 libpq5:arm64 libc6:arm64 libgomp1:arm64 libstdc++6:arm64 libgcc-s1:arm64)
+    libssl-dev:arm64 libcurl4-openssl-dev:arm64 libpq5:arm64 libc6:arm64 libgomp1:arm64 libstdc++6:arm64 libgcc-s1:arm64)
   # libpq-dev is not multi-arch: the build uses its headers with libpq5:arm64
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     log "adding the arm64 architecture (dpkg --add-architecture arm64)"

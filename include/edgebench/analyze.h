@@ -65,6 +65,13 @@ enum {
     EB_AV_GEN_S,
     EB_AV_PREFILL_CACHE_MISSES_PT,
     EB_AV_PREFILL_CTX_SWITCHES_PT,
+    /* the energy's bounds as shares of a span's energy (eb_config_energy_u95) */
+    EB_AV_PREFILL_U_SYS,
+    EB_AV_PREFILL_U_RAND,
+    EB_AV_GEN_U_SYS,
+    EB_AV_GEN_U_RAND,
+    EB_AV_RUN_U_SYS,
+    EB_AV_RUN_U_RAND,
     EB_AV_COUNT
 };
 const char *eb_av_name(int v);
@@ -136,6 +143,19 @@ void eb_config_set_free(eb_config_set *set);
 eb_status eb_store_configs(eb_store *s, const eb_results_filter *f, eb_config_set *out,
                            eb_error *err);
 double eb_samples_mean(const eb_samples *s); /* NAN when empty */
+/* The 95 % interval (half-width) of c's mean energy figure av (energy per
+ * token, action per token, the run's energy): the runs' spread with the
+ * sensor's bounds, as eb_energy_u95 combines them. NaN for other figures,
+ * estimates, or without runs. *sys_left_out: the sensor's accuracy is not
+ * published and the interval leaves it out. */
+double eb_config_energy_u95(const eb_config *c, int av, bool *sys_left_out);
+/* The same for n values of figure av pooled from configurations like c
+ * (whose bounds they share). */
+double eb_energy_figure_u95(const double *v, size_t n, const eb_config *c, int av,
+                            bool *sys_left_out);
+/* Whether the 95 % intervals of a's and b's figure av overlap (energy
+ * figures: with the sensor's bounds; others: the runs' spread). */
+bool eb_config_overlap(const eb_config *a, const eb_config *b, int av);
 
 /* A group is one device, model and weight type and one workload (prompt
  * and generated tokens: another workload is another question), measured or

@@ -92,9 +92,11 @@ typedef struct eb_run_config {
      * the machine to be that quiet (0: do not wait) */
     double disturbed_above_pct;
     double wait_idle_s;
-    double tdp_w;          /* > 0: CPU-load x TDP estimate when nothing measures */
-    const char *meter_csv; /* external meter log: timestamp,watts */
-    double meter_offset_s; /* added to the meter's timestamps */
+    double tdp_w;              /* > 0: CPU-load x TDP estimate when nothing measures */
+    const char *meter_csv;     /* external meter log: timestamp,watts */
+    double meter_offset_s;     /* added to the meter's timestamps */
+    const char *meter;         /* --meter: read live, the total (sensors.h has its forms) */
+    double meter_accuracy_pct; /* its stated accuracy, % of the reading; NaN: not given */
     /* Between runs: a fixed pause, or until the hottest thermal zone is
      * below cool_below_c (at most cool_max_wait_s). */
     double pause_s;
@@ -146,8 +148,13 @@ typedef enum eb_pm {
     EB_PM_MEAN_W,
     EB_PM_PEAK_W,
     EB_PM_J_PER_TOKEN,
-    EB_PM_ACTION,   /* S = E / throughput, J*s/token */
-    EB_PM_PEAK_RSS, /* VmHWM, reset at the start of the span */
+    EB_PM_ACTION, /* S = E / throughput, J*s/token */
+    /* what the energy's readings can tell (lib/sensors/energy.h): */
+    EB_PM_ENERGY_U_SYS_J,  /* the same in every run: resolution, gain and offset (if published) */
+    EB_PM_ENERGY_U_RAND_J, /* the integration bound (it varies from run to run) */
+    EB_PM_ENERGY_READINGS, /* readings of the total within the span */
+    EB_PM_ENERGY_INTERVAL_MS, /* the total's effective interval between readings */
+    EB_PM_PEAK_RSS,           /* VmHWM, reset at the start of the span */
     EB_PM_SAMPLED_RSS_MAX,
     EB_PM_RSS_ANON, /* at the end of the span */
     EB_PM_RSS_FILE,
@@ -333,6 +340,13 @@ typedef struct eb_run_result {
     char energy_source[256]; /* "rapl:psys", "external meter FILE", ... */
     bool energy_estimate;
     double idle_w; /* NaN when not measured */
+    /* its 95 % interval (the idle window's fifths' spread and the sensor's
+     * bounds), and whether its halves agree within it */
+    double idle_w_u95;
+    bool idle_unsteady;
+    /* the total's accuracy and where it comes from, per channel */
+    char energy_accuracy[512];
+    bool energy_accuracy_unpublished; /* the intervals leave the sensor's accuracy out */
     double idle_t0, idle_t1;
     char *governors; /* every policy at the start, e.g. "policy0=ondemand" (owned) */
     char cpus_online[1024];

@@ -24,6 +24,21 @@ void eb_measure_cpu_header(const char *root, eb_run_result *res);
  * once the run is over; a bad log is an error but leaves the rest. */
 eb_status eb_measure_finish(eb_run_result *res, eb_error *err);
 
+/* Readings fewer than this within a phase make its per-repetition energy
+ * an interpolation; the result's figure is then the mean over the
+ * repetitions, whose readings pool, and says so. */
+#define EB_ENERGY_MIN_READINGS 4
+
+/* The 95 % interval (half-width) of the mean over the measured repetitions
+ * of span s's energy figure m (energy, energy above idle, mean power,
+ * energy per token, action per token): the repetitions' spread with the
+ * sensor's bounds (eb_energy_u95). NaN for other figures or when the energy
+ * is an estimate. *sys_left_out: the sensor's accuracy is not published and
+ * the interval leaves it out. */
+double eb_result_energy_u95(const eb_run_result *r, eb_span s, eb_pm m, bool *sys_left_out);
+/* Whether m is one of those energy figures. */
+bool eb_pm_is_energy(eb_pm m);
+
 /* The shared parts of a measured run (`run` and `ppl`): the result's
  * header; the sampler started and idle power measured; and the span
  * boundaries, where peak RSS is reset, a sample taken and memory read. */

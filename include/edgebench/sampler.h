@@ -9,18 +9,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "edgebench/energy.h"
 #include "edgebench/error.h"
 #include "edgebench/sensors.h"
 
 typedef struct eb_sampler eb_sampler;
 
 typedef struct eb_sampler_config {
-    double interval_s;  /* 0.001 .. 1.0 */
-    const char *root;   /* sysfs/procfs root */
-    size_t max_samples; /* per series; 0: one hour at the interval */
-    bool no_power;      /* memory only (for comparisons) */
-    bool no_state;      /* no CPU frequency or temperature sources */
-    double tdp_w;       /* > 0 allows the CPU-load x TDP estimate */
+    double interval_s;     /* 0.001 .. 1.0 */
+    const char *root;      /* sysfs/procfs root */
+    size_t max_samples;    /* per series; 0: one hour at the interval */
+    bool no_power;         /* memory only (for comparisons) */
+    bool no_state;         /* no CPU frequency or temperature sources */
+    double tdp_w;          /* > 0 allows the CPU-load x TDP estimate */
+    const char *meter;     /* --meter: read live, the total; one that does not answer fails */
+    double meter_gain_err; /* its stated accuracy as a fraction; NaN: not published */
 } eb_sampler_config;
 
 typedef struct eb_probe_report {
@@ -78,6 +81,19 @@ void eb_sampler_timing_get(const eb_sampler *s, eb_sampler_timing *out);
  * power. False when no total exists or samples do not cover [a, b]. */
 bool eb_sampler_total_energy(const eb_sampler *s, double a, double b, double *joules,
                              double *peak_w);
+/* The device total between a and b with what its readings can and cannot
+ * tell: est's integration and resolution bounds summed over the total's
+ * channels, the fewest readings any of them has inside [a, b] and the
+ * longest interval. *u_sys: what is the same in every repetition, the
+ * channels' gain and offset errors and their resolution (a constant power
+ * rounds the same way each time); *published false when a channel's
+ * accuracy is not published (its gain and offset then left out). */
+bool eb_sampler_total_energy_est(const eb_sampler *s, double a, double b, eb_energy_est *est,
+                                 double *u_sys, bool *published);
+/* Why a source of the total last failed to read ("" when none did). */
+const char *eb_sampler_total_error(const eb_sampler *s);
+/* The total's channels' accuracy in words: "name: basis; ...". */
+void eb_sampler_total_accuracy(const eb_sampler *s, char *out, size_t cap);
 /* Energy of one energy or power channel between a and b. */
 bool eb_sampler_channel_energy(const eb_sampler *s, int c, double a, double b, double *joules,
                                double *peak_w);

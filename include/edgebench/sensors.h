@@ -44,15 +44,34 @@ typedef struct eb_channel {
     bool whole_device;
     bool estimate; /* a model, not a measurement */
     bool gpu;      /* describes a GPU (its clock, load, memory), not the CPU or process */
+    /* How far a reading can be trusted, from the part's datasheet or the
+     * interface's documentation (accuracy_basis names it; empty: the
+     * accuracy is not published, and intervals say they leave it out).
+     * gain_err: fraction of the reading; offset_w: watts at any reading
+     * (NaN: not known, e.g. a shunt of unknown value); step: one step of
+     * the reading as the interface gives it (W for power, J for energy). */
+    /* Part of the device's own total (its sensors'), kept when an external
+     * meter is the total: what `calibrate` fits and calibrated energy uses. */
+    bool onboard;
+    double gain_err;
+    double offset_w;
+    double step;
+    char accuracy_basis[128];
 } eb_channel;
+
+/* Sets a channel's accuracy (basis NULL or "": not published). */
+void eb_channel_accuracy(eb_channel *ch, double gain_err, double offset_w, double step,
+                         const char *basis);
 
 struct eb_source;
 
 /* What a probe is told. */
 typedef struct eb_probe_ctx {
-    const char *root; /* sysfs/procfs root: "/" or a fixture tree */
-    double tdp_w;     /* for the CPU-load x TDP estimate; 0: none given */
-    bool have_total;  /* a measured device total was already found */
+    const char *root;      /* sysfs/procfs root: "/" or a fixture tree */
+    double tdp_w;          /* for the CPU-load x TDP estimate; 0: none given */
+    bool have_total;       /* a measured device total was already found */
+    const char *meter;     /* --meter: an external meter to read live; NULL: none asked */
+    double meter_gain_err; /* --meter-accuracy as a fraction; NaN: not published */
 } eb_probe_ctx;
 
 typedef struct eb_source_ops {
@@ -75,14 +94,16 @@ typedef struct eb_source {
     const eb_source_ops *ops;
     int n_channels;
     eb_channel channels[EB_MAX_CHANNELS];
-    int n_left_out;     /* channels found but not kept */
-    char left_out[512]; /* their names, "(and N more)" past this text */
+    char last_error[192]; /* why the last read failed ("" when it did not) */
+    int n_left_out;       /* channels found but not kept */
+    char left_out[512];   /* their names, "(and N more)" past this text */
 } eb_source;
 
 /* Room for one more channel; when there is none, name is recorded as left
  * out and false returned. */
 bool eb_source_room(eb_source *s, const char *name);
 
+extern const eb_source_ops eb_source_meter; /* --meter: a smart plug or an INA2xx, live */
 extern const eb_source_ops eb_source_rapl;
 extern const eb_source_ops eb_source_hwmon;
 extern const eb_source_ops eb_source_battery;
@@ -106,6 +127,17 @@ extern const eb_source_ops *const eb_state_backends[];
 extern const size_t eb_state_backend_count;
 
 const char *eb_probe_name(eb_probe p); /* "found", "absent", "no permission" */
+
+/* --meter's forms: shelly:HOST[:PORT][/ID] (Shelly Gen2 RPC Switch.GetStatus,
+ * "apower"), tasmota:HOST[:PORT] (Status 8, StatusSNS.ENERGY.Power), an
+ * http:// or https:// URL answering either, or hwmon:NAME (an INA219,
+ * INA226, INA228... through the kernel's ina2xx driver: its power1_input).
+ * The spec as it may be shown: a URL's user and password left out. */
+void eb_meter_spec_public(const char *spec, char *out, size_t cap);
+
+/* An INA-family chip's accuracy from its datasheet, for the hwmon device at
+ * path (sensor index n; vi: a current x voltage channel) named dev. */
+void eb_hwmon_chip_accuracy(eb_channel *ch, const char *path, const char *dev, int n, bool vi);
 
 /* Opens a sysfs file read-only. A variable so that tests, which run as root,
  * can make an open fail with EACCES as it does for an ordinary user. */

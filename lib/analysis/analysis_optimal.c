@@ -62,7 +62,16 @@ typedef struct phase_class {
     size_t n, cap;
     int members;
     double mean, p, p_holm;
+    double u95; /* energy objectives: the mean's interval with the sensor's bounds */
 } phase_class;
+
+/* An energy objective's rival whose interval overlaps the best's cannot be
+ * told from it, whatever the test of the runs says: the sensor's bounds
+ * are not in the runs' spread. */
+static bool overlaps(const phase_class *a, const phase_class *b)
+{
+    return isfinite(a->u95) && isfinite(b->u95) && fabs(a->mean - b->mean) <= a->u95 + b->u95;
+}
 
 static bool class_add(phase_class *c, const eb_samples *x)
 {
@@ -132,9 +141,10 @@ void eb_optimal_rows(const eb_config_set *set, const eb_analysis_opts *o, out_ta
     const char *names[] = {
         "device",  "model",       "quant",        "objective",    "best",
         "value",   "unit",        "runs",         "runner_up",    "runner_up_value",
-        "p_value", "significant", "diff_ci95_lo", "diff_ci95_hi", "within_noise_of_best"};
-    const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0};
-    ot->ok = eb_table_init(&ot->t, 15, names, kinds) == EB_OK;
+        "p_value", "significant", "diff_ci95_lo", "diff_ci95_hi", "within_noise_of_best",
+        "value_u95"};
+    const unsigned char kinds[] = {0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0, 1};
+    ot->ok = eb_table_init(&ot->t, 16, names, kinds) == EB_OK;
     phase_class *cls = calloc(set->n + 1, sizeof *cls);
     if (!cls) ot->ok = false;
     for (size_t i = 0; ot->ok && i < set->n; i++) {
@@ -159,8 +169,8 @@ void eb_optimal_rows(const eb_config_set *set, const eb_analysis_opts *o, out_ta
                 else
                     snprintf(objective, sizeof objective, "%s", goals[k].objective);
                 char d1[600] = "", d2[600] = "", v1[32], v2[32], pv[32], nr[16], sig[128];
-                char lo[32], hi[32], near[1024] = "";
-                char *cells[15] = {(char *)g->device, (char *)g->model, (char *)g->quant,
+                char lo[32], hi[32], near[1024] = "", u95[32];
+                char *cells[16] = {(char *)g->device, (char *)g->model, (char *)g->quant,
                                    objective};
                 /* the group's configurations as this phase sees them */
                 size_t m = 0;
@@ -179,6 +189,7 @@ void eb_optimal_rows(const eb_config_set *set, const eb_analysis_opts *o, out_ta
                 for (size_t c = 0; c < m; c++) {
                     eb_samples pooled = {.v = cls[c].v, .n = cls[c].n};
                     cls[c].mean = eb_samples_mean(&pooled);
+                    cls[c].u95 = eb_energy_figure_u95(cls[c].v, cls[c].n, cls[c].rep, av, NULL);
                     if (goals[k].higher ? cls[c].mean > cls[best].mean
                                         : cls[c].mean < cls[best].mean)
                         best = c;
@@ -206,6 +217,7 @@ void eb_optimal_rows(const eb_config_set *set, const eb_analysis_opts *o, out_ta
                 describe_phase(b, prefill, d1, sizeof d1);
                 cells[4] = d1;
                 cells[5] = fmt(v1, sizeof v1, b->mean);
+                cells[15] = fmt(u95, sizeof u95, b->u95);
                 cells[6] = (char *)goals[k].unit;
                 snprintf(nr, sizeof nr, "%zu", b->n);
                 cells[7] = nr;
@@ -214,7 +226,11 @@ void eb_optimal_rows(const eb_config_set *set, const eb_analysis_opts *o, out_ta
                     cells[8] = d2;
                     cells[9] = fmt(v2, sizeof v2, second->mean);
                     cells[10] = fmt(pv, sizeof pv, second->p_holm);
-                    if (second->p_holm < o->alpha)
+                    if (second->p_holm < o->alpha && overlaps(b, second))
+                        snprintf(sig, sizeof sig,
+                                 "not distinguishable: the 95%% intervals with the sensor's "
+                                 "bounds overlap");
+                    else if (second->p_holm < o->alpha)
                         snprintf(sig, sizeof sig, "yes (Holm-adjusted over %zu rival%s)", nr_r,
                                  nr_r == 1 ? "" : "s");
                     else
@@ -237,7 +253,7 @@ void eb_optimal_rows(const eb_config_set *set, const eb_analysis_opts *o, out_ta
                 size_t len = 0;
                 int n_near = 0;
                 for (size_t c = 0; c < nr_r; c++) {
-                    if (r[c].p_holm < o->alpha) continue;
+                    if (r[c].p_holm < o->alpha && !overlaps(b, &r[c])) continue;
                     char d[600];
                     describe_phase(&r[c], prefill, d, sizeof d);
                     if (len < sizeof near)

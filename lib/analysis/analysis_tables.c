@@ -15,10 +15,11 @@
 
 static void pareto(const eb_config_set *set, out_table *ot)
 {
-    const char *names[] = {"device",  "model",           "quant",   "config",
-                           "gen_tps", "gen_j_per_token", "on_front"};
-    const unsigned char kinds[] = {0, 0, 0, 0, 1, 1, 0};
-    ot->ok = eb_table_init(&ot->t, 7, names, kinds) == EB_OK;
+    const char *names[] = {"device",  "model",           "quant",
+                           "config",  "gen_tps",         "gen_j_per_token",
+                           "gen_j_per_token_u95", "on_front"};
+    const unsigned char kinds[] = {0, 0, 0, 0, 1, 1, 1, 0};
+    ot->ok = eb_table_init(&ot->t, 8, names, kinds) == EB_OK;
     double *x = calloc(set->n + 1, sizeof *x), *y = calloc(set->n + 1, sizeof *y);
     bool *front = calloc(set->n + 1, sizeof *front);
     if (!x || !y || !front) ot->ok = false;
@@ -44,15 +45,24 @@ static void pareto(const eb_config_set *set, out_table *ot)
     }
     for (size_t i = 0; ot->ok && i < set->n; i++) {
         const eb_config *c = &set->c[i];
-        char d[256], v1[32], v2[32];
+        char d[256], v1[32], v2[32], v3[32];
         describe(c, d, sizeof d);
+        /* off the front, but a configuration on it cannot be told from this
+         * one in either figure */
+        const char *on = front[i] ? "yes" : "no";
+        for (size_t j = 0; !front[i] && j < set->n; j++)
+            if (front[j] && eb_config_same_group(&set->c[j], c) &&
+                eb_config_overlap(&set->c[j], c, EB_AV_GEN_JPT) &&
+                eb_config_overlap(&set->c[j], c, EB_AV_GEN_TPS))
+                on = "not distinguishable from the front (95% intervals overlap)";
         char *cells[] = {(char *)c->device,
                          (char *)c->model,
                          (char *)c->quant,
                          d,
                          fmt(v1, sizeof v1, x[i]),
                          fmt(v2, sizeof v2, y[i]),
-                         isfinite(y[i]) ? (front[i] ? "yes" : "no") : (char *)NO_ENERGY};
+                         fmt(v3, sizeof v3, eb_config_energy_u95(c, EB_AV_GEN_JPT, NULL)),
+                         isfinite(y[i]) ? (char *)on : (char *)NO_ENERGY};
         add(ot, cells);
     }
     free(x);
@@ -68,7 +78,9 @@ static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group
 {
     bool usab = kind == GROUP_USABILITY, batt = kind == GROUP_BATTERY;
     const char *un[] = {"device", "model", "quant", "config", "gen_tps", "needed_tps", "meets"};
-    const char *bn[] = {"device", "model", "quant", "config", "energy_per_run_j", "runs", "hours"};
+    const char *bn[] = {"device", "model",     "quant",     "config",
+                        "energy_per_run_j", "runs", "hours", "energy_per_run_u95_j",
+                        "runs_low",         "runs_high"};
     const char *cn[] = {"device",
                         "model",
                         "quant",
@@ -77,18 +89,21 @@ static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group
                         "cloud_over_edge_input",
                         "config_out",
                         "cents_per_m_output",
-                        "cloud_over_edge_output"};
-    const unsigned char uk[] = {0, 0, 0, 0, 1, 1, 0}, bk[] = {0, 0, 0, 0, 1, 1, 1},
-                        ck[] = {0, 0, 0, 0, 1, 1, 0, 1, 1};
+                        "cloud_over_edge_output",
+                        "cents_per_m_input_u95",
+                        "cents_per_m_output_u95"};
+    const unsigned char uk[] = {0, 0, 0, 0, 1, 1, 0}, bk[] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1},
+                        ck[] = {0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1};
     ot->ok = usab   ? eb_table_init(&ot->t, 7, un, uk) == EB_OK
-             : batt ? eb_table_init(&ot->t, 7, bn, bk) == EB_OK
-                    : eb_table_init(&ot->t, 9, cn, ck) == EB_OK;
+             : batt ? eb_table_init(&ot->t, 10, bn, bk) == EB_OK
+                    : eb_table_init(&ot->t, 11, cn, ck) == EB_OK;
     double need = eb_reading_tokens_per_s(o->words_per_s, o->words_per_token);
     for (size_t i = 0; i < set->n; i++) {
         if (!eb_config_first_of_group(set, i)) continue;
         const eb_config *g = &set->c[i], *second;
         char d1[256] = "", d2[256] = "", a[32], b[32], c[32], e[32], f[32], m[160];
-        char *cells[9] = {(char *)g->device, (char *)g->model, (char *)g->quant};
+        char x1[32], x2[32], x3[32];
+        char *cells[11] = {(char *)g->device, (char *)g->model, (char *)g->quant};
         if (usab) {
             const eb_config *best = eb_config_best(set, g, EB_AV_GEN_TPS, true, &second);
             if (!best) continue;
@@ -112,6 +127,10 @@ static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group
                 cells[4] = fmt(a, sizeof a, ej);
                 cells[5] = fmt(b, sizeof b, runs);
                 cells[6] = fmt(c, sizeof c, runs * eb_samples_mean(&best->s[EB_AV_E2E_S]) / 3600);
+                double u = eb_config_energy_u95(best, EB_AV_RUN_ENERGY, NULL);
+                cells[7] = fmt(x1, sizeof x1, u);
+                cells[8] = fmt(x2, sizeof x2, eb_battery_runs(o->capacity_wh, ej + u));
+                cells[9] = fmt(x3, sizeof x3, eb_battery_runs(o->capacity_wh, ej - u));
             }
         } else {
             const eb_config *bi = eb_config_best(set, g, EB_AV_PREFILL_JPT, false, &second);
@@ -124,6 +143,10 @@ static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group
                 cells[3] = d1;
                 cells[4] = fmt(a, sizeof a, ci);
                 cells[5] = fmt(b, sizeof b, o->cloud_in / ci);
+                cells[9] = fmt(x1, sizeof x1,
+                               eb_cost_per_mtok_cents(
+                                   eb_config_energy_u95(bi, EB_AV_PREFILL_JPT, NULL),
+                                   o->cents_per_kwh));
             }
             if (bo) {
                 describe(bo, d2, sizeof d2);
@@ -132,6 +155,10 @@ static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group
                 cells[6] = d2;
                 cells[7] = fmt(e, sizeof e, co);
                 cells[8] = fmt(f, sizeof f, o->cloud_out / co);
+                cells[10] = fmt(x2, sizeof x2,
+                                eb_cost_per_mtok_cents(
+                                    eb_config_energy_u95(bo, EB_AV_GEN_JPT, NULL),
+                                    o->cents_per_kwh));
             }
         }
         add(ot, cells);
@@ -191,10 +218,21 @@ static eb_status breakeven(const eb_config_set *set, const eb_analysis_opts *o, 
         a = b;
         b = tc;
     }
-    const char *names[] = {"dearer",        "cheaper",     "input_tokens",
-                           "output_tokens", "utilisation", "years"};
-    const unsigned char kinds[] = {0, 0, 1, 1, 1, 1};
-    ot->ok = eb_table_init(&ot->t, 6, names, kinds) == EB_OK;
+    const char *names[] = {"dearer",      "cheaper", "input_tokens", "output_tokens",
+                           "utilisation", "years",   "years_low",    "years_high"};
+    const unsigned char kinds[] = {0, 0, 1, 1, 1, 1, 1, 1};
+    ot->ok = eb_table_init(&ot->t, 8, names, kinds) == EB_OK;
+    /* the energies at the ends of their intervals: the dearer device's low
+     * and the cheaper's high give the longest break-even, and back */
+    double ua[2] = {eb_config_energy_u95(a, EB_AV_PREFILL_JPT, NULL),
+                    eb_config_energy_u95(a, EB_AV_GEN_JPT, NULL)},
+           ub[2] = {eb_config_energy_u95(b, EB_AV_PREFILL_JPT, NULL),
+                    eb_config_energy_u95(b, EB_AV_GEN_JPT, NULL)};
+    eb_device_costs a_lo = ca, a_hi = ca, b_lo = cb, b_hi = cb;
+    a_lo.prefill_jpt -= ua[0], a_lo.gen_jpt -= ua[1], a_hi.prefill_jpt += ua[0],
+        a_hi.gen_jpt += ua[1];
+    b_lo.prefill_jpt -= ub[0], b_lo.gen_jpt -= ub[1], b_hi.prefill_jpt += ub[0],
+        b_hi.gen_jpt += ub[1];
     char da[300], db[300];
     describe(a, da, sizeof da);
     describe(b, db, sizeof db);
@@ -219,14 +257,19 @@ static eb_status breakeven(const eb_config_set *set, const eb_analysis_opts *o, 
                                "values in (0, 1], got '%s'",
                                o->utilisations);
             }
-            char bi[32], bo[32], bm[32], by[32];
+            char bi[32], bo[32], bm[32], by[32], yl[32], yh[32];
             double years = eb_breakeven_years(&ca, &cb, in, out, mu, o->cents_per_kwh / 100);
+            double y1 = eb_breakeven_years(&a_lo, &b_hi, in, out, mu, o->cents_per_kwh / 100);
+            double y2 = eb_breakeven_years(&a_hi, &b_lo, in, out, mu, o->cents_per_kwh / 100);
+            double ylo = fmin(y1, y2), yhi = fmax(y1, y2);
             char *cells[] = {la,
                              lb,
                              fmt(bi, sizeof bi, in),
                              fmt(bo, sizeof bo, out),
                              fmt(bm, sizeof bm, mu),
-                             isinf(years) ? "never" : fmt(by, sizeof by, years)};
+                             isinf(years) ? "never" : fmt(by, sizeof by, years),
+                             isinf(ylo) ? "never" : fmt(yl, sizeof yl, ylo),
+                             isinf(yhi) ? "never" : fmt(yh, sizeof yh, yhi)};
             add(ot, cells);
             u = *end == ',' ? end + 1 : end;
             if (!*end) break;

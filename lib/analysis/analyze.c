@@ -1,6 +1,7 @@
 /* The study's section 6 formulas, Welch's test, the Pareto front, and the
  * grouping of stored runs into configurations. */
 #include "edgebench/analyze.h"
+#include "edgebench/energy.h"
 #include "edgebench/params.h"
 #include "edgebench/stats.h"
 #include "edgebench/util.h"
@@ -155,7 +156,49 @@ static const char *const av_columns[EB_AV_COUNT] = {"prefill_tps",
                                                     "prefill_s",
                                                     "gen_s",
                                                     "prefill_cache_misses_per_token",
-                                                    "prefill_context_switches_per_token"};
+                                                    "prefill_context_switches_per_token",
+                                                    "prefill_energy_u_sys_rel",
+                                                    "prefill_energy_u_rand_rel",
+                                                    "gen_energy_u_sys_rel",
+                                                    "gen_energy_u_rand_rel",
+                                                    "run_energy_u_sys_rel",
+                                                    "run_energy_u_rand_rel"};
+
+double eb_config_energy_u95(const eb_config *c, int av, bool *sys_left_out)
+{
+    return eb_energy_figure_u95(c->s[av].v, c->s[av].n, c, av, sys_left_out);
+}
+
+double eb_energy_figure_u95(const double *v, size_t n, const eb_config *c, int av,
+                            bool *sys_left_out)
+{
+    int sys_av = av == EB_AV_PREFILL_JPT || av == EB_AV_PREFILL_ACTION ? EB_AV_PREFILL_U_SYS
+                 : av == EB_AV_GEN_JPT || av == EB_AV_GEN_ACTION       ? EB_AV_GEN_U_SYS
+                 : av == EB_AV_RUN_ENERGY                              ? EB_AV_RUN_U_SYS
+                                                                       : -1;
+    if (sys_left_out) *sys_left_out = false;
+    if (sys_av < 0 || c->energy_estimate || n == 0) return NAN;
+    const eb_samples *us = &c->s[sys_av], *ur = &c->s[sys_av + 1];
+    eb_stats st;
+    eb_stats_compute(v, n, &st);
+    double ci = st.n > 1 ? 0.5 * (st.ci95_hi - st.ci95_lo) : 0;
+    if (sys_left_out) *sys_left_out = us->n == 0;
+    double m = fabs(st.mean);
+    return eb_energy_u95(ci, st.n, us->n ? eb_samples_mean(us) * m : NAN,
+                         ur->n ? eb_samples_mean(ur) * m : NAN);
+}
+
+bool eb_config_overlap(const eb_config *a, const eb_config *b, int av)
+{
+    double ua = eb_config_energy_u95(a, av, NULL), ub = eb_config_energy_u95(b, av, NULL);
+    eb_stats sa, sb;
+    eb_stats_compute(a->s[av].v, a->s[av].n, &sa);
+    eb_stats_compute(b->s[av].v, b->s[av].n, &sb);
+    if (sa.n == 0 || sb.n == 0) return false;
+    if (isnan(ua)) ua = sa.n > 1 ? 0.5 * (sa.ci95_hi - sa.ci95_lo) : 0;
+    if (isnan(ub)) ub = sb.n > 1 ? 0.5 * (sb.ci95_hi - sb.ci95_lo) : 0;
+    return fabs(sa.mean - sb.mean) <= ua + ub;
+}
 
 const char *eb_av_name(int v)
 {

@@ -37,6 +37,7 @@ void eb_run_config_defaults(eb_run_config *cfg)
     cfg->threads_gen = (int)cpus;
     cfg->threads_prefill = (int)cpus;
     eb_params_config_defaults(cfg);
+    cfg->meter_accuracy_pct = NAN; /* not published unless given */
     /* a machine's own threshold (a shared CI box, a noisy VM), as
      * EDGEBENCH_STORE is its store; a value out of range is ignored */
     const char *dist = getenv("EDGEBENCH_DISTURBED_ABOVE");
@@ -51,6 +52,13 @@ eb_status eb_run_config_validate(const eb_run_config *cfg, eb_error *err)
         return eb_fail(err, EB_E_INVALID_ARG, "no model given (-m FILE.gguf)");
     eb_status st = eb_params_validate(cfg, err);
     if (st != EB_OK) return st;
+    if (cfg->meter_csv && cfg->meter)
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "--meter and --meter-csv both name the total: give one (--meter %s, "
+                       "--meter-csv %s)",
+                       "(given)", cfg->meter_csv);
+    if (cfg->meter && cfg->no_sampler)
+        return eb_fail(err, EB_E_INVALID_ARG, "--meter is read by the sampler: drop --no-sampler");
     if (cfg->meter_csv && access(cfg->meter_csv, R_OK) != 0)
         return eb_fail(err, EB_E_IO, "meter log %s: %s", cfg->meter_csv, strerror(errno));
     if (cfg->n_prompt_random == 0 && (!cfg->prompt_text || !cfg->prompt_text[0]))
@@ -85,6 +93,10 @@ static const struct {
     [EB_PM_PEAK_W] = {"peak_power_w", "W"},
     [EB_PM_J_PER_TOKEN] = {"energy_per_token_j", "J/token"},
     [EB_PM_ACTION] = {"action_per_token_js", "J*s/token"},
+    [EB_PM_ENERGY_U_SYS_J] = {"energy_u_sys_j", "J"},
+    [EB_PM_ENERGY_U_RAND_J] = {"energy_u_rand_j", "J"},
+    [EB_PM_ENERGY_READINGS] = {"energy_readings", "readings"},
+    [EB_PM_ENERGY_INTERVAL_MS] = {"energy_interval_ms", "ms"},
     [EB_PM_PEAK_RSS] = {"peak_rss_mib", "MiB"},
     [EB_PM_SAMPLED_RSS_MAX] = {"sampled_rss_max_mib", "MiB"},
     [EB_PM_RSS_ANON] = {"rss_anon_mib", "MiB"},
@@ -521,8 +533,11 @@ eb_status eb_measure_begin(const eb_run_config *cfg, eb_run_result *res,
     clock_gettime(CLOCK_REALTIME, &rt);
     res->wall_minus_mono = (double)rt.tv_sec + (double)rt.tv_nsec * 1e-9 - res->run_t0;
     if (!cfg->no_sampler) {
-        eb_sampler_config sc = {
-            .interval_s = cfg->sample_interval_s, .root = cfg->root, .tdp_w = cfg->tdp_w};
+        eb_sampler_config sc = {.interval_s = cfg->sample_interval_s,
+                                .root = cfg->root,
+                                .tdp_w = cfg->tdp_w,
+                                .meter = cfg->meter,
+                                .meter_gain_err = cfg->meter_accuracy_pct / 100.0};
         if ((st = eb_sampler_create(&sc, &res->sampler, err)) != EB_OK) return st;
         if ((st = eb_sampler_start(res->sampler, err)) != EB_OK) return st;
     }

@@ -112,24 +112,47 @@ typedef struct energy_ctx {
     const eb_meter *meter; /* non-NULL: the meter is the total */
 } energy_ctx;
 
+static bool span_energy_est(const energy_ctx *e, double a, double b, eb_energy_est *est,
+                            double *u_sys, bool *published)
+{
+    if (e->meter) {
+        double shift = e->res->wall_minus_mono + e->res->config.meter_offset_s;
+        *u_sys = 0; /* a logged meter's accuracy is not known here */
+        *published = false;
+        return e->meter->n >= 2 && eb_energy_between_est(EB_CH_POWER, e->meter->t, e->meter->w, 1,
+                                                         e->meter->n, a + shift, b + shift, 0, est);
+    }
+    return e->res->sampler &&
+           eb_sampler_total_energy_est(e->res->sampler, a, b, est, u_sys, published);
+}
+
 static bool span_energy(const energy_ctx *e, double a, double b, double *j, double *peak)
 {
-    if (e->meter)
-        return eb_meter_energy(
-            e->meter, a + e->res->wall_minus_mono + e->res->config.meter_offset_s,
-            b + e->res->wall_minus_mono + e->res->config.meter_offset_s, j, peak);
-    return e->res->sampler && eb_sampler_total_energy(e->res->sampler, a, b, j, peak);
+    eb_energy_est est;
+    double u_sys;
+    bool pub;
+    if (!span_energy_est(e, a, b, &est, &u_sys, &pub)) return false;
+    *j = est.joules;
+    if (peak) *peak = est.peak_w;
+    return true;
 }
 
 static void rep_energy(const energy_ctx *e, eb_rep *w, double idle_w)
 {
     for (int s = 0; s < EB_SPAN_COUNT; s++) {
         double *pm = w->pm[s];
-        double a = w->t_start[s], b = w->t_end[s], j, peak;
-        if (!(b > a) || !span_energy(e, a, b, &j, &peak)) continue;
+        double a = w->t_start[s], b = w->t_end[s], u_sys;
+        eb_energy_est est;
+        bool pub;
+        if (!(b > a) || !span_energy_est(e, a, b, &est, &u_sys, &pub)) continue;
+        double j = est.joules;
         pm[EB_PM_ENERGY_J] = j;
         pm[EB_PM_MEAN_W] = j / (b - a);
-        pm[EB_PM_PEAK_W] = peak;
+        pm[EB_PM_PEAK_W] = est.peak_w;
+        pm[EB_PM_ENERGY_U_SYS_J] = e->res->energy_estimate ? NAN : u_sys;
+        pm[EB_PM_ENERGY_U_RAND_J] = e->res->energy_estimate ? NAN : est.u_integration_j;
+        pm[EB_PM_ENERGY_READINGS] = (double)est.n_inside;
+        pm[EB_PM_ENERGY_INTERVAL_MS] = est.interval_s * 1000.0;
         if (!isnan(idle_w)) pm[EB_PM_ENERGY_ABOVE_IDLE_J] = j - idle_w * (b - a);
         int tokens = s == EB_SPAN_PREFILL ? w->n_prompt : s == EB_SPAN_GEN ? w->n_gen : 0;
         double tps = s == EB_SPAN_PREFILL ? w->prefill_tps : s == EB_SPAN_GEN ? w->gen_tps : 0;
@@ -220,6 +243,61 @@ static void set_reason(eb_run_result *res, eb_pm m, const char *why)
     snprintf(res->pm_reason[m], sizeof res->pm_reason[m], "%s", why);
 }
 
+bool eb_pm_is_energy(eb_pm m)
+{
+    return m == EB_PM_ENERGY_J || m == EB_PM_ENERGY_ABOVE_IDLE_J || m == EB_PM_MEAN_W ||
+           m == EB_PM_J_PER_TOKEN || m == EB_PM_ACTION;
+}
+
+double eb_result_energy_u95(const eb_run_result *r, eb_span s, eb_pm m, bool *sys_left_out)
+{
+    const eb_stats *st = &r->pm_stats[s][m], *ej = &r->pm_stats[s][EB_PM_ENERGY_J];
+    const eb_stats *us = &r->pm_stats[s][EB_PM_ENERGY_U_SYS_J],
+                   *ur = &r->pm_stats[s][EB_PM_ENERGY_U_RAND_J];
+    if (sys_left_out) *sys_left_out = r->energy_accuracy_unpublished;
+    if (!eb_pm_is_energy(m) || st->n == 0 || r->energy_estimate || ej->n == 0 || ur->n == 0 ||
+        ej->mean == 0)
+        return NAN;
+    double ci = st->n > 1 ? 0.5 * (st->ci95_hi - st->ci95_lo) : 0;
+    double sys = us->n ? us->mean : NAN, rnd = ur->mean;
+    if (m == EB_PM_ENERGY_ABOVE_IDLE_J) {
+        /* the energy's own bounds, and idle power's over the span's length */
+        double dur =
+            r->pm_stats[s][EB_PM_MEAN_W].n ? ej->mean / r->pm_stats[s][EB_PM_MEAN_W].mean : NAN;
+        double half = eb_energy_u95(ci, st->n, sys, rnd);
+        double idle = r->idle_w_u95 * dur;
+        return isfinite(idle) ? sqrt(half * half + idle * idle) : half;
+    }
+    double scale = fabs(st->mean) / fabs(ej->mean); /* the figure is proportional to the energy */
+    return eb_energy_u95(ci, st->n, sys * scale, rnd * scale);
+}
+
+/* Idle power's interval: the spread of the window's fifths, and the
+ * sensor's bounds over the whole window; unsteady when the two halves
+ * differ by more than it. */
+static void idle_interval(const energy_ctx *e, eb_run_result *res)
+{
+    double t0 = res->idle_t0, t1 = res->idle_t1, len = t1 - t0, fifth[5];
+    res->idle_w_u95 = NAN;
+    for (int k = 0; k < 5; k++) {
+        double j;
+        if (!span_energy(e, t0 + len * k / 5, t0 + len * (k + 1) / 5, &j, NULL)) return;
+        fifth[k] = j / (len / 5);
+    }
+    eb_stats st;
+    eb_stats_compute(fifth, 5, &st);
+    eb_energy_est est;
+    double u_sys;
+    bool pub;
+    if (!span_energy_est(e, t0, t1, &est, &u_sys, &pub)) return;
+    double inst = eb_energy_u95(0, 1, u_sys / len, est.u_integration_j / len);
+    double ci = 0.5 * (st.ci95_hi - st.ci95_lo);
+    res->idle_w_u95 = sqrt(ci * ci + inst * inst);
+    double first = (fifth[0] + fifth[1] + 0.5 * fifth[2]) / 2.5;
+    double second = (0.5 * fifth[2] + fifth[3] + fifth[4]) / 2.5;
+    res->idle_unsteady = fabs(first - second) > res->idle_w_u95;
+}
+
 eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
 {
     const eb_run_config *cfg = &res->config;
@@ -248,8 +326,16 @@ eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
 
     res->idle_w = NAN;
     double j;
-    if (res->idle_t1 > res->idle_t0 && span_energy(&e, res->idle_t0, res->idle_t1, &j, NULL))
+    res->idle_w_u95 = NAN;
+    if (res->idle_t1 > res->idle_t0 && span_energy(&e, res->idle_t0, res->idle_t1, &j, NULL)) {
         res->idle_w = j / (res->idle_t1 - res->idle_t0);
+        if (!res->energy_estimate) idle_interval(&e, res);
+    }
+    if (e.meter)
+        snprintf(res->energy_accuracy, sizeof res->energy_accuracy,
+                 "meter log: accuracy not known to edgebench");
+    else if (res->sampler && eb_sampler_has_total(res->sampler))
+        eb_sampler_total_accuracy(res->sampler, res->energy_accuracy, sizeof res->energy_accuracy);
     for (int i = 0; i < res->n_reps; i++) {
         if (e.meter || (res->sampler && eb_sampler_has_total(res->sampler)))
             rep_energy(&e, &res->reps[i], res->idle_w);
@@ -257,22 +343,43 @@ eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
     }
     for (int i = 0; i < res->n_reps; i++)
         mark_disturbed(cfg, &res->reps[i], &res->n_disturbed);
+    /* whether the intervals can hold the sensor's accuracy */
+    eb_energy_est est;
+    double u_sys;
+    bool pub = false;
+    res->energy_accuracy_unpublished =
+        !(res->n_reps > 0 &&
+          span_energy_est(&e, res->reps[0].t_start[EB_SPAN_RUN], res->reps[0].t_end[EB_SPAN_RUN],
+                          &est, &u_sys, &pub) &&
+          pub);
     if (e.meter && res->n_reps > 0 && isnan(res->reps[0].pm[EB_SPAN_RUN][EB_PM_ENERGY_J]))
         snprintf(energy_why, sizeof energy_why,
                  "the meter log (%.3f..%.3f) does not cover the run (starts %.3f, Unix seconds)",
                  meter.t[0], meter.t[meter.n - 1], res->reps[0].t_start[0] + res->wall_minus_mono);
     if (!energy_why[0] && res->n_reps > 0 && isnan(res->reps[0].pm[EB_SPAN_RUN][EB_PM_ENERGY_J]))
-        snprintf(energy_why, sizeof energy_why, "a power sensor read failed during the run");
+        snprintf(energy_why, sizeof energy_why, "a power sensor read failed during the run%s%s",
+                 res->sampler && eb_sampler_total_error(res->sampler)[0] ? ": " : "",
+                 res->sampler ? eb_sampler_total_error(res->sampler) : "");
     eb_meter_free(&meter);
 
     /* Reasons, for whatever is missing in every measured run. */
     for (int m = 0; m < EB_PM_COUNT; m++) {
-        if (m <= EB_PM_ACTION) set_reason(res, (eb_pm)m, energy_why);
+        if (m <= EB_PM_ENERGY_INTERVAL_MS) set_reason(res, (eb_pm)m, energy_why);
         if (m == EB_PM_ENERGY_ABOVE_IDLE_J && isnan(res->idle_w) && !energy_why[0])
             set_reason(res, (eb_pm)m,
                        cfg->idle_s > 0 ? "idle power not measured"
                                        : "idle power not measured "
                                          "(--idle-s 0)");
+    }
+    if (!energy_why[0]) {
+        char why[640];
+        snprintf(why, sizeof why, "%s",
+                 res->energy_estimate ? "the energy is an estimate: no interval"
+                                      : res->energy_accuracy);
+        if (res->energy_estimate) {
+            set_reason(res, EB_PM_ENERGY_U_SYS_J, why);
+            set_reason(res, EB_PM_ENERGY_U_RAND_J, why);
+        }
     }
     set_reason(res, EB_PM_PEAK_RSS, "no VmHWM in /proc/self/status");
     set_reason(res, EB_PM_SAMPLED_RSS_MAX, res->sampler ? "no /proc/self/statm" : "sampler off");

@@ -205,6 +205,8 @@ eb_status eb_params_validate(const eb_run_config *cfg, eb_error *err)
                    : p->field == EB_FK_DOUBLE ? *(const double *)field / (p->scale ? p->scale : 1)
                                               : 0;
         if (v >= p->min && v <= p->max) continue;
+        /* NaN is "not given" (a value given was range-checked when parsed) */
+        if (p->field == EB_FK_DOUBLE && isnan(v)) continue;
         char flag[64];
         flag_name(p, flag, sizeof flag);
         const char *label = p->label ? p->label : p->key;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "edgebench/measure.h"
 #include "edgebench/output.h"
 #include "edgebench/params.h"
 
@@ -257,6 +258,13 @@ static cJSON *measurement_json(const eb_run_result *r)
     if (r->pm_reason[EB_PM_ENERGY_J][0])
         cJSON_AddStringToObject(o, "energy_not_available", r->pm_reason[EB_PM_ENERGY_J]);
     eb_json_number(o, "idle_power_w", r->idle_w);
+    eb_json_number(o, "idle_power_u95_w", r->idle_w_u95);
+    if (isfinite(r->idle_w_u95)) cJSON_AddBoolToObject(o, "idle_unsteady", r->idle_unsteady);
+    if (r->energy_accuracy[0]) cJSON_AddStringToObject(o, "energy_accuracy", r->energy_accuracy);
+    eb_json_number(o, "energy_interval_ms",
+                   r->pm_stats[EB_SPAN_RUN][EB_PM_ENERGY_INTERVAL_MS].n
+                       ? r->pm_stats[EB_SPAN_RUN][EB_PM_ENERGY_INTERVAL_MS].median
+                       : NAN);
     cJSON_AddNumberToObject(o, "idle_s", r->idle_t1 - r->idle_t0);
     cJSON_AddStringToObject(o, "governors", r->governors ? r->governors : "");
     cJSON_AddStringToObject(o, "cpus_online", r->cpus_online);
@@ -389,6 +397,31 @@ static void not_available(cJSON *span, eb_pm m, const char *why)
     cJSON_AddStringToObject(na, "not_available", why);
 }
 
+/* An energy figure's 95 % interval, what it leaves out, and how the
+ * figure was obtained when its phase had too few readings. */
+static void energy_interval_json(const eb_run_result *r, eb_span sp, eb_pm m, cJSON *st)
+{
+    bool left_out = false;
+    double u = eb_result_energy_u95(r, sp, m, &left_out);
+    eb_json_number(st, "u95", u);
+    if (isfinite(u)) {
+        cJSON_AddStringToObject(st, "u95_covers",
+                                left_out ? "the runs' spread, integration and resolution bounds; "
+                                           "not the sensor's accuracy (not published)"
+                                         : "the runs' spread, the sensor's accuracy, integration "
+                                           "and resolution bounds");
+    }
+    const eb_stats *rd = &r->pm_stats[sp][EB_PM_ENERGY_READINGS];
+    if (rd->n && rd->min < EB_ENERGY_MIN_READINGS) {
+        char how[160];
+        snprintf(how, sizeof how,
+                 "too few readings (%.0f in a run, fewer than %d): the mean of %zu runs, their "
+                 "readings pooled",
+                 rd->min, EB_ENERGY_MIN_READINGS, r->pm_stats[sp][m].n);
+        cJSON_AddStringToObject(st, "obtained", how);
+    }
+}
+
 cJSON *eb_result_head_json(const eb_run_result *r)
 {
     cJSON *root = cJSON_CreateObject();
@@ -426,8 +459,9 @@ cJSON *eb_result_to_json(const eb_run_result *r, bool with_timeline)
         cJSON *s = cJSON_AddObjectToObject(spans, eb_span_name((eb_span)sp));
         for (int m = 0; m < EB_PM_COUNT; m++) {
             if (r->pm_stats[sp][m].n > 0) {
-                cJSON_AddItemToObject(s, eb_pm_name((eb_pm)m),
-                                      stats_json(&r->pm_stats[sp][m], eb_pm_unit((eb_pm)m)));
+                cJSON *st = stats_json(&r->pm_stats[sp][m], eb_pm_unit((eb_pm)m));
+                cJSON_AddItemToObject(s, eb_pm_name((eb_pm)m), st);
+                if (eb_pm_is_energy((eb_pm)m)) energy_interval_json(r, (eb_span)sp, (eb_pm)m, st);
             } else {
                 not_available(s, (eb_pm)m, r->pm_reason[m][0] ? r->pm_reason[m] : "not measured");
             }

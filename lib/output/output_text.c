@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "edgebench/measure.h"
 #include "edgebench/params.h"
 #include "edgebench/output.h"
 #include "edgebench/util.h"
@@ -138,22 +139,65 @@ static bool measured(const eb_run_result *r, eb_pm m)
     return false;
 }
 
+/* An energy figure with its interval (the runs' spread and the sensor's
+ * bounds), and a note where the phase had too few readings. */
+static void energy_figure(FILE *f, const eb_run_result *r, eb_span sp, eb_pm m, const char *label,
+                          int decimals)
+{
+    const eb_stats *s = &r->pm_stats[sp][m];
+    if (s->n == 0 || isnan(s->mean)) return;
+    double u = eb_result_energy_u95(r, sp, m, NULL);
+    char med[32], mean[64], note[128] = "";
+    snprintf(med, sizeof med, "%.*f", decimals, s->median);
+    if (isfinite(u))
+        snprintf(mean, sizeof mean, "%.*f +- %.*f", decimals, s->mean, decimals, u);
+    else if (s->n > 1)
+        snprintf(mean, sizeof mean, "%.*f +- %.*f", decimals, s->mean, decimals,
+                 (s->ci95_hi - s->ci95_lo) / 2);
+    else
+        snprintf(mean, sizeof mean, "%.*f (one run)", decimals, s->mean);
+    const eb_stats *rd = &r->pm_stats[sp][EB_PM_ENERGY_READINGS];
+    if (rd->n && rd->min < EB_ENERGY_MIN_READINGS)
+        snprintf(note, sizeof note, "%.0f readings a run: the mean of %zu runs' pooled readings",
+                 rd->min, s->n);
+    const char *phase = eb_span_name(sp);
+    if (note[0])
+        fprintf(f, "%-11s %-22s %11s   %-22s %s\n", phase, label, med, mean, note);
+    else
+        fprintf(f, "%-11s %-22s %11s   %s\n", phase, label, med, mean);
+}
+
 static void energy_lines(FILE *f, const eb_run_result *r)
 {
-    const eb_stats(*p)[EB_PM_COUNT] = r->pm_stats;
     const char *est = r->energy_estimate ? "ESTIMATE " : "";
     char label[48];
     snprintf(label, sizeof label, "%senergy/token [J]", est);
-    figure(f, "prefill", label, &p[EB_SPAN_PREFILL][EB_PM_J_PER_TOKEN], 1, 5, NULL);
-    figure(f, "generation", label, &p[EB_SPAN_GEN][EB_PM_J_PER_TOKEN], 1, 5, NULL);
+    energy_figure(f, r, EB_SPAN_PREFILL, EB_PM_J_PER_TOKEN, label, 5);
+    energy_figure(f, r, EB_SPAN_GEN, EB_PM_J_PER_TOKEN, label, 5);
     snprintf(label, sizeof label, "%smean power [W]", est);
-    figure(f, "generation", label, &p[EB_SPAN_GEN][EB_PM_MEAN_W], 1, 3, NULL);
+    energy_figure(f, r, EB_SPAN_GEN, EB_PM_MEAN_W, label, 3);
     snprintf(label, sizeof label, "%saction/token [J*s]", est);
-    figure(f, "generation", label, &p[EB_SPAN_GEN][EB_PM_ACTION], 1, 6, NULL);
+    energy_figure(f, r, EB_SPAN_GEN, EB_PM_ACTION, label, 6);
     snprintf(label, sizeof label, "%senergy [J]", est);
-    figure(f, "run", label, &p[EB_SPAN_RUN][EB_PM_ENERGY_J], 1, 3, NULL);
+    energy_figure(f, r, EB_SPAN_RUN, EB_PM_ENERGY_J, label, 3);
     fprintf(f, "%-11s from %s%s\n", "", r->energy_source,
             r->energy_estimate ? ": an ESTIMATE (CPU load x TDP), not a measurement" : "");
+    if (r->energy_estimate) return;
+    const eb_stats *rp = &r->pm_stats[EB_SPAN_PREFILL][EB_PM_ENERGY_READINGS],
+                   *rg = &r->pm_stats[EB_SPAN_GEN][EB_PM_ENERGY_READINGS],
+                   *ip = &r->pm_stats[EB_SPAN_PREFILL][EB_PM_ENERGY_INTERVAL_MS],
+                   *ig = &r->pm_stats[EB_SPAN_GEN][EB_PM_ENERGY_INTERVAL_MS];
+    if (rp->n && rg->n)
+        fprintf(f,
+                "%-11s readings a run: prefill %.0f (one every %.1f ms), generation %.0f "
+                "(every %.1f ms)\n",
+                "", rp->median, ip->median, rg->median, ig->median);
+    bool left_out = false;
+    eb_result_energy_u95(r, EB_SPAN_GEN, EB_PM_ENERGY_J, &left_out);
+    char line[700];
+    snprintf(line, sizeof line, "95%% intervals: the runs' spread and the sensor's bounds%s (%s)",
+             left_out ? ", its accuracy left out: not published" : "", r->energy_accuracy);
+    eb_print_wrapped(f, "            ", "            ", line, 120);
 }
 
 /* "context_switches" as words */

@@ -60,6 +60,8 @@ static eb_probe battery_probe(const eb_probe_ctx *ctx, eb_source **out, char *re
         eb_channel *ch = &s->base.channels[c];
         snprintf(ch->name, sizeof ch->name, "battery:%s", e->d_name);
         ch->kind = EB_CH_POWER;
+        eb_channel_accuracy(ch, NAN, NAN, 1e-6,
+                            "battery fuel gauge: power_now in uW, accuracy not published");
         /* While discharging the battery feeds the whole device; on AC power
          * it says nothing about the device and stays out of the total. */
         char status[32] = "";

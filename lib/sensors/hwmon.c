@@ -4,6 +4,7 @@
  * parts of it. Devices are found by their name file, not their number. */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,67 @@ static int add_channel(hwmon_state *s, const char *dev, const char *label, hw_ki
     ch->kind = k == HW_ENERGY_UJ ? EB_CH_ENERGY : EB_CH_POWER;
     ch->in_total = ch->whole_device = total;
     return c;
+}
+
+/* The current and power monitors whose datasheets give their accuracy
+ * (maximum errors over temperature). A power reading is bus voltage times
+ * shunt current: the gain errors add, the bus offset is a share of the
+ * voltage, the shunt offset a current (offset / shunt) times the voltage. */
+static const struct chip_accuracy {
+    const char *name;
+    double shunt_gain, bus_gain, shunt_offset_v, bus_offset_v, shunt_lsb_v;
+    const char *basis;
+} chips[] = {
+    {"ina3221", 0.0025, 0.0025, 80e-6, 16e-3, 40e-6,
+     "INA3221 (TI SBOS576): gain 0.25 % shunt and bus, offset 80 uV shunt, 16 mV bus, max"},
+    {"ina226", 0.001, 0.001, 10e-6, 7.5e-3, 2.5e-6,
+     "INA226 (TI SBOS547): gain 0.1 % shunt and bus, offset 10 uV shunt, 7.5 mV bus, max"},
+    {"ina238", 0.001, 0.001, 5e-6, 5e-3, 5e-6,
+     "INA238 (TI): gain 0.1 % shunt and bus, offset 5 uV shunt, 5 mV bus, max"},
+    /* the INA219's errors are stated with the offset included */
+    {"ina219", 0.01, 0.01, 0, 0, 10e-6,
+     "INA219 (TI SBOS448): current and bus voltage errors 1 % each over temperature, A grade, "
+     "max"},
+};
+
+static void set_accuracy(hwmon_state *s, int c, const char *path, const char *dev, int n)
+{
+    eb_hwmon_chip_accuracy(&s->base.channels[c], path, dev, n, s->kind[c] == HW_VI);
+}
+
+void eb_hwmon_chip_accuracy(eb_channel *ch, const char *path, const char *dev, int n, bool vi)
+{
+    const struct chip_accuracy *k = NULL;
+    for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++)
+        if (strcmp(dev, chips[i].name) == 0) k = &chips[i];
+    double step = vi ? 1e-3 * 5 : 1e-6; /* mA x ~5 V, or uW / uJ */
+    if (!k) {
+        char why[128];
+        snprintf(why, sizeof why, "hwmon %s: accuracy not published (not a chip edgebench knows)",
+                 dev);
+        eb_channel_accuracy(ch, NAN, NAN, step, why);
+        return;
+    }
+    /* the bus voltage and the shunt (uOhm) as the driver has them now */
+    char p[1500], buf[32];
+    bool one = strcmp(dev, "ina3221") != 0; /* ina2xx: one channel, bus voltage in1 */
+    snprintf(p, sizeof p, "%s/in%d_input", path, one ? 1 : n);
+    double volts = eb_read_line(p, buf, sizeof buf) ? atof(buf) / 1000.0 : NAN;
+    if (one)
+        snprintf(p, sizeof p, "%s/shunt_resistor", path);
+    else
+        snprintf(p, sizeof p, "%s/shunt%d_resistor", path, n);
+    double ohms = eb_read_line(p, buf, sizeof buf) ? atof(buf) * 1e-6 : NAN;
+    double gain = volts > 0 ? k->shunt_gain + k->bus_gain + k->bus_offset_v / volts : NAN;
+    double offset = ohms > 0 && volts > 0 ? k->shunt_offset_v / ohms * volts : NAN;
+    if (k->shunt_offset_v == 0) offset = 0;
+    if (vi && ohms > 0 && volts > 0) step = volts * fmax(1e-3, k->shunt_lsb_v / ohms);
+    char basis[128];
+    snprintf(basis, sizeof basis, "%s%s", k->basis,
+             isnan(gain)     ? "; no bus voltage to apply it to"
+             : isnan(offset) ? "; shunt unknown, its offset left out"
+                             : "");
+    eb_channel_accuracy(ch, gain, offset, step, basis);
 }
 
 /* The highest sensor index among the chip's files (power12_input: 12). */
@@ -87,8 +149,9 @@ static void scan_device(hwmon_state *s, const char *path, const char *dev, int *
             snprintf(p, sizeof p, "%s/in%d_label", path, n);
             if (!labelled && !eb_read_line(p, label, sizeof label))
                 snprintf(label, sizeof label, "%s", file);
-            add_channel(s, dev, label, k == 2 ? HW_ENERGY_UJ : HW_POWER_UW, fd, -1,
-                        ina && strcmp(label, "VDD_IN") == 0);
+            int c = add_channel(s, dev, label, k == 2 ? HW_ENERGY_UJ : HW_POWER_UW, fd, -1,
+                                ina && strcmp(label, "VDD_IN") == 0);
+            if (c >= 0) set_accuracy(s, c, path, dev, n);
             have_power = true;
             break; /* one of input/average per index */
         }
@@ -113,7 +176,8 @@ static void scan_device(hwmon_state *s, const char *path, const char *dev, int *
             if (!eb_read_line(p, label, sizeof label)) snprintf(label, sizeof label, "rail%d", n);
         }
         /* INA3221 on Jetson: VDD_IN is the module's input, the rest are inside it. */
-        add_channel(s, dev, label, HW_VI, fc, fv, ina && strcmp(label, "VDD_IN") == 0);
+        int c = add_channel(s, dev, label, HW_VI, fc, fv, ina && strcmp(label, "VDD_IN") == 0);
+        if (c >= 0) set_accuracy(s, c, path, dev, n);
     }
 }
 

@@ -126,6 +126,10 @@ static void add(nvml_state *s, nvml_device d, gpu_ch what, const char *label, un
     ch->kind = kinds[what];
     ch->in_total = in_total;
     ch->gpu = true;
+    if (what == GPU_ENERGY || what == GPU_POWER_INSTANT || what == GPU_POWER_AVG)
+        eb_channel_accuracy(ch, 0.05, 0, 1e-3,
+                            "NVML: power 'accurate to within +/- 5%' (stated for Fermi and "
+                            "Kepler; later GPUs state none), mW/mJ steps");
     s->dev[c] = d;
     s->what[c] = what;
     s->base.n_channels++;

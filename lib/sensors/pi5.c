@@ -117,6 +117,10 @@ static eb_probe pi5_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason
         s->base.channels[c].kind = EB_CH_POWER;
         s->base.channels[c].in_total = s->base.channels[c].whole_device = ch[c].in_total;
         s->base.channels[c].estimate = ch[c].estimate;
+        /* vcgencmd prints 8 decimals of A and V: the step is far below anything else */
+        eb_channel_accuracy(&s->base.channels[c], NAN, NAN, 0,
+                            "Raspberry Pi does not publish the PMIC ADC's accuracy; the rails "
+                            "miss conversion losses and the 5 V input (calibrate to a meter)");
     }
     s->base.n_channels = 4;
     s->base.ops = &eb_source_pi5_pmic;

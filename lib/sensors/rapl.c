@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,10 @@ static eb_probe rapl_probe(const eb_probe_ctx *ctx, eb_source **out, char *reaso
         eb_channel *ch = &s->base.channels[c];
         snprintf(ch->name, sizeof ch->name, "%s", chname);
         ch->kind = EB_CH_ENERGY;
+        /* powercap counts in uJ; the MSR's own unit (1/2^ESU J) is coarser */
+        eb_channel_accuracy(ch, NAN, NAN, 61.0e-6,
+                            "RAPL: Intel's SDM documents the energy unit (2^-14 J = 61 uJ on "
+                            "most parts), not the accuracy");
         ch->in_total = strncmp(name, "package", 7) == 0 || strcmp(name, "dram") == 0;
         if (strcmp(name, "psys") == 0) has_psys = true;
     }

@@ -153,7 +153,11 @@ static void probe_all(eb_sampler *s, const eb_source_ops *const *ops, size_t n_o
         eb_probe_report *rep = &s->probes[s->n_probes++];
         rep->source = ops[b]->name;
         rep->description = ops[b]->description;
-        eb_probe_ctx ctx = {.root = s->cfg.root, .tdp_w = s->cfg.tdp_w, .have_total = *have_total};
+        eb_probe_ctx ctx = {.root = s->cfg.root,
+                            .tdp_w = s->cfg.tdp_w,
+                            .have_total = *have_total,
+                            .meter = s->cfg.meter,
+                            .meter_gain_err = s->cfg.meter_gain_err};
         eb_source *src = NULL;
         rep->result = ops[b]->probe(&ctx, &src, rep->reason, sizeof rep->reason);
         if (rep->result != EB_PROBE_FOUND) continue;
@@ -178,6 +182,19 @@ static void probe_all(eb_sampler *s, const eb_source_ops *const *ops, size_t n_o
 /* A whole-device source, where one exists, is the total; the rest are parts. */
 static void choose_total(eb_sampler *s)
 {
+    /* the device's own total, as it would be without a meter */
+    eb_source *own = NULL;
+    for (size_t k = 0; k < s->n_sources && !own; k++)
+        for (int c = 0; c < s->sources[k]->n_channels; c++)
+            if (s->sources[k]->ops != &eb_source_meter && s->sources[k]->channels[c].in_total &&
+                s->sources[k]->channels[c].whole_device)
+                own = s->sources[k];
+    for (size_t k = 0; k < s->n_sources; k++)
+        for (int c = 0; c < s->sources[k]->n_channels; c++) {
+            eb_channel *ch = &s->sources[k]->channels[c];
+            ch->onboard = s->sources[k]->ops != &eb_source_meter && ch->in_total && !ch->estimate &&
+                          (!own || s->sources[k] == own);
+        }
     eb_source *whole = NULL;
     for (size_t k = 0; k < s->n_sources && !whole; k++)
         for (int c = 0; c < s->sources[k]->n_channels; c++)
@@ -256,6 +273,16 @@ eb_status eb_sampler_create(const eb_sampler_config *cfg, eb_sampler **out, eb_e
     }
     bool have_total = false;
     if (!cfg->no_power) probe_all(s, eb_power_backends, eb_power_backend_count, &have_total);
+    /* a meter asked for and not answering is an error, not a quiet fallback */
+    for (size_t i = 0; cfg->meter && i < s->n_probes; i++)
+        if (strcmp(s->probes[i].source, eb_source_meter.name) == 0 &&
+            s->probes[i].result != EB_PROBE_FOUND) {
+            char shown[256];
+            eb_meter_spec_public(cfg->meter, shown, sizeof shown);
+            eb_status st = eb_fail(err, EB_E_IO, "--meter %s: %s", shown, s->probes[i].reason);
+            eb_sampler_free(s);
+            return st;
+        }
     if (!cfg->no_state) probe_all(s, eb_state_backends, eb_state_backend_count, &have_total);
     choose_total(s);
     s->cap_channels = 1;
@@ -468,6 +495,66 @@ bool eb_sampler_channel_energy(const eb_sampler *s, int c, double a, double b, d
     size_t stride, n;
     eb_sampler_series(s, c, &t, &v, &stride, &n);
     return eb_energy_between(k, t, v, stride, n, a, b, joules, peak_w);
+}
+
+bool eb_sampler_total_energy_est(const eb_sampler *s, double a, double b, eb_energy_est *est,
+                                 double *u_sys, bool *published)
+{
+    bool pub = true;
+    eb_energy_est sum = {.n_inside = (size_t)-1};
+    double sys = 0;
+    bool any = false;
+    for (int c = 0; c < s->n_channels; c++) {
+        const eb_channel *ch = &s->channels[c];
+        if (!ch->in_total || (ch->kind != EB_CH_ENERGY && ch->kind != EB_CH_POWER)) continue;
+        const double *t, *v;
+        size_t stride, n;
+        eb_sampler_series(s, c, &t, &v, &stride, &n);
+        eb_energy_est e;
+        if (!eb_energy_between_est(ch->kind, t, v, stride, n, a, b, ch->step, &e)) return false;
+        sum.joules += e.joules;
+        sum.u_integration_j += e.u_integration_j;
+        sum.u_resolution_j += e.u_resolution_j;
+        if (e.n_inside < sum.n_inside) sum.n_inside = e.n_inside;
+        if (e.interval_s > sum.interval_s) sum.interval_s = e.interval_s;
+        /* the same error in every reading of a channel: it adds up */
+        sys += e.u_resolution_j;
+        if (isnan(ch->gain_err) || isnan(ch->offset_w))
+            pub = false;
+        else
+            sys += ch->gain_err * fabs(e.joules) + ch->offset_w * (b - a);
+        any = true;
+    }
+    if (!any) return false;
+    double peak = 0;
+    eb_sampler_total_energy(s, a, b, &sum.joules, &peak);
+    sum.peak_w = peak;
+    *est = sum;
+    *u_sys = sys;
+    *published = pub;
+    return true;
+}
+
+const char *eb_sampler_total_error(const eb_sampler *s)
+{
+    for (size_t k = 0; k < s->n_sources; k++)
+        for (int c = 0; c < s->sources[k]->n_channels; c++)
+            if (s->sources[k]->channels[c].in_total && s->sources[k]->last_error[0])
+                return s->sources[k]->last_error;
+    return "";
+}
+
+void eb_sampler_total_accuracy(const eb_sampler *s, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int c = 0; c < s->n_channels && len < cap; c++) {
+        const eb_channel *ch = &s->channels[c];
+        if (!ch->in_total) continue;
+        len +=
+            (size_t)snprintf(out + len, cap - len, "%s%s: %s", len ? "; " : "", ch->name,
+                             ch->accuracy_basis[0] ? ch->accuracy_basis : "accuracy not published");
+    }
 }
 
 /* Summed power of the total's channels in series se over segment i. */

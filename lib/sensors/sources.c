@@ -4,9 +4,10 @@
 #include "edgebench/sensors.h"
 
 /* The estimate last: it is used only when nothing before it measures. */
-const eb_source_ops *const eb_power_backends[] = {&eb_source_rapl,    &eb_source_hwmon,
-                                                  &eb_source_battery, &eb_source_pi5_pmic,
-                                                  &eb_source_nvml,    &eb_source_cpu_estimate};
+/* An external meter, when one is asked for, first: it is the total. */
+const eb_source_ops *const eb_power_backends[] = {
+    &eb_source_meter,    &eb_source_rapl, &eb_source_hwmon,       &eb_source_battery,
+    &eb_source_pi5_pmic, &eb_source_nvml, &eb_source_cpu_estimate};
 const size_t eb_power_backend_count = sizeof eb_power_backends / sizeof eb_power_backends[0];
 
 const eb_source_ops *const eb_state_backends[] = {&eb_source_cpufreq, &eb_source_thermal,

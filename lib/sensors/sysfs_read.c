@@ -65,3 +65,12 @@ bool eb_source_room(eb_source *s, const char *name)
     s->n_left_out++;
     return false;
 }
+
+void eb_channel_accuracy(eb_channel *ch, double gain_err, double offset_w, double step,
+                         const char *basis)
+{
+    ch->gain_err = gain_err;
+    ch->offset_w = offset_w;
+    ch->step = step;
+    snprintf(ch->accuracy_basis, sizeof ch->accuracy_basis, "%s", basis ? basis : "");
+}

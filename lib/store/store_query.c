@@ -114,6 +114,10 @@ static const char runs_sql[] =
 #define EB_MEASURE_SQL(span, m)                                                                    \
     " (SELECT x.value FROM run_measures x WHERE x.run_id = r.id AND x.span = '" span "'"           \
     " AND x.measure = '" m "')"
+/* a span's energy bound as a share of its energy (lib/sensors/energy.h) */
+#define EB_U_REL_SQL(span, part)                                                                   \
+    " (" EB_MEASURE_SQL(span, "energy_u_" part "_j") " / NULLIF(" EB_MEASURE_SQL(span, "energy_j") \
+    ", 0))"
 #define EB_PER_TOKEN_SQL(span, c, n)                                                               \
     " (SELECT c.value / NULLIF(r." n ", 0) FROM run_counters c WHERE c.run_id = r.id"              \
     " AND c.span = '" span "' AND c.counter = '" c "' AND c.status = 'ok')"
@@ -137,6 +141,12 @@ static const char analysis_sql[] =
     EB_MEASURE_SQL("prefill", "action_per_token_js") " AS prefill_action_js,"
     EB_MEASURE_SQL("generation", "action_per_token_js") " AS gen_action_js,"
     EB_MEASURE_SQL("run", "energy_j") " AS run_energy_j,"
+    EB_U_REL_SQL("prefill", "sys") " AS prefill_energy_u_sys_rel,"
+    EB_U_REL_SQL("prefill", "rand") " AS prefill_energy_u_rand_rel,"
+    EB_U_REL_SQL("generation", "sys") " AS gen_energy_u_sys_rel,"
+    EB_U_REL_SQL("generation", "rand") " AS gen_energy_u_rand_rel,"
+    EB_U_REL_SQL("run", "sys") " AS run_energy_u_sys_rel,"
+    EB_U_REL_SQL("run", "rand") " AS run_energy_u_rand_rel,"
     EB_MEASURE_SQL("run", "disturbed") " AS disturbed,"
     EB_MEASURE_SQL("run", "other_cpu_pct") " AS other_cpu_pct,"
     EB_PER_TOKEN_SQL("generation", "cache_misses", "n_gen") " AS gen_cache_misses_per_token,"
