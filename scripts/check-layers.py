@@ -23,7 +23,7 @@ HEADERS = {
     "limits": ["limits.h", "roofline.h", "probe.h"],
     "model": ["gguf_check.h", "synth.h"],
     "distributed": ["node.h"],
-    "bench": ["bench.h", "params.h", "measure.h"],
+    "bench": ["bench.h", "params.h", "measure.h", "calibrate.h"],
     "output": ["output.h"],
     "sweep": ["plan.h", "sweep.h"],
     "store": ["store.h", "fleet.h"],

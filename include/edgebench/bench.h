@@ -154,7 +154,13 @@ typedef enum eb_pm {
     EB_PM_ENERGY_U_RAND_J, /* the integration bound (it varies from run to run) */
     EB_PM_ENERGY_READINGS, /* readings of the total within the span */
     EB_PM_ENERGY_INTERVAL_MS, /* the total's effective interval between readings */
-    EB_PM_PEAK_RSS,           /* VmHWM, reset at the start of the span */
+    /* with a calibration (calibrate.h): the on-board sensors' energy, raw and
+     * through the fitted line, its bound, and per token */
+    EB_PM_ONBOARD_J,
+    EB_PM_CALIBRATED_J,
+    EB_PM_CALIBRATED_U_J,
+    EB_PM_CALIBRATED_J_PER_TOKEN,
+    EB_PM_PEAK_RSS, /* VmHWM, reset at the start of the span */
     EB_PM_SAMPLED_RSS_MAX,
     EB_PM_RSS_ANON, /* at the end of the span */
     EB_PM_RSS_FILE,
@@ -301,6 +307,18 @@ typedef struct eb_dist_span {
     char energy_note[256]; /* why the total is missing */
 } eb_dist_span;
 
+/* A device's on-board total fitted to an external meter (calibrate.h). */
+typedef struct eb_calibration {
+    char device[256];    /* the device key runs are stored under */
+    char meter[256];     /* the meter, as it may be shown */
+    char onboard[256];   /* the on-board total it maps */
+    char created_at[32]; /* ISO 8601 UTC */
+    double gain, offset_w;
+    double residual_w; /* standard deviation of the rungs about the line */
+    double r2;
+    int n_points;
+} eb_calibration;
+
 typedef struct eb_run_result {
     eb_run_config config;
     eb_model_info model;
@@ -347,6 +365,8 @@ typedef struct eb_run_result {
     /* the total's accuracy and where it comes from, per channel */
     char energy_accuracy[512];
     bool energy_accuracy_unpublished; /* the intervals leave the sensor's accuracy out */
+    bool has_calibration; /* the device's newest calibration was applied (eb_result_calibrate) */
+    eb_calibration calibration;
     double idle_t0, idle_t1;
     char *governors; /* every policy at the start, e.g. "policy0=ondemand" (owned) */
     char cpus_online[1024];

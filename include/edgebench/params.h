@@ -83,9 +83,10 @@ enum {
     EB_CMD_SYNTH = 1 << 15,  /* model synth */
     EB_CMD_PATH = 1 << 16,   /* model path */
     EB_CMD_QUANTIZE = 1 << 17,
+    EB_CMD_CALIBRATE = 1 << 18,
 };
 /* Every command's --help. */
-#define EB_CMD_ALL 0x3ffffu
+#define EB_CMD_ALL 0x7ffffu
 
 typedef struct eb_param {
     const char *key; /* plan key; also the name in messages */

@@ -90,6 +90,10 @@ bool eb_sampler_total_energy(const eb_sampler *s, double a, double b, double *jo
  * accuracy is not published (its gain and offset then left out). */
 bool eb_sampler_total_energy_est(const eb_sampler *s, double a, double b, eb_energy_est *est,
                                  double *u_sys, bool *published);
+/* The same over the on-board total (eb_channel.onboard): the device's own
+ * sensors when an external meter is the total. */
+bool eb_sampler_onboard_energy_est(const eb_sampler *s, double a, double b, eb_energy_est *est,
+                                   double *u_sys, bool *published);
 /* Why a source of the total last failed to read ("" when none did). */
 const char *eb_sampler_total_error(const eb_sampler *s);
 /* The total's channels' accuracy in words: "name: basis; ...". */

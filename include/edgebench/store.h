@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "edgebench/bench.h"
 #include "edgebench/error.h"
 #include "edgebench/table.h"
 
@@ -157,6 +158,14 @@ eb_status eb_store_windows(eb_store *s, eb_table *out, eb_error *err);
  * engine_version, backend, variant, cpu_features, features_off,
  * features_off_reason, trials (schema 10). */
 eb_status eb_store_builds(eb_store *s, eb_table *out, eb_error *err);
+/* A calibration (calibrate.h) with its rungs as JSON; the newest of a
+ * device (*found false when it has none); every device's newest, for the
+ * report. */
+eb_status eb_store_put_calibration(eb_store *s, const eb_calibration *c, const char *rungs_json,
+                                   eb_error *err);
+eb_status eb_store_calibration_of(eb_store *s, const char *device, eb_calibration *out, bool *found,
+                                  eb_error *err);
+eb_status eb_store_calibrations(eb_store *s, eb_table *out, eb_error *err);
 
 /* The newest trial that has a stored timeline (0: none). */
 eb_status eb_store_latest_timeline(eb_store *s, long long *trial_id, eb_error *err);

@@ -211,6 +211,9 @@ static void no_total_reason(const eb_sampler *smp, char *out, size_t cap)
     for (size_t i = 0; i < eb_sampler_probe_count(smp) && len < cap; i++) {
         const eb_probe_report *p = eb_sampler_probe(smp, i);
         if (p->result == EB_PROBE_FOUND) continue;
+        /* a meter nobody asked for is no reason */
+        if (strcmp(p->source, eb_source_meter.name) == 0 && strstr(p->reason, "not asked"))
+            continue;
         len += (size_t)snprintf(out + len, cap - len, "%s%s: %s", out[len - 1] == '(' ? "" : "; ",
                                 p->source, p->reason);
     }
@@ -246,7 +249,8 @@ static void set_reason(eb_run_result *res, eb_pm m, const char *why)
 bool eb_pm_is_energy(eb_pm m)
 {
     return m == EB_PM_ENERGY_J || m == EB_PM_ENERGY_ABOVE_IDLE_J || m == EB_PM_MEAN_W ||
-           m == EB_PM_J_PER_TOKEN || m == EB_PM_ACTION;
+           m == EB_PM_J_PER_TOKEN || m == EB_PM_ACTION || m == EB_PM_CALIBRATED_J ||
+           m == EB_PM_CALIBRATED_J_PER_TOKEN;
 }
 
 double eb_result_energy_u95(const eb_run_result *r, eb_span s, eb_pm m, bool *sys_left_out)
@@ -255,6 +259,15 @@ double eb_result_energy_u95(const eb_run_result *r, eb_span s, eb_pm m, bool *sy
     const eb_stats *us = &r->pm_stats[s][EB_PM_ENERGY_U_SYS_J],
                    *ur = &r->pm_stats[s][EB_PM_ENERGY_U_RAND_J];
     if (sys_left_out) *sys_left_out = r->energy_accuracy_unpublished;
+    if (m == EB_PM_CALIBRATED_J || m == EB_PM_CALIBRATED_J_PER_TOKEN) {
+        /* the calibration's own bound holds the sensors' and the fit's */
+        const eb_stats *cj = &r->pm_stats[s][EB_PM_CALIBRATED_J],
+                       *cu = &r->pm_stats[s][EB_PM_CALIBRATED_U_J];
+        if (sys_left_out) *sys_left_out = false;
+        if (st->n == 0 || cj->n == 0 || cu->n == 0 || cj->mean == 0) return NAN;
+        double ci = st->n > 1 ? 0.5 * (st->ci95_hi - st->ci95_lo) : 0;
+        return eb_energy_u95(ci, st->n, cu->mean * fabs(st->mean / cj->mean), 0);
+    }
     if (!eb_pm_is_energy(m) || st->n == 0 || r->energy_estimate || ej->n == 0 || ur->n == 0 ||
         ej->mean == 0)
         return NAN;
@@ -365,6 +378,8 @@ eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
     /* Reasons, for whatever is missing in every measured run. */
     for (int m = 0; m < EB_PM_COUNT; m++) {
         if (m <= EB_PM_ENERGY_INTERVAL_MS) set_reason(res, (eb_pm)m, energy_why);
+        if (m >= EB_PM_ONBOARD_J && m <= EB_PM_CALIBRATED_J_PER_TOKEN)
+            set_reason(res, (eb_pm)m, "no calibration of this device (edgebench calibrate)");
         if (m == EB_PM_ENERGY_ABOVE_IDLE_J && isnan(res->idle_w) && !energy_why[0])
             set_reason(res, (eb_pm)m,
                        cfg->idle_s > 0 ? "idle power not measured"

@@ -523,7 +523,7 @@ const eb_param eb_params[] = {
      .label = "sample interval",
      .unit = "ms",
      .metavar = "MS",
-     .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_SENSORS,
+     .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_SENSORS | EB_CMD_CALIBRATE,
      .help = "sampler period"},
     {.key = "idle_s",
      .scope = EB_PS_RUN,
@@ -674,7 +674,7 @@ const eb_param eb_params[] = {
      .metavar = "SPEC",
      .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_FIT | EB_CMD_PLAN | EB_CMD_RESULTS | EB_CMD_ANALYZE |
              EB_CMD_IMPORT | EB_CMD_REPORT | EB_CMD_SWEEP | EB_CMD_FLEET | EB_CMD_AGENT |
-             EB_CMD_DEVICE,
+             EB_CMD_DEVICE | EB_CMD_CALIBRATE,
      .help = "results store: sqlite:FILE, FILE or postgresql://..."},
     {.key = "keep_timeline",
      .scope = EB_PS_RUN,
@@ -737,7 +737,7 @@ const eb_param eb_params[] = {
      .field = EB_FK_STR,
      .offset = CFG(meter),
      .metavar = "SPEC",
-     .cmds = EB_CMD_RUN | EB_CMD_PPL,
+     .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_CALIBRATE,
      .help = "read a power meter live as the total: shelly:HOST[:PORT][/ID], tasmota:HOST[:PORT], "
              "an http(s) URL, or hwmon:NAME (INA219/226/228)"},
     {.key = "meter_accuracy",
@@ -749,7 +749,7 @@ const eb_param eb_params[] = {
      .field = EB_FK_DOUBLE,
      .offset = CFG(meter_accuracy_pct),
      .metavar = "PCT",
-     .cmds = EB_CMD_RUN | EB_CMD_PPL,
+     .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_CALIBRATE,
      .help = "the meter's stated accuracy, % of the reading (its datasheet's); else not published"},
     {.key = "timeline",
      .scope = EB_PS_CLI,
@@ -805,7 +805,7 @@ const eb_param eb_params[] = {
      .offset = CFG(root),
      .metavar = "DIR",
      .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_FIT | EB_CMD_PLAN | EB_CMD_NODE | EB_CMD_SENSORS |
-             EB_CMD_MONITOR | EB_CMD_SWEEP | EB_CMD_AGENT | EB_CMD_DEVICE,
+             EB_CMD_MONITOR | EB_CMD_SWEEP | EB_CMD_AGENT | EB_CMD_DEVICE | EB_CMD_CALIBRATE,
      .help = "read /proc and /sys under DIR"},
     {.key = "quiet",
      .scope = EB_PS_CLI,
@@ -815,7 +815,7 @@ const eb_param eb_params[] = {
      .field = EB_FK_BOOL,
      .offset = OPT(quiet),
      .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_FIT | EB_CMD_IMPORT | EB_CMD_SWEEP | EB_CMD_AGENT |
-             EB_CMD_DEVICE,
+             EB_CMD_DEVICE | EB_CMD_CALIBRATE,
      .help = "no progress lines"},
     {.key = "verbose",
      .scope = EB_PS_CLI,

@@ -261,6 +261,18 @@ static cJSON *measurement_json(const eb_run_result *r)
     eb_json_number(o, "idle_power_u95_w", r->idle_w_u95);
     if (isfinite(r->idle_w_u95)) cJSON_AddBoolToObject(o, "idle_unsteady", r->idle_unsteady);
     if (r->energy_accuracy[0]) cJSON_AddStringToObject(o, "energy_accuracy", r->energy_accuracy);
+    if (r->has_calibration) {
+        const eb_calibration *c = &r->calibration;
+        cJSON *cal = cJSON_AddObjectToObject(o, "calibration");
+        cJSON_AddStringToObject(cal, "meter", c->meter);
+        cJSON_AddStringToObject(cal, "onboard", c->onboard);
+        cJSON_AddStringToObject(cal, "created_at", c->created_at);
+        eb_json_number(cal, "gain", c->gain);
+        eb_json_number(cal, "offset_w", c->offset_w);
+        eb_json_number(cal, "residual_w", c->residual_w);
+        eb_json_number(cal, "r2", c->r2);
+        cJSON_AddNumberToObject(cal, "rungs", c->n_points);
+    }
     eb_json_number(o, "energy_interval_ms",
                    r->pm_stats[EB_SPAN_RUN][EB_PM_ENERGY_INTERVAL_MS].n
                        ? r->pm_stats[EB_SPAN_RUN][EB_PM_ENERGY_INTERVAL_MS].median

@@ -182,6 +182,18 @@ static void energy_lines(FILE *f, const eb_run_result *r)
     energy_figure(f, r, EB_SPAN_RUN, EB_PM_ENERGY_J, label, 3);
     fprintf(f, "%-11s from %s%s\n", "", r->energy_source,
             r->energy_estimate ? ": an ESTIMATE (CPU load x TDP), not a measurement" : "");
+    if (r->has_calibration) {
+        const eb_calibration *c = &r->calibration;
+        energy_figure(f, r, EB_SPAN_GEN, EB_PM_ONBOARD_J, "on-board energy [J]", 4);
+        energy_figure(f, r, EB_SPAN_GEN, EB_PM_CALIBRATED_J, "calibrated energy [J]", 4);
+        energy_figure(f, r, EB_SPAN_GEN, EB_PM_CALIBRATED_J_PER_TOKEN, "calibrated J/token", 5);
+        char line[900];
+        snprintf(line, sizeof line,
+                 "calibrated: %s x %.4f %+.4f W (fitted to %s on %s, residual %.4f W, R^2 %.4f; "
+                 "the residual is inside the interval)",
+                 c->onboard, c->gain, c->offset_w, c->meter, c->created_at, c->residual_w, c->r2);
+        eb_print_wrapped(f, "            ", "            ", line, 120);
+    }
     if (r->energy_estimate) return;
     const eb_stats *rp = &r->pm_stats[EB_SPAN_PREFILL][EB_PM_ENERGY_READINGS],
                    *rg = &r->pm_stats[EB_SPAN_GEN][EB_PM_ENERGY_READINGS],

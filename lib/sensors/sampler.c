@@ -497,8 +497,8 @@ bool eb_sampler_channel_energy(const eb_sampler *s, int c, double a, double b, d
     return eb_energy_between(k, t, v, stride, n, a, b, joules, peak_w);
 }
 
-bool eb_sampler_total_energy_est(const eb_sampler *s, double a, double b, eb_energy_est *est,
-                                 double *u_sys, bool *published)
+static bool energy_est_of(const eb_sampler *s, bool onboard, double a, double b, eb_energy_est *est,
+                          double *u_sys, bool *published)
 {
     bool pub = true;
     eb_energy_est sum = {.n_inside = (size_t)-1};
@@ -506,7 +506,9 @@ bool eb_sampler_total_energy_est(const eb_sampler *s, double a, double b, eb_ene
     bool any = false;
     for (int c = 0; c < s->n_channels; c++) {
         const eb_channel *ch = &s->channels[c];
-        if (!ch->in_total || (ch->kind != EB_CH_ENERGY && ch->kind != EB_CH_POWER)) continue;
+        if (!(onboard ? ch->onboard : ch->in_total) ||
+            (ch->kind != EB_CH_ENERGY && ch->kind != EB_CH_POWER))
+            continue;
         const double *t, *v;
         size_t stride, n;
         eb_sampler_series(s, c, &t, &v, &stride, &n);
@@ -527,12 +529,24 @@ bool eb_sampler_total_energy_est(const eb_sampler *s, double a, double b, eb_ene
     }
     if (!any) return false;
     double peak = 0;
-    eb_sampler_total_energy(s, a, b, &sum.joules, &peak);
+    if (!onboard) eb_sampler_total_energy(s, a, b, &sum.joules, &peak);
     sum.peak_w = peak;
     *est = sum;
     *u_sys = sys;
     *published = pub;
     return true;
+}
+
+bool eb_sampler_total_energy_est(const eb_sampler *s, double a, double b, eb_energy_est *est,
+                                 double *u_sys, bool *published)
+{
+    return energy_est_of(s, false, a, b, est, u_sys, published);
+}
+
+bool eb_sampler_onboard_energy_est(const eb_sampler *s, double a, double b, eb_energy_est *est,
+                                   double *u_sys, bool *published)
+{
+    return energy_est_of(s, true, a, b, est, u_sys, published);
 }
 
 const char *eb_sampler_total_error(const eb_sampler *s)

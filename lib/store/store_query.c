@@ -116,8 +116,8 @@ static const char runs_sql[] =
     " AND x.measure = '" m "')"
 /* a span's energy bound as a share of its energy (lib/sensors/energy.h) */
 #define EB_U_REL_SQL(span, part)                                                                   \
-    " (" EB_MEASURE_SQL(span, "energy_u_" part "_j") " / NULLIF(" EB_MEASURE_SQL(span, "energy_j") \
-    ", 0))"
+    " (" EB_MEASURE_SQL(span, "energy_u_" part                                                     \
+                              "_j") " / NULLIF(" EB_MEASURE_SQL(span, "energy_j") ", 0))"
 #define EB_PER_TOKEN_SQL(span, c, n)                                                               \
     " (SELECT c.value / NULLIF(r." n ", 0) FROM run_counters c WHERE c.run_id = r.id"              \
     " AND c.span = '" span "' AND c.counter = '" c "' AND c.status = 'ok')"

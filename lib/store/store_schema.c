@@ -238,13 +238,22 @@ static const char schema_v10[] = "ALTER TABLE builds ADD COLUMN variant TEXT;\n"
                                  "ALTER TABLE builds ADD COLUMN features_off TEXT;\n"
                                  "ALTER TABLE builds ADD COLUMN features_off_reason TEXT;\n";
 
+/* Calibrations of a device's own power sensors against a meter
+ * (calibrate.h): the newest per device applies to its later runs. */
+static const char schema_v11[] =
+    "CREATE TABLE calibrations (id {ID}, device TEXT NOT NULL, created_at TEXT NOT NULL,"
+    " meter TEXT NOT NULL, onboard TEXT, gain DOUBLE PRECISION NOT NULL,"
+    " offset_w DOUBLE PRECISION NOT NULL, residual_w DOUBLE PRECISION, r2 DOUBLE PRECISION,"
+    " points INTEGER, rungs_json TEXT);\n"
+    "CREATE INDEX calibrations_device ON calibrations (device, created_at);\n";
+
 static const struct migration {
     const char *sql;
     eb_status (*after)(eb_store *s, eb_error *err);
 } migrations[] = {
-    {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL}, {schema_v4, NULL},
-    {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL}, {schema_v8, NULL},
-    {schema_v9, NULL}, {schema_v10, NULL},
+    {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL},  {schema_v4, NULL},
+    {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL},  {schema_v8, NULL},
+    {schema_v9, NULL}, {schema_v10, NULL},         {schema_v11, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -13,6 +13,7 @@ enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 int cmd_run(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_sensors(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_agent(int argc, char **argv);

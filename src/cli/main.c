@@ -23,6 +23,7 @@ static const struct command {
     {"device", cmd_device, "probe this device's memory bandwidth, kernel and disk ceilings"},
     {"monitor", cmd_monitor,
      "a live view of this device's power, clocks, temperatures, memory and runs"},
+    {"calibrate", cmd_calibrate, "fit this device's power sensors to an external meter"},
     {"sensors", cmd_sensors, "power, memory, clock and temperature sources on this device"},
 };
 

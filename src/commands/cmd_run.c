@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "edgebench/calibrate.h"
 #include "cli_ceilings.h"
 #include "cli_store.h"
 #include "edgebench/bench.h"
@@ -222,6 +223,27 @@ static void attach_roofline(const run_cli *rc, eb_run_result *res)
 
 /* One eb_run: its result written, its timeline, and its record stored.
  * Whatever was measured is written, even when a later repetition failed. */
+/* The device's newest calibration (edgebench calibrate), when the store
+ * has one: calibrated energy beside the raw figure. A store that cannot
+ * be read leaves the run as measured, with a warning. */
+static void attach_calibration(const run_cli *rc, eb_run_result *res)
+{
+    if (rc->o.no_store || !res->sampler) return;
+    eb_store *s = NULL;
+    eb_error err = {0};
+    eb_calibration cal;
+    bool found = false;
+    const char *spec = rc->o.store && rc->o.store[0] ? rc->o.store : eb_store_default_spec();
+    eb_status st = eb_store_open(spec, &s, &err);
+    if (st == EB_OK)
+        st = eb_store_calibration_of(s, cli_device_key(&res->device), &cal, &found, &err);
+    eb_store_close(s);
+    if (st != EB_OK)
+        fprintf(stderr, "edgebench run: warning: calibration not read: %s\n", err.msg);
+    else if (found)
+        eb_result_calibrate(res, &cal);
+}
+
 static int run_and_report(run_cli *rc, FILE *out)
 {
     eb_run_result res;
@@ -238,6 +260,7 @@ static int run_and_report(run_cli *rc, FILE *out)
     run_status_write(&live);
     int code = EXIT_OK;
     if (res.n_reps > 0) attach_roofline(rc, &res);
+    if (res.n_reps > 0) attach_calibration(rc, &res);
     if (res.n_reps > 0) {
         eb_error werr = {0};
         eb_status ws = rc->format == EB_FMT_TEXT && rc->o.verbose
