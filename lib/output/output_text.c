@@ -176,6 +176,8 @@ static void energy_lines(FILE *f, const eb_run_result *r)
     energy_figure(f, r, EB_SPAN_GEN, EB_PM_J_PER_TOKEN, label, 5);
     snprintf(label, sizeof label, "%smean power [W]", est);
     energy_figure(f, r, EB_SPAN_GEN, EB_PM_MEAN_W, label, 3);
+    snprintf(label, sizeof label, "%sabove idle [J]", est);
+    energy_figure(f, r, EB_SPAN_GEN, EB_PM_ENERGY_ABOVE_IDLE_J, label, 4);
     snprintf(label, sizeof label, "%saction/token [J*s]", est);
     energy_figure(f, r, EB_SPAN_GEN, EB_PM_ACTION, label, 6);
     snprintf(label, sizeof label, "%senergy [J]", est);

@@ -102,7 +102,13 @@ static void sampler_lines(FILE *f, const eb_run_result *r)
     if (r->energy_source[0])
         fprintf(f, "  energy from %s%s\n", r->energy_source,
                 r->energy_estimate ? " (an ESTIMATE, not a measurement)" : "");
-    if (!isnan(r->idle_w))
+    if (!isnan(r->idle_w) && isfinite(r->idle_w_u95))
+        fprintf(f, "  idle power %.3f +- %.3f W over %.1f s before the first run%s\n", r->idle_w,
+                r->idle_w_u95, r->idle_t1 - r->idle_t0,
+                r->idle_unsteady ? " (UNSTEADY: its halves differ by more than the interval; a "
+                                   "longer --idle-s may settle it)"
+                                 : " (its halves agree)");
+    else if (!isnan(r->idle_w))
         fprintf(f, "  idle power %.3f W over %.1f s before the first run\n", r->idle_w,
                 r->idle_t1 - r->idle_t0);
 }

@@ -257,8 +257,9 @@ static eb_probe meter_probe(const eb_probe_ctx *ctx, eb_source **out, char *reas
             return EB_PROBE_ABSENT;
         }
         static const char *const kinds[] = {"shelly", "tasmota", "http"};
-        char host[160];
-        eb_meter_spec_public(strstr(s->url, "://") + 3, host, sizeof host);
+        char url[512];
+        eb_meter_spec_public(s->url, url, sizeof url); /* no user or password */
+        char *host = strstr(url, "://") + 3;
         host[strcspn(host, "/?")] = '\0';
         snprintf(ch->name, sizeof ch->name, "meter:%s@%.40s", kinds[s->kind], host);
         const char *key;

@@ -123,6 +123,7 @@ typedef struct row_batch {
     const char *p[1 + RB_WIDTH * RB_ROWS];
     unsigned char is_num[1 + RB_WIDTH * RB_ROWS];
     char num[RB_WIDTH * RB_ROWS][32];
+    char text[RB_WIDTH * RB_ROWS][96]; /* texts made for the row, not the record's */
 } row_batch;
 
 static row_batch *rb_new(const char *head, int width, const char *shared_id)
@@ -139,6 +140,13 @@ static row_batch *rb_new(const char *head, int width, const char *shared_id)
 static void rb_text(row_batch *b, const char *text)
 {
     b->p[b->n++] = text;
+}
+
+static void rb_text_copy(row_batch *b, const char *text)
+{
+    char *buf = b->text[b->n - 1];
+    snprintf(buf, sizeof b->text[0], "%s", text);
+    b->p[b->n++] = buf;
 }
 
 static void rb_number(row_batch *b, double d)
@@ -195,6 +203,20 @@ static eb_status put_measures(eb_store *s, const char *rid, const cJSON *rep, eb
             rb_text(b, m->string);
             rb_number(b, m->valuedouble);
             if ((st = rb_end_row(s, b, err)) != EB_OK) break;
+        }
+        /* every power channel's energy in the span: the rails beside the total */
+        const cJSON *ch;
+        cJSON_ArrayForEach(ch, sp_jobj(o, "channels"))
+        {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(ch, "energy_j");
+            if (st != EB_OK || !cJSON_IsNumber(e) || !isfinite(e->valuedouble) || !ch->string)
+                continue;
+            char name[160];
+            snprintf(name, sizeof name, "rail:%s:energy_j", ch->string);
+            rb_text(b, span_keys[sp]);
+            rb_text_copy(b, name);
+            rb_number(b, e->valuedouble);
+            st = rb_end_row(s, b, err);
         }
     }
     if (st == EB_OK) st = rb_flush(s, b, err);

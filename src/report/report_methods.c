@@ -9,95 +9,6 @@
 #include "edgebench/analysis.h"
 #include "report_plot.h"
 
-/* A stored trial's record, parsed; NULL when it cannot be read. */
-static cJSON *trial_record(eb_store *s, long long id)
-{
-    char *json = NULL;
-    eb_error err = {0};
-    if (eb_store_trial_record(s, id, &json, &err) != EB_OK) return NULL;
-    cJSON *rec = cJSON_Parse(json);
-    free(json);
-    return rec;
-}
-
-static const cJSON *at(const cJSON *o, const char *a, const char *b, const char *c)
-{
-    o = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b) o = cJSON_GetObjectItemCaseSensitive(o, b);
-    if (c) o = cJSON_GetObjectItemCaseSensitive(o, c);
-    return o;
-}
-
-/* x to sig significant digits; NULL (an empty cell) when not a number */
-static char *num(char *buf, size_t cap, const cJSON *x, int sig)
-{
-    if (!cJSON_IsNumber(x)) return NULL;
-    snprintf(buf, cap, "%.*g", sig, x->valuedouble);
-    return buf;
-}
-
-/* How energy was measured on each device (its newest trial): the source
- * and its accuracy, the readings' interval, the calibration or none, and
- * what the interval of a generated token's energy came to. */
-static void energy_table(report *r, eb_store *s, const eb_table *methods)
-{
-    const char *names[] = {"device",
-                           "model",
-                           "energy source",
-                           "accuracy, from",
-                           "interval between readings, ms",
-                           "readings per generation",
-                           "generation J/token",
-                           "95% interval, +-",
-                           "idle W",
-                           "idle +-",
-                           "calibration"};
-    const unsigned char kinds[] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0};
-    eb_table t;
-    if (eb_table_init(&t, 11, names, kinds) != EB_OK) return;
-    int c_dev = eb_table_column(methods, "device"), c_model = eb_table_column(methods, "model"),
-        c_trial = eb_table_column(methods, "newest trial");
-    for (size_t i = 0; i < methods->nrow; i++) {
-        long long id = (long long)eb_table_number(methods, i, c_trial);
-        cJSON *rec = trial_record(s, id);
-        if (!rec) continue;
-        const cJSON *res = cJSON_GetObjectItemCaseSensitive(rec, "result");
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(res, "measurement");
-        const cJSON *jpt = at(res, "span_summary", "generation", "energy_per_token_j");
-        const cJSON *rd = at(res, "span_summary", "generation", "energy_readings");
-        const cJSON *cal = cJSON_GetObjectItemCaseSensitive(m, "calibration");
-        char v[6][48], calib[320] = "none";
-        if (cal)
-            snprintf(calib, sizeof calib,
-                     "meter W = %.4g x on-board %+.4g W, residual %.3g W, to %s on %s",
-                     cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cal, "gain")),
-                     cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cal, "offset_w")),
-                     cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cal, "residual_w")),
-                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cal, "meter")),
-                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cal, "created_at")));
-        const char *src =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "energy_source"));
-        const char *acc =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "energy_accuracy"));
-        char *cells[11] = {
-            (char *)eb_table_cell(methods, i, c_dev),
-            (char *)eb_table_cell(methods, i, c_model),
-            (char *)(src ? src : "none"),
-            (char *)(acc ? acc : "-"),
-            num(v[0], sizeof v[0], cJSON_GetObjectItemCaseSensitive(m, "energy_interval_ms"), 4),
-            num(v[1], sizeof v[1], cJSON_GetObjectItemCaseSensitive(rd, "median"), 3),
-            num(v[2], sizeof v[2], cJSON_GetObjectItemCaseSensitive(jpt, "mean"), 4),
-            num(v[3], sizeof v[3], cJSON_GetObjectItemCaseSensitive(jpt, "u95"), 2),
-            num(v[4], sizeof v[4], cJSON_GetObjectItemCaseSensitive(m, "idle_power_w"), 4),
-            num(v[5], sizeof v[5], cJSON_GetObjectItemCaseSensitive(m, "idle_power_u95_w"), 2),
-            calib};
-        eb_table_add_row(&t, cells);
-        cJSON_Delete(rec);
-    }
-    if (t.nrow) report_table(r, "Energy: how it was measured, on each device's newest trial", &t);
-    eb_table_free(&t);
-}
-
 /* The sampler as each device's newest trial ran it: the period asked, the
  * intervals it kept, its misses, and the energy source (one record read per
  * row of the methods table, whatever the store's size). */
@@ -119,7 +30,7 @@ static void sampling_table(report *r, eb_store *s, const eb_table *methods)
         c_trial = eb_table_column(methods, "newest trial");
     for (size_t i = 0; i < methods->nrow; i++) {
         long long id = (long long)eb_table_number(methods, i, c_trial);
-        cJSON *rec = trial_record(s, id);
+        cJSON *rec = report_trial_record(s, id);
         if (!rec) continue;
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(rec, "result"), "measurement");
@@ -173,6 +84,6 @@ void report_methods(report *r, eb_store *s, const eb_analysis_opts *o, const eb_
     }
     report_table(r, "Devices, builds and models", &t);
     sampling_table(r, s, &t);
-    energy_table(r, s, &t);
+    report_energy(r, s, &t);
     eb_table_free(&t);
 }

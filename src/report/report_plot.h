@@ -91,6 +91,12 @@ void report_fit(report *r, struct eb_store *s);
 void report_sustained(report *r, struct eb_store *s);
 /* The methods section: devices, builds, models, workloads, repetitions,
  * disturbed runs, energy sources and sampling (src/report/report_methods.c). */
+/* A stored trial's record, parsed; NULL when it cannot be read. */
+struct cJSON *report_trial_record(struct eb_store *s, long long id);
+/* How energy was measured per device (a table) and the energy per phase
+ * and rail of each device's newest trial (a figure), for the methods rows'
+ * newest trials (src/report/report_energy.c). */
+void report_energy(report *r, struct eb_store *s, const eb_table *methods);
 void report_methods(report *r, struct eb_store *s, const struct eb_analysis_opts *o,
                     const struct eb_config_set *set);
 /* A model over RPC nodes (src/report/report_distributed.c). */

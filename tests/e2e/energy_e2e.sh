@@ -68,7 +68,8 @@ grep -q "energy/token \[J\] .* +- " "$work/tas.txt" && grep -q "readings a run" 
   -o "$work/cred.json" 2>"$work/err"
 rc=$?
 "$eb" results --format json >"$work/cred-store.json" 2>/dev/null
-if [ $rc -eq 0 ] && ! grep -q hunter2 "$work/cred.json" "$work/err" "$work/cred-store.json"; then
+if [ $rc -eq 0 ] && ! grep -q "hunter2\|user:" "$work/cred.json" "$work/err" "$work/cred-store.json" &&
+  grep -q '"meter:http@127.0.0.1:' "$work/cred.json"; then
   ok "a meter URL's password is in no output or record"
 else
   bad "credentials (exit $rc): $(grep -o '.\{40\}hunter2.\{20\}' "$work/cred.json" "$work/err" | head -3)"
@@ -86,7 +87,10 @@ db = sqlite3.connect(sys.argv[1])
 rows = dict(db.execute("SELECT measure, count(*) FROM run_measures WHERE span = 'generation' AND measure IN"
                        " ('energy_u_sys_j', 'energy_u_rand_j', 'energy_readings', 'energy_interval_ms') GROUP BY measure"))
 assert len(rows) == 4 and min(rows.values()) > 0, rows
-print("per-run bounds, readings and interval stored (%s)" % ", ".join("%s %d" % kv for kv in sorted(rows.items())))
+rails = dict(db.execute("SELECT measure, count(*) FROM run_measures WHERE measure LIKE 'rail:%' GROUP BY measure"))
+assert "rail:ina3221:VDD_SOC:energy_j" in rails and "rail:ina3221:VDD_CPU_GPU_CV:energy_j" in rails, rails
+print("per-run bounds, readings and interval stored (%s); per rail: %s" % (
+    ", ".join("%s %d" % kv for kv in sorted(rows.items())), ", ".join(sorted(rails))))
 PY
 "$eb" analyze optimal --format json >"$work/opt.json" 2>"$work/err"
 python3 - "$work/opt.json" <<'PY' >"$work/msg" 2>&1 && ok "optimal: $(cat "$work/msg")" || bad "optimal: $(cat "$work/msg" "$work/err")"
@@ -173,8 +177,9 @@ PY
 # 5. The report's energy table
 "$eb" report -o "$work/report" >/dev/null 2>"$work/err"
 if grep -q "Energy: how it was measured" "$work/report/index.html" && grep -q "x on-board" "$work/report/index.html" &&
-  grep -q "meter:shelly@127.0.0.1" "$work/report/index.html"; then
-  ok "report: the energy table names source, accuracy, interval and calibration"
+  grep -q "meter:shelly@127.0.0.1" "$work/report/index.html" && [ -s "$work/report/fig_energy_rails.svg" ] &&
+  grep -q "pmic:VDD_CORE" "$work/report/fig_energy_rails.gp"; then
+  ok "report: the energy table names source, accuracy, interval and calibration; a figure of each phase's rails"
 else
   bad "report: $(cat "$work/err"; ls "$work/report" 2>&1 | head)"
 fi
