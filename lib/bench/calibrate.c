@@ -183,11 +183,17 @@ eb_status eb_calibrate_run(const eb_calibrate_config *cfg, eb_calib_point **poin
     *points = p;
     *n = n_rungs;
     eb_utc_iso8601(time(NULL), cal->created_at, sizeof cal->created_at);
-    if (!eb_calibration_fit(p, n_rungs, cal))
+    /* a line through points that barely differ says nothing (a machine
+     * already busy, a sensor that does not see the load) */
+    double lo = p[0].onboard_w, hi = p[0].onboard_w;
+    for (int i = 1; i < n_rungs; i++)
+        lo = fmin(lo, p[i].onboard_w), hi = fmax(hi, p[i].onboard_w);
+    if (!(hi - lo >= fmax(0.05, 0.02 * hi)) || !eb_calibration_fit(p, n_rungs, cal))
         return eb_fail(err, EB_E_NOT_AVAILABLE,
-                       "calibrate: the on-board power did not change with the load (%.3f W at "
-                       "every rung): nothing to fit",
-                       p[0].onboard_w);
+                       "calibrate: the on-board power hardly changed with the load (%.3f..%.3f W "
+                       "over the rungs): nothing to fit (is something else keeping the CPUs "
+                       "busy?)",
+                       lo, hi);
     return EB_OK;
 }
 

@@ -113,12 +113,17 @@ static const char *with_estimate_note(const char *caption, bool estimated, char 
 
 /* A configuration's mean with its 95 % interval half-width (Student's t;
  * NaN under two runs) and run count. */
-static double mean_ci(const eb_samples *x, double *half, int *runs)
+/* A configuration's mean of av with its 95 % interval: for an energy
+ * figure the runs' spread with the sensor's bounds (eb_config_energy_u95). */
+static double mean_ci(const eb_config *c, int av, double *half, int *runs)
 {
+    const eb_samples *x = &c->s[av];
     eb_stats st;
     eb_stats_compute(x->v, x->n, &st);
     *runs = (int)x->n;
     *half = x->n >= 2 ? (st.ci95_hi - st.ci95_lo) / 2 : NAN;
+    double u = eb_config_energy_u95(c, av, NULL);
+    if (isfinite(u)) *half = u;
     return x->n ? st.mean : NAN;
 }
 
@@ -156,8 +161,8 @@ static void per_config_of(report *r, const eb_config_set *set, const config_filt
         label_of(&set->c[i], models ? LABEL_CONFIG : LABEL_CONFIG_NO_MODEL, label, sizeof label);
         double v[2], half[2] = {NAN, NAN};
         int runs[2] = {0, 0};
-        v[0] = mean_ci(&set->c[i].s[av1], &half[0], &runs[0]);
-        v[1] = av2 >= 0 ? mean_ci(&set->c[i].s[av2], &half[1], &runs[1]) : NAN;
+        v[0] = mean_ci(&set->c[i], av1, &half[0], &runs[0]);
+        v[1] = av2 >= 0 ? mean_ci(&set->c[i], av2, &half[1], &runs[1]) : NAN;
         chart_add_ci(&c, label, (double)i, v, half, runs);
         estimated |= set->c[i].energy_estimate;
     }
@@ -278,7 +283,7 @@ static void grouped_by_threads(report *r, const eb_config_set *set, const char *
             int t = gen ? b->threads_gen : b->threads_prefill;
             for (int k = 0; k < n_threads; k++)
                 if (threads[k] == t && isnan(v[k])) {
-                    v[k] = mean_ci(&b->s[av], &half[k], &runs[k]);
+                    v[k] = mean_ci(b, av, &half[k], &runs[k]);
                     done[j] = true;
                 }
         }
@@ -305,7 +310,7 @@ static void per_model(report *r, const eb_config_set *set, const char *id, const
         const eb_config *b = eb_config_best(set, &set->c[i], av, higher, NULL);
         double half = NAN;
         int runs = 0;
-        double best = b ? mean_ci(&b->s[av], &half, &runs) : NAN;
+        double best = b ? mean_ci(b, av, &half, &runs) : NAN;
         char label[600];
         label_of(&set->c[i], LABEL_MODEL, label, sizeof label);
         chart_add_ci(&c, label, (double)i, &best, &half, &runs);
@@ -358,7 +363,7 @@ static void versus_threads(report *r, const eb_config_set *set, const char *id, 
         int runs[REPORT_MAX_SERIES] = {0};
         for (int k = 0; k < REPORT_MAX_SERIES; k++)
             v[k] = half[k] = NAN;
-        v[s] = mean_ci(&x->s[av], &half[s], &runs[s]);
+        v[s] = mean_ci(x, av, &half[s], &runs[s]);
         chart_add_ci(&c, key, gen ? x->threads_gen : x->threads_prefill, v, half, runs);
     }
     report_chart(&*r, &c,

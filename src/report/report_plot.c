@@ -393,8 +393,8 @@ void report_chart(report *r, chart *c, const char *caption, const char *why_miss
         char n_runs[32];
         snprintf(n_runs, sizeof n_runs, lo == hi ? "%d" : "%d-%d", lo, hi);
         snprintf(bars, sizeof bars,
-                 " Error bars: the 95 %% interval of the mean (Student's t); %s measured run%s "
-                 "a point.",
+                 " Error bars: the 95 %% interval of the mean (Student's t; for energy, with "
+                 "the sensor's bounds); %s measured run%s a point.",
                  n_runs, hi == 1 ? "" : "s");
     }
     snprintf(from, sizeof from, "%s From %s.%s", bars,

@@ -75,6 +75,29 @@ else
   bad "credentials (exit $rc): $(grep -o '.\{40\}hunter2.\{20\}' "$work/cred.json" "$work/err" | head -3)"
 fi
 
+# an INA226 on I2C, through the kernel's ina2xx driver, named as the meter
+cp -r "$fixtures/vm" "$work/ina"
+mkdir -p "$work/ina/sys/class/hwmon/hwmon7"
+echo ina226 >"$work/ina/sys/class/hwmon/hwmon7/name"
+echo 5120000 >"$work/ina/sys/class/hwmon/hwmon7/power1_input" # uW
+echo 5000 >"$work/ina/sys/class/hwmon/hwmon7/in1_input"       # mV
+echo 10000 >"$work/ina/sys/class/hwmon/hwmon7/shunt_resistor" # uOhm
+"$eb" run "${tiny[@]}" --sysfs-root "$work/ina" --idle-s 0 --meter hwmon:ina226 --no-store \
+  --format json -o "$work/ina.json" 2>"$work/err"
+rc=$?
+python3 - "$work/ina.json" <<'PY' >"$work/msg" 2>&1 && [ $rc -eq 0 ] && ok "INA226 meter: $(cat "$work/msg")" || bad "ina226 (exit $rc): $(cat "$work/msg" "$work/err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+m = r["measurement"]
+assert m["energy_source"] == "meter:hwmon:ina226", m["energy_source"]
+assert "INA226 (TI SBOS547)" in m["energy_accuracy"], m["energy_accuracy"]
+w = r["span_summary"]["generation"]["mean_power_w"]
+assert abs(w["mean"] - 5.12) < 1e-6 and 0.015 < w["u95"] < 0.03, w
+print("%.3f +- %.4f W from %s" % (w["mean"], w["u95"], m["energy_accuracy"]))
+PY
+expect_error "a meter that is not there" any "no hwmon device named ina228" \
+  -- run "${tiny[@]}" --sysfs-root "$work/ina" --idle-s 0 --meter hwmon:ina228 --no-store
+
 # 2. The store and the analyses: two thread counts whose intervals overlap
 # (a meter stated at 30 %) are not told apart; the ranges are there
 for t in 1 2; do
