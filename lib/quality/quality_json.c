@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "edgebench/measure.h"
 #include "edgebench/output.h"
 #include "edgebench/quality.h"
 
@@ -42,6 +43,9 @@ char *eb_ppl_to_json(const eb_ppl_result *r)
     eb_json_number(q, "load_energy_j", span_pm(r, EB_SPAN_LOAD, EB_PM_ENERGY_J));
     eb_json_number(q, "eval_energy_j", span_pm(r, EB_SPAN_PREFILL, EB_PM_ENERGY_J));
     eb_json_number(q, "eval_j_per_token", span_pm(r, EB_SPAN_PREFILL, EB_PM_J_PER_TOKEN));
+    /* one evaluation: the sensor's bounds alone (lib/sensors/energy.h) */
+    eb_json_number(q, "eval_j_per_token_u95",
+                   eb_result_energy_u95(&r->run, EB_SPAN_PREFILL, EB_PM_J_PER_TOKEN, NULL));
     eb_json_number(q, "eval_mean_w", span_pm(r, EB_SPAN_PREFILL, EB_PM_MEAN_W));
     eb_json_number(q, "peak_rss_mib", span_pm(r, EB_SPAN_RUN, EB_PM_PEAK_RSS));
     if (r->run.pm_reason[EB_PM_ENERGY_J][0])

@@ -25,6 +25,7 @@ static const char *const quality_cols[] = {"corpus",
                                            "load_energy_j",
                                            "eval_energy_j",
                                            "eval_j_per_token",
+                                           "eval_j_per_token_u95",
                                            "eval_mean_w",
                                            "peak_rss_mib",
                                            NULL};

@@ -203,7 +203,7 @@ static const char quality_sql[] =
     " q.ppl_se, q.base_model, q.base_quant, q.base_sha256, q.base_ppl, q.ln_ppl_ratio,"
     " q.ln_ppl_ratio_se, q.kl_mean, q.kl_se, q.kl_max, q.top1_agreement,"
     " q.top1_agreement_se, q.load_s, q.eval_s, q.eval_tps, q.load_energy_j,"
-    " q.eval_energy_j, q.eval_j_per_token, q.eval_mean_w, q.peak_rss_mib, q.energy_source"
+    " q.eval_energy_j, q.eval_j_per_token, q.eval_j_per_token_u95, q.eval_mean_w, q.peak_rss_mib, q.energy_source"
     " FROM quality q LEFT JOIN devices d ON d.id = q.device_id"
     " LEFT JOIN models m ON m.id = q.model_id";
 

@@ -245,7 +245,8 @@ static const char schema_v11[] =
     " meter TEXT NOT NULL, onboard TEXT, gain DOUBLE PRECISION NOT NULL,"
     " offset_w DOUBLE PRECISION NOT NULL, residual_w DOUBLE PRECISION, r2 DOUBLE PRECISION,"
     " points INTEGER, rungs_json TEXT);\n"
-    "CREATE INDEX calibrations_device ON calibrations (device, created_at);\n";
+    "CREATE INDEX calibrations_device ON calibrations (device, created_at);\n"
+    "ALTER TABLE quality ADD COLUMN eval_j_per_token_u95 DOUBLE PRECISION;\n";
 
 static const struct migration {
     const char *sql;

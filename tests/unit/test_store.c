@@ -284,6 +284,24 @@ static void test_round_trip(void **state)
                 eb_table_free(&t);
                 n_measures += cJSON_IsNumber(m);
             }
+            /* each power channel's energy in the span, a row of its own */
+            const cJSON *ch;
+            cJSON_ArrayForEach(ch, cJSON_GetObjectItem(span, "channels"))
+            {
+                const cJSON *e = cJSON_GetObjectItem(ch, "energy_j");
+                if (!cJSON_IsNumber(e)) continue;
+                char sql[400];
+                snprintf(sql, sizeof sql,
+                         "SELECT x.value FROM run_measures x JOIN runs r ON r.id = x.run_id"
+                         " WHERE r.rep = CAST($1 AS INTEGER) AND x.span = '%s' AND"
+                         " x.measure = 'rail:%s:energy_j'",
+                         span->string, ch->string);
+                t = query(s, sql, idx);
+                assert_int_equal(t.nrow, 1);
+                assert_cell(t.cell[0], e, ch->string);
+                eb_table_free(&t);
+                n_measures++;
+            }
         }
         const cJSON *cspan;
         cJSON_ArrayForEach(cspan, cJSON_GetObjectItem(rep, "counters"))
