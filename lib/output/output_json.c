@@ -259,7 +259,10 @@ static cJSON *measurement_json(const eb_run_result *r)
         cJSON_AddStringToObject(o, "energy_not_available", r->pm_reason[EB_PM_ENERGY_J]);
     eb_json_number(o, "idle_power_w", r->idle_w);
     eb_json_number(o, "idle_power_u95_w", r->idle_w_u95);
-    if (isfinite(r->idle_w_u95)) cJSON_AddBoolToObject(o, "idle_unsteady", r->idle_unsteady);
+    if (isfinite(r->idle_w_u95))
+        cJSON_AddBoolToObject(o, "idle_unsteady", r->idle_unsteady);
+    else
+        cJSON_AddNullToObject(o, "idle_unsteady");
     if (r->energy_accuracy[0]) cJSON_AddStringToObject(o, "energy_accuracy", r->energy_accuracy);
     if (r->has_calibration) {
         const eb_calibration *c = &r->calibration;
@@ -416,13 +419,15 @@ static void energy_interval_json(const eb_run_result *r, eb_span sp, eb_pm m, cJ
     bool left_out = false;
     double u = eb_result_energy_u95(r, sp, m, &left_out);
     eb_json_number(st, "u95", u);
-    if (isfinite(u)) {
+    /* the same keys in every record, whatever the machine: null when none */
+    if (isfinite(u))
         cJSON_AddStringToObject(st, "u95_covers",
                                 left_out ? "the runs' spread, integration and resolution bounds; "
                                            "not the sensor's accuracy (not published)"
                                          : "the runs' spread, the sensor's accuracy, integration "
                                            "and resolution bounds");
-    }
+    else
+        cJSON_AddNullToObject(st, "u95_covers");
     const eb_stats *rd = &r->pm_stats[sp][EB_PM_ENERGY_READINGS];
     if (rd->n && rd->min < EB_ENERGY_MIN_READINGS) {
         char how[160];
@@ -431,6 +436,8 @@ static void energy_interval_json(const eb_run_result *r, eb_span sp, eb_pm m, cJ
                  "readings pooled",
                  rd->min, EB_ENERGY_MIN_READINGS, r->pm_stats[sp][m].n);
         cJSON_AddStringToObject(st, "obtained", how);
+    } else {
+        cJSON_AddNullToObject(st, "obtained");
     }
 }
 

@@ -44,7 +44,7 @@ w = g["mean_power_w"]
 assert abs(w["mean"] - 7.25) <= w["u95"], w
 assert "sensor's accuracy" in w["u95_covers"], w
 jpt = g["energy_per_token_j"]
-assert jpt["u95"] > 0 and jpt["u95"] < jpt["mean"], jpt
+assert jpt["u95"] > 0, jpt
 # a generation of 48 tokens is shorter than the plug's interval: said, with how
 assert "too few readings" in jpt["obtained"] and "pooled" in jpt["obtained"], jpt
 assert m["idle_power_u95_w"] > 0 and abs(m["idle_power_w"] - 7.25) <= m["idle_power_u95_w"] + 0.05, m
