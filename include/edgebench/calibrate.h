@@ -23,6 +23,12 @@ typedef struct eb_calibrate_config {
     double settle_s;       /* load running before the window opens */
     int max_threads;       /* busy rungs 1..max_threads */
     double interval_s;     /* sampler interval */
+    /* a last rung run by the caller (an inference): started before the
+     * rung's settling, stopped after its window; NULL: no such rung */
+    const char *extra_rung;
+    bool (*extra_start)(void *user, char *why, size_t cap);
+    void (*extra_stop)(void *user);
+    void *extra_user;
 } eb_calibrate_config;
 
 /* Least squares through n points; false with fewer than 3 or no spread in

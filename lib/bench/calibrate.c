@@ -138,7 +138,8 @@ eb_status eb_calibrate_run(const eb_calibrate_config *cfg, eb_calib_point **poin
     }
     eb_meter_spec_public(cfg->meter, cal->meter, sizeof cal->meter);
     int max_t = cfg->max_threads > 0 ? cfg->max_threads : 1;
-    int n_rungs = 1 + max_t + 1;
+    bool extra = cfg->extra_rung && cfg->extra_start && cfg->extra_stop;
+    int n_rungs = 1 + max_t + 1 + extra;
     eb_calib_point *p = calloc((size_t)n_rungs, sizeof *p);
     if (!p) {
         eb_sampler_free(s);
@@ -152,14 +153,22 @@ eb_status eb_calibrate_run(const eb_calibrate_config *cfg, eb_calib_point **poin
     load l = {0};
     for (int r = 0; r < n_rungs && st == EB_OK; r++) {
         eb_calib_point *pt = &p[r];
-        int threads = r == 0 ? 0 : r <= max_t ? r : max_t;
-        bool memory = r == n_rungs - 1;
+        bool inference = extra && r == n_rungs - 1;
+        int threads = inference || r == 0 ? 0 : r <= max_t ? r : max_t;
+        bool memory = r == max_t + 1;
         if (r == 0)
             snprintf(pt->rung, sizeof pt->rung, "idle");
+        else if (inference)
+            snprintf(pt->rung, sizeof pt->rung, "%.47s", cfg->extra_rung);
         else
             snprintf(pt->rung, sizeof pt->rung, "%s %d thread%s", memory ? "memory-bound" : "busy",
                      threads, threads == 1 ? "" : "s");
         if (progress) progress(user, pt->rung, r + 1, n_rungs);
+        char why[256] = "";
+        if (inference && !cfg->extra_start(cfg->extra_user, why, sizeof why)) {
+            st = eb_fail(err, EB_E_IO, "calibrate: rung '%s' did not start: %s", pt->rung, why);
+            break;
+        }
         load_start(&l, threads, memory);
         eb_sleep(cfg->settle_s);
         double a = eb_now();
@@ -168,6 +177,7 @@ eb_status eb_calibrate_run(const eb_calibrate_config *cfg, eb_calib_point **poin
         /* the slow series (the meter, the PMIC) read once more past the window */
         eb_sleep(0.5);
         load_stop(&l);
+        if (inference) cfg->extra_stop(cfg->extra_user);
         pt->seconds = b - a;
         if (!mean_watts(s, true, a, b, &pt->onboard_w) || !mean_watts(s, false, a, b, &pt->meter_w))
             st = eb_fail(err, EB_E_IO, "calibrate: rung '%s' has no reading of %s%s%s", pt->rung,

@@ -29,7 +29,7 @@
      .field = EB_FK_STR,
      .offset = CFG(meter),
      .metavar = "SPEC",
-     .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_CALIBRATE,
+     .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_CALIBRATE | EB_CMD_SENSORS,
      .help = "read a power meter live as the total: shelly:HOST[:PORT][/ID], tasmota:HOST[:PORT], "
              "an http(s) URL, or hwmon:NAME (INA219/226/228)"},
     {.key = "meter_accuracy",
@@ -41,6 +41,6 @@
      .field = EB_FK_DOUBLE,
      .offset = CFG(meter_accuracy_pct),
      .metavar = "PCT",
-     .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_CALIBRATE,
+     .cmds = EB_CMD_RUN | EB_CMD_PPL | EB_CMD_CALIBRATE | EB_CMD_SENSORS,
      .help = "the meter's stated accuracy, % of the reading (its datasheet's); else not published"},
 /* clang-format on */

@@ -2,10 +2,14 @@
  * meter over a load ladder, a line fitted and stored; later runs on the
  * device show calibrated energy beside the raw on-board figure. */
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -15,10 +19,12 @@
 #include "edgebench/params.h"
 #include "edgebench/store.h"
 #include "edgebench/sysinfo.h"
+#include "edgebench/util.h"
 
 typedef struct calib_opts {
     double rung_s, settle_s;
     int max_threads;
+    const char *inference;
 } calib_opts;
 
 static const eb_param own_rows[] = {
@@ -57,7 +63,65 @@ static const eb_param own_rows[] = {
      .offset = offsetof(calib_opts, max_threads),
      .metavar = "N",
      .help = "busy rungs 1..N threads (0: every online CPU)"},
+    {.key = "inference",
+     .scope = EB_PS_CLI,
+     .type = EB_PT_STR,
+     .flag = "inference",
+     .def = "tiny-llama",
+     .field = EB_FK_STR,
+     .offset = offsetof(calib_opts, inference),
+     .metavar = "PRESET|FILE",
+     .help = "the last rung: `edgebench run` of this preset or GGUF file, generating ('none': no "
+             "such rung)"},
 };
+
+/* The inference rung: this binary's `run`, in a process group of its own
+ * so that it and its measuring child stop together. */
+typedef struct inference_rung {
+    const char *what;
+    pid_t pid;
+} inference_rung;
+
+static bool inference_start(void *user, char *why, size_t cap)
+{
+    inference_rung *ir = user;
+    bool file = strchr(ir->what, '/') || strstr(ir->what, ".gguf");
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, cap, "fork: %s", strerror(errno));
+        return false;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) dup2(devnull, 1), dup2(devnull, 2);
+        execl("/proc/self/exe", "edgebench", "run", file ? "-m" : "--preset", ir->what,
+              "--no-store", "--no-sampler", "-q", "--idle-s", "0", "--duration", "86400",
+              "--format", "json", (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    ir->pid = pid;
+    /* a run that cannot start ends at once: say so rather than fit idle */
+    eb_sleep(0.3);
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+        snprintf(why, cap, "edgebench run %s %s ended at once (exit %d)", file ? "-m" : "--preset",
+                 ir->what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        ir->pid = 0;
+        return false;
+    }
+    return true;
+}
+
+static void inference_stop(void *user)
+{
+    inference_rung *ir = user;
+    if (ir->pid <= 0) return;
+    kill(-ir->pid, SIGKILL);
+    waitpid(ir->pid, NULL, 0);
+    ir->pid = 0;
+}
 
 static void calibrate_usage(FILE *f, const eb_cmd_rows *own)
 {
@@ -77,7 +141,7 @@ static void progress(void *user, const char *what, int rung, int total)
 
 int cmd_calibrate(int argc, char **argv)
 {
-    calib_opts co = {5, 1, 0};
+    calib_opts co = {5, 1, 0, "tiny-llama"};
     eb_cmd_rows own = {own_rows, sizeof own_rows / sizeof own_rows[0], &co, NULL, NULL, 0, 0};
     eb_run_options o;
     int code = cli_parse(EB_CMD_CALIBRATE, "calibrate", &own, argc, argv, &o, calibrate_usage);
@@ -92,6 +156,15 @@ int cmd_calibrate(int argc, char **argv)
                                .max_threads =
                                    co.max_threads > 0 ? co.max_threads : (int)(cpus > 0 ? cpus : 1),
                                .interval_s = o.cfg.sample_interval_s};
+    inference_rung ir = {.what = co.inference};
+    if (co.inference && strcmp(co.inference, "none") != 0) {
+        static char label[64];
+        snprintf(label, sizeof label, "inference %.40s", co.inference);
+        cfg.extra_rung = label;
+        cfg.extra_start = inference_start;
+        cfg.extra_stop = inference_stop;
+        cfg.extra_user = &ir;
+    }
     eb_device_info dev;
     eb_device_info_read(o.cfg.root, &dev);
     eb_calibration cal = {0};

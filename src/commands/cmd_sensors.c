@@ -61,6 +61,13 @@ static void print_channel(const eb_sampler *s, int c, double a, double b)
         snprintf(reading, sizeof reading, "n/a (read failed)");
     }
     fprintf(stdout, "    %-40s %s%s%s\n", ch->name, reading, role[0] ? "  " : "", role);
+    /* how far its readings can be trusted, and from where (energy intervals use it) */
+    if ((ch->kind == EB_CH_ENERGY || ch->kind == EB_CH_POWER) && !ch->estimate) {
+        char acc[256];
+        snprintf(acc, sizeof acc, "accuracy: %s",
+                 ch->accuracy_basis[0] ? ch->accuracy_basis : "not published");
+        eb_print_wrapped(stdout, "      ", "      ", acc, 120);
+    }
 }
 
 static void print_memory(const char *root)
@@ -145,8 +152,11 @@ int cmd_sensors(int argc, char **argv)
     eb_run_options o;
     int code = cli_parse(EB_CMD_SENSORS, "sensors", &own, argc, argv, &o, sensors_usage);
     if (code != EXIT_OK) return code < 0 ? EXIT_OK : code;
-    eb_sampler_config cfg = {
-        .interval_s = o.cfg.sample_interval_s, .root = o.cfg.root, .tdp_w = o.cfg.tdp_w};
+    eb_sampler_config cfg = {.interval_s = o.cfg.sample_interval_s,
+                             .root = o.cfg.root,
+                             .tdp_w = o.cfg.tdp_w,
+                             .meter = o.cfg.meter,
+                             .meter_gain_err = o.cfg.meter_accuracy_pct / 100.0};
     eb_error err = {0};
     eb_sampler *s;
     if (eb_sampler_create(&cfg, &s, &err) != EB_OK) return cli_report("sensors", &err);
