@@ -134,6 +134,11 @@ const char *eb_probe_name(eb_probe p); /* "found", "absent", "no permission" */
  * INA226, INA228... through the kernel's ina2xx driver: its power1_input).
  * The spec as it may be shown: a URL's user and password left out. */
 void eb_meter_spec_public(const char *spec, char *out, size_t cap);
+/* A meter's HTTP reply (len bytes, then a NUL): its watts
+ * (Shelly's "apower", Tasmota's StatusSNS.ENERGY.Power) and one step of the
+ * reading from the digits it was sent with (0: unknown); false with why. */
+bool eb_meter_parse_reply(const char *reply, size_t len, double *watts, double *step, char *why,
+                          size_t cap);
 
 /* An INA-family chip's accuracy from its datasheet, for the hwmon device at
  * path (sensor index n; vi: a current x voltage channel) named dev. */

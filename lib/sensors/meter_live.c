@@ -33,7 +33,8 @@ typedef struct meter_state {
     char reply[REPLY_MAX + 1];
     size_t len;
     bool too_long;
-    int fd; /* hwmon power1_input */
+    double step; /* one step of the reading, from the digits of the last reply */
+    int fd;      /* hwmon power1_input */
 } meter_state;
 
 void eb_meter_spec_public(const char *spec, char *out, size_t cap)
@@ -90,6 +91,25 @@ static double step_from_text(const char *reply, const char *key)
     return pow(10, -d);
 }
 
+bool eb_meter_parse_reply(const char *reply, size_t len, double *watts, double *step, char *why,
+                          size_t cap)
+{
+    cJSON *root = cJSON_ParseWithLength(reply, len);
+    const char *key = NULL;
+    const cJSON *p = root ? power_field(root, &key) : NULL;
+    bool ok = cJSON_IsNumber(p) && isfinite(p->valuedouble) && p->valuedouble >= 0;
+    if (ok) {
+        *watts = p->valuedouble;
+        /* the digits are read from the text; a NUL inside it hides them */
+        *step = memchr(reply, '\0', len) ? 0 : step_from_text(reply, key);
+    } else {
+        snprintf(why, cap, "no power in the reply (%s)",
+                 !root ? "not JSON" : "no apower or StatusSNS.ENERGY.Power, or not a number >= 0");
+    }
+    cJSON_Delete(root);
+    return ok;
+}
+
 static bool http_get(meter_state *s, double *watts)
 {
     s->len = 0;
@@ -114,18 +134,10 @@ static bool http_get(meter_state *s, double *watts)
         return false;
     }
     s->reply[s->len] = '\0';
-    cJSON *root = cJSON_ParseWithLength(s->reply, s->len);
-    const char *key;
-    const cJSON *p = root ? power_field(root, &key) : NULL;
-    bool ok = cJSON_IsNumber(p) && isfinite(p->valuedouble) && p->valuedouble >= 0;
-    if (ok)
-        *watts = p->valuedouble;
-    else
-        snprintf(s->base.last_error, sizeof s->base.last_error,
-                 "%.120s: no power in the reply (%s)", shown,
-                 !root ? "not JSON" : "no apower or StatusSNS.ENERGY.Power, or not a number >= 0");
-    cJSON_Delete(root);
-    return ok;
+    char why[128];
+    if (eb_meter_parse_reply(s->reply, s->len, watts, &s->step, why, sizeof why)) return true;
+    snprintf(s->base.last_error, sizeof s->base.last_error, "%.120s: %s", shown, why);
+    return false;
 }
 
 static bool meter_read(eb_source *src, double *values)
@@ -262,12 +274,7 @@ static eb_probe meter_probe(const eb_probe_ctx *ctx, eb_source **out, char *reas
         char *host = strstr(url, "://") + 3;
         host[strcspn(host, "/?")] = '\0';
         snprintf(ch->name, sizeof ch->name, "meter:%s@%.40s", kinds[s->kind], host);
-        const char *key;
-        cJSON *root = cJSON_ParseWithLength(s->reply, s->len);
-        power_field(root, &key);
-        cJSON_Delete(root);
-        double step = step_from_text(s->reply, key);
-        eb_channel_accuracy(ch, NAN, 0, step,
+        eb_channel_accuracy(ch, NAN, 0, s->step,
                             "a smart plug: accuracy not published to edgebench (--meter-accuracy "
                             "gives its datasheet's); step from the reply's digits");
     }
