@@ -158,8 +158,8 @@ static void energy_figure(FILE *f, const eb_run_result *r, eb_span sp, eb_pm m, 
         snprintf(mean, sizeof mean, "%.*f (one run)", decimals, s->mean);
     const eb_stats *rd = &r->pm_stats[sp][EB_PM_ENERGY_READINGS];
     if (rd->n && rd->min < EB_ENERGY_MIN_READINGS)
-        snprintf(note, sizeof note, "%.0f readings a run: the mean of %zu runs' pooled readings",
-                 rd->min, s->n);
+        snprintf(note, sizeof note, "%.0f reading%s a run: the mean of %zu runs' pooled readings",
+                 rd->min, rd->min == 1 ? "" : "s", s->n);
     const char *phase = eb_span_name(sp);
     if (note[0])
         fprintf(f, "%-11s %-22s %11s   %-22s %s\n", phase, label, med, mean, note);
