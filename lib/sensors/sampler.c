@@ -497,6 +497,8 @@ bool eb_sampler_channel_energy(const eb_sampler *s, int c, double a, double b, d
     return eb_energy_between(k, t, v, stride, n, a, b, joules, peak_w);
 }
 
+static double total_peak(const eb_sampler *s, double a, double b);
+
 static bool energy_est_of(const eb_sampler *s, bool onboard, double a, double b, eb_energy_est *est,
                           double *u_sys, bool *published)
 {
@@ -528,9 +530,8 @@ static bool energy_est_of(const eb_sampler *s, bool onboard, double a, double b,
         any = true;
     }
     if (!any) return false;
-    double peak = 0;
-    if (!onboard) eb_sampler_total_energy(s, a, b, &sum.joules, &peak);
-    sum.peak_w = peak;
+    /* the energy is summed above; only the total's peak is left to find */
+    sum.peak_w = onboard ? 0 : total_peak(s, a, b);
     *est = sum;
     *u_sys = sys;
     *published = pub;
@@ -593,36 +594,41 @@ bool eb_sampler_total_energy(const eb_sampler *s, double a, double b, double *jo
                              double *peak_w)
 {
     double e = 0;
-    bool any = false, in_series[MAX_SERIES] = {false};
+    bool any = false;
     for (int c = 0; c < s->n_channels; c++) {
         if (!s->channels[c].in_total) continue;
         double ej;
         if (!eb_sampler_channel_energy(s, c, a, b, &ej, NULL)) return false;
         e += ej;
         any = true;
-        in_series[s->ch_series[c]] = true;
     }
     if (!any) return false;
     *joules = e;
-    if (peak_w) {
-        /* Within a series, the peak of the summed power (not the sum of each
-         * channel's peak); series on different clocks add their peaks. */
-        double peak = 0;
-        for (int si = 0; si < s->n_series; si++) {
-            if (!in_series[si]) continue;
-            const series *se = &s->ser[si];
-            size_t n = atomic_load_explicit(&se->n, memory_order_acquire);
-            double sp = 0;
-            for (size_t i = 0; i + 1 < n; i++) {
-                if (se->times[i + 1] < a || se->times[i] > b) continue;
-                double p = total_segment_power(s, si, i);
-                if (p > sp) sp = p;
-            }
-            peak += sp;
-        }
-        *peak_w = peak;
-    }
+    if (peak_w) *peak_w = total_peak(s, a, b);
     return true;
+}
+
+/* Within a series, the peak of the total's summed power (not the sum of
+ * each channel's peak); series on different clocks add their peaks. */
+static double total_peak(const eb_sampler *s, double a, double b)
+{
+    bool in_series[MAX_SERIES] = {false};
+    for (int c = 0; c < s->n_channels; c++)
+        if (s->channels[c].in_total) in_series[s->ch_series[c]] = true;
+    double peak = 0;
+    for (int si = 0; si < s->n_series; si++) {
+        if (!in_series[si]) continue;
+        const series *se = &s->ser[si];
+        size_t n = atomic_load_explicit(&se->n, memory_order_acquire);
+        double sp = 0;
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (se->times[i + 1] < a || se->times[i] > b) continue;
+            double p = total_segment_power(s, si, i);
+            if (p > sp) sp = p;
+        }
+        peak += sp;
+    }
+    return peak;
 }
 
 bool eb_sampler_channel_summary(const eb_sampler *s, int c, double a, double b, double *mean,
