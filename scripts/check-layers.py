@@ -12,7 +12,7 @@ import sys
 # Lowest first: a module may include its own headers and those of the
 # modules before it, never one after it.
 ORDER = ["core", "device", "sensors", "engine", "limits", "model", "distributed", "bench",
-         "output", "sweep", "store", "analysis", "quality"]
+         "output", "sweep", "store", "analysis", "quality", "serve"]
 
 # Each public header and the module it belongs to.
 HEADERS = {
@@ -29,6 +29,7 @@ HEADERS = {
     "store": ["store.h", "fleet.h"],
     "analysis": ["analyze.h", "analysis.h"],
     "quality": ["quality.h"],
+    "serve": ["serve.h"],
 }
 
 # llama.cpp's headers: the engine's (and the GGUF reader's, which reads

@@ -66,10 +66,13 @@ if [ "$cuda" = ON ] && ! command -v nvcc >/dev/null; then
   command -v nvcc >/dev/null || { log "EDGEBENCH_CUDA=ON but nvcc was not found"; exit 1; }
 fi
 
+# llama-server is built without its web UI (no npm build, no download: the
+# release then embeds an empty asset table) and without TLS: edgebench
+# starts it on loopback only.
 opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
-  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON
   -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF
-  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_CURL=OFF
+  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF
   -DGGML_CUDA="$cuda" -DGGML_RPC=ON)
 [ "$cuda" = ON ] && opts+=(-DCMAKE_CUDA_ARCHITECTURES="$cuda_archs")
 cc=cc
@@ -81,8 +84,7 @@ if [ "$target" = arm64 ]; then
   machine=aarch64
   opts+=(-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64
     -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++
-    -DCMAKE_FIND_ROOT_PATH=/usr/aarch64-linux-gnu -DGGML_CPU_ARM_ARCH="$arm_arch"
-    -DLLAMA_OPENSSL=OFF) # no downloads; and the host's libssl is not the target's
+    -DCMAKE_FIND_ROOT_PATH=/usr/aarch64-linux-gnu -DGGML_CPU_ARM_ARCH="$arm_arch")
 elif [ -n "$target" ]; then
   log "EDGEBENCH_TARGET=$target: only arm64 is known"
   exit 1
@@ -261,8 +263,10 @@ build_one() { # NAME OPTIONS OFF OFF_REASON
   fi
   tag=$(sed -n 's/.*"tag": *"\([^"]*\)".*/\1/p' "$work/package/llama/llama.cpp.info.json")
   # llama-batched-bench is the reference for --parallel (bench/fidelity);
-  # ggml-rpc-server is the RPC backend's server
-  local tools=(llama-bench llama-perplexity llama-quantize llama-batched-bench ggml-rpc-server)
+  # ggml-rpc-server is the RPC backend's server; llama-server is what
+  # `run --engine server` measures
+  local tools=(llama-bench llama-perplexity llama-quantize llama-batched-bench ggml-rpc-server
+    llama-server)
   if [ -n "$prebuilt" ]; then
     log "candidate $name: taking the libraries and tools of $prebuilt instead of compiling"
     mkdir -p "$work/build/bin"

@@ -116,6 +116,15 @@ typedef struct eb_run_config {
      * a crash later keeps it. NULL: none. */
     void (*on_rep)(void *user, const struct eb_run_result *res, int index);
     void *phase_user;
+    /* The engine ("llama.cpp": in process; "server": llama-server under
+     * load, serve.h) and the server's load (params_serve_rows.h); the
+     * in-process engine records them as its defaults. */
+    struct {
+        const char *engine, *url, *model, *api, *prompts_file;
+        int concurrency, requests, slots;
+        double rate, slo_ttft_ms, slo_itl_ms, timeout_s;
+        bool cache_prompt;
+    } serve;
 } eb_run_config;
 
 /* Defaults of the study: 100 generated tokens, context 512, 4 measured runs

@@ -130,7 +130,11 @@ typedef enum eb_results_view {
     /* how the numbers were made: one row per device, build and model file
      * with the trials, workloads, repetitions, warm-ups, disturbed runs and
      * energy sources (the report's methods section; human column names) */
-    EB_VIEW_METHODS
+    EB_VIEW_METHODS,
+    /* one row per server-under-load trial (run --engine server): its load
+     * level's distributions, goodput, errors and energy, beside the same
+     * device's and model's in-process generation t/s */
+    EB_VIEW_SERVING
 } eb_results_view;
 
 typedef struct eb_results_filter {

@@ -74,6 +74,7 @@ eb_status eb_store_put_json(eb_store *s, const cJSON *rec, long long *trial_id, 
         const cJSON *sus = sp_jobj(result, "sustained");
         if (st == EB_OK && sus && s->version >= 8) st = sp_put_windows(s, id, sus, err);
         if (st == EB_OK && s->version >= 9) st = sp_put_distributed(s, id, rec, err);
+        if (st == EB_OK && s->version >= 12) st = sp_put_serving(s, id, rec, err);
         const cJSON *lb = cJSON_GetObjectItemCaseSensitive(rec, "llama_bench_tests");
         if (st == EB_OK && cJSON_IsArray(lb))
             st = sp_put_lb_tests(s, id, lb, err);

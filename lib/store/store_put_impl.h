@@ -33,6 +33,7 @@ eb_status sp_put_model(eb_store *s, const cJSON *rec, long long *id, eb_error *e
 eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long long *trial_id,
                        eb_error *err);
 eb_status sp_put_distributed(eb_store *s, long long trial_id, const cJSON *rec, eb_error *err);
+eb_status sp_put_serving(eb_store *s, long long trial_id, const cJSON *rec, eb_error *err);
 eb_status sp_put_windows(eb_store *s, long long trial_id, const cJSON *sustained, eb_error *err);
 eb_status sp_put_run(eb_store *s, long long trial_id, const cJSON *rep, eb_error *err);
 eb_status sp_put_timeline(eb_store *s, long long trial_id, const cJSON *tl, eb_error *err);

@@ -203,7 +203,8 @@ static const char quality_sql[] =
     " q.ppl_se, q.base_model, q.base_quant, q.base_sha256, q.base_ppl, q.ln_ppl_ratio,"
     " q.ln_ppl_ratio_se, q.kl_mean, q.kl_se, q.kl_max, q.top1_agreement,"
     " q.top1_agreement_se, q.load_s, q.eval_s, q.eval_tps, q.load_energy_j,"
-    " q.eval_energy_j, q.eval_j_per_token, q.eval_j_per_token_u95, q.eval_mean_w, q.peak_rss_mib, q.energy_source"
+    " q.eval_energy_j, q.eval_j_per_token, q.eval_j_per_token_u95, q.eval_mean_w, q.peak_rss_mib, "
+    "q.energy_source"
     " FROM quality q LEFT JOIN devices d ON d.id = q.device_id"
     " LEFT JOIN models m ON m.id = q.model_id";
 
@@ -264,6 +265,31 @@ static const char distributed_sql[] =
     " LEFT JOIN trial_distributed g ON g.trial_id = t.id AND g.span = 'generation'"
     " LEFT JOIN trial_distributed p ON p.trial_id = t.id AND p.span = 'prefill'";
 
+/* One row per server-under-load trial (`run --engine server`): its level
+ * and, for the serving stack's cost, the same device's and model's
+ * in-process generation t/s at the same generation threads. */
+static const char serving_sql[] =
+    "SELECT t.id AS trial_id, t.started_at,"
+    " COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS device, m.name AS model, m.quant,"
+    " m.synthetic, t.threads_gen, t.n_prompt, t.status, t.energy_source,"
+    " " EB_ESTIMATE_SQL " AS energy_estimate_source," EB_SETTINGS_SQL ","
+    " v.loop, v.concurrency, v.request_rate, v.slots, v.requests, v.ok, v.failed, v.timeout,"
+    " v.stalled, v.dropped, v.http_error, v.server_error, v.malformed, v.refused,"
+    " v.duration_s, v.ttft_p50_s, v.ttft_p90_s, v.ttft_p99_s, v.ttft_max_s, v.itl_p50_s,"
+    " v.itl_p90_s, v.itl_p99_s, v.stream_tps_min, v.stream_tps_p10, v.stream_tps_p50,"
+    " v.throughput_tps, v.requests_per_s, v.slo_ttft_s, v.slo_itl_s, v.good, v.goodput_rps,"
+    " v.client_gen_tps_mean, v.server_gen_tps_mean, v.client_over_server, v.gen_tokens,"
+    " v.energy_j, v.energy_u95_j, v.j_per_request, v.j_per_token, v.j_per_token_u95,"
+    " v.mean_power_w, v.energy_estimate, v.server_rss_peak_mib, v.temp_max_c, v.server_died,"
+    " v.first_error,"
+    " (SELECT avg(r.gen_tps) FROM runs r JOIN trials t2 ON t2.id = r.trial_id"
+    " WHERE t2.device_id = t.device_id AND t2.model_id = t.model_id AND r.warmup = 0"
+    " AND t2.status = 'ok' AND COALESCE(t2.run_engine, 'llama.cpp') = 'llama.cpp'"
+    " AND COALESCE(t2.n_parallel, 1) = 1 AND t2.threads_gen = t.threads_gen)"
+    " AS in_process_gen_tps"
+    " FROM trial_serving v JOIN trials t ON t.id = v.trial_id"
+    " LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN models m ON m.id = t.model_id";
+
 eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_filter *f,
                            eb_table *out, eb_error *err)
 {
@@ -274,12 +300,14 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                : view == EB_VIEW_ROOFLINE    ? 5
                : view == EB_VIEW_DISTRIBUTED ? 9
                : view == EB_VIEW_METHODS     ? 10
+               : view == EB_VIEW_SERVING     ? 12
                                              : 8;
     const char *lacks = need == 3    ? "no quality table"
                         : need == 4  ? "no probes"
                         : need == 5  ? "no GPU offload columns"
                         : need == 9  ? "no RPC node tables"
                         : need == 10 ? "no build variants"
+                        : need == 12 ? "no serving table"
                                      : "no columns for llama-bench's settings";
     if (s->version < need)
         return eb_fail(err, EB_E_UNSUPPORTED,
@@ -298,6 +326,7 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                            : view == EB_VIEW_ANALYSIS    ? analysis_sql
                            : view == EB_VIEW_DISTRIBUTED ? distributed_sql
                            : view == EB_VIEW_METHODS     ? methods_sql
+                           : view == EB_VIEW_SERVING     ? serving_sql
                                                          : lb_sql;
     char *base = eb_store_expand_settings(s, base_sql);
     size_t cap = base ? strlen(base) + 2048 : 0;
@@ -359,7 +388,8 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
     n += (size_t)snprintf(
         sql + n, cap - n, "%s",
         view == EB_VIEW_METHODS ? " ORDER BY 1, 5, 10"
-        : view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE || view == EB_VIEW_DISTRIBUTED
+        : view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE || view == EB_VIEW_DISTRIBUTED ||
+                view == EB_VIEW_SERVING
             ? " ORDER BY t.id"
         : view == EB_VIEW_RUNS || view == EB_VIEW_ANALYSIS ? " ORDER BY t.id, r.rep"
         : view == EB_VIEW_QUALITY                          ? " ORDER BY q.id"

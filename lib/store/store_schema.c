@@ -248,13 +248,37 @@ static const char schema_v11[] =
     "CREATE INDEX calibrations_device ON calibrations (device, created_at);\n"
     "ALTER TABLE quality ADD COLUMN eval_j_per_token_u95 DOUBLE PRECISION;\n";
 
+/* A server under load (`run --engine server`, serve.h): one row per
+ * trial, its level's distributions, goodput, errors by kind and energy;
+ * its ok requests are the trial's runs. */
+static const char schema_v12[] =
+    "CREATE TABLE trial_serving (trial_id BIGINT PRIMARY KEY REFERENCES trials(id) ON DELETE"
+    " CASCADE, loop TEXT, concurrency INTEGER, request_rate DOUBLE PRECISION, slots INTEGER"
+    ", requests INTEGER, ok INTEGER, failed INTEGER, timeout INTEGER, stalled INTEGER"
+    ", dropped INTEGER, http_error INTEGER, server_error INTEGER, malformed INTEGER"
+    ", refused INTEGER, duration_s DOUBLE PRECISION, ttft_p50_s DOUBLE PRECISION"
+    ", ttft_p90_s DOUBLE PRECISION, ttft_p99_s DOUBLE PRECISION"
+    ", ttft_max_s DOUBLE PRECISION, itl_p50_s DOUBLE PRECISION"
+    ", itl_p90_s DOUBLE PRECISION, itl_p99_s DOUBLE PRECISION"
+    ", stream_tps_min DOUBLE PRECISION, stream_tps_p10 DOUBLE PRECISION"
+    ", stream_tps_p50 DOUBLE PRECISION, throughput_tps DOUBLE PRECISION"
+    ", requests_per_s DOUBLE PRECISION, slo_ttft_s DOUBLE PRECISION"
+    ", slo_itl_s DOUBLE PRECISION, good INTEGER, goodput_rps DOUBLE PRECISION"
+    ", client_gen_tps_mean DOUBLE PRECISION, server_gen_tps_mean DOUBLE PRECISION"
+    ", client_over_server DOUBLE PRECISION, gen_tokens DOUBLE PRECISION"
+    ", energy_j DOUBLE PRECISION, energy_u95_j DOUBLE PRECISION"
+    ", j_per_request DOUBLE PRECISION, j_per_token DOUBLE PRECISION"
+    ", j_per_token_u95 DOUBLE PRECISION, mean_power_w DOUBLE PRECISION"
+    ", energy_estimate INTEGER, server_rss_peak_mib DOUBLE PRECISION"
+    ", temp_max_c DOUBLE PRECISION, server_died TEXT, first_error TEXT);\n";
+
 static const struct migration {
     const char *sql;
     eb_status (*after)(eb_store *s, eb_error *err);
 } migrations[] = {
     {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL},  {schema_v4, NULL},
     {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL},  {schema_v8, NULL},
-    {schema_v9, NULL}, {schema_v10, NULL},         {schema_v11, NULL},
+    {schema_v9, NULL}, {schema_v10, NULL},         {schema_v11, NULL}, {schema_v12, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -121,8 +122,26 @@ static void sq_close(eb_store *s)
     s->conn = NULL;
 }
 
+/* A cached statement keeps the column list it was prepared with (SQLite
+ * re-prepares it on the next step, but its column count is read before
+ * that): a schema change drops every cached statement. */
+static void forget_statements(sq_conn *c)
+{
+    for (int i = 0; c && i < SQ_STMT_CACHE; i++) {
+        if (c->cache[i].st) sqlite3_finalize(c->cache[i].st);
+        free(c->cache[i].sql);
+        c->cache[i].st = NULL;
+        c->cache[i].sql = NULL;
+    }
+}
+
 static eb_status sq_exec(eb_store *s, const char *sql, eb_error *err)
 {
+    while (*sql == ' ' || *sql == '\n')
+        sql++;
+    if (!strncasecmp(sql, "ALTER", 5) || !strncasecmp(sql, "CREATE", 6) ||
+        !strncasecmp(sql, "DROP", 4))
+        forget_statements(s->conn);
     char *msg = NULL;
     int rc = sqlite3_exec(db_of(s), sql, NULL, NULL, &msg);
     sqlite3_free(msg);

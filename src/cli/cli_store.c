@@ -2,11 +2,14 @@
  * cannot be written costs no result, the record goes to a local file that
  * `edgebench import` reads later. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_store.h"
+#include "edgebench/params.h"
+#include "edgebench/sweep.h"
 #include "edgebench/util.h"
 
 void cli_store_begin(cli_store *cs, const char *spec, const char *fallback, const char *cmd)
@@ -95,4 +98,46 @@ bool cli_store_says_empty(const char *cmd, eb_store *s)
             "FILE`)\n",
             cmd, eb_store_name(s));
     return true;
+}
+
+/* A run as a trial record in the store: the options given (plan keys),
+ * keyed as a sweep's trial of the same configuration is. Takes result. */
+cli_stored cli_store_run_record(const eb_run_options *o, cJSON *result, const char *failure,
+                                bool quiet)
+{
+    if (!result) {
+        fprintf(stderr, "edgebench run: no_memory: the result was not stored\n");
+        return CLI_LOST;
+    }
+    /* the trial: the options given (plan keys), keyed as a sweep's trial of
+     * the same configuration is; a thread pair's own counts */
+    eb_trial t;
+    eb_trial_init(&t, NULL);
+    eb_error terr = {0};
+    for (size_t k = 0; k < eb_param_count; k++)
+        if (o->given[k] && o->text[k] && eb_params[k].scope != EB_PS_CLI)
+            eb_trial_set(&t, eb_params[k].key, o->text[k], &terr);
+    if (o->pairs) {
+        char tg[16], tp[16];
+        snprintf(tg, sizeof tg, "%d", o->cfg.threads_gen);
+        snprintf(tp, sizeof tp, "%d", o->cfg.threads_prefill);
+        eb_trial_set(&t, "threads", tg, &terr);
+        eb_trial_set(&t, "threads_prefill", tp, &terr);
+    }
+    const char *started =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "started_at"));
+    /* the device as the measuring process read it */
+    cJSON *device = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(result, "device"), 1);
+    const eb_record_from from = {.source = "run", .plan = "command line"};
+    cJSON *rec =
+        eb_record_build(&from, &t, started, failure == NULL, failure, NAN, NULL, NULL, result);
+    eb_trial_clear(&t);
+    if (device) cJSON_AddItemToObject(rec, "device", device);
+    cli_store cs;
+    cli_store_begin(&cs, o->store, o->fallback ? o->fallback : "edgebench-fallback.jsonl", "run");
+    cs.verbose = !quiet;
+    cli_stored how = cli_store_put(&cs, rec, quiet);
+    cli_store_end(&cs);
+    cJSON_Delete(rec);
+    return how;
 }

@@ -30,5 +30,10 @@ void cli_store_end(cli_store *cs);
 /* A reader's store that holds nothing yet: says so ("no trials yet: run
  * `edgebench run`") and returns true. */
 bool cli_store_says_empty(const char *cmd, eb_store *s);
+/* A run's result (its JSON, taken) as a trial record: the options given
+ * are the trial's plan keys; failure: why it failed, NULL when it did not. */
+struct eb_run_options;
+cli_stored cli_store_run_record(const struct eb_run_options *o, struct cJSON *result,
+                                const char *failure, bool quiet);
 
 #endif

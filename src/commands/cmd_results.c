@@ -24,14 +24,14 @@ static const eb_param own_rows[] = {
      .scope = EB_PS_CLI,
      .type = EB_PT_CHOICE,
      .flag = "view",
-     .choices = "trials|runs|llama-bench|quality|probes|roofline",
+     .choices = "trials|runs|llama-bench|quality|probes|roofline|serving",
      .def = "trials",
      .field = EB_FK_STR,
      .offset = R(view),
      .help = "trials (one row each, means of the measured runs), runs (one row per run), "
              "llama-bench (llama-bench's field names: one row per prompt or generation test), "
              "quality (perplexity runs and KL divergence), probes (device probes, newest first) "
-             "or roofline (trials with their model's shape)"},
+             "roofline (trials with their model's shape) or serving (server-under-load levels)"},
     {.key = "status",
      .scope = EB_PS_CLI,
      .type = EB_PT_CHOICE,
@@ -82,7 +82,8 @@ int cmd_results(int argc, char **argv)
         eb_results_view view;
     } views[] = {{"trials", EB_VIEW_TRIALS},           {"runs", EB_VIEW_RUNS},
                  {"llama-bench", EB_VIEW_LLAMA_BENCH}, {"quality", EB_VIEW_QUALITY},
-                 {"probes", EB_VIEW_PROBES},           {"roofline", EB_VIEW_ROOFLINE}};
+                 {"probes", EB_VIEW_PROBES},           {"roofline", EB_VIEW_ROOFLINE},
+                 {"serving", EB_VIEW_SERVING}};
     eb_results_view view = EB_VIEW_TRIALS;
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
         if (!strcmp(views[i].name, ro.view)) view = views[i].view;

@@ -28,6 +28,7 @@
 #include "edgebench/util.h"
 #include "measure_child.h"
 #include "run_status.h"
+#include "serve_run.h"
 
 static void run_usage(FILE *f)
 {
@@ -151,42 +152,7 @@ static cli_stored store_result(const run_cli *rc, cJSON *result, const char *fai
 
 static cli_stored store_result_as(const run_cli *rc, cJSON *result, const char *failure, bool quiet)
 {
-    if (!result) {
-        fprintf(stderr, "edgebench run: no_memory: the result was not stored\n");
-        return CLI_LOST;
-    }
-    /* the trial: the options given (plan keys), keyed as a sweep's trial of
-     * the same configuration is; a thread pair's own counts */
-    eb_trial t;
-    eb_trial_init(&t, NULL);
-    eb_error terr = {0};
-    for (size_t k = 0; k < eb_param_count; k++)
-        if (rc->o.given[k] && rc->o.text[k] && eb_params[k].scope != EB_PS_CLI)
-            eb_trial_set(&t, eb_params[k].key, rc->o.text[k], &terr);
-    if (rc->o.pairs) {
-        char tg[16], tp[16];
-        snprintf(tg, sizeof tg, "%d", rc->o.cfg.threads_gen);
-        snprintf(tp, sizeof tp, "%d", rc->o.cfg.threads_prefill);
-        eb_trial_set(&t, "threads", tg, &terr);
-        eb_trial_set(&t, "threads_prefill", tp, &terr);
-    }
-    const char *started =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "started_at"));
-    /* the device as the measuring process read it */
-    cJSON *device = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(result, "device"), 1);
-    const eb_record_from from = {.source = "run", .plan = "command line"};
-    cJSON *rec =
-        eb_record_build(&from, &t, started, failure == NULL, failure, NAN, NULL, NULL, result);
-    eb_trial_clear(&t);
-    if (device) cJSON_AddItemToObject(rec, "device", device);
-    cli_store cs;
-    cli_store_begin(&cs, rc->o.store, rc->o.fallback ? rc->o.fallback : "edgebench-fallback.jsonl",
-                    "run");
-    cs.verbose = !quiet;
-    cli_stored how = cli_store_put(&cs, rec, quiet);
-    cli_store_end(&cs);
-    cJSON_Delete(rec);
-    return how;
+    return cli_store_run_record(&rc->o, result, failure, quiet);
 }
 
 /* The run against the device's probed ceilings. Missing ceilings are said
@@ -453,6 +419,28 @@ static int supervise(run_cli *rc)
     return EXIT_FAILURE_RUN;
 }
 
+/* The server engine's level, to --output (written beside and renamed) or
+ * stdout. */
+static int serve_to_output(run_cli *rc)
+{
+    if (!rc->o.output) return cli_serve_run(&rc->o, rc->format, stdout);
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.partial-%ld", rc->o.output, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    eb_error err = {0};
+    if (!f) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", tmp, strerror(errno));
+        return cli_report("run", &err);
+    }
+    int code = cli_serve_run(&rc->o, rc->format, f);
+    if (fclose(f) != 0 || rename(tmp, rc->o.output) != 0) {
+        eb_fail(&err, EB_E_IO, "output %s: %s", rc->o.output, strerror(errno));
+        unlink(tmp);
+        return cli_report("run", &err);
+    }
+    return code;
+}
+
 int cmd_run(int argc, char **argv)
 {
     bool swept;
@@ -467,6 +455,32 @@ int cmd_run(int argc, char **argv)
         return EXIT_OK;
     }
     eb_format_parse(rc.o.format, &rc.format); /* checked as a choice of the table */
+    bool server = rc.o.cfg.serve.engine && !strcmp(rc.o.cfg.serve.engine, "server");
+    if (!server) {
+        for (size_t k = 0; k < eb_param_count; k++) {
+            const char *key = eb_params[k].key;
+            bool server_only =
+                eb_params[k].offset >= offsetof(eb_run_options, cfg.serve) &&
+                eb_params[k].offset < offsetof(eb_run_options, cfg.serve) + sizeof rc.o.cfg.serve;
+            if (server_only && rc.o.given[k] && strcmp(key, "engine") != 0) {
+                eb_fail(&err, EB_E_INVALID_ARG, "--%s applies to --engine server only",
+                        eb_params[k].flag);
+                return cli_report("run", &err);
+            }
+        }
+    } else if (rc.format == EB_FMT_CSV) {
+        eb_fail(&err, EB_E_INVALID_ARG, "--engine server writes text, json or jsonl, not csv");
+        return cli_report("run", &err);
+    }
+    if (server && rc.o.cfg.serve.url && rc.o.cfg.serve.url[0]) {
+        if (rc.o.cfg.model_path || given(&rc, "preset")) {
+            eb_fail(&err, EB_E_INVALID_ARG,
+                    "--server-url measures the server's own model (--server-model NAME), not "
+                    "-m or --preset");
+            return cli_report("run", &err);
+        }
+        return serve_to_output(&rc);
+    }
 
     char model_path[1024];
     eb_status st = EB_OK;
@@ -502,6 +516,11 @@ int cmd_run(int argc, char **argv)
         return cli_report("run", &err);
     }
 
+    if (server) {
+        int code = serve_to_output(&rc);
+        free(rc.prompt_buf);
+        return code;
+    }
     /* the engine's build against this machine (not a fixture root): a
      * feature it lacks is an error now, not an illegal instruction later */
     const eb_engine_ops *engine = eb_engine_default();

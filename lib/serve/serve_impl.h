@@ -1,0 +1,12 @@
+/* What the serve module's files share. */
+#ifndef EB_SERVE_IMPL_H
+#define EB_SERVE_IMPL_H
+
+#include "edgebench/serve.h"
+
+/* The request's JSON body (malloc'd). */
+char *serve_request_body(const eb_serve_spec *spec, const char *prompt);
+/* Sends one request and waits for its end; times from t0 (eb_now()). */
+void serve_request(const eb_serve_spec *spec, const char *prompt, double t0, eb_request_result *r);
+
+#endif
