@@ -40,6 +40,7 @@ typedef enum eb_analysis_input {
     EB_AI_CONFIGS,     /* the configurations of measured runs (eb_store_configs) */
     EB_AI_TRIALS,      /* the trials view, failed trials included */
     EB_AI_DISTRIBUTED, /* the distributed view */
+    EB_AI_SERVING,     /* the serving view (run --engine server) */
 } eb_analysis_input;
 /* What it needs beside its input. */
 enum {
@@ -48,7 +49,7 @@ enum {
 };
 typedef struct eb_analysis_data {
     const eb_config_set *set; /* EB_AI_CONFIGS */
-    const eb_table *trials;   /* EB_AI_TRIALS, EB_AI_DISTRIBUTED */
+    const eb_table *trials;   /* EB_AI_TRIALS, EB_AI_DISTRIBUTED, EB_AI_SERVING */
 } eb_analysis_data;
 
 /* One analysis: `analyze NAME`, its line of help, its input, its table,
@@ -106,6 +107,14 @@ eb_status eb_fit_table(const eb_table *trials, eb_table *out, eb_error *err);
  * share of a token and the bytes it moved, beside the one-process figure
  * of the same model where one exists. */
 eb_status eb_distributed_table(const eb_table *trials, eb_table *out, eb_error *err);
+/* capacity: from the serving view, per device, model, weights and
+ * configuration, the most closed-loop clients whose requests all succeeded
+ * with the slowest stream at or above reading_tps and the slowest first
+ * token within the level's TTFT objective; Wh a user-hour there (the
+ * level's mean power over its clients) with its interval; and at one
+ * client the server's median stream t/s over the in-process engine's. */
+eb_status eb_capacity_table(const eb_table *serving, double reading_tps, eb_table *out,
+                            eb_error *err);
 
 /* The fleet's view: configurations measured on two or more devices of one
  * board, side by side, with the unit-to-unit coefficient of variation of

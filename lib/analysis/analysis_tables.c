@@ -15,9 +15,9 @@
 
 static void pareto(const eb_config_set *set, out_table *ot)
 {
-    const char *names[] = {"device",  "model",           "quant",
-                           "config",  "gen_tps",         "gen_j_per_token",
-                           "gen_j_per_token_u95", "on_front"};
+    const char *names[] = {
+        "device",  "model", "quant", "config", "gen_tps", "gen_j_per_token", "gen_j_per_token_u95",
+        "on_front"};
     const unsigned char kinds[] = {0, 0, 0, 0, 1, 1, 1, 0};
     ot->ok = eb_table_init(&ot->t, 8, names, kinds) == EB_OK;
     double *x = calloc(set->n + 1, sizeof *x), *y = calloc(set->n + 1, sizeof *y);
@@ -78,8 +78,8 @@ static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group
 {
     bool usab = kind == GROUP_USABILITY, batt = kind == GROUP_BATTERY;
     const char *un[] = {"device", "model", "quant", "config", "gen_tps", "needed_tps", "meets"};
-    const char *bn[] = {"device", "model",     "quant",     "config",
-                        "energy_per_run_j", "runs", "hours", "energy_per_run_u95_j",
+    const char *bn[] = {"device",           "model",    "quant", "config",
+                        "energy_per_run_j", "runs",     "hours", "energy_per_run_u95_j",
                         "runs_low",         "runs_high"};
     const char *cn[] = {"device",
                         "model",
@@ -143,10 +143,10 @@ static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group
                 cells[3] = d1;
                 cells[4] = fmt(a, sizeof a, ci);
                 cells[5] = fmt(b, sizeof b, o->cloud_in / ci);
-                cells[9] = fmt(x1, sizeof x1,
-                               eb_cost_per_mtok_cents(
-                                   eb_config_energy_u95(bi, EB_AV_PREFILL_JPT, NULL),
-                                   o->cents_per_kwh));
+                cells[9] =
+                    fmt(x1, sizeof x1,
+                        eb_cost_per_mtok_cents(eb_config_energy_u95(bi, EB_AV_PREFILL_JPT, NULL),
+                                               o->cents_per_kwh));
             }
             if (bo) {
                 describe(bo, d2, sizeof d2);
@@ -155,10 +155,10 @@ static void per_group(const eb_config_set *set, const eb_analysis_opts *o, group
                 cells[6] = d2;
                 cells[7] = fmt(e, sizeof e, co);
                 cells[8] = fmt(f, sizeof f, o->cloud_out / co);
-                cells[10] = fmt(x2, sizeof x2,
-                                eb_cost_per_mtok_cents(
-                                    eb_config_energy_u95(bo, EB_AV_GEN_JPT, NULL),
-                                    o->cents_per_kwh));
+                cells[10] =
+                    fmt(x2, sizeof x2,
+                        eb_cost_per_mtok_cents(eb_config_energy_u95(bo, EB_AV_GEN_JPT, NULL),
+                                               o->cents_per_kwh));
             }
         }
         add(ot, cells);
@@ -448,6 +448,27 @@ static eb_status run_distributed(const eb_analysis_data *d, const eb_analysis_op
     return eb_distributed_table(d->trials, out, err);
 }
 
+static eb_status run_capacity(const eb_analysis_data *d, const eb_analysis_opts *o, eb_table *out,
+                              eb_error *err)
+{
+    return eb_capacity_table(d->trials, eb_reading_tokens_per_s(o->words_per_s, o->words_per_token),
+                             out, err);
+}
+
+static void in_capacity(FILE *f, const char *p, const eb_analysis_opts *o)
+{
+    fprintf(f,
+            "%sinputs: each closed-loop level of 'run --engine server'; a level serves its "
+            "clients when every request succeeded, the slowest stream's mean rate was at least "
+            "%.2f tokens/s (%g words/s at %g words/token) and, where the level had --slo-ttft, "
+            "the slowest first token met it; a user-hour's energy is the level's mean power "
+            "for an hour over its clients; server_over_in_process: the server's median stream "
+            "at one client over the in-process engine's generation t/s on the same device, "
+            "model and threads\n",
+            p, eb_reading_tokens_per_s(o->words_per_s, o->words_per_token), o->words_per_s,
+            o->words_per_token);
+}
+
 static void in_optimal(FILE *f, const char *p, const eb_analysis_opts *o)
 {
     fprintf(f,
@@ -594,6 +615,11 @@ const eb_analysis eb_analyses[] = {
      "the network's share of a token per number of nodes and link, beside the same model in "
      "one process",
      EB_AI_DISTRIBUTED, 0, NULL, run_distributed, NULL},
+    {"capacity",
+     "how many people one device serves ('run --engine server'): the most concurrent users "
+     "whose streams each stay at reading speed with TTFT within the objective, the energy of "
+     "a user-hour there, and the serving stack's cost against the in-process engine",
+     EB_AI_SERVING, 0, NULL, run_capacity, in_capacity},
 };
 const size_t eb_analysis_count = sizeof eb_analyses / sizeof eb_analyses[0];
 

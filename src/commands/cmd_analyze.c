@@ -34,9 +34,12 @@ static int analyze_trials_table(eb_store *s, const analyze_opts *o, const eb_ana
 {
     eb_error err = {0};
     eb_table trials = {0}, fit = {0};
-    bool dist = a->input == EB_AI_DISTRIBUTED;
-    eb_status st =
-        eb_store_results(s, dist ? EB_VIEW_DISTRIBUTED : EB_VIEW_TRIALS, &o->f, &trials, &err);
+    bool dist = a->input == EB_AI_DISTRIBUTED, serving = a->input == EB_AI_SERVING;
+    eb_status st = eb_store_results(s,
+                                    dist      ? EB_VIEW_DISTRIBUTED
+                                    : serving ? EB_VIEW_SERVING
+                                              : EB_VIEW_TRIALS,
+                                    &o->f, &trials, &err);
     eb_store_close(s);
     const eb_analysis_data d = {.trials = &trials};
     if (st == EB_OK) st = a->table(&d, o, &fit, &err);
@@ -45,7 +48,9 @@ static int analyze_trials_table(eb_store *s, const analyze_opts *o, const eb_ana
         fprintf(stderr,
                 "edgebench analyze: not available: no %s in the store match (see "
                 "'edgebench results')\n",
-                dist ? "trials with RPC nodes (run --rpc)" : "trials");
+                dist      ? "trials with RPC nodes (run --rpc)"
+                : serving ? "closed-loop levels of a server (run --engine server --concurrency N)"
+                          : "trials");
         return EXIT_FAILURE_RUN;
     }
     if (st == EB_OK) st = eb_table_write(stdout, &fit, o->format, a->name, &err);
