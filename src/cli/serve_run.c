@@ -319,6 +319,12 @@ static void write_text(FILE *f, const cJSON *result, const eb_serve_level *lv,
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "load")), s->sent,
             (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sv, "slots")),
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sv, "prompts")));
+    const cJSON *wj = cJSON_GetObjectItemCaseSensitive(result, "warmup");
+    int wn = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(wj, "requests"));
+    if (wn > 0)
+        fprintf(f, "warm-up (apart): %d requests, %d ok, the slowest first token %.1f ms\n", wn,
+                (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(wj, "ok")),
+                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(wj, "ttft_max_s")) * 1000);
     fprintf(f, "requests: %d ok, %d failed", s->ok, s->failed);
     for (int k = 1; k < EB_REQ_STATUS_COUNT; k++)
         if (s->by_status[k])
@@ -436,7 +442,7 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
         prompts = read_prompts(o, url, key, &n_prompts, note, sizeof note, &err);
         if (!prompts) st = EB_E_INVALID_ARG;
     }
-    eb_serve_level lv = {0};
+    eb_serve_level lv = {0}, warm = {0};
     tree_watch w = {.root = c->root, .srv = &srv};
     bool watching = false;
     if (st == EB_OK && smp) st = eb_sampler_start(smp, &err);
@@ -460,7 +466,20 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
                               .seed = c->seed ? c->seed : 1,
                               .on_request = on_request,
                               .user = &sc};
-        st = eb_serve_level_run(&spec, &lv, &err);
+        /* warm-up, reported apart: every client's (every slot's) first
+         * request, as the in-process engine's warm-up run */
+        if (c->warmup > 0) {
+            eb_serve_spec wspec = spec;
+            wspec.concurrency = open ? slots : conc;
+            wspec.rate = 0;
+            wspec.requests = wspec.concurrency * c->warmup;
+            wspec.on_request = NULL;
+            if (!o->quiet)
+                fprintf(stderr, "edgebench run: warm-up: %d request(s)\n", wspec.requests);
+            st = eb_serve_level_run(&wspec, &warm, &err);
+            if (st == EB_OK) eb_serve_summarise(&warm, NAN, NAN);
+        }
+        if (st == EB_OK) st = eb_serve_level_run(&spec, &lv, &err);
         if (smp) eb_sampler_stop(smp);
         w.stop = 1;
         if (watching) pthread_join(w.th, NULL);
@@ -472,6 +491,7 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
             free(prompts[i]);
         free(prompts);
         eb_serve_level_free(&lv);
+        eb_serve_level_free(&warm);
         if (log_path[0] && st == EB_E_ENGINE)
             fprintf(stderr, "edgebench run: the server's log: %s\n", log_path);
         return cli_report("run", &err);
@@ -490,6 +510,7 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
         eb_server_stop(&srv);
         eb_sampler_free(smp);
         eb_serve_level_free(&lv);
+        eb_serve_level_free(&warm);
         free(res);
         eb_fail(&err, EB_E_NO_MEMORY, "the result");
         return cli_report("run", &err);
@@ -521,6 +542,12 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
     for (int i = 0; i < lv.n; i++)
         request_json(lv.req[i].status == EB_REQ_OK ? reps : failed, &lv.req[i]);
     cJSON_AddItemToObject(result, "serving", serving_json(&lv, &le, &w, slots, open, note));
+    cJSON *wj = cJSON_AddObjectToObject(result, "warmup");
+    cJSON_AddNumberToObject(wj, "requests", warm.sum.sent);
+    cJSON_AddNumberToObject(wj, "ok", warm.sum.ok);
+    eb_json_number(wj, "ttft_max_s", warm.n ? warm.sum.ttft_max_s : NAN);
+    eb_json_number(wj, "stream_tps_min", warm.n ? warm.sum.stream_tps_min : NAN);
+    if (warm.sum.first_error[0]) cJSON_AddStringToObject(wj, "first_error", warm.sum.first_error);
     cJSON *meas = cJSON_AddObjectToObject(result, "measurement");
     if (le.source[0])
         cJSON_AddStringToObject(meas, "energy_source", le.source);
@@ -554,5 +581,6 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
         code = EXIT_FAILURE_RUN;
     }
     eb_serve_level_free(&lv);
+    eb_serve_level_free(&warm);
     return code;
 }

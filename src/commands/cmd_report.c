@@ -650,6 +650,7 @@ static void figures(report *r, eb_store *s, const eb_config_set *set, const anal
 
     report_sustained(r, s);
     report_distributed(r, s);
+    report_serving(r, s, o);
     report_quality(r, set, o);
     report_roofline(r, o);
 

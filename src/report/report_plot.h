@@ -101,5 +101,8 @@ void report_methods(report *r, struct eb_store *s, const struct eb_analysis_opts
                     const struct eb_config_set *set);
 /* A model over RPC nodes (src/report/report_distributed.c). */
 void report_distributed(report *r, struct eb_store *s);
+/* A server under load: streams, first tokens and a user-hour's energy
+ * against clients, and the capacity table (src/report/report_serving.c). */
+void report_serving(report *r, struct eb_store *s, const struct eb_analysis_opts *o);
 
 #endif

@@ -30,7 +30,7 @@ start_fake() {
 start_fake bad --modes ok,malformed,stall,drop,http500,error,noheader
 t0=$(date +%s)
 EDGEBENCH_SERVER_KEY=s3cret-key "$eb" run --engine server --server-url "http://user:pa55word@127.0.0.1:$port" \
-  --server-model fake --concurrency 2 --requests 7 -n 6 --request-timeout 8 --format json \
+  --server-model fake --concurrency 2 --requests 7 -n 6 --warmup 0 --request-timeout 8 --format json \
   -o "$work/bad.json" -q 2>"$work/bad.err"
 rc=$?
 t1=$(date +%s)
@@ -136,9 +136,9 @@ gen = i["summary"]["gen_tps"]["mean"]
 srv = s["server_gen_tps_mean"]
 ratio = srv / gen
 # the same build, model and threads: the server's own generation t/s within a
-# factor of four of the in-process engine's on a shared machine (bench/serving
+# factor of two of the in-process engine's (the test runs alone; bench/serving
 # measures it with its interval)
-assert 0.25 < ratio < 4, ratio
+assert 0.5 < ratio < 2, ratio
 print("server's own generation %.2f t/s, the client's stream %.2f t/s, in process %.2f t/s: "
       "ratio %.3f" % (srv, s["client_gen_tps_mean"], gen, ratio))
 PY
