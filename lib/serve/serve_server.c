@@ -177,8 +177,8 @@ eb_status eb_server_start(const eb_server_opts *o, eb_server *out, eb_error *err
     char why[600];
     while (eb_now() - t0 < limit) {
         if (!eb_server_alive(out, why, sizeof why))
-            return eb_fail(err, EB_E_ENGINE, "llama-server %s before it was ready: %s", why,
-                           out->argv_text);
+            return eb_fail(err, EB_E_ENGINE, "llama-server was not ready: it %s (started as: %s)",
+                           why, out->argv_text);
         if (health(out->url) == 200) {
             out->ready_s = eb_now() - t0;
             return EB_OK;

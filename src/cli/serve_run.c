@@ -483,6 +483,9 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
         if (smp) eb_sampler_stop(smp);
         w.stop = 1;
         if (watching) pthread_join(w.th, NULL);
+        /* a death just before the level ended (its requests then fail at
+         * once) is after the watcher's last look */
+        if (watching && !w.died[0]) eb_server_alive(&srv, w.died, sizeof w.died);
     }
     if (st != EB_OK) {
         eb_server_stop(&srv);

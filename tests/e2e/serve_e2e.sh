@@ -67,6 +67,31 @@ expect_error "--request-rate with --concurrency refused" 2 'not both' -- run --e
 expect_error "server options without --engine server refused" 2 'engine server only' -- run \
   --preset tiny-llama --concurrency 2
 
+# a server that cannot start, one that never gets ready, one that dies
+# mid-load (a stand-in for llama-server: tests/support/fake_llama_server.sh)
+export EDGEBENCH_LLAMA_SERVER="$here/support/fake_llama_server.sh" EDGEBENCH_STORE="sqlite:$work/standin.db"
+FAKE_LLAMA_MODE=exit "$eb" run --engine server --preset tiny-llama -n 8 -q >"$work/x.out" 2>"$work/x.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'not ready: it exited with status 1; its log ends: .*the stand-in is told to fail' "$work/x.err" &&
+  ok "a server that fails to start: exit 1 with its own error" || bad "server start failure (exit $rc): $(cat "$work/x.err")"
+t0=$(date +%s)
+FAKE_LLAMA_MODE=loading "$eb" run --engine server --preset tiny-llama -n 8 --request-timeout 3 -q >"$work/x.out" 2>"$work/x.err"
+rc=$?
+t1=$(date +%s)
+[ $rc -eq 1 ] && [ $((t1 - t0)) -lt 20 ] && grep -q 'not ready within 3 s' "$work/x.err" &&
+  ok "a server never ready: given up after 3 s ($((t1 - t0)) s in all)" || bad "server never ready (exit $rc): $(cat "$work/x.err")"
+FAKE_LLAMA_MODE=die:1.5 "$eb" run --engine server --preset tiny-llama -n 50 --concurrency 2 --requests 6 \
+  --warmup 0 --request-timeout 10 -q >"$work/x.out" 2>"$work/x.err"
+rc=$?
+died=$(sqlite3 "$work/standin.db" "SELECT dropped || ',' || refused || ',' || server_died FROM trial_serving ORDER BY trial_id DESC LIMIT 1")
+IFS=, read -r dropped refused _ <<<"$died"
+[ $rc -eq 1 ] && grep -q 'the server died during the load: exited with status 3' "$work/x.out" &&
+  [ "$dropped" -ge 2 ] && [ $((dropped + refused)) -eq 6 ] &&
+  ok "a server that dies mid-load: $dropped streams dropped, $refused refused, its death stored ($died)" ||
+  bad "server dying mid-load (exit $rc, '$died'): $(cat "$work/x.out" "$work/x.err")"
+unset EDGEBENCH_LLAMA_SERVER
+export EDGEBENCH_STORE="sqlite:$work/store.db"
+
 # 2. llama-server of the cached build, closed loop: 1, 2 and 4 clients
 "$eb" run --engine server "${tiny[@]}" --concurrency 1,2,4 --slo-ttft 2000 --slo-itl 1000 \
   --results "$work/sweep.jsonl" -q >"$work/sweep.out" 2>"$work/sweep.err"
@@ -99,7 +124,43 @@ assert s["ok"] == 8 and s["good"] == 0 and s["goodput_rps"] == 0, s
 print("a 0.001 ms TTFT objective: 8 requests ok, 0 good")
 PY
 
-# 5. the in-process engine beside it, and the capacity analysis
+# 5. energy from a meter across a level: per request, per token, a user-hour
+rm -f "$work/meter.port"
+python3 "$here/support/fake_meter.py" --port-file "$work/meter.port" --watts 7.25 &
+fakes+=($!)
+for _ in $(seq 100); do [ -s "$work/meter.port" ] && break; sleep 0.05; done
+"$eb" run --engine server "${tiny[@]}" --concurrency 2 --requests 16 -n 64 --meter "shelly:127.0.0.1:$(cat "$work/meter.port")" \
+  --meter-accuracy 1 --store "sqlite:$work/energy.db" --format json -o "$work/e.json" -q 2>"$work/e.err"
+rc=$?
+python3 - "$work/e.json" <<'PY' >"$work/msg" 2>&1 && [ $rc -eq 0 ] && ok "energy: $(cat "$work/msg")" || bad "serving energy (exit $rc): $(cat "$work/msg" "$work/e.err")"
+import json, sys
+s = json.load(open(sys.argv[1]))["serving"]
+assert s["energy_j"] > 0 and s["energy_u95_j"] > 0, s
+assert abs(s["mean_power_w"] - 7.25) < 0.2, s["mean_power_w"]
+assert abs(s["j_per_request"] * s["ok"] - s["energy_j"]) < 1e-9
+assert abs(s["j_per_token"] * s["gen_tokens"] - s["energy_j"]) < 1e-9
+assert "accuracy" in s["energy_u95_covers"], s["energy_u95_covers"]
+print("a 7.25 W plug read %.3f W over the level: %.3f +- %.3f J, %.4f J a request, %.5f J a token"
+      % (s["mean_power_w"], s["energy_j"], s["energy_u95_j"], s["j_per_request"], s["j_per_token"]))
+PY
+"$eb" analyze capacity --store "sqlite:$work/energy.db" --format csv >"$work/ecap.csv" 2>&1
+python3 - "$work/ecap.csv" <<'PY' >"$work/msg" 2>&1 && ok "capacity with energy: $(cat "$work/msg")" || bad "capacity with energy: $(cat "$work/msg")"
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))[0]
+wh = float(r["wh_per_user_hour"])
+assert abs(wh - 7.25 / 2) < 0.2, wh   # the plug's power shared by 2 users
+assert float(r["wh_per_user_hour_u95"]) > 0
+print("%s Wh a user-hour +- %s at %s users" % (r["wh_per_user_hour"], r["wh_per_user_hour_u95"], r["capacity_users"]))
+PY
+"$eb" report --store "sqlite:$work/energy.db" --output "$work/report" >/dev/null 2>"$work/rep.err"
+for f in fig22_serve_stream fig22_serve_ttft fig22_serve_energy; do
+  [ -s "$work/report/$f.svg" ] || { bad "report: $f missing: $(cat "$work/rep.err")"; continue; }
+done
+grep -q 'How many people one device serves' "$work/report/index.html" &&
+  ok "report: the serving figures (stream, first token, energy a user-hour) and the capacity table" ||
+  bad "report: no capacity table"
+
+# 6. the in-process engine beside it, and the capacity analysis
 "$eb" run "${tiny[@]}" --reps 3 -q >/dev/null 2>"$work/inproc.err"
 "$eb" analyze capacity --format csv >"$work/cap.csv" 2>"$work/cap.err"
 rc=$?
@@ -122,7 +183,7 @@ PY
 "$eb" results --view serving --format csv >"$work/view.csv" && [ "$(wc -l <"$work/view.csv")" -ge 7 ] &&
   ok "results --view serving lists the levels" || bad "results --view serving"
 
-# 6. a real model's shape: qwen2-0.5b, one client, beside the in-process engine
+# 7. a real model's shape: qwen2-0.5b, one client, beside the in-process engine
 q=(--preset qwen2-0.5b --type Q4_0 -n 32 -t 2 --pause 0 -q)
 "$eb" run --engine server "${q[@]}" --concurrency 1 --requests 3 --format json -o "$work/q.json" 2>"$work/q.err" &&
   "$eb" run "${q[@]}" --reps 3 --format json -o "$work/qi.json" 2>>"$work/q.err"

@@ -10,16 +10,23 @@ request after another, through ways of failing:
   http500    HTTP 500 with an error body
   error      an error event in the stream
   noheader   garbage instead of an HTTP answer
-It also answers /health, /tokenize and /detokenize (a token a character)."""
+It also answers /health, /tokenize and /detokenize (a token a character).
+As llama-server's stand-in (tests/support/fake_llama_server.sh): --port
+binds that port, --die-after S ends the process S seconds after it starts,
+--loading answers /health with 503 for ever."""
 import argparse
 import http.server
 import json
+import os
 import socket
 import threading
 import time
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--port-file", required=True)
+ap.add_argument("--port-file")
+ap.add_argument("--port", type=int, default=0)
+ap.add_argument("--die-after", type=float, default=0)
+ap.add_argument("--loading", action="store_true")
 ap.add_argument("--tokens", type=int, default=8)
 ap.add_argument("--gap", type=float, default=0.01)
 ap.add_argument("--modes", default="ok")
@@ -47,7 +54,10 @@ class H(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/health":
-            self.answer(200, {"status": "ok"})
+            if args.loading:
+                self.answer(503, {"error": {"message": "Loading model"}})
+            else:
+                self.answer(200, {"status": "ok"})
         else:
             self.answer(404, {"error": {"message": "not found"}})
 
@@ -109,10 +119,15 @@ class H(http.server.BaseHTTPRequestHandler):
         self.event("[DONE]")
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), H)
 srv.daemon_threads = True
-with open(args.port_file + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-import os
-os.rename(args.port_file + ".tmp", args.port_file)
+if args.port_file:
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(args.port_file + ".tmp", args.port_file)
+if args.die_after > 0:
+    def die():
+        time.sleep(args.die_after)
+        os._exit(3)
+    threading.Thread(target=die, daemon=True).start()
 srv.serve_forever()
