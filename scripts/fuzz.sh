@@ -9,7 +9,7 @@ build=$1 seconds=$2
 src=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$build/fuzz-crashes"
 status=0
-for t in fuzz_import_line fuzz_plan fuzz_node_request fuzz_meter_reply; do
+for t in fuzz_import_line fuzz_plan fuzz_node_request fuzz_meter_reply fuzz_sse_stream; do
   corpus="$build/fuzz-corpus/$t"
   mkdir -p "$corpus"
   cp -n "$src/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true

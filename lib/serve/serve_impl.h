@@ -9,4 +9,8 @@ char *serve_request_body(const eb_serve_spec *spec, const char *prompt);
 /* Sends one request and waits for its end; times from t0 (eb_now()). */
 void serve_request(const eb_serve_spec *spec, const char *prompt, double t0, eb_request_result *r);
 
+/* A response body's bytes as a request's stream, fed chunk bytes at a
+ * time (the fuzzer's and the tests' way in); r as serve_request leaves it. */
+void serve_parse_stream(const char *bytes, size_t n, size_t chunk, eb_request_result *r);
+
 #endif

@@ -40,6 +40,13 @@ static double num_or_nan(const cJSON *o, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* A count the server sent: a whole number in range, else "not said" (-1):
+ * a hostile or broken server's 1e300 is no count. */
+static int count_of(double v)
+{
+    return isfinite(v) && v >= 0 && v <= 1e9 ? (int)v : -1;
+}
+
 static void fail(req_state *s, eb_req_status st, const char *why, const char *what)
 {
     if (s->failed) return;
@@ -121,13 +128,13 @@ static bool on_event(void *user, const char *data, size_t len)
     }
     if (cJSON_IsObject(usage)) {
         double p = num_or_nan(usage, "prompt_tokens"), c = num_or_nan(usage, "completion_tokens");
-        if (isfinite(p)) s->r->usage_prompt = (int)p;
-        if (isfinite(c)) s->r->usage_completion = (int)c;
+        if (count_of(p) >= 0) s->r->usage_prompt = count_of(p);
+        if (count_of(c) >= 0) s->r->usage_completion = count_of(c);
     }
     if (cJSON_IsObject(timings)) {
         double v;
-        if (isfinite(v = num_or_nan(timings, "prompt_n"))) s->r->server_prompt_n = (int)v;
-        if (isfinite(v = num_or_nan(timings, "predicted_n"))) s->r->server_gen_n = (int)v;
+        if ((v = count_of(num_or_nan(timings, "prompt_n"))) >= 0) s->r->server_prompt_n = (int)v;
+        if ((v = count_of(num_or_nan(timings, "predicted_n"))) >= 0) s->r->server_gen_n = (int)v;
         s->r->server_prompt_ms = num_or_nan(timings, "prompt_ms");
         s->r->server_gen_ms = num_or_nan(timings, "predicted_ms");
         s->r->server_prompt_tps = num_or_nan(timings, "prompt_per_second");
@@ -178,6 +185,30 @@ static int on_progress(void *user, curl_off_t a, curl_off_t b, curl_off_t c, cur
         return 1;
     }
     return 0;
+}
+
+void serve_parse_stream(const char *bytes, size_t n, size_t chunk, eb_request_result *r)
+{
+    static const eb_serve_spec none = {0};
+    req_state s = {.spec = &none, .r = r, .t0 = eb_now(), .http_code = 200};
+    eb_sse_init(&s.sse, 1 << 16);
+    r->status = EB_REQ_OK;
+    if (chunk == 0) chunk = 1;
+    for (size_t at = 0; at < n; at += chunk) {
+        size_t k = n - at < chunk ? n - at : chunk;
+        if (on_body((char *)bytes + at, 1, k, &s) != k) break;
+    }
+    if (!s.failed && !s.done) {
+        r->status = EB_REQ_DROPPED;
+        snprintf(r->error, sizeof r->error, "the stream ended without finishing, after %d tokens",
+                 r->n_tokens);
+    } else if (!s.failed && r->n_tokens == 0) {
+        r->status = EB_REQ_MALFORMED;
+        snprintf(r->error, sizeof r->error, "a stream without a token");
+    }
+    r->t_end = eb_now() - s.t0;
+    eb_sse_free(&s.sse);
+    eb_request_derive(r);
 }
 
 char *serve_request_body(const eb_serve_spec *spec, const char *prompt)
