@@ -54,6 +54,7 @@ static const char *const serving_cols[] = {"loop",
                                            "energy_estimate",
                                            "server_rss_peak_mib",
                                            "temp_max_c",
+                                           "cpu_freq_mhz",
                                            "server_died",
                                            "first_error"};
 

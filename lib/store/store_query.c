@@ -280,7 +280,7 @@ static const char serving_sql[] =
     " v.throughput_tps, v.requests_per_s, v.slo_ttft_s, v.slo_itl_s, v.good, v.goodput_rps,"
     " v.client_gen_tps_mean, v.server_gen_tps_mean, v.client_over_server, v.gen_tokens,"
     " v.energy_j, v.energy_u95_j, v.j_per_request, v.j_per_token, v.j_per_token_u95,"
-    " v.mean_power_w, v.energy_estimate, v.server_rss_peak_mib, v.temp_max_c, v.server_died,"
+    " v.mean_power_w, v.energy_estimate, v.server_rss_peak_mib, v.temp_max_c, v.cpu_freq_mhz, v.server_died,"
     " v.first_error,"
     " (SELECT avg(r.gen_tps) FROM runs r JOIN trials t2 ON t2.id = r.trial_id"
     " WHERE t2.device_id = t.device_id AND t2.model_id = t.model_id AND r.warmup = 0"

@@ -270,7 +270,8 @@ static const char schema_v12[] =
     ", j_per_request DOUBLE PRECISION, j_per_token DOUBLE PRECISION"
     ", j_per_token_u95 DOUBLE PRECISION, mean_power_w DOUBLE PRECISION"
     ", energy_estimate INTEGER, server_rss_peak_mib DOUBLE PRECISION"
-    ", temp_max_c DOUBLE PRECISION, server_died TEXT, first_error TEXT);\n";
+    ", temp_max_c DOUBLE PRECISION, cpu_freq_mhz DOUBLE PRECISION, server_died TEXT"
+    ", first_error TEXT);\n";
 
 static const struct migration {
     const char *sql;
