@@ -35,6 +35,9 @@ pkgs=(build-essential cmake ninja-build pkg-config git openssl npm
   postgresql gnuplot-nox libncurses-dev tmux iproute2 clang)
 # libFuzzer's runtime for `make fuzz` (Debian 12's clang is 14)
 [ "$os" = debian12 ] && pkgs+=(libclang-rt-14-dev)
+# The Vulkan variant (EDGEBENCH_VULKAN=ON) and its tests on Mesa's
+# software Vulkan (lavapipe)
+[ "$os" = debian12 ] && pkgs+=(libvulkan-dev glslc glslang-tools spirv-headers mesa-vulkan-drivers)
 # Headless Chromium takes the report's screenshots; Ubuntu ships it as a
 # snap only, so there the report test checks the page without it.
 [ "$os" = debian12 ] && pkgs+=(chromium)

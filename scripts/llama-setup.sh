@@ -17,6 +17,11 @@
 #   EDGEBENCH_CACHE   cache root (default: ${XDG_CACHE_HOME:-~/.cache}/edgebench)
 #   EDGEBENCH_CUDA    ON to add the CUDA backend (needs nvcc), default OFF
 #   EDGEBENCH_CUDA_ARCHS  CUDA architectures (default: 90 if CUDA is ON)
+#   EDGEBENCH_VULKAN  ON to add the Vulkan backend (needs glslc and the
+#                     Vulkan headers: scripts/deps.sh), default OFF. The
+#                     release's shader build is patched to guard two
+#                     Intel-only shaders that need a glslc with cooperative
+#                     matrices (Debian 12's has none); the build records it
 #   EDGEBENCH_NATIVE  ON (default) to build with this CPU's instruction set
 #   EDGEBENCH_CPU_OFF features the build must not use, comma-separated, from
 #                     sse42 avx avx2 bmi2 fma f16c avx_vnni avx512 avx512_vbmi
@@ -46,6 +51,7 @@ LLAMA_COMMIT=de3ff815ea7d559ee917f063901b8986f038abc6
 
 cache=${EDGEBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgebench}
 cuda=${EDGEBENCH_CUDA:-OFF}
+vulkan=${EDGEBENCH_VULKAN:-OFF}
 native=${EDGEBENCH_NATIVE:-ON}
 jobs=${EDGEBENCH_JOBS:-$(nproc)}
 cuda_archs=${EDGEBENCH_CUDA_ARCHS:-90}
@@ -75,6 +81,14 @@ opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
   -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF
   -DGGML_CUDA="$cuda" -DGGML_RPC=ON)
 [ "$cuda" = ON ] && opts+=(-DCMAKE_CUDA_ARCHITECTURES="$cuda_archs")
+# Patches to the pinned release, each a file of scripts/patches applied in
+# order; none unless a backend needs one.
+patches=()
+if [ "$vulkan" = ON ]; then
+  command -v glslc >/dev/null || { log "EDGEBENCH_VULKAN=ON needs glslc (scripts/deps.sh installs it)"; exit 1; }
+  opts+=(-DGGML_VULKAN=ON)
+  patches+=(vulkan-coopmat-guard.patch)
+fi
 cc=cc
 machine=$(uname -m)
 if [ "$target" = arm64 ]; then
@@ -96,6 +110,10 @@ cpuflags=""
 [ -z "$target" ] && cpuflags=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo || true)
 compiler=$($cc --version | head -1)
 selftest_hash=$(sha256sum "$selftest_src" | cut -c1-16)
+patch_hash=none
+if [ ${#patches[@]} -gt 0 ]; then
+  patch_hash=$(for p in "${patches[@]}"; do cat "$here/patches/$p"; done | sha256sum | cut -c1-16)
+fi
 
 # x86-64 features as ggml's CMake options: NAME OPTIONS CPUINFO-FLAGS
 x86_features=(
@@ -248,12 +266,21 @@ build_one() { # NAME OPTIONS OFF OFF_REASON
   # An interrupted build resumes (the CUDA kernels take an hour on two
   # cores): a checkout left at the pinned commit, unmodified, is kept with
   # its build directory, so ninja builds only what is missing.
+  local want_diff=""
+  [ ${#patches[@]} -gt 0 ] && want_diff=$(for p in "${patches[@]}"; do cat "$here/patches/$p"; done | sha256sum)
+  local have_diff=""
+  [ -n "$want_diff" ] && have_diff=$(git -C "$work/src" diff 2>/dev/null | sha256sum)
   if [ "$(git -C "$work/src" rev-parse HEAD 2>/dev/null)" = "$LLAMA_COMMIT" ] &&
-    [ -z "$(git -C "$work/src" status --porcelain 2>/dev/null)" ]; then
+    { { [ -z "$want_diff" ] && [ -z "$(git -C "$work/src" status --porcelain 2>/dev/null)" ]; } ||
+      { [ -n "$want_diff" ] && [ "$have_diff" = "$want_diff" ]; }; }; then
     log "resuming the build in $work"
   else
     rm -rf "$work/src" "$work/build"
     git clone -q "$bundle" "$work/src" 2>/dev/null
+    for p in "${patches[@]}"; do
+      log "applying scripts/patches/$p"
+      git -C "$work/src" apply "$here/patches/$p" >&2
+    done
   fi
   local head tag
   head=$(git -C "$work/src" rev-parse HEAD)
@@ -315,13 +342,25 @@ cpu_features=${features:-unknown: the self-test did not run}
 features_off=${off:-none}
 features_off_reason=${off_reason:-}
 selftest=$verdict
-patches=none: the pinned release as it is
+patches=${patches[*]:-none: the pinned release as it is}
 INFO
   rm -rf "$work"
   touch "$prefix/.complete"
   log "installed into $prefix"
   return 0
 }
+
+# The CPU-only build's options: a candidate whose CPU-only build failed its
+# self-test (a CPU fault: the AMX crash) is not built again with a GPU
+# backend added, which would take as long and fail the same way.
+cpu_only_opts=()
+for o in "${opts[@]}"; do
+  case $o in
+  -DGGML_CUDA=*) cpu_only_opts+=(-DGGML_CUDA=OFF) ;;
+  -DCMAKE_CUDA_ARCHITECTURES=* | -DGGML_VULKAN=*) ;;
+  *) cpu_only_opts+=("$o") ;;
+  esac
+done
 
 # ---- the first candidate that works ----
 why_off=""
@@ -330,7 +369,11 @@ for cand in "${cands[@]}"; do
   IFS='|' read -r name copts off <<<"$cand"
   # shellcheck disable=SC2206
   all=("${opts[@]}" $copts)
-  key=$(printf '%s' "$NLC_VERSION $LLAMA_COMMIT ${all[*]} $compiler $cpuflags selftest-$selftest_hash" |
+  # shellcheck disable=SC2206
+  cpu_all=("${cpu_only_opts[@]}" $copts)
+  cpu_key=$(printf '%s' "$NLC_VERSION $LLAMA_COMMIT ${cpu_all[*]} $compiler $cpuflags selftest-$selftest_hash" |
+    sha256sum | cut -c1-16)
+  key=$(printf '%s' "$NLC_VERSION $LLAMA_COMMIT ${all[*]} $compiler $cpuflags selftest-$selftest_hash${patches[*]:+ patches-$patch_hash}" |
     sha256sum | cut -c1-16)
   prefix="$cache/llama.cpp/$NLC_VERSION-$key"
   reason=$why_off
@@ -344,6 +387,12 @@ for cand in "${cands[@]}"; do
   if [ -f "$prefix.failed" ]; then
     why_off="the $name build failed its self-test on this CPU: $(cat "$prefix.failed")"
     failed_at="$prefix.failed"
+    continue
+  fi
+  cpu_failed="$cache/llama.cpp/$NLC_VERSION-$cpu_key.failed"
+  if [ "${all[*]}" != "${cpu_all[*]}" ] && [ -f "$cpu_failed" ]; then
+    why_off="the $name CPU build failed its self-test on this CPU: $(cat "$cpu_failed")"
+    failed_at="$cpu_failed"
     continue
   fi
   if build_one "$name" "$copts" "$off" "$reason"; then

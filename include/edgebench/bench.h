@@ -116,6 +116,10 @@ typedef struct eb_run_config {
      * a crash later keeps it. NULL: none. */
     void (*on_rep)(void *user, const struct eb_run_result *res, int index);
     void *phase_user;
+    /* Where the work runs: a backend by name ("auto", "cpu", "vulkan",
+     * "cuda", "rpc") or a device list as llama-bench's -dev (NULL: the
+     * backend's) */
+    const char *backend, *devices;
     /* The engine ("llama.cpp": in process; "server": llama-server under
      * load, serve.h) and the server's load (params_serve_rows.h); the
      * in-process engine records them as its defaults. */

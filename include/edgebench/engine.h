@@ -66,7 +66,21 @@ typedef struct eb_load_params {
     const char *rpc;
     const float *tensor_split;
     bool no_repack; /* weights as stored, not repacked for this CPU's kernels */
+    /* Which devices take the offloaded layers (llama-bench's -dev): NULL or
+     * "": llama.cpp's choice (every GPU); "none": none, the CPU alone;
+     * else device names separated by ',' or '/' ("Vulkan0"). A name the
+     * build lacks is EB_E_NOT_AVAILABLE naming the devices it has. */
+    const char *devices;
 } eb_load_params;
+
+/* A device a build's backends found on this machine (--list-devices). */
+typedef struct eb_device_desc {
+    char name[64];         /* llama.cpp's: "CPU", "Vulkan0", "CUDA0" */
+    char backend[32];      /* its backend: "CPU", "Vulkan", "CUDA", "RPC" */
+    char type[8];          /* "CPU", "GPU", "iGPU", "accel" */
+    char description[160]; /* "llvmpipe (LLVM 15.0.6, 256 bits)" */
+    double memory_mib, free_mib;
+} eb_device_desc;
 
 typedef struct eb_ctx_params {
     int n_ctx;
@@ -175,6 +189,12 @@ typedef struct eb_engine_ops {
     /* Where the last load and context put things on each RPC node; returns
      * the count (at most cap). NULL: the engine has no RPC. */
     int (*placement)(eb_placement *out, int cap);
+    /* The devices of the build's backends here; returns the count (at most
+     * cap written). NULL: the engine cannot say. */
+    int (*list_devices)(eb_device_desc *out, int cap);
+    /* The devices a backend's name ("vulkan", "cuda", any case) has here, as
+     * an eb_load_params.devices list; false when it has none. */
+    bool (*backend_devices)(const char *backend, char *out, size_t cap);
     eb_status (*matmul_probe)(const char *type, int m, int n, int k, int threads, int passes,
                               double *pass_s, char *variant, size_t variant_cap, eb_error *err);
 } eb_engine_ops;

@@ -42,6 +42,10 @@ bool eb_pm_is_energy(eb_pm m);
 /* The shared parts of a measured run (`run` and `ppl`): the result's
  * header; the sampler started and idle power measured; and the span
  * boundaries, where peak RSS is reset, a sample taken and memory read. */
+/* The devices and GPU layers of a run's --backend or --device (see
+ * eb_load_params.devices); EB_E_NOT_AVAILABLE for a backend not here. */
+eb_status eb_run_devices(const eb_engine_ops *e, const eb_run_config *cfg, char *devices,
+                         size_t cap, int *ngl, eb_error *err);
 void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res);
 eb_status eb_measure_begin(const eb_run_config *cfg, eb_run_result *res,
                            eb_run_progress_fn progress, void *user, eb_error *err);

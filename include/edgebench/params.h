@@ -217,6 +217,7 @@ typedef struct eb_run_options {
     const char *report_dir, *table_format, *filter_device, *filter_model, *filter_quant,
         *filter_governor, *filter_since, *filter_until;
     bool no_store;
+    bool list_devices;
     bool quiet;
     bool verbose;
     bool help;

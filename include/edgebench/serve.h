@@ -157,8 +157,9 @@ typedef struct eb_server_opts {
     int threads, threads_batch, n_ctx, n_batch, n_ubatch, slots, n_gpu_layers;
     const char *type_k, *type_v, *flash_attn; /* NULL: its defaults */
     const char *load_mode;                    /* "mmap", "no-mmap", "mlock", ...; NULL: mmap */
-    const char *log_path;                     /* its stdout and stderr */
-    double ready_timeout_s;                   /* from start to /health answering 200 */
+    const char *devices;    /* llama-server's -dev ("none", "Vulkan0"); NULL or "": its choice */
+    const char *log_path;   /* its stdout and stderr */
+    double ready_timeout_s; /* from start to /health answering 200 */
 } eb_server_opts;
 
 typedef struct eb_server {

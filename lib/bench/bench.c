@@ -328,6 +328,49 @@ static eb_status fill_depth(const eb_engine_ops *e, eb_context *c, const eb_run_
     return st;
 }
 
+/* Where the layers go: --backend by name (its devices, every layer unless
+ * --ngl says), or --device as given. A backend the build or the machine
+ * lacks is EB_E_NOT_AVAILABLE with the devices there are. */
+eb_status eb_run_devices(const eb_engine_ops *e, const eb_run_config *cfg, char *devices,
+                         size_t cap, int *ngl, eb_error *err)
+{
+    const char *b = cfg->backend ? cfg->backend : "auto";
+    devices[0] = '\0';
+    *ngl = cfg->n_gpu_layers;
+    bool named = cfg->devices && cfg->devices[0];
+    if (strcmp(b, "auto") != 0 && named)
+        return eb_fail(err, EB_E_INVALID_ARG, "give --backend or --device, not both");
+    if (named) {
+        snprintf(devices, cap, "%s", cfg->devices);
+        return EB_OK;
+    }
+    if (!strcmp(b, "auto")) return EB_OK;
+    if (!strcmp(b, "cpu")) {
+        if (cfg->rpc) return eb_fail(err, EB_E_INVALID_ARG, "--backend cpu with --rpc nodes");
+        snprintf(devices, cap, "none");
+        *ngl = 0;
+        return EB_OK;
+    }
+    if (!strcmp(b, "rpc")) {
+        if (!cfg->rpc) return eb_fail(err, EB_E_INVALID_ARG, "--backend rpc needs --rpc nodes");
+        return EB_OK;
+    }
+    if (!e->backend_devices || !e->backend_devices(b, devices, cap)) {
+        char here[512] = "";
+        eb_device_desc d[16];
+        int n = e->list_devices ? e->list_devices(d, 16) : 0;
+        size_t used = 0;
+        for (int i = 0; i < n && i < 16 && used < sizeof here; i++)
+            used += (size_t)snprintf(here + used, sizeof here - used, "%s%s (%s)", i ? ", " : "",
+                                     d[i].name, d[i].description);
+        return eb_fail(err, EB_E_NOT_AVAILABLE,
+                       "backend %s: no %s device in this build on this machine (devices here: %s)",
+                       b, b, here[0] ? here : "none");
+    }
+    if (*ngl == 0) *ngl = -1; /* a GPU backend takes every layer unless --ngl says */
+    return EB_OK;
+}
+
 /* One repetition: load, prefill, generate, each timed on CLOCK_MONOTONIC
  * after the engine has synchronised. Memory is read between the spans,
  * outside their timings. */
@@ -335,9 +378,14 @@ static eb_status run_one(const eb_engine_ops *e, const eb_run_config *cfg, eb_ru
                          const eb_counters *ctr, eb_rep *rep, int32_t **prompt, int32_t *n_prompt,
                          eb_error *err)
 {
+    char devices[512];
+    int dev_ngl = 0;
+    eb_status ds = eb_run_devices(e, cfg, devices, sizeof devices, &dev_ngl, err);
+    if (ds != EB_OK) return ds;
     /* with RPC nodes every layer goes to them unless --ngl keeps some here */
-    const int ngl = res->n_nodes > 0 && cfg->n_gpu_layers == 0 ? -1 : cfg->n_gpu_layers;
+    const int ngl = res->n_nodes > 0 && cfg->n_gpu_layers == 0 ? -1 : dev_ngl;
     const eb_load_params lp = {.n_gpu_layers = ngl,
+                               .devices = devices,
                                .use_mmap = true,
                                .load_mode = cfg->load_mode,
                                .rpc = res->n_nodes > 0 ? res->rpc_list : NULL,
@@ -571,6 +619,12 @@ eb_status eb_run(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result
     eb_gguf_summary gs;
     if ((st = eb_gguf_check(cfg->model_path, &gs, err)) != EB_OK) return st;
     if ((st = e->init(err)) != EB_OK) return st;
+    {
+        /* a backend that is not here fails now, before any waiting */
+        char devices[512];
+        int ngl;
+        if ((st = eb_run_devices(e, cfg, devices, sizeof devices, &ngl, err)) != EB_OK) return st;
+    }
     eb_run_fill_header(e, cfg, res);
     if ((st = eb_dist_open(cfg, res, err)) != EB_OK) return st;
 

@@ -684,6 +684,8 @@ const eb_param eb_params[] = {
      .field = EB_FK_BOOL,
      .offset = CFG(keep_timeline),
      .help = "the JSON result and the stored record carry the sampled timeline"},
+    /* where the work runs: backend, devices (params_backend_rows.h) */
+#include "params_backend_rows.h"
     /* the server engine: the engine, the load, the objectives (params_serve_rows.h) */
 #include "params_serve_rows.h"
     /* `edgebench run` only */

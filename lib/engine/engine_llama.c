@@ -13,6 +13,7 @@
 #include "engine_abort.h"
 #include "engine_kernels.h"
 #include "engine_log.h"
+#include "engine_devices.h"
 #include "engine_rpc.h"
 #include "ggml-cpu.h"
 #include "llama.h"
@@ -159,6 +160,18 @@ static eb_status llama_init(eb_error *err)
     return EB_OK;
 }
 
+static int llama_list_devices(eb_device_desc *out, int cap)
+{
+    llama_init(NULL);
+    return eb_devices_list(out, cap);
+}
+
+static bool llama_backend_devices(const char *backend, char *out, size_t cap)
+{
+    llama_init(NULL);
+    return eb_devices_of_backend(backend, out, cap);
+}
+
 static eb_status llama_load(const char *path, const eb_load_params *p, eb_model **out,
                             eb_error *err)
 {
@@ -177,8 +190,18 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
         mp.load_mode = LLAMA_LOAD_MODE_NONE;
     }
     ggml_backend_dev_t devs[4 * EB_MAX_NODES + 1];
+    ggml_backend_dev_t named[65];
     float split[128] = {0};
     int n_devs = 0;
+    if (p && p->devices && p->devices[0]) {
+        if (p->rpc)
+            return eb_fail(err, EB_E_INVALID_ARG,
+                           "give RPC nodes (--rpc) or devices (--device), not both");
+        size_t n_named = 0;
+        eb_status ds = eb_devices_resolve(p->devices, named, 65, &n_named, err);
+        if (ds != EB_OK) return ds;
+        mp.devices = named; /* "none": an empty list, the CPU alone */
+    }
     eb_status rs =
         eb_rpc_devices(p && p->rpc ? p->rpc : "", devs, 4 * EB_MAX_NODES + 1, &n_devs, err);
     if (rs != EB_OK) return rs;
@@ -614,5 +637,7 @@ const eb_engine_ops eb_engine_llama = {
     .quantize = llama_quantize_,
     .quant_types = llama_quant_types,
     .placement = eb_rpc_placement,
+    .list_devices = llama_list_devices,
+    .backend_devices = llama_backend_devices,
     .matmul_probe = eb_ggml_matmul_probe,
 };

@@ -122,7 +122,8 @@ eb_status eb_server_start(const eb_server_opts *o, eb_server *out, eb_error *err
     snprintf(b, sizeof b, "%d", o->n_batch);
     snprintf(ub, sizeof ub, "%d", o->n_ubatch);
     snprintf(np, sizeof np, "%d", o->slots > 0 ? o->slots : 1);
-    snprintf(ngl, sizeof ngl, "%d", o->n_gpu_layers);
+    /* every layer: llama-server's -1 is "as many as fit" */
+    snprintf(ngl, sizeof ngl, "%d", o->n_gpu_layers < 0 ? 999 : o->n_gpu_layers);
     const char *argv[48];
     int n = 0;
     argv[n++] = o->binary;
@@ -135,6 +136,7 @@ eb_status eb_server_start(const eb_server_opts *o, eb_server *out, eb_error *err
     if (o->n_batch > 0) argv[n++] = "-b", argv[n++] = b;
     if (o->n_ubatch > 0) argv[n++] = "-ub", argv[n++] = ub;
     argv[n++] = "-ngl", argv[n++] = ngl;
+    if (o->devices && o->devices[0]) argv[n++] = "-dev", argv[n++] = o->devices;
     if (o->type_k) argv[n++] = "-ctk", argv[n++] = o->type_k;
     if (o->type_v) argv[n++] = "-ctv", argv[n++] = o->type_v;
     if (o->flash_attn) argv[n++] = "-fa", argv[n++] = o->flash_attn;

@@ -405,8 +405,16 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
     }
     eb_server srv = {.pid = -1};
     char log_path[600] = "";
+    char devices[512] = "";
+    int ngl = c->n_gpu_layers;
     eb_status st = EB_OK;
     if (!external) {
+        const eb_engine_ops *e = eb_engine_default();
+        if (e->init(&err) != EB_OK ||
+            eb_run_devices(e, c, devices, sizeof devices, &ngl, &err) != EB_OK) {
+            eb_sampler_free(smp);
+            return cli_report("run", &err);
+        }
         char dir[512];
         if (eb_cache_dir(dir, sizeof dir, &err) == EB_OK) {
             snprintf(log_path, sizeof log_path, "%s/llama-server-%ld.log", dir, (long)getpid());
@@ -422,7 +430,8 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
                              .n_batch = c->n_batch,
                              .n_ubatch = c->n_ubatch,
                              .slots = slots,
-                             .n_gpu_layers = c->n_gpu_layers,
+                             .n_gpu_layers = ngl,
+                             .devices = devices,
                              .type_k = c->type_k,
                              .type_v = c->type_v,
                              .flash_attn = c->flash_attn,

@@ -419,6 +419,22 @@ static int supervise(run_cli *rc)
     return EXIT_FAILURE_RUN;
 }
 
+/* The devices the build's backends find here, as llama-bench lists them. */
+static int list_devices(void)
+{
+    const eb_engine_ops *e = eb_engine_default();
+    eb_device_desc d[64];
+    int n = e->list_devices ? e->list_devices(d, 64) : 0;
+    printf("%-12s %-8s %-6s %10s %10s  %s\n", "device", "backend", "type", "MiB", "free MiB",
+           "description");
+    for (int i = 0; i < n && i < 64; i++)
+        printf("%-12s %-8s %-6s %10.0f %10.0f  %s\n", d[i].name, d[i].backend, d[i].type,
+               d[i].memory_mib, d[i].free_mib, d[i].description);
+    printf("(build: %s; backends with a device: %s)\n",
+           e->build_info ? e->build_info("variant") : "?", e->backend());
+    return EXIT_OK;
+}
+
 /* The server engine's level, to --output (written beside and renamed) or
  * stdout. */
 static int serve_to_output(run_cli *rc)
@@ -455,6 +471,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_OK;
     }
     eb_format_parse(rc.o.format, &rc.format); /* checked as a choice of the table */
+    if (rc.o.list_devices) return list_devices();
     bool server = rc.o.cfg.serve.engine && !strcmp(rc.o.cfg.serve.engine, "server");
     if (!server) {
         for (size_t k = 0; k < eb_param_count; k++) {
