@@ -134,7 +134,10 @@ typedef enum eb_results_view {
     /* one row per server-under-load trial (run --engine server): its load
      * level's distributions, goodput, errors and energy, beside the same
      * device's and model's in-process generation t/s */
-    EB_VIEW_SERVING
+    EB_VIEW_SERVING,
+    /* what ran where: trials by device, model, backend, devices and
+     * outcome, with a failure's reason */
+    EB_VIEW_BACKENDS
 } eb_results_view;
 
 typedef struct eb_results_filter {

@@ -265,6 +265,21 @@ static const char distributed_sql[] =
     " LEFT JOIN trial_distributed g ON g.trial_id = t.id AND g.span = 'generation'"
     " LEFT JOIN trial_distributed p ON p.trial_id = t.id AND p.span = 'prefill'";
 
+/* What ran where: trials by device, model, backend, devices and outcome,
+ * with a failure's reason (the report's table; a backend that failed is a
+ * row, not a gap). */
+static const char backends_sql[] =
+    "SELECT COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS \"device\", m.name AS \"model\","
+    " m.quant AS \"weights\", COALESCE(t.backend, 'auto') AS \"backend\","
+    " COALESCE(t.devices, '') AS \"devices asked\", b.backend AS \"backends found\","
+    " COALESCE(t.offload_devices, '') AS \"devices used\", t.status AS \"status\","
+    " count(*) AS \"trials\", max(t.reason) AS \"reason\""
+    " FROM trials t LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN builds b"
+    " ON b.id = t.build_id LEFT JOIN models m ON m.id = t.model_id";
+static const char backends_group[] =
+    " GROUP BY d.hostname, d.cpu_model, m.name, m.quant, t.backend, t.devices, b.backend,"
+    " t.offload_devices, t.status";
+
 /* One row per server-under-load trial (`run --engine server`): its level
  * and, for the serving stack's cost, the same device's and model's
  * in-process generation t/s at the same generation threads. */
@@ -280,7 +295,8 @@ static const char serving_sql[] =
     " v.throughput_tps, v.requests_per_s, v.slo_ttft_s, v.slo_itl_s, v.good, v.goodput_rps,"
     " v.client_gen_tps_mean, v.server_gen_tps_mean, v.client_over_server, v.gen_tokens,"
     " v.energy_j, v.energy_u95_j, v.j_per_request, v.j_per_token, v.j_per_token_u95,"
-    " v.mean_power_w, v.energy_estimate, v.server_rss_peak_mib, v.temp_max_c, v.cpu_freq_mhz, v.server_died,"
+    " v.mean_power_w, v.energy_estimate, v.server_rss_peak_mib, v.temp_max_c, v.cpu_freq_mhz, "
+    "v.server_died,"
     " v.first_error,"
     " (SELECT avg(r.gen_tps) FROM runs r JOIN trials t2 ON t2.id = r.trial_id"
     " WHERE t2.device_id = t.device_id AND t2.model_id = t.model_id AND r.warmup = 0"
@@ -301,6 +317,7 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                : view == EB_VIEW_DISTRIBUTED ? 9
                : view == EB_VIEW_METHODS     ? 10
                : view == EB_VIEW_SERVING     ? 12
+               : view == EB_VIEW_BACKENDS    ? 12
                                              : 8;
     const char *lacks = need == 3    ? "no quality table"
                         : need == 4  ? "no probes"
@@ -327,6 +344,7 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                            : view == EB_VIEW_DISTRIBUTED ? distributed_sql
                            : view == EB_VIEW_METHODS     ? methods_sql
                            : view == EB_VIEW_SERVING     ? serving_sql
+                           : view == EB_VIEW_BACKENDS    ? backends_sql
                                                          : lb_sql;
     char *base = eb_store_expand_settings(s, base_sql);
     size_t cap = base ? strlen(base) + 2048 : 0;
@@ -385,9 +403,11 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
         n += (size_t)snprintf(sql + n, cap - n, " AND %s = CAST($%d AS INTEGER)", vc->threads, np);
     }
     if (view == EB_VIEW_METHODS) n += (size_t)snprintf(sql + n, cap - n, "%s", methods_group);
+    if (view == EB_VIEW_BACKENDS) n += (size_t)snprintf(sql + n, cap - n, "%s", backends_group);
     n += (size_t)snprintf(
         sql + n, cap - n, "%s",
-        view == EB_VIEW_METHODS ? " ORDER BY 1, 5, 10"
+        view == EB_VIEW_METHODS    ? " ORDER BY 1, 5, 10"
+        : view == EB_VIEW_BACKENDS ? " ORDER BY 1, 2, 3, 4, 5"
         : view == EB_VIEW_TRIALS || view == EB_VIEW_ROOFLINE || view == EB_VIEW_DISTRIBUTED ||
                 view == EB_VIEW_SERVING
             ? " ORDER BY t.id"

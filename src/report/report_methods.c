@@ -83,6 +83,14 @@ void report_methods(report *r, eb_store *s, const eb_analysis_opts *o, const eb_
         return;
     }
     report_table(r, "Devices, builds and models", &t);
+    eb_table w = {0};
+    if (eb_store_results(s, EB_VIEW_BACKENDS, &o->f, &w, &err) == EB_OK && w.nrow > 0)
+        report_table_note(r, "What ran where",
+                          "Trials by backend and devices (--backend, --device), those that "
+                          "failed with their reason: a backend the build or the machine lacks "
+                          "is a row here, not a gap.",
+                          &w);
+    eb_table_free(&w);
     sampling_table(r, s, &t);
     report_energy(r, s, &t);
     eb_table_free(&t);
