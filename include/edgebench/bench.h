@@ -120,6 +120,7 @@ typedef struct eb_run_config {
      * "cuda", "rpc") or a device list as llama-bench's -dev (NULL: the
      * backend's) */
     const char *backend, *devices;
+    const char *build; /* the llama.cpp build to run with (eb_build_find); NULL: default */
     /* The engine ("llama.cpp": in process; "server": llama-server under
      * load, serve.h) and the server's load (params_serve_rows.h); the
      * in-process engine records them as its defaults. */

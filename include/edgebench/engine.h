@@ -206,6 +206,11 @@ extern const eb_engine_ops eb_engine_llama;
 extern const eb_engine_ops *const eb_engines[];
 extern const size_t eb_engine_count;
 const eb_engine_ops *eb_engine_default(void);
+/* The folder of a cached build of the same llama.cpp release by name
+ * ("default": the one edgebench was built against; "cpu", "vulkan",
+ * "cuda": the newest such variant in the same cache; a folder as it is).
+ * EB_E_NOT_AVAILABLE when there is none, saying how to make it. */
+eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *err);
 /* The engine of a name ("llama.cpp"), or NULL. */
 const eb_engine_ops *eb_engine_find(const char *name);
 

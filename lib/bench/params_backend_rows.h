@@ -29,6 +29,19 @@
      .cmds = EB_CMD_RUN | EB_CMD_PPL,
      .help = "llama-bench's -dev: the devices that take the offloaded layers, by name, "
              "several joined by / (--list-devices), or none for the CPU alone"},
+    {.key = "build",
+     .scope = EB_PS_RUN,
+     .type = EB_PT_STR,
+     .flag = "build",
+     .def = "default",
+     .flags = EB_PF_KEY_WHEN_SET | EB_PF_SINGLE,
+     .field = EB_FK_STR,
+     .offset = CFG(build),
+     .metavar = "NAME|DIR",
+     .cmds = EB_CMD_RUN | EB_CMD_PPL,
+     .help = "the cached llama.cpp build to run with: default (edgebench's own), cpu, vulkan, "
+             "cuda (the newest such build of the same release) or a build's folder; the run "
+             "restarts itself on it, and its record names the build that ran"},
     {.key = "list_devices",
      .scope = EB_PS_CLI,
      .type = EB_PT_BOOL,

@@ -1,5 +1,7 @@
 /* The llama.cpp engine: the only file that includes llama.h. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <libgen.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
@@ -76,13 +78,63 @@ static const char *llama_version_str(void)
     return v;
 }
 
+/* The record (build-info.txt) of the llama.cpp this process loaded, read
+ * beside the library's folder: a build variant picked at run time
+ * (--build) names itself, not the one edgebench was compiled against. */
+static struct {
+    int loaded;
+    int n;
+    char key[24][32];
+    char value[24][1100];
+    char prefix[1024];
+} loaded_build;
+
+static const char *loaded_fact(const char *key)
+{
+    if (!loaded_build.loaded) {
+        loaded_build.loaded = 1;
+        Dl_info info;
+        if (dladdr((void *)llama_backend_init, &info) && info.dli_fname) {
+            char lib[1024];
+            snprintf(lib, sizeof lib, "%s", info.dli_fname);
+            char *dir = dirname(lib); /* PREFIX/lib */
+            char path[1100];
+            snprintf(path, sizeof path, "%s/../build-info.txt", dir);
+            FILE *f = fopen(path, "r");
+            char line[1200];
+            while (f && fgets(line, sizeof line, f) && loaded_build.n < 24) {
+                char *eq = strchr(line, '=');
+                if (!eq) continue;
+                *eq = '\0';
+                char *v = eq + 1;
+                v[strcspn(v, "\n")] = '\0';
+                snprintf(loaded_build.key[loaded_build.n], sizeof loaded_build.key[0], "%s", line);
+                snprintf(loaded_build.value[loaded_build.n], sizeof loaded_build.value[0], "%s", v);
+                loaded_build.n++;
+            }
+            if (f) {
+                fclose(f);
+                char *up = dirname(dir);
+                snprintf(loaded_build.prefix, sizeof loaded_build.prefix, "%s", up);
+            }
+        }
+    }
+    for (int i = 0; i < loaded_build.n; i++)
+        if (!strcmp(loaded_build.key[i], key)) return loaded_build.value[i];
+    return NULL;
+}
+
 static const char *llama_build_opts(void)
 {
-    return EB_LLAMA_BUILD_OPTIONS;
+    const char *v = loaded_fact("build_options");
+    return v ? v : EB_LLAMA_BUILD_OPTIONS;
 }
 
 static const char *llama_build_fact(const char *key)
 {
+    const char *v = loaded_fact(key);
+    if (v) return v;
+    if (!strcmp(key, "prefix")) return loaded_build.prefix;
 #include "llama_build_info.h"
     for (size_t i = 0; llama_build_info_rows[i][0]; i++)
         if (strcmp(llama_build_info_rows[i][0], key) == 0) return llama_build_info_rows[i][1];

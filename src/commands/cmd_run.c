@@ -1,6 +1,7 @@
 /* edgebench run */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -419,6 +420,49 @@ static int supervise(run_cli *rc)
     return EXIT_FAILURE_RUN;
 }
 
+/* --build: the process restarts itself with the build's libraries first on
+ * the loader's path (edgebench's own are found by RUNPATH, which the path
+ * overrides). Returns -1 to go on (the build is the one loaded), else an
+ * exit code. */
+static int use_build(const char *name)
+{
+    eb_error err = {0};
+    char prefix[1024];
+    if (eb_build_find(name, prefix, sizeof prefix, &err) != EB_OK) return cli_report("run", &err);
+    char want[PATH_MAX], have[PATH_MAX];
+    if (!realpath(prefix, want)) snprintf(want, sizeof want, "%s", prefix);
+    const char *active = getenv("EDGEBENCH_BUILD_PREFIX");
+    if (active && !strcmp(active, want)) {
+        const eb_engine_ops *e = eb_engine_default();
+        const char *loaded = e->build_info ? e->build_info("prefix") : "";
+        if (!realpath(loaded, have) || strcmp(have, want) != 0) {
+            eb_fail(&err, EB_E_ENGINE, "--build %s: the process loaded %s, not %s", name,
+                    loaded[0] ? loaded : "an unknown build", want);
+            return cli_report("run", &err);
+        }
+        return -1;
+    }
+    char path[PATH_MAX + 1100];
+    const char *old = getenv("LD_LIBRARY_PATH");
+    snprintf(path, sizeof path, "%s/lib%s%s", want, old && old[0] ? ":" : "", old ? old : "");
+    setenv("LD_LIBRARY_PATH", path, 1);
+    setenv("EDGEBENCH_BUILD_PREFIX", want, 1);
+    /* this process's own command line, as it was started */
+    static char cmdline[65536];
+    FILE *f = fopen("/proc/self/cmdline", "rb");
+    size_t n = f ? fread(cmdline, 1, sizeof cmdline - 1, f) : 0;
+    if (f) fclose(f);
+    char *args[1024];
+    int k = 0;
+    for (size_t i = 0; i < n && k < 1023; i += strlen(cmdline + i) + 1)
+        args[k++] = cmdline + i;
+    args[k] = NULL;
+    fflush(NULL);
+    if (k > 0) execv("/proc/self/exe", args);
+    eb_fail(&err, EB_E_IO, "--build %s: cannot restart on it: %s", name, strerror(errno));
+    return cli_report("run", &err);
+}
+
 /* The devices the build's backends find here, as llama-bench lists them. */
 static int list_devices(void)
 {
@@ -471,6 +515,10 @@ int cmd_run(int argc, char **argv)
         return EXIT_OK;
     }
     eb_format_parse(rc.o.format, &rc.format); /* checked as a choice of the table */
+    if (rc.o.cfg.build && strcmp(rc.o.cfg.build, "default") != 0) {
+        int c = use_build(rc.o.cfg.build);
+        if (c >= 0) return c;
+    }
     if (rc.o.list_devices) return list_devices();
     bool server = rc.o.cfg.serve.engine && !strcmp(rc.o.cfg.serve.engine, "server");
     if (!server) {

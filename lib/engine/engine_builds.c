@@ -1,0 +1,96 @@
+/* The cached builds of the pinned llama.cpp beside the one edgebench was
+ * built against (scripts/llama-setup.sh keeps each variant in its own
+ * folder of the same cache): found by name for --build, so one plan can
+ * run trials on the CPU build, the Vulkan build and the CUDA build. */
+#include <dirent.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "edgebench/engine.h"
+#include "edgebench/util.h"
+
+/* A build's record, the line of key ("" when absent). */
+static void fact(const char *info, const char *key, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t kl = strlen(key);
+    for (const char *l = info; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, key, kl) && l[kl] == '=') {
+            snprintf(out, cap, "%.*s", (int)strcspn(l + kl + 1, "\n"), l + kl + 1);
+            return;
+        }
+}
+
+static bool is_variant(const char *options, const char *name)
+{
+    bool vk = strstr(options, "-DGGML_VULKAN=ON") != NULL;
+    bool cu = strstr(options, "-DGGML_CUDA=ON") != NULL;
+    if (!strcmp(name, "vulkan")) return vk;
+    if (!strcmp(name, "cuda")) return cu;
+    if (!strcmp(name, "cpu")) return !vk && !cu;
+    return false;
+}
+
+eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *err)
+{
+    struct stat st;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/build-info.txt", name);
+    if (strchr(name, '/')) {
+        if (stat(path, &st) != 0)
+            return eb_fail(err, EB_E_NOT_AVAILABLE, "build %s: no build-info.txt there", name);
+        snprintf(prefix, cap, "%s", name);
+        return EB_OK;
+    }
+    if (!strcmp(name, "default")) {
+        snprintf(prefix, cap, "%s", EB_LLAMA_PREFIX);
+        return EB_OK;
+    }
+    if (strcmp(name, "cpu") && strcmp(name, "vulkan") && strcmp(name, "cuda"))
+        return eb_fail(err, EB_E_INVALID_ARG,
+                       "--build wants default, cpu, vulkan, cuda or a build's folder, got '%s'",
+                       name);
+    char cache[1024];
+    snprintf(cache, sizeof cache, "%s", EB_LLAMA_PREFIX);
+    char *root = dirname(cache); /* the cache's llama.cpp folder */
+    DIR *d = opendir(root);
+    if (!d) return eb_fail(err, EB_E_NOT_AVAILABLE, "build cache %s: cannot be read", root);
+    time_t best = 0;
+    prefix[0] = '\0';
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char dir[1100], done[1200];
+        snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
+        snprintf(done, sizeof done, "%s/.complete", dir);
+        snprintf(path, sizeof path, "%s/build-info.txt", dir);
+        if (e->d_name[0] == '.' || stat(done, &st) != 0) continue;
+        eb_error ignored = {0};
+        char *info = eb_read_file(path, &ignored);
+        if (!info) continue;
+        char commit[64], options[1200], target[64];
+        fact(info, "llama_cpp_commit", commit, sizeof commit);
+        fact(info, "build_options", options, sizeof options);
+        fact(info, "target", target, sizeof target);
+        free(info);
+        /* the same release, for this machine (not a cross build) */
+        if (strcmp(commit, EB_LLAMA_COMMIT) != 0 || strstr(target, "cross")) continue;
+        if (!is_variant(options, name)) continue;
+        if (st.st_mtime >= best) {
+            best = st.st_mtime;
+            snprintf(prefix, cap, "%s", dir);
+        }
+    }
+    closedir(d);
+    if (!prefix[0])
+        return eb_fail(err, EB_E_NOT_AVAILABLE,
+                       "no %s build of llama.cpp %.8s in %s (EDGEBENCH_%s=ON "
+                       "scripts/llama-setup.sh makes one)",
+                       name, EB_LLAMA_COMMIT, root,
+                       !strcmp(name, "vulkan") ? "VULKAN"
+                       : !strcmp(name, "cuda") ? "CUDA"
+                                               : "CPU");
+    return EB_OK;
+}
