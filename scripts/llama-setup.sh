@@ -87,7 +87,7 @@ patches=()
 if [ "$vulkan" = ON ]; then
   command -v glslc >/dev/null || { log "EDGEBENCH_VULKAN=ON needs glslc (scripts/deps.sh installs it)"; exit 1; }
   opts+=(-DGGML_VULKAN=ON)
-  patches+=(vulkan-coopmat-guard.patch)
+  patches+=(vulkan-debian12.patch)
 fi
 cc=cc
 machine=$(uname -m)
@@ -307,10 +307,19 @@ build_one() { # NAME OPTIONS OFF OFF_REASON
     # no driver (a build host) leaves it to run time.
     local link=()
     [ "$cuda" = ON ] && link=(-DCMAKE_EXE_LINKER_FLAGS=-Wl,--allow-shlib-undefined)
-    cmake -S "$work/src" -B "$work/build" -G Ninja "${all[@]}" "${link[@]}" \
+    # A build that does not compile is not a fault of this CPU: it stops
+    # here (no candidate after it, nothing marked failed). set -e does not
+    # apply inside a function called as a condition, hence the checks.
+    if ! cmake -S "$work/src" -B "$work/build" -G Ninja "${all[@]}" "${link[@]}" \
       -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DCMAKE_INSTALL_RPATH='$ORIGIN:$ORIGIN/../lib' \
-      -DLLAMA_BUILD_NUMBER=1 -DLLAMA_BUILD_COMMIT="${head:0:8}" >&2
-    cmake --build "$work/build" -j "$jobs" --target llama "${tools[@]}" >&2
+      -DLLAMA_BUILD_NUMBER=1 -DLLAMA_BUILD_COMMIT="${head:0:8}" >&2; then
+      log "candidate $name: CMake could not configure llama.cpp (above); kept in $work"
+      exit 1
+    fi
+    if ! cmake --build "$work/build" -j "$jobs" --target llama "${tools[@]}" >&2; then
+      log "candidate $name: llama.cpp did not compile (above); kept in $work, resumed next time"
+      exit 1
+    fi
   fi
   log "self-test of candidate $name"
   local verdict

@@ -101,8 +101,10 @@ static bool selects(const char *sql, const char *col)
         char after = h[cl];
         if (after == '_' || (after >= 'a' && after <= 'z') || (after >= '0' && after <= '9'))
             continue;
-        /* "t.col" as an item of the list, not an argument ("NULLIF(r.col, 0)") */
-        if (h - sql >= 3 && h[-1] == '.' && (h[-3] == ' ' || h[-3] == ',')) return true;
+        /* "t.col" as an item of the list, not an argument ("NULLIF(r.col, 0)")
+         * nor another table's column of the same name (a build's backend) */
+        if (h - sql >= 3 && h[-1] == '.' && h[-2] == 't' && (h[-3] == ' ' || h[-3] == ','))
+            return true;
         if (h - sql >= 3 && strncmp(h - 3, "AS ", 3) == 0) return true;
     }
     return false;

@@ -474,8 +474,15 @@ static int list_devices(void)
     for (int i = 0; i < n && i < 64; i++)
         printf("%-12s %-8s %-6s %10.0f %10.0f  %s\n", d[i].name, d[i].backend, d[i].type,
                d[i].memory_mib, d[i].free_mib, d[i].description);
-    printf("(build: %s; backends with a device: %s)\n",
-           e->build_info ? e->build_info("variant") : "?", e->backend());
+    printf("(build: %s in %s, patches: %s; backends with a device: %s)\n",
+           e->build_info ? e->build_info("variant") : "?",
+           e->build_info ? e->build_info("prefix") : "?",
+           e->build_info ? e->build_info("patches") : "?", e->backend());
+    /* llama.cpp hides a software Vulkan device (Mesa's lavapipe) unless asked for */
+    if (!getenv("GGML_VK_VISIBLE_DEVICES") && strstr(e->backend(), "Vulkan") == NULL &&
+        e->build_info && strstr(e->build_options(), "GGML_VULKAN=ON"))
+        printf("(no Vulkan device listed: llama.cpp leaves out CPU-type Vulkan devices such as "
+               "Mesa's lavapipe unless GGML_VK_VISIBLE_DEVICES names them, e.g. =0)\n");
     return EXIT_OK;
 }
 
