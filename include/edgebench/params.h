@@ -121,7 +121,8 @@ typedef struct eb_param {
                               (the first is ours); NULL: as ours */
     const char *lb_unset;  /* llama-bench's value for "not set" ("0x0"), or NULL */
     const char *words;     /* label words, "%s" for the value ("ctx %s"); a boolean's
-                              words stand alone when it is on; NULL: not in labels */
+                              words stand alone when it is away from its default;
+                              NULL: not in labels */
     unsigned cmds;         /* EB_CMD_* that take the flag; 0: run only */
 } eb_param;
 

@@ -282,10 +282,11 @@ const eb_param eb_params[] = {
      .type = EB_PT_BOOL,
      .flag = "repack",
      .def = "on",
-     .flags = EB_PF_KEY_WHEN_SET,
+     .flags = EB_PF_KEY_WHEN_SET | EB_PF_STORED,
      .field = EB_FK_BOOL,
      .offset = CFG(repack),
      .metavar = "on|off",
+     .words = "weights not repacked",
      .help = "let llama.cpp repack weights for this CPU's kernels (its extra buffer types); "
              "off computes as an RPC node does, with the same results"},
     {.key = "cpu_strict",
@@ -684,9 +685,9 @@ const eb_param eb_params[] = {
      .field = EB_FK_BOOL,
      .offset = CFG(keep_timeline),
      .help = "the JSON result and the stored record carry the sampled timeline"},
-    /* where the work runs: backend, devices (params_backend_rows.h) */
+/* where the work runs: backend, devices (params_backend_rows.h) */
 #include "params_backend_rows.h"
-    /* the server engine: the engine, the load, the objectives (params_serve_rows.h) */
+/* the server engine: the engine, the load, the objectives (params_serve_rows.h) */
 #include "params_serve_rows.h"
     /* `edgebench run` only */
     {.key = "format",
@@ -715,7 +716,7 @@ const eb_param eb_params[] = {
      .field = EB_FK_BOOL,
      .offset = CFG(no_sampler),
      .help = "no sampling thread (no energy, no timeline)"},
-    /* the energy source: meters, logged or live (params_energy_rows.h) */
+/* the energy source: meters, logged or live (params_energy_rows.h) */
 #include "params_energy_rows.h"
     {.key = "timeline",
      .scope = EB_PS_CLI,

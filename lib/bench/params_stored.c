@@ -91,7 +91,9 @@ bool eb_setting_label_add(const eb_param *p, const char *text, char *out, size_t
     eb_setting_normalize(p, text, v, sizeof v);
     eb_setting_normalize(p, NULL, d, sizeof d);
     if (strcmp(v, d) == 0 || !v[0]) return false;
-    if (p->field == EB_FK_BOOL && strcmp(v, "on") != 0) return false;
+    /* a boolean's words name its value away from the default: "cold load"
+     * (default off) when on, "weights not repacked" (default on) when off */
+    if (p->field == EB_FK_BOOL && !p->def && strcmp(v, "on") != 0) return false;
     size_t n = strlen(out);
     if (n && n + 2 < cap) n += (size_t)snprintf(out + n, cap - n, ", ");
     if (n < cap) {

@@ -66,13 +66,22 @@ print("%d tokens, every layer on %s; generation %.1f t/s on the CPU, %.1f on lav
       % (len(tc[0]), off["devices"], c["summary"]["gen_tps"]["mean"], v["summary"]["gen_tps"]["mean"]))
 PY
 
-# a sweep over the backend, one the machine lacks among them
-q4=(--build vulkan --preset tiny-llama --type Q4_0 -n 16 --reps 2 --warmup 1 -t 2 --pause 0 -q)
-"$eb" run "${q4[@]}" --backend cpu,vulkan,cuda --results "$work/sweep.jsonl" >"$work/sw.out" 2>"$work/sw.err"
-rows=$(sqlite3 "$work/store.db" "SELECT group_concat(backend || ':' || status, ' ') FROM (SELECT backend, status FROM trials WHERE id > 2 ORDER BY id)")
-reason=$(sqlite3 "$work/store.db" "SELECT reason FROM trials WHERE backend = 'cuda'")
-[ "$rows" = "cpu:ok vulkan:ok cuda:failed" ] && printf '%s' "$reason" | grep -q 'no cuda device' &&
-  ok "sweep backend = cpu, vulkan, cuda: $rows; cuda's reason kept" || bad "backend sweep: '$rows' '$reason' $(tail -3 "$work/sw.err")"
+# a sweep over the backend, one the machine lacks among them: stored, the
+# two that ran with the same tokens
+sw=(--build vulkan --preset tiny-llama --type F16 -n 16 --n-prompt 32 --reps 2 --warmup 1 -t 2 --pause 0 -q)
+"$eb" run "${sw[@]}" --backend cpu,vulkan,cuda --results "$work/sweep.jsonl" >"$work/sw.out" 2>"$work/sw.err"
+python3 - "$work/store.db" <<'PY' >"$work/msg" 2>&1 && ok "sweep backend = cpu, vulkan, cuda: $(cat "$work/msg")" || bad "backend sweep: $(cat "$work/msg") $(tail -3 "$work/sw.err")"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT t.id, t.backend, t.status, t.reason, r.record_json FROM trials t"
+                  " LEFT JOIN trial_records r ON r.trial_id = t.id WHERE t.id > 2 ORDER BY t.id").fetchall()
+assert [(b, s) for _, b, s, _, _ in rows] == [("cpu", "ok"), ("vulkan", "ok"), ("cuda", "failed")], rows
+assert "no cuda device" in rows[2][3], rows[2][3]
+toks = [[x["gen_tokens"] for x in json.loads(rec)["result"]["reps"]] for _, _, _, _, rec in rows[:2]]
+assert toks[0] == toks[1], toks
+print("cpu ok, vulkan ok with the same %d tokens in each of %d runs, cuda failed: %s"
+      % (len(toks[0][0]), len(toks[0]), rows[2][3][-60:]))
+PY
 "$eb" analyze optimal --format csv >"$work/opt.csv" 2>"$work/opt.err"
 grep -q 'backend vulkan' "$work/opt.csv" && grep -q 'backend cpu' "$work/opt.csv" &&
   ok "analyze optimal keeps the backends apart" || bad "analyze optimal: $(head -5 "$work/opt.csv") $(cat "$work/opt.err")"
