@@ -4,7 +4,9 @@
  * NVML does not see: its clock from devfreq (cur_freq, Hz), its load
  * (permille) and the unified memory its driver holds (NvMapMemUsed in
  * /proc/meminfo, kB), sampled so that the memory timeline shows when the GPU
- * takes memory and when the process does. None is part of the energy total. */
+ * takes memory and when the process does. And a DRM GPU's (an iGPU's, an
+ * APU's) clock, load and memory from its driver's sysfs files. None is part
+ * of the energy total. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -198,6 +200,82 @@ static eb_probe jetson_gpu_probe(const eb_probe_ctx *ctx, eb_source **out, char 
     return EB_PROBE_FOUND;
 }
 
+/* The driver of a DRM card (DRIVER= of its device's uevent). */
+static void drm_driver(const char *card, char *out, size_t cap)
+{
+    char p[1200], text[2048];
+    out[0] = '\0';
+    snprintf(p, sizeof p, "%s/device/uevent", card);
+    eb_error ignored = {0};
+    if (eb_read_text(p, text, sizeof text, &ignored) == EB_OK)
+        eb_text_field(text, "DRIVER", "=", out, cap);
+}
+
+/* A GPU of the DRM subsystem (an N100's or a mini PC's integrated GPU, an
+ * AMD APU or card): its clock, load and memory where its driver exposes
+ * them. amdgpu: gpu_busy_percent, mem_info_vram_used and mem_info_gtt_used
+ * (bytes; an APU's GPU memory is mostly GTT, system memory it maps) and its
+ * hwmon's freq1_input (Hz); i915: gt_act_freq_mhz; xe: the first GT's
+ * act_freq (MHz). Intel's GPUs expose no load or memory figure here. */
+static eb_probe drm_gpu_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
+{
+    char dir[1024], **names;
+    eb_path_join(dir, sizeof dir, ctx->root, "/sys/class/drm");
+    int n = list_prefixed(dir, "card", &names);
+    fd_source *s = n > 0 ? calloc(1, sizeof *s) : NULL;
+    char seen[256] = "";
+    for (int i = 0; s && i < n; i++) {
+        if (strchr(names[i], '-')) continue; /* a connector: card0-HDMI-A-1 */
+        char card[1200], drv[64], p[1400], name[64];
+        snprintf(card, sizeof card, "%s/%s", dir, names[i]);
+        drm_driver(card, drv, sizeof drv);
+        size_t used = strlen(seen);
+        snprintf(seen + used, sizeof seen - used, "%s%s (%s)", used ? ", " : "", names[i],
+                 drv[0] ? drv : "driver unknown");
+        if (!strcmp(drv, "amdgpu")) {
+            snprintf(p, sizeof p, "%s/device/gpu_busy_percent", card);
+            snprintf(name, sizeof name, "gpuload:%s", names[i]);
+            add_fd(s, p, EB_CH_LOAD, 1, name);
+            snprintf(p, sizeof p, "%s/device/mem_info_vram_used", card);
+            snprintf(name, sizeof name, "gpumem:%s:vram", names[i]);
+            add_fd(s, p, EB_CH_MEMORY, 1.0 / 1048576.0, name);
+            snprintf(p, sizeof p, "%s/device/mem_info_gtt_used", card);
+            snprintf(name, sizeof name, "gpumem:%s:gtt", names[i]);
+            add_fd(s, p, EB_CH_MEMORY, 1.0 / 1048576.0, name);
+            char hw[1300], **hws;
+            snprintf(hw, sizeof hw, "%s/device/hwmon", card);
+            int nh = list_prefixed(hw, "hwmon", &hws);
+            if (nh > 0) {
+                snprintf(p, sizeof p, "%s/%s/freq1_input", hw, hws[0]);
+                snprintf(name, sizeof name, "gpufreq:%s", names[i]);
+                add_fd(s, p, EB_CH_FREQ, 1e-6, name); /* Hz -> MHz */
+            }
+            free_names(hws, nh > 0 ? nh : 0);
+        } else if (!strcmp(drv, "i915")) {
+            snprintf(p, sizeof p, "%s/gt_act_freq_mhz", card);
+            snprintf(name, sizeof name, "gpufreq:%s", names[i]);
+            add_fd(s, p, EB_CH_FREQ, 1, name);
+        } else if (!strcmp(drv, "xe")) {
+            snprintf(p, sizeof p, "%s/device/tile0/gt0/freq0/act_freq", card);
+            snprintf(name, sizeof name, "gpufreq:%s", names[i]);
+            add_fd(s, p, EB_CH_FREQ, 1, name);
+        }
+    }
+    free_names(names, n > 0 ? n : 0);
+    if (!s || s->base.n_channels == 0) {
+        free(s);
+        snprintf(reason, cap,
+                 "no amdgpu, i915 or xe GPU with readable clock, load or memory in %s%s%s%s", dir,
+                 seen[0] ? " (cards: " : "", seen, seen[0] ? ")" : "");
+        return EB_PROBE_ABSENT;
+    }
+    for (int c = 0; c < s->base.n_channels; c++)
+        s->base.channels[c].gpu = true;
+    s->base.ops = &eb_source_drm_gpu;
+    *out = &s->base;
+    return EB_PROBE_FOUND;
+}
+
 static bool fd_read(eb_source *src, double *values)
 {
     fd_source *s = (fd_source *)src;
@@ -238,6 +316,14 @@ const eb_source_ops eb_source_jetson_gpu = {
     .name = "jetson-gpu",
     .description = "Jetson GPU clock (devfreq) and load",
     .probe = jetson_gpu_probe,
+    .read = fd_read,
+    .close = fd_close,
+};
+
+const eb_source_ops eb_source_drm_gpu = {
+    .name = "drm-gpu",
+    .description = "a DRM GPU's clock, load and memory (amdgpu, i915, xe sysfs)",
+    .probe = drm_gpu_probe,
     .read = fd_read,
     .close = fd_close,
 };

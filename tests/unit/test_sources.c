@@ -379,6 +379,60 @@ static void test_jetson_gpu_sources(void **state)
     probe_in(&eb_source_nvmap, FIXTURES "/vm", EB_PROBE_ABSENT);
 }
 
+/* A DRM GPU from its driver's files: an AMD APU (amdgpu: load, VRAM and
+ * GTT in bytes, its hwmon's clock in Hz) and an N100's Intel GPU (i915: the
+ * clock in MHz); a connector and a card of another driver are passed over. */
+static void test_drm_gpu_source(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/eb-drm-XXXXXX", cmd[4096];
+    assert_non_null(mkdtemp(root));
+    snprintf(
+        cmd, sizeof cmd,
+        "d=%s/sys/class/drm && mkdir -p $d/card0/device/hwmon/hwmon3 $d/card0-HDMI-A-1 "
+        "$d/card1/device $d/card2/device && "
+        "printf 'DRIVER=amdgpu\nPCI_ID=1002:15BF\n' > $d/card0/device/uevent && "
+        "echo 37 > $d/card0/device/gpu_busy_percent && "
+        "echo 536870912 > $d/card0/device/mem_info_vram_used && "
+        "echo 1073741824 > $d/card0/device/mem_info_gtt_used && "
+        "echo 2700000000 > $d/card0/device/hwmon/hwmon3/freq1_input && "
+        "printf 'DRIVER=i915\n' > $d/card1/device/uevent && echo 750 > $d/card1/gt_act_freq_mhz && "
+        "printf 'DRIVER=v3d\n' > $d/card2/device/uevent",
+        root);
+    assert_int_equal(system(cmd), 0);
+    eb_probe_ctx ctx = {.root = root};
+    eb_source *g = NULL;
+    char reason[512] = "";
+    assert_int_equal(eb_source_drm_gpu.probe(&ctx, &g, reason, sizeof reason), EB_PROBE_FOUND);
+    assert_int_equal(g->n_channels, 5);
+    const char *names[] = {"gpuload:card0", "gpumem:card0:vram", "gpumem:card0:gtt",
+                           "gpufreq:card0", "gpufreq:card1"};
+    const eb_channel_kind kinds[] = {EB_CH_LOAD, EB_CH_MEMORY, EB_CH_MEMORY, EB_CH_FREQ,
+                                     EB_CH_FREQ};
+    for (int c = 0; c < 5; c++) {
+        assert_string_equal(g->channels[c].name, names[c]);
+        assert_int_equal(g->channels[c].kind, kinds[c]);
+        assert_true(g->channels[c].gpu);
+        assert_false(g->channels[c].in_total);
+    }
+    double v[5];
+    assert_true(g->ops->read(g, v));
+    assert_close(v[0], 37.0, 1e-9);
+    assert_close(v[1], 512.0, 1e-9);
+    assert_close(v[2], 1024.0, 1e-9);
+    assert_close(v[3], 2700.0, 1e-9);
+    assert_close(v[4], 750.0, 1e-9);
+    g->ops->close(g);
+    /* a Pi 5's V3D alone: nothing this source reads, and it says which cards it saw */
+    snprintf(cmd, sizeof cmd, "rm -rf %s/sys/class/drm/card0 %s/sys/class/drm/card1", root, root);
+    assert_int_equal(system(cmd), 0);
+    g = NULL;
+    assert_int_equal(eb_source_drm_gpu.probe(&ctx, &g, reason, sizeof reason), EB_PROBE_ABSENT);
+    assert_non_null(strstr(reason, "card2 (v3d)"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_vcgencmd_fallback),
         cmocka_unit_test(test_nvml_through_stub),
         cmocka_unit_test(test_jetson_gpu_sources),
+        cmocka_unit_test(test_drm_gpu_source),
         cmocka_unit_test(test_cpu_estimate_only_when_nothing_measures),
         cmocka_unit_test(test_one_whole_device_total),
     };
