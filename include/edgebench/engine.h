@@ -19,6 +19,10 @@ typedef struct eb_offload {
     int layers_total;     /* repeating layers + the output layer */
     int n_devices;        /* GPUs the engine found */
     char devices[256];    /* "CUDA0 (NVIDIA H100 80GB HBM3, 81079 MiB)"; "" without a GPU */
+    /* the GPUs' memory in use after the load, as their backends report it
+     * (Vulkan: its memory budget extension where the driver has it; CUDA:
+     * the driver's free memory): total - free over the devices; NaN: none */
+    double device_memory_used_mib;
 } eb_offload;
 
 /* RPC nodes (llama.cpp's rpc-server) a model can be spread over: at most

@@ -176,6 +176,7 @@ static const char *llama_backend_name(void)
 static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload *o)
 {
     memset(o, 0, sizeof *o);
+    o->device_memory_used_mib = NAN;
     o->requested = n_gpu_layers;
     o->layers_total = llama_model_n_layer(m) + 1; /* the output layer counts as one */
     for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
@@ -183,6 +184,12 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
         if (!is_accelerator(d)) continue;
         size_t free_b = 0, total_b = 0, used = strlen(o->devices);
         ggml_backend_dev_memory(d, &free_b, &total_b);
+        /* a driver without a memory budget (Mesa's lavapipe) reports its
+         * heap as free: no figure rather than 0 */
+        if (total_b > free_b)
+            o->device_memory_used_mib =
+                (isnan(o->device_memory_used_mib) ? 0 : o->device_memory_used_mib) +
+                (double)(total_b - free_b) / 1048576.0;
         snprintf(o->devices + used, sizeof o->devices - used, "%s%s (%s, %.0f MiB)",
                  used ? "; " : "", ggml_backend_dev_name(d), ggml_backend_dev_description(d),
                  (double)total_b / 1048576.0);
