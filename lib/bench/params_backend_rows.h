@@ -34,7 +34,7 @@
      .type = EB_PT_STR,
      .flag = "build",
      .def = "default",
-     .flags = EB_PF_KEY_WHEN_SET | EB_PF_SINGLE,
+     .flags = EB_PF_KEY_WHEN_SET,
      .field = EB_FK_STR,
      .offset = CFG(build),
      .metavar = "NAME|DIR",

@@ -82,6 +82,12 @@ assert toks[0] == toks[1], toks
 print("cpu ok, vulkan ok with the same %d tokens in each of %d runs, cuda failed: %s"
       % (len(toks[0][0]), len(toks[0]), rows[2][3][-60:]))
 PY
+# a sweep over builds: edgebench's own and the Vulkan one, in one plan
+"$eb" run --build default,vulkan --preset tiny-llama --type F16 -n 8 --reps 1 --warmup 0 -t 2 --pause 0 \
+  --store "sqlite:$work/builds.db" --results "$work/builds.jsonl" -q >/dev/null 2>"$work/b.err"
+builds=$(sqlite3 "$work/builds.db" "SELECT group_concat(t.status || ':' || b.backend || ':' || (instr(b.build_options, 'GGML_VULKAN=ON') > 0), ' ') FROM (SELECT * FROM trials ORDER BY id) t JOIN builds b ON b.id = t.build_id")
+[ "$builds" = "ok:CPU:0 ok:Vulkan,CPU:1" ] && ok "sweep build = default, vulkan: each trial ran on its build and names it ($builds)" ||
+  bad "build sweep: '$builds' $(tail -3 "$work/b.err")"
 "$eb" analyze optimal --format csv >"$work/opt.csv" 2>"$work/opt.err"
 grep -q 'backend vulkan' "$work/opt.csv" && grep -q 'backend cpu' "$work/opt.csv" &&
   ok "analyze optimal keeps the backends apart" || bad "analyze optimal: $(head -5 "$work/opt.csv") $(cat "$work/opt.err")"
