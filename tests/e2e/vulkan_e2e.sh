@@ -82,6 +82,17 @@ assert toks[0] == toks[1], toks
 print("cpu ok, vulkan ok with the same %d tokens in each of %d runs, cuda failed: %s"
       % (len(toks[0][0]), len(toks[0]), rows[2][3][-60:]))
 PY
+# the device out of memory (a context larger than lavapipe's heap): llama.cpp
+# aborts, and in a sweep that is a failed trial with its reason, the sweep
+# going on
+"$eb" run --build vulkan --backend vulkan --preset tiny-llama --type F16 -n 4 --reps 1 --warmup 0 \
+  -c 4000000,512 --pause 0 --store "sqlite:$work/oom.db" --results "$work/oom.jsonl" -q >/dev/null 2>"$work/oom.err"
+rc=$?
+why=$(sqlite3 "$work/oom.db" "SELECT group_concat(status || ': ' || COALESCE(reason, ''), ' | ') FROM (SELECT * FROM trials ORDER BY id)" 2>/dev/null)
+printf '%s' "$why" | grep -q '^failed: .*Vulkan0.* | ok: $' &&
+  ok "the Vulkan device out of memory: a failed trial with llama.cpp's reason (${why:0:140})" ||
+  bad "device OOM (exit $rc): '$why' $(tail -2 "$work/oom.err")"
+
 # a sweep over builds: edgebench's own and the Vulkan one, in one plan
 "$eb" run --build default,vulkan --preset tiny-llama --type F16 -n 8 --reps 1 --warmup 0 -t 2 --pause 0 \
   --store "sqlite:$work/builds.db" --results "$work/builds.jsonl" -q >/dev/null 2>"$work/b.err"
