@@ -306,6 +306,14 @@ static void fmt_ms(char *b, size_t cap, double s)
         snprintf(b, cap, "n/a");
 }
 
+static void fmt_num(char *b, size_t cap, double v)
+{
+    if (isfinite(v))
+        snprintf(b, cap, "%.2f", v);
+    else
+        snprintf(b, cap, "n/a");
+}
+
 static void write_text(FILE *f, const cJSON *result, const eb_serve_level *lv,
                        const level_energy *le, const tree_watch *w)
 {
@@ -321,10 +329,13 @@ static void write_text(FILE *f, const cJSON *result, const eb_serve_level *lv,
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sv, "prompts")));
     const cJSON *wj = cJSON_GetObjectItemCaseSensitive(result, "warmup");
     int wn = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(wj, "requests"));
-    if (wn > 0)
-        fprintf(f, "warm-up (apart): %d requests, %d ok, the slowest first token %.1f ms\n", wn,
-                (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(wj, "ok")),
-                cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(wj, "ttft_max_s")) * 1000);
+    if (wn > 0) {
+        char wt[24];
+        fmt_ms(wt, sizeof wt,
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(wj, "ttft_max_s")));
+        fprintf(f, "warm-up (apart): %d requests, %d ok, the slowest first token %s ms\n", wn,
+                (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(wj, "ok")), wt);
+    }
     fprintf(f, "requests: %d ok, %d failed", s->ok, s->failed);
     for (int k = 1; k < EB_REQ_STATUS_COUNT; k++)
         if (s->by_status[k])
@@ -337,17 +348,25 @@ static void write_text(FILE *f, const cJSON *result, const eb_serve_level *lv,
     fmt_ms(a, sizeof a, s->itl_p50_s), fmt_ms(b, sizeof b, s->itl_p90_s);
     fmt_ms(c, sizeof c, s->itl_p99_s);
     fprintf(f, "inter-token ms: p50 %s  p90 %s  p99 %s\n", a, b, c);
-    fprintf(f, "a stream's t/s: min %.2f  p10 %.2f  p50 %.2f\n", s->stream_tps_min,
-            s->stream_tps_p10, s->stream_tps_p50);
-    fprintf(f, "throughput: %.2f generated t/s, %.3f requests/s over %.2f s\n", s->throughput_tps,
-            s->requests_per_s, s->duration_s);
+    fmt_num(a, sizeof a, s->stream_tps_min), fmt_num(b, sizeof b, s->stream_tps_p10);
+    fmt_num(c, sizeof c, s->stream_tps_p50);
+    fprintf(f, "a stream's t/s: min %s  p10 %s  p50 %s\n", a, b, c);
+    if (s->ok)
+        fprintf(f, "throughput: %.2f generated t/s, %.3f requests/s over %.2f s\n",
+                s->throughput_tps, s->requests_per_s, s->duration_s);
+    else
+        fprintf(f, "throughput: none: no request succeeded\n");
     if (isfinite(s->slo_ttft_s) || isfinite(s->slo_itl_s))
         fprintf(f, "goodput: %d of %d requests met the objectives (%.3f requests/s)\n", s->good,
                 s->sent, s->goodput_rps);
-    fprintf(f,
-            "client t/s over the server's own: %.3f (client %.2f, server %.2f; the HTTP and "
-            "streaming overhead)\n",
-            s->client_over_server, s->client_gen_tps_mean, s->server_gen_tps_mean);
+    if (isfinite(s->client_over_server))
+        fprintf(f,
+                "client t/s over the server's own: %.3f (client %.2f, server %.2f; the HTTP and "
+                "streaming overhead)\n",
+                s->client_over_server, s->client_gen_tps_mean, s->server_gen_tps_mean);
+    else
+        fprintf(f, "client t/s over the server's own: not available: no request had both "
+                   "figures (none succeeded, or the server sent no timings)\n");
     if (le->has)
         fprintf(f,
                 "energy%s: %.3f +- %.3f J over the load (%s), %.4f J a request, %.5f J a "
