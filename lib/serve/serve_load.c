@@ -170,7 +170,7 @@ void eb_serve_summarise(eb_serve_level *lv, double slo_ttft_s, double slo_itl_s)
     double c_sum = 0, s_sum = 0, sp_sum = 0;
     int n_both = 0, n_sp = 0;
     double gen_tok = 0, prompt_tok = 0;
-    bool gen_known = true, prompt_known = true;
+    bool prompt_known = true;
     for (int i = 0; i < lv->n; i++) {
         eb_request_result *r = &lv->req[i];
         s->sent++;
@@ -190,10 +190,8 @@ void eb_serve_summarise(eb_serve_level *lv, double slo_ttft_s, double slo_itl_s)
             gen_tok += r->usage_completion;
         else if (r->server_gen_n >= 0)
             gen_tok += r->server_gen_n;
-        else {
-            gen_tok += r->n_tokens;
-            gen_known = false;
-        }
+        else
+            gen_tok += r->n_tokens; /* the server did not count them: the client's count */
         if (r->usage_prompt >= 0)
             prompt_tok += r->usage_prompt;
         else
@@ -229,7 +227,6 @@ void eb_serve_summarise(eb_serve_level *lv, double slo_ttft_s, double slo_itl_s)
     s->stream_tps_p50 = pct(tps, np, 50);
     s->gen_tokens = s->ok ? gen_tok : NAN;
     s->prompt_tokens = s->ok && prompt_known ? prompt_tok : NAN;
-    (void)gen_known;
     s->throughput_tps = isfinite(s->duration_s) && s->ok ? gen_tok / s->duration_s : NAN;
     s->requests_per_s = isfinite(s->duration_s) ? s->ok / s->duration_s : NAN;
     s->goodput_rps = isfinite(s->duration_s) ? s->good / s->duration_s : NAN;
