@@ -46,6 +46,9 @@ bool eb_pm_is_energy(eb_pm m);
  * eb_load_params.devices); EB_E_NOT_AVAILABLE for a backend not here. */
 eb_status eb_run_devices(const eb_engine_ops *e, const eb_run_config *cfg, char *devices,
                          size_t cap, int *ngl, eb_error *err);
+/* The sampler a run's configuration asks for (its period, root, TDP
+ * estimate and meter): one place for every command that samples a run. */
+eb_sampler_config eb_run_sampler_config(const eb_run_config *cfg);
 void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res);
 eb_status eb_measure_begin(const eb_run_config *cfg, eb_run_result *res,
                            eb_run_progress_fn progress, void *user, eb_error *err);

@@ -225,6 +225,15 @@ void eb_run_result_free(eb_run_result *res)
 const char *const eb_build_fact_keys[EB_BUILD_FACT_COUNT] = {
     "variant", "cpu_features", "features_off", "features_off_reason", "selftest"};
 
+eb_sampler_config eb_run_sampler_config(const eb_run_config *cfg)
+{
+    return (eb_sampler_config){.interval_s = cfg->sample_interval_s,
+                               .root = cfg->root,
+                               .tdp_w = cfg->tdp_w,
+                               .meter = cfg->meter,
+                               .meter_gain_err = cfg->meter_accuracy_pct / 100.0};
+}
+
 void eb_run_fill_header(const eb_engine_ops *e, const eb_run_config *cfg, eb_run_result *res)
 {
     res->config = *cfg;
@@ -585,11 +594,7 @@ eb_status eb_measure_begin(const eb_run_config *cfg, eb_run_result *res,
     clock_gettime(CLOCK_REALTIME, &rt);
     res->wall_minus_mono = (double)rt.tv_sec + (double)rt.tv_nsec * 1e-9 - res->run_t0;
     if (!cfg->no_sampler) {
-        eb_sampler_config sc = {.interval_s = cfg->sample_interval_s,
-                                .root = cfg->root,
-                                .tdp_w = cfg->tdp_w,
-                                .meter = cfg->meter,
-                                .meter_gain_err = cfg->meter_accuracy_pct / 100.0};
+        eb_sampler_config sc = eb_run_sampler_config(cfg);
         if ((st = eb_sampler_create(&sc, &res->sampler, err)) != EB_OK) return st;
         if ((st = eb_sampler_start(res->sampler, err)) != EB_OK) return st;
     }

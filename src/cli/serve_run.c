@@ -415,11 +415,7 @@ int cli_serve_run(const eb_run_options *o, eb_format format, FILE *out)
     /* the sampler first: an unreachable meter fails before a server starts */
     eb_sampler *smp = NULL;
     if (!c->no_sampler) {
-        eb_sampler_config sc = {.interval_s = c->sample_interval_s,
-                                .root = c->root,
-                                .tdp_w = c->tdp_w,
-                                .meter = c->meter,
-                                .meter_gain_err = c->meter_accuracy_pct / 100.0};
+        eb_sampler_config sc = eb_run_sampler_config(c);
         if (eb_sampler_create(&sc, &smp, &err) != EB_OK) return cli_report("run", &err);
     }
     eb_server srv = {.pid = -1};
