@@ -4,6 +4,10 @@
 
 #include "edgebench/serve.h"
 
+struct curl_slist;
+/* A JSON POST's headers, with the API key as a bearer token when there is
+ * one (curl_slist_free_all frees them). */
+struct curl_slist *serve_headers(const char *api_key);
 /* The request's JSON body (malloc'd). */
 char *serve_request_body(const eb_serve_spec *spec, const char *prompt);
 /* Sends one request and waits for its end; times from t0 (eb_now()). */

@@ -268,12 +268,7 @@ static cJSON *post_json(const char *url, const char *path, const char *api_key, 
     char *text = cJSON_PrintUnformatted(body);
     grow_buf b = {0};
     CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    char auth[600];
-    if (api_key && api_key[0]) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
-        h = curl_slist_append(h, auth);
-    }
+    struct curl_slist *h = serve_headers(api_key);
     cJSON *out = NULL;
     if (c && text && h) {
         curl_easy_setopt(c, CURLOPT_URL, full);

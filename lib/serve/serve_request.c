@@ -211,6 +211,18 @@ void serve_parse_stream(const char *bytes, size_t n, size_t chunk, eb_request_re
     eb_request_derive(r);
 }
 
+struct curl_slist *serve_headers(const char *api_key)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+    if (api_key && api_key[0]) {
+        char auth[600];
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
+        h = curl_slist_append(h, auth); /* curl copies it */
+    }
+    return h;
+}
+
 char *serve_request_body(const eb_serve_spec *spec, const char *prompt)
 {
     cJSON *b = cJSON_CreateObject();
@@ -250,14 +262,8 @@ void serve_request(const eb_serve_spec *spec, const char *prompt, double t0, eb_
     eb_meter_spec_public(url, shown, sizeof shown);
     char *body = serve_request_body(spec, prompt);
     CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *h = serve_headers(spec->api_key);
     h = curl_slist_append(h, "Accept: text/event-stream");
-    h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
-    char auth[600];
-    if (spec->api_key && spec->api_key[0]) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", spec->api_key);
-        h = curl_slist_append(h, auth);
-    }
     if (!c || !body || !h) {
         r->status = EB_REQ_REFUSED;
         snprintf(r->error, sizeof r->error, "out of memory before sending");
