@@ -43,5 +43,9 @@ bool eb_energy_between(eb_channel_kind kind, const double *t, const double *v, s
  * is divided by sqrt(n)), combined in quadrature. The bounds are treated as
  * 95 % half-widths, which overstates them. NaN parts are left out. */
 double eb_energy_u95(double ci_half, size_t n, double u_sys, double u_rand);
+/* What such an interval covers, in words, for the record: with the runs'
+ * spread or without it (one window), with the sensor's accuracy or
+ * without it (not published). */
+const char *eb_energy_u95_covers(bool with_spread, bool accuracy_left_out);
 
 #endif

@@ -422,11 +422,7 @@ static void energy_interval_json(const eb_run_result *r, eb_span sp, eb_pm m, cJ
     eb_json_number(st, "u95", u);
     /* the same keys in every record, whatever the machine: null when none */
     if (isfinite(u))
-        cJSON_AddStringToObject(st, "u95_covers",
-                                left_out ? "the runs' spread, integration and resolution bounds; "
-                                           "not the sensor's accuracy (not published)"
-                                         : "the runs' spread, the sensor's accuracy, integration "
-                                           "and resolution bounds");
+        cJSON_AddStringToObject(st, "u95_covers", eb_energy_u95_covers(true, left_out));
     else
         cJSON_AddNullToObject(st, "u95_covers");
     const eb_stats *rd = &r->pm_stats[sp][EB_PM_ENERGY_READINGS];

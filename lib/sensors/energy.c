@@ -101,3 +101,15 @@ double eb_energy_u95(double ci_half, size_t n, double u_sys, double u_rand)
     double rnd = isfinite(u_rand) ? u_rand / sqrt((double)n) : 0;
     return sqrt(s * s + sys * sys + rnd * rnd);
 }
+
+const char *eb_energy_u95_covers(bool with_spread, bool accuracy_left_out)
+{
+    if (with_spread)
+        return accuracy_left_out ? "the runs' spread, integration and resolution bounds; not the "
+                                   "sensor's accuracy (not published)"
+                                 : "the runs' spread, the sensor's accuracy, integration and "
+                                   "resolution bounds";
+    return accuracy_left_out
+               ? "integration and resolution bounds; not the sensor's accuracy (not published)"
+               : "the sensor's accuracy, integration and resolution bounds";
+}

@@ -269,10 +269,7 @@ static cJSON *serving_json(const eb_serve_level *lv, const level_energy *le, con
     eb_json_number(o, "energy_u95_j", le->u95);
     if (le->has)
         cJSON_AddStringToObject(o, "energy_u95_covers",
-                                le->unpublished
-                                    ? "integration and resolution bounds; not the sensor's "
-                                      "accuracy (not published)"
-                                    : "the sensor's accuracy, integration and resolution bounds");
+                                eb_energy_u95_covers(false, le->unpublished));
     else
         cJSON_AddNullToObject(o, "energy_u95_covers");
     cJSON_AddBoolToObject(o, "energy_estimate", le->estimate);
