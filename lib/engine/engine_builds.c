@@ -12,16 +12,10 @@
 #include "edgebench/engine.h"
 #include "edgebench/util.h"
 
-/* A build's record, the line of key ("" when absent). */
+/* A build's record, the value of key ("" when absent). */
 static void fact(const char *info, const char *key, char *out, size_t cap)
 {
-    out[0] = '\0';
-    size_t kl = strlen(key);
-    for (const char *l = info; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (!strncmp(l, key, kl) && l[kl] == '=') {
-            snprintf(out, cap, "%.*s", (int)strcspn(l + kl + 1, "\n"), l + kl + 1);
-            return;
-        }
+    if (!eb_text_field(info, key, "=", out, cap)) out[0] = '\0';
 }
 
 static bool is_variant(const char *options, const char *name)
