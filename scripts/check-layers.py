@@ -17,7 +17,7 @@ ORDER = ["core", "device", "sensors", "engine", "limits", "model", "distributed"
 # Each public header and the module it belongs to.
 HEADERS = {
     "core": ["error.h", "util.h", "stats.h", "table.h", "json.h"],
-    "device": ["sysinfo.h", "counters.h", "knobs.h", "memory.h", "preflight.h", "vcio.h"],
+    "device": ["sysinfo.h", "counters.h", "knobs.h", "memory.h", "preflight.h", "vcio.h", "gpuinfo.h"],
     "sensors": ["sensors.h", "sampler.h", "energy.h", "meter.h", "monitor.h"],
     "engine": ["engine.h"],
     "limits": ["limits.h", "roofline.h", "probe.h"],

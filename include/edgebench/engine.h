@@ -23,6 +23,10 @@ typedef struct eb_offload {
      * (Vulkan: its memory budget extension where the driver has it; CUDA:
      * the driver's free memory): total - free over the devices; NaN: none */
     double device_memory_used_mib;
+    /* each GPU's driver and API, "Vulkan0: Vulkan 1.3.230, llvmpipe Mesa
+     * 22.3.6 (LLVM 15.0.6)", '; ' between; "" without a GPU or where the
+     * backend does not say */
+    char drivers[512];
 } eb_offload;
 
 /* RPC nodes (llama.cpp's rpc-server) a model can be spread over: at most
@@ -84,6 +88,7 @@ typedef struct eb_device_desc {
     char type[8];          /* "CPU", "GPU", "iGPU", "accel" */
     char description[160]; /* "llvmpipe (LLVM 15.0.6, 256 bits)" */
     double memory_mib, free_mib;
+    char driver[192]; /* "Vulkan 1.3.230, llvmpipe Mesa 22.3.6 (LLVM 15.0.6)"; "" if not told */
 } eb_device_desc;
 
 typedef struct eb_ctx_params {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "edgebench/gpuinfo.h"
 #include "engine_devices.h"
 
 static const char *type_name(enum ggml_backend_dev_type t)
@@ -19,6 +20,50 @@ static const char *type_name(enum ggml_backend_dev_type t)
     default:
         return "accel";
     }
+}
+
+/* The Vulkan loader's devices, listed once a process (an instance costs
+ * tens of milliseconds; the devices do not change under a run). */
+static const eb_vulkan_device *vulkan_devices(int *n, const char **why)
+{
+    static eb_vulkan_device devs[16];
+    static int count = -2;
+    static eb_error err;
+    if (count == -2) count = eb_vulkan_devices(devs, 16, &err);
+    *n = count < 16 ? count : 16;
+    *why = err.msg;
+    return devs;
+}
+
+void eb_device_driver(ggml_backend_dev_t d, char *out, size_t cap)
+{
+    out[0] = '\0';
+    ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(d);
+    if (!reg || strcmp(ggml_backend_reg_name(reg), "Vulkan") != 0) return;
+    int n = 0;
+    const char *why = "";
+    const eb_vulkan_device *v = vulkan_devices(&n, &why);
+    if (n < 0) {
+        snprintf(out, cap, "driver not available: %s", why);
+        return;
+    }
+    /* llama.cpp describes a Vulkan device by its deviceName; two devices of
+     * one name are told apart by their order, which both lists keep */
+    const char *desc = ggml_backend_dev_description(d);
+    int same_before = 0;
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t o = ggml_backend_dev_get(i);
+        if (o == d) break;
+        if (ggml_backend_dev_backend_reg(o) == reg &&
+            !strcmp(ggml_backend_dev_description(o), desc))
+            same_before++;
+    }
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v[i].name, desc) && same_before-- == 0) {
+            eb_vulkan_device_driver_line(&v[i], out, cap);
+            return;
+        }
+    snprintf(out, cap, "driver not available: the Vulkan loader lists no device '%s'", desc);
 }
 
 int eb_devices_list(eb_device_desc *out, int cap)
@@ -38,6 +83,7 @@ int eb_devices_list(eb_device_desc *out, int cap)
         ggml_backend_dev_memory(d, &free_b, &total_b);
         x->memory_mib = (double)total_b / 1048576.0;
         x->free_mib = (double)free_b / 1048576.0;
+        eb_device_driver(d, x->driver, sizeof x->driver);
     }
     return n;
 }

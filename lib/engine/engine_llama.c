@@ -171,16 +171,18 @@ static const char *llama_backend_name(void)
     return names[0] ? names : "CPU";
 }
 
-/* Which devices llama.cpp offloads to (it takes every GPU when none is
- * named) and how many layers went there. */
-static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload *o)
+/* Which devices llama.cpp offloads to (those named, else every GPU) and how
+ * many layers went there. */
+static void offload_of(const struct llama_model *m, int n_gpu_layers,
+                       ggml_backend_dev_t const *named, eb_offload *o)
 {
     memset(o, 0, sizeof *o);
     o->device_memory_used_mib = NAN;
     o->requested = n_gpu_layers;
     o->layers_total = llama_model_n_layer(m) + 1; /* the output layer counts as one */
-    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
-        ggml_backend_dev_t d = ggml_backend_dev_get(i);
+    size_t n_all = named ? 0 : ggml_backend_dev_count();
+    for (size_t i = 0; named ? named[i] != NULL : i < n_all; i++) {
+        ggml_backend_dev_t d = named ? named[i] : ggml_backend_dev_get(i);
         if (!is_accelerator(d)) continue;
         size_t free_b = 0, total_b = 0, used = strlen(o->devices);
         ggml_backend_dev_memory(d, &free_b, &total_b);
@@ -193,6 +195,12 @@ static void offload_of(const struct llama_model *m, int n_gpu_layers, eb_offload
         snprintf(o->devices + used, sizeof o->devices - used, "%s%s (%s, %.0f MiB)",
                  used ? "; " : "", ggml_backend_dev_name(d), ggml_backend_dev_description(d),
                  (double)total_b / 1048576.0);
+        char driver[192];
+        eb_device_driver(d, driver, sizeof driver);
+        size_t dused = strlen(o->drivers);
+        if (driver[0])
+            snprintf(o->drivers + dused, sizeof o->drivers - dused, "%s%s: %s", dused ? "; " : "",
+                     ggml_backend_dev_name(d), driver);
         o->n_devices++;
     }
     /* where each layer went, else llama.cpp's summary line (logged on every
@@ -294,7 +302,7 @@ static eb_status llama_load(const char *path, const eb_load_params *p, eb_model 
     }
     em->model = m;
     snprintf(em->path, sizeof em->path, "%s", path);
-    offload_of(m, mp.n_gpu_layers, &em->offload);
+    offload_of(m, mp.n_gpu_layers, mp.devices, &em->offload);
     *out = em;
     return EB_OK;
 }

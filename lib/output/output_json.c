@@ -31,6 +31,7 @@ static cJSON *offload_json(const eb_offload *f)
     cJSON_AddNumberToObject(o, "layers_total", f->layers_total);
     cJSON_AddStringToObject(o, "devices", f->devices);
     eb_json_number(o, "device_memory_used_mib", f->device_memory_used_mib);
+    cJSON_AddStringToObject(o, "drivers", f->drivers);
     return o;
 }
 

@@ -105,6 +105,13 @@ eb_status sp_put_trial(eb_store *s, const cJSON *rec, long long ids[3], long lon
                             " offload_devices = NULLIF($3, '') WHERE id = $1",
                             q.n, q.v, q.num, err);
     }
+    if (st == EB_OK && off && s->version >= 13) {
+        params q = {0};
+        sp_p_id(&q, *trial_id);
+        sp_p_json(&q, off, "drivers");
+        st = eb_sq_exec_num(s, "UPDATE trials SET device_drivers = NULLIF($2, '') WHERE id = $1",
+                            q.n, q.v, q.num, err);
+    }
     return st;
 }
 

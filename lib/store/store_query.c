@@ -272,13 +272,14 @@ static const char backends_sql[] =
     "SELECT COALESCE(NULLIF(d.hostname, ''), d.cpu_model) AS \"device\", m.name AS \"model\","
     " m.quant AS \"weights\", COALESCE(t.backend, 'auto') AS \"backend\","
     " COALESCE(t.devices, '') AS \"devices asked\", b.backend AS \"backends found\","
-    " COALESCE(t.offload_devices, '') AS \"devices used\", t.status AS \"status\","
+    " COALESCE(t.offload_devices, '') AS \"devices used\","
+    " COALESCE(t.device_drivers, '') AS \"drivers\", t.status AS \"status\","
     " count(*) AS \"trials\", max(t.reason) AS \"reason\""
     " FROM trials t LEFT JOIN devices d ON d.id = t.device_id LEFT JOIN builds b"
     " ON b.id = t.build_id LEFT JOIN models m ON m.id = t.model_id";
 static const char backends_group[] =
     " GROUP BY d.hostname, d.cpu_model, m.name, m.quant, t.backend, t.devices, b.backend,"
-    " t.offload_devices, t.status";
+    " t.offload_devices, t.device_drivers, t.status";
 
 /* One row per server-under-load trial (`run --engine server`): its level
  * and, for the serving stack's cost, the same device's and model's
@@ -317,7 +318,7 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                : view == EB_VIEW_DISTRIBUTED ? 9
                : view == EB_VIEW_METHODS     ? 10
                : view == EB_VIEW_SERVING     ? 12
-               : view == EB_VIEW_BACKENDS    ? 12
+               : view == EB_VIEW_BACKENDS    ? 13
                                              : 8;
     const char *lacks = need == 3    ? "no quality table"
                         : need == 4  ? "no probes"
@@ -325,6 +326,7 @@ eb_status eb_store_results(eb_store *s, eb_results_view view, const eb_results_f
                         : need == 9  ? "no RPC node tables"
                         : need == 10 ? "no build variants"
                         : need == 12 ? "no serving table"
+                        : need == 13 ? "no drivers column"
                                      : "no columns for llama-bench's settings";
     if (s->version < need)
         return eb_fail(err, EB_E_UNSUPPORTED,

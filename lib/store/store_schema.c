@@ -273,13 +273,18 @@ static const char schema_v12[] =
     ", temp_max_c DOUBLE PRECISION, cpu_freq_mhz DOUBLE PRECISION, server_died TEXT"
     ", first_error TEXT);\n";
 
+/* The GPUs' driver and API versions a trial ran on (the record's
+ * offload.drivers), beside the devices it used. */
+static const char schema_v13[] = "ALTER TABLE trials ADD COLUMN device_drivers TEXT;\n";
+
 static const struct migration {
     const char *sql;
     eb_status (*after)(eb_store *s, eb_error *err);
 } migrations[] = {
-    {schema_v1, NULL}, {schema_v2, summarize_all}, {schema_v3, NULL},  {schema_v4, NULL},
-    {schema_v5, NULL}, {schema_v6, hash_all},      {schema_v7, NULL},  {schema_v8, NULL},
-    {schema_v9, NULL}, {schema_v10, NULL},         {schema_v11, NULL}, {schema_v12, NULL},
+    {schema_v1, NULL},  {schema_v2, summarize_all}, {schema_v3, NULL},  {schema_v4, NULL},
+    {schema_v5, NULL},  {schema_v6, hash_all},      {schema_v7, NULL},  {schema_v8, NULL},
+    {schema_v9, NULL},  {schema_v10, NULL},         {schema_v11, NULL}, {schema_v12, NULL},
+    {schema_v13, NULL},
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

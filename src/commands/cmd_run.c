@@ -471,9 +471,11 @@ static int list_devices(void)
     int n = e->list_devices ? e->list_devices(d, 64) : 0;
     printf("%-12s %-8s %-6s %10s %10s  %s\n", "device", "backend", "type", "MiB", "free MiB",
            "description");
-    for (int i = 0; i < n && i < 64; i++)
+    for (int i = 0; i < n && i < 64; i++) {
         printf("%-12s %-8s %-6s %10.0f %10.0f  %s\n", d[i].name, d[i].backend, d[i].type,
                d[i].memory_mib, d[i].free_mib, d[i].description);
+        if (d[i].driver[0]) printf("%-12s driver: %s\n", "", d[i].driver);
+    }
     printf("(build: %s in %s, patches: %s; backends with a device: %s)\n",
            e->build_info ? e->build_info("variant") : "?",
            e->build_info ? e->build_info("prefix") : "?",

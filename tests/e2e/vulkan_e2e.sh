@@ -43,6 +43,7 @@ grep -q 'GGML_VK_VISIBLE_DEVICES' "$work/hidden.txt" && ok "--list-devices says 
 export GGML_VK_VISIBLE_DEVICES=0
 "$eb" run --build vulkan --list-devices >"$work/dev.txt" 2>&1
 grep -q "^Vulkan0 .*llvmpipe" "$work/dev.txt" && grep -q "in $prefix" "$work/dev.txt" &&
+  grep -Eq "^ +driver: Vulkan 1\.[0-9]+\.[0-9]+, llvmpipe Mesa " "$work/dev.txt" &&
   ok "--build vulkan --list-devices: $(grep '^Vulkan0' "$work/dev.txt" | tr -s ' ')" ||
   bad "--list-devices: $(cat "$work/dev.txt")"
 
@@ -52,7 +53,7 @@ f16=(--build vulkan --preset tiny-llama --type F16 -n 16 --n-prompt 32 --reps 1 
   "$eb" run "${f16[@]}" --backend vulkan --format json -o "$work/vk.json" 2>"$work/vk.err"
 rc=$?
 python3 - "$work/cpu.json" "$work/vk.json" "$prefix" <<'PY' >"$work/msg" 2>&1 && [ $rc -eq 0 ] && ok "greedy tokens equal: $(cat "$work/msg")" || bad "CPU vs Vulkan (exit $rc): $(cat "$work/msg" "$work/vk.err")"
-import json, sys
+import json, re, sys
 c, v = (json.load(open(f)) for f in sys.argv[1:3])
 tc = [r["gen_tokens"] for r in c["reps"]]
 tv = [r["gen_tokens"] for r in v["reps"]]
@@ -62,8 +63,11 @@ assert off["layers_offloaded"] == off["layers_total"] > 0, off
 assert "Vulkan" in v["engine"]["backend"], v["engine"]["backend"]
 assert "GGML_VULKAN=ON" in v["engine"]["build_options"], "the record names another build"
 assert c["config"]["offload"]["layers_offloaded"] == 0
-print("%d tokens, every layer on %s; generation %.1f t/s on the CPU, %.1f on lavapipe"
-      % (len(tc[0]), off["devices"], c["summary"]["gen_tps"]["mean"], v["summary"]["gen_tps"]["mean"]))
+# the driver and API version the Vulkan loader gives, beside the device
+assert re.fullmatch(r"Vulkan0: Vulkan 1\.\d+\.\d+, llvmpipe Mesa \d+\.\d+.*", off["drivers"]), off["drivers"]
+assert c["config"]["offload"]["drivers"] == ""
+print("%d tokens, every layer on %s (%s); generation %.1f t/s on the CPU, %.1f on lavapipe"
+      % (len(tc[0]), off["devices"], off["drivers"], c["summary"]["gen_tps"]["mean"], v["summary"]["gen_tps"]["mean"]))
 PY
 
 # a sweep over the backend, one the machine lacks among them: stored, the
@@ -75,6 +79,8 @@ import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 rows = db.execute("SELECT t.id, t.backend, t.status, t.reason, r.record_json FROM trials t"
                   " LEFT JOIN trial_records r ON r.trial_id = t.id WHERE t.id > 2 ORDER BY t.id").fetchall()
+drivers = [d for (d,) in db.execute("SELECT device_drivers FROM trials WHERE id > 2 ORDER BY id")]
+assert drivers[0] is None and "llvmpipe Mesa" in drivers[1], drivers
 assert [(b, s) for _, b, s, _, _ in rows] == [("cpu", "ok"), ("vulkan", "ok"), ("cuda", "failed")], rows
 assert "no cuda device" in rows[2][3], rows[2][3]
 toks = [[x["gen_tokens"] for x in json.loads(rec)["result"]["reps"]] for _, _, _, _, rec in rows[:2]]
@@ -104,5 +110,6 @@ grep -q 'backend vulkan' "$work/opt.csv" && grep -q 'backend cpu' "$work/opt.csv
   ok "analyze optimal keeps the backends apart" || bad "analyze optimal: $(head -5 "$work/opt.csv") $(cat "$work/opt.err")"
 "$eb" report --output "$work/report" >/dev/null 2>"$work/rep.err"
 grep -q 'What ran where' "$work/report/summary.md" && grep -A12 'What ran where' "$work/report/summary.md" | grep -q 'cuda .*failed' &&
-  ok "report: what ran where, the failed backend with its reason" || bad "report: $(cat "$work/rep.err")"
+  grep -A12 'What ran where' "$work/report/summary.md" | grep -q 'vulkan .*llvmpipe Mesa' &&
+  ok "report: what ran where, the Vulkan driver, the failed backend with its reason" || bad "report: $(cat "$work/rep.err")"
 finish
