@@ -115,6 +115,7 @@ extern const eb_source_ops eb_source_thermal;
 extern const eb_source_ops eb_source_jetson_gpu; /* devfreq clock and load */
 extern const eb_source_ops eb_source_nvmap;      /* Jetson unified memory */
 extern const eb_source_ops eb_source_drm_gpu;    /* amdgpu, i915, xe: clock, load, memory */
+extern const eb_source_ops eb_source_drm_fdinfo; /* this process's GPU memory and time */
 extern const eb_source_ops eb_source_cpuload;    /* /proc/stat: busy, others', steal */
 /* Other processes' share of all CPUs, and steal, percent, over window_s
  * from now (/proc/stat less this process); false when unreadable. */

@@ -404,9 +404,15 @@ eb_status eb_measure_finish(eb_run_result *res, eb_error *err)
     set_reason(res, EB_PM_MEM_AVAILABLE, "no MemAvailable in /proc/meminfo");
     set_reason(res, EB_PM_SWAP_USED, "no SwapTotal in /proc/meminfo");
     set_reason(res, EB_PM_NVMAP, "not a Jetson (no NvMapMemUsed in /proc/meminfo)");
-    set_reason(res, EB_PM_GPU_MEM, "no GPU memory sensor (no NVML GPU, no Jetson NvMapMemUsed, no amdgpu memory file)");
-    set_reason(res, EB_PM_GPU_LOAD, "no GPU load sensor (no NVML GPU, no Jetson GPU load file, no amdgpu busy file)");
-    set_reason(res, EB_PM_GPU_FREQ, "no GPU clock (no NVML GPU, no Jetson GPU devfreq, no amdgpu, i915 or xe clock file)");
+    set_reason(res, EB_PM_GPU_MEM,
+               "no GPU memory sensor (no NVML GPU, no Jetson NvMapMemUsed, no amdgpu memory file, "
+               "no DRM client stats)");
+    set_reason(res, EB_PM_GPU_LOAD,
+               "no GPU load sensor (no NVML GPU, no Jetson GPU load file, no amdgpu busy file, no "
+               "DRM client stats)");
+    set_reason(
+        res, EB_PM_GPU_FREQ,
+        "no GPU clock (no NVML GPU, no Jetson GPU devfreq, no amdgpu, i915 or xe clock file)");
     set_reason(res, EB_PM_CPU_FREQ, "no cpufreq (common in VMs)");
     set_reason(res, EB_PM_TEMP_MAX, "no thermal zones");
     const char *no_load = res->sampler ? "no /proc/stat" : "sampler off";

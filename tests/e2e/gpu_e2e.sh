@@ -33,6 +33,31 @@ PY
 grep -q "^ *GPU load \[%\] *12.5" "$work/jt.txt" && grep -q "^ *GPU, generation \[MHz\] *306" "$work/jt.txt" &&
   ok "text output: GPU load and clock rows" || bad "GPU rows: $(cat "$work/jt.txt")"
 
+# 1b. an N100-class Intel iGPU: i915's clock from sysfs, and the run's own GPU
+# memory and engine time from its DRM fd's client stats (fdinfo)
+n100="$work/n100"
+cp -r "$fixtures/intel-laptop" "$n100"
+mkdir -p "$n100/sys/class/drm/card0/device" "$n100/sys/class/drm/renderD128" "$n100/proc/self/fd" "$n100/proc/self/fdinfo"
+printf 'DRIVER=i915\n' >"$n100/sys/class/drm/card0/device/uevent"
+echo 750 >"$n100/sys/class/drm/card0/gt_act_freq_mhz"
+ln -s /dev/dri/renderD128 "$n100/proc/self/fd/5"
+printf 'pos:\t0\ndrm-driver:\ti915\ndrm-client-id:\t7\ndrm-pdev:\t0000:00:02.0\ndrm-total-system0:\t96 MiB\ndrm-resident-system0:\t72 MiB\ndrm-engine-render:\t5000000 ns\n' \
+  >"$n100/proc/self/fdinfo/5"
+"$eb" run "${tiny[@]}" --sysfs-root "$n100" --idle-s 0 --keep-timeline --no-store --format json -o "$work/n100.json" 2>"$work/err"
+rc=$?
+python3 - "$work/n100.json" <<'PY' && [ "$rc" -eq 0 ] && ok "N100-like tree: i915 750 MHz; the process's 72 MiB of GPU memory and 0% engine time from fdinfo, per phase" || bad "n100 run (exit $rc): $(cat "$work/err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+rep = [x for x in r["reps"] if not x["warmup"]][0]
+for span in ("prefill", "generation"):
+    m = rep["spans"][span]
+    assert abs(m["gpu_freq_mhz"] - 750.0) < 1e-6, m
+    assert abs(m["gpu_memory_mib"] - 72.0) < 1e-6, m
+    assert m["gpu_load_pct"] == 0, m  # its engine time does not move in a fixture
+cols = r["timeline"]["columns"]
+assert "gpumem:process [MiB]" in cols and "gpuload:process [%]" in cols, cols
+PY
+
 # 2. NVML (the stub): load, SM clock and memory of a discrete GPU
 EDGEBENCH_NVML_LIB="$nvml_stub" "$eb" run "${tiny[@]}" --keep-timeline --idle-s 0 --ngl 99 \
   --format json -o "$work/nvml.json" 2>"$work/err"

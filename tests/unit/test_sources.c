@@ -433,6 +433,75 @@ static void test_drm_gpu_source(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The process's own GPU memory and busiest engine from its DRM fds'
+ * fdinfo: an i915 client (two fds, one client, counted once; drm-resident
+ * keys; an engine of capacity 2) and an amdgpu one (the older drm-memory
+ * keys), a non-DRM fd ignored. */
+static void test_drm_fdinfo_source(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/eb-fdinfo-XXXXXX", cmd[4096];
+    assert_non_null(mkdtemp(root));
+    snprintf(
+        cmd, sizeof cmd,
+        "r=%s && mkdir -p $r/sys/class/drm/renderD128 $r/proc/self/fd $r/proc/self/fdinfo && "
+        "ln -s /dev/null $r/proc/self/fd/3 && ln -s /dev/dri/renderD128 $r/proc/self/fd/5 && "
+        "ln -s /dev/dri/renderD128 $r/proc/self/fd/7 && ln -s /dev/dri/card1 $r/proc/self/fd/9 && "
+        "printf 'pos:\t0\nflags:\t02100002\n' > $r/proc/self/fdinfo/3 && "
+        "printf 'pos:\t0\ndrm-driver:\ti915\ndrm-client-id:\t12\ndrm-pdev:\t0000:00:02.0\n"
+        "drm-total-system0:\t100 MiB\ndrm-resident-system0:\t80 MiB\n"
+        "drm-engine-render:\t1000000000 ns\ndrm-engine-capacity-video:\t2\n"
+        "drm-engine-video:\t400000000 ns\n' > $r/proc/self/fdinfo/5 && "
+        "cp $r/proc/self/fdinfo/5 $r/proc/self/fdinfo/7 && "
+        "printf 'drm-driver:\tamdgpu\ndrm-pdev:\t0000:03:00.0\ndrm-client-id:\t4\n"
+        "drm-memory-vram:\t262144 KiB\ndrm-memory-gtt:\t2048 KiB\n"
+        "drm-engine-gfx:\t500000000 ns\n' > $r/proc/self/fdinfo/9",
+        root);
+    assert_int_equal(system(cmd), 0);
+    eb_probe_ctx ctx = {.root = root};
+    eb_source *g = NULL;
+    char reason[512] = "";
+    double t0 = now_s(); /* the probe reads the engines' time as the baseline */
+    assert_int_equal(eb_source_drm_fdinfo.probe(&ctx, &g, reason, sizeof reason), EB_PROBE_FOUND);
+    assert_int_equal(g->n_channels, 2);
+    assert_string_equal(g->channels[0].name, "gpumem:process");
+    assert_int_equal(g->channels[0].kind, EB_CH_MEMORY);
+    assert_int_equal(g->channels[1].kind, EB_CH_LOAD);
+    assert_true(g->channels[0].gpu && g->channels[1].gpu);
+    double v[2];
+    assert_true(g->ops->read(g, v));
+    assert_close(v[0], 80.0 + 258.0, 1e-9); /* resident, once for client 12; vram + gtt */
+    assert_close(v[1], 0.0, 1e-9);          /* no engine time since the probe's read */
+    usleep(500000);
+    /* render +100 ms, video +300 ms over 2 engines (150 ms each): the busiest */
+    snprintf(cmd, sizeof cmd,
+             "r=%s/proc/self/fdinfo && sed -i "
+             "'s/^drm-engine-render:.*/drm-engine-render:\t1100000000 ns/;"
+             "s/^drm-engine-video:.*/drm-engine-video:\t700000000 ns/' $r/5 && cp $r/5 $r/7",
+             root);
+    assert_int_equal(system(cmd), 0);
+    assert_true(g->ops->read(g, v));
+    double t1 = now_s();
+    assert_true(v[1] <= 150.0 / 500.0 * 100.0 + 0.5);
+    assert_true(v[1] >= 0.150 / (t1 - t0) * 100.0 - 0.5);
+    g->ops->close(g);
+    /* no render node: absent, saying so */
+    snprintf(cmd, sizeof cmd, "rm -rf %s/sys/class/drm/renderD128", root);
+    assert_int_equal(system(cmd), 0);
+    g = NULL;
+    assert_int_equal(eb_source_drm_fdinfo.probe(&ctx, &g, reason, sizeof reason), EB_PROBE_ABSENT);
+    assert_non_null(strstr(reason, "no DRM render node"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_nvml_through_stub),
         cmocka_unit_test(test_jetson_gpu_sources),
         cmocka_unit_test(test_drm_gpu_source),
+        cmocka_unit_test(test_drm_fdinfo_source),
         cmocka_unit_test(test_cpu_estimate_only_when_nothing_measures),
         cmocka_unit_test(test_one_whole_device_total),
     };
