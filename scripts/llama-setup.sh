@@ -22,6 +22,13 @@
 #                     release's shader build is patched to guard two
 #                     Intel-only shaders that need a glslc with cooperative
 #                     matrices (Debian 12's has none); the build records it
+#   EDGEBENCH_KLEIDIAI  ON to add Arm's KleidiAI micro-kernels to the CPU
+#                     backend (GGML_CPU_KLEIDIAI; 64-bit Arm only), cached as
+#                     its own variant. llama.cpp's CMake downloads KleidiAI
+#                     from github.com when it configures, unless
+#   EDGEBENCH_KLEIDIAI_SRC  names a copy of the release's KleidiAI source
+#                     archive (kleidiai-<tag>-src.tar.gz), which is checked
+#                     against the MD5 the release pins and used offline
 #   EDGEBENCH_NATIVE  ON (default) to build with this CPU's instruction set
 #   EDGEBENCH_CPU_OFF features the build must not use, comma-separated, from
 #                     sse42 avx avx2 bmi2 fma f16c avx_vnni avx512 avx512_vbmi
@@ -52,6 +59,9 @@ LLAMA_COMMIT=de3ff815ea7d559ee917f063901b8986f038abc6
 cache=${EDGEBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgebench}
 cuda=${EDGEBENCH_CUDA:-OFF}
 vulkan=${EDGEBENCH_VULKAN:-OFF}
+kleidiai=${EDGEBENCH_KLEIDIAI:-OFF}
+kleidiai_src=${EDGEBENCH_KLEIDIAI_SRC:-}
+kleidiai_dir=""
 native=${EDGEBENCH_NATIVE:-ON}
 jobs=${EDGEBENCH_JOBS:-$(nproc)}
 cuda_archs=${EDGEBENCH_CUDA_ARCHS:-90}
@@ -88,6 +98,17 @@ if [ "$vulkan" = ON ]; then
   command -v glslc >/dev/null || { log "EDGEBENCH_VULKAN=ON needs glslc (scripts/deps.sh installs it)"; exit 1; }
   opts+=(-DGGML_VULKAN=ON)
   patches+=(vulkan-debian12.patch)
+fi
+if [ "$kleidiai" = ON ]; then
+  if [ "${EDGEBENCH_TARGET:-}" != arm64 ] && [ "$(uname -m)" != aarch64 ]; then
+    log "EDGEBENCH_KLEIDIAI=ON: KleidiAI's kernels are for 64-bit Arm (an arm64 machine, or EDGEBENCH_TARGET=arm64)"
+    exit 2
+  fi
+  if [ -n "$kleidiai_src" ] && [ ! -r "$kleidiai_src" ]; then
+    log "EDGEBENCH_KLEIDIAI_SRC=$kleidiai_src: no such file"
+    exit 2
+  fi
+  opts+=(-DGGML_CPU_KLEIDIAI=ON)
 fi
 cc=cc
 machine=$(uname -m)
@@ -249,6 +270,35 @@ run_selftest() { # NAME WORK LIBDIR INCDIRS...
   fi
 }
 
+# ---- KleidiAI's source: the release's pinned archive, given or fetched ----
+# Sets kleidiai_dir (empty: CMake downloads it) and kleidiai_note.
+kleidiai_source() { # WORK
+  local work=$1 cml="$1/src/ggml/src/ggml-cpu/CMakeLists.txt" ktag kmd5 got
+  ktag=$(sed -n 's/.*set(KLEIDIAI_COMMIT_TAG "\([^"]*\)").*/\1/p' "$cml")
+  kmd5=$(sed -n 's/.*set(KLEIDIAI_RELEASE_ARCHIVE_MD5 *"\([0-9a-f]*\)").*/\1/p' "$cml")
+  kleidiai_dir=""
+  if [ -z "$kleidiai_src" ]; then
+    kleidiai_note="KleidiAI $ktag, downloaded by llama.cpp's CMake (MD5 $kmd5)"
+    log "KleidiAI $ktag: llama.cpp's CMake downloads it from github.com (offline: EDGEBENCH_KLEIDIAI_SRC=kleidiai-$ktag-src.tar.gz)"
+    return 0
+  fi
+  got=$(md5sum "$kleidiai_src" | cut -d' ' -f1)
+  if [ -z "$kmd5" ] || [ "$got" != "$kmd5" ]; then
+    log "EDGEBENCH_KLEIDIAI_SRC=$kleidiai_src: MD5 $got, but the release pins KleidiAI $ktag at ${kmd5:-(none found in $cml)}"
+    return 1
+  fi
+  rm -rf "$work/kleidiai"
+  mkdir -p "$work/kleidiai"
+  tar -xzf "$kleidiai_src" -C "$work/kleidiai" || { log "EDGEBENCH_KLEIDIAI_SRC=$kleidiai_src: not a gzip tar archive"; return 1; }
+  kleidiai_dir="$work/kleidiai"
+  # an archive of one folder is that folder, as CMake's own extraction takes it
+  local top
+  top=$(ls -A "$kleidiai_dir")
+  [ "$(printf '%s\n' "$top" | wc -l)" -eq 1 ] && [ -d "$kleidiai_dir/$top" ] && kleidiai_dir="$kleidiai_dir/$top"
+  kleidiai_note="KleidiAI $ktag from $(basename "$kleidiai_src") (MD5 $kmd5, as the release pins)"
+  log "KleidiAI $ktag: $kleidiai_note"
+}
+
 # ---- one candidate: built, tested and installed, or marked failed ----
 build_one() { # NAME OPTIONS OFF OFF_REASON
   local name=$1 copts=$2 off=$3 off_reason=$4
@@ -289,6 +339,11 @@ build_one() { # NAME OPTIONS OFF OFF_REASON
     exit 1
   fi
   tag=$(sed -n 's/.*"tag": *"\([^"]*\)".*/\1/p' "$work/package/llama/llama.cpp.info.json")
+  kleidiai_note=""
+  if [ "$kleidiai" = ON ]; then
+    kleidiai_source "$work" || exit 1
+    [ -n "$kleidiai_dir" ] && all+=(-DFETCHCONTENT_SOURCE_DIR_KLEIDIAI="$kleidiai_dir")
+  fi
   # llama-batched-bench is the reference for --parallel (bench/fidelity);
   # ggml-rpc-server is the RPC backend's server; llama-server is what
   # `run --engine server` measures
@@ -314,6 +369,8 @@ build_one() { # NAME OPTIONS OFF OFF_REASON
       -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON -DCMAKE_INSTALL_RPATH='$ORIGIN:$ORIGIN/../lib' \
       -DLLAMA_BUILD_NUMBER=1 -DLLAMA_BUILD_COMMIT="${head:0:8}" >&2; then
       log "candidate $name: CMake could not configure llama.cpp (above); kept in $work"
+      [ "$kleidiai" = ON ] && [ -z "$kleidiai_dir" ] &&
+        log "with EDGEBENCH_KLEIDIAI=ON and no EDGEBENCH_KLEIDIAI_SRC, CMake downloads KleidiAI from github.com: without that network, give a copy of the archive"
       exit 1
     fi
     if ! cmake --build "$work/build" -j "$jobs" --target llama "${tools[@]}" >&2; then
@@ -332,6 +389,9 @@ build_one() { # NAME OPTIONS OFF OFF_REASON
     rm -rf "$work"
     return 1
   fi
+  # the options as the cache key has them (a work folder's path is not one)
+  local recorded_opts=() o
+  for o in "${all[@]}"; do [[ $o == -DFETCHCONTENT_SOURCE_DIR_* ]] || recorded_opts+=("$o"); done
   rm -rf "$prefix"
   mkdir -p "$prefix/bin" "$prefix/lib" "$prefix/include" "$prefix/share/edgebench/vocab"
   cp -a "$work/build/bin/"*.so* "$prefix/lib/"
@@ -344,14 +404,15 @@ build_one() { # NAME OPTIONS OFF OFF_REASON
 node_llama_cpp=$NLC_VERSION
 llama_cpp_tag=$tag
 llama_cpp_commit=$head
-build_options=${all[*]}
+build_options=${recorded_opts[*]}
 target=$machine${target:+ (cross-built)}
-variant=$name${target:+ -march=$arm_arch}
+variant=$name${target:+ -march=$arm_arch}${kleidiai_note:+ +kleidiai}
 cpu_features=${features:-unknown: the self-test did not run}
 features_off=${off:-none}
 features_off_reason=${off_reason:-}
 selftest=$verdict
 patches=${patches[*]:-none: the pinned release as it is}
+cpu_kernels=${kleidiai_note:-ggml only (no KleidiAI)}
 INFO
   rm -rf "$work"
   touch "$prefix/.complete"

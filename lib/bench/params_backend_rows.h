@@ -39,8 +39,9 @@
      .offset = CFG(build),
      .metavar = "NAME|DIR",
      .cmds = EB_CMD_RUN | EB_CMD_PPL,
-     .help = "the cached llama.cpp build to run with: default (edgebench's own), cpu, vulkan, "
-             "cuda (the newest such build of the same release) or a build's folder; the run "
+     .help = "the cached llama.cpp build to run with: default (edgebench's own), cpu, "
+             "kleidiai (Arm), vulkan, cuda (the newest such build of the same release and "
+             "machine) or a build's folder; the run "
              "restarts itself on it, and its record names the build that ran"},
     {.key = "list_devices",
      .scope = EB_PS_CLI,
@@ -49,4 +50,4 @@
      .field = EB_FK_BOOL,
      .offset = OPT(list_devices),
      .help = "list the devices the build's backends find here, and exit"},
-/* clang-format on */
+    /* clang-format on */

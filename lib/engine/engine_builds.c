@@ -22,9 +22,11 @@ static bool is_variant(const char *options, const char *name)
 {
     bool vk = strstr(options, "-DGGML_VULKAN=ON") != NULL;
     bool cu = strstr(options, "-DGGML_CUDA=ON") != NULL;
+    bool kai = strstr(options, "-DGGML_CPU_KLEIDIAI=ON") != NULL;
     if (!strcmp(name, "vulkan")) return vk;
     if (!strcmp(name, "cuda")) return cu;
-    if (!strcmp(name, "cpu")) return !vk && !cu;
+    if (!strcmp(name, "kleidiai")) return kai && !vk && !cu;
+    if (!strcmp(name, "cpu")) return !vk && !cu && !kai;
     return false;
 }
 
@@ -43,10 +45,20 @@ eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *er
         snprintf(prefix, cap, "%s", EB_LLAMA_PREFIX);
         return EB_OK;
     }
-    if (strcmp(name, "cpu") && strcmp(name, "vulkan") && strcmp(name, "cuda"))
+    if (strcmp(name, "cpu") && strcmp(name, "vulkan") && strcmp(name, "cuda") &&
+        strcmp(name, "kleidiai"))
         return eb_fail(err, EB_E_INVALID_ARG,
-                       "--build wants default, cpu, vulkan, cuda or a build's folder, got '%s'",
+                       "--build wants default, cpu, kleidiai, vulkan, cuda or a build's folder, "
+                       "got '%s'",
                        name);
+    /* builds for the machine edgebench's own build is for: a cross-built
+     * arm64 edgebench takes the cross-built arm64 variants */
+    char own_target[64] = "";
+    snprintf(path, sizeof path, "%s/build-info.txt", EB_LLAMA_PREFIX);
+    eb_error no_record = {0};
+    char *own = eb_read_file(path, &no_record);
+    if (own) fact(own, "target", own_target, sizeof own_target);
+    free(own);
     char cache[1024];
     snprintf(cache, sizeof cache, "%s", EB_LLAMA_PREFIX);
     char *root = dirname(cache); /* the cache's llama.cpp folder */
@@ -69,8 +81,8 @@ eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *er
         fact(info, "build_options", options, sizeof options);
         fact(info, "target", target, sizeof target);
         free(info);
-        /* the same release, for this machine (not a cross build) */
-        if (strcmp(commit, EB_LLAMA_COMMIT) != 0 || strstr(target, "cross")) continue;
+        /* the same release, for the same machine */
+        if (strcmp(commit, EB_LLAMA_COMMIT) != 0 || strcmp(target, own_target) != 0) continue;
         if (!is_variant(options, name)) continue;
         if (st.st_mtime >= best) {
             best = st.st_mtime;
@@ -83,8 +95,9 @@ eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *er
                        "no %s build of llama.cpp %.8s in %s (EDGEBENCH_%s=ON "
                        "scripts/llama-setup.sh makes one)",
                        name, EB_LLAMA_COMMIT, root,
-                       !strcmp(name, "vulkan") ? "VULKAN"
-                       : !strcmp(name, "cuda") ? "CUDA"
-                                               : "CPU");
+                       !strcmp(name, "vulkan")     ? "VULKAN"
+                       : !strcmp(name, "cuda")     ? "CUDA"
+                       : !strcmp(name, "kleidiai") ? "KLEIDIAI"
+                                                   : "CPU");
     return EB_OK;
 }

@@ -42,8 +42,13 @@ void eb_failure_reason(const char *log, int memory_limit_mib, char *out, size_t 
 {
     out[0] = '\0';
     if (!log) log = "";
-    /* the trial's own error line, else its last line */
-    const char *line = NULL, *last = NULL;
+    /* the trial's own error line, else the last line that says why a
+     * library stopped the process (a failed check in ggml, a shader that a
+     * Vulkan driver's compiler could not build), else its last line (an
+     * emulator's or the C library's word on the signal says less) */
+    static const char *const fatal[] = {"GGML_ASSERT", "LLVM ERROR", "terminate called",
+                                        "ggml_vulkan: Error", "CUDA error"};
+    const char *line = NULL, *last = NULL, *stopped = NULL;
     for (const char *p = log; *p;) {
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -51,10 +56,14 @@ void eb_failure_reason(const char *log, int memory_limit_mib, char *out, size_t 
         if (n > 0 && strncmp(p, "edgebench: ", 11) != 0) {
             last = p;
             if (strncmp(p, "edgebench ", 10) == 0) line = p;
+            for (size_t k = 0; k < sizeof fatal / sizeof fatal[0]; k++) {
+                const char *hit = strstr(p, fatal[k]);
+                if (hit && hit < p + n) stopped = p;
+            }
         }
         p += n + (end ? 1 : 0);
     }
-    if (!line) line = last;
+    if (!line) line = stopped ? stopped : last;
     size_t line_len = line ? strcspn(line, "\n") : 0;
     char cause[128];
     size_t n = 0;

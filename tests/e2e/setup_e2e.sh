@@ -79,4 +79,27 @@ if [ "$(uname -m)" = x86_64 ]; then
     ok "EDGEBENCH_CPU_OFF=avx512: no native candidate, AVX-512 off, recorded as asked" ||
     bad "forced off (exit $rc): $(tail -3 "$work/err5") $(cat "$i5" 2>/dev/null)"
 fi
+
+# 5. KleidiAI: Arm's only; an archive that is not the release's pinned one is
+# refused before anything is built (the real archive comes from github.com,
+# which tests do not reach)
+EDGEBENCH_CACHE=$work/c4 EDGEBENCH_KLEIDIAI=ON EDGEBENCH_TARGET= "$setup" >"$work/out6" 2>"$work/err6"
+rc=$?
+if [ "$(uname -m)" != aarch64 ]; then
+  [ $rc -eq 2 ] && grep -q "KleidiAI's kernels are for 64-bit Arm" "$work/err6" &&
+    ok "EDGEBENCH_KLEIDIAI=ON on $(uname -m) refused (exit 2)" || bad "KleidiAI on $(uname -m) (exit $rc): $(cat "$work/err6")"
+fi
+if command -v aarch64-linux-gnu-gcc >/dev/null; then
+  fresh_cache "$work/c7"
+  echo "not KleidiAI" | gzip >"$work/kleidiai-v1.24.0-src.tar.gz"
+  EDGEBENCH_CACHE=$work/c7 EDGEBENCH_TARGET=arm64 EDGEBENCH_KLEIDIAI=ON \
+    EDGEBENCH_KLEIDIAI_SRC="$work/kleidiai-v1.24.0-src.tar.gz" "$setup" >"$work/out7" 2>"$work/err7"
+  rc=$?
+  [ $rc -eq 1 ] && grep -q "but the release pins KleidiAI v1.24.0 at [0-9a-f]\{32\}" "$work/err7" &&
+    ! grep -q "building llama.cpp" "$work/err7" &&
+    ok "a KleidiAI archive that is not the pinned one refused, nothing built: $(grep -o 'MD5.*' "$work/err7" | head -1)" ||
+    bad "KleidiAI archive check (exit $rc): $(tail -3 "$work/err7")"
+else
+  skip "the KleidiAI archive check needs the arm64 cross compiler (scripts/deps.sh arm64)"
+fi
 finish

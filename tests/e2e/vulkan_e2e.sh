@@ -19,15 +19,20 @@ if ! command -v glslc >/dev/null || ! [ -e /usr/include/vulkan/vulkan.h ]; then
   finish
   exit $?
 fi
-if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
-  skip "no lavapipe (mesa-vulkan-drivers)"
+# the arm64 build under qemu-user takes the arm64 variant and arm64 lavapipe
+target=() icd=lvp_icd.x86_64.json
+if [ -n "${EB_EMULATED:-}" ]; then
+  target=(EDGEBENCH_TARGET=arm64) icd=lvp_icd.aarch64.json
+fi
+if ! [ -e "/usr/share/vulkan/icd.d/$icd" ]; then
+  skip "no lavapipe ($icd: mesa-vulkan-drivers${EB_EMULATED:+:arm64})"
   finish
   exit $?
 fi
 # the cache edgebench's own build lives in
-own=$("$eb" run --list-devices | sed -n 's/^(build: [^ ]* in \([^,]*\),.*/\1/p')
+own=$("$eb" run --list-devices | sed -n 's/^(build: .* in \([^,]*\), patches.*/\1/p')
 cache=$(dirname "$(dirname "$own")")
-prefix=$(EDGEBENCH_CACHE="$cache" EDGEBENCH_VULKAN=ON "$src/scripts/llama-setup.sh" 2>"$work/setup.err" | tail -n 1)
+prefix=$(env "${target[@]}" EDGEBENCH_CACHE="$cache" EDGEBENCH_VULKAN=ON "$src/scripts/llama-setup.sh" 2>"$work/setup.err" | tail -n 1)
 if [ -z "$prefix" ] || ! [ -f "$prefix/lib/libggml-vulkan.so" ]; then
   bad "the Vulkan variant did not build: $(tail -3 "$work/setup.err")"
   finish
@@ -43,9 +48,39 @@ grep -q 'GGML_VK_VISIBLE_DEVICES' "$work/hidden.txt" && ok "--list-devices says 
 export GGML_VK_VISIBLE_DEVICES=0
 "$eb" run --build vulkan --list-devices >"$work/dev.txt" 2>&1
 grep -q "^Vulkan0 .*llvmpipe" "$work/dev.txt" && grep -q "in $prefix" "$work/dev.txt" &&
-  grep -Eq "^ +driver: Vulkan 1\.[0-9]+\.[0-9]+, llvmpipe Mesa " "$work/dev.txt" &&
   ok "--build vulkan --list-devices: $(grep '^Vulkan0' "$work/dev.txt" | tr -s ' ')" ||
   bad "--list-devices: $(cat "$work/dev.txt")"
+
+grep -Eq "^ +driver: Vulkan 1\.[0-9]+\.[0-9]+, llvmpipe Mesa " "$work/dev.txt" &&
+  ok "the Vulkan loader's API and driver versions: $(grep 'driver:' "$work/dev.txt" | tr -s ' ')" ||
+  bad "no driver line: $(cat "$work/dev.txt")"
+
+if [ -n "${EB_EMULATED:-}" ]; then
+  # arm64 under qemu-user: a sweep over the backend, stored; on Vulkan the
+  # tokens equal the CPU's, or the trial failed with the driver's own
+  # reason (Debian 12's arm64 lavapipe, LLVM 15, stops on ggml's shaders
+  # here: "LLVM ERROR: Cannot select ... fp_extend")
+  sw=(--build vulkan --preset tiny-llama --type F16 -n 8 --n-prompt 16 --reps 1 --warmup 0 -t 2 --pause 0 -q)
+  "$eb" run "${sw[@]}" --backend cpu,vulkan --results "$work/sweep.jsonl" >"$work/sw.out" 2>"$work/sw.err"
+  python3 - "$work/store.db" <<'PY' >"$work/msg" 2>&1 && ok "arm64 sweep backend = cpu, vulkan: $(cat "$work/msg")" || bad "arm64 backend sweep: $(cat "$work/msg") $(tail -3 "$work/sw.err")"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT t.backend, t.status, t.reason, r.record_json FROM trials t"
+                  " LEFT JOIN trial_records r ON r.trial_id = t.id ORDER BY t.id").fetchall()
+assert [(b, s) for b, s, _, _ in rows][:1] == [("cpu", "ok")] and len(rows) == 2, rows
+b, s, why, rec = rows[1]
+assert b == "vulkan", rows
+if s == "ok":
+    toks = [[x["gen_tokens"] for x in json.loads(r)["result"]["reps"]] for _, _, _, r in rows]
+    assert toks[0] == toks[1], toks
+    print("cpu ok, vulkan ok with the same tokens")
+else:
+    assert s == "failed" and why and "no message" not in why and "qemu:" not in why, why
+    print("cpu ok, vulkan failed with the driver's reason: " + why[-110:])
+PY
+  finish
+  exit $?
+fi
 
 # greedy tokens: the CPU against Vulkan (F16 weights; see README for Q4_0)
 f16=(--build vulkan --preset tiny-llama --type F16 -n 16 --n-prompt 32 --reps 1 --warmup 0 -t 2 --pause 0 -q)

@@ -423,6 +423,12 @@ static void test_failure_reason(void **state)
     assert_string_equal(out, "edgebench run: invalid_argument: no model");
     eb_failure_reason("", 0, out, sizeof out);
     assert_string_equal(out, "no message");
+    /* a driver's compiler that stopped the process, not the emulator's word on the signal */
+    eb_failure_reason("LLVM ERROR: Cannot select: 0x55 v4f32 = fp_extend 0x55\n"
+                      "  0x55: v4i16,ch = load\nIn function: cs_co_variant\n"
+                      "qemu: uncaught target signal 6 (Aborted) - core dumped\n",
+                      0, out, sizeof out);
+    assert_string_equal(out, "LLVM ERROR: Cannot select: 0x55 v4f32 = fp_extend 0x55");
 }
 
 static void test_keep_timeline_yes(void **state)
