@@ -117,6 +117,10 @@ extern const eb_source_ops eb_source_nvmap;      /* Jetson unified memory */
 extern const eb_source_ops eb_source_drm_gpu;    /* amdgpu, i915, xe: clock, load, memory */
 extern const eb_source_ops eb_source_drm_fdinfo; /* this process's GPU memory and time */
 extern const eb_source_ops eb_source_cpuload;    /* /proc/stat: busy, others', steal */
+/* The NVIDIA driver's version and the CUDA version it supports, through
+ * NVML ("NVIDIA driver 550.54.15, CUDA 12.4"); false with "driver not
+ * available: why" in out. */
+bool eb_nvml_driver(char *out, size_t cap);
 /* Other processes' share of all CPUs, and steal, percent, over window_s
  * from now (/proc/stat less this process); false when unreadable. */
 bool eb_cpu_others(const char *root, double window_s, double *other_pct, double *steal_pct);

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "edgebench/gpuinfo.h"
+#include "edgebench/sensors.h"
 #include "engine_devices.h"
 
 static const char *type_name(enum ggml_backend_dev_type t)
@@ -39,6 +40,13 @@ void eb_device_driver(ggml_backend_dev_t d, char *out, size_t cap)
 {
     out[0] = '\0';
     ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(d);
+    if (reg && !strcmp(ggml_backend_reg_name(reg), "CUDA")) {
+        /* one driver for every NVIDIA GPU: asked once */
+        static char nvidia[160];
+        if (!nvidia[0]) eb_nvml_driver(nvidia, sizeof nvidia);
+        snprintf(out, cap, "%s", nvidia);
+        return;
+    }
     if (!reg || strcmp(ggml_backend_reg_name(reg), "Vulkan") != 0) return;
     int n = 0;
     const char *why = "";

@@ -265,6 +265,41 @@ static void nvml_close(eb_source *src)
     free(s);
 }
 
+bool eb_nvml_driver(char *out, size_t cap)
+{
+    const char *env = getenv("EDGEBENCH_NVML_LIB");
+    const char *libname = env && env[0] ? env : "libnvidia-ml.so.1";
+    void *lib = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(out, cap, "driver not available: cannot load %s", libname);
+        return false;
+    }
+    int (*init)(void), (*shutdown)(void), (*version)(char *, unsigned int), (*cuda)(int *);
+    *(void **)&init = dlsym(lib, "nvmlInit_v2");
+    *(void **)&shutdown = dlsym(lib, "nvmlShutdown");
+    *(void **)&version = dlsym(lib, "nvmlSystemGetDriverVersion");
+    *(void **)&cuda = dlsym(lib, "nvmlSystemGetCudaDriverVersion_v2");
+    char v[96] = "";
+    int c = 0;
+    bool ok = init && shutdown && version && init() == NVML_SUCCESS;
+    if (ok) {
+        ok = version(v, sizeof v) == NVML_SUCCESS;
+        if (!cuda || cuda(&c) != NVML_SUCCESS) c = 0;
+        shutdown();
+    }
+    dlclose(lib);
+    if (!ok) {
+        snprintf(out, cap, "driver not available: NVML did not give its version");
+        return false;
+    }
+    /* CUDA's version as the driver numbers it: 1000 x major + 10 x minor */
+    if (c > 0)
+        snprintf(out, cap, "NVIDIA driver %s, CUDA %d.%d", v, c / 1000, (c % 1000) / 10);
+    else
+        snprintf(out, cap, "NVIDIA driver %s", v);
+    return true;
+}
+
 const eb_source_ops eb_source_nvml = {
     .name = "nvml",
     .description = "NVIDIA GPU energy, power, memory, load and clock (NVML)",

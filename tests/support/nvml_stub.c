@@ -53,6 +53,16 @@ const char *nvmlErrorString(int rc)
 {
     return rc == 4 ? "Insufficient Permissions" : rc == 3 ? "Not Supported" : "Unknown Error";
 }
+int nvmlSystemGetDriverVersion(char *v, unsigned int len)
+{
+    strncpy(v, "550.54.15", len);
+    return 0;
+}
+int nvmlSystemGetCudaDriverVersion_v2(int *v)
+{
+    *v = 12040;
+    return 0;
+}
 int nvmlDeviceGetCount_v2(unsigned int *n)
 {
     const char *g = getenv("NVML_STUB_GPUS");

@@ -235,6 +235,11 @@ static void test_nvml_through_stub(void **state)
     assert_true(w > 60 && w < 100);
     s->ops->close(s);
 
+    /* the driver's version, for the record of a run on a CUDA device */
+    char drv[128];
+    assert_true(eb_nvml_driver(drv, sizeof drv));
+    assert_string_equal(drv, "NVIDIA driver 550.54.15, CUDA 12.4");
+
     s = probe_nvml("no_energy", EB_PROBE_FOUND, reason, sizeof reason);
     assert_int_equal(s->n_channels, 4);
     assert_int_equal(s->channels[0].kind, EB_CH_POWER);
