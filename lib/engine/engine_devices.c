@@ -25,13 +25,15 @@ static const char *type_name(enum ggml_backend_dev_type t)
 
 /* The Vulkan loader's devices, listed once a process (an instance costs
  * tens of milliseconds; the devices do not change under a run). */
-static const eb_vulkan_device *vulkan_devices(int *n, const char **why)
+#define EB_VULKAN_DEVICES_KEPT 16
+static const eb_vulkan_device *vulkan_devices(int *n, int *listed, const char **why)
 {
-    static eb_vulkan_device devs[16];
+    static eb_vulkan_device devs[EB_VULKAN_DEVICES_KEPT];
     static int count = -2;
     static eb_error err;
-    if (count == -2) count = eb_vulkan_devices(devs, 16, &err);
-    *n = count < 16 ? count : 16;
+    if (count == -2) count = eb_vulkan_devices(devs, EB_VULKAN_DEVICES_KEPT, &err);
+    *listed = count;
+    *n = count < EB_VULKAN_DEVICES_KEPT ? count : EB_VULKAN_DEVICES_KEPT;
     *why = err.msg;
     return devs;
 }
@@ -48,9 +50,9 @@ void eb_device_driver(ggml_backend_dev_t d, char *out, size_t cap)
         return;
     }
     if (!reg || strcmp(ggml_backend_reg_name(reg), "Vulkan") != 0) return;
-    int n = 0;
+    int n = 0, listed = 0;
     const char *why = "";
-    const eb_vulkan_device *v = vulkan_devices(&n, &why);
+    const eb_vulkan_device *v = vulkan_devices(&n, &listed, &why);
     if (n < 0) {
         snprintf(out, cap, "driver not available: %s", why);
         return;
@@ -71,7 +73,13 @@ void eb_device_driver(ggml_backend_dev_t d, char *out, size_t cap)
             eb_vulkan_device_driver_line(&v[i], out, cap);
             return;
         }
-    snprintf(out, cap, "driver not available: the Vulkan loader lists no device '%s'", desc);
+    if (listed > n)
+        snprintf(out, cap,
+                 "driver not available: '%s' is not among the first %d of the %d devices the "
+                 "Vulkan loader lists",
+                 desc, n, listed);
+    else
+        snprintf(out, cap, "driver not available: the Vulkan loader lists no device '%s'", desc);
 }
 
 int eb_devices_list(eb_device_desc *out, int cap)

@@ -47,6 +47,9 @@ typedef struct fdinfo_sums {
     int n_engines;
     char client[MAX_CLIENTS][48]; /* "pdev/client-id" already counted */
     int n_clients;
+    /* more clients or engines than the tables hold: the figure would be
+     * wrong, so it is none (NaN) rather than a silent undercount */
+    bool too_many_clients, too_many_engines;
 } fdinfo_sums;
 
 static double mono_s(void)
@@ -91,6 +94,8 @@ static void add_client(fdinfo_sums *s, const char *text)
         if (id[0] && !strcmp(s->client[i], key)) return;
     if (s->n_clients < MAX_CLIENTS)
         snprintf(s->client[s->n_clients++], sizeof s->client[0], "%s", key);
+    else
+        s->too_many_clients = true;
     double capacity[MAX_ENGINES];
     for (int i = 0; i < MAX_ENGINES; i++)
         capacity[i] = 1;
@@ -118,7 +123,10 @@ static void add_client(fdinfo_sums *s, const char *text)
                 if (e >= 0 && atof(v) > 0) capacity[e] = atof(v);
             } else if (!strncmp(k, "engine-", 7)) {
                 int e = engine_slot(names, &n_names, k + 7, klen - 7);
-                if (e >= 0) busy[e] = strtod(v, NULL);
+                if (e >= 0)
+                    busy[e] = strtod(v, NULL);
+                else
+                    s->too_many_engines = true;
             }
         }
         line = nl ? nl + 1 : NULL;
@@ -126,7 +134,10 @@ static void add_client(fdinfo_sums *s, const char *text)
     s->memory_b += resident_b > 0 ? resident_b : memory_b > 0 ? memory_b : total_b;
     for (int i = 0; i < n_names; i++) {
         int e = engine_slot(s->engine, &s->n_engines, names[i], strlen(names[i]));
-        if (e >= 0) s->engine_ns[e] += busy[i] / capacity[i];
+        if (e >= 0)
+            s->engine_ns[e] += busy[i] / capacity[i];
+        else
+            s->too_many_engines = true;
     }
 }
 
@@ -181,14 +192,17 @@ static bool fdinfo_read(eb_source *src, double *values)
         values[0] = values[1] = NAN;
         return true;
     }
-    values[0] = sums.memory_b / 1048576.0;
+    values[0] = sums.too_many_clients ? NAN : sums.memory_b / 1048576.0;
     /* the busiest engine since the last read; an engine that is new, or
      * whose time went back (a client closed), counts from now */
     double best = NAN;
     for (int i = 0; i < sums.n_engines; i++) {
         int known = s->n_engines;
         int e = engine_slot(s->engine, &s->n_engines, sums.engine[i], strlen(sums.engine[i]));
-        if (e < 0) continue;
+        if (e < 0) {
+            sums.too_many_engines = true;
+            continue;
+        }
         if (s->last_t > 0 && e < known && sums.engine_ns[i] >= s->engine_ns[e] && now > s->last_t) {
             double pct = (sums.engine_ns[i] - s->engine_ns[e]) / ((now - s->last_t) * 1e9) * 100.0;
             if (pct > 100) pct = 100; /* the two clocks are read apart */
@@ -197,7 +211,9 @@ static bool fdinfo_read(eb_source *src, double *values)
         s->engine_ns[e] = sums.engine_ns[i];
     }
     /* no GPU engine used yet: the process has not touched the GPU */
-    values[1] = sums.n_clients == 0 ? 0 : best;
+    values[1] = sums.n_clients == 0                              ? 0
+                : sums.too_many_clients || sums.too_many_engines ? NAN
+                                                                 : best;
     s->last_t = now;
     return true;
 }
