@@ -87,6 +87,8 @@ void report_roofline(report *r, const struct eb_analysis_opts *o);
 /* Where each model stopped fitting (src/report/report_fit.c). */
 struct eb_store;
 void report_fit(report *r, struct eb_store *s);
+/* Fig. 4: memory over the newest stored timeline (src/report/report_memory.c). */
+void report_memory_timeline(report *r, struct eb_store *s);
 /* Throughput and temperature over sustained runs (src/report/report_sustained.c). */
 void report_sustained(report *r, struct eb_store *s);
 /* The methods section: devices, builds, models, workloads, repetitions,
