@@ -61,6 +61,9 @@ enum {
     /* Changes only the generation phase (the tokens generated): a prefill
      * comparison treats runs that differ in it as one configuration. */
     EB_PF_GEN_ONLY = 1 << 8,
+    /* Means something only to the server engine (`run --engine server`):
+     * refused without it. */
+    EB_PF_SERVER_ONLY = 1 << 9,
 };
 
 /* The commands whose options come from the table (eb_param.cmds). */

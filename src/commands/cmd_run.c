@@ -532,11 +532,7 @@ int cmd_run(int argc, char **argv)
     bool server = rc.o.cfg.serve.engine && !strcmp(rc.o.cfg.serve.engine, "server");
     if (!server) {
         for (size_t k = 0; k < eb_param_count; k++) {
-            const char *key = eb_params[k].key;
-            bool server_only =
-                eb_params[k].offset >= offsetof(eb_run_options, cfg.serve) &&
-                eb_params[k].offset < offsetof(eb_run_options, cfg.serve) + sizeof rc.o.cfg.serve;
-            if (server_only && rc.o.given[k] && strcmp(key, "engine") != 0) {
+            if ((eb_params[k].flags & EB_PF_SERVER_ONLY) && rc.o.given[k]) {
                 eb_fail(&err, EB_E_INVALID_ARG, "--%s applies to --engine server only",
                         eb_params[k].flag);
                 return cli_report("run", &err);
