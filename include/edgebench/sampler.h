@@ -107,4 +107,18 @@ bool eb_sampler_channel_energy(const eb_sampler *s, int c, double a, double b, d
 bool eb_sampler_channel_summary(const eb_sampler *s, int c, double a, double b, double *mean,
                                 double *max);
 
+/* The device's state over a window, from every channel of its kind, each
+ * NaN when no channel has it: the CPU's clock (the mean of its clock
+ * channels' means: a GPU's clock is apart), the hottest zone, the GPU's
+ * largest memory sample, its mean clock and load, other processes' CPU
+ * share and steal, and the process's largest sampled RSS. One reading of
+ * the channels for a run's phases and a server's load level alike. */
+typedef struct eb_window_state {
+    double cpu_freq_mhz, temp_max_c;
+    double gpu_memory_mib, gpu_freq_mhz, gpu_load_pct;
+    double other_cpu_pct, steal_pct;
+    double rss_max_mib;
+} eb_window_state;
+void eb_sampler_window_state(const eb_sampler *s, double a, double b, eb_window_state *out);
+
 #endif

@@ -171,8 +171,6 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
     if (!w->channel) return;
     for (int s = 0; s < EB_SPAN_COUNT; s++) {
         double a = w->t_start[s], b = w->t_end[s];
-        double freq_sum = 0, temp_max = -INFINITY, gpu_max = -INFINITY, gfreq_sum = 0, load_sum = 0;
-        int n_freq = 0, n_gfreq = 0, n_load = 0;
         for (int c = 0; c < nch; c++) {
             double *out = w->channel + ((size_t)c * EB_SPAN_COUNT + (size_t)s) * 3;
             double mean = NAN, max = NAN, j = NAN;
@@ -185,22 +183,19 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
             out[0] = mean;
             out[1] = max;
             out[2] = j;
-            if (ch->kind == EB_CH_FREQ && !isnan(mean) && !ch->gpu) freq_sum += mean, n_freq++;
-            if (ch->kind == EB_CH_FREQ && !isnan(mean) && ch->gpu) gfreq_sum += mean, n_gfreq++;
-            if (ch->kind == EB_CH_LOAD && !isnan(mean) && ch->gpu) load_sum += mean, n_load++;
-            if (ch->kind == EB_CH_LOAD && !ch->gpu && strcmp(ch->name, "cpu:other") == 0)
-                w->pm[s][EB_PM_OTHER_CPU] = mean;
-            if (ch->kind == EB_CH_LOAD && !ch->gpu && strcmp(ch->name, "cpu:steal") == 0)
-                w->pm[s][EB_PM_STEAL] = mean;
-            if (ch->kind == EB_CH_TEMP && max > temp_max) temp_max = max;
-            if (ch->kind == EB_CH_MEMORY && ch->gpu && max > gpu_max) gpu_max = max;
-            if (c == 0 && !isnan(max)) w->pm[s][EB_PM_SAMPLED_RSS_MAX] = max;
         }
-        if (n_freq) w->pm[s][EB_PM_CPU_FREQ] = freq_sum / n_freq;
-        if (temp_max > -INFINITY) w->pm[s][EB_PM_TEMP_MAX] = temp_max;
-        if (gpu_max > -INFINITY) w->pm[s][EB_PM_GPU_MEM] = gpu_max;
-        if (n_gfreq) w->pm[s][EB_PM_GPU_FREQ] = gfreq_sum / n_gfreq;
-        if (n_load) w->pm[s][EB_PM_GPU_LOAD] = load_sum / n_load;
+        eb_window_state ws;
+        eb_sampler_window_state(smp, a, b, &ws);
+        const struct {
+            int pm;
+            double v;
+        } derived[] = {{EB_PM_CPU_FREQ, ws.cpu_freq_mhz},  {EB_PM_TEMP_MAX, ws.temp_max_c},
+                       {EB_PM_GPU_MEM, ws.gpu_memory_mib}, {EB_PM_GPU_FREQ, ws.gpu_freq_mhz},
+                       {EB_PM_GPU_LOAD, ws.gpu_load_pct},  {EB_PM_OTHER_CPU, ws.other_cpu_pct},
+                       {EB_PM_STEAL, ws.steal_pct},        {EB_PM_SAMPLED_RSS_MAX, ws.rss_max_mib}};
+        /* a figure no channel has keeps its reason (NaN) */
+        for (size_t k = 0; k < sizeof derived / sizeof derived[0]; k++)
+            if (!isnan(derived[k].v)) w->pm[s][derived[k].pm] = derived[k].v;
     }
 }
 

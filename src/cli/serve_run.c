@@ -194,13 +194,11 @@ static void energy_of(eb_sampler *smp, double a, double b, level_energy *le)
         snprintf(le->why, sizeof le->why, "no sampler (--no-sampler)");
         return;
     }
-    for (int c = 0; c < eb_sampler_n_channels(smp); c++) {
-        const eb_channel *ch = eb_sampler_channel(smp, c);
-        double mean, max;
-        if (!eb_sampler_channel_summary(smp, c, a, b, &mean, &max)) continue;
-        if (ch->kind == EB_CH_TEMP && !(max <= le->temp_max_c)) le->temp_max_c = max;
-        if (ch->kind == EB_CH_FREQ && !(mean <= le->freq_mhz)) le->freq_mhz = mean;
-    }
+    /* the CPU's clock and the hottest zone as a run's phases read them */
+    eb_window_state ws;
+    eb_sampler_window_state(smp, a, b, &ws);
+    le->temp_max_c = ws.temp_max_c;
+    le->freq_mhz = ws.cpu_freq_mhz;
     if (!eb_sampler_has_total(smp)) {
         snprintf(le->why, sizeof le->why, "no power sensor or meter on this device");
         return;
