@@ -9,9 +9,10 @@
  * buffer on the stack: the sampler allocates nothing), each /dev/dri one's
  * fdinfo read, and each DRM client counted once (a client's fds share its
  * drm-client-id). Memory: a client's drm-resident-<region> summed (else
- * the older drm-memory-<region>, else drm-total-<region>), over clients. Load: the busiest engine's
- * share of the wall time since the last read (drm-engine-<name> ns, divided
- * by drm-engine-capacity-<name> where the driver gives one). */
+ * the older drm-memory-<region>, else drm-total-<region>), over clients.
+ * Load: the busiest engine's share of the wall time since the last read
+ * (drm-engine-<name> ns, divided by drm-engine-capacity-<name> where the
+ * driver gives one). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -47,9 +48,10 @@ typedef struct fdinfo_sums {
     int n_engines;
     char client[MAX_CLIENTS][48]; /* "pdev/client-id" already counted */
     int n_clients;
-    /* more clients or engines than the tables hold: the figure would be
-     * wrong, so it is none (NaN) rather than a silent undercount */
-    bool too_many_clients, too_many_engines;
+    /* more clients or engines than the tables hold, or an fdinfo longer
+     * than the buffer: the figures would be wrong, so they are none (NaN)
+     * rather than a silent undercount */
+    bool incomplete;
 } fdinfo_sums;
 
 static double mono_s(void)
@@ -95,7 +97,7 @@ static void add_client(fdinfo_sums *s, const char *text)
     if (s->n_clients < MAX_CLIENTS)
         snprintf(s->client[s->n_clients++], sizeof s->client[0], "%s", key);
     else
-        s->too_many_clients = true;
+        s->incomplete = true;
     double capacity[MAX_ENGINES];
     for (int i = 0; i < MAX_ENGINES; i++)
         capacity[i] = 1;
@@ -126,7 +128,7 @@ static void add_client(fdinfo_sums *s, const char *text)
                 if (e >= 0)
                     busy[e] = strtod(v, NULL);
                 else
-                    s->too_many_engines = true;
+                    s->incomplete = true;
             }
         }
         line = nl ? nl + 1 : NULL;
@@ -137,7 +139,7 @@ static void add_client(fdinfo_sums *s, const char *text)
         if (e >= 0)
             s->engine_ns[e] += busy[i] / capacity[i];
         else
-            s->too_many_engines = true;
+            s->incomplete = true;
     }
 }
 
@@ -168,13 +170,14 @@ static bool scan(const fdinfo_source *s, fdinfo_sums *sums)
             if (tl <= 0) continue;
             target[tl] = '\0';
             if (strncmp(target, "/dev/dri/", 9) != 0) continue;
-            char path[1100], text[4096];
+            char path[1100], text[16384];
             snprintf(path, sizeof path, "%s/%s", s->info_dir, d->d_name);
             int f = open(path, O_RDONLY | O_CLOEXEC);
             if (f < 0) continue;
             ssize_t got = read(f, text, sizeof text - 1);
             close(f);
             if (got <= 0) continue;
+            if ((size_t)got == sizeof text - 1) sums->incomplete = true;
             text[got] = '\0';
             add_client(sums, text);
         }
@@ -192,7 +195,7 @@ static bool fdinfo_read(eb_source *src, double *values)
         values[0] = values[1] = NAN;
         return true;
     }
-    values[0] = sums.too_many_clients ? NAN : sums.memory_b / 1048576.0;
+    values[0] = sums.incomplete ? NAN : sums.memory_b / 1048576.0;
     /* the busiest engine since the last read; an engine that is new, or
      * whose time went back (a client closed), counts from now */
     double best = NAN;
@@ -200,7 +203,7 @@ static bool fdinfo_read(eb_source *src, double *values)
         int known = s->n_engines;
         int e = engine_slot(s->engine, &s->n_engines, sums.engine[i], strlen(sums.engine[i]));
         if (e < 0) {
-            sums.too_many_engines = true;
+            sums.incomplete = true;
             continue;
         }
         if (s->last_t > 0 && e < known && sums.engine_ns[i] >= s->engine_ns[e] && now > s->last_t) {
@@ -211,9 +214,7 @@ static bool fdinfo_read(eb_source *src, double *values)
         s->engine_ns[e] = sums.engine_ns[i];
     }
     /* no GPU engine used yet: the process has not touched the GPU */
-    values[1] = sums.n_clients == 0                              ? 0
-                : sums.too_many_clients || sums.too_many_engines ? NAN
-                                                                 : best;
+    values[1] = sums.n_clients == 0 ? 0 : sums.incomplete ? NAN : best;
     s->last_t = now;
     return true;
 }
