@@ -55,6 +55,10 @@ grep -Eq "^ +driver: Vulkan 1\.[0-9]+\.[0-9]+, llvmpipe Mesa " "$work/dev.txt" &
   ok "the Vulkan loader's API and driver versions: $(grep 'driver:' "$work/dev.txt" | tr -s ' ')" ||
   bad "no driver line: $(cat "$work/dev.txt")"
 
+EDGEBENCH_VULKAN_LIB=/nonexistent/libvulkan.so.1 "$eb" run --build vulkan --list-devices >"$work/nodrv.txt" 2>&1
+grep -q "^ *driver: driver not available: no Vulkan loader: /nonexistent/libvulkan.so.1" "$work/nodrv.txt" &&
+  ok "a loader that cannot be opened: the driver line says so" || bad "no loader: $(cat "$work/nodrv.txt")"
+
 if [ -n "${EB_EMULATED:-}" ]; then
   # arm64 under qemu-user: a sweep over the backend, stored; on Vulkan the
   # tokens equal the CPU's, or the trial failed with the driver's own
