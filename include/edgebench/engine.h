@@ -220,6 +220,12 @@ const eb_engine_ops *eb_engine_default(void);
  * "cuda": the newest such variant in the same cache; a folder as it is).
  * EB_E_NOT_AVAILABLE when there is none, saying how to make it. */
 eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *err);
+/* A tool of the build this process runs on ("llama-server",
+ * "ggml-rpc-server"): from the build --build restarted it on
+ * ($EDGEBENCH_BUILD_PREFIX/bin) where that build has it, else fallback
+ * (the build edgebench was built against), so a server or an RPC node
+ * runs on the same build as the in-process engine. */
+const char *eb_build_tool(const char *name, const char *fallback);
 /* The engine of a name ("llama.cpp"), or NULL. */
 const eb_engine_ops *eb_engine_find(const char *name);
 

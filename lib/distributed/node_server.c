@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "edgebench/engine.h"
 #include "edgebench/limits.h"
 #include "edgebench/node.h"
 #include "edgebench/sysinfo.h"
@@ -31,7 +32,7 @@
 
 const char *eb_node_default_server(void)
 {
-    return EB_RPC_SERVER;
+    return eb_build_tool("ggml-rpc-server", EB_RPC_SERVER);
 }
 
 void eb_node_say(eb_node_log_fn log, void *user, const char *fmt, ...)

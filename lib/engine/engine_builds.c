@@ -4,10 +4,12 @@
  * run trials on the CPU build, the Vulkan build and the CUDA build. */
 #include <dirent.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "edgebench/engine.h"
 #include "edgebench/util.h"
@@ -100,4 +102,32 @@ eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *er
                        : !strcmp(name, "kleidiai") ? "KLEIDIAI"
                                                    : "CPU");
     return EB_OK;
+}
+
+const char *eb_build_tool(const char *name, const char *fallback)
+{
+    /* one path per tool, kept for the process's life (its build does not
+     * change once it runs); a tool past the table's room takes fallback */
+    static struct {
+        char name[32];
+        char path[1200];
+    } known[8];
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    const char *b = getenv("EDGEBENCH_BUILD_PREFIX");
+    if (!b || !b[0]) return fallback;
+    const char *found = fallback;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (!known[i].name[0]) {
+            snprintf(known[i].name, sizeof known[i].name, "%s", name);
+            snprintf(known[i].path, sizeof known[i].path, "%s/bin/%s", b, name);
+            if (access(known[i].path, X_OK) != 0) known[i].path[0] = '\0';
+        }
+        if (!strcmp(known[i].name, name)) {
+            if (known[i].path[0]) found = known[i].path;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return found;
 }

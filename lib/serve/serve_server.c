@@ -17,13 +17,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "edgebench/engine.h"
 #include "edgebench/serve.h"
 #include "edgebench/util.h"
 
 const char *eb_llama_server_path(void)
 {
     const char *p = getenv("EDGEBENCH_LLAMA_SERVER");
-    return p && p[0] ? p : EB_LLAMA_SERVER;
+    return p && p[0] ? p : eb_build_tool("llama-server", EB_LLAMA_SERVER);
 }
 
 /* A port the kernel gives and takes back: free now, very likely free when

@@ -109,6 +109,20 @@ print("%d tokens, every layer on %s (%s); generation %.1f t/s on the CPU, %.1f o
       % (len(tc[0]), off["devices"], off["drivers"], c["summary"]["gen_tps"]["mean"], v["summary"]["gen_tps"]["mean"]))
 PY
 
+# the server engine on the Vulkan build: its own llama-server, given the device
+"$eb" run --build vulkan --engine server --backend vulkan --preset tiny-llama --type F16 -n 8 --requests 2 -t 2 \
+  --pause 0 -q --no-store --format json -o "$work/srv.json" 2>"$work/srv.err"
+rc=$?
+python3 - "$work/srv.json" "$prefix" <<'PY' >"$work/msg" 2>&1 && [ $rc -eq 0 ] && ok "--engine server --build vulkan: $(cat "$work/msg")" || bad "server on the Vulkan build (exit $rc): $(cat "$work/msg") $(tail -3 "$work/srv.err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+cmd = r["server"]["command"]
+assert r["status"] == "ok", r["status"]
+assert cmd.startswith(sys.argv[2] + "/bin/llama-server "), cmd
+assert " -dev Vulkan0 " in cmd, cmd
+print("%s/bin/llama-server -dev Vulkan0, %d requests ok" % (sys.argv[2], r["serving"]["ok"]))
+PY
+
 # a sweep over the backend, one the machine lacks among them: stored, the
 # two that ran with the same tokens
 sw=(--build vulkan --preset tiny-llama --type F16 -n 16 --n-prompt 32 --reps 2 --warmup 1 -t 2 --pause 0 -q)
