@@ -120,5 +120,9 @@ typedef struct eb_window_state {
     double rss_max_mib;
 } eb_window_state;
 void eb_sampler_window_state(const eb_sampler *s, double a, double b, eb_window_state *out);
+/* The same from summaries already taken: mean[c] and max[c] are channel
+ * c's over the window (eb_sampler_channel_summary; NaN where it has none). */
+void eb_window_state_of(const eb_sampler *s, const double *mean, const double *max,
+                        eb_window_state *out);
 
 #endif

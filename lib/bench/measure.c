@@ -168,7 +168,13 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
 {
     int nch = eb_sampler_n_channels(smp);
     w->channel = malloc((size_t)nch * EB_SPAN_COUNT * 3 * sizeof *w->channel);
-    if (!w->channel) return;
+    /* each channel's mean and max over a span, for the device's state */
+    double *means = malloc(2 * (size_t)(nch ? nch : 1) * sizeof *means);
+    if (!w->channel || !means) {
+        free(means);
+        return;
+    }
+    double *maxes = means + nch;
     for (int s = 0; s < EB_SPAN_COUNT; s++) {
         double a = w->t_start[s], b = w->t_end[s];
         for (int c = 0; c < nch; c++) {
@@ -176,6 +182,7 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
             double mean = NAN, max = NAN, j = NAN;
             const eb_channel *ch = eb_sampler_channel(smp, c);
             if (!eb_sampler_channel_summary(smp, c, a, b, &mean, &max)) mean = max = NAN;
+            means[c] = mean, maxes[c] = max;
             if ((ch->kind == EB_CH_ENERGY || ch->kind == EB_CH_POWER) &&
                 !eb_sampler_channel_energy(smp, c, a, b, &j, &max))
                 j = max = NAN;
@@ -185,7 +192,7 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
             out[2] = j;
         }
         eb_window_state ws;
-        eb_sampler_window_state(smp, a, b, &ws);
+        eb_window_state_of(smp, means, maxes, &ws);
         const struct {
             int pm;
             double v;
@@ -197,6 +204,7 @@ static void rep_channels(const eb_sampler *smp, eb_rep *w)
         for (size_t k = 0; k < sizeof derived / sizeof derived[0]; k++)
             if (!isnan(derived[k].v)) w->pm[s][derived[k].pm] = derived[k].v;
     }
+    free(means);
 }
 
 /* Why the device total is missing: what each power backend said. */

@@ -666,29 +666,43 @@ bool eb_sampler_channel_summary(const eb_sampler *s, int c, double a, double b, 
     return true;
 }
 
-void eb_sampler_window_state(const eb_sampler *s, double a, double b, eb_window_state *out)
+void eb_window_state_of(const eb_sampler *s, const double *mean, const double *max,
+                        eb_window_state *out)
 {
     double freq_sum = 0, gfreq_sum = 0, load_sum = 0;
     int n_freq = 0, n_gfreq = 0, n_load = 0;
     *out = (eb_window_state){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     for (int c = 0; c < s->n_channels; c++) {
         const eb_channel *ch = &s->channels[c];
-        double mean, max;
-        if (!eb_sampler_channel_summary(s, c, a, b, &mean, &max)) continue;
-        if (ch->kind == EB_CH_FREQ && !isnan(mean) && !ch->gpu) freq_sum += mean, n_freq++;
-        if (ch->kind == EB_CH_FREQ && !isnan(mean) && ch->gpu) gfreq_sum += mean, n_gfreq++;
-        if (ch->kind == EB_CH_LOAD && !isnan(mean) && ch->gpu) load_sum += mean, n_load++;
+        double mn = mean[c], mx = max[c];
+        if (ch->kind == EB_CH_FREQ && !isnan(mn) && !ch->gpu) freq_sum += mn, n_freq++;
+        if (ch->kind == EB_CH_FREQ && !isnan(mn) && ch->gpu) gfreq_sum += mn, n_gfreq++;
+        if (ch->kind == EB_CH_LOAD && !isnan(mn) && ch->gpu) load_sum += mn, n_load++;
         if (ch->kind == EB_CH_LOAD && !ch->gpu && strcmp(ch->name, "cpu:other") == 0)
-            out->other_cpu_pct = mean;
+            out->other_cpu_pct = mn;
         if (ch->kind == EB_CH_LOAD && !ch->gpu && strcmp(ch->name, "cpu:steal") == 0)
-            out->steal_pct = mean;
-        if (ch->kind == EB_CH_TEMP && !isnan(max) && !(max <= out->temp_max_c))
-            out->temp_max_c = max;
-        if (ch->kind == EB_CH_MEMORY && ch->gpu && !isnan(max) && !(max <= out->gpu_memory_mib))
-            out->gpu_memory_mib = max;
-        if (c == 0) out->rss_max_mib = max; /* the process's RSS is the first channel */
+            out->steal_pct = mn;
+        if (ch->kind == EB_CH_TEMP && !isnan(mx) && !(mx <= out->temp_max_c)) out->temp_max_c = mx;
+        if (ch->kind == EB_CH_MEMORY && ch->gpu && !isnan(mx) && !(mx <= out->gpu_memory_mib))
+            out->gpu_memory_mib = mx;
+        if (c == 0) out->rss_max_mib = mx; /* the process's RSS is the first channel */
     }
     if (n_freq) out->cpu_freq_mhz = freq_sum / n_freq;
     if (n_gfreq) out->gpu_freq_mhz = gfreq_sum / n_gfreq;
     if (n_load) out->gpu_load_pct = load_sum / n_load;
+}
+
+void eb_sampler_window_state(const eb_sampler *s, double a, double b, eb_window_state *out)
+{
+    /* every source's channels: more than one source holds, so from the heap */
+    double *mean = malloc(2 * (size_t)(s->n_channels ? s->n_channels : 1) * sizeof *mean);
+    if (!mean) {
+        *out = (eb_window_state){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+        return;
+    }
+    double *max = mean + s->n_channels;
+    for (int c = 0; c < s->n_channels; c++)
+        if (!eb_sampler_channel_summary(s, c, a, b, &mean[c], &max[c])) mean[c] = max[c] = NAN;
+    eb_window_state_of(s, mean, max, out);
+    free(mean);
 }
