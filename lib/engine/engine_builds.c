@@ -20,16 +20,31 @@ static void fact(const char *info, const char *key, char *out, size_t cap)
     if (!eb_text_field(info, key, "=", out, cap)) out[0] = '\0';
 }
 
-static bool is_variant(const char *options, const char *name)
+/* The variants --build names: each by the option its build carries and
+ * what makes one. A GPU variant is any build with its backend; kernels of
+ * the CPU's own (KleidiAI) only a build without a GPU backend; the CPU
+ * variant a build with none of them. */
+static const struct build_variant {
+    const char *name;
+    const char *option; /* in build_options; NULL: none of the others */
+    const char *setup;
+    bool gpu;
+} variants[] = {
+    {"cpu", NULL, "scripts/llama-setup.sh", false},
+    {"kleidiai", "-DGGML_CPU_KLEIDIAI=ON", "EDGEBENCH_KLEIDIAI=ON scripts/llama-setup.sh", false},
+    {"vulkan", "-DGGML_VULKAN=ON", "EDGEBENCH_VULKAN=ON scripts/llama-setup.sh", true},
+    {"cuda", "-DGGML_CUDA=ON", "EDGEBENCH_CUDA=ON scripts/llama-setup.sh", true},
+};
+#define N_VARIANTS (sizeof variants / sizeof variants[0])
+
+static bool is_variant(const char *options, const struct build_variant *v)
 {
-    bool vk = strstr(options, "-DGGML_VULKAN=ON") != NULL;
-    bool cu = strstr(options, "-DGGML_CUDA=ON") != NULL;
-    bool kai = strstr(options, "-DGGML_CPU_KLEIDIAI=ON") != NULL;
-    if (!strcmp(name, "vulkan")) return vk;
-    if (!strcmp(name, "cuda")) return cu;
-    if (!strcmp(name, "kleidiai")) return kai && !vk && !cu;
-    if (!strcmp(name, "cpu")) return !vk && !cu && !kai;
-    return false;
+    bool gpu = false, cpu_kernels = false;
+    for (size_t i = 0; i < N_VARIANTS; i++)
+        if (variants[i].option && strstr(options, variants[i].option))
+            *(variants[i].gpu ? &gpu : &cpu_kernels) = true;
+    if (!v->option) return !gpu && !cpu_kernels;
+    return strstr(options, v->option) && (v->gpu || !gpu);
 }
 
 eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *err)
@@ -47,12 +62,16 @@ eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *er
         snprintf(prefix, cap, "%s", EB_LLAMA_PREFIX);
         return EB_OK;
     }
-    if (strcmp(name, "cpu") && strcmp(name, "vulkan") && strcmp(name, "cuda") &&
-        strcmp(name, "kleidiai"))
-        return eb_fail(err, EB_E_INVALID_ARG,
-                       "--build wants default, cpu, kleidiai, vulkan, cuda or a build's folder, "
-                       "got '%s'",
-                       name);
+    const struct build_variant *want = NULL;
+    char names[128] = "default";
+    for (size_t i = 0; i < N_VARIANTS; i++) {
+        if (!strcmp(name, variants[i].name)) want = &variants[i];
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, ", %s", variants[i].name);
+    }
+    if (!want)
+        return eb_fail(err, EB_E_INVALID_ARG, "--build wants %s or a build's folder, got '%s'",
+                       names, name);
     /* builds for the machine edgebench's own build is for: a cross-built
      * arm64 edgebench takes the cross-built arm64 variants */
     char own_target[64] = "";
@@ -85,7 +104,7 @@ eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *er
         free(info);
         /* the same release, for the same machine */
         if (strcmp(commit, EB_LLAMA_COMMIT) != 0 || strcmp(target, own_target) != 0) continue;
-        if (!is_variant(options, name)) continue;
+        if (!is_variant(options, want)) continue;
         if (st.st_mtime >= best) {
             best = st.st_mtime;
             snprintf(prefix, cap, "%s", dir);
@@ -94,13 +113,8 @@ eb_status eb_build_find(const char *name, char *prefix, size_t cap, eb_error *er
     closedir(d);
     if (!prefix[0])
         return eb_fail(err, EB_E_NOT_AVAILABLE,
-                       "no %s build of llama.cpp %.8s in %s (EDGEBENCH_%s=ON "
-                       "scripts/llama-setup.sh makes one)",
-                       name, EB_LLAMA_COMMIT, root,
-                       !strcmp(name, "vulkan")     ? "VULKAN"
-                       : !strcmp(name, "cuda")     ? "CUDA"
-                       : !strcmp(name, "kleidiai") ? "KLEIDIAI"
-                                                   : "CPU");
+                       "no %s build of llama.cpp %.8s in %s (%s makes one)", name, EB_LLAMA_COMMIT,
+                       root, want->setup);
     return EB_OK;
 }
 
