@@ -47,9 +47,9 @@ if [ "$mode" = arm64 ]; then
     libcjson-dev:arm64 libcmocka-dev:arm64 libinih-dev:arm64 libsqlite3-dev:arm64 libncurses-dev:arm64
     libssl-dev:arm64 libcurl4-openssl-dev:arm64 libpq5:arm64 libc6:arm64 libgomp1:arm64 libstdc++6:arm64 libgcc-s1:arm64
     libvulkan-dev:arm64 mesa-vulkan-drivers:arm64)
-  # the arm64 Vulkan variant links the arm64 Vulkan loader; its test runs on
-  # arm64 lavapipe under qemu-user (the shaders are compiled by the host's glslc)
-  # libpq-dev is not multi-arch: the build uses its headers with libpq5:arm64
+  # libpq-dev is not multi-arch: the build uses its headers with libpq5:arm64.
+  # The arm64 Vulkan variant links the arm64 Vulkan loader and is tested on
+  # arm64 lavapipe under qemu-user (its shaders compiled by the host's glslc).
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     log "adding the arm64 architecture (dpkg --add-architecture arm64)"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

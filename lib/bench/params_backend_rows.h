@@ -50,4 +50,4 @@
      .field = EB_FK_BOOL,
      .offset = OPT(list_devices),
      .help = "list the devices the build's backends find here, and exit"},
-    /* clang-format on */
+/* clang-format on */

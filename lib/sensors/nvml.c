@@ -135,12 +135,20 @@ static void add(nvml_state *s, nvml_device d, gpu_ch what, const char *label, un
     s->base.n_channels++;
 }
 
-static eb_probe nvml_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
+/* The NVML library: the driver's, or $EDGEBENCH_NVML_LIB's (set: the tests'). */
+static const char *nvml_lib(bool *from_env)
 {
     const char *env = getenv("EDGEBENCH_NVML_LIB");
-    const char *libname = env && env[0] ? env : "libnvidia-ml.so.1";
+    *from_env = env && env[0];
+    return *from_env ? env : "libnvidia-ml.so.1";
+}
+
+static eb_probe nvml_probe(const eb_probe_ctx *ctx, eb_source **out, char *reason, size_t cap)
+{
+    bool from_env;
+    const char *libname = nvml_lib(&from_env);
     /* A fixture tree describes another device: this one's driver is not it. */
-    if (ctx->root && strcmp(ctx->root, "/") != 0 && !(env && env[0])) {
+    if (ctx->root && strcmp(ctx->root, "/") != 0 && !from_env) {
         snprintf(reason, cap, "not probed for a --sysfs-root tree");
         return EB_PROBE_ABSENT;
     }
@@ -267,8 +275,8 @@ static void nvml_close(eb_source *src)
 
 bool eb_nvml_driver(char *out, size_t cap)
 {
-    const char *env = getenv("EDGEBENCH_NVML_LIB");
-    const char *libname = env && env[0] ? env : "libnvidia-ml.so.1";
+    bool from_env;
+    const char *libname = nvml_lib(&from_env);
     void *lib = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
         snprintf(out, cap, "driver not available: cannot load %s", libname);
